@@ -1,0 +1,1 @@
+"""Pure rules of tenantry: entities, value objects and invariants. Standard library only."""

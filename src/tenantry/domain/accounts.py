@@ -1,0 +1,104 @@
+"""Accounts (tenants): partner, agency and advertiser accounts in one tree."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import IntEnum, StrEnum
+
+from tenantry.domain.errors import ErrorCode, InvalidInput
+
+MAX_NAME_LENGTH = 200
+
+
+class AccountKind(StrEnum):
+    PARTNER = "partner"
+    AGENCY = "agency"
+    ADVERTISER = "advertiser"
+
+    @property
+    def is_host_like(self) -> bool:
+        """Partner and agency accounts are on the same side of seed 002's multi-account rules."""
+        return self is not AccountKind.ADVERTISER
+
+
+class AccountStatus(IntEnum):
+    """Numbers as the GraphQL Tenant object documents them."""
+
+    ACTIVE = 0
+    PENDING_CONFIGURATION = 1
+    DEACTIVATED = 2
+
+
+@dataclass(slots=True)
+class Account:
+    id: str
+    name: str
+    kind: AccountKind
+    parent_id: str | None = None
+    status: AccountStatus = AccountStatus.ACTIVE
+    can_partner_manage: bool = True
+    event_enrichment: bool = False
+    id_from_network: str | None = None
+    multi_account_users: bool = True
+    sso_enabled: bool = False
+    two_factor_required: bool = False
+    owner_user_id: str | None = None
+    invitation_ttl_days: int | None = None
+    custom_data: dict[str, str] = field(default_factory=dict)
+    created_at: datetime | None = None
+
+
+@dataclass(slots=True, frozen=True)
+class AccountLink:
+    """An account's place in the tree, without its details."""
+
+    id: str
+    parent_id: str | None
+    can_partner_manage: bool
+
+
+def validate_account_name(name: str) -> str:
+    cleaned = " ".join(name.split())
+    if not cleaned:
+        raise InvalidInput(
+            ErrorCode.INVALID_INPUT, "The account name can't be blank.", field="name"
+        )
+    if len(cleaned) > MAX_NAME_LENGTH:
+        raise InvalidInput(
+            ErrorCode.INVALID_INPUT,
+            f"The account name can have at most {MAX_NAME_LENGTH} characters.",
+            field="name",
+        )
+    return cleaned
+
+
+def check_parent(kind: AccountKind, parent: Account | None) -> None:
+    """An advertiser sits under a partner or agency; an agency under a partner; partners on top."""
+    if parent is None:
+        if kind is AccountKind.ADVERTISER:
+            return  # a stand-alone advertiser account is allowed (seed 002 accounts)
+        return
+    if parent.kind is AccountKind.ADVERTISER:
+        raise InvalidInput(
+            ErrorCode.INVALID_INPUT,
+            "An advertiser account can't have child accounts.",
+            field="parent",
+        )
+    if kind is AccountKind.PARTNER:
+        raise InvalidInput(
+            ErrorCode.INVALID_INPUT, "A partner account can't have a parent.", field="parent"
+        )
+    if kind is AccountKind.AGENCY and parent.kind is not AccountKind.PARTNER:
+        raise InvalidInput(
+            ErrorCode.INVALID_INPUT, "An agency account must sit under a partner.", field="parent"
+        )
+
+
+def parse_status(value: int) -> AccountStatus:
+    try:
+        return AccountStatus(value)
+    except ValueError:
+        raise InvalidInput(
+            ErrorCode.INVALID_INPUT, "The status must be 0, 1 or 2.", field="status"
+        ) from None

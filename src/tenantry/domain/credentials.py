@@ -1,0 +1,72 @@
+"""Credentials: API accounts (client credentials), API tokens and short-lived access tokens.
+
+Only digests of secrets are ever kept; the secret itself is shown once, on creation.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from tenantry.domain.errors import ErrorCode, InvalidInput
+
+ACCESS_TOKEN_TTL = timedelta(hours=10)  # CAPIG documents 10 hours (expires_in 36000)
+_CLIENT_ID = re.compile(r"^[A-Za-z0-9]{1,20}$")
+
+# Token prefixes make a leaked token recognisable (secret scanners) and tell kinds apart.
+API_TOKEN_PREFIX = "tnt"
+ACCESS_TOKEN_PREFIX = "tna"
+
+
+def validate_client_id(value: str) -> str:
+    if not _CLIENT_ID.match(value):
+        raise InvalidInput(
+            ErrorCode.INVALID_INPUT,
+            "An API account name has only letters and digits, with no spaces, and at most 20 "
+            "characters.",
+            field="client_id",
+        )
+    return value
+
+
+@dataclass(slots=True)
+class ApiAccount:
+    id: int | None
+    account_id: str
+    client_id: str
+    secret_hash: str
+    created_by: str
+    created_at: datetime
+    revoked_at: datetime | None = None
+    last_used_at: datetime | None = None
+
+
+@dataclass(slots=True)
+class ApiToken:
+    """A long-lived token that acts as its user, in its account."""
+
+    id: int | None
+    key: str
+    account_id: str
+    user_id: str
+    name: str
+    secret_hash: str
+    created_by: str
+    created_at: datetime
+    expires_at: datetime | None = None
+    revoked_at: datetime | None = None
+    last_used_at: datetime | None = None
+
+
+@dataclass(slots=True)
+class AccessToken:
+    """A short-lived token issued to an API account by the client-credentials grant."""
+
+    id: int | None
+    key: str
+    api_account_id: int
+    secret_hash: str
+    created_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None = None

@@ -1,0 +1,178 @@
+"""Roles: a predefined catalogue plus custom roles per account.
+
+A role grants capabilities grouped by section, each at an access level. The services translate
+what an action needs into a capability check, so a custom role works like a predefined one.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from enum import IntEnum
+
+from tenantry.domain.accounts import AccountKind
+from tenantry.domain.errors import ErrorCode, InvalidInput
+
+ADMIN = "admin"
+_ROLE_KEY = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
+
+
+class AccessLevel(IntEnum):
+    BLOCKED = 0
+    READ = 1
+    ALL = 2
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+    @classmethod
+    def parse(cls, value: str) -> AccessLevel:
+        try:
+            return cls[value.upper()]
+        except KeyError:
+            raise InvalidInput(
+                ErrorCode.INVALID_INPUT,
+                "Access levels are blocked, read or all.",
+                field="capabilities",
+            ) from None
+
+
+# What the services ask of a role. Each maps to one capability of the catalogue.
+class Need:
+    READ_ACCOUNT = ("user_management", "users", AccessLevel.READ)
+    MANAGE_USERS = ("user_management", "users", AccessLevel.ALL)
+    MANAGE_ADMINS = ("user_management", "admins", AccessLevel.ALL)
+    MANAGE_SETTINGS = ("account", "settings", AccessLevel.ALL)
+    MANAGE_API_ACCESS = ("account", "api_access", AccessLevel.ALL)
+    READ_CHILD_ACCOUNTS = ("account", "child_accounts", AccessLevel.READ)
+    MANAGE_CHILD_ACCOUNTS = ("account", "child_accounts", AccessLevel.ALL)
+    READ_AUDIT = ("security", "audit_log", AccessLevel.READ)
+
+
+Capabilities = Mapping[str, Mapping[str, AccessLevel]]
+
+
+@dataclass(slots=True, frozen=True)
+class FaceNames:
+    """The name each face shows for a role; None where that face has no such role."""
+
+    capig: str | None = None
+    appsflyer: str | None = None
+    invoca: str | None = None
+
+
+@dataclass(slots=True)
+class Role:
+    key: str
+    display_name: str
+    capabilities: dict[str, dict[str, AccessLevel]]
+    account_kinds: frozenset[AccountKind] = frozenset(AccountKind)
+    unrestricted_scope: bool = False
+    names: FaceNames = field(default_factory=FaceNames)
+    account_id: str | None = None  # None for predefined roles
+
+    @property
+    def is_custom(self) -> bool:
+        return self.account_id is not None
+
+    def level(self, section: str, capability: str) -> AccessLevel:
+        return self.capabilities.get(section, {}).get(capability, AccessLevel.BLOCKED)
+
+    def allows(self, need: tuple[str, str, AccessLevel]) -> bool:
+        section, capability, level = need
+        return self.level(section, capability) >= level
+
+    @property
+    def is_admin_like(self) -> bool:
+        """Counts toward "the last admin": a role that can manage admins."""
+        return self.allows(Need.MANAGE_ADMINS)
+
+    def applies_to(self, kind: AccountKind) -> bool:
+        return kind in self.account_kinds
+
+
+def validate_role_key(key: str) -> str:
+    if not _ROLE_KEY.match(key):
+        raise InvalidInput(
+            ErrorCode.INVALID_INPUT,
+            "A role key is 2 to 40 lower-case letters, digits or underscores, starting with a "
+            "letter.",
+            field="key",
+        )
+    return key
+
+
+def parse_capabilities(
+    raw: Mapping[str, Mapping[str, str]], known: Mapping[str, Iterable[str]]
+) -> dict[str, dict[str, AccessLevel]]:
+    """Validate a section → capability → level mapping against the catalogue's sections."""
+    result: dict[str, dict[str, AccessLevel]] = {}
+    for section, caps in raw.items():
+        if section not in known:
+            raise InvalidInput(
+                ErrorCode.INVALID_INPUT,
+                f"Unknown capability section {section!r}.",
+                field="capabilities",
+            )
+        allowed = set(known[section])
+        result[section] = {}
+        for name, level in caps.items():
+            if name not in allowed:
+                raise InvalidInput(
+                    ErrorCode.INVALID_INPUT,
+                    f"Unknown capability {section}.{name}.",
+                    field="capabilities",
+                )
+            result[section][name] = AccessLevel.parse(level)
+    return result
+
+
+class RoleCatalogue:
+    """The predefined roles, looked up by key or by the name a face uses."""
+
+    def __init__(self, sections: Mapping[str, Iterable[str]], roles: Iterable[Role]) -> None:
+        self.sections: dict[str, tuple[str, ...]] = {s: tuple(c) for s, c in sections.items()}
+        self._by_key: dict[str, Role] = {}
+        self._by_face: dict[str, dict[str, str]] = {"capig": {}, "appsflyer": {}, "invoca": {}}
+        for role in roles:
+            self._by_key[role.key] = role
+            for face, name in (
+                ("capig", role.names.capig),
+                ("appsflyer", role.names.appsflyer),
+                ("invoca", role.names.invoca),
+            ):
+                if name:
+                    self._by_face[face][name.lower()] = role.key
+        if ADMIN not in self._by_key:
+            raise ValueError("the role catalogue must define the 'admin' role")
+        # CAPIG's Objects page names the middle action `user`; its samples say `manage`.
+        if "manage" in self._by_key:
+            self._by_face["capig"].setdefault("user", "manage")
+
+    @property
+    def admin(self) -> Role:
+        return self._by_key[ADMIN]
+
+    def __iter__(self) -> Iterator[Role]:
+        return iter(self._by_key.values())
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._by_key
+
+    def find(self, key: str) -> Role | None:
+        return self._by_key.get(key)
+
+    def key_for(self, face: str, name: str) -> str | None:
+        """The role key a face's role name stands for (case-insensitive), or None."""
+        return self._by_face[face].get(name.lower())
+
+    def face_name(self, face: str, role: Role) -> str:
+        """How a face shows a role: its own name, or the key where it has none."""
+        name: str | None = getattr(role.names, face)
+        return name or role.key
+
+    @property
+    def admin_like_keys(self) -> frozenset[str]:
+        return frozenset(r.key for r in self if r.is_admin_like)

@@ -1,0 +1,1 @@
+"""Faces: thin adapters that authenticate, parse, call one service and render."""

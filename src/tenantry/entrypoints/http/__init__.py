@@ -1,0 +1,1 @@
+"""The HTTP server shell: health, request ids, logs, limits, token endpoint."""

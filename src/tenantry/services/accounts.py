@@ -1,0 +1,352 @@
+"""Accounts: create, read, list, update and delete tenants, and their app catalogues."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+from tenantry.domain import accounts as rules
+from tenantry.domain.accounts import Account, AccountKind, AccountStatus
+from tenantry.domain.errors import Conflict, ErrorCode, Forbidden, InvalidInput
+from tenantry.domain.ids import new_account_id
+from tenantry.domain.roles import Need, Role
+from tenantry.services.authz import require, require_for_child, role_in
+from tenantry.services.context import Actor, ServiceContext, record
+from tenantry.services.ports import UnitOfWork
+
+MAX_PAGE = 500
+_SETTINGS_FIELDS = (
+    "name",
+    "status",
+    "can_partner_manage",
+    "event_enrichment",
+    "multi_account_users",
+    "sso_enabled",
+    "two_factor_required",
+    "invitation_ttl_days",
+    "id_from_network",
+    "custom_data",
+)
+
+
+def snapshot(account: Account) -> dict[str, Any]:
+    data = dataclasses.asdict(account)
+    data["kind"] = account.kind.value
+    data["status"] = int(account.status)
+    data.pop("created_at")
+    return data
+
+
+@dataclass(slots=True, frozen=True)
+class AccountChanges:
+    """Fields to change; None leaves a field as it is."""
+
+    name: str | None = None
+    status: int | None = None
+    can_partner_manage: bool | None = None
+    event_enrichment: bool | None = None
+    multi_account_users: bool | None = None
+    sso_enabled: bool | None = None
+    two_factor_required: bool | None = None
+    invitation_ttl_days: int | None = None
+    id_from_network: str | None = None
+    custom_data: dict[str, str] | None = None
+
+
+def create_account(
+    ctx: ServiceContext,
+    actor: Actor,
+    *,
+    name: str,
+    kind: AccountKind,
+    parent_id: str | None,
+    can_partner_manage: bool = True,
+    event_enrichment: bool = False,
+    id_from_network: str | None = None,
+    status: AccountStatus = AccountStatus.ACTIVE,
+    custom_data: dict[str, str] | None = None,
+) -> Account:
+    """Create an account under `parent_id` (top-level accounts are the operator's to create)."""
+    with ctx.uow() as uow:
+        account = _new_account(
+            ctx,
+            uow,
+            actor,
+            name=name,
+            kind=kind,
+            parent_id=parent_id,
+            can_partner_manage=can_partner_manage,
+            event_enrichment=event_enrichment,
+            id_from_network=id_from_network,
+            status=status,
+            custom_data=custom_data,
+        )
+    return account
+
+
+def _new_account(
+    ctx: ServiceContext,
+    uow: UnitOfWork,
+    actor: Actor,
+    *,
+    name: str,
+    kind: AccountKind,
+    parent_id: str | None,
+    can_partner_manage: bool,
+    event_enrichment: bool,
+    id_from_network: str | None,
+    status: AccountStatus,
+    custom_data: dict[str, str] | None,
+) -> Account:
+    parent = None
+    if parent_id is None:
+        if not actor.is_system:
+            raise Forbidden(ErrorCode.FORBIDDEN)
+    else:
+        parent, _ = require(ctx, uow, actor, parent_id, Need.MANAGE_CHILD_ACCOUNTS)
+    rules.check_parent(kind, parent)
+    if (
+        id_from_network is not None
+        and parent_id is not None
+        and uow.accounts.find_by_network_id(parent_id, id_from_network) is not None
+    ):
+        raise Conflict(ErrorCode.ID_TAKEN, field="id_from_network")
+    account = Account(
+        id=new_account_id(),
+        name=rules.validate_account_name(name),
+        kind=kind,
+        parent_id=parent_id,
+        status=status,
+        can_partner_manage=can_partner_manage,
+        event_enrichment=event_enrichment,
+        id_from_network=id_from_network,
+        custom_data=dict(custom_data or {}),
+        created_at=ctx.now(),
+    )
+    uow.accounts.add(account)
+    record(
+        ctx,
+        uow,
+        actor,
+        "account.create",
+        target_type="account",
+        target_id=account.id,
+        account_id=account.id,
+        after=snapshot(account),
+    )
+    return account
+
+
+def get_account(ctx: ServiceContext, actor: Actor, account_id: str) -> Account:
+    """One account, for an actor who may read it or manage it from its parent."""
+    with ctx.uow(readonly=True) as uow:
+        return _readable_account(ctx, uow, actor, account_id)
+
+
+def _readable_account(
+    ctx: ServiceContext, uow: UnitOfWork, actor: Actor, account_id: str
+) -> Account:
+    chain = uow.accounts.chain(account_id)
+    if not chain:
+        return uow.accounts.get(account_id)  # raises not found
+    role = role_in(ctx, uow, actor, chain)
+    if role is not None and role.allows(Need.READ_ACCOUNT):
+        return chain[0]
+    if len(chain) > 1:
+        parent_role = role_in(ctx, uow, actor, chain[1:])
+        if parent_role is not None and parent_role.allows(Need.READ_CHILD_ACCOUNTS):
+            return chain[0]
+    raise Forbidden(ErrorCode.FORBIDDEN, account_id=account_id)
+
+
+def list_accounts(
+    ctx: ServiceContext,
+    actor: Actor,
+    *,
+    parent_id: str | None = None,
+    search: str | None = None,
+    limit: int = 50,
+    after: str | None = None,
+) -> list[Account]:
+    """Accounts the actor can reach, ordered by id and paged by `after`."""
+    limit = max(1, min(limit, MAX_PAGE))
+    with ctx.uow(readonly=True) as uow:
+        within: set[str] | None = None
+        if not actor.is_system:
+            within = reachable_account_ids(ctx, uow, actor)
+        if parent_id is not None:
+            _readable_account(ctx, uow, actor, parent_id)
+        return uow.accounts.page(
+            within=within, parent_id=parent_id, search=search, limit=limit, after=after
+        )
+
+
+def reachable_account_ids(ctx: ServiceContext, uow: UnitOfWork, actor: Actor) -> set[str]:
+    """The accounts an actor may read: where it holds a role, and below, as far as partner
+    management reaches (plus the direct children of accounts where it may see children).
+
+    One subtree query per root, whatever the number of accounts below it.
+    """
+    if actor.home_account_id is not None:
+        roots = [actor.home_account_id]
+    elif actor.user_id is not None:
+        roots = [m.account_id for m in uow.memberships.for_user(actor.user_id)]
+    else:
+        return set()
+    reachable: set[str] = set()
+    for root in roots:
+        if root in reachable:
+            continue
+        role = role_in(ctx, uow, actor, uow.accounts.chain(root))
+        if role is None:
+            continue
+        inherited: dict[str, Role | None] = {}
+        for link in uow.accounts.subtree(root):
+            own: Role | None
+            if link.id == root:
+                own = role
+            else:
+                parent_role = inherited.get(link.parent_id or "")
+                if parent_role is not None and parent_role.allows(Need.READ_CHILD_ACCOUNTS):
+                    reachable.add(link.id)
+                own = parent_role if link.can_partner_manage else None
+            inherited[link.id] = own
+            if own is not None and own.allows(Need.READ_ACCOUNT):
+                reachable.add(link.id)
+    return reachable
+
+
+def update_account(
+    ctx: ServiceContext, actor: Actor, account_id: str, changes: AccountChanges
+) -> Account:
+    """Change an account's name, status or settings."""
+    with ctx.uow() as uow:
+        account = uow.accounts.get(account_id)
+        _require_account_admin(ctx, uow, actor, account)
+        before = snapshot(account)
+        updated = dataclasses.replace(account)
+        for name in _SETTINGS_FIELDS:
+            value = getattr(changes, name)
+            if value is not None:
+                setattr(updated, name, value)
+        updated.name = rules.validate_account_name(updated.name)
+        updated.status = rules.parse_status(int(updated.status))
+        if updated.invitation_ttl_days is not None and not 1 <= updated.invitation_ttl_days <= 90:
+            raise InvalidInput(
+                ErrorCode.INVALID_INPUT,
+                "Invitations last 1 to 90 days.",
+                field="invitation_ttl_days",
+            )
+        if (
+            updated.id_from_network != account.id_from_network
+            and updated.id_from_network is not None
+            and updated.parent_id is not None
+            and uow.accounts.find_by_network_id(updated.parent_id, updated.id_from_network)
+        ):
+            raise Conflict(ErrorCode.ID_TAKEN, field="id_from_network")
+        after = snapshot(updated)
+        if after != before:
+            uow.accounts.update(updated)
+            record(
+                ctx,
+                uow,
+                actor,
+                "account.update",
+                target_type="account",
+                target_id=account.id,
+                account_id=account.id,
+                before=before,
+                after=after,
+            )
+        return updated
+
+
+def delete_account(ctx: ServiceContext, actor: Actor, account_id: str) -> None:
+    """Delete an account with its memberships; an account with child accounts stays."""
+    with ctx.uow() as uow:
+        account = uow.accounts.get(account_id)
+        if account.parent_id is None and not actor.is_system:
+            raise Forbidden(ErrorCode.FORBIDDEN, account_id=account_id)
+        require_for_child(ctx, uow, actor, account, Need.MANAGE_CHILD_ACCOUNTS)
+        if uow.accounts.has_children(account_id):
+            raise Conflict(ErrorCode.ACCOUNT_HAS_CHILDREN, field="account_id")
+        uow.accounts.delete(account_id)
+        record(
+            ctx,
+            uow,
+            actor,
+            "account.delete",
+            target_type="account",
+            target_id=account.id,
+            account_id=account.id,
+            before=snapshot(account),
+        )
+
+
+def _require_account_admin(
+    ctx: ServiceContext, uow: UnitOfWork, actor: Actor, account: Account
+) -> None:
+    """The account's own settings admins, or whoever manages it from its parent."""
+    role = role_in(ctx, uow, actor, uow.accounts.chain(account.id))
+    if role is not None and role.allows(Need.MANAGE_SETTINGS):
+        return
+    require_for_child(ctx, uow, actor, account, Need.MANAGE_CHILD_ACCOUNTS)
+
+
+# -- the app catalogue -------------------------------------------------------------------------
+
+
+def list_apps(ctx: ServiceContext, actor: Actor, account_id: str) -> dict[str, str]:
+    """The account's apps: app id → name."""
+    with ctx.uow(readonly=True) as uow:
+        require(ctx, uow, actor, account_id, Need.READ_ACCOUNT)
+        return uow.apps.for_account(account_id)
+
+
+def add_app(
+    ctx: ServiceContext, actor: Actor, account_id: str, app_id: str, name: str = ""
+) -> None:
+    """Add an app to the account's catalogue, so users can be scoped to it."""
+    app_id = app_id.strip()
+    if not app_id or len(app_id) > 200 or any(ch.isspace() or ch == "," for ch in app_id):
+        raise InvalidInput(
+            ErrorCode.INVALID_INPUT,
+            "An app id is 1 to 200 characters without spaces or commas.",
+            field="app_id",
+        )
+    with ctx.uow() as uow:
+        require(ctx, uow, actor, account_id, Need.MANAGE_SETTINGS)
+        if app_id in uow.apps.for_account(account_id):
+            raise Conflict(ErrorCode.ID_TAKEN, field="app_id")
+        uow.apps.add(account_id, app_id, name.strip() or app_id)
+        record(
+            ctx,
+            uow,
+            actor,
+            "app.add",
+            target_type="app",
+            target_id=app_id,
+            account_id=account_id,
+            after={"app_id": app_id, "name": name.strip() or app_id},
+        )
+
+
+def remove_app(ctx: ServiceContext, actor: Actor, account_id: str, app_id: str) -> None:
+    """Remove an app from the account's catalogue."""
+    with ctx.uow() as uow:
+        require(ctx, uow, actor, account_id, Need.MANAGE_SETTINGS)
+        apps = uow.apps.for_account(account_id)
+        if app_id not in apps:
+            raise InvalidInput(ErrorCode.UNKNOWN_APPS, field="app_id")
+        uow.apps.delete(account_id, app_id)
+        record(
+            ctx,
+            uow,
+            actor,
+            "app.remove",
+            target_type="app",
+            target_id=app_id,
+            account_id=account_id,
+            before={"app_id": app_id, "name": apps[app_id]},
+        )

@@ -1,0 +1,91 @@
+"""Authorization: what role an actor holds in an account, and whether it is enough.
+
+An actor's role in an account is its own active membership there, or else the role it holds in
+the nearest ancestor account, as long as every account on the way down lets its partner manage
+it (`can_partner_manage`). API accounts act as admins of their own account. Credentials that
+belong to an account never reach outside that account's managed subtree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from tenantry.domain.accounts import Account
+from tenantry.domain.errors import ErrorCode, Forbidden
+from tenantry.domain.memberships import MembershipStatus
+from tenantry.domain.roles import AccessLevel, Role
+from tenantry.services.context import Actor, ActorKind, ServiceContext
+from tenantry.services.ports import UnitOfWork
+
+Need = tuple[str, str, AccessLevel]
+
+
+def role_in(
+    ctx: ServiceContext, uow: UnitOfWork, actor: Actor, chain: Sequence[Account]
+) -> Role | None:
+    """The role `actor` holds in `chain[0]`; `chain` is the account and its ancestors."""
+    if actor.is_system:
+        return ctx.roles.admin
+    if not chain:
+        return None
+    reach = len(chain)
+    if actor.home_account_id is not None:
+        ids = [a.id for a in chain]
+        if actor.home_account_id not in ids:
+            return None
+        reach = ids.index(actor.home_account_id) + 1
+        if any(not a.can_partner_manage for a in chain[: reach - 1]):
+            return None
+        if actor.kind is ActorKind.API_ACCOUNT:
+            return ctx.roles.admin
+    if actor.user_id is None:
+        return None
+    memberships = uow.memberships.in_accounts(actor.user_id, [a.id for a in chain])
+    for account in chain:
+        membership = memberships.get(account.id)
+        if membership is not None and membership.status is MembershipStatus.ACTIVE:
+            return resolve_role(ctx, uow, account, membership.role_key)
+        if not account.can_partner_manage:
+            return None
+    return None
+
+
+def resolve_role(ctx: ServiceContext, uow: UnitOfWork, account: Account, key: str) -> Role | None:
+    """A predefined role by key, or one of the account's custom roles."""
+    return ctx.roles.find(key) or uow.custom_roles.find(account.id, key)
+
+
+def require(
+    ctx: ServiceContext, uow: UnitOfWork, actor: Actor, account_id: str, *needs: Need
+) -> tuple[Account, Role]:
+    """The account and the actor's role in it, or Forbidden when a need is not met."""
+    chain = uow.accounts.chain(account_id)
+    if not chain:
+        uow.accounts.get(account_id)  # raises the not-found error
+    role = role_in(ctx, uow, actor, chain)
+    if role is None or not all(role.allows(need) for need in needs):
+        raise Forbidden(ErrorCode.FORBIDDEN, account_id=account_id)
+    return chain[0], role
+
+
+def require_for_child(
+    ctx: ServiceContext, uow: UnitOfWork, actor: Actor, account: Account, need: Need
+) -> None:
+    """Actions on an account as a whole (rename, deactivate, delete) are its parent's to take,
+    or, for its own settings, an admin's of the account itself."""
+    if account.parent_id is not None:
+        parent_chain = uow.accounts.chain(account.parent_id)
+        role = role_in(ctx, uow, actor, parent_chain)
+        if role is not None and role.allows(need):
+            return
+    if actor.is_system:
+        return
+    raise Forbidden(ErrorCode.FORBIDDEN, account_id=account.id)
+
+
+def can(ctx: ServiceContext, uow: UnitOfWork, actor: Actor, account_id: str, need: Need) -> bool:
+    try:
+        require(ctx, uow, actor, account_id, need)
+    except Forbidden:
+        return False
+    return True

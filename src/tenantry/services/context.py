@@ -1,0 +1,107 @@
+"""Who acts (the `Actor`) and what every service call is given (the `ServiceContext`)."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from tenantry.domain.audit import AuditEvent
+from tenantry.domain.roles import RoleCatalogue
+from tenantry.services.ports import PasswordHasher, UnitOfWork, UnitOfWorkFactory
+from tenantry.settings import Settings
+
+
+class ActorKind(StrEnum):
+    USER = "user"
+    API_ACCOUNT = "api_account"
+    API_TOKEN = "api_token"
+    SYSTEM = "system"
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """The principal behind a call, and where the call came from.
+
+    `home_account_id` confines credentials that belong to an account (API accounts and API
+    tokens) to that account and the child accounts it may manage.
+    """
+
+    kind: ActorKind
+    id: str
+    label: str
+    user_id: str | None = None
+    home_account_id: str | None = None
+    face: str = "api"
+    request_id: str | None = None
+
+    @classmethod
+    def system(cls, face: str = "cli", label: str = "operator") -> Actor:
+        return cls(ActorKind.SYSTEM, "system", label, face=face)
+
+    @classmethod
+    def for_user(cls, user_id: str, email: str, face: str = "console") -> Actor:
+        return cls(ActorKind.USER, user_id, email, user_id=user_id, face=face)
+
+    def via(self, face: str, request_id: str | None) -> Actor:
+        return dataclasses.replace(self, face=face, request_id=request_id)
+
+    @property
+    def is_system(self) -> bool:
+        return self.kind is ActorKind.SYSTEM
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(slots=True)
+class ServiceContext:
+    """Everything a service needs, wired once by the composition root."""
+
+    uow: UnitOfWorkFactory
+    settings: Settings
+    roles: RoleCatalogue
+    media_sources: frozenset[str]
+    passwords: PasswordHasher
+    clock: Callable[[], datetime] = utcnow
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    def invitation_expiry(self, ttl_days: int | None) -> datetime:
+        return self.now() + timedelta(days=ttl_days or self.settings.invitation_ttl_days)
+
+
+def record(
+    ctx: ServiceContext,
+    uow: UnitOfWork,
+    actor: Actor,
+    action: str,
+    *,
+    target_type: str,
+    target_id: str,
+    account_id: str | None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> None:
+    """Write an audit event in the caller's transaction."""
+    uow.audit.add(
+        AuditEvent(
+            action=action,
+            target_type=target_type,
+            target_id=target_id,
+            account_id=account_id,
+            actor_kind=actor.kind.value,
+            actor_id=actor.id,
+            actor_label=actor.label,
+            face=actor.face,
+            request_id=actor.request_id,
+            before=before,
+            after=after,
+            at=ctx.now(),
+        )
+    )

@@ -1,0 +1,311 @@
+"""Credentials: API accounts, API tokens, access tokens, and authenticating a presented token."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from tenantry.domain.credentials import (
+    ACCESS_TOKEN_PREFIX,
+    API_TOKEN_PREFIX,
+    AccessToken,
+    ApiAccount,
+    ApiToken,
+    validate_client_id,
+)
+from tenantry.domain.errors import (
+    Conflict,
+    ErrorCode,
+    InvalidInput,
+    NotFound,
+    Throttled,
+    Unauthenticated,
+)
+from tenantry.domain.ids import hash_secret, new_secret, new_token, secret_matches, split_token
+from tenantry.domain.memberships import MembershipStatus
+from tenantry.domain.roles import Need
+from tenantry.domain.users import User, UserStatus, normalize_email
+from tenantry.services.authz import require
+from tenantry.services.context import Actor, ActorKind, ServiceContext, record
+from tenantry.services.members import roles_of
+from tenantry.services.ports import UnitOfWork
+
+# Writing last-used times on every request would turn each read into a write; a minute's
+# precision is what people need to spot an unused credential.
+TOUCH_INTERVAL = timedelta(minutes=1)
+_DUMMY_HASH = hash_secret("not-a-secret")
+
+
+@dataclass(slots=True)
+class IssuedAccessToken:
+    token: str
+    expires_in: int
+
+
+# -- API accounts (client credentials) ---------------------------------------------------------
+
+
+def create_api_account(
+    ctx: ServiceContext, actor: Actor, account_id: str, client_id: str
+) -> tuple[ApiAccount, str]:
+    """A new API account; the secret is returned here and never again."""
+    client_id = validate_client_id(client_id)
+    secret = new_secret(32)
+    with ctx.uow() as uow:
+        require(ctx, uow, actor, account_id, Need.MANAGE_API_ACCESS)
+        if uow.api_accounts.find_by_client_id(client_id) is not None:
+            raise Conflict(ErrorCode.ID_TAKEN, "This API account name is taken.", field="client_id")
+        api_account = uow.api_accounts.add(
+            ApiAccount(
+                id=None,
+                account_id=account_id,
+                client_id=client_id,
+                secret_hash=hash_secret(secret),
+                created_by=actor.label,
+                created_at=ctx.now(),
+            )
+        )
+        record(
+            ctx,
+            uow,
+            actor,
+            "api_account.create",
+            target_type="api_account",
+            target_id=client_id,
+            account_id=account_id,
+            after={"client_id": client_id},
+        )
+        return api_account, secret
+
+
+def list_api_accounts(ctx: ServiceContext, actor: Actor, account_id: str) -> list[ApiAccount]:
+    with ctx.uow(readonly=True) as uow:
+        require(ctx, uow, actor, account_id, Need.MANAGE_API_ACCESS)
+        return uow.api_accounts.for_account(account_id)
+
+
+def revoke_api_account(ctx: ServiceContext, actor: Actor, account_id: str, client_id: str) -> None:
+    """Revoke an API account; its access tokens stop working at once."""
+    with ctx.uow() as uow:
+        require(ctx, uow, actor, account_id, Need.MANAGE_API_ACCESS)
+        api_account = uow.api_accounts.find_by_client_id(client_id)
+        if api_account is None or api_account.account_id != account_id:
+            raise NotFound(ErrorCode.NOT_FOUND, "No such API account.", field="client_id")
+        if api_account.revoked_at is None:
+            api_account.revoked_at = ctx.now()
+            uow.api_accounts.update(api_account)
+            record(
+                ctx,
+                uow,
+                actor,
+                "api_account.revoke",
+                target_type="api_account",
+                target_id=client_id,
+                account_id=account_id,
+            )
+
+
+def issue_access_token(
+    ctx: ServiceContext, client_id: str, client_secret: str, *, source: str = "unknown"
+) -> IssuedAccessToken:
+    """The client-credentials grant. Repeated failures per client id or address are throttled
+    in the database, so the limit holds across processes."""
+    settings = ctx.settings
+    now = ctx.now()
+    window_seconds = settings.token_failure_window_seconds
+    window = str(int(now.timestamp()) // window_seconds)
+    keys = (f"token-failures:client:{client_id[:64]}", f"token-failures:source:{source[:64]}")
+    with ctx.uow() as uow:
+        if any(uow.counters.get(k, window) >= settings.token_failures_per_window for k in keys):
+            raise Throttled(ErrorCode.THROTTLED)
+        api_account = uow.api_accounts.find_by_client_id(client_id)
+        # Compare against a dummy digest when the client is unknown, so timing tells nothing.
+        valid = secret_matches(
+            client_secret, api_account.secret_hash if api_account else _DUMMY_HASH
+        )
+        if api_account is not None and valid and api_account.revoked_at is None:
+            assert api_account.id is not None
+            token, key, digest = new_token(ACCESS_TOKEN_PREFIX)
+            ttl = settings.access_token_ttl_seconds
+            uow.access_tokens.add(
+                AccessToken(
+                    id=None,
+                    key=key,
+                    api_account_id=api_account.id,
+                    secret_hash=digest,
+                    created_at=now,
+                    expires_at=now + timedelta(seconds=ttl),
+                )
+            )
+            api_account.last_used_at = now
+            uow.api_accounts.update(api_account)
+            return IssuedAccessToken(token, ttl)
+    with ctx.uow() as uow:
+        expires = now + timedelta(seconds=window_seconds * 2)
+        for key_name in keys:
+            uow.counters.increment(key_name, window, expires)
+    raise Unauthenticated(ErrorCode.UNAUTHENTICATED, "Invalid client credentials.")
+
+
+# -- API tokens (act as a user in an account) --------------------------------------------------
+
+
+def create_api_token(
+    ctx: ServiceContext,
+    actor: Actor,
+    account_id: str,
+    *,
+    user_email: str | None = None,
+    name: str = "",
+    expires_at: datetime | None = None,
+) -> tuple[ApiToken, str, User]:
+    """A long-lived token acting as a member of the account (by default its first admin)."""
+    with ctx.uow() as uow:
+        account, _ = require(ctx, uow, actor, account_id, Need.MANAGE_API_ACCESS)
+        user = _token_user(ctx, uow, account_id, user_email)
+        membership = uow.memberships.find(user.id, account_id)
+        if membership is None or membership.status is not MembershipStatus.ACTIVE:
+            raise InvalidInput(
+                ErrorCode.INVALID_INPUT,
+                "A token acts as an active member of the account; this user is not one.",
+                field="user",
+            )
+        token, key, digest = new_token(API_TOKEN_PREFIX)
+        api_token = uow.api_tokens.add(
+            ApiToken(
+                id=None,
+                key=key,
+                account_id=account.id,
+                user_id=user.id,
+                name=name.strip()[:100] or f"token for {user.email}",
+                secret_hash=digest,
+                created_by=actor.label,
+                created_at=ctx.now(),
+                expires_at=expires_at,
+            )
+        )
+        record(
+            ctx,
+            uow,
+            actor,
+            "api_token.create",
+            target_type="api_token",
+            target_id=key,
+            account_id=account_id,
+            after={"user": user.email, "name": api_token.name},
+        )
+        return api_token, token, user
+
+
+def _token_user(
+    ctx: ServiceContext, uow: UnitOfWork, account_id: str, user_email: str | None
+) -> User:
+    if user_email:
+        user = uow.users.find_by_email(normalize_email(user_email))
+        if user is None:
+            raise NotFound(ErrorCode.USER_NOT_FOUND, field="user")
+        return user
+    account = uow.accounts.get(account_id)
+    admin_keys = [r.key for r in roles_of(ctx, uow, account).values() if r.is_admin_like]
+    user_id = uow.memberships.first_with_roles(account_id, admin_keys)
+    if user_id is None:
+        raise InvalidInput(
+            ErrorCode.INVALID_INPUT,
+            "The account has no admin to act as; name a user.",
+            field="user",
+        )
+    return uow.users.get(user_id)
+
+
+def list_api_tokens(ctx: ServiceContext, actor: Actor, account_id: str) -> list[ApiToken]:
+    with ctx.uow(readonly=True) as uow:
+        require(ctx, uow, actor, account_id, Need.MANAGE_API_ACCESS)
+        return uow.api_tokens.for_account(account_id)
+
+
+def revoke_api_token(ctx: ServiceContext, actor: Actor, account_id: str, key: str) -> None:
+    with ctx.uow() as uow:
+        require(ctx, uow, actor, account_id, Need.MANAGE_API_ACCESS)
+        token = uow.api_tokens.find_by_key(key)
+        if token is None or token.account_id != account_id:
+            raise NotFound(ErrorCode.NOT_FOUND, "No such API token.", field="token")
+        if token.revoked_at is None:
+            token.revoked_at = ctx.now()
+            uow.api_tokens.update(token)
+            record(
+                ctx,
+                uow,
+                actor,
+                "api_token.revoke",
+                target_type="api_token",
+                target_id=key,
+                account_id=account_id,
+            )
+
+
+# -- authenticating ----------------------------------------------------------------------------
+
+
+def authenticate(
+    ctx: ServiceContext, token: str, *, face: str, request_id: str | None = None
+) -> Actor:
+    """The actor a presented bearer token stands for, or Unauthenticated."""
+    now = ctx.now()
+    parts = split_token(token, API_TOKEN_PREFIX)
+    if parts is not None:
+        return _api_token_actor(ctx, parts, now, face, request_id)
+    parts = split_token(token, ACCESS_TOKEN_PREFIX)
+    if parts is not None:
+        return _access_token_actor(ctx, parts, now, face, request_id)
+    raise Unauthenticated(ErrorCode.UNAUTHENTICATED)
+
+
+def _api_token_actor(
+    ctx: ServiceContext, parts: tuple[str, str], now: datetime, face: str, request_id: str | None
+) -> Actor:
+    key, secret = parts
+    with ctx.uow(readonly=True) as uow:
+        token = uow.api_tokens.find_by_key(key)
+        valid = secret_matches(secret, token.secret_hash if token else _DUMMY_HASH)
+        if token is None or not valid or token.revoked_at is not None:
+            raise Unauthenticated(ErrorCode.UNAUTHENTICATED)
+        if token.expires_at is not None and token.expires_at <= now:
+            raise Unauthenticated(ErrorCode.UNAUTHENTICATED, "The token has expired.")
+        user = uow.users.find(token.user_id)
+        if user is None or user.status is UserStatus.DEACTIVATED:
+            raise Unauthenticated(ErrorCode.UNAUTHENTICATED, "The token's user is deactivated.")
+    if token.last_used_at is None or now - token.last_used_at > TOUCH_INTERVAL:
+        with ctx.uow() as uow:
+            token.last_used_at = now
+            uow.api_tokens.update(token)
+    return Actor(
+        ActorKind.API_TOKEN,
+        id=key,
+        label=user.email,
+        user_id=user.id,
+        home_account_id=token.account_id,
+        face=face,
+        request_id=request_id,
+    )
+
+
+def _access_token_actor(
+    ctx: ServiceContext, parts: tuple[str, str], now: datetime, face: str, request_id: str | None
+) -> Actor:
+    key, secret = parts
+    with ctx.uow(readonly=True) as uow:
+        token = uow.access_tokens.find_by_key(key)
+        valid = secret_matches(secret, token.secret_hash if token else _DUMMY_HASH)
+        if token is None or not valid or token.revoked_at is not None or token.expires_at <= now:
+            raise Unauthenticated(ErrorCode.UNAUTHENTICATED)
+        api_account = uow.api_accounts.get(token.api_account_id)
+        if api_account.revoked_at is not None:
+            raise Unauthenticated(ErrorCode.UNAUTHENTICATED)
+    return Actor(
+        ActorKind.API_ACCOUNT,
+        id=api_account.client_id,
+        label=api_account.client_id,
+        home_account_id=api_account.account_id,
+        face=face,
+        request_id=request_id,
+    )

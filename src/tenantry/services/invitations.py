@@ -1,0 +1,159 @@
+"""Invitations: renew (resend), revoke, list and accept."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from tenantry.domain.errors import ErrorCode, InvalidInput, NotFound
+from tenantry.domain.ids import hash_secret, new_secret
+from tenantry.domain.invitations import Invitation, InvitationStatus
+from tenantry.domain.memberships import MembershipStatus
+from tenantry.domain.roles import Need
+from tenantry.domain.users import User, UserStatus, normalize_email
+from tenantry.services.authz import require
+from tenantry.services.context import Actor, ServiceContext, record
+from tenantry.services.passwords import check_strength
+
+INVALID_LINK = "This invitation link is not valid any more. Ask for a new one."
+
+
+@dataclass(slots=True)
+class InvitationView:
+    invitation: Invitation
+    status: InvitationStatus
+
+
+def invitation_link(ctx: ServiceContext, token: str, email: str) -> str:
+    """The link CAPIG documents: `<base>/auth/verify/?token=…&et=inv&email=…`."""
+    query = urlencode({"token": token, "et": "inv", "email": email}, safe="@")
+    return f"{ctx.settings.base_url.rstrip('/')}/auth/verify/?{query}"
+
+
+def renew_invitation(ctx: ServiceContext, actor: Actor, account_id: str, email: str) -> str:
+    """A fresh link for a pending member; every earlier link dies. Returns the new token."""
+    email = normalize_email(email)
+    with ctx.uow() as uow:
+        account, _ = require(ctx, uow, actor, account_id, Need.MANAGE_USERS)
+        user = uow.users.find_by_email(email)
+        membership = uow.memberships.find(user.id, account_id) if user else None
+        if user is None or membership is None:
+            raise NotFound(ErrorCode.USER_NOT_FOUND, field="email")
+        if membership.status is not MembershipStatus.PENDING:
+            raise InvalidInput(
+                ErrorCode.INVALID_INPUT,
+                "This user has already accepted the invitation.",
+                field="email",
+            )
+        now = ctx.now()
+        for old in uow.invitations.open_for(user.id, account_id):
+            old.revoked_at = now
+            uow.invitations.update(old)
+        token = new_secret(16)
+        uow.invitations.add(
+            Invitation(
+                id=None,
+                email=user.email,
+                user_id=user.id,
+                account_id=account_id,
+                role_key=membership.role_key,
+                token_hash=hash_secret(token),
+                expires_at=ctx.invitation_expiry(account.invitation_ttl_days),
+                invited_by=actor.label,
+                created_at=now,
+            )
+        )
+        record(
+            ctx,
+            uow,
+            actor,
+            "invitation.renew",
+            target_type="user",
+            target_id=user.id,
+            account_id=account_id,
+        )
+        return token
+
+
+def revoke_invitation(ctx: ServiceContext, actor: Actor, account_id: str, email: str) -> int:
+    """Kill the open invitations of `email` to the account; returns how many there were."""
+    email = normalize_email(email)
+    with ctx.uow() as uow:
+        require(ctx, uow, actor, account_id, Need.MANAGE_USERS)
+        user = uow.users.find_by_email(email)
+        if user is None:
+            raise NotFound(ErrorCode.USER_NOT_FOUND, field="email")
+        now = ctx.now()
+        open_ones = [i for i in uow.invitations.open_for(user.id, account_id) if i.expires_at > now]
+        for invitation in open_ones:
+            invitation.revoked_at = now
+            uow.invitations.update(invitation)
+        if open_ones:
+            record(
+                ctx,
+                uow,
+                actor,
+                "invitation.revoke",
+                target_type="user",
+                target_id=user.id,
+                account_id=account_id,
+            )
+        return len(open_ones)
+
+
+def list_invitations(
+    ctx: ServiceContext, actor: Actor, account_id: str, *, limit: int = 100
+) -> list[InvitationView]:
+    with ctx.uow(readonly=True) as uow:
+        require(ctx, uow, actor, account_id, Need.MANAGE_USERS)
+        now = ctx.now()
+        return [
+            InvitationView(i, i.status(now))
+            for i in uow.invitations.for_account(account_id, limit=min(limit, 1000))
+        ]
+
+
+def accept_invitation(
+    ctx: ServiceContext, token: str, email: str, password: str | None, *, face: str = "console"
+) -> User:
+    """Turn a valid link into an active membership; sets the password of a new user."""
+    try:
+        email = normalize_email(email)
+    except InvalidInput:
+        raise InvalidInput(ErrorCode.INVALID_INPUT, INVALID_LINK, field="token") from None
+    with ctx.uow() as uow:
+        invitation = uow.invitations.find_by_token_hash(hash_secret(token))
+        now = ctx.now()
+        if (
+            invitation is None
+            or invitation.email != email
+            or invitation.status(now) is not InvitationStatus.PENDING
+        ):
+            raise InvalidInput(ErrorCode.INVALID_INPUT, INVALID_LINK, field="token")
+        user = uow.users.get(invitation.user_id)
+        if user.can_login_via_platform and user.password_hash is None:
+            if password is None:
+                raise InvalidInput(ErrorCode.WEAK_PASSWORD, "Choose a password.", field="password")
+            check_strength(password, email=user.email)
+            user.password_hash = ctx.passwords.hash(password)
+        if user.status is UserStatus.PENDING:
+            user.status = UserStatus.ACTIVATED
+        uow.users.update(user)
+        if invitation.account_id is not None:
+            membership = uow.memberships.find(user.id, invitation.account_id)
+            if membership is not None and membership.status is MembershipStatus.PENDING:
+                membership.status = MembershipStatus.ACTIVE
+                uow.memberships.update(membership)
+        invitation.accepted_at = now
+        uow.invitations.update(invitation)
+        actor = Actor.for_user(user.id, user.email, face=face)
+        record(
+            ctx,
+            uow,
+            actor,
+            "invitation.accept",
+            target_type="user",
+            target_id=user.id,
+            account_id=invitation.account_id,
+        )
+        return user

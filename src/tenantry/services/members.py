@@ -1,0 +1,432 @@
+"""Members: adding users to accounts with a role, changing roles, removing and (de)activating."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from tenantry.domain import memberships as rules
+from tenantry.domain.accounts import Account
+from tenantry.domain.errors import Conflict, ErrorCode, Forbidden, InvalidInput, NotFound
+from tenantry.domain.ids import hash_secret, new_secret, new_user_id
+from tenantry.domain.invitations import Invitation
+from tenantry.domain.memberships import Membership, MembershipStatus, Scope
+from tenantry.domain.roles import Need, Role
+from tenantry.domain.users import (
+    NotificationEmail,
+    User,
+    UserStatus,
+    normalize_email,
+    validate_username,
+)
+from tenantry.services.authz import require, resolve_role
+from tenantry.services.catalogues import normalize_geos, normalize_media_sources
+from tenantry.services.context import Actor, ServiceContext, record
+from tenantry.services.ports import MemberCursor, UnitOfWork
+
+MAX_PAGE = 1000
+
+
+@dataclass(slots=True)
+class NewMember:
+    """A person to add to an account, as any face describes them.
+
+    Scope follows seed 002: `app_ids` None = all apps, [] = none; empty or None media sources
+    and geos = all.
+    """
+
+    email: str
+    role_key: str
+    username: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    department: str | None = None
+    app_ids: Sequence[str] | None = None
+    all_future_apps: bool | None = None
+    media_sources: Sequence[str] | None = None
+    geos: Sequence[str] | None = None
+    contact_country_code: str | None = None
+    contact_phone_number: str | None = None
+    expires_on: date | None = None
+    network_managed: bool = False
+    id_from_network: str | None = None
+    notifications: dict[str, bool] = field(default_factory=dict)
+    notification_emails: list[NotificationEmail] = field(default_factory=list)
+    oauth_refresh_token: str | None = None
+
+
+@dataclass(slots=True)
+class AddedMember:
+    user: User
+    membership: Membership
+    role: Role
+    user_already_existed: bool
+    invitation_token: str | None
+
+
+@dataclass(slots=True)
+class Member:
+    user: User
+    membership: Membership
+    role: Role
+
+
+@dataclass(slots=True)
+class MemberPage:
+    items: list[Member]
+    next_cursor: MemberCursor | None
+
+
+def user_snapshot(user: User) -> dict[str, Any]:
+    return {
+        "id": user.id,
+        "email": user.email,
+        "name": user.name,
+        "status": int(user.status),
+        "can_login_via_platform": user.can_login_via_platform,
+    }
+
+
+def membership_snapshot(m: Membership) -> dict[str, Any]:
+    return {
+        "user_id": m.user_id,
+        "role": m.role_key,
+        "status": m.status.value,
+        "app_ids": None if m.scope.app_ids is None else list(m.scope.app_ids),
+        "all_future_apps": m.scope.all_future_apps,
+        "media_sources": None if m.scope.media_sources is None else list(m.scope.media_sources),
+        "geos": None if m.scope.geos is None else list(m.scope.geos),
+    }
+
+
+# -- adding ------------------------------------------------------------------------------------
+
+
+def add_member(ctx: ServiceContext, actor: Actor, account_id: str, spec: NewMember) -> AddedMember:
+    """Add a user (new or existing) to an account with one role; new users get an invitation."""
+    with ctx.uow() as uow:
+        account, actor_role = require(ctx, uow, actor, account_id, Need.MANAGE_USERS)
+        return add_member_in(ctx, uow, actor, account, actor_role, spec)
+
+
+def add_member_in(
+    ctx: ServiceContext,
+    uow: UnitOfWork,
+    actor: Actor,
+    account: Account,
+    actor_role: Role,
+    spec: NewMember,
+    apps: dict[str, str] | None = None,
+) -> AddedMember:
+    """The body of `add_member`, inside the caller's transaction (bulk adds share it)."""
+    email = normalize_email(spec.email)
+    username = validate_username(spec.username) if spec.username is not None else None
+    role = _role_for(ctx, uow, account, actor_role, spec.role_key)
+    scope = build_scope(ctx, uow, account, role, spec, apps)
+
+    user = uow.users.find_by_email(email)
+    existed = user is not None
+    if user is not None:
+        if uow.memberships.find(user.id, account.id) is not None:
+            raise Conflict(ErrorCode.ALREADY_MEMBER, field="email")
+        rules.check_can_join(account, uow.memberships.elsewhere(user.id, account.id))
+    else:
+        user = _new_user(ctx, account, email, username, spec)
+        uow.users.add(user)
+        record(
+            ctx,
+            uow,
+            actor,
+            "user.create",
+            target_type="user",
+            target_id=user.id,
+            account_id=account.id,
+            after=user_snapshot(user),
+        )
+
+    # Who already proved who they are (an active user, or one the network signs in) joins at
+    # once; everyone else is pending until they accept their invitation.
+    joins_now = user.status is UserStatus.ACTIVATED or spec.network_managed
+    membership = Membership(
+        user_id=user.id,
+        account_id=account.id,
+        role_key=role.key,
+        status=MembershipStatus.ACTIVE if joins_now else MembershipStatus.PENDING,
+        scope=scope,
+        created_at=ctx.now(),
+    )
+    uow.memberships.add(membership)
+    token = None if joins_now else _invite(ctx, uow, actor, account, user, role)
+    record(
+        ctx,
+        uow,
+        actor,
+        "membership.create",
+        target_type="user",
+        target_id=user.id,
+        account_id=account.id,
+        after=membership_snapshot(membership),
+    )
+    return AddedMember(user, membership, role, existed, token)
+
+
+def _new_user(
+    ctx: ServiceContext, account: Account, email: str, username: str | None, spec: NewMember
+) -> User:
+    name = username or " ".join(p for p in (spec.first_name, spec.last_name) if p)
+    return User(
+        id=new_user_id(),
+        email=email,
+        name=name,
+        first_name=spec.first_name,
+        last_name=spec.last_name,
+        department=spec.department,
+        contact_country_code=spec.contact_country_code,
+        contact_phone_number=spec.contact_phone_number,
+        status=UserStatus.ACTIVATED if spec.network_managed else UserStatus.PENDING,
+        expires_on=spec.expires_on,
+        can_login_via_platform=not spec.network_managed,
+        network_account_id=_network_of(account) if spec.network_managed else None,
+        id_from_network=spec.id_from_network,
+        notifications=dict(spec.notifications),
+        notification_emails=list(spec.notification_emails),
+        oauth_refresh_token=spec.oauth_refresh_token,
+        created_at=ctx.now(),
+    )
+
+
+def _network_of(account: Account) -> str:
+    """The network (top partner) that manages users of `account`: its parent, or itself."""
+    return account.parent_id or account.id
+
+
+def _role_for(
+    ctx: ServiceContext, uow: UnitOfWork, account: Account, actor_role: Role, role_key: str
+) -> Role:
+    role = resolve_role(ctx, uow, account, role_key) if role_key else None
+    if role is None:
+        raise InvalidInput(ErrorCode.UNKNOWN_ROLE, field="role")
+    rules.check_role_for_account(role, account)
+    if role.is_admin_like and not actor_role.allows(Need.MANAGE_ADMINS):
+        raise Forbidden(ErrorCode.FORBIDDEN, field="role")
+    return role
+
+
+def build_scope(
+    ctx: ServiceContext,
+    uow: UnitOfWork,
+    account: Account,
+    role: Role,
+    spec: NewMember,
+    apps: dict[str, str] | None = None,
+) -> Scope:
+    """Validate a scope against the account's apps and the catalogues, in seed 002's order."""
+    if spec.app_ids is not None:
+        known = apps if apps is not None else uow.apps.for_account(account.id)
+        if any(app not in known for app in spec.app_ids):
+            raise InvalidInput(ErrorCode.UNKNOWN_APPS, field="app_ids")
+    all_future = spec.all_future_apps if spec.all_future_apps is not None else spec.app_ids is None
+    scope = Scope.build(
+        app_ids=spec.app_ids,
+        all_future_apps=all_future,
+        media_sources=normalize_media_sources(spec.media_sources or (), ctx.media_sources),
+        geos=normalize_geos(spec.geos or ()),
+    )
+    rules.check_scope_for_role(role, scope)
+    return scope
+
+
+def _invite(
+    ctx: ServiceContext, uow: UnitOfWork, actor: Actor, account: Account, user: User, role: Role
+) -> str:
+    token = new_secret(16)
+    uow.invitations.add(
+        Invitation(
+            id=None,
+            email=user.email,
+            user_id=user.id,
+            account_id=account.id,
+            role_key=role.key,
+            token_hash=hash_secret(token),
+            expires_at=ctx.invitation_expiry(account.invitation_ttl_days),
+            invited_by=actor.label,
+            created_at=ctx.now(),
+        )
+    )
+    return token
+
+
+# -- changing and removing ---------------------------------------------------------------------
+
+
+def change_role(
+    ctx: ServiceContext,
+    actor: Actor,
+    account_id: str,
+    user_id: str,
+    role_key: str,
+    scope: NewMember | None = None,
+) -> Member:
+    """Replace a member's role (and, when given, scope); the last admin stays an admin."""
+    with ctx.uow() as uow:
+        account, actor_role = require(ctx, uow, actor, account_id, Need.MANAGE_USERS)
+        membership = _membership(uow, user_id, account_id)
+        current = resolve_role(ctx, uow, account, membership.role_key) or ctx.roles.admin
+        new_role = _role_for(ctx, uow, account, actor_role, role_key)
+        if current.is_admin_like and not actor_role.allows(Need.MANAGE_ADMINS):
+            raise Forbidden(ErrorCode.FORBIDDEN, field="role")
+        rules.check_keeps_an_admin(current, membership, new_role, _active_admins(ctx, uow, account))
+        before = membership_snapshot(membership)
+        membership.role_key = new_role.key
+        if scope is not None:
+            membership.scope = build_scope(ctx, uow, account, new_role, scope)
+        else:
+            rules.check_scope_for_role(new_role, membership.scope)
+        uow.memberships.update(membership)
+        record(
+            ctx,
+            uow,
+            actor,
+            "membership.change_role",
+            target_type="user",
+            target_id=user_id,
+            account_id=account_id,
+            before=before,
+            after=membership_snapshot(membership),
+        )
+        return Member(uow.users.get(user_id), membership, new_role)
+
+
+def remove_member(ctx: ServiceContext, actor: Actor, account_id: str, user_id: str) -> None:
+    """Take a user out of an account (the user's identity stays for their other accounts)."""
+    with ctx.uow() as uow:
+        account, actor_role = require(ctx, uow, actor, account_id, Need.MANAGE_USERS)
+        remove_member_in(
+            ctx, uow, actor, account, actor_role, user_id, _active_admins(ctx, uow, account)
+        )
+
+
+def remove_member_in(
+    ctx: ServiceContext,
+    uow: UnitOfWork,
+    actor: Actor,
+    account: Account,
+    actor_role: Role,
+    user_id: str,
+    active_admins: int,
+) -> Membership:
+    rules.check_removable(account, user_id, actor.user_id)
+    membership = _membership(uow, user_id, account.id)
+    role = resolve_role(ctx, uow, account, membership.role_key) or ctx.roles.admin
+    if role.is_admin_like and not actor_role.allows(Need.MANAGE_ADMINS):
+        raise Forbidden(ErrorCode.FORBIDDEN, field="email")
+    rules.check_keeps_an_admin(role, membership, None, active_admins)
+    uow.memberships.delete(user_id, account.id)
+    for invitation in uow.invitations.open_for(user_id, account.id):
+        invitation.revoked_at = ctx.now()
+        uow.invitations.update(invitation)
+    record(
+        ctx,
+        uow,
+        actor,
+        "membership.delete",
+        target_type="user",
+        target_id=user_id,
+        account_id=account.id,
+        before=membership_snapshot(membership),
+    )
+    return membership
+
+
+def set_user_active(
+    ctx: ServiceContext, actor: Actor, account_id: str, user_id: str, active: bool
+) -> User:
+    """Deactivate (status 0) or reactivate (status 1) a member of the account."""
+    with ctx.uow() as uow:
+        account, actor_role = require(ctx, uow, actor, account_id, Need.MANAGE_USERS)
+        membership = _membership(uow, user_id, account_id)
+        user = uow.users.get(user_id)
+        role = resolve_role(ctx, uow, account, membership.role_key) or ctx.roles.admin
+        if role.is_admin_like and not actor_role.allows(Need.MANAGE_ADMINS):
+            raise Forbidden(ErrorCode.FORBIDDEN, field="user_id")
+        if not active:
+            rules.check_removable(account, user_id, actor.user_id)
+            rules.check_keeps_an_admin(role, membership, None, _active_admins(ctx, uow, account))
+        new_status = UserStatus.ACTIVATED if active else UserStatus.DEACTIVATED
+        if active and user.status is UserStatus.PENDING:
+            return user  # a pending user becomes active by accepting the invitation
+        if user.status is not new_status:
+            before = user_snapshot(user)
+            user.status = new_status
+            uow.users.update(user)
+            record(
+                ctx,
+                uow,
+                actor,
+                "user.activate" if active else "user.deactivate",
+                target_type="user",
+                target_id=user_id,
+                account_id=account_id,
+                before=before,
+                after=user_snapshot(user),
+            )
+        return user
+
+
+# -- reading -----------------------------------------------------------------------------------
+
+
+def list_members(
+    ctx: ServiceContext,
+    actor: Actor,
+    account_id: str,
+    *,
+    limit: int = 100,
+    after: MemberCursor | None = None,
+    search: str | None = None,
+    role_key: str | None = None,
+) -> MemberPage:
+    """An account's members with their roles, in joining order, a page at a time."""
+    limit = max(1, min(limit, MAX_PAGE))
+    with ctx.uow(readonly=True) as uow:
+        account, _ = require(ctx, uow, actor, account_id, Need.READ_ACCOUNT)
+        rows = uow.memberships.members(
+            account_id, limit=limit + 1, after=after, search=search, role_key=role_key
+        )
+        roles = roles_of(ctx, uow, account)
+        items = [Member(u, m, roles.get(m.role_key, ctx.roles.admin)) for u, m in rows[:limit]]
+        next_cursor = None
+        if len(rows) > limit:
+            last = items[-1].membership
+            assert last.created_at is not None
+            next_cursor = (last.created_at, last.user_id)
+        return MemberPage(items, next_cursor)
+
+
+def get_member(ctx: ServiceContext, actor: Actor, account_id: str, user_id: str) -> Member:
+    with ctx.uow(readonly=True) as uow:
+        account, _ = require(ctx, uow, actor, account_id, Need.READ_ACCOUNT)
+        membership = _membership(uow, user_id, account_id)
+        role = resolve_role(ctx, uow, account, membership.role_key) or ctx.roles.admin
+        return Member(uow.users.get(user_id), membership, role)
+
+
+def roles_of(ctx: ServiceContext, uow: UnitOfWork, account: Account) -> dict[str, Role]:
+    """Every role usable in the account: the predefined ones for its kind, then its own."""
+    roles = {r.key: r for r in ctx.roles if r.applies_to(account.kind)}
+    roles.update({r.key: r for r in uow.custom_roles.for_account(account.id)})
+    return roles
+
+
+def _membership(uow: UnitOfWork, user_id: str, account_id: str) -> Membership:
+    membership = uow.memberships.find(user_id, account_id)
+    if membership is None:
+        raise NotFound(ErrorCode.USER_NOT_FOUND, field="user_id")
+    return membership
+
+
+def _active_admins(ctx: ServiceContext, uow: UnitOfWork, account: Account) -> int:
+    keys = {r.key for r in roles_of(ctx, uow, account).values() if r.is_admin_like}
+    return uow.memberships.count_active_with_roles(account.id, keys)

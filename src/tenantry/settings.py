@@ -1,0 +1,38 @@
+"""Settings, read once from the environment (`TENANTRY_` prefix) and passed down."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+CATALOGUE_DIR = Path(__file__).parent / "catalogue"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TENANTRY_", env_file=None, extra="ignore")
+
+    database_url: str = "sqlite:///./tenantry.db"
+    base_url: str = "http://localhost:8000"
+    """How people and scripts reach this server; invitation links start with it."""
+
+    role_catalogue: Path = CATALOGUE_DIR / "roles.json"
+    media_source_catalogue: Path = CATALOGUE_DIR / "media_sources.json"
+
+    invitation_ttl_days: int = Field(default=7, ge=1, le=90)
+    access_token_ttl_seconds: int = Field(default=36_000, ge=60)
+
+    max_body_bytes: int = Field(default=1_000_000, ge=1_024)
+    """Largest request body accepted by any face."""
+
+    token_failures_per_window: int = Field(default=10, ge=1)
+    token_failure_window_seconds: int = Field(default=900, ge=10)
+    """After this many failed client-credential attempts per client id or address in the
+    window, `/clients/token` refuses further attempts until the window ends."""
+
+    bulk_daily_quota: int = Field(default=100, ge=1)
+    bulk_max_users_per_call: int = Field(default=20, ge=1)
+
+    log_level: str = "INFO"
+    log_json: bool = True

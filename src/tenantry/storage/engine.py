@@ -1,0 +1,66 @@
+"""Engines for SQLite (the embedded default) and PostgreSQL.
+
+SQLite runs in WAL mode with foreign keys on. Python's sqlite3 module manages transactions in a
+way that breaks SAVEPOINT and cannot take the write lock up front, so it is switched to
+autocommit and tenantry emits BEGIN itself: `BEGIN IMMEDIATE` for writing units of work, so that
+concurrent writers queue on the busy timeout instead of failing halfway through.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+
+READONLY = "tenantry_readonly"
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+
+def create_engine(url: str, **kwargs: Any) -> sa.Engine:
+    sa_url = sa.make_url(url)
+    if sa_url.get_backend_name() == "sqlite":
+        return _sqlite_engine(sa_url, **kwargs)
+    if sa_url.get_backend_name() == "postgresql" and sa_url.drivername == "postgresql":
+        sa_url = sa_url.set(drivername="postgresql+psycopg")
+    kwargs.setdefault("pool_pre_ping", True)
+    return sa.create_engine(sa_url, **kwargs)
+
+
+def _sqlite_engine(url: sa.URL, **kwargs: Any) -> sa.Engine:
+    kwargs.setdefault("connect_args", {})
+    kwargs["connect_args"].setdefault("check_same_thread", False)
+    kwargs["connect_args"].setdefault("timeout", SQLITE_BUSY_TIMEOUT_MS / 1000)
+    engine = sa.create_engine(url, **kwargs)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # autocommit; BEGIN is ours
+        cursor = dbapi_connection.cursor()
+        if url.database not in (None, "", ":memory:"):
+            cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: sa.Connection) -> None:
+        if connection.get_execution_options().get(READONLY):
+            return  # reads run statement by statement, as on PostgreSQL's autocommit reads
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def readonly_options(engine: sa.Engine) -> dict[str, Any]:
+    """Execution options for a pure read: no transaction round trips on either engine."""
+    if engine.dialect.name == "sqlite":
+        return {READONLY: True}
+    return {"isolation_level": "AUTOCOMMIT"}
+
+
+def ping(engine: sa.Engine) -> None:
+    """Raise when the database does not answer."""
+    with engine.connect().execution_options(**readonly_options(engine)) as conn:
+        conn.execute(sa.text("SELECT 1"))

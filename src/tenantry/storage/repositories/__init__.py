@@ -1,0 +1,1 @@
+"""Repositories: typed access to one aggregate each. `get` raises, `find` returns None."""

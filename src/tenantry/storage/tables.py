@@ -1,0 +1,248 @@
+"""The schema, as SQLAlchemy Core tables. Migrations are generated from and checked against it."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from tenantry.storage.types import UTCDateTime
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+ACCOUNT_ID = sa.String(8)
+USER_ID = sa.String(36)
+
+
+def _created() -> sa.Column[object]:
+    return sa.Column("created_at", UTCDateTime(), nullable=False)
+
+
+accounts = sa.Table(
+    "accounts",
+    metadata,
+    sa.Column("id", ACCOUNT_ID, primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column(
+        "parent_id", ACCOUNT_ID, sa.ForeignKey("accounts.id", ondelete="RESTRICT"), index=True
+    ),
+    sa.Column("status", sa.SmallInteger, nullable=False),
+    sa.Column("can_partner_manage", sa.Boolean, nullable=False),
+    sa.Column("event_enrichment", sa.Boolean, nullable=False),
+    sa.Column("id_from_network", sa.String(255)),
+    sa.Column("multi_account_users", sa.Boolean, nullable=False),
+    sa.Column("sso_enabled", sa.Boolean, nullable=False),
+    sa.Column("two_factor_required", sa.Boolean, nullable=False),
+    # No foreign key: the owner is protected from deletion by the services, and a key here
+    # would make accounts and users depend on each other at creation.
+    sa.Column("owner_user_id", USER_ID),
+    sa.Column("invitation_ttl_days", sa.Integer),
+    sa.Column("custom_data", sa.JSON, nullable=False),
+    _created(),
+    sa.UniqueConstraint("parent_id", "id_from_network"),
+    sa.CheckConstraint("kind in ('partner', 'agency', 'advertiser')", name="kind"),
+    sa.CheckConstraint("status in (0, 1, 2)", name="status"),
+)
+sa.Index("ix_accounts_name", accounts.c.name)
+
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("id", USER_ID, primary_key=True),
+    sa.Column("email", sa.String(254), nullable=False, unique=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("first_name", sa.String(100)),
+    sa.Column("last_name", sa.String(100)),
+    sa.Column("department", sa.String(200)),
+    sa.Column("contact_country_code", sa.String(8)),
+    sa.Column("contact_phone_number", sa.String(32)),
+    sa.Column("status", sa.SmallInteger, nullable=False),
+    sa.Column("last_login_at", UTCDateTime()),
+    sa.Column("expires_on", sa.Date),
+    sa.Column("can_login_via_platform", sa.Boolean, nullable=False),
+    sa.Column("network_account_id", ACCOUNT_ID, sa.ForeignKey("accounts.id", ondelete="SET NULL")),
+    sa.Column("id_from_network", sa.String(255)),
+    sa.Column("notifications", sa.JSON, nullable=False),
+    sa.Column("oauth_refresh_token", sa.Text),
+    sa.Column("password_hash", sa.String(255)),
+    _created(),
+    sa.UniqueConstraint("network_account_id", "id_from_network"),
+    sa.CheckConstraint("status in (0, 1, 2)", name="status"),
+)
+
+user_emails = sa.Table(
+    "user_emails",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column(
+        "user_id",
+        USER_ID,
+        sa.ForeignKey("users.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("address", sa.String(254), nullable=False, unique=True),
+    sa.Column("use_for_notifications", sa.Boolean, nullable=False),
+    sa.Column("position", sa.SmallInteger, nullable=False),
+)
+
+memberships = sa.Table(
+    "memberships",
+    metadata,
+    # The primary key is the "one membership per user and account" rule.
+    sa.Column("user_id", USER_ID, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column(
+        "account_id", ACCOUNT_ID, sa.ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("role_key", sa.String(40), nullable=False),
+    sa.Column("status", sa.String(10), nullable=False),
+    sa.Column("app_ids", sa.JSON),
+    sa.Column("all_future_apps", sa.Boolean, nullable=False),
+    sa.Column("media_sources", sa.JSON),
+    sa.Column("geos", sa.JSON),
+    _created(),
+    sa.CheckConstraint("status in ('pending', 'active')", name="status"),
+)
+sa.Index("ix_memberships_account_created", memberships.c.account_id, memberships.c.created_at)
+sa.Index("ix_memberships_account_role", memberships.c.account_id, memberships.c.role_key)
+
+custom_roles = sa.Table(
+    "custom_roles",
+    metadata,
+    sa.Column(
+        "account_id", ACCOUNT_ID, sa.ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("key", sa.String(40), primary_key=True),
+    sa.Column("display_name", sa.String(100), nullable=False),
+    sa.Column("capabilities", sa.JSON, nullable=False),
+    sa.Column("unrestricted_scope", sa.Boolean, nullable=False),
+    _created(),
+)
+
+apps = sa.Table(
+    "apps",
+    metadata,
+    sa.Column(
+        "account_id", ACCOUNT_ID, sa.ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("app_id", sa.String(200), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    _created(),
+)
+
+invitations = sa.Table(
+    "invitations",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("email", sa.String(254), nullable=False),
+    sa.Column("user_id", USER_ID, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("account_id", ACCOUNT_ID, sa.ForeignKey("accounts.id", ondelete="CASCADE")),
+    sa.Column("role_key", sa.String(40)),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("expires_at", UTCDateTime(), nullable=False),
+    sa.Column("invited_by", sa.String(200), nullable=False),
+    _created(),
+    sa.Column("accepted_at", UTCDateTime()),
+    sa.Column("revoked_at", UTCDateTime()),
+    sa.Column("delivered", sa.Boolean),
+)
+sa.Index("ix_invitations_user_account", invitations.c.user_id, invitations.c.account_id)
+sa.Index("ix_invitations_account", invitations.c.account_id)
+
+api_accounts = sa.Table(
+    "api_accounts",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column(
+        "account_id",
+        ACCOUNT_ID,
+        sa.ForeignKey("accounts.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("client_id", sa.String(20), nullable=False, unique=True),
+    sa.Column("secret_hash", sa.String(64), nullable=False),
+    sa.Column("created_by", sa.String(200), nullable=False),
+    _created(),
+    sa.Column("revoked_at", UTCDateTime()),
+    sa.Column("last_used_at", UTCDateTime()),
+)
+
+api_tokens = sa.Table(
+    "api_tokens",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("key", sa.String(32), nullable=False, unique=True),
+    sa.Column(
+        "account_id",
+        ACCOUNT_ID,
+        sa.ForeignKey("accounts.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("user_id", USER_ID, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("secret_hash", sa.String(64), nullable=False),
+    sa.Column("created_by", sa.String(200), nullable=False),
+    _created(),
+    sa.Column("expires_at", UTCDateTime()),
+    sa.Column("revoked_at", UTCDateTime()),
+    sa.Column("last_used_at", UTCDateTime()),
+)
+
+access_tokens = sa.Table(
+    "access_tokens",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("key", sa.String(32), nullable=False, unique=True),
+    sa.Column(
+        "api_account_id",
+        sa.Integer,
+        sa.ForeignKey("api_accounts.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("secret_hash", sa.String(64), nullable=False),
+    _created(),
+    sa.Column("expires_at", UTCDateTime(), nullable=False, index=True),
+    sa.Column("revoked_at", UTCDateTime()),
+)
+
+audit_events = sa.Table(
+    "audit_events",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", UTCDateTime(), nullable=False),
+    # No foreign key: the trail outlives the account it speaks of.
+    sa.Column("account_id", ACCOUNT_ID),
+    sa.Column("actor_kind", sa.String(16), nullable=False),
+    sa.Column("actor_id", sa.String(64), nullable=False),
+    sa.Column("actor_label", sa.String(254), nullable=False),
+    sa.Column("face", sa.String(16), nullable=False),
+    sa.Column("request_id", sa.String(64)),
+    sa.Column("action", sa.String(64), nullable=False),
+    sa.Column("target_type", sa.String(32), nullable=False),
+    sa.Column("target_id", sa.String(254), nullable=False),
+    sa.Column("before", sa.JSON),
+    sa.Column("after", sa.JSON),
+)
+sa.Index("ix_audit_events_account_id", audit_events.c.account_id, audit_events.c.id)
+sa.Index("ix_audit_events_at", audit_events.c.at)
+
+# Windowed counters (quotas, sign-in throttles), incremented atomically in the database so a
+# limit holds across processes and hosts.
+counters = sa.Table(
+    "counters",
+    metadata,
+    sa.Column("key", sa.String(200), primary_key=True),
+    sa.Column("window", sa.String(32), primary_key=True),
+    sa.Column("count", sa.Integer, nullable=False),
+    sa.Column("expires_at", UTCDateTime(), nullable=False, index=True),
+)

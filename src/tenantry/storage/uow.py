@@ -1,0 +1,124 @@
+"""The unit of work: one connection, one transaction, every repository bound to it."""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+import sqlalchemy as sa
+
+from tenantry.domain.errors import Conflict, ErrorCode
+from tenantry.services import ports
+from tenantry.storage.engine import readonly_options
+from tenantry.storage.repositories.accounts import SqlAccountRepository
+from tenantry.storage.repositories.audit import SqlAuditRepository, SqlCounterRepository
+from tenantry.storage.repositories.credentials import (
+    SqlAccessTokenRepository,
+    SqlApiAccountRepository,
+    SqlApiTokenRepository,
+)
+from tenantry.storage.repositories.invitations import SqlInvitationRepository
+from tenantry.storage.repositories.memberships import SqlMembershipRepository
+from tenantry.storage.repositories.roles import SqlAppRepository, SqlCustomRoleRepository
+from tenantry.storage.repositories.users import SqlUserRepository
+
+
+class SqlSavepoint:
+    def __init__(self, connection: sa.Connection) -> None:
+        self._connection = connection
+        self._nested: sa.NestedTransaction | None = None
+
+    def __enter__(self) -> SqlSavepoint:
+        self._nested = self._connection.begin_nested()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        assert self._nested is not None
+        if exc_type is None:
+            self._nested.commit()
+        else:
+            self._nested.rollback()
+            if isinstance(exc, sa.exc.IntegrityError):
+                raise _conflict(exc) from exc
+
+
+class SqlUnitOfWork:
+    # Typed as the services' ports, which is what the repositories are bound as.
+    accounts: ports.AccountRepository
+    users: ports.UserRepository
+    memberships: ports.MembershipRepository
+    custom_roles: ports.CustomRoleRepository
+    apps: ports.AppRepository
+    invitations: ports.InvitationRepository
+    api_accounts: ports.ApiAccountRepository
+    api_tokens: ports.ApiTokenRepository
+    access_tokens: ports.AccessTokenRepository
+    audit: ports.AuditRepository
+    counters: ports.CounterRepository
+
+    def __init__(self, engine: sa.Engine, *, readonly: bool = False) -> None:
+        self._engine = engine
+        self._readonly = readonly
+        self._connection: sa.Connection | None = None
+
+    def __enter__(self) -> SqlUnitOfWork:
+        connection = self._engine.connect()
+        if self._readonly:
+            connection = connection.execution_options(**readonly_options(self._engine))
+        self._connection = connection
+        connection.begin()
+        self.accounts = SqlAccountRepository(connection)
+        self.users = SqlUserRepository(connection)
+        self.memberships = SqlMembershipRepository(connection)
+        self.custom_roles = SqlCustomRoleRepository(connection)
+        self.apps = SqlAppRepository(connection)
+        self.invitations = SqlInvitationRepository(connection)
+        self.api_accounts = SqlApiAccountRepository(connection)
+        self.api_tokens = SqlApiTokenRepository(connection)
+        self.access_tokens = SqlAccessTokenRepository(connection)
+        self.audit = SqlAuditRepository(connection)
+        self.counters = SqlCounterRepository(connection)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        connection = self._connection
+        assert connection is not None
+        self._connection = None
+        try:
+            if exc_type is None:
+                try:
+                    connection.commit()
+                except sa.exc.IntegrityError as error:
+                    raise _conflict(error) from error
+            else:
+                connection.rollback()
+                if isinstance(exc, sa.exc.IntegrityError):
+                    raise _conflict(exc) from exc
+        finally:
+            connection.close()
+
+    def savepoint(self) -> SqlSavepoint:
+        assert self._connection is not None
+        return SqlSavepoint(self._connection)
+
+
+def _conflict(error: sa.exc.IntegrityError) -> Conflict:
+    """A uniqueness race lost to another transaction becomes a clean conflict, never a 500."""
+    return Conflict(ErrorCode.CONFLICT, "The change conflicts with a concurrent change; retry it.")
+
+
+class SqlUnitOfWorkFactory:
+    def __init__(self, engine: sa.Engine) -> None:
+        self.engine = engine
+
+    def __call__(self, *, readonly: bool = False) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self.engine, readonly=readonly)
