@@ -26,6 +26,10 @@ from pgcluster import PostgresCluster, PostgresUnavailable
 
 if TYPE_CHECKING:
     import sqlalchemy
+    from factories import World
+
+    from tenantry.app import Composition
+    from tenantry.services.context import ServiceContext
 
 SKIP_POSTGRES_ENV = "TENANTRY_TEST_SKIP_POSTGRES"
 TEMPLATE_DATABASE = "tenantry_template"
@@ -127,3 +131,33 @@ def engine(database_url: str) -> Iterator[sqlalchemy.Engine]:
         yield engine
     finally:
         engine.dispose()
+
+
+@pytest.fixture
+def composition(database_url: str) -> Iterator[Composition]:
+    """The application wired on the test's own database, as `tenantry.app` wires it."""
+    from tenantry.app import Composition
+    from tenantry.services.passwords import Argon2Hasher
+    from tenantry.settings import Settings
+
+    built = Composition(Settings(database_url=database_url, base_url="http://testserver"))
+    # Argon2 at production cost would make password-heavy tests slow; the algorithm is the same.
+    built.context.passwords = Argon2Hasher(time_cost=1, memory_cost=1024)
+    try:
+        yield built
+    finally:
+        built.dispose()
+
+
+@pytest.fixture
+def ctx(composition: Composition) -> ServiceContext:
+    """The service context every service function takes."""
+    return composition.context
+
+
+@pytest.fixture
+def world(ctx: ServiceContext) -> World:
+    """A host partner with an admin, and two advertisers under it (see tests/factories.py)."""
+    from factories import build_world
+
+    return build_world(ctx)

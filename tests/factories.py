@@ -1,0 +1,112 @@
+"""Factories: build the accounts, users and credentials a test needs through the services."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+from tenantry.domain.accounts import Account, AccountKind
+from tenantry.domain.memberships import MembershipStatus
+from tenantry.domain.users import User, UserStatus
+from tenantry.services import accounts, members, setup
+from tenantry.services.context import Actor, ServiceContext
+from tenantry.services.members import NewMember
+
+_numbers = itertools.count(1)
+
+
+def unique_email(prefix: str = "user") -> str:
+    return f"{prefix}{next(_numbers)}@example.com"
+
+
+OPERATOR = Actor.system(face="test")
+
+
+def make_account(
+    ctx: ServiceContext,
+    *,
+    parent: Account | None = None,
+    kind: AccountKind = AccountKind.ADVERTISER,
+    name: str | None = None,
+    actor: Actor = OPERATOR,
+    **options: object,
+) -> Account:
+    account = accounts.create_account(
+        ctx,
+        actor,
+        name=name or f"Account {next(_numbers)}",
+        kind=kind,
+        parent_id=parent.id if parent else None,
+        **options,  # type: ignore[arg-type]
+    )
+    return account
+
+
+def make_member(
+    ctx: ServiceContext,
+    account: Account,
+    *,
+    role: str = "admin",
+    email: str | None = None,
+    active: bool = True,
+    actor: Actor = OPERATOR,
+    **spec: object,
+) -> User:
+    """Add a member; `active=True` marks them as having accepted their invitation."""
+    added = members.add_member(
+        ctx,
+        actor,
+        account.id,
+        NewMember(email=email or unique_email(role), role_key=role, **spec),  # type: ignore[arg-type]
+    )
+    if active and added.membership.status is MembershipStatus.PENDING:
+        activate(ctx, added.user.id, account.id)
+    with ctx.uow(readonly=True) as uow:
+        return uow.users.get(added.user.id)
+
+
+def activate(ctx: ServiceContext, user_id: str, account_id: str) -> None:
+    """What accepting the invitation does, without the link (for tests about other things)."""
+    with ctx.uow() as uow:
+        user = uow.users.get(user_id)
+        user.status = UserStatus.ACTIVATED
+        uow.users.update(user)
+        membership = uow.memberships.find(user_id, account_id)
+        assert membership is not None
+        membership.status = MembershipStatus.ACTIVE
+        uow.memberships.update(membership)
+
+
+def as_user(user: User, face: str = "test") -> Actor:
+    return Actor.for_user(user.id, user.email, face=face)
+
+
+@dataclass
+class World:
+    """host (partner) → advertisers a and b, each with an active admin."""
+
+    host: Account
+    host_admin: User
+    a: Account
+    a_admin: User
+    b: Account
+    b_admin: User
+
+
+def build_world(ctx: ServiceContext) -> World:
+    init = setup.initialize(ctx, admin_email=unique_email("host-admin"))
+    with ctx.uow(readonly=True) as uow:
+        host = uow.accounts.get(init.account_id)
+        found = uow.users.find_by_email(init.admin_email)
+        assert found is not None
+        host_admin = found
+    a = make_account(ctx, parent=host, name="Advertiser A")
+    b = make_account(ctx, parent=host, name="Advertiser B")
+    return World(
+        host=host,
+        host_admin=host_admin,
+        a=a,
+        a_admin=make_member(ctx, a, role="admin"),
+        b=b,
+        b_admin=make_member(ctx, b, role="admin"),
+    )
