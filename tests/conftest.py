@@ -26,10 +26,11 @@ from pgcluster import PostgresCluster, PostgresUnavailable
 
 if TYPE_CHECKING:
     import sqlalchemy
-    from factories import World
 
     from tenantry.app import Composition
     from tenantry.services.context import ServiceContext
+
+    from factories import World
 
 SKIP_POSTGRES_ENV = "TENANTRY_TEST_SKIP_POSTGRES"
 TEMPLATE_DATABASE = "tenantry_template"

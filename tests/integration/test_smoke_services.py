@@ -1,7 +1,7 @@
-from factories import World, as_user
-
 from tenantry.services import members
 from tenantry.services.context import ServiceContext
+
+from factories import World, as_user
 
 
 def test_world_builds_on_every_engine(ctx: ServiceContext, world: World) -> None:
