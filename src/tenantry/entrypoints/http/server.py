@@ -1,0 +1,46 @@
+"""The ASGI application: health and readiness, the token endpoint, and the faces mounted on it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fastapi import FastAPI
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+
+from tenantry import __version__
+from tenantry.entrypoints.http.logs import configure_logging
+from tenantry.entrypoints.http.middleware import RequestContextMiddleware
+from tenantry.entrypoints.http.responses import json_response
+from tenantry.entrypoints.http.token import token_router
+from tenantry.services.context import ServiceContext
+
+
+def create_http_app(ctx: ServiceContext, *, readiness: Callable[[], None]) -> FastAPI:
+    """Build the app around one service context; `readiness` raises when the database is down."""
+    settings = ctx.settings
+    configure_logging(settings.log_level, json=settings.log_json)
+    app = FastAPI(
+        title="tenantry",
+        version=__version__,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    app.state.context = ctx
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> Response:
+        return json_response({"status": "ok"})
+
+    @app.get("/readyz", include_in_schema=False)
+    async def readyz() -> Response:
+        try:
+            await run_in_threadpool(readiness)
+        except Exception:
+            return json_response({"status": "unavailable", "database": "down"}, status_code=503)
+        return json_response({"status": "ready", "database": "up"})
+
+    app.include_router(token_router(ctx))
+    app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
+    return app

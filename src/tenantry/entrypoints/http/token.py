@@ -1,0 +1,101 @@
+"""`POST /clients/token`: the client-credentials grant CAPIG documents.
+
+Form or JSON bodies, and HTTP Basic client authentication (RFC 6749 §2.3.1), are accepted.
+The answer carries both `token` (the documents) and `access_token` (Meta's own sample script).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Any
+from urllib.parse import unquote
+
+import orjson
+from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+
+from tenantry.domain.errors import Throttled, Unauthenticated
+from tenantry.entrypoints.http.responses import json_response
+from tenantry.services import credentials
+from tenantry.services.context import ServiceContext
+
+GRANT_TYPE = "client_credentials"
+
+
+def token_router(ctx: ServiceContext) -> APIRouter:
+    router = APIRouter()
+
+    @router.post("/clients/token", tags=["auth"], summary="Exchange client credentials")
+    async def issue_token(request: Request) -> Response:
+        try:
+            fields = await _read_fields(request)
+        except ValueError as error:
+            return _oauth_error(400, "invalid_request", str(error))
+        basic = _basic_credentials(request.headers.get("authorization"))
+        client_id = fields.get("client_id") or (basic[0] if basic else None)
+        client_secret = fields.get("client_secret") or (basic[1] if basic else None)
+        grant_type = fields.get("grant_type") or GRANT_TYPE
+        if grant_type != GRANT_TYPE:
+            return _oauth_error(400, "unsupported_grant_type", "Use client_credentials.")
+        if not isinstance(client_id, str) or not isinstance(client_secret, str):
+            return _oauth_error(400, "invalid_request", "client_id and client_secret are required.")
+        source = request.client.host if request.client else "unknown"
+        try:
+            issued = await run_in_threadpool(
+                credentials.issue_access_token, ctx, client_id, client_secret, source=source
+            )
+        except Throttled as error:
+            window = ctx.settings.token_failure_window_seconds
+            return _oauth_error(429, "slow_down", error.message, {"Retry-After": str(window)})
+        except Unauthenticated as error:
+            return _oauth_error(401, "invalid_client", error.message, {"WWW-Authenticate": "Basic"})
+        return json_response(
+            {
+                "token": issued.token,
+                "access_token": issued.token,
+                "token_type": "Bearer",
+                "expires_in": issued.expires_in,
+            },
+            headers={"Cache-Control": "no-store", "Pragma": "no-cache"},
+        )
+
+    return router
+
+
+async def _read_fields(request: Request) -> dict[str, Any]:
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type == "application/json":
+        try:
+            data = orjson.loads(await request.body())
+        except orjson.JSONDecodeError:
+            raise ValueError("The body is not valid JSON.") from None
+        if not isinstance(data, dict):
+            raise ValueError("The body must be a JSON object.")
+        return data
+    if content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        form = await request.form()
+        return {k: v for k, v in form.items() if isinstance(v, str)}
+    if not await request.body():
+        return {}
+    raise ValueError("Send the fields as a form or as JSON.")
+
+
+def _basic_credentials(header: str | None) -> tuple[str, str] | None:
+    if not header or not header.lower().startswith("basic "):
+        return None
+    try:
+        decoded = base64.b64decode(header[6:].strip(), validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    client_id, sep, secret = decoded.partition(":")
+    return (unquote(client_id), unquote(secret)) if sep else None
+
+
+def _oauth_error(
+    status: int, error: str, description: str, headers: dict[str, str] | None = None
+) -> Response:
+    return json_response(
+        {"error": error, "error_description": description}, status_code=status, headers=headers
+    )

@@ -1,0 +1,152 @@
+"""`POST /clients/token`, as CAPIG documents it and Meta's sample script calls it."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+
+from tenantry.services import credentials, setup
+from tenantry.services.context import ActorKind, ServiceContext
+
+from httpclient import HttpClient
+
+
+@pytest.fixture
+def api_client(ctx: ServiceContext) -> tuple[str, str, str]:
+    init = setup.initialize(ctx)
+    assert init.client_id
+    assert init.client_secret
+    return init.account_id, init.client_id, init.client_secret
+
+
+def _check_token_answer(ctx: ServiceContext, body: dict[str, object], account_id: str) -> None:
+    assert set(body) == {"token", "access_token", "token_type", "expires_in"}
+    assert body["token"] == body["access_token"]
+    assert body["token_type"] == "Bearer"
+    assert body["expires_in"] == 36000
+    actor = credentials.authenticate(ctx, str(body["token"]), face="test")
+    assert actor.kind is ActorKind.API_ACCOUNT
+    assert actor.home_account_id == account_id
+
+
+def test_form_body_as_the_documents_show(
+    client: HttpClient, ctx: ServiceContext, api_client: tuple[str, str, str]
+) -> None:
+    account_id, client_id, secret = api_client
+    response = client.post(
+        "/clients/token",
+        data={"client_id": client_id, "client_secret": secret, "grant_type": "client_credentials"},
+    )
+    assert response.status_code == 200, response.text
+    assert response.headers["cache-control"] == "no-store"
+    _check_token_answer(ctx, response.json(), account_id)
+
+
+def test_json_body(
+    client: HttpClient, ctx: ServiceContext, api_client: tuple[str, str, str]
+) -> None:
+    account_id, client_id, secret = api_client
+    response = client.post(
+        "/clients/token",
+        json={"client_id": client_id, "client_secret": secret, "grant_type": "client_credentials"},
+    )
+    assert response.status_code == 200, response.text
+    _check_token_answer(ctx, response.json(), account_id)
+
+
+def test_http_basic_client_authentication(
+    client: HttpClient, ctx: ServiceContext, api_client: tuple[str, str, str]
+) -> None:
+    account_id, client_id, secret = api_client
+    basic = base64.b64encode(f"{client_id}:{secret}".encode()).decode()
+    response = client.post(
+        "/clients/token",
+        data={"grant_type": "client_credentials"},
+        headers={"Authorization": f"Basic {basic}"},
+    )
+    assert response.status_code == 200, response.text
+    _check_token_answer(ctx, response.json(), account_id)
+
+
+def test_wrong_secret_is_401(client: HttpClient, api_client: tuple[str, str, str]) -> None:
+    _, client_id, _ = api_client
+    response = client.post(
+        "/clients/token",
+        data={"client_id": client_id, "client_secret": "nope", "grant_type": "client_credentials"},
+    )
+    assert response.status_code == 401
+    assert response.json()["error"] == "invalid_client"
+
+
+def test_unknown_client_is_the_same_401(client: HttpClient) -> None:
+    response = client.post(
+        "/clients/token",
+        data={"client_id": "ghost", "client_secret": "x", "grant_type": "client_credentials"},
+    )
+    assert response.status_code == 401
+    assert response.json()["error"] == "invalid_client"
+
+
+@pytest.mark.parametrize(
+    ("body", "error"),
+    [
+        ({"client_id": "a"}, "invalid_request"),
+        (
+            {"client_id": "a", "client_secret": "b", "grant_type": "password"},
+            "unsupported_grant_type",
+        ),
+    ],
+)
+def test_incomplete_or_wrong_grants_are_400(
+    client: HttpClient, body: dict[str, str], error: str
+) -> None:
+    response = client.post("/clients/token", data=body)
+    assert response.status_code == 400
+    assert response.json()["error"] == error
+
+
+def test_malformed_json_is_400(client: HttpClient) -> None:
+    response = client.post(
+        "/clients/token", content=b"{not json", headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_request"
+
+
+def test_repeated_failures_throttle_even_the_right_secret(
+    client: HttpClient, ctx: ServiceContext, api_client: tuple[str, str, str]
+) -> None:
+    _, client_id, secret = api_client
+    limit = ctx.settings.token_failures_per_window
+    for _ in range(limit):
+        bad = client.post(
+            "/clients/token",
+            data={
+                "client_id": client_id,
+                "client_secret": "wrong",
+                "grant_type": "client_credentials",
+            },
+        )
+        assert bad.status_code == 401
+    response = client.post(
+        "/clients/token",
+        data={"client_id": client_id, "client_secret": secret, "grant_type": "client_credentials"},
+    )
+    assert response.status_code == 429
+    assert response.json()["error"] == "slow_down"
+    assert int(response.headers["retry-after"]) > 0
+
+
+def test_a_revoked_api_account_gets_no_token(
+    client: HttpClient, ctx: ServiceContext, api_client: tuple[str, str, str]
+) -> None:
+    from factories import OPERATOR
+
+    account_id, client_id, secret = api_client
+    credentials.revoke_api_account(ctx, OPERATOR, account_id, client_id)
+    response = client.post(
+        "/clients/token",
+        data={"client_id": client_id, "client_secret": secret, "grant_type": "client_credentials"},
+    )
+    assert response.status_code == 401

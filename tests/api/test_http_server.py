@@ -1,0 +1,117 @@
+"""The server shell every face stands on: health, request ids, logs, body limits, 500s."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator
+
+import pytest
+from fastapi import FastAPI
+
+from tenantry.app import Composition
+from tenantry.entrypoints.http.server import create_http_app
+
+from httpclient import HttpClient, http_client
+
+
+def test_healthz_answers_without_the_database(client: HttpClient) -> None:
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+def test_readyz_checks_the_database(client: HttpClient) -> None:
+    response = client.get("/readyz")
+    assert response.status_code == 200
+    assert response.json()["database"] == "up"
+
+
+def test_readyz_is_503_when_the_database_is_down(composition: Composition) -> None:
+    def down() -> None:
+        raise OSError("connection refused")
+
+    app = create_http_app(composition.context, readiness=down)
+    with http_client(app) as client:
+        response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json() == {"status": "unavailable", "database": "down"}
+
+
+def test_every_answer_carries_a_request_id(client: HttpClient) -> None:
+    first = client.get("/healthz").headers["x-request-id"]
+    second = client.get("/healthz").headers["x-request-id"]
+    assert len(first) == 32
+    assert first != second
+
+
+def test_a_well_formed_caller_request_id_is_kept(client: HttpClient) -> None:
+    response = client.get("/healthz", headers={"X-Request-ID": "caller-abc-123"})
+    assert response.headers["x-request-id"] == "caller-abc-123"
+
+
+def test_a_malformed_caller_request_id_is_replaced(client: HttpClient) -> None:
+    response = client.get("/healthz", headers={"X-Request-ID": "bad id\twith spaces"})
+    assert response.headers["x-request-id"] != "bad id\twith spaces"
+    assert len(response.headers["x-request-id"]) == 32
+
+
+def test_a_declared_oversized_body_is_refused_before_it_is_read(
+    client: HttpClient, composition: Composition
+) -> None:
+    limit = composition.settings.max_body_bytes
+    response = client.post(
+        "/clients/token",
+        content=b"x" * (limit + 1),
+        headers={"Content-Type": "application/json"},
+    )
+    assert response.status_code == 413
+    assert response.json() == {"message": "The request body is too large."}
+
+
+def test_a_streamed_oversized_body_is_refused(client: HttpClient, composition: Composition) -> None:
+    limit = composition.settings.max_body_bytes
+
+    async def chunks() -> AsyncIterator[bytes]:  # no Content-Length: sent chunked
+        for _ in range(limit // 65536 + 2):
+            yield b"x" * 65536
+
+    response = client.post(
+        "/clients/token", content=chunks(), headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 413
+
+
+def test_an_unhandled_error_is_a_bare_500_with_the_request_id(app: FastAPI) -> None:
+    @app.get("/explode")
+    async def explode() -> None:
+        raise RuntimeError("secret internals: password=hunter2")
+
+    with http_client(app) as client:
+        response = client.get("/explode")
+    assert response.status_code == 500
+    body = response.json()
+    assert body == {"message": "Internal server error.", "request_id": body["request_id"]}
+    assert response.headers["x-request-id"] == body["request_id"]
+    assert "hunter2" not in response.text
+    assert "Traceback" not in response.text
+
+
+def test_requests_are_logged_as_json_without_query_strings(
+    client: HttpClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    from tenantry.entrypoints.http.logs import JsonFormatter
+
+    with caplog.at_level(logging.INFO, logger="tenantry.http"):
+        logging.getLogger("tenantry.http").addHandler(caplog.handler)
+        try:
+            response = client.get("/healthz?oauth_token=SHOULD-NOT-BE-LOGGED")
+        finally:
+            logging.getLogger("tenantry.http").removeHandler(caplog.handler)
+    records = [r for r in caplog.records if r.getMessage() == "request"]
+    assert records, "no access log line"
+    line = json.loads(JsonFormatter().format(records[-1]))
+    assert line["path"] == "/healthz"
+    assert line["status"] == 200
+    assert line["request_id"] == response.headers["x-request-id"]
+    assert "SHOULD-NOT-BE-LOGGED" not in json.dumps(line)
