@@ -9,7 +9,7 @@ from tenantry.services.context import ServiceContext
 from tenantry.services.passwords import Argon2Hasher
 from tenantry.settings import Settings
 from tenantry.storage.engine import create_engine, ping
-from tenantry.storage.migrations import upgrade_database
+from tenantry.storage.migrations import current_revision, head_revision, upgrade_database
 from tenantry.storage.uow import SqlUnitOfWorkFactory
 
 if TYPE_CHECKING:
@@ -38,6 +38,10 @@ class Composition:
 
     def upgrade_database(self) -> None:
         upgrade_database(self.settings.database_url)
+
+    def database_revisions(self) -> tuple[str | None, str | None]:
+        """(the revision the database is at, the newest one this release ships)."""
+        return current_revision(self.settings.database_url), head_revision()
 
     def check_database(self) -> None:
         uow_factory = self.context.uow

@@ -301,6 +301,10 @@ def _access_token_actor(
         api_account = uow.api_accounts.get(token.api_account_id)
         if api_account.revoked_at is not None:
             raise Unauthenticated(ErrorCode.UNAUTHENTICATED)
+    if api_account.last_used_at is None or now - api_account.last_used_at > TOUCH_INTERVAL:
+        with ctx.uow() as uow:
+            api_account.last_used_at = now
+            uow.api_accounts.update(api_account)
     return Actor(
         ActorKind.API_ACCOUNT,
         id=api_account.client_id,
