@@ -16,6 +16,7 @@ from tenantry.services.context import Actor, ServiceContext, record
 from tenantry.services.ports import UnitOfWork
 
 MAX_PAGE = 500
+_ID_CHUNK = 1000
 _SETTINGS_FIELDS = (
     "name",
     "status",
@@ -172,14 +173,29 @@ def list_accounts(
     """Accounts the actor can reach, ordered by id and paged by `after`."""
     limit = max(1, min(limit, MAX_PAGE))
     with ctx.uow(readonly=True) as uow:
-        within: set[str] | None = None
-        if not actor.is_system:
-            within = reachable_account_ids(ctx, uow, actor)
         if parent_id is not None:
             _readable_account(ctx, uow, actor, parent_id)
-        return uow.accounts.page(
-            within=within, parent_id=parent_id, search=search, limit=limit, after=after
+        if actor.is_system:
+            return uow.accounts.page(
+                within=None, parent_id=parent_id, search=search, limit=limit, after=after
+            )
+        # Reachable ids are walked in sorted chunks, so no statement carries more parameters
+        # than a database accepts, however many accounts an actor reaches.
+        reachable = sorted(
+            i for i in reachable_account_ids(ctx, uow, actor) if after is None or i > after
         )
+        found: list[Account] = []
+        for start in range(0, len(reachable), _ID_CHUNK):
+            found += uow.accounts.page(
+                within=reachable[start : start + _ID_CHUNK],
+                parent_id=parent_id,
+                search=search,
+                limit=limit - len(found),
+                after=None,
+            )
+            if len(found) >= limit:
+                break
+        return found
 
 
 def reachable_account_ids(ctx: ServiceContext, uow: UnitOfWork, actor: Actor) -> set[str]:
