@@ -11,7 +11,7 @@ from tenantry.domain.accounts import Account, AccountKind, AccountStatus
 from tenantry.domain.errors import Conflict, ErrorCode, Forbidden, InvalidInput
 from tenantry.domain.ids import new_account_id
 from tenantry.domain.roles import Need, Role
-from tenantry.services.authz import require, require_for_child, role_in
+from tenantry.services.authz import readable_accounts, require, require_for_child, role_in
 from tenantry.services.context import Actor, ServiceContext, record
 from tenantry.services.ports import UnitOfWork
 
@@ -148,16 +148,10 @@ def get_account(ctx: ServiceContext, actor: Actor, account_id: str) -> Account:
 def _readable_account(
     ctx: ServiceContext, uow: UnitOfWork, actor: Actor, account_id: str
 ) -> Account:
-    chain = uow.accounts.chain(account_id)
-    if not chain:
-        return uow.accounts.get(account_id)  # raises not found
-    role = role_in(ctx, uow, actor, chain)
-    if role is not None and role.allows(Need.READ_ACCOUNT):
-        return chain[0]
-    if len(chain) > 1:
-        parent_role = role_in(ctx, uow, actor, chain[1:])
-        if parent_role is not None and parent_role.allows(Need.READ_CHILD_ACCOUNTS):
-            return chain[0]
+    readable = readable_accounts(ctx, uow, actor, [account_id])
+    if account_id in readable:
+        return readable[account_id]
+    uow.accounts.get(account_id)  # a missing account is not found rather than forbidden
     raise Forbidden(ErrorCode.FORBIDDEN, account_id=account_id)
 
 

@@ -8,39 +8,46 @@ belong to an account never reach outside that account's managed subtree.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 from tenantry.domain.accounts import Account
 from tenantry.domain.errors import ErrorCode, Forbidden
-from tenantry.domain.memberships import MembershipStatus
-from tenantry.domain.roles import AccessLevel, Role
+from tenantry.domain.memberships import Membership, MembershipStatus
+from tenantry.domain.roles import AccessLevel, Need, Role
 from tenantry.services.context import Actor, ActorKind, ServiceContext
 from tenantry.services.ports import UnitOfWork
 
-Need = tuple[str, str, AccessLevel]
+Requirement = tuple[str, str, AccessLevel]
 
 
 def role_in(
-    ctx: ServiceContext, uow: UnitOfWork, actor: Actor, chain: Sequence[Account]
+    ctx: ServiceContext,
+    uow: UnitOfWork,
+    actor: Actor,
+    chain: Sequence[Account],
+    memberships: Mapping[str, Membership] | None = None,
 ) -> Role | None:
-    """The role `actor` holds in `chain[0]`; `chain` is the account and its ancestors."""
+    """The role `actor` holds in `chain[0]`; `chain` is the account and its ancestors.
+
+    `memberships` (the actor's, by account id) may be passed when already loaded.
+    """
     if actor.is_system:
         return ctx.roles.admin
     if not chain:
         return None
-    reach = len(chain)
     if actor.home_account_id is not None:
         ids = [a.id for a in chain]
         if actor.home_account_id not in ids:
             return None
-        reach = ids.index(actor.home_account_id) + 1
-        if any(not a.can_partner_manage for a in chain[: reach - 1]):
+        below_home = chain[: ids.index(actor.home_account_id)]
+        if any(not a.can_partner_manage for a in below_home):
             return None
         if actor.kind is ActorKind.API_ACCOUNT:
             return ctx.roles.admin
     if actor.user_id is None:
         return None
-    memberships = uow.memberships.in_accounts(actor.user_id, [a.id for a in chain])
+    if memberships is None:
+        memberships = uow.memberships.in_accounts(actor.user_id, [a.id for a in chain])
     for account in chain:
         membership = memberships.get(account.id)
         if membership is not None and membership.status is MembershipStatus.ACTIVE:
@@ -50,13 +57,34 @@ def role_in(
     return None
 
 
+def readable_accounts(
+    ctx: ServiceContext, uow: UnitOfWork, actor: Actor, account_ids: Collection[str]
+) -> dict[str, Account]:
+    """Of `account_ids`, those the actor may read (own role, or seen from the parent), in a
+    constant number of queries however many ids are asked about."""
+    chains = uow.accounts.chains(account_ids)
+    own: Mapping[str, Membership] = {}
+    if actor.user_id is not None and not actor.is_system:
+        every = {a.id for chain in chains.values() for a in chain}
+        own = uow.memberships.in_accounts(actor.user_id, every)
+    readable = {}
+    for account_id, chain in chains.items():
+        role = role_in(ctx, uow, actor, chain, own)
+        if role is None or not role.allows(Need.READ_ACCOUNT):
+            parent = role_in(ctx, uow, actor, chain[1:], own) if len(chain) > 1 else None
+            if parent is None or not parent.allows(Need.READ_CHILD_ACCOUNTS):
+                continue
+        readable[account_id] = chain[0]
+    return readable
+
+
 def resolve_role(ctx: ServiceContext, uow: UnitOfWork, account: Account, key: str) -> Role | None:
     """A predefined role by key, or one of the account's custom roles."""
     return ctx.roles.find(key) or uow.custom_roles.find(account.id, key)
 
 
 def require(
-    ctx: ServiceContext, uow: UnitOfWork, actor: Actor, account_id: str, *needs: Need
+    ctx: ServiceContext, uow: UnitOfWork, actor: Actor, account_id: str, *needs: Requirement
 ) -> tuple[Account, Role]:
     """The account and the actor's role in it, or Forbidden when a need is not met."""
     chain = uow.accounts.chain(account_id)
@@ -69,7 +97,7 @@ def require(
 
 
 def require_for_child(
-    ctx: ServiceContext, uow: UnitOfWork, actor: Actor, account: Account, need: Need
+    ctx: ServiceContext, uow: UnitOfWork, actor: Actor, account: Account, need: Requirement
 ) -> None:
     """Actions on an account as a whole (rename, deactivate, delete) are its parent's to take,
     or, for its own settings, an admin's of the account itself."""
@@ -83,7 +111,9 @@ def require_for_child(
     raise Forbidden(ErrorCode.FORBIDDEN, account_id=account.id)
 
 
-def can(ctx: ServiceContext, uow: UnitOfWork, actor: Actor, account_id: str, need: Need) -> bool:
+def can(
+    ctx: ServiceContext, uow: UnitOfWork, actor: Actor, account_id: str, need: Requirement
+) -> bool:
     try:
         require(ctx, uow, actor, account_id, need)
     except Forbidden:

@@ -70,16 +70,26 @@ class SqlAccountRepository(Repository):
 
     def chain(self, account_id: str) -> list[Account]:
         """The account and its ancestors, nearest first, in one recursive query."""
-        base = sa.select(accounts, sa.literal(0).label("depth")).where(accounts.c.id == account_id)
+        return self.chains([account_id]).get(account_id, [])
+
+    def chains(self, account_ids: Collection[str]) -> dict[str, list[Account]]:
+        """`chain` for many accounts in one recursive query."""
+        if not account_ids:
+            return {}
+        base = sa.select(
+            accounts, accounts.c.id.label("origin"), sa.literal(0).label("depth")
+        ).where(accounts.c.id.in_(set(account_ids)))
         tree = base.cte("chain", recursive=True)
         parent = accounts.alias("parent")
         tree = tree.union_all(
-            sa.select(parent, (tree.c.depth + 1).label("depth"))
+            sa.select(parent, tree.c.origin, (tree.c.depth + 1).label("depth"))
             .join(tree, parent.c.id == tree.c.parent_id)
             .where(tree.c.depth < MAX_DEPTH)
         )
-        rows = self.conn.execute(sa.select(tree).order_by(tree.c.depth))
-        return [to_account(row) for row in rows]
+        result: dict[str, list[Account]] = {}
+        for row in self.conn.execute(sa.select(tree).order_by(tree.c.origin, tree.c.depth)):
+            result.setdefault(row.origin, []).append(to_account(row))
+        return result
 
     def subtree(self, account_id: str) -> list[AccountLink]:
         """The account and every account below it, parents before children."""

@@ -129,6 +129,20 @@ class SqlMembershipRepository(Repository):
             sa.select(sa.func.count()).where(memberships.c.account_id == account_id)
         ).scalar_one()
 
+    def active_role_counts(self, account_ids: Collection[str]) -> dict[tuple[str, str], int]:
+        """How many active members hold each role, per account."""
+        if not account_ids:
+            return {}
+        rows = self.conn.execute(
+            sa.select(memberships.c.account_id, memberships.c.role_key, sa.func.count())
+            .where(
+                memberships.c.account_id.in_(set(account_ids)),
+                memberships.c.status == MembershipStatus.ACTIVE.value,
+            )
+            .group_by(memberships.c.account_id, memberships.c.role_key)
+        )
+        return {(row[0], row[1]): row[2] for row in rows}
+
     def count_active_with_roles(self, account_id: str, role_keys: Collection[str]) -> int:
         return self.conn.execute(
             sa.select(sa.func.count()).where(

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 import sqlalchemy as sa
@@ -38,6 +39,19 @@ class SqlCustomRoleRepository(Repository):
             .order_by(custom_roles.c.key)
         )
         return [to_role(row) for row in rows]
+
+    def for_accounts(self, account_ids: Collection[str]) -> dict[str, list[Role]]:
+        result: dict[str, list[Role]] = {account_id: [] for account_id in account_ids}
+        if not account_ids:
+            return result
+        rows = self.conn.execute(
+            sa.select(custom_roles)
+            .where(custom_roles.c.account_id.in_(set(account_ids)))
+            .order_by(custom_roles.c.account_id, custom_roles.c.key)
+        )
+        for row in rows:
+            result[row.account_id].append(to_role(row))
+        return result
 
     def find(self, account_id: str, key: str) -> Role | None:
         row = self._one(

@@ -1,0 +1,1 @@
+"""The GraphQL faces (/hub/graphql/ and /capig/graphql/), schema-first on graphql-core."""

@@ -1,0 +1,150 @@
+"""The HTTP side of a GraphQL face: POST executes, GET serves an explorer for people."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, Request
+from graphql import ExecutionResult
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import HTMLResponse, Response
+
+from tenantry.domain.errors import Unauthenticated
+from tenantry.entrypoints.auth import authenticate, bearer_token
+from tenantry.entrypoints.graphql.engine import GraphQLEngine
+from tenantry.entrypoints.graphql.errors import error_body, format_error
+from tenantry.entrypoints.http.middleware import request_id_of
+from tenantry.entrypoints.http.responses import json_response
+from tenantry.services.context import Actor, ServiceContext
+
+ContextFactory = Callable[[ServiceContext, Actor], Any]
+
+
+def graphql_router(
+    path: str,
+    *,
+    engine: GraphQLEngine,
+    ctx: ServiceContext,
+    face: str,
+    make_context: ContextFactory,
+    title: str,
+) -> APIRouter:
+    """Routes for `path` and `path/` (the documents write the trailing slash; both work)."""
+    router = APIRouter()
+    stem = path.rstrip("/")
+
+    async def execute_request(request: Request) -> Response:
+        request_id = request_id_of(request.scope)
+        token = bearer_token(request.headers.get("authorization"))
+        if token is None:
+            return _unauthorized("Send `Authorization: Bearer <token>` from POST /clients/token.")
+        try:
+            actor = await authenticate(ctx, token, face=face, request_id=request_id)
+        except Unauthenticated as error:
+            return _unauthorized(error.message)
+        try:
+            query, variables, operation = _read_request(await request.body())
+        except ValueError as error:
+            return json_response(error_body(str(error), 400, "BAD_REQUEST"), status_code=400)
+        payload = await run_in_threadpool(
+            _run, engine, query, variables, operation, make_context(ctx, actor), request_id
+        )
+        return json_response(payload)
+
+    async def explorer(_: Request) -> Response:
+        return HTMLResponse(_explorer_page(title, stem + "/"))
+
+    for route in (stem, stem + "/"):
+        router.add_api_route(route, execute_request, methods=["POST"], include_in_schema=False)
+        router.add_api_route(route, explorer, methods=["GET"], include_in_schema=False)
+    return router
+
+
+def _run(
+    engine: GraphQLEngine,
+    query: str,
+    variables: dict[str, Any] | None,
+    operation: str | None,
+    context: Any,
+    request_id: str | None,
+) -> dict[str, Any]:
+    prepared = engine.prepare(query)
+    if prepared.document is None:
+        return {"errors": [format_error(e, request_id) for e in prepared.errors]}
+    result: ExecutionResult = engine.execute(
+        prepared.document, variables=variables, operation_name=operation, context=context
+    )
+    payload: dict[str, Any] = {}
+    if result.errors:
+        payload["errors"] = [format_error(e, request_id) for e in result.errors]
+    payload["data"] = result.data
+    return payload
+
+
+def _read_request(body: bytes) -> tuple[str, dict[str, Any] | None, str | None]:
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        raise ValueError(
+            'The body must be JSON: {"query", "variables", "operationName"}.'
+        ) from None
+    if not isinstance(data, dict):
+        raise ValueError("The body must be a JSON object.")
+    query, variables, operation = (
+        data.get("query"),
+        data.get("variables"),
+        data.get("operationName"),
+    )
+    if not isinstance(query, str) or not query.strip():
+        raise ValueError("`query` must be a non-empty string.")
+    if variables is not None and not isinstance(variables, dict):
+        raise ValueError("`variables` must be an object.")
+    if operation is not None and not isinstance(operation, str):
+        raise ValueError("`operationName` must be a string.")
+    return query, variables, operation
+
+
+def _unauthorized(message: str) -> Response:
+    return json_response(
+        error_body(message, 401, "UNAUTHORIZED"),
+        status_code=401,
+        headers={"WWW-Authenticate": 'Bearer realm="tenantry"'},
+    )
+
+
+_GRAPHIQL_VERSION = "3.8.3"
+
+
+def _explorer_page(title: str, endpoint: str) -> str:
+    """GraphiQL, with a headers tab for `{"Authorization": "Bearer <token>"}`."""
+    cdn = "https://cdn.jsdelivr.net/npm"
+    return f"""<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{html.escape(title)} · tenantry</title>
+<link rel="stylesheet" href="{cdn}/graphiql@{_GRAPHIQL_VERSION}/graphiql.min.css">
+<style>body {{ margin: 0; height: 100vh; }} #explorer {{ height: 100vh; }}</style>
+</head>
+<body>
+<noscript>This explorer needs JavaScript. POST GraphQL requests to {html.escape(endpoint)}
+with <code>Authorization: Bearer &lt;token&gt;</code>.</noscript>
+<div id="explorer" data-endpoint="{html.escape(endpoint)}"></div>
+<script crossorigin src="{cdn}/react@18/umd/react.production.min.js"></script>
+<script crossorigin src="{cdn}/react-dom@18/umd/react-dom.production.min.js"></script>
+<script crossorigin src="{cdn}/graphiql@{_GRAPHIQL_VERSION}/graphiql.min.js"></script>
+<script>
+  const root = document.getElementById("explorer");
+  const fetcher = GraphiQL.createFetcher({{ url: root.dataset.endpoint }});
+  ReactDOM.createRoot(root).render(React.createElement(GraphiQL, {{
+    fetcher,
+    defaultHeaders: '{{"Authorization": "Bearer <token from POST /clients/token>"}}',
+    isHeadersEditorEnabled: true,
+  }}));
+</script>
+</body>
+</html>"""

@@ -1,0 +1,80 @@
+"""How domain errors read in GraphQL: `extensions.code` is the number the CAPIG documents list
+for each operation (400, 401, 404, 409, 500), `extensions.type` its name."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from graphql import GraphQLError
+
+from tenantry.domain.errors import (
+    Conflict,
+    DomainError,
+    ErrorCode,
+    Forbidden,
+    NotFound,
+    Throttled,
+    Unauthenticated,
+)
+
+log = logging.getLogger("tenantry.graphql")
+
+# The documents list "404 Role name not found" and "404 Unable to find user for the tenantId".
+_BY_CODE: dict[ErrorCode, tuple[int, str]] = {
+    ErrorCode.UNKNOWN_ROLE: (404, "NOT_FOUND"),
+    ErrorCode.ROLE_NOT_FOUND: (404, "NOT_FOUND"),
+}
+_BY_CLASS: tuple[tuple[type[DomainError], tuple[int, str]], ...] = (
+    (Unauthenticated, (401, "UNAUTHORIZED")),
+    (Forbidden, (401, "UNAUTHORIZED")),
+    (NotFound, (404, "NOT_FOUND")),
+    (Conflict, (409, "CONFLICT")),
+    (Throttled, (429, "TOO_MANY_REQUESTS")),
+)
+
+
+def code_and_type(error: DomainError) -> tuple[int, str]:
+    if error.code in _BY_CODE:
+        return _BY_CODE[error.code]
+    for cls, pair in _BY_CLASS:
+        if isinstance(error, cls):
+            return pair
+    return 400, "BAD_REQUEST"
+
+
+def format_error(error: GraphQLError, request_id: str | None) -> dict[str, Any]:
+    original = error.original_error
+    formatted: dict[str, Any] = {"message": error.message}
+    if error.locations:
+        formatted["locations"] = [
+            {"line": loc.line, "column": loc.column} for loc in error.locations
+        ]
+    if error.path:
+        formatted["path"] = error.path
+    if isinstance(original, DomainError):
+        code, kind = code_and_type(original)
+        formatted["message"] = original.message
+        formatted["extensions"] = {"code": code, "type": kind, "reason": original.code.value}
+        if original.field:
+            formatted["extensions"]["field"] = original.field
+    elif original is None:
+        formatted["extensions"] = {"code": 400, "type": "GRAPHQL_VALIDATION_FAILED"}
+    else:
+        log.error(
+            "resolver failed",
+            exc_info=(type(original), original, original.__traceback__),
+            extra={"request_id": request_id, "path": error.path},
+        )
+        formatted["message"] = "Internal server error."
+        formatted["extensions"] = {
+            "code": 500,
+            "type": "INTERNAL_SERVER_ERROR",
+            "requestId": request_id,
+        }
+    return formatted
+
+
+def error_body(message: str, code: int, kind: str) -> dict[str, Any]:
+    """A whole answer that is only an error, for failures before execution."""
+    return {"errors": [{"message": message, "extensions": {"code": code, "type": kind}}]}
