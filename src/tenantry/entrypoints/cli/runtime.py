@@ -1,0 +1,84 @@
+"""What every command shares: the settings, the composition (built on first use) and the actor.
+
+The CLI may not import `tenantry.app` (the layer rule), so `run` is handed the composition
+class as a factory, and `Composition` below says what the commands need of it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+
+from tenantry.entrypoints.cli.output import fail, make_console
+from tenantry.services.context import Actor, ServiceContext
+from tenantry.settings import Settings
+
+AsgiApp = Callable[[Any, Any, Any], Awaitable[None]]
+
+
+class Composition(Protocol):
+    """The part of `tenantry.app.Composition` the CLI uses."""
+
+    @property
+    def context(self) -> ServiceContext: ...
+
+    def upgrade_database(self) -> None: ...
+
+    def database_revisions(self) -> tuple[str | None, str | None]: ...
+
+    def asgi_app(self) -> AsgiApp: ...
+
+    def dispose(self) -> None: ...
+
+
+CompositionFactory = Callable[[Settings], Composition]
+
+
+class Runtime:
+    """One per invocation; commands reach it through `runtime(ctx)`."""
+
+    actor = Actor.system(face="cli")
+
+    def __init__(self, make_composition: CompositionFactory, database_url: str | None) -> None:
+        self._make_composition = make_composition
+        self._database_url = database_url
+        self._settings: Settings | None = None
+        self._composition: Composition | None = None
+        self.out: Console = make_console()
+        self.err: Console = make_console(stderr=True)
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            url = self._database_url
+            try:
+                self._settings = Settings() if url is None else Settings(database_url=url)
+            except ValidationError as error:
+                fail(self.err, f"Invalid settings (TENANTRY_* environment variables): {error}")
+        return self._settings
+
+    @property
+    def composition(self) -> Composition:
+        if self._composition is None:
+            self._composition = self._make_composition(self.settings)
+        return self._composition
+
+    @property
+    def services(self) -> ServiceContext:
+        return self.composition.context
+
+    def close(self) -> None:
+        if self._composition is not None:
+            self._composition.dispose()
+            self._composition = None
+
+
+def runtime(ctx: typer.Context) -> Runtime:
+    found = ctx.find_object(Runtime)
+    if found is None:  # only when a command is invoked outside `build_cli`
+        raise RuntimeError("the CLI runtime is missing")
+    return found

@@ -1,0 +1,102 @@
+"""`tenantry users`: bring people into an account in bulk."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import MofNCompleteColumn, Progress
+from rich.table import Table
+from rich.text import Text
+
+from tenantry.domain.errors import DomainError, ErrorCode
+from tenantry.entrypoints.cli.options import AccountOption, JsonOption
+from tenantry.entrypoints.cli.output import fail, plain, print_json
+from tenantry.entrypoints.cli.runtime import runtime
+from tenantry.entrypoints.cli.user_csv import CsvProblem, read_rows
+from tenantry.services import members
+
+app = typer.Typer(help="Users and their roles in accounts.", no_args_is_help=True)
+
+
+@dataclass(slots=True, frozen=True)
+class Refusal:
+    line: int
+    email: str
+    message: str
+
+
+@app.command("import")
+def import_(
+    ctx: typer.Context,
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="CSV with a header row: email, username, role, department, app_ids, "
+            "media_sources, geos, all_future_apps.",
+            exists=True,
+            dir_okay=False,
+            readable=True,
+        ),
+    ],
+    account: AccountOption,
+    as_json: JsonOption = False,
+) -> None:
+    """Add the users of a CSV file to an account, each row on its own.
+
+    A refused row does not stop the others; the exit status is 1 when any row was refused.
+    """
+    state = runtime(ctx)
+    try:
+        rows = read_rows(file, state.services.roles)
+    except CsvProblem as problem:
+        fail(state.err, str(problem))
+    added: list[str] = []
+    refused: list[Refusal] = []
+    progress = Progress(
+        *Progress.get_default_columns(),
+        MofNCompleteColumn(),
+        console=state.err,
+        disable=not state.err.is_terminal,
+        transient=True,
+    )
+    with progress:
+        task = progress.add_task("Adding users", total=len(rows))
+        for row in rows:
+            if row.member is None:
+                refused.append(Refusal(row.line, row.email, row.problem or "Invalid row."))
+            else:
+                try:
+                    result = members.add_member(state.services, state.actor, account, row.member)
+                except DomainError as error:
+                    if error.code is ErrorCode.ACCOUNT_NOT_FOUND:
+                        raise  # no row can succeed: one message, not one per row
+                    refused.append(Refusal(row.line, row.email, error.message))
+                else:
+                    added.append(result.user.email)
+            progress.advance(task)
+
+    if as_json:
+        print_json({"added": added, "refused": [asdict(r) for r in refused]})
+    else:
+        _report(state.out, added, refused)
+    if refused:
+        raise typer.Exit(1)
+
+
+def _report(out: Console, added: list[str], refused: list[Refusal]) -> None:
+    if refused:
+        table = Table("line", "email", "message", title="Refused rows", title_style="bold red")
+        for refusal in refused:
+            table.add_row(plain(refusal.line), plain(refusal.email), plain(refusal.message))
+        out.print(table)
+    out.print(
+        Text.assemble(
+            (f"{len(added)} added", "green"),
+            ", ",
+            (f"{len(refused)} refused", "red" if refused else ""),
+        )
+    )

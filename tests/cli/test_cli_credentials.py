@@ -1,0 +1,121 @@
+"""`tenantry api-accounts` and `tenantry tokens`: secrets shown once, revocation works."""
+
+from __future__ import annotations
+
+import pytest
+
+from tenantry.domain.credentials import API_TOKEN_PREFIX
+from tenantry.domain.errors import Unauthenticated
+from tenantry.domain.ids import split_token
+from tenantry.services import credentials
+from tenantry.services.context import ActorKind, ServiceContext
+
+from clitools import Cli, table_rows
+from factories import OPERATOR, World, make_member
+
+
+def test_api_account_secret_is_shown_once(cli: Cli, ctx: ServiceContext, world: World) -> None:
+    created = cli.json("api-accounts", "create", "--account", world.a.id, "reporting1")
+    assert set(created) == {"account_id", "client_id", "client_secret"}
+    assert (created["account_id"], created["client_id"]) == (world.a.id, "reporting1")
+    secret = created["client_secret"]
+    issued = credentials.issue_access_token(ctx, "reporting1", secret)
+    actor = credentials.authenticate(ctx, issued.token, face="test")
+    assert (actor.kind, actor.home_account_id) == (ActorKind.API_ACCOUNT, world.a.id)
+
+    listed = cli.ok("api-accounts", "list", "--account", world.a.id).stdout
+    assert secret not in listed
+    [row] = table_rows(listed)
+    assert row[0] == "reporting1"
+    assert row[2] == "operator"
+    assert row[3] != "never"  # the token above used it
+    assert row[4] == "no"
+
+
+def test_api_account_human_output_and_revocation(
+    cli: Cli, ctx: ServiceContext, world: World
+) -> None:
+    output = cli.ok("api-accounts", "create", "--account", world.a.id, "etl2").stdout
+    assert "shown once" in output
+    [line] = [line for line in output.splitlines() if "Client secret" in line]
+    secret = line.strip("│ ").split()[-1]
+    credentials.issue_access_token(ctx, "etl2", secret)  # the printed secret is whole and real
+
+    revoked = cli.ok("api-accounts", "revoke", "--account", world.a.id, "etl2")
+    assert "Revoked API account etl2" in revoked.stdout
+    with pytest.raises(Unauthenticated):
+        credentials.issue_access_token(ctx, "etl2", secret)
+    [row] = table_rows(cli.ok("api-accounts", "list", "--account", world.a.id).stdout)
+    assert row[0] == "etl2"
+    assert row[4] not in {"no", ""}
+    assert row[4].startswith("20")  # the revocation time
+
+
+def test_api_accounts_are_per_account(cli: Cli, world: World) -> None:
+    cli.ok("api-accounts", "create", "--account", world.a.id, "onlya")
+    assert table_rows(cli.ok("api-accounts", "list", "--account", world.b.id).stdout) == []
+    other = cli("api-accounts", "revoke", "--account", world.b.id, "onlya")
+    assert other.exit_code == 1
+    assert other.stderr.strip() == "No such API account."
+    taken = cli("api-accounts", "create", "--account", world.b.id, "onlya")
+    assert taken.exit_code == 1
+    assert taken.stderr.strip() == "This API account name is taken."
+
+
+def test_token_acts_as_the_named_user(cli: Cli, ctx: ServiceContext, world: World) -> None:
+    member = make_member(ctx, world.a, role="member")
+    created = cli.json(
+        "tokens", "create", "--account", world.a.id, "--user", member.email.upper(), "--name", "ci"
+    )
+    assert created == {
+        "token": created["token"],
+        "account_id": world.a.id,
+        "user_email": member.email,
+    }
+    actor = credentials.authenticate(ctx, created["token"], face="test")
+    assert actor.kind is ActorKind.API_TOKEN
+    assert (actor.user_id, actor.label, actor.home_account_id) == (
+        member.id,
+        member.email,
+        world.a.id,
+    )
+
+
+def test_token_acts_as_the_first_admin_by_default(
+    cli: Cli, ctx: ServiceContext, world: World
+) -> None:
+    created = cli.json("tokens", "create", "--account", world.b.id)
+    assert created["user_email"] == world.b_admin.email
+    actor = credentials.authenticate(ctx, created["token"], face="test")
+    assert actor.user_id == world.b_admin.id
+
+
+def test_token_list_and_revoke(cli: Cli, ctx: ServiceContext, world: World) -> None:
+    token = cli.json("tokens", "create", "--account", world.a.id, "--name", "nightly")["token"]
+    parts = split_token(token, API_TOKEN_PREFIX)
+    assert parts is not None
+    key, secret = parts
+
+    listed = cli.ok("tokens", "list", "--account", world.a.id).stdout
+    assert secret not in listed
+    [row] = table_rows(listed)
+    assert row[0] == key
+    assert row[1] == world.a_admin.id
+    assert row[2] == "nightly"
+    assert row[5] == "no"
+
+    cli.ok("tokens", "revoke", "--account", world.a.id, key)
+    with pytest.raises(Unauthenticated):
+        credentials.authenticate(ctx, token, face="test")
+    [row] = table_rows(cli.ok("tokens", "list", "--account", world.a.id).stdout)
+    assert row[5].startswith("20")
+
+
+def test_token_for_a_non_member_is_refused(cli: Cli, ctx: ServiceContext, world: World) -> None:
+    result = cli("tokens", "create", "--account", world.a.id, "--user", world.b_admin.email)
+    assert result.exit_code == 1
+    assert "not one" in result.stderr
+    assert credentials.list_api_tokens(ctx, OPERATOR, world.a.id) == []
+    unknown = cli("tokens", "revoke", "--account", world.a.id, "0123456789abcdef")
+    assert unknown.exit_code == 1
+    assert unknown.stderr.strip() == "No such API token."
