@@ -20,7 +20,7 @@ ACCESS_TOKEN_PREFIX = "tna"
 
 
 def validate_client_id(value: str) -> str:
-    if not _CLIENT_ID.match(value):
+    if not _CLIENT_ID.fullmatch(value):
         raise InvalidInput(
             ErrorCode.INVALID_INPUT,
             "An API account name has only letters and digits, with no spaces, and at most 20 "

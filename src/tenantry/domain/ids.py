@@ -20,7 +20,7 @@ def new_account_id() -> str:
 
 
 def is_account_id(value: str) -> bool:
-    return bool(_ACCOUNT_ID.match(value))
+    return bool(_ACCOUNT_ID.fullmatch(value))
 
 
 def new_user_id() -> str:

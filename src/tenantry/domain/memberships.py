@@ -109,11 +109,19 @@ def check_can_join(target: Account, elsewhere: Sequence[tuple[Membership, Accoun
 
 
 def check_keeps_an_admin(
-    current_role: Role, membership: Membership, new_role: Role | None, active_admins: int
+    current_role: Role,
+    membership: Membership,
+    new_role: Role | None,
+    active_admins: int,
+    *,
+    user_active: bool = True,
 ) -> None:
-    """Refuse to remove (new_role None) or demote the last active admin of an account."""
+    """Refuse to remove (new_role None), demote or deactivate the last admin of an account
+    who can act. `active_admins` counts accepted admins whose users are not deactivated;
+    a pending or deactivated admin is not one of them, so losing them loses nothing."""
     losing_admin = current_role.is_admin_like and (new_role is None or not new_role.is_admin_like)
-    if losing_admin and membership.status is MembershipStatus.ACTIVE and active_admins <= 1:
+    counted = membership.status is MembershipStatus.ACTIVE and user_active
+    if losing_admin and counted and active_admins <= 1:
         raise Conflict(ErrorCode.LAST_ADMIN, field="role")
 
 

@@ -84,6 +84,14 @@ class Role:
         section, capability, level = need
         return self.level(section, capability) >= level
 
+    def exceeds(self, other: Role) -> bool:
+        """Whether this role grants any capability at a higher level than `other` does."""
+        return any(
+            level > other.level(section, capability)
+            for section, caps in self.capabilities.items()
+            for capability, level in caps.items()
+        )
+
     @property
     def is_admin_like(self) -> bool:
         """Counts toward "the last admin": a role that can manage admins."""
@@ -94,7 +102,7 @@ class Role:
 
 
 def validate_role_key(key: str) -> str:
-    if not _ROLE_KEY.match(key):
+    if not _ROLE_KEY.fullmatch(key):
         raise InvalidInput(
             ErrorCode.INVALID_INPUT,
             "A role key is 2 to 40 lower-case letters, digits or underscores, starting with a "

@@ -15,8 +15,9 @@ MAX_EMAIL_LENGTH = 254
 # An RFC 5322 addr-spec in its dot-atom form (what people and IdPs send in practice):
 # local part of atext runs separated by dots, a domain of at least two DNS labels.
 _ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
-_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-_EMAIL = re.compile(rf"^{_ATEXT}(?:\.{_ATEXT})*@{_LABEL}(?:\.{_LABEL})+$")
+# Underscores occur in real host names (and in seed 002's own sample address).
+_LABEL = r"[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?"
+_EMAIL = re.compile(rf"{_ATEXT}(?:\.{_ATEXT})*@{_LABEL}(?:\.{_LABEL})+")
 
 # Seed 002: letters, numbers, spaces and . - _ ` [ ] ( ) ; any script's letters are letters.
 _USERNAME_EXTRA = set(".-_`[]() ")
@@ -87,10 +88,11 @@ def normalize_email(raw: object) -> str:
     """Trim and lower-case an address; raise the documented error when it is not one."""
     if not isinstance(raw, str):
         raise InvalidInput(ErrorCode.INVALID_EMAIL, field="email")
-    email = raw.strip().lower()
-    if len(email) > MAX_EMAIL_LENGTH or not _EMAIL.match(email):
+    # Validate before lower-casing: some non-ASCII letters lower-case to ASCII ones.
+    email = raw.strip()
+    if len(email) > MAX_EMAIL_LENGTH or not email.isascii() or not _EMAIL.fullmatch(email):
         raise InvalidInput(ErrorCode.INVALID_EMAIL, field="email")
-    return email
+    return email.lower()
 
 
 def is_valid_email(raw: str) -> bool:

@@ -10,9 +10,10 @@ from tenantry.domain import accounts as rules
 from tenantry.domain.accounts import Account, AccountKind, AccountStatus
 from tenantry.domain.errors import Conflict, ErrorCode, Forbidden, InvalidInput
 from tenantry.domain.ids import new_account_id
-from tenantry.domain.roles import Need, Role
+from tenantry.domain.roles import ADMIN, Need, Role
 from tenantry.services.authz import readable_accounts, require, require_for_child, role_in
 from tenantry.services.context import Actor, ServiceContext, record
+from tenantry.services.members import NewMember, add_member_in
 from tenantry.services.ports import UnitOfWork
 
 MAX_PAGE = 500
@@ -67,8 +68,20 @@ def create_account(
     id_from_network: str | None = None,
     status: AccountStatus = AccountStatus.ACTIVE,
     custom_data: dict[str, str] | None = None,
+    admin_email: str | None = None,
 ) -> Account:
-    """Create an account under `parent_id` (top-level accounts are the operator's to create)."""
+    """Create an account under `parent_id` (top-level accounts are the operator's to create).
+
+    With `admin_email`, that person becomes the account's owner and pending admin, invited in
+    the same transaction. An account its partner may not manage needs one: nobody else could
+    ever manage it.
+    """
+    if not can_partner_manage and not admin_email:
+        raise InvalidInput(
+            ErrorCode.INVALID_INPUT,
+            "An account its partner can't manage needs an admin: give an admin e-mail.",
+            field="adminEmail",
+        )
     with ctx.uow() as uow:
         account = _new_account(
             ctx,
@@ -83,6 +96,12 @@ def create_account(
             status=status,
             custom_data=custom_data,
         )
+        if admin_email:
+            added = add_member_in(
+                ctx, uow, actor, account, ctx.roles.admin, NewMember(admin_email, ADMIN)
+            )
+            account.owner_user_id = added.user.id
+            uow.accounts.update(account)
     return account
 
 
@@ -161,6 +180,7 @@ def list_accounts(
     *,
     parent_id: str | None = None,
     search: str | None = None,
+    kind: AccountKind | None = None,
     limit: int = 50,
     after: str | None = None,
 ) -> list[Account]:
@@ -171,7 +191,12 @@ def list_accounts(
             _readable_account(ctx, uow, actor, parent_id)
         if actor.is_system:
             return uow.accounts.page(
-                within=None, parent_id=parent_id, search=search, limit=limit, after=after
+                within=None,
+                parent_id=parent_id,
+                search=search,
+                kind=kind,
+                limit=limit,
+                after=after,
             )
         # Reachable ids are walked in sorted chunks, so no statement carries more parameters
         # than a database accepts, however many accounts an actor reaches.
@@ -184,6 +209,7 @@ def list_accounts(
                 within=reachable[start : start + _ID_CHUNK],
                 parent_id=parent_id,
                 search=search,
+                kind=kind,
                 limit=limit - len(found),
                 after=None,
             )

@@ -58,10 +58,19 @@ def role_in(
 
 
 def readable_accounts(
-    ctx: ServiceContext, uow: UnitOfWork, actor: Actor, account_ids: Collection[str]
+    ctx: ServiceContext,
+    uow: UnitOfWork,
+    actor: Actor,
+    account_ids: Collection[str],
+    *,
+    with_members: bool = False,
 ) -> dict[str, Account]:
-    """Of `account_ids`, those the actor may read (own role, or seen from the parent), in a
-    constant number of queries however many ids are asked about."""
+    """Of `account_ids`, those the actor may read, in a constant number of queries however
+    many ids are asked about.
+
+    An account is readable with a role in it, or seen from its parent as a child account;
+    `with_members` keeps only the first kind, whose members the actor may also see.
+    """
     chains = uow.accounts.chains(account_ids)
     own: Mapping[str, Membership] = {}
     if actor.user_id is not None and not actor.is_system:
@@ -71,6 +80,8 @@ def readable_accounts(
     for account_id, chain in chains.items():
         role = role_in(ctx, uow, actor, chain, own)
         if role is None or not role.allows(Need.READ_ACCOUNT):
+            if with_members:
+                continue
             parent = role_in(ctx, uow, actor, chain[1:], own) if len(chain) > 1 else None
             if parent is None or not parent.allows(Need.READ_CHILD_ACCOUNTS):
                 continue

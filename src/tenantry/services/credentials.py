@@ -102,6 +102,8 @@ def revoke_api_account(ctx: ServiceContext, actor: Actor, account_id: str, clien
                 target_type="api_account",
                 target_id=client_id,
                 account_id=account_id,
+                before={"client_id": client_id, "revoked_at": None},
+                after={"client_id": client_id, "revoked_at": api_account.revoked_at.isoformat()},
             )
 
 
@@ -240,6 +242,8 @@ def revoke_api_token(ctx: ServiceContext, actor: Actor, account_id: str, key: st
                 target_type="api_token",
                 target_id=key,
                 account_id=account_id,
+                before={"name": token.name, "revoked_at": None},
+                after={"name": token.name, "revoked_at": token.revoked_at.isoformat()},
             )
 
 

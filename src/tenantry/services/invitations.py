@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from urllib.parse import urlencode
 
 from tenantry.domain.errors import ErrorCode, InvalidInput, NotFound
@@ -13,6 +14,7 @@ from tenantry.domain.roles import Need
 from tenantry.domain.users import User, UserStatus, normalize_email
 from tenantry.services.authz import require
 from tenantry.services.context import Actor, ServiceContext, record
+from tenantry.services.members import check_may_manage
 from tenantry.services.passwords import check_strength
 
 INVALID_LINK = "This invitation link is not valid any more. Ask for a new one."
@@ -34,11 +36,12 @@ def renew_invitation(ctx: ServiceContext, actor: Actor, account_id: str, email: 
     """A fresh link for a pending member; every earlier link dies. Returns the new token."""
     email = normalize_email(email)
     with ctx.uow() as uow:
-        account, _ = require(ctx, uow, actor, account_id, Need.MANAGE_USERS)
+        account, actor_role = require(ctx, uow, actor, account_id, Need.MANAGE_USERS)
         user = uow.users.find_by_email(email)
         membership = uow.memberships.find(user.id, account_id) if user else None
         if user is None or membership is None:
             raise NotFound(ErrorCode.USER_NOT_FOUND, field="email")
+        check_may_manage(ctx, uow, account, actor_role, membership)
         if membership.status is not MembershipStatus.PENDING:
             raise InvalidInput(
                 ErrorCode.INVALID_INPUT,
@@ -46,11 +49,12 @@ def renew_invitation(ctx: ServiceContext, actor: Actor, account_id: str, email: 
                 field="email",
             )
         now = ctx.now()
-        for old in uow.invitations.open_for(user.id, account_id):
+        earlier = uow.invitations.open_for(user.id, account_id)
+        for old in earlier:
             old.revoked_at = now
             uow.invitations.update(old)
         token = new_secret(16)
-        uow.invitations.add(
+        renewed = uow.invitations.add(
             Invitation(
                 id=None,
                 email=user.email,
@@ -71,6 +75,8 @@ def renew_invitation(ctx: ServiceContext, actor: Actor, account_id: str, email: 
             target_type="user",
             target_id=user.id,
             account_id=account_id,
+            before={"open_invitations": [_snapshot(i, now) for i in earlier]},
+            after={"open_invitations": [_snapshot(renewed, now)]},
         )
         return token
 
@@ -79,10 +85,12 @@ def revoke_invitation(ctx: ServiceContext, actor: Actor, account_id: str, email:
     """Kill the open invitations of `email` to the account; returns how many there were."""
     email = normalize_email(email)
     with ctx.uow() as uow:
-        require(ctx, uow, actor, account_id, Need.MANAGE_USERS)
+        account, actor_role = require(ctx, uow, actor, account_id, Need.MANAGE_USERS)
         user = uow.users.find_by_email(email)
-        if user is None:
+        membership = uow.memberships.find(user.id, account_id) if user else None
+        if user is None or membership is None:
             raise NotFound(ErrorCode.USER_NOT_FOUND, field="email")
+        check_may_manage(ctx, uow, account, actor_role, membership)
         now = ctx.now()
         open_ones = [i for i in uow.invitations.open_for(user.id, account_id) if i.expires_at > now]
         for invitation in open_ones:
@@ -97,6 +105,8 @@ def revoke_invitation(ctx: ServiceContext, actor: Actor, account_id: str, email:
                 target_type="user",
                 target_id=user.id,
                 account_id=account_id,
+                before={"open_invitations": [{"id": i.id, "status": "pending"} for i in open_ones]},
+                after={"open_invitations": [_snapshot(i, now) for i in open_ones]},
             )
         return len(open_ones)
 
@@ -131,6 +141,7 @@ def accept_invitation(
         ):
             raise InvalidInput(ErrorCode.INVALID_INPUT, INVALID_LINK, field="token")
         user = uow.users.get(invitation.user_id)
+        user_before = user.status
         if user.can_login_via_platform and user.password_hash is None:
             if password is None:
                 raise InvalidInput(ErrorCode.WEAK_PASSWORD, "Choose a password.", field="password")
@@ -139,9 +150,11 @@ def accept_invitation(
         if user.status is UserStatus.PENDING:
             user.status = UserStatus.ACTIVATED
         uow.users.update(user)
+        before = {"user_status": int(user_before), "invitation": _snapshot(invitation, now)}
         if invitation.account_id is not None:
             membership = uow.memberships.find(user.id, invitation.account_id)
             if membership is not None and membership.status is MembershipStatus.PENDING:
+                before["membership_status"] = membership.status.value
                 membership.status = MembershipStatus.ACTIVE
                 uow.memberships.update(membership)
         invitation.accepted_at = now
@@ -155,5 +168,19 @@ def accept_invitation(
             target_type="user",
             target_id=user.id,
             account_id=invitation.account_id,
+            before=before,
+            after={
+                "user_status": int(user.status),
+                "invitation": _snapshot(invitation, now),
+                "membership_status": MembershipStatus.ACTIVE.value,
+            },
         )
         return user
+
+
+def _snapshot(invitation: Invitation, now: datetime) -> dict[str, object]:
+    return {
+        "id": invitation.id,
+        "status": invitation.status(now).value,
+        "expires_at": invitation.expires_at.isoformat(),
+    }

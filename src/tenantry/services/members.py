@@ -21,7 +21,7 @@ from tenantry.domain.users import (
     normalize_email,
     validate_username,
 )
-from tenantry.services.authz import require, resolve_role
+from tenantry.services.authz import require, resolve_role, role_in
 from tenantry.services.catalogues import normalize_geos, normalize_media_sources
 from tenantry.services.context import Actor, ServiceContext, record
 from tenantry.services.ports import MemberCursor, UnitOfWork
@@ -205,13 +205,24 @@ def _network_of(account: Account) -> str:
 def _role_for(
     ctx: ServiceContext, uow: UnitOfWork, account: Account, actor_role: Role, role_key: str
 ) -> Role:
+    """The role to grant, if the actor may grant it: admins grant any role; everyone else
+    only roles that give nothing beyond their own, so no one can raise themselves."""
     role = resolve_role(ctx, uow, account, role_key) if role_key else None
     if role is None:
         raise InvalidInput(ErrorCode.UNKNOWN_ROLE, field="role")
     rules.check_role_for_account(role, account)
-    if role.is_admin_like and not actor_role.allows(Need.MANAGE_ADMINS):
+    if not actor_role.allows(Need.MANAGE_ADMINS) and role.exceeds(actor_role):
         raise Forbidden(ErrorCode.FORBIDDEN, field="role")
     return role
+
+
+def check_may_manage(
+    ctx: ServiceContext, uow: UnitOfWork, account: Account, actor_role: Role, m: Membership
+) -> None:
+    """Acting on a member whose role exceeds the actor's own takes an admin."""
+    role = resolve_role(ctx, uow, account, m.role_key) or ctx.roles.admin
+    if not actor_role.allows(Need.MANAGE_ADMINS) and role.exceeds(actor_role):
+        raise Forbidden(ErrorCode.FORBIDDEN, field="email")
 
 
 def build_scope(
@@ -271,32 +282,105 @@ def change_role(
 ) -> Member:
     """Replace a member's role (and, when given, scope); the last admin stays an admin."""
     with ctx.uow() as uow:
-        account, actor_role = require(ctx, uow, actor, account_id, Need.MANAGE_USERS)
-        membership = _membership(uow, user_id, account_id)
-        current = resolve_role(ctx, uow, account, membership.role_key) or ctx.roles.admin
-        new_role = _role_for(ctx, uow, account, actor_role, role_key)
-        if current.is_admin_like and not actor_role.allows(Need.MANAGE_ADMINS):
-            raise Forbidden(ErrorCode.FORBIDDEN, field="role")
-        rules.check_keeps_an_admin(current, membership, new_role, _active_admins(ctx, uow, account))
-        before = membership_snapshot(membership)
-        membership.role_key = new_role.key
-        if scope is not None:
-            membership.scope = build_scope(ctx, uow, account, new_role, scope)
-        else:
-            rules.check_scope_for_role(new_role, membership.scope)
-        uow.memberships.update(membership)
-        record(
-            ctx,
-            uow,
-            actor,
-            "membership.change_role",
-            target_type="user",
-            target_id=user_id,
-            account_id=account_id,
-            before=before,
-            after=membership_snapshot(membership),
+        return _change_role_in(ctx, uow, actor, account_id, user_id, role_key, scope)
+
+
+def _change_role_in(
+    ctx: ServiceContext,
+    uow: UnitOfWork,
+    actor: Actor,
+    account_id: str,
+    user_id: str,
+    role_key: str,
+    scope: NewMember | None,
+) -> Member:
+    account, actor_role = require(ctx, uow, actor, account_id, Need.MANAGE_USERS)
+    membership = _membership(uow, user_id, account_id)
+    check_may_manage(ctx, uow, account, actor_role, membership)
+    current = resolve_role(ctx, uow, account, membership.role_key) or ctx.roles.admin
+    new_role = _role_for(ctx, uow, account, actor_role, role_key)
+    rules.check_keeps_an_admin(
+        current,
+        membership,
+        new_role,
+        _active_admins(ctx, uow, account),
+        user_active=_is_active(uow, user_id),
+    )
+    before = membership_snapshot(membership)
+    membership.role_key = new_role.key
+    if scope is not None:
+        membership.scope = build_scope(ctx, uow, account, new_role, scope)
+    else:
+        rules.check_scope_for_role(new_role, membership.scope)
+    uow.memberships.update(membership)
+    record(
+        ctx,
+        uow,
+        actor,
+        "membership.change_role",
+        target_type="user",
+        target_id=user_id,
+        account_id=account_id,
+        before=before,
+        after=membership_snapshot(membership),
+    )
+    return Member(uow.users.get(user_id), membership, new_role)
+
+
+@dataclass(slots=True, frozen=True)
+class RoleRef:
+    """A role in an account, as a face names it."""
+
+    account_id: str
+    role_key: str
+
+
+def reassign_role(
+    ctx: ServiceContext,
+    actor: Actor,
+    user_id: str,
+    *,
+    revoke: RoleRef | None,
+    add: RoleRef | None,
+) -> User:
+    """Revoke a role, add one, or both at once (one transaction), keeping one role per account.
+
+    Revoking names the role the user holds; adding where the user already has a membership
+    replaces its role; adding elsewhere makes a new membership, subject to every rule of
+    `add_member`.
+    """
+    if revoke is None and add is None:
+        raise InvalidInput(ErrorCode.INVALID_INPUT, "Name a role to revoke, to add, or both.")
+    with ctx.uow() as uow:
+        user = uow.users.get(user_id)
+        if revoke is not None:
+            # Authorize before looking at the user's role, so that answer leaks nothing.
+            account, actor_role = require(ctx, uow, actor, revoke.account_id, Need.MANAGE_USERS)
+            _check_holds(uow, user_id, revoke)
+        if revoke is not None and add is not None and revoke.account_id == add.account_id:
+            _change_role_in(ctx, uow, actor, revoke.account_id, user_id, add.role_key, None)
+            return uow.users.get(user_id)
+        if revoke is not None:
+            remove_member_in(
+                ctx, uow, actor, account, actor_role, user_id, _active_admins(ctx, uow, account)
+            )
+        if add is not None:
+            if uow.memberships.find(user_id, add.account_id) is not None:
+                _change_role_in(ctx, uow, actor, add.account_id, user_id, add.role_key, None)
+            else:
+                account, actor_role = require(ctx, uow, actor, add.account_id, Need.MANAGE_USERS)
+                add_member_in(
+                    ctx, uow, actor, account, actor_role, NewMember(user.email, add.role_key)
+                )
+        return uow.users.get(user_id)
+
+
+def _check_holds(uow: UnitOfWork, user_id: str, ref: RoleRef) -> None:
+    membership = uow.memberships.find(user_id, ref.account_id)
+    if membership is None or membership.role_key != ref.role_key:
+        raise NotFound(
+            ErrorCode.ROLE_NOT_FOUND, "The user doesn't hold this role.", field="roleToRevoke"
         )
-        return Member(uow.users.get(user_id), membership, new_role)
 
 
 def remove_member(ctx: ServiceContext, actor: Actor, account_id: str, user_id: str) -> None:
@@ -319,10 +403,11 @@ def remove_member_in(
 ) -> Membership:
     rules.check_removable(account, user_id, actor.user_id)
     membership = _membership(uow, user_id, account.id)
+    check_may_manage(ctx, uow, account, actor_role, membership)
     role = resolve_role(ctx, uow, account, membership.role_key) or ctx.roles.admin
-    if role.is_admin_like and not actor_role.allows(Need.MANAGE_ADMINS):
-        raise Forbidden(ErrorCode.FORBIDDEN, field="email")
-    rules.check_keeps_an_admin(role, membership, None, active_admins)
+    rules.check_keeps_an_admin(
+        role, membership, None, active_admins, user_active=_is_active(uow, user_id)
+    )
     uow.memberships.delete(user_id, account.id)
     for invitation in uow.invitations.open_for(user_id, account.id):
         invitation.revoked_at = ctx.now()
@@ -343,17 +428,29 @@ def remove_member_in(
 def set_user_active(
     ctx: ServiceContext, actor: Actor, account_id: str, user_id: str, active: bool
 ) -> User:
-    """Deactivate (status 0) or reactivate (status 1) a member of the account."""
+    """Deactivate (status 0) or reactivate (status 1) a user.
+
+    The status is the person's, in every account, so the actor must manage them in every
+    account they belong to, and no account may lose its last active admin.
+    """
     with ctx.uow() as uow:
-        account, actor_role = require(ctx, uow, actor, account_id, Need.MANAGE_USERS)
-        membership = _membership(uow, user_id, account_id)
+        require(ctx, uow, actor, account_id, Need.MANAGE_USERS)
+        _membership(uow, user_id, account_id)
         user = uow.users.get(user_id)
-        role = resolve_role(ctx, uow, account, membership.role_key) or ctx.roles.admin
-        if role.is_admin_like and not actor_role.allows(Need.MANAGE_ADMINS):
-            raise Forbidden(ErrorCode.FORBIDDEN, field="user_id")
-        if not active:
-            rules.check_removable(account, user_id, actor.user_id)
-            rules.check_keeps_an_admin(role, membership, None, _active_admins(ctx, uow, account))
+        for membership in uow.memberships.for_user(user_id):
+            account, actor_role = require(ctx, uow, actor, membership.account_id, Need.MANAGE_USERS)
+            check_may_manage(ctx, uow, account, actor_role, membership)
+            if not active:
+                rules.check_removable(account, user_id, actor.user_id)
+                role = resolve_role(ctx, uow, account, membership.role_key) or ctx.roles.admin
+                admins = _active_admins(ctx, uow, account)
+                rules.check_keeps_an_admin(
+                    role,
+                    membership,
+                    None,
+                    admins,
+                    user_active=user.status is UserStatus.ACTIVATED,
+                )
         new_status = UserStatus.ACTIVATED if active else UserStatus.DEACTIVATED
         if active and user.status is UserStatus.PENDING:
             return user  # a pending user becomes active by accepting the invitation
@@ -405,6 +502,31 @@ def list_members(
         return MemberPage(items, next_cursor)
 
 
+def list_all_members(
+    ctx: ServiceContext, actor: Actor, account_id: str, *, page_size: int = MAX_PAGE
+) -> list[Member]:
+    """Every member of an account, read page by page in one read transaction."""
+    with ctx.uow(readonly=True) as uow:
+        account, _ = require(ctx, uow, actor, account_id, Need.READ_ACCOUNT)
+        roles = roles_of(ctx, uow, account)
+        members: list[Member] = []
+        after: MemberCursor | None = None
+        while True:
+            rows = uow.memberships.members(account_id, limit=page_size, after=after)
+            members += [Member(u, m, roles.get(m.role_key, ctx.roles.admin)) for u, m in rows]
+            if len(rows) < page_size:
+                return members
+            last = rows[-1][1]
+            assert last.created_at is not None
+            after = (last.created_at, last.user_id)
+
+
+def role_of_actor(ctx: ServiceContext, actor: Actor, account_id: str) -> Role | None:
+    """The role the actor itself holds in the account (own or inherited), if any."""
+    with ctx.uow(readonly=True) as uow:
+        return role_in(ctx, uow, actor, uow.accounts.chain(account_id))
+
+
 def get_member(ctx: ServiceContext, actor: Actor, account_id: str, user_id: str) -> Member:
     with ctx.uow(readonly=True) as uow:
         account, _ = require(ctx, uow, actor, account_id, Need.READ_ACCOUNT)
@@ -425,6 +547,10 @@ def _membership(uow: UnitOfWork, user_id: str, account_id: str) -> Membership:
     if membership is None:
         raise NotFound(ErrorCode.USER_NOT_FOUND, field="user_id")
     return membership
+
+
+def _is_active(uow: UnitOfWork, user_id: str) -> bool:
+    return uow.users.get(user_id).status is UserStatus.ACTIVATED
 
 
 def _active_admins(ctx: ServiceContext, uow: UnitOfWork, account: Account) -> int:

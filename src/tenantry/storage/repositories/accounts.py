@@ -140,6 +140,7 @@ class SqlAccountRepository(Repository):
         within: Collection[str] | None,
         parent_id: str | None,
         search: str | None,
+        kind: AccountKind | None = None,
         limit: int,
         after: str | None,
     ) -> list[Account]:
@@ -148,6 +149,8 @@ class SqlAccountRepository(Repository):
             query = query.where(accounts.c.id.in_(set(within)))
         if parent_id is not None:
             query = query.where(accounts.c.parent_id == parent_id)
+        if kind is not None:
+            query = query.where(accounts.c.kind == kind.value)
         if search:
             query = query.where(sa.func.lower(accounts.c.name).like(like_pattern(search), "\\"))
         if after:

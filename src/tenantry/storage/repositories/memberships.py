@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from tenantry.domain.accounts import Account
 from tenantry.domain.memberships import Membership, MembershipStatus, Scope
-from tenantry.domain.users import User
+from tenantry.domain.users import User, UserStatus
 from tenantry.services.ports import MemberCursor
 from tenantry.storage.repositories.accounts import to_account
 from tenantry.storage.repositories.base import Repository, like_pattern
@@ -130,25 +130,31 @@ class SqlMembershipRepository(Repository):
         ).scalar_one()
 
     def active_role_counts(self, account_ids: Collection[str]) -> dict[tuple[str, str], int]:
-        """How many active members hold each role, per account."""
+        """How many members who can act (accepted, not deactivated) hold each role, per account."""
         if not account_ids:
             return {}
         rows = self.conn.execute(
             sa.select(memberships.c.account_id, memberships.c.role_key, sa.func.count())
+            .select_from(memberships.join(users, users.c.id == memberships.c.user_id))
             .where(
                 memberships.c.account_id.in_(set(account_ids)),
                 memberships.c.status == MembershipStatus.ACTIVE.value,
+                users.c.status == int(UserStatus.ACTIVATED),
             )
             .group_by(memberships.c.account_id, memberships.c.role_key)
         )
         return {(row[0], row[1]): row[2] for row in rows}
 
     def count_active_with_roles(self, account_id: str, role_keys: Collection[str]) -> int:
+        """Members holding one of `role_keys` who can act: accepted, and not deactivated."""
         return self.conn.execute(
-            sa.select(sa.func.count()).where(
+            sa.select(sa.func.count())
+            .select_from(memberships.join(users, users.c.id == memberships.c.user_id))
+            .where(
                 memberships.c.account_id == account_id,
                 memberships.c.role_key.in_(set(role_keys)),
                 memberships.c.status == MembershipStatus.ACTIVE.value,
+                users.c.status == int(UserStatus.ACTIVATED),
             )
         ).scalar_one()
 

@@ -1,0 +1,318 @@
+"""API accounts, access tokens and API tokens: issuing, authenticating, throttling, revoking."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import pytest
+
+from tenantry.domain.errors import (
+    Conflict,
+    ErrorCode,
+    Forbidden,
+    InvalidInput,
+    Throttled,
+    Unauthenticated,
+)
+from tenantry.services import credentials, members
+from tenantry.services.context import Actor, ActorKind, ServiceContext
+from tenantry.services.members import NewMember
+
+from factories import OPERATOR, World, as_user, make_member, unique_email
+
+
+@dataclass
+class Clock:
+    at: datetime
+
+    def __call__(self) -> datetime:
+        return self.at
+
+    def advance(self, delta: timedelta) -> None:
+        self.at += delta
+
+
+@pytest.fixture
+def clock(ctx: ServiceContext) -> Clock:
+    # Start at the beginning of a throttling window, so a test's failures share one window.
+    window = ctx.settings.token_failure_window_seconds
+    now = ctx.now()
+    start = datetime.fromtimestamp(int(now.timestamp()) // window * window, tz=now.tzinfo)
+    moving = Clock(start + timedelta(seconds=1))
+    ctx.clock = moving
+    return moving
+
+
+_names = iter(range(1, 1_000_000))
+
+
+def client_name() -> str:
+    return f"client{next(_names)}"
+
+
+def api_account(ctx: ServiceContext, account_id: str) -> tuple[str, str]:
+    created, secret = credentials.create_api_account(ctx, OPERATOR, account_id, client_name())
+    return created.client_id, secret
+
+
+# -- API accounts and access tokens ------------------------------------------------------------
+
+
+def test_client_credentials_give_an_api_account_actor(ctx: ServiceContext, world: World) -> None:
+    client_id, secret = api_account(ctx, world.a.id)
+    issued = credentials.issue_access_token(ctx, client_id, secret, source="10.0.0.1")
+    assert issued.expires_in == ctx.settings.access_token_ttl_seconds
+    actor = credentials.authenticate(ctx, issued.token, face="graphql", request_id="req-1")
+    assert actor.kind is ActorKind.API_ACCOUNT
+    assert actor.id == client_id
+    assert actor.home_account_id == world.a.id
+    assert actor.user_id is None
+    assert actor.face == "graphql"
+    assert actor.request_id == "req-1"
+    # It acts as an admin of its own account, and nowhere else.
+    page = members.list_members(ctx, actor, world.a.id)
+    assert [m.user.id for m in page.items] == [world.a_admin.id]
+    with pytest.raises(Forbidden):
+        members.list_members(ctx, actor, world.b.id)
+    with pytest.raises(Forbidden):
+        members.list_members(ctx, actor, world.host.id)
+
+
+def test_the_secret_is_stored_only_as_a_digest(ctx: ServiceContext, world: World) -> None:
+    client_id, secret = api_account(ctx, world.a.id)
+    stored = credentials.list_api_accounts(ctx, OPERATOR, world.a.id)
+    assert [a.client_id for a in stored] == [client_id]
+    assert secret not in stored[0].secret_hash
+    assert len(stored[0].secret_hash) == 64
+
+
+def test_a_partner_api_account_reaches_its_advertisers(ctx: ServiceContext, world: World) -> None:
+    client_id, secret = api_account(ctx, world.host.id)
+    token = credentials.issue_access_token(ctx, client_id, secret).token
+    actor = credentials.authenticate(ctx, token, face="graphql")
+    added = members.add_member(
+        ctx, actor, world.b.id, NewMember(email=unique_email(), role_key="marketing")
+    )
+    assert added.membership.account_id == world.b.id
+
+
+@pytest.mark.parametrize("case", ["wrong-secret", "unknown-client", "empty-secret"])
+def test_bad_client_credentials_are_refused(
+    ctx: ServiceContext, world: World, clock: Clock, case: str
+) -> None:
+    client_id, secret = api_account(ctx, world.a.id)
+    presented = {
+        "wrong-secret": (client_id, secret + "x"),
+        "unknown-client": ("nosuchclient", secret),
+        "empty-secret": (client_id, ""),
+    }[case]
+    with pytest.raises(Unauthenticated):
+        credentials.issue_access_token(ctx, *presented, source="10.0.0.2")
+
+
+def test_repeated_failures_throttle_even_the_right_secret(
+    ctx: ServiceContext, world: World, clock: Clock
+) -> None:
+    client_id, secret = api_account(ctx, world.a.id)
+    limit = ctx.settings.token_failures_per_window
+    for _ in range(limit):
+        with pytest.raises(Unauthenticated):
+            credentials.issue_access_token(ctx, client_id, "wrong", source="10.0.0.3")
+    with pytest.raises(Throttled) as caught:
+        credentials.issue_access_token(ctx, client_id, secret, source="10.0.0.3")
+    assert caught.value.code is ErrorCode.THROTTLED
+    # From another address too: the client id itself is throttled.
+    with pytest.raises(Throttled):
+        credentials.issue_access_token(ctx, client_id, secret, source="10.0.0.4")
+    # Once the window is over, the right secret works again.
+    clock.advance(timedelta(seconds=ctx.settings.token_failure_window_seconds))
+    issued = credentials.issue_access_token(ctx, client_id, secret, source="10.0.0.3")
+    assert credentials.authenticate(ctx, issued.token, face="graphql").id == client_id
+
+
+def test_failures_below_the_limit_do_not_throttle(
+    ctx: ServiceContext, world: World, clock: Clock
+) -> None:
+    client_id, secret = api_account(ctx, world.a.id)
+    for _ in range(ctx.settings.token_failures_per_window - 1):
+        with pytest.raises(Unauthenticated):
+            credentials.issue_access_token(ctx, client_id, "wrong", source="10.0.0.5")
+    credentials.issue_access_token(ctx, client_id, secret, source="10.0.0.5")
+
+
+def test_one_address_failing_on_many_clients_is_throttled(
+    ctx: ServiceContext, world: World, clock: Clock
+) -> None:
+    client_id, secret = api_account(ctx, world.a.id)
+    for _ in range(ctx.settings.token_failures_per_window):
+        with pytest.raises(Unauthenticated):
+            credentials.issue_access_token(ctx, client_name(), "guess", source="10.9.9.9")
+    with pytest.raises(Throttled):
+        credentials.issue_access_token(ctx, client_id, secret, source="10.9.9.9")
+    credentials.issue_access_token(ctx, client_id, secret, source="10.0.0.6")
+
+
+def test_a_revoked_api_account_loses_its_tokens(ctx: ServiceContext, world: World) -> None:
+    client_id, secret = api_account(ctx, world.a.id)
+    token = credentials.issue_access_token(ctx, client_id, secret).token
+    credentials.authenticate(ctx, token, face="graphql")
+    credentials.revoke_api_account(ctx, as_user(world.a_admin), world.a.id, client_id)
+    with pytest.raises(Unauthenticated):
+        credentials.authenticate(ctx, token, face="graphql")
+    with pytest.raises(Unauthenticated):
+        credentials.issue_access_token(ctx, client_id, secret, source="10.0.0.7")
+
+
+def test_access_tokens_expire(ctx: ServiceContext, world: World, clock: Clock) -> None:
+    client_id, secret = api_account(ctx, world.a.id)
+    token = credentials.issue_access_token(ctx, client_id, secret).token
+    clock.advance(timedelta(seconds=ctx.settings.access_token_ttl_seconds - 1))
+    credentials.authenticate(ctx, token, face="graphql")
+    clock.advance(timedelta(seconds=1))
+    with pytest.raises(Unauthenticated):
+        credentials.authenticate(ctx, token, face="graphql")
+
+
+@pytest.mark.parametrize("how", ["secret", "key", "prefix", "garbage", "empty"])
+def test_tampered_access_tokens_are_refused(ctx: ServiceContext, world: World, how: str) -> None:
+    client_id, secret = api_account(ctx, world.a.id)
+    token = credentials.issue_access_token(ctx, client_id, secret).token
+    prefix, key, token_secret = token.split("_", 2)
+    tampered = {
+        "secret": f"{prefix}_{key}_{token_secret[:-1]}{'B' if token_secret[-1] == 'A' else 'A'}",
+        "key": f"{prefix}_{'0' * len(key)}_{token_secret}",
+        "prefix": f"tnt_{key}_{token_secret}",
+        "garbage": "Bearer " + token,
+        "empty": "",
+    }[how]
+    with pytest.raises(Unauthenticated):
+        credentials.authenticate(ctx, tampered, face="graphql")
+
+
+def test_client_ids_are_unique(ctx: ServiceContext, world: World) -> None:
+    client_id, _ = api_account(ctx, world.a.id)
+    with pytest.raises(Conflict) as caught:
+        credentials.create_api_account(ctx, OPERATOR, world.b.id, client_id)
+    assert caught.value.code is ErrorCode.ID_TAKEN
+
+
+def test_client_id_with_a_trailing_newline_is_invalid(ctx: ServiceContext, world: World) -> None:
+    with pytest.raises(InvalidInput):
+        credentials.create_api_account(ctx, OPERATOR, world.a.id, "A" * 20 + "\n")
+
+
+def test_only_admins_manage_api_access(ctx: ServiceContext, world: World) -> None:
+    manager = make_member(ctx, world.a, role="manage")
+    with pytest.raises(Forbidden):
+        credentials.create_api_account(ctx, as_user(manager), world.a.id, client_name())
+    with pytest.raises(Forbidden):
+        credentials.create_api_account(ctx, as_user(world.b_admin), world.a.id, client_name())
+    assert credentials.list_api_accounts(ctx, OPERATOR, world.a.id) == []
+
+
+# -- API tokens --------------------------------------------------------------------------------
+
+
+def test_an_api_token_acts_as_its_user(ctx: ServiceContext, world: World) -> None:
+    worker = make_member(ctx, world.a, role="marketing")
+    api_token, token, user = credentials.create_api_token(
+        ctx, as_user(world.a_admin), world.a.id, user_email=worker.email, name="nightly sync"
+    )
+    assert user.id == worker.id
+    assert api_token.name == "nightly sync"
+    assert token.split("_")[1] == api_token.key
+    actor = credentials.authenticate(ctx, token, face="bulk", request_id="r-9")
+    assert actor.kind is ActorKind.API_TOKEN
+    assert actor.user_id == worker.id
+    assert actor.label == worker.email
+    assert actor.home_account_id == world.a.id
+    assert actor.request_id == "r-9"
+    # A marketing user reads members but adds nobody, and so does their token.
+    members.list_members(ctx, actor, world.a.id)
+    with pytest.raises(Forbidden):
+        members.add_member(ctx, actor, world.a.id, NewMember(email=unique_email(), role_key="qa"))
+
+
+def test_an_api_token_defaults_to_the_first_admin(ctx: ServiceContext, world: World) -> None:
+    _, token, user = credentials.create_api_token(ctx, OPERATOR, world.a.id)
+    assert user.id == world.a_admin.id
+    assert credentials.authenticate(ctx, token, face="bulk").user_id == world.a_admin.id
+
+
+def test_an_api_token_stays_in_its_account(ctx: ServiceContext, world: World) -> None:
+    # The same person administers a and b; a token made in a must not reach b.
+    both = make_member(ctx, world.a, role="admin")
+    members.add_member(ctx, OPERATOR, world.b.id, NewMember(email=both.email, role_key="admin"))
+    members.list_members(ctx, as_user(both), world.b.id)
+    _, token, _ = credentials.create_api_token(ctx, OPERATOR, world.a.id, user_email=both.email)
+    actor = credentials.authenticate(ctx, token, face="bulk")
+    members.list_members(ctx, actor, world.a.id)
+    with pytest.raises(Forbidden):
+        members.list_members(ctx, actor, world.b.id)
+
+
+def test_a_revoked_api_token_fails(ctx: ServiceContext, world: World) -> None:
+    api_token, token, _ = credentials.create_api_token(ctx, OPERATOR, world.a.id)
+    credentials.authenticate(ctx, token, face="bulk")
+    credentials.revoke_api_token(ctx, as_user(world.a_admin), world.a.id, api_token.key)
+    with pytest.raises(Unauthenticated):
+        credentials.authenticate(ctx, token, face="bulk")
+
+
+def test_an_expired_api_token_fails(ctx: ServiceContext, world: World, clock: Clock) -> None:
+    expires = clock.at + timedelta(days=30)
+    _, token, _ = credentials.create_api_token(ctx, OPERATOR, world.a.id, expires_at=expires)
+    clock.advance(timedelta(days=30) - timedelta(seconds=1))
+    credentials.authenticate(ctx, token, face="bulk")
+    clock.advance(timedelta(seconds=1))
+    with pytest.raises(Unauthenticated) as caught:
+        credentials.authenticate(ctx, token, face="bulk")
+    assert caught.value.message == "The token has expired."
+
+
+def test_a_deactivated_user_token_fails(ctx: ServiceContext, world: World) -> None:
+    worker = make_member(ctx, world.a, role="marketing")
+    _, token, _ = credentials.create_api_token(ctx, OPERATOR, world.a.id, user_email=worker.email)
+    members.set_user_active(ctx, OPERATOR, world.a.id, worker.id, False)
+    with pytest.raises(Unauthenticated):
+        credentials.authenticate(ctx, token, face="bulk")
+
+
+def test_a_token_acts_only_as_an_active_member(ctx: ServiceContext, world: World) -> None:
+    pending = make_member(ctx, world.a, role="marketing", active=False)
+    for email in (pending.email, world.b_admin.email):
+        with pytest.raises(InvalidInput):
+            credentials.create_api_token(ctx, OPERATOR, world.a.id, user_email=email)
+    assert credentials.list_api_tokens(ctx, OPERATOR, world.a.id) == []
+
+
+def test_a_tampered_api_token_fails(ctx: ServiceContext, world: World) -> None:
+    _, token, _ = credentials.create_api_token(ctx, OPERATOR, world.a.id)
+    with pytest.raises(Unauthenticated):
+        credentials.authenticate(ctx, token[:-2], face="bulk")
+    with pytest.raises(Unauthenticated):
+        credentials.authenticate(ctx, token.replace("tnt_", "tna_", 1), face="bulk")
+
+
+def test_use_is_remembered_without_writing_on_every_call(
+    ctx: ServiceContext, world: World, clock: Clock
+) -> None:
+    api_token, token, _ = credentials.create_api_token(ctx, OPERATOR, world.a.id)
+    credentials.authenticate(ctx, token, face="bulk")
+    first = credentials.list_api_tokens(ctx, OPERATOR, world.a.id)[0].last_used_at
+    assert first == clock.at
+    clock.advance(timedelta(seconds=10))
+    credentials.authenticate(ctx, token, face="bulk")
+    assert credentials.list_api_tokens(ctx, OPERATOR, world.a.id)[0].last_used_at == first
+    clock.advance(credentials.TOUCH_INTERVAL)
+    credentials.authenticate(ctx, token, face="bulk")
+    assert credentials.list_api_tokens(ctx, OPERATOR, world.a.id)[0].last_used_at == clock.at
+    assert api_token.key == credentials.list_api_tokens(ctx, OPERATOR, world.a.id)[0].key
+
+
+def test_actor_helpers() -> None:
+    system = Actor.system(face="cli")
+    assert system.is_system
+    via = system.via("graphql", "req-2")
+    assert (via.face, via.request_id) == ("graphql", "req-2")

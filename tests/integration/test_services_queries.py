@@ -1,0 +1,95 @@
+"""Reads issue a fixed number of SQL statements, however many rows they return (no N+1)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy import event
+
+from tenantry.services import members, roles
+from tenantry.services.context import Actor, ServiceContext
+from tenantry.services.members import NewMember
+from tenantry.storage.uow import SqlUnitOfWorkFactory
+
+from factories import OPERATOR, World, as_user, make_account, make_member, unique_email
+
+
+@contextmanager
+def counting(ctx: ServiceContext) -> Iterator[list[str]]:
+    """Every statement sent to the database inside the block (BEGIN included where sent)."""
+    factory = ctx.uow
+    assert isinstance(factory, SqlUnitOfWorkFactory)
+    engine: sa.Engine = factory.engine
+    statements: list[str] = []
+
+    def before_cursor_execute(*args: Any) -> None:
+        statements.append(args[2])
+
+    event.listen(engine, "before_cursor_execute", before_cursor_execute)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", before_cursor_execute)
+
+
+def fill(ctx: ServiceContext, account_id: str, count: int) -> None:
+    for index in range(count):
+        members.add_member(
+            ctx,
+            OPERATOR,
+            account_id,
+            NewMember(
+                email=unique_email("bulk"),
+                role_key=("qa", "marketing", "view")[index % 3],
+                geos=["us"] if index % 2 else None,
+            ),
+        )
+
+
+def statements_for(ctx: ServiceContext, call: Callable[[], object]) -> list[str]:
+    call()  # warm up: first-use work (dialect checks, caches) is not the read's own cost
+    with counting(ctx) as statements:
+        call()
+    return statements
+
+
+@pytest.mark.parametrize("actor_kind", ["admin", "partner"])
+def test_list_members_costs_the_same_for_5_and_50_members(
+    ctx: ServiceContext, world: World, actor_kind: str
+) -> None:
+    small = make_account(ctx, parent=world.host)
+    large = make_account(ctx, parent=world.host)
+    small_admin = make_member(ctx, small, role="admin")
+    large_admin = make_member(ctx, large, role="admin")
+    fill(ctx, small.id, 4)
+    fill(ctx, large.id, 49)
+
+    def actor(admin: object) -> Actor:
+        return as_user(world.host_admin if actor_kind == "partner" else admin)  # type: ignore[arg-type]
+
+    def list_small() -> object:
+        page = members.list_members(ctx, actor(small_admin), small.id, limit=100)
+        assert len(page.items) == 5
+        return page
+
+    def list_large() -> object:
+        page = members.list_members(ctx, actor(large_admin), large.id, limit=100)
+        assert len(page.items) == 50
+        return page
+
+    few = statements_for(ctx, list_small)
+    many = statements_for(ctx, list_large)
+    assert len(few) == len(many)
+    assert len(many) <= 6, many
+
+
+def test_list_roles_costs_the_same_for_5_and_50_members(ctx: ServiceContext, world: World) -> None:
+    fill(ctx, world.a.id, 4)
+    fill(ctx, world.b.id, 49)
+    few = statements_for(ctx, lambda: roles.list_roles(ctx, OPERATOR, world.a.id))
+    many = statements_for(ctx, lambda: roles.list_roles(ctx, OPERATOR, world.b.id))
+    assert len(few) == len(many)
