@@ -7,11 +7,20 @@ from datetime import datetime
 from types import TracebackType
 from typing import Protocol
 
-from tenantry.domain.accounts import Account, AccountLink
+from tenantry.domain.accounts import Account, AccountKind, AccountLink
 from tenantry.domain.audit import AuditEvent
 from tenantry.domain.credentials import AccessToken, ApiAccount, ApiToken
 from tenantry.domain.invitations import Invitation
 from tenantry.domain.memberships import Membership
+from tenantry.domain.pixels import (
+    FilterKind,
+    IngressDomain,
+    Pixel,
+    SignalFilter,
+    TrafficBucket,
+    TrafficCount,
+    TrafficTotals,
+)
 from tenantry.domain.roles import Role
 from tenantry.domain.users import User
 
@@ -34,6 +43,7 @@ class AccountRepository(Protocol):
         within: Collection[str] | None,
         parent_id: str | None,
         search: str | None,
+        kind: AccountKind | None = None,
         limit: int,
         after: str | None,
     ) -> list[Account]: ...
@@ -148,6 +158,43 @@ class CounterRepository(Protocol):
     def purge_expired(self, now: datetime) -> int: ...
 
 
+class GatewayRepository(Protocol):
+    """Pixels (signal configs), their traffic buckets, signal filters and ingress domains."""
+
+    def find_pixel(self, account_id: str, pixel_ref: str) -> Pixel | None: ...
+    def find_pixel_by_pixel_id(self, account_id: str, pixel_id: str) -> Pixel | None: ...
+    def pixels(self, account_ids: Collection[str]) -> dict[str, list[Pixel]]: ...
+    def count_pixels(self, account_id: str) -> int: ...
+    def add_pixel(self, pixel: Pixel) -> None: ...
+    def update_pixel(self, pixel: Pixel) -> None: ...
+    def delete_pixel(self, pixel_ref: str) -> None: ...
+    def add_traffic(self, counts: Collection[TrafficCount], at: datetime) -> None: ...
+    def traffic_by_account(
+        self, account_ids: Collection[str], since: datetime, until: datetime
+    ) -> dict[str, TrafficTotals]: ...
+    def traffic_by_pixel(
+        self, account_id: str, since: datetime, until: datetime
+    ) -> dict[str, TrafficTotals]: ...
+    def traffic_by_minute(
+        self,
+        account_id: str,
+        pixel_refs: Collection[str] | None,
+        since: datetime,
+        until: datetime,
+    ) -> list[TrafficBucket]: ...
+    def filters(self, account_id: str, kind: FilterKind) -> list[SignalFilter]: ...
+    def find_filter(
+        self, account_id: str, kind: FilterKind, value: str, *, for_update: bool = False
+    ) -> SignalFilter | None: ...
+    def add_filter(self, signal_filter: SignalFilter) -> None: ...
+    def update_filter(self, signal_filter: SignalFilter) -> None: ...
+    def delete_filter(self, account_id: str, kind: FilterKind, value: str) -> None: ...
+    def find_ingress_domain(self, account_id: str) -> IngressDomain | None: ...
+    def find_ingress_domain_by_host(self, ingress: str) -> IngressDomain | None: ...
+    def add_ingress_domain(self, domain: IngressDomain) -> None: ...
+    def update_ingress_domain(self, domain: IngressDomain) -> None: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction: committed when the `with` block ends normally, rolled back otherwise."""
 
@@ -162,6 +209,7 @@ class UnitOfWork(Protocol):
     access_tokens: AccessTokenRepository
     audit: AuditRepository
     counters: CounterRepository
+    gateway: GatewayRepository
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(

@@ -315,7 +315,8 @@ ingress_domains = sa.Table(
         "account_id", ACCOUNT_ID, sa.ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True
     ),
     sa.Column("id", sa.String(36), nullable=False, unique=True),
-    sa.Column("ingress", sa.String(253), nullable=False),
+    # One account per ingress host: events are routed to the account by it.
+    sa.Column("ingress", sa.String(253), nullable=False, unique=True),
     sa.Column("target_domain", sa.String(253), nullable=False),
     sa.Column("cname_resolve_success", sa.Boolean, nullable=False),
     sa.Column("updated_at", UTCDateTime(), nullable=False),

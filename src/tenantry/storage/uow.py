@@ -16,6 +16,7 @@ from tenantry.storage.repositories.credentials import (
     SqlApiAccountRepository,
     SqlApiTokenRepository,
 )
+from tenantry.storage.repositories.gateway import SqlGatewayRepository
 from tenantry.storage.repositories.invitations import SqlInvitationRepository
 from tenantry.storage.repositories.memberships import SqlMembershipRepository
 from tenantry.storage.repositories.roles import SqlAppRepository, SqlCustomRoleRepository
@@ -59,6 +60,7 @@ class SqlUnitOfWork:
     access_tokens: ports.AccessTokenRepository
     audit: ports.AuditRepository
     counters: ports.CounterRepository
+    gateway: ports.GatewayRepository
 
     def __init__(self, engine: sa.Engine, *, readonly: bool = False) -> None:
         self._engine = engine
@@ -82,6 +84,7 @@ class SqlUnitOfWork:
         self.access_tokens = SqlAccessTokenRepository(connection)
         self.audit = SqlAuditRepository(connection)
         self.counters = SqlCounterRepository(connection)
+        self.gateway = SqlGatewayRepository(connection)
         return self
 
     def __exit__(
