@@ -58,7 +58,8 @@ def format_error(error: GraphQLError, request_id: str | None) -> dict[str, Any]:
         formatted["extensions"] = {"code": code, "type": kind, "reason": original.code.value}
         if original.field:
             formatted["extensions"]["field"] = original.field
-    elif original is None:
+    elif original is None or error.path is None or isinstance(original, GraphQLError):
+        # Syntax, validation and variable coercion: the request is wrong, nothing ran.
         formatted["extensions"] = {"code": 400, "type": "GRAPHQL_VALIDATION_FAILED"}
     else:
         log.error(

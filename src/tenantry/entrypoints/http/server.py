@@ -9,10 +9,13 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from tenantry import __version__
+from tenantry.entrypoints.graphql.capig import capig_router
+from tenantry.entrypoints.graphql.hub import hub_router
 from tenantry.entrypoints.http.logs import configure_logging
 from tenantry.entrypoints.http.middleware import RequestContextMiddleware
 from tenantry.entrypoints.http.responses import json_response
 from tenantry.entrypoints.http.token import token_router
+from tenantry.entrypoints.http.traffic import traffic_router
 from tenantry.services.context import ServiceContext
 
 
@@ -42,5 +45,8 @@ def create_http_app(ctx: ServiceContext, *, readiness: Callable[[], None]) -> Fa
         return json_response({"status": "ready", "database": "up"})
 
     app.include_router(token_router(ctx))
+    app.include_router(hub_router(ctx))
+    app.include_router(capig_router(ctx))
+    app.include_router(traffic_router(ctx))
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
     return app

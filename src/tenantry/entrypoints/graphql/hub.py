@@ -1,0 +1,417 @@
+"""/hub/graphql/: resolvers over the services, bound to `hub.graphql`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter
+from graphql import GraphQLResolveInfo
+
+from tenantry.domain.accounts import Account, AccountKind
+from tenantry.domain.errors import ErrorCode, InvalidInput
+from tenantry.domain.ids import is_account_id
+from tenantry.domain.roles import Need
+from tenantry.domain.users import User
+from tenantry.entrypoints.graphql.endpoint import graphql_router
+from tenantry.entrypoints.graphql.engine import GraphQLEngine, load_schema
+from tenantry.entrypoints.graphql.hub_loaders import HubLoaders
+from tenantry.entrypoints.graphql.roles import parse_role_name, role_view
+from tenantry.services import accounts, directory, gateway, invitations, members
+from tenantry.services.accounts import AccountChanges
+from tenantry.services.context import Actor, ServiceContext
+from tenantry.services.gateway import Usage
+from tenantry.services.members import NewMember, RoleRef
+
+SDL = Path(__file__).with_name("hub.graphql")
+FACE = "graphql"
+
+
+@dataclass(slots=True)
+class HubRequest:
+    ctx: ServiceContext
+    actor: Actor
+    loaders: HubLoaders
+
+
+Info = GraphQLResolveInfo[HubRequest]
+
+
+@dataclass(slots=True)
+class TenantNode:
+    account: Account
+
+
+@dataclass(slots=True)
+class UserNode:
+    user: User
+
+
+def _request(info: Info) -> HubRequest:
+    return info.context
+
+
+def _tenant_of(request: HubRequest, tenant_id: str | None) -> str:
+    """A null tenant id means the partner (host) account, as the documents say."""
+    return _checked(tenant_id) if tenant_id else request.loaders.host_account_id()
+
+
+def _checked(tenant_id: str) -> str:
+    """Tenant ids are 8 letters and digits; anything else is invalid input, not a lookup."""
+    if not is_account_id(tenant_id):
+        raise InvalidInput(ErrorCode.INVALID_INPUT, "Invalid tenantId.", field="tenantId")
+    return tenant_id
+
+
+# -- queries -----------------------------------------------------------------------------------
+
+
+def resolve_tenant(_: Any, info: Info, tenantId: str) -> TenantNode:
+    return TenantNode(_request(info).loaders.account(_checked(tenantId)))
+
+
+def resolve_tenant_usage(_: Any, info: Info, tenantId: str) -> dict[str, Any]:
+    request = _request(info)
+    return usage_view(gateway.tenant_usage(request.ctx, request.actor, _checked(tenantId)))
+
+
+def resolve_tenants(
+    _: Any,
+    info: Info,
+    first: int = 50,
+    after: str | None = None,
+    search: str | None = None,
+) -> dict[str, Any]:
+    if not 1 <= first <= 500:
+        raise InvalidInput(
+            ErrorCode.INVALID_INPUT, "`first` must be between 1 and 500.", field="first"
+        )
+    request = _request(info)
+    found = accounts.list_accounts(
+        request.ctx,
+        request.actor,
+        kind=AccountKind.ADVERTISER,
+        search=search,
+        limit=first + 1,
+        after=after,
+    )
+    page = [TenantNode(request.loaders.remember(a)) for a in found[:first]]
+    return {
+        "nodes": page,
+        "hasNextPage": len(found) > first,
+        "endCursor": page[-1].account.id if len(found) > first else None,
+    }
+
+
+def resolve_user(_: Any, info: Info, userId: str) -> UserNode:
+    request = _request(info)
+    user, placements = directory.visible_user(request.ctx, request.actor, userId)
+    request.loaders.prime_placements(user.id, placements)
+    return UserNode(user)
+
+
+def resolve_ingress_domain(_: Any, info: Info, tenantId: str) -> dict[str, Any] | None:
+    request = _request(info)
+    found = gateway.get_ingress_domain(request.ctx, request.actor, _checked(tenantId))
+    return None if found is None else ingress_view(request.loaders.account(tenantId), found)
+
+
+def resolve_upsert_ingress_domain(
+    _: Any,
+    info: Info,
+    input: dict[str, Any],
+    tenantId: str,
+) -> dict[str, Any]:
+    request = _request(info)
+    saved = gateway.upsert_ingress_domain(
+        request.ctx,
+        request.actor,
+        _checked(tenantId),
+        ingress=input["ingress"],
+        target_domain=input["targetDomain"],
+    )
+    return ingress_view(request.loaders.account(tenantId), saved)
+
+
+# -- user mutations ----------------------------------------------------------------------------
+
+
+def resolve_add_user_with_role(_: Any, info: Info, input: dict[str, Any]) -> dict[str, Any]:
+    request = _request(info)
+    ctx, actor = request.ctx, request.actor
+    tenant_id, role_key = parse_role_name(ctx.roles, input["roleName"])
+    account_id = _tenant_of(request, tenant_id)
+    added = members.add_member(ctx, actor, account_id, NewMember(input["email"], role_key))
+    # The link carries the address as the caller wrote it, as the documented sample does.
+    link = (
+        invitations.invitation_link(ctx, added.invitation_token, input["email"].strip())
+        if added.invitation_token
+        else None
+    )
+    return {
+        "userAlreadyExist": added.user_already_existed,
+        "invitationLink": link,
+        "user": UserNode(added.user),
+    }
+
+
+def resolve_change_role_for_user(
+    _: Any,
+    info: Info,
+    input: dict[str, Any],
+) -> dict[str, Any]:
+    request = _request(info)
+    user = members.reassign_role(
+        request.ctx,
+        request.actor,
+        input["userId"],
+        revoke=_role_ref(request, input.get("roleToRevoke")),
+        add=_role_ref(request, input.get("roleToAdd")),
+    )
+    return {"user": UserNode(user)}
+
+
+def _role_ref(request: HubRequest, name: str | None) -> RoleRef | None:
+    if not name:
+        return None
+    tenant_id, role_key = parse_role_name(request.ctx.roles, name)
+    return RoleRef(_tenant_of(request, tenant_id), role_key)
+
+
+def resolve_send_invitation(_: Any, info: Info, input: dict[str, Any]) -> str:
+    request = _request(info)
+    tenant_id, user_type = input.get("tenantId"), input["userType"]
+    if user_type == "AGENCY" and tenant_id:
+        raise InvalidInput(
+            ErrorCode.INVALID_INPUT, "Partner (AGENCY) users take no tenantId.", field="tenantId"
+        )
+    if user_type == "ADVERTISER" and not tenant_id:
+        raise InvalidInput(
+            ErrorCode.INVALID_INPUT, "ADVERTISER users need a tenantId.", field="tenantId"
+        )
+    account_id = _tenant_of(request, tenant_id)
+    token = invitations.renew_invitation(request.ctx, request.actor, account_id, input["email"])
+    return invitations.invitation_link(request.ctx, token, input["email"].strip().lower())
+
+
+def resolve_remove_user_from_tenant(_: Any, info: Info, input: dict[str, Any]) -> bool:
+    request = _request(info)
+    account_id = _tenant_of(request, input.get("tenantId"))
+    members.remove_member(request.ctx, request.actor, account_id, input["userId"])
+    return True
+
+
+def _set_active(info: Info, data: dict[str, Any], active: bool) -> UserNode:
+    request = _request(info)
+    account_id = _tenant_of(request, data.get("tenantId"))
+    user = members.set_user_active(request.ctx, request.actor, account_id, data["userId"], active)
+    return UserNode(user)
+
+
+def resolve_deactivate_user(_: Any, info: Info, input: dict[str, Any]) -> UserNode:
+    return _set_active(info, input, active=False)
+
+
+def resolve_reactivate_user(_: Any, info: Info, input: dict[str, Any]) -> UserNode:
+    return _set_active(info, input, active=True)
+
+
+def resolve_revoke_invitation(_: Any, info: Info, input: dict[str, Any]) -> bool:
+    request = _request(info)
+    account_id = _tenant_of(request, input.get("tenantId"))
+    return invitations.revoke_invitation(request.ctx, request.actor, account_id, input["email"]) > 0
+
+
+# -- tenant mutations --------------------------------------------------------------------------
+
+
+def resolve_create_tenant(_: Any, info: Info, input: dict[str, Any]) -> dict[str, Any]:
+    request = _request(info)
+    account = accounts.create_account(
+        request.ctx,
+        request.actor,
+        name=input["name"],
+        kind=AccountKind.ADVERTISER,
+        parent_id=request.loaders.host_account_id(),
+        can_partner_manage=input["canPartnerManage"],
+        event_enrichment=input["eventEnrichment"],
+        admin_email=input.get("adminEmail"),
+    )
+    return {"tenant": TenantNode(request.loaders.remember(account))}
+
+
+def resolve_update_tenant(_: Any, info: Info, input: dict[str, Any]) -> dict[str, Any]:
+    request = _request(info)
+    account = accounts.update_account(
+        request.ctx,
+        request.actor,
+        _checked(input["tenantId"]),
+        AccountChanges(
+            name=input.get("name"),
+            status=input.get("status"),
+            can_partner_manage=input.get("canPartnerManage"),
+        ),
+    )
+    request.loaders.replace(account)
+    return {"tenant": TenantNode(account)}
+
+
+def resolve_delete_tenant(_: Any, info: Info, tenantId: str) -> bool:
+    request = _request(info)
+    accounts.delete_account(request.ctx, request.actor, _checked(tenantId))
+    return True
+
+
+# -- object fields -----------------------------------------------------------------------------
+
+
+def _tenant_users(node: TenantNode, info: Info) -> list[UserNode]:
+    return [UserNode(m.user) for m in _request(info).loaders.members(node.account.id)]
+
+
+def _tenant_roles(node: TenantNode, info: Info) -> list[dict[str, Any]]:
+    request = _request(info)
+    return [
+        role_view(request.ctx.roles, node.account, role)
+        for role in request.loaders.available_roles(node.account)
+    ]
+
+
+def _tenant_usage(node: TenantNode, info: Info) -> dict[str, Any] | None:
+    usage = _request(info).loaders.usage(node.account.id)
+    return None if usage is None else usage_view(usage)
+
+
+def _ui_flag(need: tuple[str, str, Any]) -> Any:
+    def resolve(node: TenantNode, info: Info) -> bool:
+        role = _request(info).loaders.own_role(node.account.id)
+        return role is not None and role.allows(need)
+
+    return resolve
+
+
+def _user_roles(node: UserNode, info: Info) -> list[dict[str, Any]]:
+    request = _request(info)
+    return [
+        role_view(request.ctx.roles, p.account, p.role)
+        for p in request.loaders.placements(node.user.id).placements
+    ]
+
+
+def _user_tenants(node: UserNode, info: Info) -> list[TenantNode]:
+    placements = _request(info).loaders.placements(node.user.id).placements
+    return [TenantNode(p.account) for p in placements]
+
+
+def _user_default_tenant(node: UserNode, info: Info) -> str | None:
+    placements = _request(info).loaders.placements(node.user.id).placements
+    advertisers = [p for p in placements if p.account.kind is AccountKind.ADVERTISER]
+    chosen = (advertisers or placements)[:1]
+    return chosen[0].account.id if chosen else None
+
+
+def usage_view(usage: Usage) -> dict[str, Any]:
+    traffic = usage.traffic
+    return {
+        "totalPixels": usage.total_pixels,
+        "totalActivePixels": usage.total_active_pixels,
+        "totalInactivePixels": usage.total_inactive_pixels,
+        "totalPipelines": usage.total_pipelines,
+        "totalActivePipeline": usage.total_active_pipelines,
+        "pixelIds": usage.pixel_ids,
+        "tenantUsageByTraffic": {
+            "totalEventsReceived": traffic.total_events_received,
+            "totalPixelsWithTraffic": traffic.total_pixels_with_traffic,
+            "publishError": traffic.publish_error,
+            "durationInHours": traffic.duration_in_hours,
+            "lastUpdatedAt": traffic.last_updated_at.isoformat()
+            if traffic.last_updated_at
+            else None,
+        },
+    }
+
+
+def ingress_view(account: Account, domain: Any) -> dict[str, Any]:
+    return {
+        "id": domain.id,
+        "ingress": domain.ingress,
+        "targetDomain": domain.target_domain,
+        "tenantName": account.name,
+        "cnameResolveSuccess": domain.cname_resolve_success,
+        "tenant1pDomain": domain.tenant_1p_domain,
+        "tenant1pDomainStatus": domain.tenant_1p_domain_status,
+    }
+
+
+def _marker(*_: Any) -> dict[str, Any]:
+    return {}
+
+
+RESOLVERS: dict[str, dict[str, Any]] = {
+    "Query": {
+        "tenant": resolve_tenant,
+        "tenantUsage": resolve_tenant_usage,
+        "tenants": resolve_tenants,
+        "user": resolve_user,
+        "ingressDomain": resolve_ingress_domain,
+    },
+    "Mutation": {
+        "userMutations": _marker,
+        "tenantMutations": _marker,
+        "upsertIngressDomain": resolve_upsert_ingress_domain,
+    },
+    "UserMutations": {
+        "addUserWithRole": resolve_add_user_with_role,
+        "changeRoleForUser": resolve_change_role_for_user,
+        "sendInvitation": resolve_send_invitation,
+        "removeUserFromTenant": resolve_remove_user_from_tenant,
+        "deactivateUser": resolve_deactivate_user,
+        "reactivateUser": resolve_reactivate_user,
+        "revokeInvitation": resolve_revoke_invitation,
+    },
+    "TenantMutations": {
+        "createTenant": resolve_create_tenant,
+        "updateTenant": resolve_update_tenant,
+        "deleteTenant": resolve_delete_tenant,
+    },
+    "Tenant": {
+        "id": lambda n, _: n.account.id,
+        "name": lambda n, _: n.account.name,
+        "status": lambda n, _: int(n.account.status),
+        "canPartnerManage": lambda n, _: n.account.can_partner_manage,
+        "eventEnrichment": lambda n, _: n.account.event_enrichment,
+        "users": _tenant_users,
+        "availableRoles": _tenant_roles,
+        "tenantUsage": _tenant_usage,
+        "canEditTenantSettingsInUI": _ui_flag(Need.MANAGE_SETTINGS),
+        "canViewTenantInUI": _ui_flag(Need.READ_ACCOUNT),
+        "canEditTenantUsersInUI": _ui_flag(Need.MANAGE_USERS),
+    },
+    "User": {
+        "id": lambda n, _: n.user.id,
+        "email": lambda n, _: n.user.email,
+        "status": lambda n, _: int(n.user.status),
+        "roles": _user_roles,
+        "tenants": _user_tenants,
+        "isSelf": lambda n, info: _request(info).actor.user_id == n.user.id,
+        "canBeDeleted": lambda n, info: not _request(info).loaders.placements(n.user.id).sole_admin,
+        "defaultTenantId": _user_default_tenant,
+        "userExpiry": lambda n, _: n.user.expires_on.isoformat() if n.user.expires_on else None,
+    },
+}
+
+
+def build_hub_engine() -> GraphQLEngine:
+    return GraphQLEngine(load_schema(SDL, RESOLVERS))
+
+
+def hub_router(ctx: ServiceContext, engine: GraphQLEngine | None = None) -> APIRouter:
+    return graphql_router(
+        "/hub/graphql",
+        engine=engine or build_hub_engine(),
+        ctx=ctx,
+        face=FACE,
+        make_context=lambda c, actor: HubRequest(c, actor, HubLoaders(c, actor)),
+        title="Control plane",
+    )

@@ -1,0 +1,137 @@
+"""Per-request loaders for /hub/graphql/: each kind of data is fetched for every object the
+request has met so far, the first time any one of them asks, so a tenant with 50 users costs
+the same handful of queries as a tenant with one."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Mapping
+from typing import TypeVar
+
+from tenantry.domain.accounts import Account, AccountKind
+from tenantry.domain.errors import ErrorCode, InvalidInput
+from tenantry.domain.roles import Role
+from tenantry.services import accounts, directory, gateway, members
+from tenantry.services.context import Actor, ActorKind, ServiceContext
+from tenantry.services.directory import UserPlacements
+from tenantry.services.gateway import Usage
+from tenantry.services.members import Member
+
+V = TypeVar("V")
+
+
+class HubLoaders:
+    def __init__(self, ctx: ServiceContext, actor: Actor) -> None:
+        self.ctx = ctx
+        self.actor = actor
+        self._accounts: dict[str, Account] = {}
+        self._members: dict[str, list[Member]] = {}
+        self._placements: dict[str, UserPlacements] = {}
+        self._roles: dict[str, list[Role]] = {}
+        self._usage: dict[str, Usage | None] = {}
+        self._own_roles: dict[str, Role | None] = {}
+        self._seen_users: set[str] = set()
+
+    # -- accounts ------------------------------------------------------------------------------
+
+    def account(self, account_id: str) -> Account:
+        if account_id not in self._accounts:
+            self.remember(accounts.get_account(self.ctx, self.actor, account_id))
+        return self._accounts[account_id]
+
+    def remember(self, account: Account) -> Account:
+        self._accounts.setdefault(account.id, account)
+        return account
+
+    def replace(self, account: Account) -> None:
+        """After a change, later fields of the same request see the account as it now is."""
+        self._accounts[account.id] = account
+
+    def host_account_id(self) -> str:
+        """The partner/agency account `agency-…` roles and null tenant ids refer to: the
+        caller's own account, or the parent of an advertiser caller."""
+        home = self.actor.home_account_id
+        if home is None:
+            raise InvalidInput(
+                ErrorCode.INVALID_INPUT, "Name the tenant: this credential belongs to no account."
+            )
+        account = self.account(home)
+        if account.kind is AccountKind.ADVERTISER and account.parent_id:
+            return account.parent_id
+        return account.id
+
+    # -- users ---------------------------------------------------------------------------------
+
+    def members(self, account_id: str) -> list[Member]:
+        if account_id not in self._members:
+            found = members.list_all_members(self.ctx, self.actor, account_id)
+            self._members[account_id] = found
+            self._seen_users.update(m.user.id for m in found)
+        return self._members[account_id]
+
+    def prime_placements(self, user_id: str, placements: UserPlacements) -> None:
+        self._placements.setdefault(user_id, placements)
+        for placement in placements.placements:
+            self.remember(placement.account)
+
+    def placements(self, user_id: str) -> UserPlacements:
+        self._seen_users.add(user_id)
+        loaded = self._batch(
+            self._placements,
+            user_id,
+            self._seen_users,
+            lambda ids: directory.placements_of(self.ctx, self.actor, ids),
+            UserPlacements(),
+        )
+        for entry in loaded.values():
+            for placement in entry.placements:
+                self.remember(placement.account)
+        return self._placements[user_id]
+
+    # -- per account ---------------------------------------------------------------------------
+
+    def available_roles(self, account: Account) -> list[Role]:
+        self.remember(account)
+        self._batch(
+            self._roles,
+            account.id,
+            self._accounts,
+            lambda ids: directory.roles_of_accounts(self.ctx, self.actor, ids),
+            [],
+        )
+        return self._roles[account.id]
+
+    def usage(self, account_id: str) -> Usage | None:
+        self._batch(
+            self._usage,
+            account_id,
+            self._accounts,
+            lambda ids: gateway.usage_of_accounts(self.ctx, self.actor, ids),
+            None,
+        )
+        return self._usage[account_id]
+
+    def own_role(self, account_id: str) -> Role | None:
+        """The caller's role in an account; only people (not API credentials) have UI rights."""
+        if self.actor.kind is not ActorKind.USER:
+            return None
+        if account_id not in self._own_roles:
+            self._own_roles[account_id] = members.role_of_actor(self.ctx, self.actor, account_id)
+        return self._own_roles[account_id]
+
+    @staticmethod
+    def _batch(
+        cache: dict[str, V],
+        key: str,
+        known: Collection[str],
+        load: Callable[[set[str]], Mapping[str, V]],
+        missing: V,
+    ) -> Mapping[str, V]:
+        """Load `key` together with every known key not loaded yet; what the load does not
+        return (not visible to the caller) is cached as `missing`, so it is asked once."""
+        if key in cache:
+            return {}
+        wanted = {k for k in known if k not in cache} | {key}
+        loaded = load(wanted)
+        for k in wanted:
+            cache[k] = loaded.get(k, missing)
+        return loaded

@@ -1,0 +1,79 @@
+"""The published SDL is what is served, and a tenant query costs the same number of SQL
+statements for 5 users as for 50."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from graphql import print_schema
+
+from tenantry.app import Composition
+from tenantry.entrypoints.graphql.hub import build_hub_engine
+from tenantry.services.context import ServiceContext
+
+from conftest import Hub
+from factories import make_account, make_member
+
+CONTRACT = Path(__file__).parents[3] / "docs" / "contracts" / "hub.graphql"
+
+TENANT_GRAPH = """query ($tenantId: String!) {
+  tenant(tenantId: $tenantId) {
+    id
+    users {
+      id email roles { name displayName } tenants { id availableRoles { name } } canBeDeleted
+    }
+    availableRoles { name displayName }
+    tenantUsage { totalPixels tenantUsageByTraffic { totalEventsReceived } }
+  }
+}"""
+
+
+def test_the_served_schema_is_the_published_contract() -> None:
+    served = print_schema(build_hub_engine().schema) + "\n"
+    assert served == CONTRACT.read_text(encoding="utf-8"), (
+        "The /hub/graphql/ schema changed: review the change, then copy it to "
+        "docs/contracts/hub.graphql."
+    )
+
+
+@contextmanager
+def counting(engine: sa.Engine) -> Iterator[list[str]]:
+    statements: list[str] = []
+
+    def count(*args: Any) -> None:
+        statements.append(args[2])
+
+    sa.event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", count)
+
+
+def _statements_for(hub: Hub, ctx: ServiceContext, composition: Composition, users: int) -> int:
+    tenant = make_account(ctx, parent=hub.host)
+    others = [make_account(ctx, parent=hub.host) for _ in range(3)]
+    for n in range(users):
+        user = make_member(ctx, tenant, role="admin" if n == 0 else "view")
+        # Every user also belongs to one of three other tenants, so `tenants` has work to do.
+        make_member(ctx, others[n % 3], role="view", email=user.email)
+    uow = composition.context.uow
+    with counting(uow.engine) as statements:  # type: ignore[attr-defined]
+        body = hub.call(TENANT_GRAPH, {"tenantId": tenant.id})
+    assert "errors" not in body, body
+    assert len(body["data"]["tenant"]["users"]) == users
+    assert all(len(u["tenants"]) == 2 for u in body["data"]["tenant"]["users"])
+    return len(statements)
+
+
+def test_a_tenant_query_costs_the_same_for_5_and_50_users(
+    hub: Hub, ctx: ServiceContext, composition: Composition
+) -> None:
+    few = _statements_for(hub, ctx, composition, 5)
+    many = _statements_for(hub, ctx, composition, 50)
+    assert few == many, f"{few} statements for 5 users, {many} for 50"
+    assert many <= 30
