@@ -1,0 +1,199 @@
+"""The operations, each done through tenantry and with the raw driver, and timed alike.
+
+Every pair is checked to give the same answer before it is timed, so a figure never compares
+a working call with a failing one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import itertools
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from statistics import median
+from time import perf_counter
+from typing import Any
+
+from bench.database import RawDatabase
+from bench.seed import OPERATOR, NewRow, Seeded, insert_raw
+from tenantry.domain.users import UserStatus
+from tenantry.services import bulk, credentials, members
+from tenantry.services.context import Actor, ServiceContext
+from tenantry.services.members import NewMember
+
+PAGE = 50
+BULK_SIZE = 20
+BULK_ROLE = "member"
+
+TOKEN_ROW = (
+    "SELECT user_id, account_id, secret_hash FROM api_tokens"
+    " WHERE key = ? AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)"
+)
+USER_ROW = "SELECT email, status FROM users WHERE id = ?"
+MEMBERS = (
+    "SELECT u.id, u.email, u.name, u.status, m.role_key"
+    " FROM memberships m JOIN users u ON u.id = m.user_id"
+    " WHERE m.account_id = ? ORDER BY m.created_at, m.user_id LIMIT ?"
+)
+
+Call = Callable[[], Any]
+_numbers = itertools.count()  # fresh e-mail addresses for the users added
+
+
+@dataclass(slots=True)
+class Figure:
+    name: str
+    unit: str
+    tenantry: float
+    raw: float
+
+    @property
+    def ratio(self) -> float:
+        return self.tenantry / self.raw if self.raw else float("nan")
+
+
+def run_operations(
+    ctx: ServiceContext, raw: RawDatabase, seeded: Seeded, *, seconds: float, rounds: int
+) -> list[Figure]:
+    _, token, _ = credentials.create_api_token(ctx, OPERATOR, seeded.host_id, name="bench")
+    # The token acts as the host's admin, who manages the advertisers through their parent.
+    actor = credentials.authenticate(ctx, token, face="bench")
+    accounts = seeded.advertiser_ids
+    pairs = [
+        ("token authentication", token_authentication(ctx, raw, token)),
+        (
+            f"read an account ({PAGE} users and their roles)",
+            read_account(ctx, raw, actor, accounts),
+        ),
+        (f"add {BULK_SIZE} users in one call", add_users(ctx, raw, actor, accounts)),
+    ]
+    return [
+        compare(name, with_tenantry, with_raw, seconds=seconds, rounds=rounds)
+        for name, (with_tenantry, with_raw) in pairs
+    ]
+
+
+def compare(
+    name: str, with_tenantry: Call, with_raw: Call, *, seconds: float, rounds: int
+) -> Figure:
+    """Median ops/s of each side over `rounds` rounds, the sides taking turns."""
+    tenantry_rates, raw_rates = [], []
+    for _ in range(rounds):
+        tenantry_rates.append(ops_per_second(with_tenantry, seconds / rounds))
+        raw_rates.append(ops_per_second(with_raw, seconds / rounds))
+    return Figure(name, "ops/s", median(tenantry_rates), median(raw_rates))
+
+
+def ops_per_second(call: Call, seconds: float) -> float:
+    calls = 0
+    start = perf_counter()
+    deadline = start + seconds
+    while True:
+        call()
+        calls += 1
+        now = perf_counter()
+        if now >= deadline:
+            return calls / (now - start)
+
+
+# -- 1. token authentication -------------------------------------------------------------------
+
+
+def token_authentication(ctx: ServiceContext, raw: RawDatabase, token: str) -> tuple[Call, Call]:
+    token_row, user_row = raw.sql(TOKEN_ROW), raw.sql(USER_ROW)
+    _, key, secret = token.split("_", 2)
+
+    def with_tenantry() -> tuple[str, str | None]:
+        actor = credentials.authenticate(ctx, token, face="bench")
+        return actor.label, actor.home_account_id
+
+    def with_raw() -> tuple[str, str | None]:
+        row = raw.fetchone(token_row, (key, raw.timestamp(datetime.now(UTC))))
+        digest = hashlib.sha256(secret.encode()).hexdigest()
+        if row is None or not hmac.compare_digest(digest, row[2]):
+            raise PermissionError("invalid token")
+        user = raw.fetchone(user_row, (row[0],))
+        if user is None or user[1] == UserStatus.DEACTIVATED:
+            raise PermissionError("deactivated user")
+        return user[0], row[1]
+
+    return _checked(with_tenantry, with_raw)
+
+
+# -- 2. reading an account with its users and their roles --------------------------------------
+
+
+def read_account(
+    ctx: ServiceContext, raw: RawDatabase, actor: Actor, account_ids: Sequence[str]
+) -> tuple[Call, Call]:
+    members_sql = raw.sql(MEMBERS)
+    role_names = {role.key: role.display_name for role in ctx.roles}
+    tenantry_accounts, raw_accounts = itertools.cycle(account_ids), itertools.cycle(account_ids)
+
+    def with_tenantry() -> list[dict[str, Any]]:
+        page = members.list_members(ctx, actor, next(tenantry_accounts), limit=PAGE)
+        return [
+            {
+                "id": m.user.id,
+                "email": m.user.email,
+                "name": m.user.name,
+                "status": int(m.user.status),
+                "role": m.role.key,
+                "role_name": m.role.display_name,
+            }
+            for m in page.items
+        ]
+
+    def with_raw() -> list[dict[str, Any]]:
+        rows = raw.fetchall(members_sql, (next(raw_accounts), PAGE))
+        return [
+            {
+                "id": user_id,
+                "email": email,
+                "name": name,
+                "status": status,
+                "role": role_key,
+                "role_name": role_names[role_key],
+            }
+            for user_id, email, name, status, role_key in rows
+        ]
+
+    return _checked(with_tenantry, with_raw)
+
+
+# -- 3. adding users in one call ---------------------------------------------------------------
+
+
+def add_users(
+    ctx: ServiceContext, raw: RawDatabase, actor: Actor, account_ids: Sequence[str]
+) -> tuple[Call, Call]:
+    tenantry_accounts, raw_accounts = itertools.cycle(account_ids), itertools.cycle(account_ids)
+
+    def emails() -> list[str]:
+        return [f"bulk{next(_numbers)}@bench.example" for _ in range(BULK_SIZE)]
+
+    def with_tenantry() -> int:
+        items = [(i, NewMember(email=e, role_key=BULK_ROLE)) for i, e in enumerate(emails())]
+        result = bulk.bulk_add_members(ctx, actor, next(tenantry_accounts), items)
+        if result.errors:
+            raise RuntimeError(f"bulk add refused users: {result.errors}")
+        return len(result.added)
+
+    def with_raw() -> int:
+        account_id = next(raw_accounts)
+        rows = [NewRow(str(uuid.uuid4()), e, account_id, BULK_ROLE) for e in emails()]
+        insert_raw(raw, rows, active=False)  # new users are pending, as tenantry adds them
+        return len(rows)
+
+    return _checked(with_tenantry, with_raw)
+
+
+def _checked(with_tenantry: Call, with_raw: Call) -> tuple[Call, Call]:
+    """Run both once (a warm-up too) and insist on the same answer."""
+    ours, theirs = with_tenantry(), with_raw()
+    if ours != theirs:
+        raise AssertionError(f"tenantry and the raw driver disagree:\n{ours!r}\n{theirs!r}")
+    return with_tenantry, with_raw
