@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 CATALOGUE_DIR = Path(__file__).parent / "catalogue"
@@ -33,6 +34,18 @@ class Settings(BaseSettings):
 
     bulk_daily_quota: int = Field(default=100, ge=1)
     bulk_max_users_per_call: int = Field(default=20, ge=1)
+
+    smtp_host: str | None = None
+    """Invitations and password resets are e-mailed when this is set; otherwise the links
+    are only returned to the caller, as the CAPIG documents describe."""
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_security: Literal["none", "starttls", "tls"] = "starttls"
+    smtp_username: str | None = None
+    smtp_password: SecretStr = SecretStr("")
+    smtp_from: str = "tenantry <no-reply@localhost>"
+    smtp_timeout_seconds: float = Field(default=10.0, gt=0)
+    smtp_ca_file: Path | None = None
+    """Extra CA certificates to trust for the SMTP server (a private CA, or tests)."""
 
     log_level: str = "INFO"
     log_json: bool = True
