@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from tenantry.mail import SmtpMailer
 from tenantry.services.catalogues import load_media_sources, load_role_catalogue
 from tenantry.services.context import ServiceContext
 from tenantry.services.passwords import Argon2Hasher
@@ -33,6 +34,7 @@ class Composition:
                 roles=load_role_catalogue(self.settings.role_catalogue),
                 media_sources=load_media_sources(self.settings.media_source_catalogue),
                 passwords=Argon2Hasher(),
+                mailer=SmtpMailer(self.settings) if self.settings.smtp_host else None,
             )
         return self._context
 

@@ -14,6 +14,7 @@ from tenantry.domain.users import User, UserStatus
 from tenantry.services import accounts, invitations, members
 from tenantry.services.accounts import AccountChanges
 from tenantry.services.context import ServiceContext
+from tenantry.services.delivery import invitation_link
 from tenantry.services.invitations import INVALID_LINK
 from tenantry.services.members import AddedMember, NewMember
 
@@ -230,7 +231,7 @@ def test_accepting_records_who_accepted(ctx: ServiceContext, world: World) -> No
 def test_invitation_link_carries_token_and_email(ctx: ServiceContext, world: World) -> None:
     added = invite(ctx, world, email="demi+ads@example.com")
     assert added.invitation_token is not None
-    link = invitations.invitation_link(ctx, added.invitation_token, added.user.email)
+    link = invitation_link(ctx, added.invitation_token, added.user.email)
     assert link.startswith("http://testserver/auth/verify/?")
     assert f"token={added.invitation_token}" in link
     assert "et=inv" in link

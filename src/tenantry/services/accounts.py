@@ -13,6 +13,7 @@ from tenantry.domain.ids import new_account_id
 from tenantry.domain.roles import ADMIN, Need, Role
 from tenantry.services.authz import readable_accounts, require, require_for_child, role_in
 from tenantry.services.context import Actor, ServiceContext, record
+from tenantry.services.delivery import deliver_invitations
 from tenantry.services.members import NewMember, add_member_in
 from tenantry.services.ports import UnitOfWork
 
@@ -96,12 +97,16 @@ def create_account(
             status=status,
             custom_data=custom_data,
         )
+        invited: str | None = None
         if admin_email:
             added = add_member_in(
                 ctx, uow, actor, account, ctx.roles.admin, NewMember(admin_email, ADMIN)
             )
             account.owner_user_id = added.user.id
             uow.accounts.update(account)
+            invited = added.invitation_token
+    if invited and admin_email:
+        deliver_invitations(ctx, [(invited, admin_email.strip())])
     return account
 
 

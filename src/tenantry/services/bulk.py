@@ -10,6 +10,7 @@ from tenantry.domain.roles import Need
 from tenantry.domain.users import normalize_email
 from tenantry.services.authz import require
 from tenantry.services.context import Actor, ServiceContext
+from tenantry.services.delivery import deliver_invitations
 from tenantry.services.members import AddedMember, NewMember, _active_admins, add_member_in
 from tenantry.services.members import remove_member_in as _remove
 
@@ -58,6 +59,8 @@ def bulk_add_members(
                 result.errors.append(ItemError(index, str(spec.email), error))
             else:
                 result.added.append((index, added))
+    sent = [(a.invitation_token, a.user.email) for _, a in result.added if a.invitation_token]
+    deliver_invitations(ctx, sent)
     return result
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from tenantry.domain.audit import AuditEvent
 from tenantry.domain.roles import RoleCatalogue
+from tenantry.services.mail import Mailer
 from tenantry.services.ports import PasswordHasher, UnitOfWork, UnitOfWorkFactory
 from tenantry.settings import Settings
 
@@ -68,6 +69,8 @@ class ServiceContext:
     media_sources: frozenset[str]
     passwords: PasswordHasher
     clock: Callable[[], datetime] = utcnow
+    mailer: Mailer | None = None
+    """Sends invitation and password-reset mail; None when no SMTP server is configured."""
 
     def now(self) -> datetime:
         return self.clock()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from urllib.parse import urlencode
 
 from tenantry.domain.errors import ErrorCode, InvalidInput, NotFound
 from tenantry.domain.ids import hash_secret, new_secret
@@ -14,6 +13,7 @@ from tenantry.domain.roles import Need
 from tenantry.domain.users import User, UserStatus, normalize_email
 from tenantry.services.authz import require
 from tenantry.services.context import Actor, ServiceContext, record
+from tenantry.services.delivery import deliver_invitations
 from tenantry.services.members import check_may_manage
 from tenantry.services.passwords import check_strength
 
@@ -24,12 +24,6 @@ INVALID_LINK = "This invitation link is not valid any more. Ask for a new one."
 class InvitationView:
     invitation: Invitation
     status: InvitationStatus
-
-
-def invitation_link(ctx: ServiceContext, token: str, email: str) -> str:
-    """The link CAPIG documents: `<base>/auth/verify/?token=…&et=inv&email=…`."""
-    query = urlencode({"token": token, "et": "inv", "email": email}, safe="@")
-    return f"{ctx.settings.base_url.rstrip('/')}/auth/verify/?{query}"
 
 
 def renew_invitation(ctx: ServiceContext, actor: Actor, account_id: str, email: str) -> str:
@@ -78,7 +72,8 @@ def renew_invitation(ctx: ServiceContext, actor: Actor, account_id: str, email: 
             before={"open_invitations": [_snapshot(i, now) for i in earlier]},
             after={"open_invitations": [_snapshot(renewed, now)]},
         )
-        return token
+    deliver_invitations(ctx, [(token, email)])
+    return token
 
 
 def revoke_invitation(ctx: ServiceContext, actor: Actor, account_id: str, email: str) -> int:

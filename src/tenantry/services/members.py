@@ -13,7 +13,7 @@ from tenantry.domain.errors import Conflict, ErrorCode, Forbidden, InvalidInput,
 from tenantry.domain.ids import hash_secret, new_secret, new_user_id
 from tenantry.domain.invitations import Invitation
 from tenantry.domain.memberships import Membership, MembershipStatus, Scope
-from tenantry.domain.roles import Need, Role
+from tenantry.domain.roles import Need, Role, validate_role_key
 from tenantry.domain.users import (
     NotificationEmail,
     User,
@@ -24,9 +24,11 @@ from tenantry.domain.users import (
 from tenantry.services.authz import require, resolve_role, role_in
 from tenantry.services.catalogues import normalize_geos, normalize_media_sources
 from tenantry.services.context import Actor, ServiceContext, record
+from tenantry.services.delivery import deliver_invitations
 from tenantry.services.ports import MemberCursor, UnitOfWork
 
 MAX_PAGE = 1000
+MAX_DEPARTMENT_LENGTH = 200
 
 
 @dataclass(slots=True)
@@ -108,7 +110,10 @@ def add_member(ctx: ServiceContext, actor: Actor, account_id: str, spec: NewMemb
     """Add a user (new or existing) to an account with one role; new users get an invitation."""
     with ctx.uow() as uow:
         account, actor_role = require(ctx, uow, actor, account_id, Need.MANAGE_USERS)
-        return add_member_in(ctx, uow, actor, account, actor_role, spec)
+        added = add_member_in(ctx, uow, actor, account, actor_role, spec)
+    if added.invitation_token:
+        deliver_invitations(ctx, [(added.invitation_token, spec.email.strip())])
+    return added
 
 
 def add_member_in(
@@ -123,6 +128,7 @@ def add_member_in(
     """The body of `add_member`, inside the caller's transaction (bulk adds share it)."""
     email = normalize_email(spec.email)
     username = validate_username(spec.username) if spec.username is not None else None
+    _check_department(spec.department)
     role = _role_for(ctx, uow, account, actor_role, spec.role_key)
     scope = build_scope(ctx, uow, account, role, spec, apps)
 
@@ -207,13 +213,32 @@ def _role_for(
 ) -> Role:
     """The role to grant, if the actor may grant it: admins grant any role; everyone else
     only roles that give nothing beyond their own, so no one can raise themselves."""
-    role = resolve_role(ctx, uow, account, role_key) if role_key else None
+    role = resolve_role(ctx, uow, account, role_key) if _may_be_role_key(role_key) else None
     if role is None:
         raise InvalidInput(ErrorCode.UNKNOWN_ROLE, field="role")
     rules.check_role_for_account(role, account)
     if not actor_role.allows(Need.MANAGE_ADMINS) and role.exceeds(actor_role):
         raise Forbidden(ErrorCode.FORBIDDEN, field="role")
     return role
+
+
+def _may_be_role_key(key: str) -> bool:
+    """Whether `key` has a role key's shape; other text is an unknown role without a lookup
+    (PostgreSQL refuses some strings outright, such as those with NUL characters)."""
+    try:
+        validate_role_key(key)
+    except InvalidInput:
+        return False
+    return True
+
+
+def _check_department(department: str | None) -> None:
+    """A department is free text of printable characters that fits its column."""
+    if department is not None and (
+        len(department) > MAX_DEPARTMENT_LENGTH
+        or any(not ch.isprintable() for ch in department)
+    ):
+        raise InvalidInput(ErrorCode.INVALID_FIELD_SCHEME, field="department")
 
 
 def check_may_manage(
@@ -351,6 +376,7 @@ def reassign_role(
     """
     if revoke is None and add is None:
         raise InvalidInput(ErrorCode.INVALID_INPUT, "Name a role to revoke, to add, or both.")
+    invited: str | None = None
     with ctx.uow() as uow:
         user = uow.users.get(user_id)
         if revoke is not None:
@@ -369,10 +395,14 @@ def reassign_role(
                 _change_role_in(ctx, uow, actor, add.account_id, user_id, add.role_key, None)
             else:
                 account, actor_role = require(ctx, uow, actor, add.account_id, Need.MANAGE_USERS)
-                add_member_in(
+                added = add_member_in(
                     ctx, uow, actor, account, actor_role, NewMember(user.email, add.role_key)
                 )
-        return uow.users.get(user_id)
+                invited = added.invitation_token
+        result = uow.users.get(user_id)
+    if invited:
+        deliver_invitations(ctx, [(invited, result.email)])
+    return result
 
 
 def _check_holds(uow: UnitOfWork, user_id: str, ref: RoleRef) -> None:

@@ -1,0 +1,69 @@
+"""Delivering invitation links by mail, after the transaction that made them has committed.
+
+A service that creates invitations calls `deliver_invitations` once its own transaction is
+closed: the mail server's speed or failure never holds a transaction open, and a failed send
+leaves the invitation in place, recorded as not delivered, to be resent.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from urllib.parse import urlencode
+
+from tenantry.domain.ids import hash_secret
+from tenantry.services.context import ServiceContext
+from tenantry.services.mail import DeliveryFailed, InvitationMail
+
+log = logging.getLogger("tenantry.mail")
+
+
+def invitation_link(ctx: ServiceContext, token: str, email: str) -> str:
+    """The link CAPIG documents: `<base>/auth/verify/?token=…&et=inv&email=…`."""
+    query = urlencode({"token": token, "et": "inv", "email": email}, safe="@")
+    return f"{ctx.settings.base_url.rstrip('/')}/auth/verify/?{query}"
+
+
+def deliver_invitations(ctx: ServiceContext, sent: Sequence[tuple[str, str]]) -> None:
+    """E-mail each (token, address as written) invitation, when a mailer is configured, and
+    record for each whether it was delivered."""
+    if ctx.mailer is None or not sent:
+        return
+    mails: list[tuple[str, InvitationMail]] = []
+    with ctx.uow(readonly=True) as uow:
+        invitations = [(uow.invitations.find_by_token_hash(hash_secret(t)), t, e) for t, e in sent]
+        account_ids = {i.account_id for i, _, _ in invitations if i and i.account_id}
+        accounts = uow.accounts.find_many(account_ids)
+        for invitation, token, email in invitations:
+            if invitation is None:
+                continue
+            account = accounts.get(invitation.account_id or "")
+            role = ctx.roles.find(invitation.role_key or "")
+            mails.append(
+                (
+                    invitation.token_hash,
+                    InvitationMail(
+                        to=invitation.email,
+                        link=invitation_link(ctx, token, email),
+                        account_name=account.name if account else None,
+                        role_name=role.display_name if role else invitation.role_key,
+                        invited_by=invitation.invited_by,
+                        expires_at=invitation.expires_at,
+                    ),
+                )
+            )
+    outcomes: dict[str, bool] = {}
+    for token_hash, mail in mails:
+        try:
+            ctx.mailer.send_invitation(mail)
+        except DeliveryFailed as error:
+            log.warning("invitation not delivered", extra={"to": mail.to, "error": str(error)})
+            outcomes[token_hash] = False
+        else:
+            outcomes[token_hash] = True
+    with ctx.uow() as uow:
+        for token_hash, delivered in outcomes.items():
+            invitation = uow.invitations.find_by_token_hash(token_hash)
+            if invitation is not None:
+                invitation.delivered = delivered
+                uow.invitations.update(invitation)

@@ -1,0 +1,144 @@
+"""With SMTP configured, invitations made through any face are e-mailed after commit; a failed
+send keeps the invitation, recorded as not delivered, and sending it again works."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tenantry.app import Composition
+from tenantry.domain.ids import hash_secret
+from tenantry.services import setup
+from tenantry.services.passwords import Argon2Hasher
+from tenantry.settings import Settings
+
+import samples
+from conftest import bearer_for
+from factories import make_account
+from httpclient import http_client
+from mailserver import Inbox, free_port, smtp_server
+
+
+@pytest.fixture
+def mail_server() -> Iterator[tuple[Inbox, int]]:
+    with smtp_server() as server:
+        yield server
+
+
+def composition_with_smtp(database_url: str, port: int) -> Composition:
+    settings = Settings(
+        database_url=database_url,
+        base_url="http://testserver",
+        smtp_host="127.0.0.1",
+        smtp_port=port,
+        smtp_security="none",
+        smtp_timeout_seconds=2,
+    )
+    composition = Composition(settings)
+    composition.context.passwords = Argon2Hasher(time_cost=1, memory_cost=1024)
+    return composition
+
+
+def _client_and_token(composition: Composition) -> tuple[str, str, str]:
+    """The host's id and its API account's client id and secret."""
+    init = setup.initialize(composition.context)
+    assert init.client_id is not None
+    assert init.client_secret is not None
+    return init.account_id, init.client_id, init.client_secret
+
+
+def test_add_user_with_role_mails_the_link(
+    database_url: str, mail_server: tuple[Inbox, int]
+) -> None:
+    inbox, port = mail_server
+    composition = composition_with_smtp(database_url, port)
+    ctx = composition.context
+    host_id, client_id, secret = _client_and_token(composition)
+    with ctx.uow(readonly=True) as uow:
+        host = uow.accounts.get(host_id)
+    tenant = make_account(ctx, parent=host, name="Mailed Inc")
+    with http_client(composition.asgi_app()) as client:
+        token = bearer_for(client, client_id, secret)
+        body = client.post(
+            "/hub/graphql/",
+            json={
+                "query": samples.ADD_USER_WITH_ROLE,
+                "variables": {
+                    "addUserWithRoleInput": {
+                        "email": "tempUser1@testaccount.com",
+                        "roleName": f"advertiser-manage-{tenant.id}",
+                    }
+                },
+            },
+            headers={"Authorization": f"Bearer {token}"},
+        ).json()
+    link = body["data"]["userMutations"]["addUserWithRole"]["invitationLink"]
+    message = inbox.only()
+    assert message["To"] == "tempuser1@testaccount.com"
+    assert message["Subject"] == "You are invited to Mailed Inc"
+    text = message.get_body(("plain",))
+    assert text is not None
+    assert link in text.get_content()
+    token_value = link.split("token=")[1].split("&")[0]
+    with ctx.uow(readonly=True) as uow:
+        invitation = uow.invitations.find_by_token_hash(hash_secret(token_value))
+        assert invitation is not None
+        assert invitation.delivered is True
+    composition.dispose()
+
+
+def test_a_failed_send_keeps_the_invitation_and_it_can_be_resent(database_url: str) -> None:
+    dead_port = free_port()
+    composition = composition_with_smtp(database_url, dead_port)
+    ctx = composition.context
+    host_id, client_id, secret = _client_and_token(composition)
+    with ctx.uow(readonly=True) as uow:
+        host = uow.accounts.get(host_id)
+    tenant = make_account(ctx, parent=host)
+    with http_client(composition.asgi_app()) as client:
+        token = bearer_for(client, client_id, secret)
+        headers = {"Authorization": f"Bearer {token}"}
+        added = client.post(
+            "/hub/graphql/",
+            json={
+                "query": samples.ADD_USER_WITH_ROLE,
+                "variables": {
+                    "addUserWithRoleInput": {
+                        "email": "late@example.com",
+                        "roleName": f"advertiser-view-{tenant.id}",
+                    }
+                },
+            },
+            headers=headers,
+        ).json()
+        assert "errors" not in added, added
+        link = added["data"]["userMutations"]["addUserWithRole"]["invitationLink"]
+        first_token = link.split("token=")[1].split("&")[0]
+        with ctx.uow(readonly=True) as uow:
+            invitation = uow.invitations.find_by_token_hash(hash_secret(first_token))
+            assert invitation is not None
+            assert invitation.delivered is False
+            assert invitation.revoked_at is None  # still valid: nothing was lost
+        # The mail server is back: sending the invitation again delivers a fresh link.
+        with smtp_server() as (inbox, port):
+            ctx.settings.smtp_port = port  # the mailer reads its settings per send
+            resent = client.post(
+                "/hub/graphql/",
+                json={
+                    "query": samples.SEND_INVITATION,
+                    "variables": {
+                        "sendInvitationInput": {
+                            "email": "late@example.com",
+                            "tenantId": tenant.id,
+                            "userType": "ADVERTISER",
+                        }
+                    },
+                },
+                headers=headers,
+            ).json()
+        new_link = resent["data"]["userMutations"]["sendInvitation"]
+        text = inbox.only().get_body(("plain",))
+        assert text is not None
+        assert new_link in text.get_content()
+    composition.dispose()
