@@ -12,6 +12,7 @@ from time import perf_counter
 from rich.console import Console
 from rich.table import Table
 
+from bench import bulk_rest, network_rest
 from bench.database import Target, engine_of, open_target
 from bench.ops import Figure, run_operations
 from bench.seed import Seeded, seed
@@ -41,6 +42,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--quick", action="store_true", help="a smoke run: 50 accounts, 5000 users, 0.5 s"
     )
+    parser.add_argument(
+        "--bulk-rest",
+        action="store_true",
+        help="instead: the bulk user-management REST API over HTTP (see bench/bulk_rest.py)",
+    )
+    parser.add_argument(
+        "--network-rest",
+        action="store_true",
+        help="instead: a network replacing its 2,000 users (see bench/network_rest.py)",
+    )
     args = parser.parse_args(argv)
     for name, value in (QUICK if args.quick else DEFAULTS).items():
         if getattr(args, name) is None:
@@ -60,6 +71,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
+    if args.bulk_rest:
+        bulk_rest.run(args.engine, args.database_url, quick=args.quick)
+        return
+    if args.network_rest:
+        network_rest.run(args.engine, args.database_url, quick=args.quick)
+        return
     rounds = 3 if args.quick else 5
     console = Console()
     if not console.is_terminal:

@@ -22,8 +22,8 @@ import pytest
 import sqlalchemy as sa
 
 from tenantry import services
-from tenantry.domain.errors import DomainError
-from tenantry.services import accounts
+from tenantry.domain.errors import DomainError, Forbidden
+from tenantry.services import accounts, credentials, quotas
 from tenantry.services.bulk import BulkAddResult, BulkRejected
 from tenantry.services.context import ServiceContext
 from tenantry.storage.uow import SqlUnitOfWorkFactory
@@ -40,7 +40,7 @@ from authz_cases import (
     Row,
     build_matrix_world,
 )
-from factories import OPERATOR
+from factories import OPERATOR, build_world, make_member
 
 Snapshot = dict[str, list[str]]
 
@@ -202,8 +202,13 @@ def _services_taking_an_actor() -> set[str]:
     return found
 
 
+# Services that name no account: they act on the account the caller's credentials belong to,
+# so there is no "other account" to point them at. Each has its own isolation test below.
+OWN_ACCOUNT_ONLY = {"quotas.admit_bulk_call"}
+
+
 def test_every_service_taking_an_actor_has_a_row() -> None:
-    found = _services_taking_an_actor()
+    found = _services_taking_an_actor() - OWN_ACCOUNT_ONLY
     rows = [row.name for row in ROWS]
     assert len(rows) == len(set(rows)), "a service has two rows"
     assert sorted(found - set(rows)) == [], "services without a matrix row"
@@ -219,3 +224,20 @@ def test_every_row_is_complete_and_has_a_positive_control(row: Row) -> None:
         assert row.expect[key].kind in ("denied", "hidden"), key
     # And the call works at all, so the refusals above are refusals, not a broken call.
     assert any(row.expect[key].kind == "allow" for key in POSITIVE_CONTROLS)
+
+
+def test_bulk_quota_is_counted_on_the_callers_own_account_only(ctx: ServiceContext) -> None:
+    """A's admin spends A's quota; B's stays whole, and B's viewer may not spend B's."""
+    world = build_world(ctx)
+    _, a_token, _ = credentials.create_api_token(ctx, OPERATOR, world.a.id)
+    a_admin = credentials.authenticate(ctx, a_token, face="test")
+    spent = quotas.admit_bulk_call(ctx, a_admin)
+    assert spent.account_id == world.a.id
+    viewer = make_member(ctx, world.b, role="view")
+    _, b_token, _ = credentials.create_api_token(ctx, OPERATOR, world.b.id, user_email=viewer.email)
+    with pytest.raises(Forbidden):
+        quotas.admit_bulk_call(ctx, credentials.authenticate(ctx, b_token, face="test"))
+    _, b_admin_token, _ = credentials.create_api_token(ctx, OPERATOR, world.b.id)
+    b_quota = quotas.admit_bulk_call(ctx, credentials.authenticate(ctx, b_admin_token, face="test"))
+    assert b_quota.account_id == world.b.id
+    assert b_quota.remaining == spent.remaining  # one call each: A's call took none of B's

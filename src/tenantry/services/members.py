@@ -235,8 +235,7 @@ def _may_be_role_key(key: str) -> bool:
 def _check_department(department: str | None) -> None:
     """A department is free text of printable characters that fits its column."""
     if department is not None and (
-        len(department) > MAX_DEPARTMENT_LENGTH
-        or any(not ch.isprintable() for ch in department)
+        len(department) > MAX_DEPARTMENT_LENGTH or any(not ch.isprintable() for ch in department)
     ):
         raise InvalidInput(ErrorCode.INVALID_FIELD_SCHEME, field="department")
 

@@ -9,6 +9,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from tenantry import __version__
+from tenantry.entrypoints.bulk_rest import bulk_rest_router
 from tenantry.entrypoints.graphql.capig import capig_router
 from tenantry.entrypoints.graphql.hub import hub_router
 from tenantry.entrypoints.http.logs import configure_logging
@@ -48,5 +49,6 @@ def create_http_app(ctx: ServiceContext, *, readiness: Callable[[], None]) -> Fa
     app.include_router(hub_router(ctx))
     app.include_router(capig_router(ctx))
     app.include_router(traffic_router(ctx))
+    app.include_router(bulk_rest_router(ctx))
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
     return app

@@ -1,0 +1,208 @@
+"""The four operations: authenticate, admit against the daily quota, parse, call one service,
+render. Each runs whole in one worker thread (one thread hop per request)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import logging
+from collections.abc import Callable, Mapping
+from datetime import datetime
+
+import orjson
+from pydantic import ValidationError
+
+from tenantry.domain.errors import DomainError, ErrorCode, InvalidInput, Unauthenticated
+from tenantry.domain.ids import is_user_id
+from tenantry.entrypoints.auth import bearer_token
+from tenantry.entrypoints.bulk_rest import views
+from tenantry.entrypoints.bulk_rest.errors import (
+    NO_BEARER,
+    Answer,
+    error_answer,
+    internal_error,
+    item_errors,
+    none_added,
+    quota_headers,
+)
+from tenantry.entrypoints.bulk_rest.schemas import NewUser
+from tenantry.services import bulk, credentials, members, quotas, roles
+from tenantry.services.bulk import ItemError
+from tenantry.services.context import Actor, ServiceContext
+from tenantry.services.members import MAX_PAGE, NewMember
+from tenantry.services.ports import MemberCursor
+
+FACE = "bulk_rest"
+NOT_AN_ARRAY = "The body must be a JSON array of users."
+BAD_PAGE_SIZE = f"page_size must be a whole number from 1 to {MAX_PAGE}."
+BAD_CURSOR = "The cursor is not one this API returned."
+
+log = logging.getLogger("tenantry.bulk_rest")
+
+
+def serve(
+    ctx: ServiceContext,
+    authorization: str | None,
+    request_id: str | None,
+    operation: Callable[[Actor, str], Answer],
+    *,
+    deleting: bool = False,
+) -> Answer:
+    """Authenticate, admit the call against the account's daily quota, then run `operation`
+    with the actor and its account; every answer after admission carries the quota headers."""
+    token = bearer_token(authorization)
+    try:
+        if token is None:
+            raise Unauthenticated(ErrorCode.UNAUTHENTICATED, NO_BEARER)
+        actor = credentials.authenticate(ctx, token, face=FACE, request_id=request_id)
+    except DomainError as error:
+        return error_answer(error)
+    except Exception:
+        log.exception("authentication failed", extra={"request_id": request_id})
+        return internal_error()
+    quota: quotas.Quota | None = None
+    try:
+        quota = quotas.admit_bulk_call(ctx, actor)
+        answer = operation(actor, quota.account_id)
+    except DomainError as error:
+        quota = quota or quotas.quota_of(error)
+        answer = error_answer(error, deleting=deleting)
+    except Exception:
+        log.exception("bulk request failed", extra={"request_id": request_id})
+        answer = internal_error()
+    if quota is not None:
+        answer.headers.update(quota_headers(quota))
+    return answer
+
+
+# -- GET /users --------------------------------------------------------------------------------
+
+
+def get_users(
+    ctx: ServiceContext, actor: Actor, account_id: str, query: Mapping[str, str]
+) -> Answer:
+    """Every member by default; a page of them with `page_size` and/or `cursor`."""
+    page_size, cursor = query.get("page_size"), query.get("cursor")
+    catalogue = ctx.roles
+    if page_size is None and cursor is None:
+        everyone = members.list_all_members(ctx, actor, account_id)
+        return Answer(200, {"users": [views.user_view(catalogue, m) for m in everyone]})
+    page = members.list_members(
+        ctx,
+        actor,
+        account_id,
+        limit=_page_size(page_size),
+        after=decode_cursor(cursor) if cursor else None,
+    )
+    return Answer(
+        200,
+        {
+            "users": [views.user_view(catalogue, m) for m in page.items],
+            "next_cursor": encode_cursor(page.next_cursor) if page.next_cursor else None,
+        },
+    )
+
+
+def _page_size(text: str | None) -> int:
+    if text is None:
+        return MAX_PAGE
+    if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= MAX_PAGE:
+        raise InvalidInput(ErrorCode.INVALID_INPUT, BAD_PAGE_SIZE, field="page_size")
+    return int(text)
+
+
+def encode_cursor(cursor: MemberCursor) -> str:
+    joined, user_id = cursor
+    raw = orjson.dumps([joined.isoformat(), user_id])
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(text: str) -> MemberCursor:
+    try:
+        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        joined, user_id = orjson.loads(raw)
+        moment = datetime.fromisoformat(joined)
+    except (binascii.Error, orjson.JSONDecodeError, TypeError, ValueError):
+        raise InvalidInput(ErrorCode.INVALID_INPUT, BAD_CURSOR, field="cursor") from None
+    if moment.tzinfo is None or not isinstance(user_id, str) or not is_user_id(user_id):
+        raise InvalidInput(ErrorCode.INVALID_INPUT, BAD_CURSOR, field="cursor")
+    return moment, user_id
+
+
+# -- POST /users -------------------------------------------------------------------------------
+
+
+def add_users(ctx: ServiceContext, actor: Actor, account_id: str, body: bytes) -> Answer:
+    """Add the users that pass every rule; 200 when one was added at least, else 422."""
+    items, refused = parse_new_users(ctx, body)
+    added: list[dict[str, object]] = []
+    if items:
+        result = bulk.bulk_add_members(ctx, actor, account_id, items)
+        added = [views.added_view(ctx.roles, a) for _, a in sorted(result.added, key=_index)]
+        refused += result.errors
+    if not added:
+        return none_added(refused)
+    return Answer(200, {"data": added, "errors": item_errors(refused)})
+
+
+def _index(pair: tuple[int, object]) -> int:
+    return pair[0]
+
+
+def parse_new_users(
+    ctx: ServiceContext, body: bytes
+) -> tuple[list[tuple[int, NewMember]], list[ItemError]]:
+    """The users to add, by their index in the array, and those refused for their scheme."""
+    try:
+        raw = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        raise InvalidInput(ErrorCode.INVALID_INPUT, NOT_AN_ARRAY) from None
+    if not isinstance(raw, list):
+        raise InvalidInput(ErrorCode.INVALID_INPUT, NOT_AN_ARRAY)
+    quotas.check_users_per_call(ctx, len(raw))
+    items: list[tuple[int, NewMember]] = []
+    refused: list[ItemError] = []
+    for index, item in enumerate(raw):
+        email = item.get("email") if isinstance(item, dict) else None
+        try:
+            user = NewUser.model_validate(item)
+        except ValidationError:
+            scheme = InvalidInput(ErrorCode.INVALID_FIELD_SCHEME)
+            refused.append(ItemError(index, email if isinstance(email, str) else "", scheme))
+            continue
+        items.append((index, new_member(ctx, user)))
+    return items, refused
+
+
+def new_member(ctx: ServiceContext, user: NewUser) -> NewMember:
+    name = user.role.strip()
+    # A predefined role by its AppsFlyer name, else by its key (custom roles have only keys).
+    role_key = ctx.roles.key_for(views.FACE, name) or name.lower()
+    return NewMember(
+        email=user.email,
+        role_key=role_key,
+        username=user.username,
+        department=user.department,
+        app_ids=user.app_ids,
+        all_future_apps=user.allow_access_to_all_future_apps,
+        media_sources=user.media_sources,
+        geos=user.geos,
+    )
+
+
+# -- DELETE /users/{emails} --------------------------------------------------------------------
+
+
+def delete_users(ctx: ServiceContext, actor: Actor, account_id: str, emails: str) -> Answer:
+    """All or nothing: 204, or 422 with an error for each e-mail refused."""
+    listed = [email.strip() for email in emails.split(",") if email.strip()]
+    bulk.bulk_remove_members(ctx, actor, account_id, listed)
+    return Answer(204)
+
+
+# -- GET /roles --------------------------------------------------------------------------------
+
+
+def get_roles(ctx: ServiceContext, actor: Actor, account_id: str) -> Answer:
+    held = roles.list_roles(ctx, actor, account_id)
+    return Answer(200, {"roles": [views.role_view(ctx.roles, r) for r in held]})

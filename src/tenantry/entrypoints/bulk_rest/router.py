@@ -1,0 +1,119 @@
+"""Routes of the bulk user-management API under `/api/user-management/v1.0`, its OpenAPI
+document and docs page, and `{"message"}` answers for unknown paths and methods there."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from functools import partial
+
+from fastapi import APIRouter, Request
+from fastapi.openapi.docs import get_swagger_ui_html
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+
+from tenantry.entrypoints.bulk_rest import openapi, operations
+from tenantry.entrypoints.bulk_rest.errors import Answer
+from tenantry.entrypoints.http.middleware import request_id_of
+from tenantry.entrypoints.http.responses import json_response
+from tenantry.services.context import Actor, ServiceContext
+
+PREFIX = "/api/user-management/v1.0"
+OPENAPI_PATH = f"{PREFIX}/openapi.json"
+_ANY_METHOD = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+# Paths under the prefix that exist, and the methods they take (for 405 answers).
+_ALLOWED = (
+    (re.compile(r"users/?"), "GET, POST, DELETE"),
+    (re.compile(r"users/.+"), "DELETE"),
+    (re.compile(r"roles/?"), "GET"),
+    (re.compile(r"openapi\.json|docs"), "GET"),
+)
+
+
+def bulk_rest_router(ctx: ServiceContext) -> APIRouter:
+    router = APIRouter(prefix=PREFIX, tags=["user management"])
+
+    async def respond(
+        request: Request, operation: Callable[[Actor, str], Answer], *, deleting: bool = False
+    ) -> Response:
+        answer = await run_in_threadpool(
+            operations.serve,
+            ctx,
+            request.headers.get("authorization"),
+            request_id_of(request.scope),
+            operation,
+            deleting=deleting,
+        )
+        if answer.body is None:
+            return Response(status_code=answer.status, headers=answer.headers)
+        return json_response(answer.body, answer.status, answer.headers)
+
+    async def get_users(request: Request) -> Response:
+        query = dict(request.query_params)
+        return await respond(request, partial(operations.get_users, ctx, query=query))
+
+    async def add_users(request: Request) -> Response:
+        body = await request.body()
+        return await respond(request, partial(operations.add_users, ctx, body=body))
+
+    async def delete_users(request: Request, emails: str) -> Response:
+        operation = partial(operations.delete_users, ctx, emails=emails)
+        return await respond(request, operation, deleting=True)
+
+    async def delete_nobody(request: Request) -> Response:
+        operation = partial(operations.delete_users, ctx, emails="")
+        return await respond(request, operation, deleting=True)
+
+    async def get_roles(request: Request) -> Response:
+        return await respond(request, partial(operations.get_roles, ctx))
+
+    for path in ("/users", "/users/"):
+        shown = path == "/users"
+        router.add_api_route(
+            path, get_users, methods=["GET"], include_in_schema=shown, **openapi.GET_USERS
+        )
+        router.add_api_route(
+            path,
+            add_users,
+            methods=["POST"],
+            include_in_schema=shown,
+            **openapi.post_users(ctx.settings),
+        )
+    router.add_api_route(
+        "/users/{emails:path}", delete_users, methods=["DELETE"], **openapi.DELETE_USERS
+    )
+    router.add_api_route("/users", delete_nobody, methods=["DELETE"], include_in_schema=False)
+    for path in ("/roles", "/roles/"):
+        router.add_api_route(
+            path,
+            get_roles,
+            methods=["GET"],
+            include_in_schema=path == "/roles",
+            **openapi.GET_ROLES,
+        )
+
+    document = openapi.openapi_document(router.routes, ctx.settings)
+
+    async def openapi_json(_: Request) -> Response:
+        return json_response(document)
+
+    async def docs(_: Request) -> Response:
+        return get_swagger_ui_html(openapi_url=OPENAPI_PATH, title=openapi.TITLE)
+
+    async def not_here(request: Request) -> Response:
+        rest = request.url.path.removeprefix(PREFIX).lstrip("/")
+        for pattern, allowed in _ALLOWED:
+            if pattern.fullmatch(rest):
+                return json_response(
+                    {"message": f"Use {allowed} on this path."},
+                    405,
+                    {"Allow": allowed},
+                )
+        return json_response({"message": "There is no such endpoint in this API."}, 404)
+
+    router.add_api_route("/openapi.json", openapi_json, methods=["GET"], include_in_schema=False)
+    router.add_api_route("/docs", docs, methods=["GET"], include_in_schema=False)
+    # Last, so that every route above wins; a method a path does not take lands here too.
+    router.add_api_route("", not_here, methods=_ANY_METHOD, include_in_schema=False)
+    router.add_api_route("/{rest:path}", not_here, methods=_ANY_METHOD, include_in_schema=False)
+    return router

@@ -1,0 +1,121 @@
+"""The shapes of the bulk user-management API: the request item it parses, and the answers it
+renders (as plain dicts, encoded with orjson; the models below only describe them in the
+published OpenAPI document)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class NewUser(BaseModel):
+    """One user of a `POST /users` body. Anything else (a missing required field, a wrong type,
+    an unknown field) is refused for that user with "Invalid field scheme."."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    username: str = Field(
+        description="Letters, numbers, spaces and . - _ ` [ ] ( ); at most 100 characters. "
+        "Kept as it is when the user exists already."
+    )
+    email: str = Field(description="A valid e-mail address; stored in lower case.")
+    role: str = Field(
+        description="A role name as `GET /roles` lists it (predefined or custom); any case."
+    )
+    allow_access_to_all_future_apps: bool = Field(
+        description="`true` only with access to all apps (no `app_ids`)."
+    )
+    department: str | None = Field(default=None, description="Free text, at most 200 characters.")
+    app_ids: list[str] | None = Field(
+        default=None,
+        description="Apps of the account's app catalogue. Missing or null: all apps; "
+        "empty: no app.",
+    )
+    media_sources: list[str] | None = Field(
+        default=None,
+        description="Media sources of the shipped catalogue, any case. Missing, null or "
+        "empty: all.",
+    )
+    geos: list[str] | None = Field(
+        default=None,
+        description="ISO 3166 countries by alpha-2 or alpha-3 code or by name, any case. "
+        "Missing, null or empty: all.",
+    )
+
+
+class UserView(BaseModel):
+    username: str
+    email: str
+    role: str = Field(description="The role's name as `GET /roles` lists it.")
+    apps: str = Field(
+        description='"All & future", "All" (current apps only), "None", or the app ids '
+        'separated by ", ".'
+    )
+    media_sources: str = Field(description='"All", or the media sources separated by ", ".')
+    geos: str = Field(description='"All", or ISO 3166 alpha-2 codes separated by ", ".')
+    last_login: str = Field(description='Like "Apr 15, 2024" (UTC); "" when never.')
+    department: str = Field(description='"" when none was given.')
+    pending: bool = Field(description="Invited, and has not accepted the invitation yet.")
+
+
+class UsersPage(BaseModel):
+    users: list[UserView]
+    next_cursor: str | None = Field(
+        default=None,
+        description="Only when `page_size` or `cursor` was given: pass it as `cursor` for the "
+        "next page; null on the last page.",
+    )
+
+
+class AddedUser(BaseModel):
+    user_id: str
+    username: str
+    pending: bool = Field(description="True for a new user, who was sent an invitation.")
+    role: str
+
+
+class ItemError(BaseModel):
+    index: int = Field(description="Position of the user in the request (from 0).")
+    email: str = Field(description='The e-mail address as sent ("" when it was not a string).')
+    message: str
+
+
+class AddResult(BaseModel):
+    data: list[AddedUser]
+    errors: list[ItemError] = Field(description="The users that were not added, and why.")
+
+
+class Rejected(BaseModel):
+    message: str
+    errors: list[ItemError]
+
+
+class Message(BaseModel):
+    message: str
+
+
+class Capability(BaseModel):
+    name: str
+    access_level: Literal["blocked", "read", "all"]
+
+
+class Section(BaseModel):
+    section: str
+    capabilities: list[Capability]
+
+
+class RoleUser(BaseModel):
+    email: str
+    name: str
+
+
+class RoleView(BaseModel):
+    name: str = Field(description="The name `POST /users` takes in `role`.")
+    type: Literal["predefined", "custom"]
+    capabilities: list[Section]
+    users: list[RoleUser] = Field(description="Its holders; their number is the user count.")
+
+
+class RolesPage(BaseModel):
+    roles: list[RoleView]

@@ -1,0 +1,96 @@
+"""Domain objects as the bulk API shows them: display text, as the vendor's documents do."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from tenantry.domain.memberships import MembershipStatus, Scope
+from tenantry.domain.roles import Role, RoleCatalogue
+from tenantry.domain.users import User
+from tenantry.services.bulk import ItemError
+from tenantry.services.members import AddedMember, Member
+from tenantry.services.roles import RoleWithUsers
+
+FACE = "appsflyer"  # the role catalogue's name for this dialect
+ALL = "All"
+ALL_AND_FUTURE = "All & future"
+NO_APPS = "None"
+SEPARATOR = ", "
+# English month abbreviations whatever the server's locale (`%b` follows the locale).
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def role_name(roles: RoleCatalogue, role: Role) -> str:
+    return roles.face_name(FACE, role)
+
+
+def username(user: User) -> str:
+    """The person's name; never their e-mail address, which has a field of its own."""
+    return user.name or " ".join(p for p in (user.first_name, user.last_name) if p)
+
+
+def apps_text(scope: Scope) -> str:
+    if scope.app_ids is None:
+        return ALL_AND_FUTURE if scope.all_future_apps else ALL
+    return SEPARATOR.join(scope.app_ids) if scope.app_ids else NO_APPS
+
+
+def list_text(values: Sequence[str] | None) -> str:
+    return ALL if values is None else SEPARATOR.join(values)
+
+
+def date_text(moment: datetime | None) -> str:
+    """`Apr 15, 2024`, in UTC; "" for never."""
+    if moment is None:
+        return ""
+    day = moment.astimezone(UTC)
+    return f"{_MONTHS[day.month - 1]} {day.day}, {day.year}"
+
+
+def user_view(roles: RoleCatalogue, member: Member) -> dict[str, Any]:
+    user, scope = member.user, member.membership.scope
+    return {
+        "username": username(user),
+        "email": user.email,
+        "role": role_name(roles, member.role),
+        "apps": apps_text(scope),
+        "media_sources": list_text(scope.media_sources),
+        "geos": list_text(scope.geos),
+        "last_login": date_text(user.last_login_at),
+        "department": user.department or "",
+        "pending": member.membership.status is MembershipStatus.PENDING,
+    }
+
+
+def added_view(roles: RoleCatalogue, added: AddedMember) -> dict[str, Any]:
+    return {
+        "user_id": added.user.id,
+        "username": username(added.user),
+        "pending": added.membership.status is MembershipStatus.PENDING,
+        "role": role_name(roles, added.role),
+    }
+
+
+def role_view(roles: RoleCatalogue, held: RoleWithUsers) -> dict[str, Any]:
+    role = held.role
+    return {
+        "name": role_name(roles, role),
+        "type": "custom" if role.is_custom else "predefined",
+        "capabilities": [
+            {
+                "section": section,
+                "capabilities": [
+                    {"name": name, "access_level": role.level(section, name).label}
+                    for name in names
+                ],
+            }
+            for section, names in roles.sections.items()
+        ],
+        "users": [{"email": u.email, "name": username(u)} for u in held.users],
+    }
+
+
+def item_error_view(item: ItemError, message: str) -> dict[str, Any]:
+    return {"index": item.index, "email": item.email, "message": message}

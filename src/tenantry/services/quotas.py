@@ -1,0 +1,91 @@
+"""Daily call quotas: how many calls an account's credentials may make to an API in a UTC day.
+
+The count lives in the database (one atomic upsert per call), so the quota holds however many
+server processes or hosts share the database.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+
+from tenantry.domain.errors import DomainError, ErrorCode, Forbidden, InvalidInput, Throttled
+from tenantry.domain.roles import Need
+from tenantry.services.authz import require
+from tenantry.services.context import Actor, ServiceContext
+
+BULK_USER_MANAGEMENT = "bulk-user-management"
+
+
+@dataclass(frozen=True, slots=True)
+class Quota:
+    """Where an account stands against its daily quota, after the call being made."""
+
+    account_id: str
+    limit: int
+    used: int
+    resets_at: datetime
+
+    @property
+    def remaining(self) -> int:
+        return max(0, self.limit - self.used)
+
+    @property
+    def reset_epoch(self) -> int:
+        return int(self.resets_at.timestamp())
+
+
+def quota_of(error: DomainError) -> Quota | None:
+    """The quota an error raised by `admit_bulk_call` carries, if any."""
+    quota = error.details.get("quota")
+    return quota if isinstance(quota, Quota) else None
+
+
+def admit_bulk_call(ctx: ServiceContext, actor: Actor) -> Quota:
+    """Admit one call of the bulk user-management API for the actor's own account (the one its
+    credentials belong to, which the call acts on), and count it.
+
+    Only the account's admins (who manage users and admins) and its API accounts may use that
+    API; anyone else is Forbidden and uses none of the quota. Every admitted call counts, the
+    ones that then fail included; once `settings.bulk_daily_quota` calls were made in the
+    current UTC day, further calls are Throttled until 00:00 UTC. Both errors carry the `Quota`
+    in `details["quota"]` (see `quota_of`).
+    """
+    limit = ctx.settings.bulk_daily_quota
+    now = ctx.now().astimezone(UTC)
+    resets_at = datetime.combine(now.date() + timedelta(days=1), time(), UTC)
+    window = now.date().isoformat()
+    account_id = actor.home_account_id
+    if account_id is None:
+        # Credentials that belong to no account (people, the operator) have no such quota.
+        raise Forbidden(ErrorCode.FORBIDDEN)
+    key = f"{BULK_USER_MANAGEMENT}:{account_id}"
+    with ctx.uow() as uow:
+        try:
+            require(ctx, uow, actor, account_id, Need.MANAGE_USERS, Need.MANAGE_ADMINS)
+        except Forbidden as error:
+            quota = Quota(account_id, limit, uow.counters.get(key, window), resets_at)
+            raise Forbidden(ErrorCode.FORBIDDEN, field=error.field, quota=quota) from None
+        # Kept a day past the window, so yesterday's figure can still be looked at.
+        used = uow.counters.increment(key, window, resets_at + timedelta(days=1))
+    quota = Quota(account_id, limit, used, resets_at)
+    if used > limit:
+        raise Throttled(
+            ErrorCode.QUOTA_EXCEEDED,
+            f"Exceeded the limit of {limit} API calls a day for this account (Get users, Add "
+            "users, Delete users and Get roles together). The limit resets at 00:00 UTC.",
+            quota=quota,
+        )
+    return quota
+
+
+def check_users_per_call(ctx: ServiceContext, count: int) -> None:
+    """The limit of users a bulk add takes in one call, for a face to check before it parses
+    each user (so that 21 malformed users get this error too); `bulk_add_members` checks the
+    same limit for its other callers."""
+    limit = ctx.settings.bulk_max_users_per_call
+    if count > limit:
+        raise InvalidInput(
+            ErrorCode.INVALID_INPUT,
+            f"Exceeded the limit of adding {limit} users in a single API call.",
+        )

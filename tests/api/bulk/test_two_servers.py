@@ -1,0 +1,125 @@
+"""The daily quota is exact across processes: two real servers on one PostgreSQL database,
+called at once, admit exactly the quota's number of calls between them."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tenantry.entrypoints.bulk_rest import PREFIX
+from tenantry.services import credentials
+from tenantry.services.context import ServiceContext
+
+from factories import OPERATOR, World
+
+QUOTA = 25
+CALLS = 2 * QUOTA + 10
+
+# A server as `tenantry serve` runs one, with this face included should the app not have it.
+SERVER = """
+import sys
+
+import uvicorn
+
+from tenantry.app import Composition
+from tenantry.entrypoints.bulk_rest import PREFIX, bulk_rest_router
+
+composition = Composition()
+app = composition.asgi_app()
+if not any(getattr(route, "path", "").startswith(PREFIX) for route in app.routes):
+    app.include_router(bulk_rest_router(composition.context))
+uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning")
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def servers(database_url: str, tmp_path: Path) -> Iterator[list[str]]:
+    env = {
+        **os.environ,
+        "TENANTRY_DATABASE_URL": database_url,
+        "TENANTRY_BULK_DAILY_QUOTA": str(QUOTA),
+        "TENANTRY_LOG_LEVEL": "WARNING",
+    }
+    started: list[tuple[subprocess.Popen[bytes], Path, str]] = []
+    try:
+        for number in range(2):
+            port = free_port()
+            log = tmp_path / f"server{number}.log"
+            with log.open("wb") as sink:
+                process = subprocess.Popen(
+                    [sys.executable, "-c", SERVER, str(port)],
+                    env=env,
+                    stdout=sink,
+                    stderr=subprocess.STDOUT,
+                )
+            started.append((process, log, f"http://127.0.0.1:{port}"))
+        for process, log, base in started:
+            _wait_until_ready(process, log, base)
+        yield [base for _, _, base in started]
+    finally:
+        for process, _, _ in started:
+            process.terminate()
+        for process, _, _ in started:
+            process.wait(timeout=10)
+
+
+def _wait_until_ready(process: subprocess.Popen[bytes], log: Path, base: str) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"a server exited: {log.read_text()}")
+        try:
+            if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    pytest.fail("a server did not become ready in 30 s")
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_two_servers_share_one_exact_quota(
+    servers: list[str], ctx: ServiceContext, world: World
+) -> None:
+    _, token, _ = credentials.create_api_token(
+        ctx, OPERATOR, world.a.id, user_email=world.a_admin.email
+    )
+    headers = {"Authorization": f"Bearer {token}"}
+    clients = [httpx.Client(base_url=base, headers=headers, timeout=30) for base in servers]
+    paths = ["/users", "/roles"]
+
+    def call(number: int) -> tuple[int, int]:
+        response = clients[number % 2].get(PREFIX + paths[number // 2 % 2])
+        return response.status_code, int(response.headers["x-ratelimit-remaining"])
+
+    try:
+        with ThreadPoolExecutor(max_workers=16) as pool:
+            answers = list(pool.map(call, range(CALLS)))
+    finally:
+        for client in clients:
+            client.close()
+
+    assert Counter(status for status, _ in answers) == {200: QUOTA, 400: CALLS - QUOTA}
+    # Every admitted call saw its own count: the counter never gave one number out twice.
+    admitted = sorted(remaining for status, remaining in answers if status == 200)
+    assert admitted == list(range(QUOTA))
+    assert all(remaining == 0 for status, remaining in answers if status == 400)
