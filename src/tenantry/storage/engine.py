@@ -8,6 +8,7 @@ concurrent writers queue on the busy timeout instead of failing halfway through.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import sqlalchemy as sa
@@ -15,16 +16,39 @@ from sqlalchemy import event
 
 READONLY = "tenantry_readonly"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+POOL_RECYCLE_SECONDS = 1800
 
 
 def create_engine(url: str, **kwargs: Any) -> sa.Engine:
     sa_url = sa.make_url(url)
+    kwargs.setdefault("json_deserializer", loads_json)
     if sa_url.get_backend_name() == "sqlite":
         return _sqlite_engine(sa_url, **kwargs)
     if sa_url.get_backend_name() == "postgresql" and sa_url.drivername == "postgresql":
         sa_url = sa_url.set(drivername="postgresql+psycopg")
-    kwargs.setdefault("pool_pre_ping", True)
+    # No pre-ping: it costs a round trip on every checkout, i.e. on every unit of work (on
+    # loopback a unit of work with one point read took 300 µs with it, 180 µs without).
+    # Connections are instead replaced after half an hour, before servers, proxies and
+    # firewalls typically drop idle ones. The price: after a database restart or failover, the
+    # first unit of work on a stale pooled connection fails with a disconnect error (SQLAlchemy
+    # then invalidates the whole pool, so the ones after it reconnect). A deployment that would
+    # rather pay the round trip passes pool_pre_ping=True.
+    kwargs.setdefault("pool_pre_ping", False)
+    kwargs.setdefault("pool_recycle", POOL_RECYCLE_SECONDS)
     return sa.create_engine(sa_url, **kwargs)
+
+
+def loads_json(text: str | bytes) -> Any:
+    """`json.loads`, without the parser for the texts most JSON columns hold (the JSON null
+    that SQLAlchemy stores for None, and empty objects and lists): on a page of members it
+    would otherwise be a large share of the time spent reading rows."""
+    if text == "null" or text == b"null":
+        return None
+    if text == "{}" or text == b"{}":
+        return {}
+    if text == "[]" or text == b"[]":
+        return []
+    return json.loads(text)
 
 
 def _sqlite_engine(url: sa.URL, **kwargs: Any) -> sa.Engine:

@@ -1,35 +1,76 @@
 from __future__ import annotations
 
-from collections.abc import Collection
+import functools
+from collections.abc import Collection, Sequence
 from typing import Any
 
 import sqlalchemy as sa
 
 from tenantry.domain.accounts import Account, AccountKind, AccountLink, AccountStatus
 from tenantry.domain.errors import ErrorCode, NotFound
-from tenantry.storage.repositories.base import Repository, like_pattern
+from tenantry.storage.repositories.base import Repository, columns, like_pattern
 from tenantry.storage.tables import accounts
 
 MAX_DEPTH = 8  # partner → agency → advertiser needs 3; the bound guards against cycles
 
+ACCOUNT_FIELDS = (
+    "id",
+    "name",
+    "kind",
+    "parent_id",
+    "status",
+    "can_partner_manage",
+    "event_enrichment",
+    "id_from_network",
+    "multi_account_users",
+    "sso_enabled",
+    "two_factor_required",
+    "owner_user_id",
+    "invitation_ttl_days",
+    "custom_data",
+    "created_at",
+)
+ACCOUNT_COLUMNS = columns(accounts, ACCOUNT_FIELDS)
+_WIDTH = len(ACCOUNT_FIELDS)
+_KINDS = {kind.value: kind for kind in AccountKind}
+_STATUSES = {int(status): status for status in AccountStatus}
 
-def to_account(row: Any) -> Account:
+
+def to_account(row: Sequence[Any], at: int = 0) -> Account:
+    """An account from `ACCOUNT_COLUMNS`, selected in that order from position `at` of `row`."""
+    (
+        account_id,
+        name,
+        kind,
+        parent_id,
+        status,
+        can_partner_manage,
+        event_enrichment,
+        id_from_network,
+        multi_account_users,
+        sso_enabled,
+        two_factor_required,
+        owner_user_id,
+        invitation_ttl_days,
+        custom_data,
+        created_at,
+    ) = row[at : at + _WIDTH]
     return Account(
-        id=row.id,
-        name=row.name,
-        kind=AccountKind(row.kind),
-        parent_id=row.parent_id,
-        status=AccountStatus(row.status),
-        can_partner_manage=row.can_partner_manage,
-        event_enrichment=row.event_enrichment,
-        id_from_network=row.id_from_network,
-        multi_account_users=row.multi_account_users,
-        sso_enabled=row.sso_enabled,
-        two_factor_required=row.two_factor_required,
-        owner_user_id=row.owner_user_id,
-        invitation_ttl_days=row.invitation_ttl_days,
-        custom_data=dict(row.custom_data or {}),
-        created_at=row.created_at,
+        id=account_id,
+        name=name,
+        kind=_KINDS[kind],
+        parent_id=parent_id,
+        status=_STATUSES[status],
+        can_partner_manage=can_partner_manage,
+        event_enrichment=event_enrichment,
+        id_from_network=id_from_network,
+        multi_account_users=multi_account_users,
+        sso_enabled=sso_enabled,
+        two_factor_required=two_factor_required,
+        owner_user_id=owner_user_id,
+        invitation_ttl_days=invitation_ttl_days,
+        custom_data=dict(custom_data or {}),
+        created_at=created_at,
     )
 
 
@@ -51,6 +92,60 @@ def _values(account: Account) -> dict[str, Any]:
     }
 
 
+def _chains(start: sa.ColumnElement[bool]) -> sa.Select[Any]:
+    """The accounts matching `start` and their ancestors, as (account…, origin, depth) rows
+    ordered by origin then depth: one recursive query."""
+    base = sa.select(
+        *ACCOUNT_COLUMNS, accounts.c.id.label("origin"), sa.literal(0).label("depth")
+    ).where(start)
+    tree = base.cte("chain", recursive=True)
+    parent = accounts.alias("parent")
+    tree = tree.union_all(
+        sa.select(
+            *columns(parent, ACCOUNT_FIELDS), tree.c.origin, (tree.c.depth + 1).label("depth")
+        )
+        .join(tree, parent.c.id == tree.c.parent_id)
+        .where(tree.c.depth < MAX_DEPTH)
+    )
+    return sa.select(tree).order_by(tree.c.origin, tree.c.depth)
+
+
+def _subtree() -> sa.Select[Any]:
+    link = (accounts.c.id, accounts.c.parent_id, accounts.c.can_partner_manage)
+    base = sa.select(*link, sa.literal(0).label("depth")).where(accounts.c.id == sa.bindparam("id"))
+    tree = base.cte("subtree", recursive=True)
+    tree = tree.union_all(
+        sa.select(*link, (tree.c.depth + 1).label("depth"))
+        .join(tree, accounts.c.parent_id == tree.c.id)
+        .where(tree.c.depth < MAX_DEPTH)
+    )
+    return sa.select(tree.c.id, tree.c.parent_id, tree.c.can_partner_manage).order_by(tree.c.depth)
+
+
+_SELECT = sa.select(*ACCOUNT_COLUMNS)
+_FIND = _SELECT.where(accounts.c.id == sa.bindparam("id"))
+_FIND_MANY = _SELECT.where(accounts.c.id.in_(sa.bindparam("ids", expanding=True)))
+_CHAIN = _chains(accounts.c.id == sa.bindparam("id"))
+_CHAINS = _chains(accounts.c.id.in_(sa.bindparam("ids", expanding=True)))
+_SUBTREE = _subtree()
+_BY_NETWORK_ID = _SELECT.where(
+    accounts.c.parent_id == sa.bindparam("parent_id"),
+    accounts.c.id_from_network == sa.bindparam("id_from_network"),
+)
+_FIRST_ROOT = (
+    _SELECT.where(accounts.c.parent_id.is_(None), accounts.c.kind == AccountKind.PARTNER.value)
+    .order_by(accounts.c.created_at, accounts.c.id)
+    .limit(1)
+)
+_HAS_CHILDREN = (
+    sa.select(accounts.c.id).where(accounts.c.parent_id == sa.bindparam("parent_id")).limit(1)
+)
+_INSERT = accounts.insert()
+# A bound name other than a column's: those are reserved for the SET clause.
+_UPDATE = accounts.update().where(accounts.c.id == sa.bindparam("where_id"))
+_DELETE = accounts.delete().where(accounts.c.id == sa.bindparam("id"))
+
+
 class SqlAccountRepository(Repository):
     def get(self, account_id: str) -> Account:
         account = self.find(account_id)
@@ -59,80 +154,45 @@ class SqlAccountRepository(Repository):
         return account
 
     def find(self, account_id: str) -> Account | None:
-        row = self._one(sa.select(accounts).where(accounts.c.id == account_id))
+        row = self._one(_FIND, {"id": account_id})
         return to_account(row) if row else None
 
     def find_many(self, account_ids: Collection[str]) -> dict[str, Account]:
         if not account_ids:
             return {}
-        rows = self.conn.execute(sa.select(accounts).where(accounts.c.id.in_(set(account_ids))))
-        return {row.id: to_account(row) for row in rows}
+        rows = self.conn.execute(_FIND_MANY, {"ids": list(set(account_ids))})
+        return {row[0]: to_account(row) for row in rows}
 
     def chain(self, account_id: str) -> list[Account]:
         """The account and its ancestors, nearest first, in one recursive query."""
-        return self.chains([account_id]).get(account_id, [])
+        return [to_account(row) for row in self.conn.execute(_CHAIN, {"id": account_id}).all()]
 
     def chains(self, account_ids: Collection[str]) -> dict[str, list[Account]]:
         """`chain` for many accounts in one recursive query."""
         if not account_ids:
             return {}
-        base = sa.select(
-            accounts, accounts.c.id.label("origin"), sa.literal(0).label("depth")
-        ).where(accounts.c.id.in_(set(account_ids)))
-        tree = base.cte("chain", recursive=True)
-        parent = accounts.alias("parent")
-        tree = tree.union_all(
-            sa.select(parent, tree.c.origin, (tree.c.depth + 1).label("depth"))
-            .join(tree, parent.c.id == tree.c.parent_id)
-            .where(tree.c.depth < MAX_DEPTH)
-        )
         result: dict[str, list[Account]] = {}
-        for row in self.conn.execute(sa.select(tree).order_by(tree.c.origin, tree.c.depth)):
-            result.setdefault(row.origin, []).append(to_account(row))
+        for row in self.conn.execute(_CHAINS, {"ids": list(set(account_ids))}).all():
+            result.setdefault(row[_WIDTH], []).append(to_account(row))
         return result
 
     def subtree(self, account_id: str) -> list[AccountLink]:
         """The account and every account below it, parents before children."""
-        base = sa.select(
-            accounts.c.id,
-            accounts.c.parent_id,
-            accounts.c.can_partner_manage,
-            sa.literal(0).label("depth"),
-        ).where(accounts.c.id == account_id)
-        tree = base.cte("subtree", recursive=True)
-        tree = tree.union_all(
-            sa.select(
-                accounts.c.id,
-                accounts.c.parent_id,
-                accounts.c.can_partner_manage,
-                (tree.c.depth + 1).label("depth"),
-            )
-            .join(tree, accounts.c.parent_id == tree.c.id)
-            .where(tree.c.depth < MAX_DEPTH)
-        )
-        rows = self.conn.execute(sa.select(tree).order_by(tree.c.depth))
-        return [AccountLink(row.id, row.parent_id, row.can_partner_manage) for row in rows]
+        rows = self.conn.execute(_SUBTREE, {"id": account_id})
+        return [AccountLink(*row) for row in rows]
 
     def find_by_network_id(self, parent_id: str, id_from_network: str) -> Account | None:
         row = self._one(
-            sa.select(accounts).where(
-                accounts.c.parent_id == parent_id, accounts.c.id_from_network == id_from_network
-            )
+            _BY_NETWORK_ID, {"parent_id": parent_id, "id_from_network": id_from_network}
         )
         return to_account(row) if row else None
 
     def first_root(self) -> Account | None:
-        row = self._one(
-            sa.select(accounts)
-            .where(accounts.c.parent_id.is_(None), accounts.c.kind == AccountKind.PARTNER.value)
-            .order_by(accounts.c.created_at, accounts.c.id)
-            .limit(1)
-        )
+        row = self._one(_FIRST_ROOT)
         return to_account(row) if row else None
 
     def has_children(self, account_id: str) -> bool:
-        row = self._one(sa.select(accounts.c.id).where(accounts.c.parent_id == account_id).limit(1))
-        return row is not None
+        return self._one(_HAS_CHILDREN, {"parent_id": account_id}) is not None
 
     def page(
         self,
@@ -144,30 +204,46 @@ class SqlAccountRepository(Repository):
         limit: int,
         after: str | None,
     ) -> list[Account]:
-        query = sa.select(accounts).order_by(accounts.c.id).limit(limit)
-        if within is not None:
-            query = query.where(accounts.c.id.in_(set(within)))
-        if parent_id is not None:
-            query = query.where(accounts.c.parent_id == parent_id)
-        if kind is not None:
-            query = query.where(accounts.c.kind == kind.value)
-        if search:
-            query = query.where(sa.func.lower(accounts.c.name).like(like_pattern(search), "\\"))
-        if after:
-            query = query.where(accounts.c.id > after)
-        return [to_account(row) for row in self.conn.execute(query)]
+        statement = _page(
+            within is not None, parent_id is not None, kind is not None, bool(search), bool(after)
+        )
+        parameters = {
+            "limit": limit,
+            "within": None if within is None else list(set(within)),
+            "parent_id": parent_id,
+            "kind": None if kind is None else kind.value,
+            "pattern": like_pattern(search) if search else None,
+            "after": after,
+        }
+        return [to_account(row) for row in self.conn.execute(statement, parameters).all()]
 
     def add(self, account: Account) -> None:
-        self.conn.execute(
-            accounts.insert().values(
-                id=account.id, created_at=account.created_at, **_values(account)
-            )
-        )
+        values = _values(account)
+        values["id"], values["created_at"] = account.id, account.created_at
+        self.conn.execute(_INSERT, values)
 
     def update(self, account: Account) -> None:
-        self.conn.execute(
-            accounts.update().where(accounts.c.id == account.id).values(**_values(account))
-        )
+        values = _values(account)
+        values["where_id"] = account.id
+        self.conn.execute(_UPDATE, values)
 
     def delete(self, account_id: str) -> None:
-        self.conn.execute(accounts.delete().where(accounts.c.id == account_id))
+        self.conn.execute(_DELETE, {"id": account_id})
+
+
+@functools.cache
+def _page(within: bool, parent: bool, kind: bool, search: bool, after: bool) -> sa.Select[Any]:
+    """The page query for one combination of filters, built once."""
+    query = _SELECT.order_by(accounts.c.id).limit(sa.bindparam("limit", type_=sa.Integer))
+    if within:
+        query = query.where(accounts.c.id.in_(sa.bindparam("within", expanding=True)))
+    if parent:
+        query = query.where(accounts.c.parent_id == sa.bindparam("parent_id"))
+    if kind:
+        query = query.where(accounts.c.kind == sa.bindparam("kind"))
+    if search:
+        pattern = sa.bindparam("pattern", type_=sa.String)
+        query = query.where(sa.func.lower(accounts.c.name).like(pattern, "\\"))
+    if after:
+        query = query.where(accounts.c.id > sa.bindparam("after"))
+    return query

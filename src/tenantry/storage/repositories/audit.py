@@ -1,7 +1,8 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Collection
+import functools
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -11,18 +12,28 @@ from tenantry.domain.audit import AuditEvent
 from tenantry.storage.repositories.base import Repository
 from tenantry.storage.tables import audit_events, counters
 
-_AUDIT_COLUMNS = [f.name for f in dataclasses.fields(AuditEvent) if f.name not in ("id", "extra")]
+_AUDIT_COLUMNS = tuple(
+    f.name for f in dataclasses.fields(AuditEvent) if f.name not in ("id", "extra")
+)
+_INSERT = audit_events.insert()
 
 
 def to_event(row: Any) -> AuditEvent:
     return AuditEvent(id=row.id, **{name: getattr(row, name) for name in _AUDIT_COLUMNS})
 
 
+def _row(event: AuditEvent) -> dict[str, Any]:
+    return {name: getattr(event, name) for name in _AUDIT_COLUMNS}
+
+
 class SqlAuditRepository(Repository):
     def add(self, event: AuditEvent) -> None:
-        self.conn.execute(
-            audit_events.insert().values(**{name: getattr(event, name) for name in _AUDIT_COLUMNS})
-        )
+        self.conn.execute(_INSERT, _row(event))
+
+    def add_many(self, events: Sequence[AuditEvent]) -> None:
+        """`add` for many events, in one statement and in their order."""
+        if events:
+            self.conn.execute(_INSERT, [_row(event) for event in events])
 
     def query(
         self,
@@ -61,28 +72,41 @@ class SqlAuditRepository(Repository):
 class SqlCounterRepository(Repository):
     def increment(self, key: str, window: str, expires_at: datetime, by: int = 1) -> int:
         """Add `by` and return the new count, atomically (one upsert statement)."""
-        insert = _insert_for(self.conn)(counters).values(
-            key=key, window=window, count=by, expires_at=expires_at
-        )
-        statement = insert.on_conflict_do_update(
-            index_elements=[counters.c.key, counters.c.window],
-            set_={"count": counters.c.count + by},
-        ).returning(counters.c.count)
-        count: int = self.conn.execute(statement).scalar_one()
+        parameters = {"key": key, "window": window, "count": by, "expires_at": expires_at}
+        count: int = self.conn.execute(_increment(self.conn.dialect.name), parameters).scalar_one()
         return count
 
     def get(self, key: str, window: str) -> int:
-        value = self.conn.execute(
-            sa.select(counters.c.count).where(counters.c.key == key, counters.c.window == window)
-        ).scalar()
+        value = self.conn.execute(_GET_COUNT, {"key": key, "window": window}).scalar()
         return int(value or 0)
 
     def purge_expired(self, now: datetime) -> int:
-        return self.conn.execute(counters.delete().where(counters.c.expires_at < now)).rowcount
+        return self.conn.execute(_PURGE_EXPIRED, {"now": now}).rowcount
+
+
+_GET_COUNT = sa.select(counters.c.count).where(
+    counters.c.key == sa.bindparam("key"), counters.c.window == sa.bindparam("window")
+)
+_PURGE_EXPIRED = counters.delete().where(counters.c.expires_at < sa.bindparam("now"))
+
+
+@functools.cache
+def _increment(dialect_name: str) -> Any:
+    """The counter upsert for one dialect, built once: a new row holds `by`, an existing one
+    adds it (the excluded row is the one the insert proposed)."""
+    insert = _insert_for_dialect(dialect_name)(counters)
+    return insert.on_conflict_do_update(
+        index_elements=[counters.c.key, counters.c.window],
+        set_={"count": counters.c.count + insert.excluded.count},
+    ).returning(counters.c.count)
 
 
 def _insert_for(conn: sa.Connection) -> Any:
-    if conn.dialect.name == "postgresql":
+    return _insert_for_dialect(conn.dialect.name)
+
+
+def _insert_for_dialect(dialect_name: str) -> Any:
+    if dialect_name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as pg_insert
 
         return pg_insert

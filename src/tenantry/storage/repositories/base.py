@@ -1,5 +1,15 @@
+"""What every repository shares.
+
+Hot statements are built once, at import, with `sa.bindparam` placeholders, and executed with
+their parameters: SQLAlchemy then finds the compiled form in its cache instead of building and
+compiling the statement again on every call (a recursive CTE costs 1-2 ms to build). Rows are
+read by position, in the fixed column order each module selects, since reading a `Row` by
+attribute name costs about twenty times more.
+"""
+
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -9,8 +19,15 @@ class Repository:
     def __init__(self, connection: sa.Connection) -> None:
         self.conn = connection
 
-    def _one(self, statement: sa.Executable) -> sa.Row[Any] | None:
-        return self.conn.execute(statement).first()
+    def _one(
+        self, statement: sa.Executable, parameters: Mapping[str, Any] | None = None
+    ) -> sa.Row[Any] | None:
+        return self.conn.execute(statement, parameters).first()
+
+
+def columns(table: sa.FromClause, names: Sequence[str]) -> tuple[sa.ColumnElement[Any], ...]:
+    """`table`'s columns in the order of `names`: the order rows are read back in."""
+    return tuple(table.c[name] for name in names)
 
 
 def like_pattern(text: str) -> str:

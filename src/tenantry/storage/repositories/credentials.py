@@ -1,58 +1,82 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import sqlalchemy as sa
 
 from tenantry.domain.credentials import AccessToken, ApiAccount, ApiToken
 from tenantry.domain.errors import NotFound
-from tenantry.storage.repositories.base import Repository
+from tenantry.storage.repositories.base import Repository, columns
 from tenantry.storage.tables import access_tokens, api_accounts, api_tokens
 
 T = TypeVar("T", ApiAccount, ApiToken, AccessToken)
 
 
 class _DataclassTable(Repository):
-    """Rows that map one to one onto a domain dataclass with an integer id."""
+    """Rows that map one to one onto a domain dataclass with an integer id.
 
-    table: sa.Table
-    model: type[Any]
+    Each subclass's statements are built once, when the class is defined; rows are selected
+    in the order of the dataclass's fields, so they construct it positionally.
+    """
+
+    table: ClassVar[sa.Table]
+    model: ClassVar[type[Any]]
+    _fields: ClassVar[tuple[str, ...]]
+    _select: ClassVar[sa.Select[Any]]
+    _by_id: ClassVar[sa.Select[Any]]
+    _insert: ClassVar[sa.Insert]
+    _update: ClassVar[sa.Update]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._fields = tuple(f.name for f in dataclasses.fields(cls.model))
+        cls._select = sa.select(*columns(cls.table, cls._fields))
+        cls._by_id = cls._select.where(cls.table.c.id == sa.bindparam("id"))
+        cls._insert = cls.table.insert().returning(cls.table.c.id)
+        # A bound name other than a column's: those are reserved for the SET clause.
+        cls._update = cls.table.update().where(cls.table.c.id == sa.bindparam("where_id"))
 
     def _to(self, row: Any) -> Any:
-        return self.model(**{f.name: getattr(row, f.name) for f in dataclasses.fields(self.model)})
+        return self.model(*row)
+
+    def _values(self, item: Any) -> dict[str, Any]:
+        return {name: getattr(item, name) for name in self._fields if name != "id"}
 
     def _add(self, item: T) -> T:
-        values = dataclasses.asdict(item)
-        values.pop("id")
-        new_id = self.conn.execute(
-            self.table.insert().values(**values).returning(self.table.c.id)
-        ).scalar_one()
+        new_id = self.conn.execute(self._insert, self._values(item)).scalar_one()
         return dataclasses.replace(item, id=new_id)
 
     def _get(self, item_id: int) -> Any:
-        row = self._one(sa.select(self.table).where(self.table.c.id == item_id))
+        row = self._one(self._by_id, {"id": item_id})
         if row is None:
             raise NotFound(field="id")
         return self._to(row)
 
     def _find_by(self, column: str, value: str) -> Any:
-        row = self._one(sa.select(self.table).where(self.table.c[column] == value))
+        row = self._one(_by_column(self._select, self.table, column), {"value": value})
         return self._to(row) if row else None
 
     def _for_account(self, account_id: str) -> list[Any]:
-        rows = self.conn.execute(
-            sa.select(self.table)
-            .where(self.table.c.account_id == account_id)
-            .order_by(self.table.c.id)
-        )
-        return [self._to(row) for row in rows]
+        statement = _for_account(self._select, self.table)
+        return [self._to(row) for row in self.conn.execute(statement, {"account_id": account_id})]
 
-    def _update(self, item: Any) -> None:
-        values = dataclasses.asdict(item)
-        item_id = values.pop("id")
-        self.conn.execute(self.table.update().where(self.table.c.id == item_id).values(**values))
+    def _update_item(self, item: Any) -> None:
+        values = self._values(item)
+        values["where_id"] = item.id
+        self.conn.execute(self._update, values)
+
+
+@functools.cache
+def _by_column(select: sa.Select[Any], table: sa.Table, column: str) -> sa.Select[Any]:
+    return select.where(table.c[column] == sa.bindparam("value"))
+
+
+@functools.cache
+def _for_account(select: sa.Select[Any], table: sa.Table) -> sa.Select[Any]:
+    return select.where(table.c.account_id == sa.bindparam("account_id")).order_by(table.c.id)
 
 
 class SqlApiAccountRepository(_DataclassTable):
@@ -73,7 +97,7 @@ class SqlApiAccountRepository(_DataclassTable):
         return self._for_account(account_id)
 
     def update(self, api_account: ApiAccount) -> None:
-        self._update(api_account)
+        self._update_item(api_account)
 
 
 class SqlApiTokenRepository(_DataclassTable):
@@ -94,7 +118,10 @@ class SqlApiTokenRepository(_DataclassTable):
         return self._for_account(account_id)
 
     def update(self, token: ApiToken) -> None:
-        self._update(token)
+        self._update_item(token)
+
+
+_DELETE_EXPIRED = access_tokens.delete().where(access_tokens.c.expires_at < sa.bindparam("now"))
 
 
 class SqlAccessTokenRepository(_DataclassTable):
@@ -108,5 +135,4 @@ class SqlAccessTokenRepository(_DataclassTable):
         return result
 
     def delete_expired(self, now: datetime) -> int:
-        result = self.conn.execute(access_tokens.delete().where(access_tokens.c.expires_at < now))
-        return result.rowcount
+        return self.conn.execute(_DELETE_EXPIRED, {"now": now}).rowcount

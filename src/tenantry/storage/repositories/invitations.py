@@ -6,52 +6,63 @@ from typing import Any
 import sqlalchemy as sa
 
 from tenantry.domain.invitations import Invitation
-from tenantry.storage.repositories.base import Repository
+from tenantry.storage.repositories.base import Repository, columns
 from tenantry.storage.tables import invitations
+
+_FIELDS = tuple(f.name for f in dataclasses.fields(Invitation))
+_SELECT = sa.select(*columns(invitations, _FIELDS))
+_BY_TOKEN_HASH = _SELECT.where(invitations.c.token_hash == sa.bindparam("token_hash"))
+_OPEN = (invitations.c.accepted_at.is_(None), invitations.c.revoked_at.is_(None))
+_OPEN_FOR_ACCOUNT = _SELECT.where(
+    invitations.c.user_id == sa.bindparam("user_id"),
+    invitations.c.account_id == sa.bindparam("account_id"),
+    *_OPEN,
+)
+_OPEN_WITHOUT_ACCOUNT = _SELECT.where(
+    invitations.c.user_id == sa.bindparam("user_id"), invitations.c.account_id.is_(None), *_OPEN
+)
+_FOR_ACCOUNT = (
+    _SELECT.where(invitations.c.account_id == sa.bindparam("account_id"))
+    .order_by(invitations.c.id.desc())
+    .limit(sa.bindparam("limit", type_=sa.Integer))
+)
+_INSERT = invitations.insert().returning(invitations.c.id)
+# A bound name other than a column's: those are reserved for the SET clause.
+_UPDATE = invitations.update().where(invitations.c.id == sa.bindparam("where_id"))
 
 
 def to_invitation(row: Any) -> Invitation:
-    return Invitation(**{f.name: getattr(row, f.name) for f in dataclasses.fields(Invitation)})
+    """An invitation from a row of `_SELECT`, whose columns are the dataclass's fields."""
+    return Invitation(*row)
+
+
+def _values(invitation: Invitation) -> dict[str, Any]:
+    return {name: getattr(invitation, name) for name in _FIELDS if name != "id"}
 
 
 class SqlInvitationRepository(Repository):
     def add(self, invitation: Invitation) -> Invitation:
-        values = dataclasses.asdict(invitation)
-        values.pop("id")
-        new_id = self.conn.execute(
-            invitations.insert().values(**values).returning(invitations.c.id)
-        ).scalar_one()
+        new_id = self.conn.execute(_INSERT, _values(invitation)).scalar_one()
         return dataclasses.replace(invitation, id=new_id)
 
     def find_by_token_hash(self, token_hash: str) -> Invitation | None:
-        row = self._one(sa.select(invitations).where(invitations.c.token_hash == token_hash))
+        row = self._one(_BY_TOKEN_HASH, {"token_hash": token_hash})
         return to_invitation(row) if row else None
 
     def open_for(self, user_id: str, account_id: str | None) -> list[Invitation]:
-        rows = self.conn.execute(
-            sa.select(invitations).where(
-                invitations.c.user_id == user_id,
-                invitations.c.account_id.is_(None)
-                if account_id is None
-                else invitations.c.account_id == account_id,
-                invitations.c.accepted_at.is_(None),
-                invitations.c.revoked_at.is_(None),
+        if account_id is None:
+            rows = self.conn.execute(_OPEN_WITHOUT_ACCOUNT, {"user_id": user_id})
+        else:
+            rows = self.conn.execute(
+                _OPEN_FOR_ACCOUNT, {"user_id": user_id, "account_id": account_id}
             )
-        )
         return [to_invitation(row) for row in rows]
 
     def for_account(self, account_id: str, *, limit: int) -> list[Invitation]:
-        rows = self.conn.execute(
-            sa.select(invitations)
-            .where(invitations.c.account_id == account_id)
-            .order_by(invitations.c.id.desc())
-            .limit(limit)
-        )
+        rows = self.conn.execute(_FOR_ACCOUNT, {"account_id": account_id, "limit": limit})
         return [to_invitation(row) for row in rows]
 
     def update(self, invitation: Invitation) -> None:
-        values = dataclasses.asdict(invitation)
-        values.pop("id")
-        self.conn.execute(
-            invitations.update().where(invitations.c.id == invitation.id).values(**values)
-        )
+        values = _values(invitation)
+        values["where_id"] = invitation.id
+        self.conn.execute(_UPDATE, values)

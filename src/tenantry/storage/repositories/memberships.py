@@ -1,7 +1,8 @@
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -10,31 +11,44 @@ from tenantry.domain.accounts import Account
 from tenantry.domain.memberships import Membership, MembershipStatus, Scope
 from tenantry.domain.users import User, UserStatus
 from tenantry.services.ports import MemberCursor
-from tenantry.storage.repositories.accounts import to_account
-from tenantry.storage.repositories.base import Repository, like_pattern
-from tenantry.storage.repositories.users import to_user
+from tenantry.storage.repositories.accounts import ACCOUNT_COLUMNS, to_account
+from tenantry.storage.repositories.base import Repository, columns, like_pattern
+from tenantry.storage.repositories.users import USER_COLUMNS, USER_WIDTH, to_user
 from tenantry.storage.tables import accounts, memberships, users
 
-_MEMBERSHIP_COLUMNS = [c.label(f"m_{c.name}") for c in memberships.c]
+MEMBERSHIP_FIELDS = (
+    "user_id",
+    "account_id",
+    "role_key",
+    "status",
+    "app_ids",
+    "all_future_apps",
+    "media_sources",
+    "geos",
+    "created_at",
+)
+MEMBERSHIP_COLUMNS = columns(memberships, MEMBERSHIP_FIELDS)
+_WIDTH = len(MEMBERSHIP_FIELDS)
+_STATUSES = {status.value: status for status in MembershipStatus}
 
 
-def to_membership(row: Any, prefix: str = "") -> Membership:
-    def col(name: str) -> Any:
-        return getattr(row, prefix + name)
-
-    apps, sources, geos = col("app_ids"), col("media_sources"), col("geos")
+def to_membership(row: Sequence[Any], at: int = 0) -> Membership:
+    """A membership from `MEMBERSHIP_COLUMNS`, selected in that order from position `at`."""
+    (user_id, account_id, role_key, status, apps, all_future_apps, sources, geos, created_at) = row[
+        at : at + _WIDTH
+    ]
     return Membership(
-        user_id=col("user_id"),
-        account_id=col("account_id"),
-        role_key=col("role_key"),
-        status=MembershipStatus(col("status")),
+        user_id=user_id,
+        account_id=account_id,
+        role_key=role_key,
+        status=_STATUSES[status],
         scope=Scope(
             app_ids=None if apps is None else tuple(apps),
-            all_future_apps=col("all_future_apps"),
+            all_future_apps=all_future_apps,
             media_sources=None if sources is None else tuple(sources),
             geos=None if geos is None else tuple(geos),
         ),
-        created_at=col("created_at"),
+        created_at=created_at,
     )
 
 
@@ -50,30 +64,138 @@ def _values(m: Membership) -> dict[str, Any]:
     }
 
 
-class SqlMembershipRepository(Repository):
-    def find(self, user_id: str, account_id: str) -> Membership | None:
-        row = self._one(
-            sa.select(memberships).where(
-                memberships.c.user_id == user_id, memberships.c.account_id == account_id
+def _new_row(m: Membership) -> dict[str, Any]:
+    values = _values(m)
+    values["user_id"], values["account_id"] = m.user_id, m.account_id
+    values["created_at"] = m.created_at
+    return values
+
+
+_ACTIVE = MembershipStatus.ACTIVE.value
+_ACTIVATED = int(UserStatus.ACTIVATED)
+_WITH_USERS = memberships.join(users, users.c.id == memberships.c.user_id)
+
+_SELECT = sa.select(*MEMBERSHIP_COLUMNS)
+_FIND = _SELECT.where(
+    memberships.c.user_id == sa.bindparam("user_id"),
+    memberships.c.account_id == sa.bindparam("account_id"),
+)
+_IN_ACCOUNTS = _SELECT.where(
+    memberships.c.user_id == sa.bindparam("user_id"),
+    memberships.c.account_id.in_(sa.bindparam("account_ids", expanding=True)),
+)
+_ELSEWHERE = (
+    sa.select(*ACCOUNT_COLUMNS, *MEMBERSHIP_COLUMNS)
+    .join(memberships, memberships.c.account_id == accounts.c.id)
+    .where(
+        memberships.c.user_id == sa.bindparam("user_id"),
+        memberships.c.account_id != sa.bindparam("account_id"),
+    )
+)
+_FOR_USERS = _SELECT.where(
+    memberships.c.user_id.in_(sa.bindparam("user_ids", expanding=True))
+).order_by(memberships.c.created_at, memberships.c.account_id)
+_COUNT = sa.select(sa.func.count()).where(memberships.c.account_id == sa.bindparam("account_id"))
+_ACTIVE_ROLE_COUNTS = (
+    sa.select(memberships.c.account_id, memberships.c.role_key, sa.func.count())
+    .select_from(_WITH_USERS)
+    .where(
+        memberships.c.account_id.in_(sa.bindparam("account_ids", expanding=True)),
+        memberships.c.status == _ACTIVE,
+        users.c.status == _ACTIVATED,
+    )
+    .group_by(memberships.c.account_id, memberships.c.role_key)
+)
+_COUNT_ACTIVE_WITH_ROLES = (
+    sa.select(sa.func.count())
+    .select_from(_WITH_USERS)
+    .where(
+        memberships.c.account_id == sa.bindparam("account_id"),
+        memberships.c.role_key.in_(sa.bindparam("role_keys", expanding=True)),
+        memberships.c.status == _ACTIVE,
+        users.c.status == _ACTIVATED,
+    )
+)
+_FIRST_WITH_ROLES = (
+    sa.select(memberships.c.user_id)
+    .where(
+        memberships.c.account_id == sa.bindparam("account_id"),
+        memberships.c.role_key.in_(sa.bindparam("role_keys", expanding=True)),
+    )
+    .order_by(
+        # active members first, then the earliest
+        sa.case((memberships.c.status == _ACTIVE, 0), else_=1),
+        memberships.c.created_at,
+    )
+    .limit(1)
+)
+_USERS_BY_ROLE = (
+    sa.select(*USER_COLUMNS, memberships.c.role_key)
+    .join(memberships, memberships.c.user_id == users.c.id)
+    .where(memberships.c.account_id == sa.bindparam("account_id"))
+    .order_by(memberships.c.created_at, users.c.id)
+)
+_INSERT = memberships.insert()
+# Bound names other than the columns': those are reserved for the SET clause.
+_UPDATE = memberships.update().where(
+    memberships.c.user_id == sa.bindparam("where_user_id"),
+    memberships.c.account_id == sa.bindparam("where_account_id"),
+)
+_DELETE_MANY = memberships.delete().where(
+    memberships.c.account_id == sa.bindparam("account_id"),
+    memberships.c.user_id.in_(sa.bindparam("user_ids", expanding=True)),
+)
+
+
+@functools.cache
+def _members(after: bool, search: bool, role: bool) -> sa.Select[Any]:
+    """The members query for one combination of filters, built once.
+
+    Users' columns come first, then the membership's, so each row reads by position.
+    """
+    query = (
+        sa.select(*USER_COLUMNS, *MEMBERSHIP_COLUMNS)
+        .join(memberships, memberships.c.user_id == users.c.id)
+        .where(memberships.c.account_id == sa.bindparam("account_id"))
+        .order_by(memberships.c.created_at, memberships.c.user_id)
+        .limit(sa.bindparam("limit", type_=sa.Integer))
+    )
+    if after:
+        query = query.where(
+            sa.tuple_(memberships.c.created_at, memberships.c.user_id)
+            > sa.tuple_(
+                sa.bindparam("after_at", type_=memberships.c.created_at.type),
+                sa.bindparam("after_user", type_=memberships.c.user_id.type),
             )
         )
+    if search:
+        pattern = sa.bindparam("pattern", type_=sa.String)
+        query = query.where(
+            sa.or_(
+                users.c.email.like(pattern, "\\"),
+                sa.func.lower(users.c.name).like(pattern, "\\"),
+            )
+        )
+    if role:
+        query = query.where(memberships.c.role_key == sa.bindparam("role_key"))
+    return query
+
+
+class SqlMembershipRepository(Repository):
+    def find(self, user_id: str, account_id: str) -> Membership | None:
+        row = self._one(_FIND, {"user_id": user_id, "account_id": account_id})
         return to_membership(row) if row else None
 
     def in_accounts(self, user_id: str, account_ids: Collection[str]) -> dict[str, Membership]:
         rows = self.conn.execute(
-            sa.select(memberships).where(
-                memberships.c.user_id == user_id, memberships.c.account_id.in_(set(account_ids))
-            )
+            _IN_ACCOUNTS, {"user_id": user_id, "account_ids": list(set(account_ids))}
         )
-        return {row.account_id: to_membership(row) for row in rows}
+        return {row[1]: to_membership(row) for row in rows}
 
     def elsewhere(self, user_id: str, account_id: str) -> list[tuple[Membership, Account]]:
-        rows = self.conn.execute(
-            sa.select(accounts, *_MEMBERSHIP_COLUMNS)
-            .join(memberships, memberships.c.account_id == accounts.c.id)
-            .where(memberships.c.user_id == user_id, memberships.c.account_id != account_id)
-        )
-        return [(to_membership(row, "m_"), to_account(row)) for row in rows]
+        rows = self.conn.execute(_ELSEWHERE, {"user_id": user_id, "account_id": account_id})
+        at = len(ACCOUNT_COLUMNS)
+        return [(to_membership(row, at), to_account(row)) for row in rows]
 
     def for_user(self, user_id: str) -> list[Membership]:
         return self.for_users([user_id]).get(user_id, [])
@@ -82,13 +204,8 @@ class SqlMembershipRepository(Repository):
         result: dict[str, list[Membership]] = defaultdict(list)
         if not user_ids:
             return result
-        rows = self.conn.execute(
-            sa.select(memberships)
-            .where(memberships.c.user_id.in_(set(user_ids)))
-            .order_by(memberships.c.created_at, memberships.c.account_id)
-        )
-        for row in rows:
-            result[row.user_id].append(to_membership(row))
+        for row in self.conn.execute(_FOR_USERS, {"user_ids": list(set(user_ids))}).all():
+            result[row[0]].append(to_membership(row))
         return result
 
     def members(
@@ -101,115 +218,66 @@ class SqlMembershipRepository(Repository):
         role_key: str | None = None,
     ) -> list[tuple[User, Membership]]:
         """An account's members in the order they joined, keyset-paged by (created_at, user)."""
-        query = (
-            sa.select(users, *_MEMBERSHIP_COLUMNS)
-            .join(memberships, memberships.c.user_id == users.c.id)
-            .where(memberships.c.account_id == account_id)
-            .order_by(memberships.c.created_at, memberships.c.user_id)
-            .limit(limit)
-        )
+        parameters: dict[str, Any] = {"account_id": account_id, "limit": limit}
         if after is not None:
-            query = query.where(
-                sa.tuple_(memberships.c.created_at, memberships.c.user_id) > sa.tuple_(*after)
-            )
+            parameters["after_at"], parameters["after_user"] = after
         if search:
-            pattern = like_pattern(search)
-            query = query.where(
-                sa.or_(
-                    users.c.email.like(pattern, "\\"),
-                    sa.func.lower(users.c.name).like(pattern, "\\"),
-                )
-            )
+            parameters["pattern"] = like_pattern(search)
         if role_key:
-            query = query.where(memberships.c.role_key == role_key)
-        return [(to_user(row), to_membership(row, "m_")) for row in self.conn.execute(query)]
+            parameters["role_key"] = role_key
+        statement = _members(after is not None, bool(search), bool(role_key))
+        return [
+            (to_user(row), to_membership(row, USER_WIDTH))
+            for row in self.conn.execute(statement, parameters).all()
+        ]
 
     def count(self, account_id: str) -> int:
-        return self.conn.execute(
-            sa.select(sa.func.count()).where(memberships.c.account_id == account_id)
-        ).scalar_one()
+        count: int = self.conn.execute(_COUNT, {"account_id": account_id}).scalar_one()
+        return count
 
     def active_role_counts(self, account_ids: Collection[str]) -> dict[tuple[str, str], int]:
         """How many members who can act (accepted, not deactivated) hold each role, per account."""
         if not account_ids:
             return {}
-        rows = self.conn.execute(
-            sa.select(memberships.c.account_id, memberships.c.role_key, sa.func.count())
-            .select_from(memberships.join(users, users.c.id == memberships.c.user_id))
-            .where(
-                memberships.c.account_id.in_(set(account_ids)),
-                memberships.c.status == MembershipStatus.ACTIVE.value,
-                users.c.status == int(UserStatus.ACTIVATED),
-            )
-            .group_by(memberships.c.account_id, memberships.c.role_key)
-        )
+        rows = self.conn.execute(_ACTIVE_ROLE_COUNTS, {"account_ids": list(set(account_ids))})
         return {(row[0], row[1]): row[2] for row in rows}
 
     def count_active_with_roles(self, account_id: str, role_keys: Collection[str]) -> int:
         """Members holding one of `role_keys` who can act: accepted, and not deactivated."""
-        return self.conn.execute(
-            sa.select(sa.func.count())
-            .select_from(memberships.join(users, users.c.id == memberships.c.user_id))
-            .where(
-                memberships.c.account_id == account_id,
-                memberships.c.role_key.in_(set(role_keys)),
-                memberships.c.status == MembershipStatus.ACTIVE.value,
-                users.c.status == int(UserStatus.ACTIVATED),
-            )
+        count: int = self.conn.execute(
+            _COUNT_ACTIVE_WITH_ROLES,
+            {"account_id": account_id, "role_keys": list(set(role_keys))},
         ).scalar_one()
+        return count
 
     def first_with_roles(self, account_id: str, role_keys: Collection[str]) -> str | None:
-        return self.conn.execute(
-            sa.select(memberships.c.user_id)
-            .where(
-                memberships.c.account_id == account_id, memberships.c.role_key.in_(set(role_keys))
-            )
-            .order_by(
-                # active members first, then the earliest
-                sa.case((memberships.c.status == MembershipStatus.ACTIVE.value, 0), else_=1),
-                memberships.c.created_at,
-            )
-            .limit(1)
+        user_id: str | None = self.conn.execute(
+            _FIRST_WITH_ROLES, {"account_id": account_id, "role_keys": list(set(role_keys))}
         ).scalar()
+        return user_id
 
     def users_by_role(self, account_id: str) -> dict[str, list[User]]:
-        rows = self.conn.execute(
-            sa.select(users, memberships.c.role_key.label("m_role_key"))
-            .join(memberships, memberships.c.user_id == users.c.id)
-            .where(memberships.c.account_id == account_id)
-            .order_by(memberships.c.created_at, users.c.id)
-        )
         result: dict[str, list[User]] = defaultdict(list)
-        for row in rows:
-            result[row.m_role_key].append(to_user(row))
+        for row in self.conn.execute(_USERS_BY_ROLE, {"account_id": account_id}).all():
+            result[row[USER_WIDTH]].append(to_user(row))
         return result
 
     def add(self, membership: Membership) -> None:
-        self.conn.execute(
-            memberships.insert().values(
-                user_id=membership.user_id,
-                account_id=membership.account_id,
-                created_at=membership.created_at,
-                **_values(membership),
-            )
-        )
+        self.conn.execute(_INSERT, _new_row(membership))
+
+    def add_many(self, new_memberships: Sequence[Membership]) -> None:
+        """`add` for many memberships, in one statement."""
+        if new_memberships:
+            self.conn.execute(_INSERT, [_new_row(m) for m in new_memberships])
 
     def update(self, membership: Membership) -> None:
-        self.conn.execute(
-            memberships.update()
-            .where(
-                memberships.c.user_id == membership.user_id,
-                memberships.c.account_id == membership.account_id,
-            )
-            .values(**_values(membership))
-        )
+        values = _values(membership)
+        values["where_user_id"] = membership.user_id
+        values["where_account_id"] = membership.account_id
+        self.conn.execute(_UPDATE, values)
 
     def delete(self, user_id: str, account_id: str) -> None:
         self.delete_many([user_id], account_id)
 
     def delete_many(self, user_ids: Collection[str], account_id: str) -> None:
-        self.conn.execute(
-            memberships.delete().where(
-                memberships.c.account_id == account_id, memberships.c.user_id.in_(set(user_ids))
-            )
-        )
+        self.conn.execute(_DELETE_MANY, {"account_id": account_id, "user_ids": list(set(user_ids))})

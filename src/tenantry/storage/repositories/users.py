@@ -1,38 +1,83 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
 
 from tenantry.domain.errors import ErrorCode, NotFound
 from tenantry.domain.users import NotificationEmail, User, UserStatus
-from tenantry.storage.repositories.base import Repository
+from tenantry.storage.repositories.base import Repository, columns
 from tenantry.storage.tables import user_emails, users
 
+USER_FIELDS = (
+    "id",
+    "email",
+    "name",
+    "first_name",
+    "last_name",
+    "department",
+    "contact_country_code",
+    "contact_phone_number",
+    "status",
+    "last_login_at",
+    "expires_on",
+    "can_login_via_platform",
+    "network_account_id",
+    "id_from_network",
+    "notifications",
+    "oauth_refresh_token",
+    "password_hash",
+    "created_at",
+)
+USER_COLUMNS = columns(users, USER_FIELDS)
+USER_WIDTH = len(USER_FIELDS)
+_STATUSES = {int(status): status for status in UserStatus}
 
-def to_user(row: Any, emails: list[NotificationEmail] | None = None) -> User:
+
+def to_user(row: Sequence[Any], at: int = 0, emails: list[NotificationEmail] | None = None) -> User:
+    """A user from `USER_COLUMNS`, selected in that order from position `at` of `row`."""
+    (
+        user_id,
+        email,
+        name,
+        first_name,
+        last_name,
+        department,
+        contact_country_code,
+        contact_phone_number,
+        status,
+        last_login_at,
+        expires_on,
+        can_login_via_platform,
+        network_account_id,
+        id_from_network,
+        notifications,
+        oauth_refresh_token,
+        password_hash,
+        created_at,
+    ) = row[at : at + USER_WIDTH]
     return User(
-        id=row.id,
-        email=row.email,
-        name=row.name,
-        first_name=row.first_name,
-        last_name=row.last_name,
-        department=row.department,
-        contact_country_code=row.contact_country_code,
-        contact_phone_number=row.contact_phone_number,
-        status=UserStatus(row.status),
-        last_login_at=row.last_login_at,
-        expires_on=row.expires_on,
-        can_login_via_platform=row.can_login_via_platform,
-        network_account_id=row.network_account_id,
-        id_from_network=row.id_from_network,
-        notifications=dict(row.notifications or {}),
+        id=user_id,
+        email=email,
+        name=name,
+        first_name=first_name,
+        last_name=last_name,
+        department=department,
+        contact_country_code=contact_country_code,
+        contact_phone_number=contact_phone_number,
+        status=_STATUSES[status],
+        last_login_at=last_login_at,
+        expires_on=expires_on,
+        can_login_via_platform=can_login_via_platform,
+        network_account_id=network_account_id,
+        id_from_network=id_from_network,
+        notifications=dict(notifications or {}),
         notification_emails=emails or [],
-        password_hash=row.password_hash,
-        oauth_refresh_token=row.oauth_refresh_token,
-        created_at=row.created_at,
+        password_hash=password_hash,
+        oauth_refresh_token=oauth_refresh_token,
+        created_at=created_at,
     )
 
 
@@ -57,6 +102,50 @@ def _values(user: User) -> dict[str, Any]:
     }
 
 
+def _new_row(user: User) -> dict[str, Any]:
+    values = _values(user)
+    values["id"], values["created_at"] = user.id, user.created_at
+    return values
+
+
+def _email_rows(user: User) -> list[dict[str, Any]]:
+    return [
+        {
+            "user_id": user.id,
+            "address": e.address,
+            "use_for_notifications": e.use_for_notifications,
+            "position": i,
+        }
+        for i, e in enumerate(user.notification_emails)
+    ]
+
+
+# Most users have no extra e-mail addresses: a correlated EXISTS on the indexed user_id tells
+# which ones do, so the addresses are read (in a second query) only when there are some.
+_SELECT = sa.select(
+    *USER_COLUMNS, sa.exists().where(user_emails.c.user_id == users.c.id).label("has_emails")
+)
+_FIND = _SELECT.where(users.c.id == sa.bindparam("id"))
+_BY_EMAIL = _SELECT.where(users.c.email == sa.bindparam("email"))
+_BY_NETWORK_ID = _SELECT.where(
+    users.c.network_account_id == sa.bindparam("network_account_id"),
+    users.c.id_from_network == sa.bindparam("id_from_network"),
+)
+_BY_EMAILS = _SELECT.where(users.c.email.in_(sa.bindparam("emails", expanding=True)))
+_BY_IDS = _SELECT.where(users.c.id.in_(sa.bindparam("ids", expanding=True)))
+_EMAILS = (
+    sa.select(user_emails.c.user_id, user_emails.c.address, user_emails.c.use_for_notifications)
+    .where(user_emails.c.user_id.in_(sa.bindparam("ids", expanding=True)))
+    .order_by(user_emails.c.user_id, user_emails.c.position)
+)
+_INSERT = users.insert()
+_INSERT_EMAILS = user_emails.insert()
+# A bound name other than a column's: those are reserved for the SET clause.
+_UPDATE = users.update().where(users.c.id == sa.bindparam("where_id"))
+_DELETE = users.delete().where(users.c.id == sa.bindparam("id"))
+_DELETE_EMAILS = user_emails.delete().where(user_emails.c.user_id == sa.bindparam("user_id"))
+
+
 class SqlUserRepository(Repository):
     def get(self, user_id: str) -> User:
         user = self.find(user_id)
@@ -65,72 +154,68 @@ class SqlUserRepository(Repository):
         return user
 
     def find(self, user_id: str) -> User | None:
-        return self._first(users.c.id == user_id)
+        return self._first(_FIND, {"id": user_id})
 
     def find_by_email(self, email: str) -> User | None:
-        return self._first(users.c.email == email)
+        return self._first(_BY_EMAIL, {"email": email})
 
     def find_by_network_id(self, network_account_id: str, id_from_network: str) -> User | None:
         return self._first(
-            sa.and_(
-                users.c.network_account_id == network_account_id,
-                users.c.id_from_network == id_from_network,
-            )
+            _BY_NETWORK_ID,
+            {"network_account_id": network_account_id, "id_from_network": id_from_network},
         )
 
     def find_by_emails(self, emails: Collection[str]) -> dict[str, User]:
-        return {u.email: u for u in self._many(users.c.email.in_(set(emails)))} if emails else {}
+        if not emails:
+            return {}
+        return {u.email: u for u in self._many(_BY_EMAILS, {"emails": list(set(emails))})}
 
     def find_many(self, user_ids: Collection[str]) -> dict[str, User]:
-        return {u.id: u for u in self._many(users.c.id.in_(set(user_ids)))} if user_ids else {}
+        if not user_ids:
+            return {}
+        return {u.id: u for u in self._many(_BY_IDS, {"ids": list(set(user_ids))})}
 
     def add(self, user: User) -> None:
-        self.conn.execute(
-            users.insert().values(id=user.id, created_at=user.created_at, **_values(user))
-        )
-        self._write_emails(user)
+        self.conn.execute(_INSERT, _new_row(user))
+        if user.notification_emails:
+            self.conn.execute(_INSERT_EMAILS, _email_rows(user))
+
+    def add_many(self, new_users: Sequence[User]) -> None:
+        """`add` for many users: one statement for the users, one for their e-mail addresses."""
+        if not new_users:
+            return
+        self.conn.execute(_INSERT, [_new_row(user) for user in new_users])
+        emails = [row for user in new_users for row in _email_rows(user)]
+        if emails:
+            self.conn.execute(_INSERT_EMAILS, emails)
 
     def update(self, user: User) -> None:
-        self.conn.execute(users.update().where(users.c.id == user.id).values(**_values(user)))
-        self.conn.execute(user_emails.delete().where(user_emails.c.user_id == user.id))
-        self._write_emails(user)
+        values = _values(user)
+        values["where_id"] = user.id
+        self.conn.execute(_UPDATE, values)
+        self.conn.execute(_DELETE_EMAILS, {"user_id": user.id})
+        if user.notification_emails:
+            self.conn.execute(_INSERT_EMAILS, _email_rows(user))
 
     def delete(self, user_id: str) -> None:
-        self.conn.execute(users.delete().where(users.c.id == user_id))
+        self.conn.execute(_DELETE, {"id": user_id})
 
-    def _write_emails(self, user: User) -> None:
-        if user.notification_emails:
-            self.conn.execute(
-                user_emails.insert(),
-                [
-                    {
-                        "user_id": user.id,
-                        "address": e.address,
-                        "use_for_notifications": e.use_for_notifications,
-                        "position": i,
-                    }
-                    for i, e in enumerate(user.notification_emails)
-                ],
-            )
-
-    def _first(self, condition: sa.ColumnElement[bool]) -> User | None:
-        found = self._many(condition)
+    def _first(self, statement: sa.Select[Any], parameters: Mapping[str, Any]) -> User | None:
+        found = self._many(statement, parameters)
         return found[0] if found else None
 
-    def _many(self, condition: sa.ColumnElement[bool]) -> list[User]:
-        rows = self.conn.execute(sa.select(users).where(condition)).all()
-        if not rows:
-            return []
-        emails = self._emails([row.id for row in rows])
-        return [to_user(row, emails.get(row.id)) for row in rows]
+    def _many(self, statement: sa.Select[Any], parameters: Mapping[str, Any]) -> list[User]:
+        rows = self.conn.execute(statement, parameters).all()
+        with_emails = [row[0] for row in rows if row[USER_WIDTH]]
+        if not with_emails:
+            return [to_user(row) for row in rows]
+        emails = self._emails(with_emails)
+        return [to_user(row, emails=emails.get(row[0])) for row in rows]
 
     def _emails(self, user_ids: list[str]) -> dict[str, list[NotificationEmail]]:
-        rows = self.conn.execute(
-            sa.select(user_emails)
-            .where(user_emails.c.user_id.in_(user_ids))
-            .order_by(user_emails.c.user_id, user_emails.c.position)
-        )
         result: dict[str, list[NotificationEmail]] = defaultdict(list)
-        for row in rows:
-            result[row.user_id].append(NotificationEmail(row.address, row.use_for_notifications))
+        for user_id, address, use_for_notifications in self.conn.execute(
+            _EMAILS, {"ids": user_ids}
+        ):
+            result[user_id].append(NotificationEmail(address, use_for_notifications))
         return result

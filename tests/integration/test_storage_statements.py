@@ -1,0 +1,158 @@
+"""How many SQL statements the hot paths send, on every engine.
+
+The bounds are what was measured when the statements were last reduced; a change that adds
+statements to these paths has to raise a bound here, in review, on purpose.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from tenantry.domain.audit import AuditEvent
+from tenantry.domain.memberships import Membership, MembershipStatus, Scope
+from tenantry.domain.users import NotificationEmail, User
+from tenantry.services import bulk, credentials
+from tenantry.services.context import ServiceContext
+from tenantry.services.members import NewMember
+
+from factories import OPERATOR, World, unique_email
+
+BULK_USERS = 20
+# Per new user: a savepoint and its release, the user, the membership and the invitation.
+# Around them: BEGIN, the account's chain, the actor's memberships in it, the account's apps,
+# the users behind all the e-mail addresses, and every audit event at once. 164 before.
+BULK_STATEMENTS = 5 * BULK_USERS + 10
+
+
+@contextmanager
+def statements(ctx: ServiceContext) -> Iterator[list[str]]:
+    """The SQL sent to the database while the block runs (an executemany counts once)."""
+    sent: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        sent.append(statement)
+
+    engine: sa.Engine = ctx.uow.engine  # type: ignore[attr-defined]
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield sent
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+
+
+def test_authenticating_a_token_reads_the_token_and_its_user(
+    ctx: ServiceContext, world: World
+) -> None:
+    _, token, _ = credentials.create_api_token(ctx, OPERATOR, world.a.id)
+    credentials.authenticate(ctx, token, face="test")  # notes the token's first use
+    with statements(ctx) as sent:
+        actor = credentials.authenticate(ctx, token, face="test")
+    assert actor.home_account_id == world.a.id
+    assert len(sent) <= 2, sent  # 3 before: the user's other e-mail addresses were read too
+
+
+def test_a_user_is_read_in_one_statement_unless_they_have_other_addresses(
+    ctx: ServiceContext,
+) -> None:
+    plain = User(id="u-plain", email=unique_email(), created_at=ctx.now())
+    extra = [NotificationEmail(unique_email("alt")), NotificationEmail(unique_email("alt"), False)]
+    with_extra = User(
+        id="u-extra", email=unique_email(), notification_emails=extra, created_at=ctx.now()
+    )
+    with ctx.uow() as uow:
+        uow.users.add_many([plain, with_extra])
+    with ctx.uow(readonly=True) as uow, statements(ctx) as sent:
+        found_plain = uow.users.find_by_email(plain.email)
+        one = len(sent)
+        found_extra = uow.users.find(with_extra.id)
+        both = uow.users.find_many([plain.id, with_extra.id])
+    assert one == 1, sent
+    assert len(sent) == 1 + 2 + 2, sent
+    assert found_plain is not None
+    assert found_plain.notification_emails == []
+    assert found_extra is not None
+    assert found_extra.notification_emails == extra
+    assert both[with_extra.id].notification_emails == extra
+    assert both[plain.id].notification_emails == []
+
+
+def test_adding_many_rows_takes_one_statement_a_table(ctx: ServiceContext, world: World) -> None:
+    now = ctx.now()
+    users = [
+        User(
+            id=f"u-many-{n}",
+            email=unique_email("many"),
+            notification_emails=[NotificationEmail(unique_email("alt"))],
+            created_at=now,
+        )
+        for n in range(3)
+    ]
+    memberships = [
+        Membership(
+            u.id,
+            world.a.id,
+            "qa",
+            MembershipStatus.ACTIVE,
+            Scope(geos=("us",), all_future_apps=True),
+            created_at=now + timedelta(seconds=n),
+        )
+        for n, u in enumerate(users)
+    ]
+    events = [
+        AuditEvent(
+            action=f"test.many.{n}",
+            target_type="user",
+            target_id=u.id,
+            account_id=world.a.id,
+            actor_kind="system",
+            actor_id="system",
+            actor_label="test",
+            face="test",
+            request_id=None,
+            after={"n": n},
+            at=now,
+        )
+        for n, u in enumerate(users)
+    ]
+    with ctx.uow() as uow, statements(ctx) as sent:
+        uow.users.add_many(users)
+        uow.memberships.add_many(memberships)
+        uow.audit.add_many(events)
+        uow.users.add_many([])
+        uow.memberships.add_many([])
+        uow.audit.add_many([])
+    inserts = [s for s in sent if s.lstrip().upper().startswith("INSERT")]
+    assert len(inserts) == 4, sent  # users, their addresses, memberships, audit events
+    with ctx.uow(readonly=True) as uow:
+        found = uow.users.find_many([u.id for u in users])
+        members = uow.memberships.members(world.a.id, limit=100)
+        trail = uow.audit.query(account_ids=[world.a.id], limit=3)
+    assert {k: v.notification_emails for k, v in found.items()} == {
+        u.id: u.notification_emails for u in users
+    }
+    assert [(u.id, m.scope) for u, m in members if u.id in found] == [
+        (m.user_id, m.scope) for m in memberships
+    ]
+    assert [e.action for e in trail] == [e.action for e in reversed(events)]
+
+
+def test_bulk_adding_20_users_stays_within_the_measured_statements(
+    ctx: ServiceContext, world: World
+) -> None:
+    items = [(n, NewMember(email=unique_email("bulk"), role_key="qa")) for n in range(BULK_USERS)]
+    with statements(ctx) as sent:
+        result = bulk.bulk_add_members(ctx, OPERATOR, world.a.id, items)
+    assert result.errors == []
+    assert len(result.added) == BULK_USERS
+    assert len(sent) <= BULK_STATEMENTS, f"{len(sent)} statements:\n" + "\n".join(sent)
+    with ctx.uow(readonly=True) as uow:
+        created = uow.audit.query(account_ids=[world.a.id], action="user.create", limit=100)
+        joined = uow.audit.query(account_ids=[world.a.id], action="membership.create", limit=100)
+    added = {a.user.id for _, a in result.added}
+    assert added <= {e.target_id for e in created}
+    assert added <= {e.target_id for e in joined}
