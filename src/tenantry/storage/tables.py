@@ -321,3 +321,115 @@ ingress_domains = sa.Table(
     sa.Column("cname_resolve_success", sa.Boolean, nullable=False),
     sa.Column("updated_at", UTCDateTime(), nullable=False),
 )
+
+# -- the network integration: what it keeps about advertisers beyond the account ---------------
+
+advertiser_profiles = sa.Table(
+    "advertiser_profiles",
+    metadata,
+    sa.Column(
+        "account_id", ACCOUNT_ID, sa.ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("approval_status", sa.String(16), nullable=False),
+    sa.CheckConstraint(
+        "approval_status in ('Applied', 'Approved', 'Declined', 'Suspended', 'Archived')",
+        name="approval_status",
+    ),
+)
+
+# An advertiser's sites, in the network's order: the first is the default one.
+advertiser_sites = sa.Table(
+    "advertiser_sites",
+    metadata,
+    sa.Column(
+        "account_id", ACCOUNT_ID, sa.ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("position", sa.SmallInteger, primary_key=True),
+    sa.Column("id_from_network", sa.String(255), nullable=False),
+    sa.Column("name", sa.String(255)),
+    sa.UniqueConstraint("account_id", "id_from_network"),
+)
+
+# -- signing in: sessions, password resets, second factors ------------------------------------
+
+sessions = sa.Table(
+    "sessions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    # The cookie carries `<key>.<secret>`: the key finds the row, the secret's digest proves it.
+    sa.Column("key", sa.String(32), nullable=False, unique=True),
+    sa.Column("secret_hash", sa.String(64), nullable=False),
+    sa.Column(
+        "user_id",
+        USER_ID,
+        sa.ForeignKey("users.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("csrf_token", sa.String(64), nullable=False),
+    sa.Column("second_factor_done", sa.Boolean, nullable=False),
+    _created(),
+    sa.Column("last_seen_at", UTCDateTime(), nullable=False),
+    sa.Column("expires_at", UTCDateTime(), nullable=False, index=True),
+    sa.Column("revoked_at", UTCDateTime()),
+    sa.Column("source", sa.String(64), nullable=False),
+    sa.Column("user_agent", sa.String(256), nullable=False),
+)
+
+password_resets = sa.Table(
+    "password_resets",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column(
+        "user_id",
+        USER_ID,
+        sa.ForeignKey("users.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    _created(),
+    sa.Column("expires_at", UTCDateTime(), nullable=False),
+    sa.Column("used_at", UTCDateTime()),
+    sa.Column("delivered", sa.Boolean),
+)
+
+second_factors = sa.Table(
+    "second_factors",
+    metadata,
+    sa.Column("user_id", USER_ID, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    # The TOTP shared secret (RFC 6238) must be readable to check codes, so it is kept as is;
+    # recovery codes are single-use secrets and are kept only as digests.
+    sa.Column("totp_secret", sa.String(64), nullable=False),
+    sa.Column("confirmed_at", UTCDateTime()),
+    sa.Column("last_used_step", sa.BigInteger),
+    _created(),
+)
+
+recovery_codes = sa.Table(
+    "recovery_codes",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column(
+        "user_id",
+        USER_ID,
+        sa.ForeignKey("users.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("code_hash", sa.String(64), nullable=False),
+    sa.Column("used_at", UTCDateTime()),
+)
+
+# -- SCIM: the identity provider's own id for a user, kept per account ------------------------
+
+scim_external_ids = sa.Table(
+    "scim_external_ids",
+    metadata,
+    sa.Column(
+        "account_id", ACCOUNT_ID, sa.ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("user_id", USER_ID, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("external_id", sa.String(255), nullable=False),
+    sa.UniqueConstraint("account_id", "external_id"),
+)

@@ -11,6 +11,7 @@ from tenantry.services import ports
 from tenantry.storage.engine import readonly_options
 from tenantry.storage.repositories.accounts import SqlAccountRepository
 from tenantry.storage.repositories.audit import SqlAuditRepository, SqlCounterRepository
+from tenantry.storage.repositories.auth import SqlAuthRepository
 from tenantry.storage.repositories.credentials import (
     SqlAccessTokenRepository,
     SqlApiAccountRepository,
@@ -19,7 +20,9 @@ from tenantry.storage.repositories.credentials import (
 from tenantry.storage.repositories.gateway import SqlGatewayRepository
 from tenantry.storage.repositories.invitations import SqlInvitationRepository
 from tenantry.storage.repositories.memberships import SqlMembershipRepository
+from tenantry.storage.repositories.network import SqlNetworkRepository
 from tenantry.storage.repositories.roles import SqlAppRepository, SqlCustomRoleRepository
+from tenantry.storage.repositories.scim import SqlScimRepository
 from tenantry.storage.repositories.users import SqlUserRepository
 
 
@@ -61,6 +64,9 @@ class SqlUnitOfWork:
     audit: ports.AuditRepository
     counters: ports.CounterRepository
     gateway: ports.GatewayRepository
+    network: ports.NetworkRepository
+    auth: ports.AuthRepository
+    scim: ports.ScimRepository
 
     def __init__(self, engine: sa.Engine, *, readonly: bool = False) -> None:
         self._engine = engine
@@ -85,6 +91,9 @@ class SqlUnitOfWork:
         self.audit = SqlAuditRepository(connection)
         self.counters = SqlCounterRepository(connection)
         self.gateway = SqlGatewayRepository(connection)
+        self.network = SqlNetworkRepository(connection)
+        self.auth = SqlAuthRepository(connection)
+        self.scim = SqlScimRepository(connection)
         return self
 
     def __exit__(

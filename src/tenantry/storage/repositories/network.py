@@ -1,0 +1,507 @@
+"""The network integration's storage: advertisers' profiles and sites, and whole sets of
+members with their addresses, read and written in batches.
+
+A network replaces thousands of users in one call, so every method here takes many ids at once
+and costs a constant number of statements per 1,000 of them (the bound keeps each statement's
+parameters within what SQLite and PostgreSQL accept); writes are executemany calls.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Collection, Iterator, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+
+from tenantry.domain.accounts import Account, AccountKind, AccountStatus
+from tenantry.domain.memberships import Membership, MembershipStatus, Scope
+from tenantry.domain.network import AdvertiserProfile, ApprovalStatus, Site
+from tenantry.domain.users import NotificationEmail, User, UserStatus
+from tenantry.storage.repositories.base import Repository
+from tenantry.storage.tables import (
+    accounts,
+    advertiser_profiles,
+    advertiser_sites,
+    memberships,
+    user_emails,
+    users,
+)
+
+_CHUNK = 1000
+
+# Rows are read by position (much cheaper than by name over thousands of rows), in the order of
+# these column lists; this module keeps its own so that it reads exactly what it selects.
+_USER = (
+    users.c.id,
+    users.c.email,
+    users.c.name,
+    users.c.first_name,
+    users.c.last_name,
+    users.c.department,
+    users.c.contact_country_code,
+    users.c.contact_phone_number,
+    users.c.status,
+    users.c.last_login_at,
+    users.c.expires_on,
+    users.c.can_login_via_platform,
+    users.c.network_account_id,
+    users.c.id_from_network,
+    users.c.notifications,
+    users.c.oauth_refresh_token,
+    users.c.password_hash,
+    users.c.created_at,
+)
+_MEMBERSHIP = (
+    memberships.c.user_id,
+    memberships.c.account_id,
+    memberships.c.role_key,
+    memberships.c.status,
+    memberships.c.app_ids,
+    memberships.c.all_future_apps,
+    memberships.c.media_sources,
+    memberships.c.geos,
+    memberships.c.created_at,
+)
+_ACCOUNT = (
+    accounts.c.id,
+    accounts.c.name,
+    accounts.c.kind,
+    accounts.c.parent_id,
+    accounts.c.status,
+    accounts.c.can_partner_manage,
+    accounts.c.event_enrichment,
+    accounts.c.id_from_network,
+    accounts.c.multi_account_users,
+    accounts.c.sso_enabled,
+    accounts.c.two_factor_required,
+    accounts.c.owner_user_id,
+    accounts.c.invitation_ttl_days,
+    accounts.c.custom_data,
+    accounts.c.created_at,
+)
+_U, _M, _A = len(_USER), len(_MEMBERSHIP), len(_ACCOUNT)
+
+
+def _user(row: Sequence[Any], emails: list[NotificationEmail] | None, at: int = 0) -> User:
+    (
+        user_id,
+        email,
+        name,
+        first_name,
+        last_name,
+        department,
+        country,
+        phone,
+        status,
+        last_login_at,
+        expires_on,
+        can_login,
+        network_account_id,
+        id_from_network,
+        notifications,
+        token,
+        password_hash,
+        created_at,
+    ) = row[at : at + _U]
+    return User(
+        id=user_id,
+        email=email,
+        name=name,
+        first_name=first_name,
+        last_name=last_name,
+        department=department,
+        contact_country_code=country,
+        contact_phone_number=phone,
+        status=UserStatus(status),
+        last_login_at=last_login_at,
+        expires_on=expires_on,
+        can_login_via_platform=can_login,
+        network_account_id=network_account_id,
+        id_from_network=id_from_network,
+        notifications=dict(notifications or {}),
+        notification_emails=emails or [],
+        password_hash=password_hash,
+        oauth_refresh_token=token,
+        created_at=created_at,
+    )
+
+
+def _membership(row: Sequence[Any], at: int = 0) -> Membership:
+    user_id, account_id, role_key, status, apps, all_future, sources, geos, created_at = row[
+        at : at + _M
+    ]
+    return Membership(
+        user_id=user_id,
+        account_id=account_id,
+        role_key=role_key,
+        status=MembershipStatus(status),
+        scope=Scope(
+            app_ids=None if apps is None else tuple(apps),
+            all_future_apps=all_future,
+            media_sources=None if sources is None else tuple(sources),
+            geos=None if geos is None else tuple(geos),
+        ),
+        created_at=created_at,
+    )
+
+
+def _account(row: Sequence[Any], at: int = 0) -> Account:
+    (
+        account_id,
+        name,
+        kind,
+        parent_id,
+        status,
+        can_partner_manage,
+        event_enrichment,
+        id_from_network,
+        multi_account_users,
+        sso_enabled,
+        two_factor_required,
+        owner_user_id,
+        invitation_ttl_days,
+        custom_data,
+        created_at,
+    ) = row[at : at + _A]
+    return Account(
+        id=account_id,
+        name=name,
+        kind=AccountKind(kind),
+        parent_id=parent_id,
+        status=AccountStatus(status),
+        can_partner_manage=can_partner_manage,
+        event_enrichment=event_enrichment,
+        id_from_network=id_from_network,
+        multi_account_users=multi_account_users,
+        sso_enabled=sso_enabled,
+        two_factor_required=two_factor_required,
+        owner_user_id=owner_user_id,
+        invitation_ttl_days=invitation_ttl_days,
+        custom_data=dict(custom_data or {}),
+        created_at=created_at,
+    )
+
+
+def _chunks(values: Collection[str]) -> Iterator[list[str]]:
+    ordered = sorted(set(values))
+    for start in range(0, len(ordered), _CHUNK):
+        yield ordered[start : start + _CHUNK]
+
+
+def _user_row(user: User) -> dict[str, Any]:
+    return {
+        "email": user.email,
+        "name": user.name,
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "department": user.department,
+        "contact_country_code": user.contact_country_code,
+        "contact_phone_number": user.contact_phone_number,
+        "status": int(user.status),
+        "last_login_at": user.last_login_at,
+        "expires_on": user.expires_on,
+        "can_login_via_platform": user.can_login_via_platform,
+        "network_account_id": user.network_account_id,
+        "id_from_network": user.id_from_network,
+        "notifications": user.notifications,
+        "oauth_refresh_token": user.oauth_refresh_token,
+        "password_hash": user.password_hash,
+    }
+
+
+def _membership_row(m: Membership) -> dict[str, Any]:
+    s = m.scope
+    return {
+        "role_key": m.role_key,
+        "status": m.status.value,
+        "app_ids": None if s.app_ids is None else list(s.app_ids),
+        "all_future_apps": s.all_future_apps,
+        "media_sources": None if s.media_sources is None else list(s.media_sources),
+        "geos": None if s.geos is None else list(s.geos),
+    }
+
+
+class SqlNetworkRepository(Repository):
+    # -- advertisers -------------------------------------------------------------------------------
+
+    def profiles(self, account_ids: Collection[str]) -> dict[str, AdvertiserProfile]:
+        """Approval status and sites of each advertiser that has them."""
+        found: dict[str, AdvertiserProfile] = {}
+        for chunk in _chunks(account_ids):
+            rows = self.conn.execute(
+                sa.select(advertiser_profiles).where(
+                    self._in(advertiser_profiles.c.account_id, chunk)
+                )
+            )
+            for row in rows:
+                found[row.account_id] = AdvertiserProfile(
+                    row.account_id, ApprovalStatus(row.approval_status)
+                )
+            rows = self.conn.execute(
+                sa.select(advertiser_sites)
+                .where(self._in(advertiser_sites.c.account_id, chunk))
+                .order_by(advertiser_sites.c.account_id, advertiser_sites.c.position)
+            )
+            for row in rows:
+                profile = found.setdefault(row.account_id, AdvertiserProfile(row.account_id))
+                profile.sites.append(Site(row.id_from_network, row.name))
+        return found
+
+    def save_profile(self, profile: AdvertiserProfile) -> None:
+        p = advertiser_profiles.c
+        updated = self.conn.execute(
+            advertiser_profiles.update()
+            .where(p.account_id == profile.account_id)
+            .values(approval_status=profile.approval_status.value)
+        )
+        if not updated.rowcount:
+            self.conn.execute(
+                advertiser_profiles.insert().values(
+                    account_id=profile.account_id, approval_status=profile.approval_status.value
+                )
+            )
+        self.conn.execute(
+            advertiser_sites.delete().where(advertiser_sites.c.account_id == profile.account_id)
+        )
+        if profile.sites:
+            self.conn.execute(
+                advertiser_sites.insert(),
+                [
+                    {
+                        "account_id": profile.account_id,
+                        "position": position,
+                        "id_from_network": site.id_from_network,
+                        "name": site.name,
+                    }
+                    for position, site in enumerate(profile.sites)
+                ],
+            )
+
+    def delete_profile(self, account_id: str) -> None:
+        # The account's deletion cascades to these; deleted explicitly as well, so the outcome
+        # does not hang on SQLite's foreign-key pragma.
+        self.conn.execute(
+            advertiser_sites.delete().where(advertiser_sites.c.account_id == account_id)
+        )
+        self.conn.execute(
+            advertiser_profiles.delete().where(advertiser_profiles.c.account_id == account_id)
+        )
+
+    def advertisers(self, network_id: str, *, limit: int, after: str | None) -> list[Account]:
+        """The network's advertisers that have an `id_from_network`, ordered and paged by it."""
+        a = accounts.c
+        query = (
+            sa.select(*_ACCOUNT)
+            .where(
+                a.parent_id == network_id,
+                a.kind == AccountKind.ADVERTISER.value,
+                a.id_from_network.is_not(None),
+            )
+            .order_by(a.id_from_network)
+            .limit(limit)
+        )
+        if after is not None:
+            query = query.where(a.id_from_network > after)
+        return [_account(row) for row in self.conn.execute(query)]
+
+    def find_advertiser_by_name(self, network_id: str, name: str) -> Account | None:
+        a = accounts.c
+        row = self._one(
+            sa.select(*_ACCOUNT)
+            .where(
+                a.parent_id == network_id,
+                a.kind == AccountKind.ADVERTISER.value,
+                sa.func.lower(a.name) == name.lower(),
+            )
+            .limit(1)
+        )
+        return _account(row) if row else None
+
+    # -- members -----------------------------------------------------------------------------------
+
+    def members(self, account_ids: Collection[str]) -> dict[str, list[tuple[User, Membership]]]:
+        """Every member of each account with their addresses, in joining order."""
+        found: dict[str, list[tuple[User, Membership]]] = defaultdict(list)
+        rows: list[Any] = []
+        for chunk in _chunks(account_ids):
+            rows += self.conn.execute(
+                sa.select(*_USER, *_MEMBERSHIP)
+                .join(memberships, memberships.c.user_id == users.c.id)
+                .where(self._in(memberships.c.account_id, chunk))
+                .order_by(memberships.c.account_id, memberships.c.created_at, users.c.id)
+            ).all()
+        emails = self._emails_in(account_ids)
+        for row in rows:
+            membership = _membership(row, _U)
+            found[membership.account_id].append((_user(row, emails.get(row[0])), membership))
+        return found
+
+    def users_by_network_ids(
+        self, network_id: str, ids_from_network: Collection[str]
+    ) -> dict[str, User]:
+        rows: list[Any] = []
+        for chunk in _chunks(ids_from_network):
+            rows += self.conn.execute(
+                sa.select(*_USER).where(
+                    users.c.network_account_id == network_id,
+                    self._in(users.c.id_from_network, chunk),
+                )
+            ).all()
+        emails = self._emails({row[0] for row in rows})
+        found = (_user(row, emails.get(row[0])) for row in rows)
+        return {user.id_from_network or "": user for user in found}
+
+    def address_owners(self, addresses: Collection[str]) -> dict[str, set[str]]:
+        """Who holds each address, as a primary e-mail or as a notification address."""
+        owners: dict[str, set[str]] = defaultdict(set)
+        for chunk in _chunks(addresses):
+            for address, user_id in self.conn.execute(
+                sa.select(users.c.email, users.c.id).where(self._in(users.c.email, chunk))
+            ):
+                owners[address].add(user_id)
+            for address, user_id in self.conn.execute(
+                sa.select(user_emails.c.address, user_emails.c.user_id).where(
+                    self._in(user_emails.c.address, chunk)
+                )
+            ):
+                owners[address].add(user_id)
+        return owners
+
+    def placements(self, user_ids: Collection[str]) -> dict[str, list[tuple[Membership, Account]]]:
+        """Each user's memberships with their accounts."""
+        found: dict[str, list[tuple[Membership, Account]]] = defaultdict(list)
+        for chunk in _chunks(user_ids):
+            rows = self.conn.execute(
+                sa.select(*_MEMBERSHIP, *_ACCOUNT)
+                .join(memberships, memberships.c.account_id == accounts.c.id)
+                .where(self._in(memberships.c.user_id, chunk))
+                .order_by(memberships.c.user_id, memberships.c.created_at)
+            )
+            for row in rows:
+                membership = _membership(row)
+                found[membership.user_id].append((membership, _account(row, _M)))
+        return found
+
+    # -- writing in batches ------------------------------------------------------------------------
+
+    def add_users(self, new_users: Sequence[User]) -> None:
+        if not new_users:
+            return
+        self.conn.execute(
+            users.insert(),
+            [{"id": u.id, "created_at": u.created_at, **_user_row(u)} for u in new_users],
+        )
+        self._write_emails(new_users)
+
+    def update_users(self, changed: Sequence[User]) -> None:
+        if not changed:
+            return
+        self.conn.execute(
+            users.update().where(users.c.id == sa.bindparam("b_id")),
+            [{"b_id": u.id, **_user_row(u)} for u in changed],
+        )
+        for chunk in _chunks([u.id for u in changed]):
+            self.conn.execute(user_emails.delete().where(self._in(user_emails.c.user_id, chunk)))
+        self._write_emails(changed)
+
+    def delete_users(self, user_ids: Collection[str]) -> None:
+        for chunk in _chunks(user_ids):
+            self.conn.execute(user_emails.delete().where(self._in(user_emails.c.user_id, chunk)))
+            self.conn.execute(users.delete().where(self._in(users.c.id, chunk)))
+
+    def add_memberships(self, new: Sequence[Membership]) -> None:
+        if new:
+            self.conn.execute(
+                memberships.insert(),
+                [
+                    {
+                        "user_id": m.user_id,
+                        "account_id": m.account_id,
+                        "created_at": m.created_at,
+                        **_membership_row(m),
+                    }
+                    for m in new
+                ],
+            )
+
+    def update_memberships(self, changed: Sequence[Membership]) -> None:
+        if changed:
+            m = memberships.c
+            self.conn.execute(
+                memberships.update().where(
+                    m.user_id == sa.bindparam("b_user_id"),
+                    m.account_id == sa.bindparam("b_account_id"),
+                ),
+                [
+                    {"b_user_id": x.user_id, "b_account_id": x.account_id, **_membership_row(x)}
+                    for x in changed
+                ],
+            )
+
+    def delete_memberships(self, account_id: str, user_ids: Collection[str]) -> None:
+        for chunk in _chunks(user_ids):
+            self.conn.execute(
+                memberships.delete().where(
+                    memberships.c.account_id == account_id, self._in(memberships.c.user_id, chunk)
+                )
+            )
+
+    # -- helpers -----------------------------------------------------------------------------------
+
+    def _in(self, column: sa.ColumnElement[Any], values: list[str]) -> sa.ColumnElement[bool]:
+        """`column IN values`; on PostgreSQL one array parameter (`= ANY(...)`) instead of one
+        placeholder per value, which the driver would otherwise parse one by one."""
+        if self.conn.dialect.name == "postgresql":
+            array = sa.bindparam(None, values, type_=postgresql.ARRAY(sa.String()))
+            return column == sa.any_(array)
+        return column.in_(values)
+
+    def _write_emails(self, written: Sequence[User]) -> None:
+        rows = [
+            {
+                "user_id": u.id,
+                "address": e.address,
+                "use_for_notifications": e.use_for_notifications,
+                "position": i,
+            }
+            for u in written
+            for i, e in enumerate(u.notification_emails)
+        ]
+        if rows:
+            self.conn.execute(user_emails.insert(), rows)
+
+    def _emails_in(self, account_ids: Collection[str]) -> dict[str, list[NotificationEmail]]:
+        """The addresses of every member of the accounts."""
+        found: dict[str, list[NotificationEmail]] = defaultdict(list)
+        e = user_emails.c
+        seen: set[tuple[str, str]] = set()  # a member of several of the accounts comes again
+        for chunk in _chunks(account_ids):
+            rows = self.conn.execute(
+                sa.select(e.user_id, e.address, e.use_for_notifications)
+                .join(memberships, memberships.c.user_id == e.user_id)
+                .where(self._in(memberships.c.account_id, chunk))
+                .order_by(e.user_id, e.position)
+            )
+            for user_id, address, use in rows:
+                if (user_id, address) not in seen:
+                    seen.add((user_id, address))
+                    found[user_id].append(NotificationEmail(address, use))
+        return found
+
+    def _emails(self, user_ids: Collection[str]) -> dict[str, list[NotificationEmail]]:
+        found: dict[str, list[NotificationEmail]] = defaultdict(list)
+        for chunk in _chunks(user_ids):
+            rows = self.conn.execute(
+                sa.select(
+                    user_emails.c.user_id,
+                    user_emails.c.address,
+                    user_emails.c.use_for_notifications,
+                )
+                .where(self._in(user_emails.c.user_id, chunk))
+                .order_by(user_emails.c.user_id, user_emails.c.position)
+            )
+            for user_id, address, use in rows:
+                found[user_id].append(NotificationEmail(address, use))
+        return found

@@ -1,0 +1,298 @@
+"""SCIM's queries over an account's members, compiled to SQL, and the identity provider's ids.
+
+A filter becomes one WHERE clause over the members of the account (users ⨝ memberships, with
+the account's external ids left-joined), so that filters, sorting and paging run in the database.
+Text compares ignore case except on case-exact attributes (ids), and ordering compares use the
+binary collation on both engines, so both answer alike. `meta.lastModified` is the time of the
+latest audit event about the user in the account, or their joining time: filters on it read the
+audit trail through uncorrelated subqueries, which use its time index.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from tenantry.domain.users import UserStatus
+from tenantry.services.scim_query import (
+    CASE_EXACT,
+    EMAIL_TYPE,
+    AllOf,
+    AnyOf,
+    Compare,
+    Filter,
+    Negation,
+    Operator,
+    Present,
+    UserAttribute,
+    UserQuery,
+    UserRecord,
+)
+from tenantry.storage.repositories.base import Repository
+from tenantry.storage.repositories.memberships import MEMBERSHIP_COLUMNS, to_membership
+from tenantry.storage.repositories.users import USER_COLUMNS, USER_WIDTH, to_user
+from tenantry.storage.tables import audit_events, memberships, scim_external_ids, users
+
+A = UserAttribute
+_MEMBERSHIP_WIDTH = len(MEMBERSHIP_COLUMNS)
+_DEACTIVATED = int(UserStatus.DEACTIVATED)
+_MEMBERS = memberships.join(users, users.c.id == memberships.c.user_id).outerjoin(
+    scim_external_ids,
+    sa.and_(
+        scim_external_ids.c.account_id == memberships.c.account_id,
+        scim_external_ids.c.user_id == memberships.c.user_id,
+    ),
+)
+_ACCOUNT: sa.BindParameter[str] = sa.bindparam("account_id")
+_IN_ACCOUNT = memberships.c.account_id == _ACCOUNT
+
+# Each attribute as a column (or expression) and what "has a value" means for it.
+_COLUMNS: dict[UserAttribute, sa.ColumnElement[Any]] = {
+    A.ID: users.c.id,
+    A.USER_NAME: users.c.email,
+    A.EMAIL: users.c.email,
+    A.DISPLAY_NAME: users.c.name,
+    A.GIVEN_NAME: users.c.first_name,
+    A.FAMILY_NAME: users.c.last_name,
+    A.DEPARTMENT: users.c.department,
+    A.EXTERNAL_ID: scim_external_ids.c.external_id,
+    A.GROUP: memberships.c.role_key,
+    A.CREATED: memberships.c.created_at,
+    A.EMAIL_TYPE: sa.literal(EMAIL_TYPE, sa.String),
+}
+_OPTIONAL_TEXT = {A.DISPLAY_NAME, A.GIVEN_NAME, A.FAMILY_NAME, A.DEPARTMENT}
+
+_SELECT = sa.select(*USER_COLUMNS, *MEMBERSHIP_COLUMNS, scim_external_ids.c.external_id)
+_ONE = _SELECT.select_from(_MEMBERS).where(_IN_ACCOUNT, users.c.id == sa.bindparam("user_id"))
+_BY_EXTERNAL_ID = sa.select(scim_external_ids.c.user_id).where(
+    scim_external_ids.c.account_id == _ACCOUNT,
+    scim_external_ids.c.external_id == sa.bindparam("external_id"),
+)
+_EXTERNAL_ID = sa.select(scim_external_ids.c.external_id).where(
+    scim_external_ids.c.account_id == _ACCOUNT,
+    scim_external_ids.c.user_id == sa.bindparam("user_id"),
+)
+_INSERT_EXTERNAL_ID = scim_external_ids.insert()
+_UPDATE_EXTERNAL_ID = scim_external_ids.update().where(
+    scim_external_ids.c.account_id == sa.bindparam("where_account_id"),
+    scim_external_ids.c.user_id == sa.bindparam("where_user_id"),
+)
+_DELETE_EXTERNAL_ID = scim_external_ids.delete().where(
+    scim_external_ids.c.account_id == _ACCOUNT,
+    scim_external_ids.c.user_id == sa.bindparam("user_id"),
+)
+_USER_EVENTS = sa.and_(audit_events.c.account_id == _ACCOUNT, audit_events.c.target_type == "user")
+_LAST_MODIFIED = (
+    sa.select(audit_events.c.target_id, sa.func.max(audit_events.c.at))
+    .where(_USER_EVENTS, audit_events.c.target_id.in_(sa.bindparam("user_ids", expanding=True)))
+    .group_by(audit_events.c.target_id)
+)
+_ROLE_MEMBERS = (
+    sa.select(memberships.c.user_id)
+    .where(_IN_ACCOUNT, memberships.c.role_key == sa.bindparam("role_key"))
+    .order_by(memberships.c.created_at, memberships.c.user_id)
+)
+
+
+class SqlScimRepository(Repository):
+    def users(self, account_id: str, query: UserQuery) -> list[UserRecord]:
+        sql = _Compiler(self.conn.dialect.name)
+        statement = _SELECT.select_from(_MEMBERS).where(_IN_ACCOUNT)
+        if query.filter is not None:
+            statement = statement.where(sql.condition(query.filter))
+        order: list[sa.ColumnElement[Any]] = []
+        if query.sort_by is not None:
+            key = sql.sort_key(query.sort_by)
+            order.append(key.desc().nulls_last() if query.descending else key.asc().nulls_last())
+        order += [memberships.c.created_at, memberships.c.user_id]
+        statement = statement.order_by(*order).offset(query.offset).limit(query.limit)
+        rows = self.conn.execute(statement, {"account_id": account_id}).all()
+        return [_record(row) for row in rows]
+
+    def count_users(self, account_id: str, user_filter: Filter | None) -> int:
+        statement = sa.select(sa.func.count()).select_from(_MEMBERS).where(_IN_ACCOUNT)
+        if user_filter is not None:
+            statement = statement.where(_Compiler(self.conn.dialect.name).condition(user_filter))
+        count: int = self.conn.execute(statement, {"account_id": account_id}).scalar_one()
+        return count
+
+    def user(self, account_id: str, user_id: str) -> UserRecord | None:
+        row = self._one(_ONE, {"account_id": account_id, "user_id": user_id})
+        return _record(row) if row else None
+
+    def find_by_external_id(self, account_id: str, external_id: str) -> str | None:
+        user_id: str | None = self.conn.execute(
+            _BY_EXTERNAL_ID, {"account_id": account_id, "external_id": external_id}
+        ).scalar()
+        return user_id
+
+    def set_external_id(self, account_id: str, user_id: str, external_id: str | None) -> None:
+        keys = {"account_id": account_id, "user_id": user_id}
+        if external_id is None:
+            self.conn.execute(_DELETE_EXTERNAL_ID, keys)
+        elif self.conn.execute(_EXTERNAL_ID, keys).first() is None:
+            self.conn.execute(_INSERT_EXTERNAL_ID, {**keys, "external_id": external_id})
+        else:
+            self.conn.execute(
+                _UPDATE_EXTERNAL_ID,
+                {
+                    "where_account_id": account_id,
+                    "where_user_id": user_id,
+                    "external_id": external_id,
+                },
+            )
+
+    def last_modified(self, account_id: str, user_ids: Collection[str]) -> dict[str, datetime]:
+        if not user_ids:
+            return {}
+        rows = self.conn.execute(
+            _LAST_MODIFIED, {"account_id": account_id, "user_ids": list(set(user_ids))}
+        )
+        return {row[0]: row[1] for row in rows}
+
+    def role_members(self, account_id: str, role_key: str) -> list[str]:
+        rows = self.conn.execute(_ROLE_MEMBERS, {"account_id": account_id, "role_key": role_key})
+        return [row[0] for row in rows]
+
+
+def _record(row: Any) -> UserRecord:
+    return UserRecord(
+        user=to_user(row),
+        membership=to_membership(row, USER_WIDTH),
+        external_id=row[USER_WIDTH + _MEMBERSHIP_WIDTH],
+    )
+
+
+class _Compiler:
+    """Turns a filter into a condition that is never NULL, so that `not` means "does not
+    match" even where an attribute has no value."""
+
+    def __init__(self, dialect: str) -> None:
+        self.dialect = dialect
+        self._binary = "C" if dialect == "postgresql" else "BINARY"
+
+    def condition(self, node: Filter) -> sa.ColumnElement[bool]:
+        if isinstance(node, AllOf):
+            return sa.and_(*(self.condition(term) for term in node.terms))
+        if isinstance(node, AnyOf):
+            return sa.or_(*(self.condition(term) for term in node.terms))
+        if isinstance(node, Negation):
+            return sa.not_(self.condition(node.term))
+        if isinstance(node, Present):
+            return self._present(node.attribute)
+        return self._compare(node)
+
+    def sort_key(self, attribute: UserAttribute) -> sa.ColumnElement[Any]:
+        if attribute is A.ACTIVE:
+            return users.c.status != _DEACTIVATED
+        if attribute is A.LAST_MODIFIED:
+            latest = (
+                sa.select(sa.func.max(audit_events.c.at))
+                .where(_USER_EVENTS, audit_events.c.target_id == users.c.id)
+                .scalar_subquery()
+            )
+            created = memberships.c.created_at
+            return sa.case((latest > created, latest), else_=created)
+        column = _COLUMNS[attribute]
+        if attribute in (A.CREATED, A.GROUP):
+            return column
+        text = column if attribute in CASE_EXACT else sa.func.lower(column)
+        return sa.collate(text, self._binary)
+
+    def _present(self, attribute: UserAttribute) -> sa.ColumnElement[bool]:
+        if attribute in _OPTIONAL_TEXT:
+            column = _COLUMNS[attribute]
+            return sa.and_(column.is_not(None), column != "")
+        if attribute is A.EXTERNAL_ID:
+            return scim_external_ids.c.external_id.is_not(None)
+        return sa.true()
+
+    def _compare(self, node: Compare) -> sa.ColumnElement[bool]:
+        attribute, operator, value = node.attribute, node.operator, node.value
+        if attribute is A.ACTIVE:
+            active = users.c.status != _DEACTIVATED
+            return _truth(active if value is True else sa.not_(active), operator)
+        if attribute is A.LAST_MODIFIED:
+            assert isinstance(value, datetime)
+            return _last_modified(operator, value)
+        column = _COLUMNS[attribute]
+        if attribute is A.CREATED:
+            assert isinstance(value, datetime)
+            return _ordered(column, operator, value)
+        assert isinstance(value, str)
+        exact = attribute in CASE_EXACT
+        text = column if exact else sa.func.lower(column)
+        operand = value if exact else value.lower()
+        if operator is Operator.NE:
+            return sa.or_(column.is_(None), text != operand)
+        has_value = column.is_not(None)
+        if operator is Operator.EQ:
+            return sa.and_(has_value, text == operand)
+        if operator in (Operator.CO, Operator.SW, Operator.EW):
+            return sa.and_(has_value, self._contains(text, operator, operand, exact))
+        return sa.and_(has_value, _ordered(sa.collate(text, self._binary), operator, operand))
+
+    def _contains(
+        self, text: sa.ColumnElement[Any], operator: Operator, operand: str, exact: bool
+    ) -> sa.ColumnElement[bool]:
+        length = len(operand)
+        if operator is Operator.SW:
+            return sa.func.substr(text, 1, length) == operand
+        if operator is Operator.EW:
+            return sa.and_(
+                sa.func.length(text) >= length,
+                sa.func.substr(text, sa.func.length(text) - length + 1) == operand,
+            )
+        # Both sides are lower-cased for inexact attributes; exact ones need a case-sensitive
+        # search, which LIKE is not on SQLite.
+        if self.dialect == "postgresql":
+            return sa.func.strpos(text, operand) > 0
+        return sa.func.instr(text, operand) > 0
+
+
+def _truth(condition: sa.ColumnElement[bool], operator: Operator) -> sa.ColumnElement[bool]:
+    return condition if operator is Operator.EQ else sa.not_(condition)
+
+
+_ORDERINGS: dict[Operator, Callable[[Any, Any], sa.ColumnElement[bool]]] = {
+    Operator.EQ: lambda a, b: a == b,
+    Operator.NE: lambda a, b: a != b,
+    Operator.GT: lambda a, b: a > b,
+    Operator.GE: lambda a, b: a >= b,
+    Operator.LT: lambda a, b: a < b,
+    Operator.LE: lambda a, b: a <= b,
+}
+
+
+def _ordered(
+    column: sa.ColumnElement[Any], operator: Operator, value: Any
+) -> sa.ColumnElement[bool]:
+    return _ORDERINGS[operator](column, value)
+
+
+def _changed_since(moment: datetime, *, inclusive: bool) -> sa.ColumnElement[bool]:
+    """lastModified > moment (≥ when inclusive): joined since, or an audit event since."""
+    at = audit_events.c.at
+    created = memberships.c.created_at
+    events = sa.select(audit_events.c.target_id).where(
+        _USER_EVENTS, at >= moment if inclusive else at > moment
+    )
+    return sa.or_(created >= moment if inclusive else created > moment, users.c.id.in_(events))
+
+
+def _last_modified(operator: Operator, moment: datetime) -> sa.ColumnElement[bool]:
+    after = _changed_since(moment, inclusive=False)
+    since = _changed_since(moment, inclusive=True)
+    if operator is Operator.GT:
+        return after
+    if operator is Operator.GE:
+        return since
+    if operator is Operator.LT:
+        return sa.not_(since)
+    if operator is Operator.LE:
+        return sa.not_(after)
+    at_moment = sa.and_(since, sa.not_(after))
+    return at_moment if operator is Operator.EQ else sa.not_(at_moment)
