@@ -1,0 +1,187 @@
+"""Routes of the network integration under `/api/<version>/<network_id>/`, and its OpenAPI
+document at `/api/network-integration/openapi.json`.
+
+Every route answers with and without the `.json` suffix the documents write; versions are the
+documents' `YYYY-MM-DD` strings, 2019-05-01 or later (2019-05-01, 2020-10-01, 2022-03-01 and
+2022-08-01 are the published ones, textually identical for these objects), all served alike.
+The API token comes as `Authorization: <token>` (with or without `Bearer`), as
+`?oauth_token=<token>`, or as an `oauth_token` key of the JSON body, in that order.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect
+from starlette.responses import Response
+
+from tenantry.domain.errors import DomainError
+from tenantry.domain.network import InvalidNetworkInput
+from tenantry.entrypoints.auth import authenticate, bearer_token
+from tenantry.entrypoints.http.middleware import BodyTooLarge, request_id_of
+from tenantry.entrypoints.http.responses import json_response
+from tenantry.entrypoints.network_rest import openapi
+from tenantry.entrypoints.network_rest import operations as ops
+from tenantry.entrypoints.network_rest.errors import (
+    error_response,
+    internal_error,
+    not_found,
+    unauthorized,
+)
+from tenantry.services.context import ServiceContext
+
+PREFIX = "/api/{version}/{network_id}"
+OPENAPI_PATH = "/api/network-integration/openapi.json"
+FACE = "network"
+FIRST_VERSION = date(2019, 5, 1)
+
+_VERSION = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+# A token is printable ASCII without spaces; anything else is refused before any lookup.
+_TOKEN = re.compile(r"^[\x21-\x7e]{1,512}$")
+MISSING_CREDENTIALS = (
+    "Send the API token as `Authorization: <token>`, as `?oauth_token=<token>` or as an "
+    "`oauth_token` key of the JSON body."
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    path: str  # after PREFIX, without `.json`
+    method: str
+    operation: ops.Operation
+    doc: openapi.OperationDoc
+
+
+ROUTES = (
+    Route("/network", "GET", ops.get_network, openapi.GET_NETWORK),
+    Route("/network", "POST", ops.replace_network(201), openapi.POST_NETWORK),
+    Route("/network", "PUT", ops.replace_network(200), openapi.PUT_NETWORK),
+    Route("/advertisers", "GET", ops.list_advertisers, openapi.LIST_ADVERTISERS),
+    Route("/advertisers", "POST", ops.create_advertiser, openapi.POST_ADVERTISER),
+    Route("/advertisers/{advertiser_id}", "GET", ops.get_advertiser, openapi.GET_ADVERTISER),
+    Route(
+        "/advertisers/{advertiser_id}", "POST", ops.create_advertiser, openapi.POST_ADVERTISER_AT
+    ),
+    Route("/advertisers/{advertiser_id}", "PUT", ops.update_advertiser, openapi.PUT_ADVERTISER),
+    Route(
+        "/advertisers/{advertiser_id}", "DELETE", ops.delete_advertiser, openapi.DELETE_ADVERTISER
+    ),
+    Route("/advertisers/{advertiser_id}/users", "GET", ops.list_users, openapi.LIST_USERS),
+    Route("/advertisers/{advertiser_id}/users", "POST", ops.create_user, openapi.POST_USER),
+    Route("/advertisers/{advertiser_id}/users/{user_id}", "GET", ops.get_user, openapi.GET_USER),
+    Route("/advertisers/{advertiser_id}/users/{user_id}", "PUT", ops.update_user, openapi.PUT_USER),
+    Route(
+        "/advertisers/{advertiser_id}/users/{user_id}",
+        "DELETE",
+        ops.delete_user,
+        openapi.DELETE_USER,
+    ),
+)
+
+
+def network_rest_router(ctx: ServiceContext) -> APIRouter:
+    router = APIRouter(tags=["network integration"])
+    for route in ROUTES:
+        endpoint = _endpoint(ctx, route)
+        # The suffixed form first: an id followed by `.json` is the id.
+        router.add_api_route(
+            PREFIX + route.path + ".json",
+            endpoint,
+            methods=[route.method],
+            **openapi.route_options(route.doc, PREFIX + route.path),
+        )
+        router.add_api_route(
+            PREFIX + route.path, endpoint, methods=[route.method], include_in_schema=False
+        )
+    document: dict[str, Any] = {}
+
+    async def served_document(_: Request) -> Response:
+        if not document:
+            document.update(openapi.openapi_document(router.routes))
+        return json_response(document)
+
+    router.add_api_route(OPENAPI_PATH, served_document, methods=["GET"], include_in_schema=False)
+    return router
+
+
+def _endpoint(ctx: ServiceContext, route: Route) -> Any:
+    async def endpoint(request: Request) -> Response:
+        request_id = request_id_of(request.scope)
+        try:
+            return await _serve(ctx, route, request, request_id)
+        except DomainError as error:
+            return error_response(error)
+        except (BodyTooLarge, ClientDisconnect):
+            raise  # the middleware answers 413; a client that left needs no answer
+        except Exception as error:
+            return internal_error(error, request_id)
+
+    endpoint.__name__ = route.doc.operation_id.replace("-", "_")
+    return endpoint
+
+
+async def _serve(ctx: ServiceContext, route: Route, request: Request, request_id: str) -> Response:
+    params = dict(request.path_params)
+    version, network_id = params.pop("version"), params.pop("network_id")
+    if not is_supported_version(version):
+        return not_found(
+            f"Could not find API version {version}: use {FIRST_VERSION.isoformat()} or later"
+        )
+    body, body_problem = None, None
+    if route.method in ("POST", "PUT"):
+        body, body_problem = _json_object(await request.body())
+    token = _token(request, body)
+    if token is None:
+        return unauthorized(MISSING_CREDENTIALS)
+    actor = await authenticate(ctx, token, face=FACE, request_id=request_id)
+    if body_problem is not None:
+        raise InvalidNetworkInput.one(("body",), body_problem)
+    if body is not None:
+        body = {key: value for key, value in body.items() if key != ops.TOKEN_KEY}
+    call = ops.Call(version, network_id, params, body)
+    payload, status = await run_in_threadpool(route.operation, ctx, actor, call)
+    return json_response(payload, status_code=status)
+
+
+def is_supported_version(version: str) -> bool:
+    """`YYYY-MM-DD`, a real date, 2019-05-01 or later."""
+    if not _VERSION.fullmatch(version):
+        return False
+    try:
+        return date.fromisoformat(version) >= FIRST_VERSION
+    except ValueError:
+        return False
+
+
+def _json_object(raw: bytes) -> tuple[dict[str, Any] | None, str | None]:
+    """The body as a JSON object (an empty body is an empty object), or what is wrong."""
+    if not raw.strip():
+        return {}, None
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None, "is not valid JSON"
+    if not isinstance(data, dict):
+        return None, "must be a JSON object"
+    return data, None
+
+
+def _token(request: Request, body: dict[str, Any] | None) -> str | None:
+    header = request.headers.get("authorization")
+    token = bearer_token(header, bare_allowed=True) if header else None
+    if token is None:
+        token = request.query_params.get("oauth_token")
+    if token is None and body is not None and isinstance(body.get(ops.TOKEN_KEY), str):
+        token = body[ops.TOKEN_KEY]
+    if token is None and header:
+        token = header  # an unreadable header is a bad token, not a missing one
+    if token is not None and not _TOKEN.fullmatch(token):
+        # Fails authentication like any unknown token, without a lookup.
+        token = "-"  # noqa: S105 (a placeholder, not a secret)
+    return token

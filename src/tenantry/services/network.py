@@ -1,0 +1,278 @@
+"""Networks: a network's own users and its advertisers' users, as the network integration
+documents them (the network's ids, full replacements, idempotent upserts).
+
+A network is a top-level partner account, named by its account id. Its credentials (API
+accounts and API tokens whose home is the network) reach the network and the advertisers it
+manages, never another network; a user acting without such a home needs a role in the
+network. Reading takes what reading an account takes; changing users takes managing users in
+the account concerned. Each call is one transaction with one audit event, written only when
+something changed, so repeating a call adds nothing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from tenantry.domain.accounts import Account, AccountKind
+from tenantry.domain.errors import ErrorCode, Forbidden, NotFound
+from tenantry.domain.ids import is_account_id
+from tenantry.domain.network import (
+    InvalidNetworkInput,
+    NetworkUserSpec,
+    is_valid_identifier,
+    parse_user,
+    parse_users,
+)
+from tenantry.domain.roles import Need, Role
+from tenantry.services.authz import Requirement, role_in
+from tenantry.services.context import Actor, ServiceContext, record
+from tenantry.services.members import Member, roles_of
+from tenantry.services.network_members import MembersOutcome, apply_members
+from tenantry.services.ports import UnitOfWork
+
+MAX_USERS_PER_CALL = 10_000
+
+
+@dataclass(slots=True)
+class NetworkView:
+    network: Account
+    members: list[Member]
+
+
+@dataclass(slots=True)
+class UpsertedMember:
+    member: Member
+    created: bool
+
+
+# -- finding the network and its advertisers ----------------------------------------------------
+
+
+def open_network(
+    ctx: ServiceContext, uow: UnitOfWork, actor: Actor, network_id: str, need: Requirement
+) -> tuple[Account, Role]:
+    """The network and the actor's role in it. Credentials of another account are refused
+    before anything is looked up, so they learn nothing about other networks."""
+    if actor.home_account_id is not None and actor.home_account_id != network_id:
+        raise Forbidden(ErrorCode.FORBIDDEN, "This token does not belong to this network.")
+    network = uow.accounts.find(network_id) if is_account_id(network_id) else None
+    if network is None or network.kind is not AccountKind.PARTNER or network.parent_id:
+        raise NotFound(
+            ErrorCode.ACCOUNT_NOT_FOUND, f"Could not find Network {network_id}", field="network_id"
+        )
+    role = role_in(ctx, uow, actor, [network])
+    if role is None or not role.allows(need):
+        raise Forbidden(ErrorCode.FORBIDDEN)
+    return network, role
+
+
+def find_advertiser(uow: UnitOfWork, network: Account, id_from_network: str) -> Account | None:
+    """The network's advertiser with that id, if any."""
+    if not is_valid_identifier(id_from_network):
+        return None
+    account = uow.accounts.find_by_network_id(network.id, id_from_network)
+    return account if account is not None and account.kind is AccountKind.ADVERTISER else None
+
+
+def open_advertiser(
+    ctx: ServiceContext,
+    uow: UnitOfWork,
+    actor: Actor,
+    network: Account,
+    id_from_network: str,
+    need: Requirement,
+) -> tuple[Account, Role]:
+    """The network's advertiser and the actor's role in it (usually inherited from the
+    network), or not found."""
+    account = find_advertiser(uow, network, id_from_network)
+    if account is None:
+        raise advertiser_not_found(network, id_from_network)
+    role = role_in(ctx, uow, actor, [account, network])
+    if role is None or not role.allows(need):
+        raise Forbidden(ErrorCode.FORBIDDEN, account_id=account.id)
+    return account, role
+
+
+def advertiser_not_found(network: Account, id_from_network: str) -> NotFound:
+    return NotFound(
+        ErrorCode.ACCOUNT_NOT_FOUND,
+        f"Could not find Advertiser {id_from_network} for network {network.id}",
+        field="advertiser_id",
+    )
+
+
+def members_of(ctx: ServiceContext, uow: UnitOfWork, account: Account) -> list[Member]:
+    """Every member of the account with their role, in joining order."""
+    roles = roles_of(ctx, uow, account)
+    rows = uow.network.members([account.id]).get(account.id, [])
+    return [Member(u, m, roles.get(m.role_key, ctx.roles.admin)) for u, m in rows]
+
+
+def record_members(
+    ctx: ServiceContext,
+    uow: UnitOfWork,
+    actor: Actor,
+    action: str,
+    account: Account,
+    outcome: MembersOutcome,
+    *,
+    target: tuple[str, str] | None = None,
+) -> None:
+    """One audit event for the users a call changed, when it changed any."""
+    if not outcome.changed:
+        return
+    target_type, target_id = target or ("account", account.id)
+    record(
+        ctx,
+        uow,
+        actor,
+        action,
+        target_type=target_type,
+        target_id=target_id,
+        account_id=account.id,
+        before={"users": outcome.before},
+        after={"users": outcome.after},
+    )
+
+
+# -- the network's own users --------------------------------------------------------------------
+
+
+def get_network(ctx: ServiceContext, actor: Actor, network_id: str) -> NetworkView:
+    """The network with every member, in joining order."""
+    with ctx.uow(readonly=True) as uow:
+        network, _ = open_network(ctx, uow, actor, network_id, Need.READ_ACCOUNT)
+        return NetworkView(network, members_of(ctx, uow, network))
+
+
+def replace_network_users(
+    ctx: ServiceContext, actor: Actor, network_id: str, users: object
+) -> NetworkView:
+    """Make the network's users the listed ones: add and update them, remove every other
+    network-managed member (users who log in directly stay). One transaction, written as a
+    diff: only what changes is written."""
+    specs = _checked_users(users)
+    with ctx.uow() as uow:
+        network, role = open_network(ctx, uow, actor, network_id, Need.MANAGE_USERS)
+        outcome = apply_members(
+            ctx, uow, actor, network, network, role, specs, replace=True, base=("users",)
+        )
+        record_members(ctx, uow, actor, "network.users.replace", network, outcome)
+        return NetworkView(network, outcome.members)
+
+
+def _checked_users(users: object) -> list[NetworkUserSpec]:
+    if isinstance(users, list) and len(users) > MAX_USERS_PER_CALL:
+        raise InvalidNetworkInput.one(
+            ("users",), f"can have at most {MAX_USERS_PER_CALL} users in one call"
+        )
+    return parse_users(users)
+
+
+# -- an advertiser's users, one at a time --------------------------------------------------------
+
+
+def list_advertiser_users(
+    ctx: ServiceContext, actor: Actor, network_id: str, advertiser_id: str
+) -> list[Member]:
+    with ctx.uow(readonly=True) as uow:
+        network, _ = open_network(ctx, uow, actor, network_id, Need.READ_ACCOUNT)
+        account, _ = open_advertiser(ctx, uow, actor, network, advertiser_id, Need.READ_ACCOUNT)
+        return members_of(ctx, uow, account)
+
+
+def get_advertiser_user(
+    ctx: ServiceContext, actor: Actor, network_id: str, advertiser_id: str, user_id: str
+) -> Member:
+    with ctx.uow(readonly=True) as uow:
+        network, _ = open_network(ctx, uow, actor, network_id, Need.READ_ACCOUNT)
+        account, _ = open_advertiser(ctx, uow, actor, network, advertiser_id, Need.READ_ACCOUNT)
+        member = _member(ctx, uow, network, account, user_id)
+        if member is None:
+            raise NotFound(
+                ErrorCode.USER_NOT_FOUND,
+                f"Could not find User {user_id} for advertiser {advertiser_id}",
+                field="user_id",
+            )
+        return member
+
+
+def upsert_advertiser_user(
+    ctx: ServiceContext,
+    actor: Actor,
+    network_id: str,
+    advertiser_id: str,
+    user: Mapping[str, Any],
+    *,
+    user_id: str | None = None,
+) -> UpsertedMember:
+    """Create the advertiser's user, or update it when it exists (by `id_from_network`: the
+    body's, else the one in the URL). `created` tells which."""
+    spec, problems = parse_user(user)
+    if problems:
+        raise InvalidNetworkInput(problems)
+    assert spec is not None
+    if spec.id_from_network is None:
+        if user_id is None or not is_valid_identifier(user_id):
+            raise InvalidNetworkInput.one(("id_from_network",), "can't be blank")
+        spec = dataclasses.replace(spec, id_from_network=user_id)
+    with ctx.uow() as uow:
+        network, _ = open_network(ctx, uow, actor, network_id, Need.READ_ACCOUNT)
+        account, role = open_advertiser(ctx, uow, actor, network, advertiser_id, Need.MANAGE_USERS)
+        outcome = apply_members(ctx, uow, actor, network, account, role, [spec])
+        member = next(m for m in outcome.members if m.user.id_from_network == spec.id_from_network)
+        record_members(
+            ctx,
+            uow,
+            actor,
+            "network.advertiser_user.upsert",
+            account,
+            outcome,
+            target=("user", member.user.id),
+        )
+        return UpsertedMember(member, member.user.id in outcome.joined)
+
+
+def delete_advertiser_user(
+    ctx: ServiceContext, actor: Actor, network_id: str, advertiser_id: str, user_id: str
+) -> None:
+    """Take the user out of the advertiser (deleting them when it was their last account);
+    nothing happens when they are not in it."""
+    with ctx.uow() as uow:
+        network, _ = open_network(ctx, uow, actor, network_id, Need.READ_ACCOUNT)
+        account, role = open_advertiser(ctx, uow, actor, network, advertiser_id, Need.MANAGE_USERS)
+        member = _member(ctx, uow, network, account, user_id)
+        if member is None:
+            return
+        if not member.user.is_network_managed:
+            raise Forbidden(ErrorCode.NETWORK_MANAGED_ONLY, field="can_login_via_platform")
+        outcome = apply_members(
+            ctx, uow, actor, network, account, role, [], remove=[member.user.id]
+        )
+        record_members(
+            ctx,
+            uow,
+            actor,
+            "network.advertiser_user.delete",
+            account,
+            outcome,
+            target=("user", member.user.id),
+        )
+
+
+def _member(
+    ctx: ServiceContext, uow: UnitOfWork, network: Account, account: Account, user_id: str
+) -> Member | None:
+    if not is_valid_identifier(user_id):
+        return None
+    user = uow.network.users_by_network_ids(network.id, [user_id]).get(user_id)
+    if user is None:
+        return None
+    membership = uow.memberships.find(user.id, account.id)
+    if membership is None:
+        return None
+    role = roles_of(ctx, uow, account).get(membership.role_key, ctx.roles.admin)
+    return Member(user, membership, role)

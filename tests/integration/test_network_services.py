@@ -1,0 +1,197 @@
+"""The network integration's rules in the core: who may act, which users may be changed, the
+core's membership rules, users deleted with their last account, and the audit trail."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tenantry.domain.accounts import Account, AccountKind
+from tenantry.domain.errors import ErrorCode, Forbidden, NotFound
+from tenantry.domain.network import InvalidNetworkInput
+from tenantry.domain.users import UserStatus
+from tenantry.services import accounts, credentials, members, network, network_advertisers, setup
+from tenantry.services.context import ServiceContext
+from tenantry.services.members import NewMember
+
+from factories import OPERATOR, make_account, make_member
+
+
+@pytest.fixture
+def host(ctx: ServiceContext) -> Account:
+    init = setup.initialize(ctx)
+    with ctx.uow(readonly=True) as uow:
+        return uow.accounts.get(init.account_id)
+
+
+def person(id_from_network: str, **fields: Any) -> dict[str, Any]:
+    return {
+        "id_from_network": id_from_network,
+        "email_settings": [
+            {"email_address": f"{id_from_network}@example.com", "use_for_notifications": True}
+        ],
+        "first_name": "First",
+        "last_name": id_from_network,
+        **fields,
+    }
+
+
+def advertiser(ctx: ServiceContext, host: Account, id_from_network: str, **fields: Any) -> Account:
+    body = {
+        "id_from_network": id_from_network,
+        "name": f"Advertiser {id_from_network}",
+        "sites": [{"id_from_network": "1"}],
+        **fields,
+    }
+    return network_advertisers.upsert_advertiser(ctx, OPERATOR, host.id, body).advertiser.account
+
+
+def codes(error: InvalidNetworkInput) -> list[ErrorCode]:
+    return [p.code for p in error.problems]
+
+
+def test_users_made_here_are_network_managed_like_the_cores(
+    ctx: ServiceContext, host: Account
+) -> None:
+    account = advertiser(ctx, host, "adv")
+    made_here = network.upsert_advertiser_user(ctx, OPERATOR, host.id, "adv", person("here"))
+    elsewhere = members.add_member(
+        ctx,
+        OPERATOR,
+        account.id,
+        NewMember("there@example.com", "member", network_managed=True, id_from_network="there"),
+    )
+    for user in (made_here.member.user, elsewhere.user):
+        assert user.can_login_via_platform is False
+        assert user.status is UserStatus.ACTIVATED
+        assert user.network_account_id == host.id
+    # The core's network-managed user is this face's to manage, by the network's id.
+    updated = network.upsert_advertiser_user(
+        ctx, OPERATOR, host.id, "adv", person("there", role="Observer")
+    )
+    assert updated.created is False
+    assert updated.member.user.id == elsewhere.user.id
+    assert updated.member.role.key == "view"
+
+
+def test_a_user_removed_from_their_last_account_is_deleted(
+    ctx: ServiceContext, host: Account
+) -> None:
+    advertiser(ctx, host, "a")
+    advertiser(ctx, host, "b")
+    network.upsert_advertiser_user(ctx, OPERATOR, host.id, "a", person("both", role="Manager"))
+    network.upsert_advertiser_user(ctx, OPERATOR, host.id, "b", person("both", role="Manager"))
+    network.delete_advertiser_user(ctx, OPERATOR, host.id, "a", "both")
+    with ctx.uow(readonly=True) as uow:
+        assert "both" in uow.network.users_by_network_ids(host.id, ["both"])
+    network.delete_advertiser_user(ctx, OPERATOR, host.id, "b", "both")
+    with ctx.uow(readonly=True) as uow:
+        assert uow.network.users_by_network_ids(host.id, ["both"]) == {}
+
+
+def test_a_manager_grants_no_more_than_their_own_role(ctx: ServiceContext, host: Account) -> None:
+    advertiser(ctx, host, "adv")
+    manager = make_member(ctx, host, role="manage")
+    _, token, _ = credentials.create_api_token(ctx, OPERATOR, host.id, user_email=manager.email)
+    actor = credentials.authenticate(ctx, token, face="network")
+    with pytest.raises(Forbidden):
+        network.upsert_advertiser_user(ctx, actor, host.id, "adv", person("x", role="Super"))
+    added = network.upsert_advertiser_user(ctx, actor, host.id, "adv", person("x", role="Member"))
+    assert added.created
+
+
+def test_nobody_removes_themselves(ctx: ServiceContext, host: Account) -> None:
+    network.replace_network_users(ctx, OPERATOR, host.id, [person("me"), person("you")])
+    _, token, _ = credentials.create_api_token(ctx, OPERATOR, host.id, user_email="me@example.com")
+    actor = credentials.authenticate(ctx, token, face="network")
+    with pytest.raises(InvalidNetworkInput) as refused:
+        network.replace_network_users(ctx, actor, host.id, [person("you")])
+    assert codes(refused.value) == [ErrorCode.SELF_DELETE]
+    assert refused.value.problems[0].path == ("users",)
+
+
+def test_the_owner_of_an_advertiser_stays(ctx: ServiceContext, host: Account) -> None:
+    account = advertiser(ctx, host, "adv", users=[person("owner"), person("other")])
+    with ctx.uow() as uow:
+        owner = uow.network.users_by_network_ids(host.id, ["owner"])["owner"]
+        account.owner_user_id = owner.id
+        uow.accounts.update(account)
+    with pytest.raises(InvalidNetworkInput) as refused:
+        advertiser(ctx, host, "adv", users=[person("other")])
+    assert codes(refused.value) == [ErrorCode.OWNER_PROTECTED]
+
+
+def test_multi_account_rules_hold(ctx: ServiceContext, host: Account) -> None:
+    account = advertiser(ctx, host, "adv")
+    accounts.update_account(
+        ctx, OPERATOR, account.id, accounts.AccountChanges(multi_account_users=False)
+    )
+    network.replace_network_users(ctx, OPERATOR, host.id, [person("net-user")])
+    other = advertiser(ctx, host, "other")
+    network.upsert_advertiser_user(ctx, OPERATOR, host.id, "other", person("adv-user"))
+    assert other.id
+    for who, code in (
+        ("net-user", ErrorCode.AGENCY_USER_TO_ADVERTISER),
+        ("adv-user", ErrorCode.THIS_ACCOUNT_SINGLE),
+    ):
+        with pytest.raises(InvalidNetworkInput) as refused:
+            network.upsert_advertiser_user(ctx, OPERATOR, host.id, "adv", person(who))
+        assert codes(refused.value) == [code]
+
+
+def test_one_audit_event_per_call_and_none_when_nothing_changes(
+    ctx: ServiceContext, host: Account
+) -> None:
+    def events() -> list[Any]:
+        with ctx.uow(readonly=True) as uow:
+            return uow.audit.query(account_ids=None, limit=1000)
+
+    before = len(events())
+    body = {"id_from_network": "adv", "name": "Adv", "sites": [{"id_from_network": "1"}]}
+    network_advertisers.upsert_advertiser(
+        ctx, OPERATOR, host.id, {**body, "users": [person("u1", oauth_refresh_token="rt-secret")]}
+    )
+    assert len(events()) == before + 1
+    network_advertisers.upsert_advertiser(
+        ctx, OPERATOR, host.id, {**body, "users": [person("u1", oauth_refresh_token="rt-secret")]}
+    )
+    assert len(events()) == before + 1
+    created = events()[0]
+    assert created.action == "network.advertiser.create"
+    assert created.after is not None
+    assert created.after["users"]["u1"]["role"] == "Super"
+    assert "rt-secret" not in repr([e.before for e in events()] + [e.after for e in events()])
+
+
+def test_a_network_is_a_top_level_partner(ctx: ServiceContext, host: Account) -> None:
+    agency = make_account(ctx, parent=host, kind=AccountKind.AGENCY, name="Agency")
+    with pytest.raises(NotFound):
+        network.get_network(ctx, OPERATOR, agency.id)
+    with pytest.raises(NotFound):
+        network.get_network(ctx, OPERATOR, "not-an-id\x00")
+
+
+def test_an_advertiser_id_used_by_an_agency_is_taken(ctx: ServiceContext, host: Account) -> None:
+    make_account(ctx, parent=host, kind=AccountKind.AGENCY, id_from_network="taken")
+    with pytest.raises(InvalidNetworkInput) as refused:
+        advertiser(ctx, host, "taken")
+    assert refused.value.problems[0].path == ("id_from_network",)
+
+
+def test_the_last_admin_of_an_advertiser_stays(ctx: ServiceContext, host: Account) -> None:
+    # The core's rule holds here too: Super is the default role, and the advertiser's only
+    # Super can't be removed or demoted until another one is there.
+    advertiser(ctx, host, "adv")
+    network.upsert_advertiser_user(ctx, OPERATOR, host.id, "adv", person("boss"))
+    for attempt in (
+        lambda: network.delete_advertiser_user(ctx, OPERATOR, host.id, "adv", "boss"),
+        lambda: network.upsert_advertiser_user(
+            ctx, OPERATOR, host.id, "adv", person("boss", role="Member")
+        ),
+    ):
+        with pytest.raises(InvalidNetworkInput) as refused:
+            attempt()
+        assert codes(refused.value) == [ErrorCode.LAST_ADMIN]
+    network.upsert_advertiser_user(ctx, OPERATOR, host.id, "adv", person("next"))
+    network.delete_advertiser_user(ctx, OPERATOR, host.id, "adv", "boss")
