@@ -47,5 +47,9 @@ class Settings(BaseSettings):
     smtp_ca_file: Path | None = None
     """Extra CA certificates to trust for the SMTP server (a private CA, or tests)."""
 
+    secret_key: SecretStr | None = None
+    """Signs browser form tokens and flash messages: the same value (32+ bytes) in every
+    process. Without it each process makes its own, which suits a single process only."""
+
     log_level: str = "INFO"
     log_json: bool = True

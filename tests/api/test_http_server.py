@@ -115,3 +115,22 @@ def test_requests_are_logged_as_json_without_query_strings(
     assert line["status"] == 200
     assert line["request_id"] == response.headers["x-request-id"]
     assert "SHOULD-NOT-BE-LOGGED" not in json.dumps(line)
+
+
+def test_reset_tokens_in_paths_are_masked_in_the_log(
+    client: HttpClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    from tenantry.entrypoints.http.logs import JsonFormatter
+
+    logger = logging.getLogger("tenantry.http")
+    with caplog.at_level(logging.INFO, logger="tenantry.http"):
+        logger.addHandler(caplog.handler)
+        try:
+            client.get("/auth/reset/LIVE-RESET-TOKEN-123")
+        finally:
+            logger.removeHandler(caplog.handler)
+    line = json.loads(
+        JsonFormatter().format([r for r in caplog.records if r.getMessage() == "request"][-1])
+    )
+    assert line["path"] == "/auth/reset/…"
+    assert "LIVE-RESET-TOKEN-123" not in json.dumps(line)

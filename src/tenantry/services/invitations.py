@@ -118,6 +118,67 @@ def list_invitations(
         ]
 
 
+@dataclass(frozen=True, slots=True)
+class InvitationCheck:
+    """What an invitation link leads to, for the page that accepts it."""
+
+    email: str
+    account_name: str | None
+    role_name: str | None
+    invited_by: str
+    expires_at: datetime
+    needs_password: bool
+    """The invited person signs in here and has no password yet: accepting sets one."""
+    network_managed: bool
+
+
+_STATUS_MESSAGES = {
+    InvitationStatus.ACCEPTED: (
+        "This invitation has already been accepted. Sign in with your e-mail address."
+    ),
+    InvitationStatus.EXPIRED: (
+        "This invitation has expired. Ask the person who invited you to send a new one."
+    ),
+    InvitationStatus.REVOKED: (
+        "This invitation was withdrawn. Ask the person who invited you for a new one."
+    ),
+}
+
+
+def check_invitation(ctx: ServiceContext, token: str, email: str) -> InvitationCheck:
+    """Read what a link leads to without using it; raises when accepting it would fail, with
+    a message that says why (already accepted, expired, withdrawn, or not a valid link)."""
+    try:
+        email = normalize_email(email)
+    except InvalidInput:
+        raise InvalidInput(ErrorCode.INVALID_INPUT, INVALID_LINK, field="token") from None
+    with ctx.uow(readonly=True) as uow:
+        invitation = uow.invitations.find_by_token_hash(hash_secret(token))
+        if invitation is None or invitation.email != email:
+            raise InvalidInput(ErrorCode.INVALID_INPUT, INVALID_LINK, field="token")
+        status = invitation.status(ctx.now())
+        if status is not InvitationStatus.PENDING:
+            raise InvalidInput(
+                ErrorCode.INVALID_INPUT, _STATUS_MESSAGES[status], field="token", status=status
+            )
+        user = uow.users.get(invitation.user_id)
+        account = uow.accounts.find(invitation.account_id) if invitation.account_id else None
+        role = None
+        if invitation.role_key is not None:
+            role = ctx.roles.find(invitation.role_key) or (
+                uow.custom_roles.find(account.id, invitation.role_key) if account else None
+            )
+        return InvitationCheck(
+            email=user.email,
+            account_name=account.name if account else None,
+            role_name=role.display_name if role else invitation.role_key,
+            invited_by=invitation.invited_by,
+            expires_at=invitation.expires_at,
+            needs_password=user.can_login_via_platform and user.password_hash is None,
+            network_managed=user.is_network_managed,
+        )
+
+
 def accept_invitation(
     ctx: ServiceContext, token: str, email: str, password: str | None, *, face: str = "console"
 ) -> User:

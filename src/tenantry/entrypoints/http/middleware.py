@@ -131,6 +131,10 @@ async def _send_json(send: Send, status: int, body: dict[str, Any], request_id: 
     await send({"type": "http.response.body", "body": payload})
 
 
+# Paths that carry a secret in a segment (password-reset links) are logged with it masked.
+_SECRET_SEGMENT = re.compile(r"^(/auth/reset/)[^/]+")
+
+
 def _log_request(scope: Scope, status: int, started: float, request_id: str) -> None:
     # The path only: query strings can carry credentials (`?oauth_token=`).
     log.info(
@@ -138,7 +142,7 @@ def _log_request(scope: Scope, status: int, started: float, request_id: str) -> 
         extra={
             "request_id": request_id,
             "method": scope.get("method"),
-            "path": scope.get("path"),
+            "path": _SECRET_SEGMENT.sub(r"\1…", scope.get("path", "")),
             "status": status,
             "duration_ms": round((time.perf_counter() - started) * 1000, 2),
             "client": (scope.get("client") or ("", 0))[0],

@@ -1,0 +1,120 @@
+"""`/auth/verify/?token=…&et=inv&email=…`: the invitation link CAPIG documents.
+
+Opening the link only reads the invitation; the form on the page accepts it (setting the
+password where one is needed) and signs the person in.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+
+from tenantry.domain.errors import ErrorCode, InvalidInput
+from tenantry.entrypoints.web.pages import HOME, Flash, Web, stage_page
+from tenantry.entrypoints.web.resets import PASSWORD_RULES
+from tenantry.entrypoints.web.sign_in import MAX_PASSWORD_CHARS
+from tenantry.services import auth, invitations
+from tenantry.services.invitations import InvitationCheck
+
+INVITATION = "inv"
+MAX_TOKEN_CHARS = 200
+
+
+def add_invitation_pages(router: APIRouter, web: Web) -> None:
+    ctx = web.ctx
+
+    @router.get("/auth/verify")
+    @router.get("/auth/verify/")
+    async def verify_page(request: Request) -> Response:
+        params = request.query_params
+        link = _link(params.get("token", ""), params.get("email", ""), params.get("et", ""))
+        if link is None:
+            return _invalid(request, invitations.INVALID_LINK, 400)
+        try:
+            check = await run_in_threadpool(invitations.check_invitation, ctx, *link)
+        except InvalidInput as error:
+            return _invalid(request, error.message, 410 if "status" in error.details else 400)
+        return _form(request, check, *link)
+
+    @router.post("/auth/verify")
+    @router.post("/auth/verify/")
+    async def accept(request: Request) -> Response:
+        form = await web.form(request)
+        if not web.csrf.pre_session_valid(request, form):
+            return web.forbidden(request)
+        link = _link(form.get("token", ""), form.get("email", ""), form.get("et", ""))
+        if link is None:
+            return _invalid(request, invitations.INVALID_LINK, 400)
+        token, email = link
+        password = form.get("password")
+        try:
+            issued = await run_in_threadpool(
+                auth.accept_invitation_and_sign_in,
+                ctx,
+                token,
+                email,
+                password[:MAX_PASSWORD_CHARS] if password is not None else None,
+                web.origin(request),
+            )
+        except InvalidInput as error:
+            if error.code is not ErrorCode.WEAK_PASSWORD:
+                return _invalid(request, error.message, 410 if "status" in error.details else 400)
+            try:
+                check = await run_in_threadpool(invitations.check_invitation, ctx, token, email)
+            except InvalidInput as gone:
+                return _invalid(request, gone.message, 410)
+            return _form(request, check, token, email, status=400, error=error.message)
+        if issued is not None:
+            flash = Flash("success", "Welcome! Your invitation is accepted.")
+            response = web.redirect(request, stage_page(issued.stage, HOME), flash=flash)
+            web.cookies.set_session(response, request, issued)
+            return response
+        return web.render(
+            request,
+            "message.html",
+            title="Your invitation is accepted",
+            message=(
+                "You can now use the accounts you were invited to. Sign in the way you usually do."
+            ),
+            link=("/auth/login", "Go to the sign-in page"),
+        )
+
+    def _form(
+        request: Request,
+        check: InvitationCheck,
+        token: str,
+        email: str,
+        *,
+        status: int = 200,
+        error: str | None = None,
+    ) -> Response:
+        context: dict[str, Any] = {
+            "invitation": check,
+            "token": token,
+            "email": email,
+            "et": INVITATION,
+            "rules": PASSWORD_RULES,
+            "error": error,
+        }
+        return web.render(request, "verify.html", status=status, **context)
+
+    def _invalid(request: Request, message: str, status: int) -> Response:
+        return web.render(
+            request,
+            "message.html",
+            status=status,
+            title="This invitation link does not work",
+            message=message,
+            link=("/auth/login", "Go to the sign-in page"),
+        )
+
+
+def _link(token: str, email: str, kind: str) -> tuple[str, str] | None:
+    """(token, e-mail) of a link of the documented shape; None for anything else."""
+    if kind != INVITATION or not token or len(token) > MAX_TOKEN_CHARS or not email:
+        return None
+    return token, email[:254]

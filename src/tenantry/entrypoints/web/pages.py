@@ -1,0 +1,202 @@
+"""Rendering pages for the browser face: templates, flash messages, redirects, safe headers.
+
+`Web` is the small base every page of the browser face (the `/auth/` pages now, the console
+later) is built on: it renders a template inside the shared layout with the CSRF token its
+forms need, carries flash messages across a redirect in a signed cookie, and reads the session
+behind a request.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any, Literal
+from urllib.parse import quote
+
+import orjson
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from starlette.background import BackgroundTask
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse
+
+from tenantry.domain.auth import SessionStage
+from tenantry.entrypoints.http.middleware import request_id_of
+from tenantry.entrypoints.web.security import SESSION_COOKIE, Cookies, Csrf, Signer
+from tenantry.services import auth
+from tenantry.services.auth import Origin, SignedIn
+from tenantry.services.context import ServiceContext
+
+FLASH_COOKIE = "tenantry_flash"
+HOME = "/auth/account"
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    # Links with tokens (invitations, resets) must not leak through a Referer header.
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+FlashLevel = Literal["info", "success", "error"]
+
+
+@dataclass(frozen=True, slots=True)
+class Flash:
+    level: FlashLevel
+    text: str
+
+
+class Web:
+    def __init__(self, ctx: ServiceContext, signing_key: bytes) -> None:
+        self.ctx = ctx
+        self.signer = Signer(signing_key)
+        self.cookies = Cookies(ctx.settings.base_url, ctx.now)
+        self.csrf = Csrf(self.signer, self.cookies)
+        self.templates = Environment(
+            loader=PackageLoader("tenantry", "templates/web"),
+            autoescape=select_autoescape(enabled_extensions=("html",), default=True),
+            undefined=StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        stylesheet = resources.files("tenantry").joinpath("templates/web/static/base.css")
+        self.stylesheet = stylesheet.read_bytes()
+        version = hashlib.sha256(self.stylesheet).hexdigest()[:12]
+        self.templates.globals["stylesheet_url"] = f"/static/web/base.css?v={version}"
+
+    # -- requests
+
+    def origin(self, request: Request) -> Origin:
+        return Origin(
+            source=request.client.host if request.client else "unknown",
+            user_agent=request.headers.get("user-agent", ""),
+            request_id=request_id_of(request.scope) or None,
+        )
+
+    async def signed_in(self, request: Request) -> SignedIn | None:
+        cookie = request.cookies.get(SESSION_COOKIE)
+        if not cookie or len(cookie) > 200:
+            return None
+        return await run_in_threadpool(auth.authenticate_session, self.ctx, cookie)
+
+    async def form(self, request: Request) -> dict[str, str]:
+        try:
+            form = await request.form()
+        except (ValueError, KeyError):
+            return {}
+        return {k: v for k, v in form.items() if isinstance(v, str)}
+
+    # -- answers
+
+    def render(
+        self,
+        request: Request,
+        template: str,
+        *,
+        status: int = 200,
+        signed_in: SignedIn | None = None,
+        background: BackgroundTask | None = None,
+        **context: Any,
+    ) -> HTMLResponse:
+        """A page in the shared layout; its forms get the session's CSRF token, or a signed
+        double-submit token before there is a session."""
+        new_nonce = None
+        if signed_in is not None:
+            csrf_token = signed_in.csrf_token
+        else:
+            csrf_token, new_nonce = self.csrf.pre_session_token(request)
+        flashes = self._read_flashes(request)
+        html = self.templates.get_template(template).render(
+            signed_in=signed_in if signed_in and signed_in.stage is SessionStage.COMPLETE else None,
+            csrf_token=csrf_token,
+            flashes=flashes,
+            **context,
+        )
+        response = HTMLResponse(html, status_code=status, headers=SECURITY_HEADERS)
+        response.background = background
+        if new_nonce is not None:
+            self.cookies.set_csrf_nonce(response, request, new_nonce)
+        if FLASH_COOKIE in request.cookies:
+            response.delete_cookie(FLASH_COOKIE, path="/", httponly=True, samesite="lax")
+        return response
+
+    def redirect(
+        self, request: Request, url: str, *, flash: Flash | None = None
+    ) -> RedirectResponse:
+        """A 303 (the browser follows with a GET), optionally with a message for the next page."""
+        response = RedirectResponse(url, status_code=303, headers={"Cache-Control": "no-store"})
+        if flash is not None:
+            payload = base64.urlsafe_b64encode(orjson.dumps([[flash.level, flash.text]])).decode()
+            response.set_cookie(
+                FLASH_COOKIE,
+                f"{payload}.{self.signer.sign('flash', payload)}",
+                max_age=120,
+                path="/",
+                secure=self.cookies.secure(request),
+                httponly=True,
+                samesite="lax",
+            )
+        return response
+
+    def forbidden(self, request: Request) -> HTMLResponse:
+        """What a form post without a valid CSRF token gets."""
+        return self.render(
+            request,
+            "message.html",
+            status=403,
+            title="This form has expired",
+            message=(
+                "The form was sent from another page, or it was open too long. "
+                "Go back, reload the page and try again."
+            ),
+            link=("/auth/login", "Go to the sign-in page"),
+        )
+
+    def _read_flashes(self, request: Request) -> list[Flash]:
+        raw = request.cookies.get(FLASH_COOKIE)
+        if not raw or len(raw) > 2000:
+            return []
+        payload, _, signature = raw.rpartition(".")
+        if not payload or not self.signer.verify("flash", payload, signature):
+            return []
+        try:
+            items = orjson.loads(base64.urlsafe_b64decode(payload))
+            return [
+                Flash(level, text)
+                for level, text in items
+                if level in ("info", "success", "error") and isinstance(text, str)
+            ]
+        except (binascii.Error, orjson.JSONDecodeError, TypeError, ValueError):
+            return []
+
+
+def safe_next(value: str | None) -> str:
+    """Where to go after signing in: a path on this site, never another site."""
+    if (
+        not value
+        or len(value) > 500
+        or not value.startswith("/")
+        or value.startswith(("//", "/\\"))
+        or any(ch in value for ch in "\\\r\n\t")
+    ):
+        return HOME
+    return value
+
+
+def stage_page(stage: SessionStage, next_url: str = HOME) -> str:
+    """The page a session in `stage` belongs on."""
+    if stage is SessionStage.CHALLENGE:
+        return f"/auth/2fa?next={_quote(next_url)}"
+    if stage is SessionStage.ENROL:
+        return f"/auth/2fa/setup?next={_quote(next_url)}"
+    return next_url
+
+
+def _quote(value: str) -> str:
+    return quote(value, safe="/")

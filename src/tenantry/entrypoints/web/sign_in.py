@@ -1,0 +1,122 @@
+"""`/auth/login`, `/auth/logout` and `/auth/2fa` (the code asked for after the password)."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from fastapi import APIRouter
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+
+from tenantry.domain.auth import SessionStage
+from tenantry.domain.errors import Conflict, Throttled, Unauthenticated
+from tenantry.entrypoints.web.pages import Flash, Web, safe_next, stage_page
+from tenantry.services import auth, auth_totp
+
+# Longer than any password the strength rules allow: a longer one cannot be right, and
+# hashing megabytes of it would only cost time.
+MAX_PASSWORD_CHARS = 1024
+
+
+def login_url(next_url: str) -> str:
+    return f"/auth/login?next={quote(next_url, safe='/')}"
+
+
+def add_sign_in_pages(router: APIRouter, web: Web) -> None:
+    ctx = web.ctx
+
+    @router.get("/auth/login")
+    async def login_page(request: Request) -> Response:
+        next_url = safe_next(request.query_params.get("next"))
+        signed_in = await web.signed_in(request)
+        if signed_in is not None:
+            return web.redirect(request, stage_page(signed_in.stage, next_url))
+        return web.render(request, "login.html", next=next_url, email="", error=None)
+
+    @router.post("/auth/login")
+    async def login(request: Request) -> Response:
+        form = await web.form(request)
+        if not web.csrf.pre_session_valid(request, form):
+            return web.forbidden(request)
+        next_url = safe_next(form.get("next"))
+        email = form.get("email", "")[:254]
+        password = form.get("password", "")[:MAX_PASSWORD_CHARS]
+        try:
+            issued = await run_in_threadpool(
+                auth.sign_in, ctx, email, password, web.origin(request)
+            )
+        except (Throttled, Unauthenticated) as error:
+            return web.render(
+                request,
+                "login.html",
+                status=429 if isinstance(error, Throttled) else 401,
+                next=next_url,
+                email=email,
+                error=error.message,
+            )
+        response = web.redirect(request, stage_page(issued.stage, next_url))
+        web.cookies.set_session(response, request, issued)
+        return response
+
+    @router.post("/auth/logout")
+    async def logout(request: Request) -> Response:
+        form = await web.form(request)
+        signed_in = await web.signed_in(request)
+        if signed_in is None:
+            response = web.redirect(request, "/auth/login")
+            web.cookies.clear_session(response, request)
+            return response
+        if not web.csrf.session_valid(request, form, signed_in):
+            return web.forbidden(request)
+        await run_in_threadpool(auth.sign_out, ctx, signed_in, web.origin(request))
+        response = web.redirect(
+            request, "/auth/login", flash=Flash("success", "You are signed out.")
+        )
+        web.cookies.clear_session(response, request)
+        return response
+
+    @router.get("/auth/2fa")
+    async def challenge_page(request: Request) -> Response:
+        next_url = safe_next(request.query_params.get("next"))
+        signed_in = await web.signed_in(request)
+        if signed_in is None:
+            return web.redirect(request, login_url(next_url))
+        if signed_in.stage is not SessionStage.CHALLENGE:
+            return web.redirect(request, stage_page(signed_in.stage, next_url))
+        return web.render(
+            request, "two_factor.html", signed_in=signed_in, next=next_url, error=None
+        )
+
+    @router.post("/auth/2fa")
+    async def challenge(request: Request) -> Response:
+        form = await web.form(request)
+        next_url = safe_next(form.get("next"))
+        signed_in = await web.signed_in(request)
+        if signed_in is None:
+            flash = Flash("error", "Signing in took too long. Start again.")
+            return web.redirect(request, login_url(next_url), flash=flash)
+        if not web.csrf.session_valid(request, form, signed_in):
+            return web.forbidden(request)
+        try:
+            issued = await run_in_threadpool(
+                auth_totp.verify_second_factor,
+                ctx,
+                signed_in,
+                form.get("code", "")[:64],
+                web.origin(request),
+            )
+        except Conflict:
+            return web.redirect(request, stage_page(signed_in.stage, next_url))
+        except (Throttled, Unauthenticated) as error:
+            return web.render(
+                request,
+                "two_factor.html",
+                status=429 if isinstance(error, Throttled) else 401,
+                signed_in=signed_in,
+                next=next_url,
+                error=error.message,
+            )
+        response = web.redirect(request, next_url)
+        web.cookies.set_session(response, request, issued)
+        return response

@@ -1,0 +1,152 @@
+"""Password resets by e-mail: asking for a link, and setting a new password with it.
+
+Asking always gets the same answer, whether or not the address belongs to someone, and the
+mail goes out after the transaction has committed (`send_password_reset`), so that a face can
+send it after answering and the time taken tells nothing either. A link works once, for an
+hour; using it ends every session of its user.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from tenantry.domain.auth import (
+    PASSWORD_RESET_LIFETIME,
+    RESET_REQUEST_WINDOW,
+    RESET_REQUESTS_PER_ACCOUNT,
+    RESET_REQUESTS_PER_ADDRESS,
+    PasswordReset,
+)
+from tenantry.domain.errors import ErrorCode, InvalidInput
+from tenantry.domain.ids import hash_secret, new_secret
+from tenantry.domain.users import User, UserStatus, is_valid_email
+from tenantry.services.auth import Origin, typed_address, user_actor
+from tenantry.services.context import ServiceContext, record
+from tenantry.services.mail import DeliveryFailed, PasswordResetMail
+from tenantry.services.passwords import check_strength
+from tenantry.services.ports import UnitOfWork
+
+log = logging.getLogger("tenantry.mail")
+INVALID_RESET_LINK = "This link to reset a password is not valid any more. Ask for a new one."
+
+
+@dataclass(frozen=True, slots=True)
+class ResetToSend:
+    """A reset link waiting to be mailed."""
+
+    token_hash: str
+    mail: PasswordResetMail
+
+
+def password_reset_link(ctx: ServiceContext, token: str) -> str:
+    """`<base>/auth/reset/<token>`, the page that sets the new password."""
+    return f"{ctx.settings.base_url.rstrip('/')}/auth/reset/{token}"
+
+
+def request_password_reset(ctx: ServiceContext, email: str, origin: Origin) -> ResetToSend | None:
+    """A reset link for the user with this address, when there is one who signs in here with
+    a password; None otherwise (and when asked too often). Earlier links of the user die."""
+    typed = typed_address(email)
+    now = ctx.now()
+    seconds = int(RESET_REQUEST_WINDOW.total_seconds())
+    window = str(int(now.timestamp()) // seconds)
+    expires = now + RESET_REQUEST_WINDOW * 2
+    limits = (
+        (f"reset-requests:email:{typed[:150]}", RESET_REQUESTS_PER_ACCOUNT),
+        (f"reset-requests:source:{origin.source[:64]}", RESET_REQUESTS_PER_ADDRESS),
+    )
+    with ctx.uow() as uow:
+        counts = [(uow.counters.increment(key, window, expires), n) for key, n in limits]
+        if any(count > n for count, n in counts) or not is_valid_email(typed):
+            return None
+        user = uow.users.find_by_email(typed)
+        if user is None or not _may_reset(user):
+            return None
+        uow.auth.close_password_resets(user.id, now)
+        token = new_secret(32)
+        reset = uow.auth.add_password_reset(
+            PasswordReset(
+                id=None,
+                user_id=user.id,
+                token_hash=hash_secret(token),
+                created_at=now,
+                expires_at=now + PASSWORD_RESET_LIFETIME,
+            )
+        )
+        record(
+            ctx,
+            uow,
+            user_actor(user, origin),
+            "auth.password_reset_request",
+            target_type="user",
+            target_id=user.id,
+            account_id=None,
+            after={"expires_at": reset.expires_at.isoformat(), "source": origin.source[:64]},
+        )
+    mail = PasswordResetMail(
+        to=user.email, link=password_reset_link(ctx, token), expires_at=reset.expires_at
+    )
+    return ResetToSend(reset.token_hash, mail)
+
+
+def send_password_reset(ctx: ServiceContext, reset: ResetToSend) -> None:
+    """Mail the link, when a mailer is configured, and record whether it was delivered."""
+    if ctx.mailer is None:
+        return
+    try:
+        ctx.mailer.send_password_reset(reset.mail)
+    except DeliveryFailed as error:
+        log.warning("password reset not delivered", extra={"error": str(error)})
+        delivered = False
+    else:
+        delivered = True
+    with ctx.uow() as uow:
+        uow.auth.set_password_reset_delivered(reset.token_hash, delivered)
+
+
+def check_password_reset(ctx: ServiceContext, token: str) -> str:
+    """The address a reset link is for, without using it; the error using it would raise."""
+    with ctx.uow(readonly=True) as uow:
+        _, user = _usable_reset(ctx, uow, token)
+        return user.email
+
+
+def complete_password_reset(ctx: ServiceContext, token: str, password: str, origin: Origin) -> User:
+    """Set a new password with a reset link; the link dies and every session of the user
+    ends, so whoever held the old password is signed out."""
+    now = ctx.now()
+    with ctx.uow() as uow:
+        reset, user = _usable_reset(ctx, uow, token)
+        check_strength(password, email=user.email)
+        assert reset.id is not None
+        if not uow.auth.use_password_reset(reset.id, now):
+            raise InvalidInput(ErrorCode.INVALID_INPUT, INVALID_RESET_LINK, field="token")
+        user.password_hash = ctx.passwords.hash(password)
+        uow.users.update(user)
+        uow.auth.close_password_resets(user.id, now)
+        ended = uow.auth.revoke_sessions(user.id, now)
+        record(
+            ctx,
+            uow,
+            user_actor(user, origin),
+            "auth.password_reset",
+            target_type="user",
+            target_id=user.id,
+            account_id=None,
+            after={"sessions_ended": ended, "source": origin.source[:64]},
+        )
+        return user
+
+
+def _usable_reset(ctx: ServiceContext, uow: UnitOfWork, token: str) -> tuple[PasswordReset, User]:
+    reset = uow.auth.find_password_reset(hash_secret(token)) if 0 < len(token) <= 128 else None
+    user = uow.users.find(reset.user_id) if reset is not None else None
+    if reset is None or user is None or not reset.is_usable(ctx.now()) or not _may_reset(user):
+        raise InvalidInput(ErrorCode.INVALID_INPUT, INVALID_RESET_LINK, field="token")
+    return reset, user
+
+
+def _may_reset(user: User) -> bool:
+    """Active users who sign in here (not through their network) may reset a password."""
+    return user.can_login_via_platform and user.status is UserStatus.ACTIVATED

@@ -1,0 +1,110 @@
+"""The browser face on a deployment that mails (a real SMTP server on 127.0.0.1), with a clock
+the tests move, and a person's browser to drive it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+
+import pytest
+from fastapi import FastAPI
+
+from tenantry.app import Composition
+from tenantry.entrypoints.http.server import create_http_app
+from tenantry.entrypoints.web import web_router
+from tenantry.services import setup
+from tenantry.services.context import ServiceContext
+from tenantry.services.passwords import Argon2Hasher
+from tenantry.settings import Settings
+
+from browsing import Browser, Clock, Host
+from factories import make_account
+from httpclient import HttpClient, http_client
+from mailserver import Inbox, smtp_server
+
+
+@pytest.fixture
+def mail_server() -> Iterator[tuple[Inbox, int]]:
+    with smtp_server() as server:
+        yield server
+
+
+@pytest.fixture
+def inbox(mail_server: tuple[Inbox, int]) -> Inbox:
+    return mail_server[0]
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def composition(
+    database_url: str, mail_server: tuple[Inbox, int], clock: Clock
+) -> Iterator[Composition]:
+    """The application on the test's database, mailing through the test's SMTP server."""
+    settings = Settings(
+        database_url=database_url,
+        base_url="http://testserver",
+        smtp_host="127.0.0.1",
+        smtp_port=mail_server[1],
+        smtp_security="none",
+        smtp_timeout_seconds=2,
+    )
+    built = Composition(settings)
+    built.context.passwords = Argon2Hasher(time_cost=1, memory_cost=1024)
+    built.context.clock = clock
+    try:
+        yield built
+    finally:
+        built.dispose()
+
+
+def with_web(composition: Composition) -> FastAPI:
+    """The server's app with the browser face, whether or not the server wires it in already."""
+    app = create_http_app(composition.context, readiness=composition.check_database)
+    if not any(getattr(route, "path", "") == "/auth/login" for route in app.routes):
+        app.include_router(web_router(composition.context, signing_key=b"k" * 32))
+    return app
+
+
+@pytest.fixture
+def app(composition: Composition) -> FastAPI:
+    return with_web(composition)
+
+
+@pytest.fixture
+def browser(client: HttpClient) -> Browser:
+    return Browser(client)
+
+
+@pytest.fixture
+def new_browser(app: FastAPI) -> Iterator[Callable[..., Browser]]:
+    """Another browser (its own cookies) on the same server, opened on demand."""
+    with ExitStack() as stack:
+
+        def open_browser(base_url: str = "http://testserver") -> Browser:
+            return Browser(stack.enter_context(http_client(app, base_url=base_url)))
+
+        yield open_browser
+
+
+@pytest.fixture
+def host(ctx: ServiceContext, client: HttpClient) -> Host:
+    init = setup.initialize(ctx)
+    assert init.client_id is not None
+    assert init.client_secret is not None
+    response = client.post(
+        "/clients/token",
+        data={
+            "client_id": init.client_id,
+            "client_secret": init.client_secret,
+            "grant_type": "client_credentials",
+        },
+    )
+    assert response.status_code == 200, response.text
+    with ctx.uow(readonly=True) as uow:
+        account = uow.accounts.get(init.account_id)
+    tenant = make_account(ctx, parent=account, name="Acme Advertiser")
+    return Host(ctx, client, account, response.json()["access_token"], tenant)
