@@ -32,7 +32,6 @@ from authz_cases import (
     COLUMNS,
     CROSS_ACCOUNT,
     POSITIVE_CONTROLS,
-    ROWS,
     STANDARD,
     Cell,
     MatrixWorld,
@@ -40,7 +39,14 @@ from authz_cases import (
     Row,
     build_matrix_world,
 )
+from authz_cases import (
+    ROWS as CORE_ROWS,
+)
+from authz_network_cases import NETWORK_ROWS
+from authz_scim_cases import SCIM_ROWS
 from factories import OPERATOR, build_world, make_member
+
+ROWS = (*CORE_ROWS, *NETWORK_ROWS, *SCIM_ROWS)
 
 Snapshot = dict[str, list[str]]
 

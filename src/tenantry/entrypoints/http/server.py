@@ -17,6 +17,9 @@ from tenantry.entrypoints.http.middleware import RequestContextMiddleware
 from tenantry.entrypoints.http.responses import json_response
 from tenantry.entrypoints.http.token import token_router
 from tenantry.entrypoints.http.traffic import traffic_router
+from tenantry.entrypoints.network_rest import network_rest_router
+from tenantry.entrypoints.scim import scim_router
+from tenantry.entrypoints.web import web_router
 from tenantry.services.context import ServiceContext
 
 
@@ -50,5 +53,9 @@ def create_http_app(ctx: ServiceContext, *, readiness: Callable[[], None]) -> Fa
     app.include_router(capig_router(ctx))
     app.include_router(traffic_router(ctx))
     app.include_router(bulk_rest_router(ctx))
+    app.include_router(network_rest_router(ctx))
+    app.include_router(scim_router(ctx))
+    key = settings.secret_key.get_secret_value().encode() if settings.secret_key else None
+    app.include_router(web_router(ctx, signing_key=key))
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
     return app

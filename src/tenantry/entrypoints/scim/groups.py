@@ -1,0 +1,268 @@
+"""/Groups: the account's roles, with the users holding each as members.
+
+A PATCH is read operation by operation against the group's current members (so adding one
+member to a group of thousands touches one membership); paths name `displayName`, `members`,
+or `members[value eq "..."]` (joined with `or` for several). `externalId` is not kept and is
+ignored wherever it is sent.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from scim2_models import (
+    Context,
+    InvalidPathException,
+    InvalidValueException,
+    NoTargetException,
+    PatchOp,
+)
+from scim2_models.path import (
+    AttrPath,
+    CompareOperator,
+    Comparison,
+    FilterNode,
+    LogicalExpr,
+    LogicalOperator,
+    ValuePath,
+)
+
+from tenantry.domain.errors import Conflict, ErrorCode
+from tenantry.entrypoints.scim.answers import Answer
+from tenantry.entrypoints.scim.calls import (
+    POLICY,
+    Call,
+    Caller,
+    body_object,
+    page_bounds,
+    response_parameters,
+    search_request,
+    wants,
+)
+from tenantry.entrypoints.scim.schema import LIST_RESPONSE, Group
+from tenantry.entrypoints.scim.users import PATCH_RETRIES
+from tenantry.entrypoints.scim.views import group_resource
+from tenantry.services import scim_groups
+from tenantry.services.context import ServiceContext
+from tenantry.services.scim_common import PreconditionFailed, check_version
+from tenantry.services.scim_groups import MemberChanges, ScimGroup
+
+
+def list_groups(ctx: ServiceContext, caller: Caller, call: Call, *, from_body: bool) -> Answer:
+    search = search_request(Group, call, from_body=from_body)
+    offset, limit = page_bounds(search)
+    selected = matching_groups(ctx, caller, search)
+    page = selected[offset : offset + limit]
+    return Answer(
+        200,
+        {
+            "schemas": [LIST_RESPONSE],
+            "totalResults": len(selected),
+            "startIndex": offset + 1,
+            "itemsPerPage": len(page),
+            "Resources": [
+                r.model_dump(scim_ctx=Context.SEARCH_RESPONSE, response_parameters=search)
+                for r in page
+            ],
+        },
+    )
+
+
+def matching_groups(ctx: ServiceContext, caller: Caller, search: Any) -> list[Group]:
+    """The groups a search selects, in its order. Roles are few per account: they are filtered
+    and sorted here, with scim2-models' evaluation of the filter on each group."""
+    uses_members = any(
+        "members" in str(part).lower() for part in (search.filter, search.sort_by) if part
+    )
+    groups = scim_groups.list_groups(
+        ctx, caller.actor, caller.account_id, with_members=uses_members or wants(search, "members")
+    )
+    resources = [group_resource(group, caller.base) for group in groups]
+    if search.filter is not None:
+        resources = [r for r in resources if search.filter.match(r)]
+    if search.sort_by is not None:
+        path = search.sort_by
+        resources.sort(key=lambda r: _sort_key(path.get(r, strict=False)))
+        if str(search.sort_order or "").lower() == "descending":
+            resources.reverse()
+    return resources
+
+
+def get_group(ctx: ServiceContext, caller: Caller, call: Call, key: str) -> Answer:
+    parameters = response_parameters(Group, call)
+    group = scim_groups.get_group(
+        ctx, caller.actor, caller.account_id, key, with_members=wants(parameters, "members")
+    )
+    if call.if_none_match and group.etag and group.etag in call.if_none_match:
+        return Answer(304, None, {"ETag": group.etag})
+    return _resource(group, caller, call, 200, Context.RESOURCE_QUERY_RESPONSE)
+
+
+def create_group(ctx: ServiceContext, caller: Caller, call: Call) -> Answer:
+    resource = _parse(body_object(call))
+    group = scim_groups.create_group(
+        ctx, caller.actor, caller.account_id, _display_name(resource), _member_ids(resource)
+    )
+    return _resource(group, caller, call, 201, Context.RESOURCE_CREATION_RESPONSE)
+
+
+def replace_group(ctx: ServiceContext, caller: Caller, call: Call, key: str) -> Answer:
+    resource = _parse(body_object(call))
+    group = scim_groups.update_group(
+        ctx,
+        caller.actor,
+        caller.account_id,
+        key,
+        display_name=_display_name(resource),
+        changes=MemberChanges(members=_member_ids(resource)),
+        if_match=call.if_match,
+    )
+    return _resource(group, caller, call, 200, Context.RESOURCE_REPLACEMENT_RESPONSE)
+
+
+def patch_group(ctx: ServiceContext, caller: Caller, call: Call, key: str) -> Answer:
+    patch = PatchOp[Group].model_validate(
+        body_object(call), scim_ctx=Context.RESOURCE_PATCH_REQUEST, scim_policy=POLICY
+    )
+    for _ in range(PATCH_RETRIES):
+        current = scim_groups.get_group(ctx, caller.actor, caller.account_id, key)
+        assert current.etag is not None
+        assert current.member_ids is not None
+        check_version(current.etag, call.if_match)
+        before = list(current.member_ids)
+        members = list(before)
+        display_name: str | None = None
+        for operation in patch.operations or []:
+            display_name = _apply(operation, members) or display_name
+        kept = set(members)
+        changes = MemberChanges(
+            add=[m for m in members if m not in set(before)],
+            remove=[m for m in before if m not in kept],
+        )
+        try:
+            group = scim_groups.update_group(
+                ctx,
+                caller.actor,
+                caller.account_id,
+                key,
+                display_name=display_name,
+                changes=changes,
+                if_match=(current.etag,),
+            )
+        except PreconditionFailed:
+            if call.if_match:
+                raise
+            continue
+        return _resource(group, caller, call, 200, Context.RESOURCE_PATCH_RESPONSE)
+    raise Conflict(ErrorCode.CONFLICT, "The group kept changing while this PATCH applied; retry.")
+
+
+def delete_group(ctx: ServiceContext, caller: Caller, call: Call, key: str) -> Answer:
+    scim_groups.delete_group(ctx, caller.actor, caller.account_id, key, call.if_match)
+    return Answer(204)
+
+
+# -- reading requests --------------------------------------------------------------------------
+
+
+def _parse(payload: dict[str, Any]) -> Group:
+    return Group.model_validate(payload, scim_ctx=Context.DEFAULT, scim_policy=POLICY)
+
+
+def _display_name(resource: Group) -> str:
+    if not resource.display_name:
+        raise InvalidValueException(detail="A group needs a displayName.")
+    return resource.display_name
+
+
+def _member_ids(resource: Group) -> list[str]:
+    return [member.value for member in resource.members or [] if member.value]
+
+
+def _apply(operation: Any, members: list[str]) -> str | None:
+    """Apply one operation to the member list; the new displayName it sets, if any."""
+    op = operation.op.value
+    node = operation.path.ast if operation.path is not None else None
+    if node is None:
+        if not isinstance(operation.value, dict):
+            raise InvalidValueException(detail="An operation without a path takes an object.")
+        name = None
+        for attribute, value in operation.value.items():
+            name = _apply_attribute(op, attribute, value, members) or name
+        return name
+    if isinstance(node, AttrPath) and node.sub_attr is None:
+        return _apply_attribute(op, node.attr, operation.value, members)
+    if isinstance(node, ValuePath) and node.attr_path.attr.lower() == "members":
+        if op != "remove" or node.sub_attr:
+            raise NoTargetException(
+                detail="Members are added or replaced as a whole; a filter only selects "
+                "members to remove."
+            )
+        selected = _selected_ids(node.val_filter)
+        members[:] = [m for m in members if m not in selected]
+        return None
+    raise InvalidPathException(detail=f"{operation.path} can't be changed on a group.")
+
+
+def _apply_attribute(op: str, attribute: str, value: Any, members: list[str]) -> str | None:
+    name = attribute.lower().removeprefix("urn:ietf:params:scim:schemas:core:2.0:group:")
+    if name == "externalid":
+        return None
+    if name == "displayname":
+        if op == "remove" or not isinstance(value, str):
+            raise InvalidValueException(detail="A group needs a displayName.")
+        return value
+    if name != "members":
+        raise InvalidPathException(detail=f"{attribute} can't be changed on a group.")
+    ids = _values(value)
+    if op == "add":
+        members.extend(i for i in ids if i not in members)
+    elif op == "replace":
+        members[:] = list(dict.fromkeys(ids))
+    elif value is None:
+        members.clear()
+    else:
+        members[:] = [m for m in members if m not in set(ids)]
+    return None
+
+
+def _values(value: Any) -> list[str]:
+    entries = value if isinstance(value, list) else [] if value is None else [value]
+    ids = []
+    for entry in entries:
+        member = entry.get("value") if isinstance(entry, dict) else None
+        if not isinstance(member, str) or not member:
+            raise InvalidValueException(detail='Members are given as {"value": "<user id>"}.')
+        ids.append(member)
+    return ids
+
+
+def _selected_ids(node: FilterNode) -> set[str]:
+    """The ids a `members[...]` filter names: `value eq "id"`, joined with `or`."""
+    if isinstance(node, LogicalExpr) and node.op is LogicalOperator.or_:
+        return set().union(*(_selected_ids(term) for term in node.terms))
+    if (
+        isinstance(node, Comparison)
+        and node.op is CompareOperator.eq
+        and node.attr_path.attr.lower() == "value"
+        and isinstance(node.value, str)
+    ):
+        return {node.value}
+    raise InvalidPathException(detail=f'Select members with value eq "<user id>", not {node}.')
+
+
+def _sort_key(value: Any) -> tuple[bool, str]:
+    text = "" if value is None else str(value).lower()
+    return (value is None, text)
+
+
+def _resource(
+    group: ScimGroup, caller: Caller, call: Call, status: int, context: Context
+) -> Answer:
+    body = group_resource(group, caller.base).model_dump(
+        scim_ctx=context, response_parameters=response_parameters(Group, call)
+    )
+    headers = {"ETag": group.etag} if group.etag else {}
+    if status == 201:
+        headers["Location"] = body["meta"]["location"]
+    return Answer(status, body, headers)

@@ -1,0 +1,306 @@
+"""SCIM Groups over the core: one group per role of the account; its members hold that role.
+
+- Adding a member to a group changes their role to the group's (`change_role`'s rules), or adds
+  them to the account with it when they are not in it yet (`add_member`'s rules).
+- Removing a member takes the role away: they fall back to the account's base role
+  (`scim.base_role`) and stay in the account. Taking people out of the account is what deleting
+  or deactivating the User does. Nobody can be removed from the base role's group, which
+  everyone falls back to; moving them to another group or deleting the user is the way.
+- A user is in exactly one group: adding them to a group takes them out of the one they were in.
+- Creating a group creates a custom role of the account, with the base role's capabilities
+  (an account admin widens them): it gives nobody more than the base role already does.
+  Custom roles can be renamed and deleted (their members fall back to the base role);
+  predefined roles can't.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+
+from tenantry.domain.accounts import Account
+from tenantry.domain.errors import Conflict, ErrorCode, InvalidInput, NotFound
+from tenantry.domain.roles import Need, Role
+from tenantry.services.authz import require
+from tenantry.services.context import Actor, ServiceContext, record
+from tenantry.services.delivery import deliver_invitations
+from tenantry.services.members import NewMember, _change_role_in, add_member_in, roles_of
+from tenantry.services.ports import UnitOfWork
+from tenantry.services.scim import MAX_NAME_LENGTH
+from tenantry.services.scim_common import (
+    NotModifiable,
+    base_role,
+    check_text,
+    check_version,
+    version_tag,
+)
+
+_NOT_KEY = re.compile(r"[^a-z0-9]+")
+MAX_KEY_LENGTH = 40
+
+
+@dataclass(slots=True)
+class ScimGroup:
+    role: Role
+    member_ids: list[str] | None
+    """The members' user ids in joining order; None when they were not asked for."""
+
+    @property
+    def etag(self) -> str | None:
+        if self.member_ids is None:
+            return None
+        return version_tag(self.role.key, self.role.display_name, sorted(self.member_ids))
+
+
+@dataclass(slots=True, frozen=True)
+class MemberChanges:
+    """What a request does to a group's members: `members` replaces them all when given."""
+
+    add: Sequence[str] = ()
+    remove: Sequence[str] = ()
+    members: Sequence[str] | None = None
+
+
+# -- reading -----------------------------------------------------------------------------------
+
+
+def list_groups(
+    ctx: ServiceContext, actor: Actor, account_id: str, *, with_members: bool
+) -> list[ScimGroup]:
+    """Every role of the account as a group, with its members when asked (one query)."""
+    with ctx.uow(readonly=True) as uow:
+        account, _ = require(ctx, uow, actor, account_id, Need.READ_ACCOUNT)
+        roles = roles_of(ctx, uow, account)
+        if not with_members:
+            return [ScimGroup(role, None) for role in roles.values()]
+        holders = uow.memberships.users_by_role(account_id)
+        return [
+            ScimGroup(role, [u.id for u in holders.get(key, [])]) for key, role in roles.items()
+        ]
+
+
+def get_group(
+    ctx: ServiceContext, actor: Actor, account_id: str, key: str, *, with_members: bool = True
+) -> ScimGroup:
+    with ctx.uow(readonly=True) as uow:
+        account, _ = require(ctx, uow, actor, account_id, Need.READ_ACCOUNT)
+        return _group(ctx, uow, account, key, with_members=with_members)
+
+
+def _group(
+    ctx: ServiceContext, uow: UnitOfWork, account: Account, key: str, *, with_members: bool
+) -> ScimGroup:
+    role = roles_of(ctx, uow, account).get(key)
+    if role is None:
+        raise NotFound(ErrorCode.ROLE_NOT_FOUND, field="id")
+    members = uow.scim.role_members(account.id, key) if with_members else None
+    return ScimGroup(role, members)
+
+
+# -- writing -----------------------------------------------------------------------------------
+
+
+def create_group(
+    ctx: ServiceContext,
+    actor: Actor,
+    account_id: str,
+    display_name: str,
+    member_ids: Sequence[str] = (),
+) -> ScimGroup:
+    """A new custom role named `display_name`, with the base role's capabilities."""
+    name = _checked_name(display_name)
+    invited: list[tuple[str, str]] = []
+    with ctx.uow() as uow:
+        account, _ = require(ctx, uow, actor, account_id, Need.MANAGE_SETTINGS, Need.MANAGE_ADMINS)
+        roles = roles_of(ctx, uow, account)
+        _check_name_free(roles.values(), name, None)
+        base = base_role(ctx, account)
+        role = Role(
+            key=_new_key(name, set(roles) | {r.key for r in ctx.roles}),
+            display_name=name,
+            capabilities={section: dict(caps) for section, caps in base.capabilities.items()},
+            account_id=account_id,
+        )
+        uow.custom_roles.add(role)
+        record(
+            ctx,
+            uow,
+            actor,
+            "role.create",
+            target_type="role",
+            target_id=role.key,
+            account_id=account_id,
+            after={"key": role.key, "display_name": name, "like": base.key},
+        )
+        invited = _change_members(ctx, uow, actor, account, role, MemberChanges(add=member_ids))
+        group = _group(ctx, uow, account, role.key, with_members=True)
+    deliver_invitations(ctx, invited)
+    return group
+
+
+def update_group(
+    ctx: ServiceContext,
+    actor: Actor,
+    account_id: str,
+    key: str,
+    *,
+    display_name: str | None = None,
+    changes: MemberChanges | None = None,
+    if_match: Sequence[str] | None = None,
+) -> ScimGroup:
+    """Rename a group (custom roles only) and change its members, all or nothing."""
+    invited: list[tuple[str, str]] = []
+    with ctx.uow() as uow:
+        account, _ = require(ctx, uow, actor, account_id, Need.MANAGE_USERS)
+        current = _group(ctx, uow, account, key, with_members=True)
+        assert current.etag is not None
+        check_version(current.etag, if_match)
+        role = current.role
+        if display_name is not None and display_name != role.display_name:
+            _rename(ctx, uow, actor, account, role, _checked_name(display_name))
+        if changes is not None:
+            invited = _change_members(ctx, uow, actor, account, role, changes)
+        group = _group(ctx, uow, account, key, with_members=True)
+    deliver_invitations(ctx, invited)
+    return group
+
+
+def delete_group(
+    ctx: ServiceContext,
+    actor: Actor,
+    account_id: str,
+    key: str,
+    if_match: Sequence[str] | None = None,
+) -> None:
+    """Delete a custom role; its members fall back to the base role."""
+    with ctx.uow() as uow:
+        account, _ = require(ctx, uow, actor, account_id, Need.MANAGE_SETTINGS, Need.MANAGE_ADMINS)
+        current = _group(ctx, uow, account, key, with_members=True)
+        assert current.etag is not None
+        assert current.member_ids is not None
+        check_version(current.etag, if_match)
+        if not current.role.is_custom:
+            raise NotModifiable(
+                ErrorCode.INVALID_INPUT, "Predefined roles can't be deleted.", field="id"
+            )
+        fallback = base_role(ctx, account).key
+        for user_id in current.member_ids:
+            _change_role_in(ctx, uow, actor, account_id, user_id, fallback, None)
+        uow.custom_roles.delete(account_id, key)
+        record(
+            ctx,
+            uow,
+            actor,
+            "role.delete",
+            target_type="role",
+            target_id=key,
+            account_id=account_id,
+            before={"key": key, "display_name": current.role.display_name},
+        )
+
+
+# -- the steps ---------------------------------------------------------------------------------
+
+
+def _change_members(
+    ctx: ServiceContext,
+    uow: UnitOfWork,
+    actor: Actor,
+    account: Account,
+    role: Role,
+    changes: MemberChanges,
+) -> list[tuple[str, str]]:
+    """Apply member changes; the invitations to send once the transaction commits."""
+    current = set(uow.scim.role_members(account.id, role.key))
+    if changes.members is not None:
+        wanted = list(dict.fromkeys(changes.members))
+        removing = [user_id for user_id in current if user_id not in set(wanted)]
+        adding = [user_id for user_id in wanted if user_id not in current]
+    else:
+        removing = [user_id for user_id in dict.fromkeys(changes.remove) if user_id in current]
+        adding = list(dict.fromkeys(changes.add))
+    fallback = base_role(ctx, account).key
+    if removing and role.key == fallback:
+        raise NotModifiable(
+            ErrorCode.INVALID_INPUT,
+            "Every member holds at least this role: move them to another group, or delete or "
+            "deactivate the user, instead.",
+            field="members",
+        )
+    for user_id in removing:
+        _change_role_in(ctx, uow, actor, account.id, user_id, fallback, None)
+    invited = []
+    for user_id in adding:
+        membership = uow.memberships.find(user_id, account.id)
+        if membership is not None:
+            if membership.role_key != role.key:
+                _change_role_in(ctx, uow, actor, account.id, user_id, role.key, None)
+            continue
+        user = uow.users.find(user_id)
+        if user is None:
+            raise InvalidInput(
+                ErrorCode.INVALID_INPUT, f"There is no user with the id {user_id}.", field="members"
+            )
+        _, actor_role = require(ctx, uow, actor, account.id, Need.MANAGE_USERS)
+        added = add_member_in(ctx, uow, actor, account, actor_role, NewMember(user.email, role.key))
+        if added.invitation_token:
+            invited.append((added.invitation_token, user.email))
+    return invited
+
+
+def _rename(
+    ctx: ServiceContext, uow: UnitOfWork, actor: Actor, account: Account, role: Role, name: str
+) -> None:
+    if not role.is_custom:
+        raise NotModifiable(
+            ErrorCode.INVALID_INPUT, "A predefined role's name can't change.", field="displayName"
+        )
+    require(ctx, uow, actor, account.id, Need.MANAGE_SETTINGS, Need.MANAGE_ADMINS)
+    _check_name_free(roles_of(ctx, uow, account).values(), name, role.key)
+    before = role.display_name
+    role.display_name = name
+    uow.custom_roles.update(role)
+    record(
+        ctx,
+        uow,
+        actor,
+        "role.update",
+        target_type="role",
+        target_id=role.key,
+        account_id=account.id,
+        before={"display_name": before},
+        after={"display_name": name},
+    )
+
+
+def _checked_name(display_name: str) -> str:
+    name = display_name.strip()
+    if not name:
+        raise InvalidInput(
+            ErrorCode.INVALID_INPUT, "A group needs a displayName.", field="displayName"
+        )
+    check_text(name, "displayName", MAX_NAME_LENGTH)
+    return name
+
+
+def _check_name_free(roles: Collection[Role], name: str, own_key: str | None) -> None:
+    """Identity providers find groups by name, so names are unique in an account."""
+    if any(r.display_name.casefold() == name.casefold() and r.key != own_key for r in roles):
+        raise Conflict(
+            ErrorCode.ID_TAKEN, "A group with this displayName exists.", field="displayName"
+        )
+
+
+def _new_key(name: str, taken: set[str]) -> str:
+    """A role key from a group name: lower-case words joined by underscores."""
+    stem = _NOT_KEY.sub("_", name.lower()).strip("_")
+    if not stem[:1].isalpha():
+        stem = f"group_{stem}".rstrip("_")
+    stem = stem[:MAX_KEY_LENGTH].rstrip("_")
+    key, number = stem, 1
+    while key in taken:
+        number += 1
+        suffix = f"_{number}"
+        key = stem[: MAX_KEY_LENGTH - len(suffix)].rstrip("_") + suffix
+    return key
