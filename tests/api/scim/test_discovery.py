@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from tenantry.entrypoints.scim.schema import BULK_MAX_PAYLOAD
+
 from scim_support import ENTERPRISE, GROUP, USER, Scim, error_of
 
 
@@ -13,7 +15,9 @@ def test_service_provider_config_announces_what_is_honoured(scim: Scim) -> None:
     assert config["patch"] == {"supported": True}
     assert config["bulk"]["supported"] is True
     assert config["bulk"]["maxOperations"] == 100
-    assert config["bulk"]["maxPayloadSize"] == scim.ctx.settings.max_body_bytes
+    assert config["bulk"]["maxPayloadSize"] == min(
+        BULK_MAX_PAYLOAD, scim.ctx.settings.max_body_bytes
+    )
     assert config["filter"] == {"supported": True, "maxResults": 1000}
     assert config["sort"] == {"supported": True}
     assert config["etag"] == {"supported": True}
