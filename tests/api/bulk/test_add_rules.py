@@ -10,7 +10,7 @@ import pytest
 from tenantry.domain.accounts import AccountKind
 from tenantry.services import accounts
 
-from conftest import Bulk, add_message, make_kind, new_user
+from bulk_support import Bulk, add_message, make_kind, new_user
 from factories import OPERATOR, make_member
 
 # -- invalid data ------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from tenantry.domain.memberships import MembershipStatus, Scope
 from tenantry.services import accounts, directory, members, roles
 from tenantry.services.context import ServiceContext
 
-from conftest import RATE_LIMIT_HEADERS, Bulk, new_user
+from bulk_support import RATE_LIMIT_HEADERS, Bulk, new_user
 from factories import OPERATOR, make_member
 
 

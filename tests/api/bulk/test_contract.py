@@ -18,7 +18,7 @@ from tenantry.entrypoints.bulk_rest.openapi import render
 from tenantry.services import accounts
 from tenantry.services.context import ServiceContext
 
-from conftest import Bulk
+from bulk_support import Bulk
 from factories import OPERATOR, make_member
 from httpclient import HttpClient
 

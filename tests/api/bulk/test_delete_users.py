@@ -7,7 +7,7 @@ import pytest
 
 from tenantry.domain.accounts import AccountKind
 
-from conftest import RATE_LIMIT_HEADERS, Bulk
+from bulk_support import RATE_LIMIT_HEADERS, Bulk
 from factories import make_account, make_member
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from tenantry.services import accounts, roles
 
-from conftest import RATE_LIMIT_HEADERS, Bulk, counting, new_user
+from bulk_support import RATE_LIMIT_HEADERS, Bulk, counting, new_user
 from factories import OPERATOR, make_member
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from tenantry.services.context import ServiceContext
 
-from conftest import RATE_LIMIT_HEADERS, Bulk, new_user
+from bulk_support import RATE_LIMIT_HEADERS, Bulk, new_user
 
 NOON = datetime(2024, 4, 15, 12, 0, tzinfo=UTC)
 NEXT_MIDNIGHT = int(datetime(2024, 4, 16, tzinfo=UTC).timestamp())

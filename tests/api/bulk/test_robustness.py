@@ -10,7 +10,7 @@ import pytest
 
 from tenantry.entrypoints.bulk_rest import PREFIX
 
-from conftest import Bulk, new_user
+from bulk_support import Bulk, new_user
 from httpclient import HttpClient
 
 NOT_AN_ARRAY = {"message": "The body must be a JSON array of users."}

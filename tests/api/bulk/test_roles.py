@@ -7,7 +7,7 @@ from typing import Any
 
 from tenantry.services import roles
 
-from conftest import RATE_LIMIT_HEADERS, Bulk
+from bulk_support import RATE_LIMIT_HEADERS, Bulk
 from factories import OPERATOR, make_member
 
 

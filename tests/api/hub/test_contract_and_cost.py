@@ -15,8 +15,8 @@ from tenantry.app import Composition
 from tenantry.entrypoints.graphql.hub import build_hub_engine
 from tenantry.services.context import ServiceContext
 
-from conftest import Hub
 from factories import make_account, make_member
+from hub_support import Hub
 
 CONTRACT = Path(__file__).parents[3] / "docs" / "contracts" / "hub.graphql"
 

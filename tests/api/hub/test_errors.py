@@ -13,8 +13,8 @@ from tenantry.services.context import ServiceContext
 from tenantry.services.members import NewMember
 
 import samples
-from conftest import Hub, only_error
 from factories import OPERATOR, make_account, make_member
+from hub_support import Hub, only_error
 
 
 def view_token(ctx: ServiceContext, tenant: Account) -> str:

@@ -7,7 +7,7 @@ import pytest
 from tenantry.entrypoints.graphql import engine as engine_module
 from tenantry.entrypoints.graphql.hub import build_hub_engine
 
-from conftest import Hub
+from hub_support import Hub
 
 
 @pytest.mark.parametrize("path", ["/hub/graphql/", "/hub/graphql", "/capig/graphql/"])

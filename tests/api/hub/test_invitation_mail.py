@@ -14,9 +14,9 @@ from tenantry.services.passwords import Argon2Hasher
 from tenantry.settings import Settings
 
 import samples
-from conftest import bearer_for
 from factories import make_account
 from httpclient import http_client
+from hub_support import bearer_for
 from mailserver import Inbox, free_port, smtp_server
 
 

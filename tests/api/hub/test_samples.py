@@ -21,8 +21,8 @@ from tenantry.services.gateway_pixels import PixelSetup
 from tenantry.services.members import NewMember
 
 import samples
-from conftest import Hub
 from factories import OPERATOR, make_account, make_member
+from hub_support import Hub
 
 LINK = re.compile(r"^http://testserver/auth/verify/\?token=[A-Za-z0-9_-]{16,}&et=inv&email=(.+)$")
 

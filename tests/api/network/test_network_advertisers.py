@@ -10,8 +10,8 @@ import pytest
 from tenantry.domain.accounts import AccountKind
 from tenantry.services.context import ServiceContext
 
-from conftest import Net, advertiser_body, user_body
 from factories import make_member
+from network_support import Net, advertiser_body, user_body
 
 # The vendor's "create an advertiser with users" example, as printed (read-only fields and the
 # advertiser's refresh token included: they are ignored).

@@ -9,8 +9,8 @@ from tenantry.domain.accounts import AccountKind
 from tenantry.services import credentials, setup
 from tenantry.services.context import ServiceContext
 
-from conftest import Net, user_body
 from factories import OPERATOR, make_account, make_member
+from network_support import Net, user_body
 
 UNAUTHORIZED = "Unauthorized"
 

@@ -22,8 +22,8 @@ from tenantry.entrypoints.network_rest import OPENAPI_PATH, PREFIX
 from tenantry.entrypoints.network_rest.openapi import render
 from tenantry.entrypoints.network_rest.router import ROUTES
 
-from conftest import VERSION, Net, user_body
 from httpclient import HttpClient
+from network_support import VERSION, Net, user_body
 
 CONTRACT = Path(__file__).parents[3] / "docs" / "contracts" / "network-rest.openapi.json"
 EXAMPLES_PER_OPERATION = 25

@@ -19,8 +19,8 @@ from tenantry.services import network
 from tenantry.services.context import ServiceContext
 from tenantry.storage.repositories.network import SqlNetworkRepository
 
-from conftest import Net, user_body
 from factories import make_member
+from network_support import Net, user_body
 
 
 class Collect(logging.Handler):

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 import network_samples as samples
 import pytest
 
-from conftest import Net
+from network_support import Net
 
 USER_ID = "549494858585Dxlj2uCX0ijqXP4nAW"
 

@@ -9,7 +9,7 @@ import pytest
 
 from tenantry.services.context import ServiceContext
 
-from conftest import Net, user_body
+from network_support import Net, user_body
 
 FLAGS = (
     "notify_on_budgets",

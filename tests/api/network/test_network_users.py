@@ -9,8 +9,8 @@ import pytest
 
 from tenantry.services.context import ServiceContext
 
-from conftest import Net, user_body
 from factories import make_member
+from network_support import Net, user_body
 
 
 def users_of(net: Net) -> dict[str | None, dict[str, Any]]:
