@@ -20,6 +20,7 @@ from tenantry.domain.memberships import Membership, MembershipStatus, Scope
 from tenantry.domain.network import AdvertiserProfile, ApprovalStatus, Site
 from tenantry.domain.users import NotificationEmail, User, UserStatus
 from tenantry.storage.repositories.base import Repository
+from tenantry.storage.repositories.users import user_values
 from tenantry.storage.tables import (
     accounts,
     advertiser_profiles,
@@ -188,27 +189,6 @@ def _chunks(values: Collection[str]) -> Iterator[list[str]]:
     ordered = sorted(set(values))
     for start in range(0, len(ordered), _CHUNK):
         yield ordered[start : start + _CHUNK]
-
-
-def _user_row(user: User) -> dict[str, Any]:
-    return {
-        "email": user.email,
-        "name": user.name,
-        "first_name": user.first_name,
-        "last_name": user.last_name,
-        "department": user.department,
-        "contact_country_code": user.contact_country_code,
-        "contact_phone_number": user.contact_phone_number,
-        "status": int(user.status),
-        "last_login_at": user.last_login_at,
-        "expires_on": user.expires_on,
-        "can_login_via_platform": user.can_login_via_platform,
-        "network_account_id": user.network_account_id,
-        "id_from_network": user.id_from_network,
-        "notifications": user.notifications,
-        "oauth_refresh_token": user.oauth_refresh_token,
-        "password_hash": user.password_hash,
-    }
 
 
 def _membership_row(m: Membership) -> dict[str, Any]:
@@ -391,7 +371,7 @@ class SqlNetworkRepository(Repository):
             return
         self.conn.execute(
             users.insert(),
-            [{"id": u.id, "created_at": u.created_at, **_user_row(u)} for u in new_users],
+            [{"id": u.id, "created_at": u.created_at, **user_values(u)} for u in new_users],
         )
         self._write_emails(new_users)
 
@@ -400,7 +380,7 @@ class SqlNetworkRepository(Repository):
             return
         self.conn.execute(
             users.update().where(users.c.id == sa.bindparam("b_id")),
-            [{"b_id": u.id, **_user_row(u)} for u in changed],
+            [{"b_id": u.id, **user_values(u)} for u in changed],
         )
         for chunk in _chunks([u.id for u in changed]):
             self.conn.execute(user_emails.delete().where(self._in(user_emails.c.user_id, chunk)))

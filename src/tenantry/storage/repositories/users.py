@@ -81,7 +81,8 @@ def to_user(row: Sequence[Any], at: int = 0, emails: list[NotificationEmail] | N
     )
 
 
-def _values(user: User) -> dict[str, Any]:
+def user_values(user: User) -> dict[str, Any]:
+    """A user's columns (all but id and created_at), as every write of users stores them."""
     return {
         "email": user.email,
         "name": user.name,
@@ -103,7 +104,7 @@ def _values(user: User) -> dict[str, Any]:
 
 
 def _new_row(user: User) -> dict[str, Any]:
-    values = _values(user)
+    values = user_values(user)
     values["id"], values["created_at"] = user.id, user.created_at
     return values
 
@@ -190,7 +191,7 @@ class SqlUserRepository(Repository):
             self.conn.execute(_INSERT_EMAILS, emails)
 
     def update(self, user: User) -> None:
-        values = _values(user)
+        values = user_values(user)
         values["where_id"] = user.id
         self.conn.execute(_UPDATE, values)
         self.conn.execute(_DELETE_EMAILS, {"user_id": user.id})
