@@ -101,6 +101,10 @@ class Role:
         return kind in self.account_kinds
 
 
+def is_role_key(key: str) -> bool:
+    return _ROLE_KEY.fullmatch(key) is not None
+
+
 def validate_role_key(key: str) -> str:
     if not _ROLE_KEY.fullmatch(key):
         raise InvalidInput(

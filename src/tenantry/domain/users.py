@@ -10,6 +10,7 @@ from enum import IntEnum
 from tenantry.domain.errors import ErrorCode, InvalidInput
 
 MAX_USERNAME_LENGTH = 100
+MAX_DEPARTMENT_LENGTH = 200
 MAX_EMAIL_LENGTH = 254
 
 # An RFC 5322 addr-spec in its dot-atom form (what people and IdPs send in practice):
@@ -110,6 +111,14 @@ def validate_username(raw: str) -> str:
     if not name or any(not (ch.isalnum() or ch in _USERNAME_EXTRA) for ch in name):
         raise InvalidInput(ErrorCode.INVALID_USERNAME, field="username")
     return name
+
+
+def validate_department(department: str | None) -> None:
+    """A department is free text of printable characters that fits its column."""
+    if department is not None and (
+        len(department) > MAX_DEPARTMENT_LENGTH or any(not ch.isprintable() for ch in department)
+    ):
+        raise InvalidInput(ErrorCode.INVALID_FIELD_SCHEME, field="department")
 
 
 def split_name(name: str) -> tuple[str | None, str | None]:

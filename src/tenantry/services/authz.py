@@ -13,7 +13,7 @@ from collections.abc import Collection, Mapping, Sequence
 from tenantry.domain.accounts import Account
 from tenantry.domain.errors import ErrorCode, Forbidden
 from tenantry.domain.memberships import Membership, MembershipStatus
-from tenantry.domain.roles import AccessLevel, Need, Role
+from tenantry.domain.roles import AccessLevel, Need, Role, is_role_key
 from tenantry.services.context import Actor, ActorKind, ServiceContext
 from tenantry.services.ports import UnitOfWork
 
@@ -90,7 +90,11 @@ def readable_accounts(
 
 
 def resolve_role(ctx: ServiceContext, uow: UnitOfWork, account: Account, key: str) -> Role | None:
-    """A predefined role by key, or one of the account's custom roles."""
+    """A predefined role by key, or one of the account's custom roles. Text that does not have
+    a role key's shape is no role, found without a lookup (PostgreSQL refuses some strings
+    outright, such as those with NUL characters)."""
+    if not is_role_key(key):
+        return None
     return ctx.roles.find(key) or uow.custom_roles.find(account.id, key)
 
 

@@ -13,7 +13,7 @@ from tenantry.domain.users import User, normalize_email
 from tenantry.services.authz import require
 from tenantry.services.context import Actor, ServiceContext
 from tenantry.services.delivery import deliver_invitations
-from tenantry.services.members import AddedMember, NewMember, _active_admins, add_member_in
+from tenantry.services.members import AddedMember, NewMember, active_admin_count, add_member_in
 from tenantry.services.members import remove_member_in as _remove
 from tenantry.services.ports import AuditRepository, UserRepository
 
@@ -39,17 +39,23 @@ class BulkRejected(InvalidInput):
         self.items = items
 
 
+def check_users_per_call(ctx: ServiceContext, count: int) -> None:
+    """The limit of users one bulk add takes. `bulk_add_members` checks it; a face may check it
+    first too, before it parses each user, so that 21 malformed users get this error as well."""
+    limit = ctx.settings.bulk_max_users_per_call
+    if count > limit:
+        raise InvalidInput(
+            ErrorCode.INVALID_INPUT,
+            f"Exceeded the limit of adding {limit} users in a single API call.",
+        )
+
+
 def bulk_add_members(
     ctx: ServiceContext, actor: Actor, account_id: str, items: Sequence[tuple[int, NewMember]]
 ) -> BulkAddResult:
     """Add each user that passes every rule; report the others. One transaction per call,
     one savepoint per user, so a refused user leaves no trace and a crash leaves nothing."""
-    limit = ctx.settings.bulk_max_users_per_call
-    if len(items) > limit:
-        raise InvalidInput(
-            ErrorCode.INVALID_INPUT,
-            f"Exceeded the limit of adding {limit} users in a single API call.",
-        )
+    check_users_per_call(ctx, len(items))
     result = BulkAddResult([], [])
     with ctx.uow() as uow:
         account, actor_role = require(ctx, uow, actor, account_id, Need.MANAGE_USERS)
@@ -89,7 +95,7 @@ def bulk_remove_members(
     removed: list[str] = []
     with ctx.uow() as uow:
         account, actor_role = require(ctx, uow, actor, account_id, Need.MANAGE_USERS)
-        admins = _active_admins(ctx, uow, account)
+        admins = active_admin_count(ctx, uow, account)
         normalized: list[tuple[int, str, str | None]] = []
         for index, raw in enumerate(emails):
             try:
@@ -104,7 +110,7 @@ def bulk_remove_members(
                     raise NotFound(ErrorCode.MEMBERSHIP_NOT_FOUND, field="email")
                 with uow.savepoint():
                     _remove(ctx, uow, actor, account, actor_role, user.id, admins)
-                admins = _active_admins(ctx, uow, account)
+                admins = active_admin_count(ctx, uow, account)
                 removed.append(user.id)
             except NotFound:
                 errors.append(

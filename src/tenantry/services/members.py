@@ -13,12 +13,13 @@ from tenantry.domain.errors import Conflict, ErrorCode, Forbidden, InvalidInput,
 from tenantry.domain.ids import hash_secret, new_secret, new_user_id
 from tenantry.domain.invitations import Invitation
 from tenantry.domain.memberships import Membership, MembershipStatus, Scope
-from tenantry.domain.roles import Need, Role, validate_role_key
+from tenantry.domain.roles import Need, Role
 from tenantry.domain.users import (
     NotificationEmail,
     User,
     UserStatus,
     normalize_email,
+    validate_department,
     validate_username,
 )
 from tenantry.services.authz import require, resolve_role, role_in
@@ -28,7 +29,6 @@ from tenantry.services.delivery import deliver_invitations
 from tenantry.services.ports import MemberCursor, UnitOfWork
 
 MAX_PAGE = 1000
-MAX_DEPARTMENT_LENGTH = 200
 
 
 @dataclass(slots=True)
@@ -128,7 +128,7 @@ def add_member_in(
     """The body of `add_member`, inside the caller's transaction (bulk adds share it)."""
     email = normalize_email(spec.email)
     username = validate_username(spec.username) if spec.username is not None else None
-    _check_department(spec.department)
+    validate_department(spec.department)
     role = _role_for(ctx, uow, account, actor_role, spec.role_key)
     scope = build_scope(ctx, uow, account, role, spec, apps)
 
@@ -213,31 +213,13 @@ def _role_for(
 ) -> Role:
     """The role to grant, if the actor may grant it: admins grant any role; everyone else
     only roles that give nothing beyond their own, so no one can raise themselves."""
-    role = resolve_role(ctx, uow, account, role_key) if _may_be_role_key(role_key) else None
+    role = resolve_role(ctx, uow, account, role_key)
     if role is None:
         raise InvalidInput(ErrorCode.UNKNOWN_ROLE, field="role")
     rules.check_role_for_account(role, account)
     if not actor_role.allows(Need.MANAGE_ADMINS) and role.exceeds(actor_role):
         raise Forbidden(ErrorCode.FORBIDDEN, field="role")
     return role
-
-
-def _may_be_role_key(key: str) -> bool:
-    """Whether `key` has a role key's shape; other text is an unknown role without a lookup
-    (PostgreSQL refuses some strings outright, such as those with NUL characters)."""
-    try:
-        validate_role_key(key)
-    except InvalidInput:
-        return False
-    return True
-
-
-def _check_department(department: str | None) -> None:
-    """A department is free text of printable characters that fits its column."""
-    if department is not None and (
-        len(department) > MAX_DEPARTMENT_LENGTH or any(not ch.isprintable() for ch in department)
-    ):
-        raise InvalidInput(ErrorCode.INVALID_FIELD_SCHEME, field="department")
 
 
 def check_may_manage(
@@ -327,7 +309,7 @@ def _change_role_in(
         current,
         membership,
         new_role,
-        _active_admins(ctx, uow, account),
+        active_admin_count(ctx, uow, account),
         user_active=_is_active(uow, user_id),
     )
     before = membership_snapshot(membership)
@@ -387,7 +369,7 @@ def reassign_role(
             return uow.users.get(user_id)
         if revoke is not None:
             remove_member_in(
-                ctx, uow, actor, account, actor_role, user_id, _active_admins(ctx, uow, account)
+                ctx, uow, actor, account, actor_role, user_id, active_admin_count(ctx, uow, account)
             )
         if add is not None:
             if uow.memberships.find(user_id, add.account_id) is not None:
@@ -417,7 +399,7 @@ def remove_member(ctx: ServiceContext, actor: Actor, account_id: str, user_id: s
     with ctx.uow() as uow:
         account, actor_role = require(ctx, uow, actor, account_id, Need.MANAGE_USERS)
         remove_member_in(
-            ctx, uow, actor, account, actor_role, user_id, _active_admins(ctx, uow, account)
+            ctx, uow, actor, account, actor_role, user_id, active_admin_count(ctx, uow, account)
         )
 
 
@@ -466,39 +448,47 @@ def set_user_active(
         require(ctx, uow, actor, account_id, Need.MANAGE_USERS)
         _membership(uow, user_id, account_id)
         user = uow.users.get(user_id)
-        for membership in uow.memberships.for_user(user_id):
-            account, actor_role = require(ctx, uow, actor, membership.account_id, Need.MANAGE_USERS)
-            check_may_manage(ctx, uow, account, actor_role, membership)
-            if not active:
-                rules.check_removable(account, user_id, actor.user_id)
-                role = resolve_role(ctx, uow, account, membership.role_key) or ctx.roles.admin
-                admins = _active_admins(ctx, uow, account)
-                rules.check_keeps_an_admin(
-                    role,
-                    membership,
-                    None,
-                    admins,
-                    user_active=user.status is UserStatus.ACTIVATED,
-                )
-        new_status = UserStatus.ACTIVATED if active else UserStatus.DEACTIVATED
-        if active and user.status is UserStatus.PENDING:
-            return user  # a pending user becomes active by accepting the invitation
-        if user.status is not new_status:
-            before = user_snapshot(user)
-            user.status = new_status
-            uow.users.update(user)
-            record(
-                ctx,
-                uow,
-                actor,
-                "user.activate" if active else "user.deactivate",
-                target_type="user",
-                target_id=user_id,
-                account_id=account_id,
-                before=before,
-                after=user_snapshot(user),
-            )
+        set_user_active_in(ctx, uow, actor, account_id, user, active)
         return user
+
+
+def set_user_active_in(
+    ctx: ServiceContext, uow: UnitOfWork, actor: Actor, account_id: str, user: User, active: bool
+) -> None:
+    """The body of `set_user_active`, inside the caller's transaction (SCIM shares it);
+    `account_id` is the account the change is made through, for the audit trail."""
+    for membership in uow.memberships.for_user(user.id):
+        account, actor_role = require(ctx, uow, actor, membership.account_id, Need.MANAGE_USERS)
+        check_may_manage(ctx, uow, account, actor_role, membership)
+        if not active:
+            rules.check_removable(account, user.id, actor.user_id)
+            role = resolve_role(ctx, uow, account, membership.role_key) or ctx.roles.admin
+            rules.check_keeps_an_admin(
+                role,
+                membership,
+                None,
+                active_admin_count(ctx, uow, account),
+                user_active=user.status is UserStatus.ACTIVATED,
+            )
+    if active and user.status is UserStatus.PENDING:
+        return  # a pending user becomes active by accepting the invitation
+    new_status = UserStatus.ACTIVATED if active else UserStatus.DEACTIVATED
+    if user.status is new_status:
+        return
+    before = user_snapshot(user)
+    user.status = new_status
+    uow.users.update(user)
+    record(
+        ctx,
+        uow,
+        actor,
+        "user.activate" if active else "user.deactivate",
+        target_type="user",
+        target_id=user.id,
+        account_id=account_id,
+        before=before,
+        after=user_snapshot(user),
+    )
 
 
 # -- reading -----------------------------------------------------------------------------------
@@ -582,6 +572,6 @@ def _is_active(uow: UnitOfWork, user_id: str) -> bool:
     return uow.users.get(user_id).status is UserStatus.ACTIVATED
 
 
-def _active_admins(ctx: ServiceContext, uow: UnitOfWork, account: Account) -> int:
+def active_admin_count(ctx: ServiceContext, uow: UnitOfWork, account: Account) -> int:
     keys = {r.key for r in roles_of(ctx, uow, account).values() if r.is_admin_like}
     return uow.memberships.count_active_with_roles(account.id, keys)

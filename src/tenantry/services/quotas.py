@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 
-from tenantry.domain.errors import DomainError, ErrorCode, Forbidden, InvalidInput, Throttled
+from tenantry.domain.errors import DomainError, ErrorCode, Forbidden, Throttled
 from tenantry.domain.roles import Need
 from tenantry.services.authz import require
 from tenantry.services.context import Actor, ServiceContext
@@ -77,15 +77,3 @@ def admit_bulk_call(ctx: ServiceContext, actor: Actor) -> Quota:
             quota=quota,
         )
     return quota
-
-
-def check_users_per_call(ctx: ServiceContext, count: int) -> None:
-    """The limit of users a bulk add takes in one call, for a face to check before it parses
-    each user (so that 21 malformed users get this error too); `bulk_add_members` checks the
-    same limit for its other callers."""
-    limit = ctx.settings.bulk_max_users_per_call
-    if count > limit:
-        raise InvalidInput(
-            ErrorCode.INVALID_INPUT,
-            f"Exceeded the limit of adding {limit} users in a single API call.",
-        )

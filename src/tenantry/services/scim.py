@@ -23,23 +23,28 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from tenantry.domain import memberships as rules
 from tenantry.domain.accounts import Account
 from tenantry.domain.errors import Conflict, ErrorCode, InvalidInput, NotFound
 from tenantry.domain.memberships import Membership
 from tenantry.domain.roles import Need, Role
-from tenantry.domain.users import User, UserStatus, normalize_email, validate_username
-from tenantry.services.authz import require, resolve_role
+from tenantry.domain.users import (
+    User,
+    UserStatus,
+    normalize_email,
+    validate_department,
+    validate_username,
+)
+from tenantry.services.authz import require
 from tenantry.services.context import Actor, ServiceContext, record
 from tenantry.services.delivery import deliver_invitations
 from tenantry.services.members import (
     NewMember,
-    _active_admins,
-    _check_department,
+    active_admin_count,
     add_member_in,
     check_may_manage,
     remove_member_in,
     roles_of,
+    set_user_active_in,
     user_snapshot,
 )
 from tenantry.services.ports import UnitOfWork
@@ -182,7 +187,7 @@ def create_user(ctx: ServiceContext, actor: Actor, account_id: str, spec: UserSp
             if spec.display_name is not None and username is None:
                 _update_profile(ctx, uow, actor, account_id, uow.users.get(user_id), spec)
             if not spec.active:
-                _set_active_in(ctx, uow, actor, account_id, uow.users.get(user_id), False)
+                set_user_active_in(ctx, uow, actor, account_id, uow.users.get(user_id), False)
         if spec.external_id is not None:
             _set_external_id(ctx, uow, actor, account_id, user_id, None, spec.external_id)
         created = _current(ctx, uow, account, user_id)
@@ -217,7 +222,7 @@ def replace_user(
                 ctx, uow, actor, account_id, user_id, current.external_id, spec.external_id
             )
         if spec.active != current.active:
-            _set_active_in(ctx, uow, actor, account_id, user, spec.active)
+            set_user_active_in(ctx, uow, actor, account_id, user, spec.active)
         return _current(ctx, uow, account, user_id)
 
 
@@ -233,7 +238,7 @@ def delete_user(
         account, actor_role = require(ctx, uow, actor, account_id, Need.MANAGE_USERS)
         current = _current(ctx, uow, account, user_id)
         check_version(current.etag, if_match)
-        admins = _active_admins(ctx, uow, account)
+        admins = active_admin_count(ctx, uow, account)
         remove_member_in(ctx, uow, actor, account, actor_role, user_id, admins)
         if current.external_id is not None:
             _set_external_id(ctx, uow, actor, account_id, user_id, current.external_id, None)
@@ -247,7 +252,7 @@ def _check_spec(spec: UserSpec) -> None:
     check_text(spec.given_name, "name.givenName", MAX_NAME_LENGTH)
     check_text(spec.family_name, "name.familyName", MAX_NAME_LENGTH)
     check_text(spec.display_name, "displayName", MAX_DISPLAY_NAME_LENGTH)
-    _check_department(spec.department)
+    validate_department(spec.department)
     if spec.external_id is not None and not 0 < len(spec.external_id) <= MAX_EXTERNAL_ID_LENGTH:
         raise InvalidInput(
             ErrorCode.INVALID_INPUT,
@@ -321,45 +326,6 @@ def _require_everywhere(ctx: ServiceContext, uow: UnitOfWork, actor: Actor, user
     for membership in uow.memberships.for_user(user_id):
         account, actor_role = require(ctx, uow, actor, membership.account_id, Need.MANAGE_USERS)
         check_may_manage(ctx, uow, account, actor_role, membership)
-
-
-def _set_active_in(
-    ctx: ServiceContext, uow: UnitOfWork, actor: Actor, account_id: str, user: User, active: bool
-) -> None:
-    """`members.set_user_active`, inside the caller's transaction: the same checks in the same
-    order (manage the user everywhere; no account loses its owner or its last active admin)."""
-    for membership in uow.memberships.for_user(user.id):
-        account, actor_role = require(ctx, uow, actor, membership.account_id, Need.MANAGE_USERS)
-        check_may_manage(ctx, uow, account, actor_role, membership)
-        if not active:
-            rules.check_removable(account, user.id, actor.user_id)
-            role = resolve_role(ctx, uow, account, membership.role_key) or ctx.roles.admin
-            rules.check_keeps_an_admin(
-                role,
-                membership,
-                None,
-                _active_admins(ctx, uow, account),
-                user_active=user.status is UserStatus.ACTIVATED,
-            )
-    if active and user.status is UserStatus.PENDING:
-        return  # a pending user becomes active by accepting the invitation
-    new_status = UserStatus.ACTIVATED if active else UserStatus.DEACTIVATED
-    if user.status is new_status:
-        return
-    before = user_snapshot(user)
-    user.status = new_status
-    uow.users.update(user)
-    record(
-        ctx,
-        uow,
-        actor,
-        "user.activate" if active else "user.deactivate",
-        target_type="user",
-        target_id=user.id,
-        account_id=account_id,
-        before=before,
-        after=user_snapshot(user),
-    )
 
 
 def _check_external_id_free(

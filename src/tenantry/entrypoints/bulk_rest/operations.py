@@ -159,7 +159,7 @@ def parse_new_users(
         raise InvalidInput(ErrorCode.INVALID_INPUT, NOT_AN_ARRAY) from None
     if not isinstance(raw, list):
         raise InvalidInput(ErrorCode.INVALID_INPUT, NOT_AN_ARRAY)
-    quotas.check_users_per_call(ctx, len(raw))
+    bulk.check_users_per_call(ctx, len(raw))
     items: list[tuple[int, NewMember]] = []
     refused: list[ItemError] = []
     for index, item in enumerate(raw):

@@ -8,23 +8,11 @@ from urllib.parse import quote
 
 from tenantry.domain.accounts import Account
 from tenantry.domain.network import AdvertiserProfile, shown_emails, shown_names
+from tenantry.domain.users import NOTIFICATION_FLAGS
 from tenantry.services.context import ServiceContext
 from tenantry.services.members import Member
 from tenantry.services.network import NetworkView
 from tenantry.services.network_advertisers import AdvertiserView
-
-# The order of seed 003's samples.
-NOTIFY_FLAGS = (
-    "notify_on_budgets",
-    "notify_on_campaign_applications",
-    "notify_on_campaign_expirations",
-    "notify_on_creative_duplication_requests",
-    "notify_on_network_announcements",
-    "notify_on_performance_notifications",
-    "notify_on_monthly_campaign_performance_reports",
-    "notify_on_weekly_campaign_performance_reports",
-    "notify_on_call_activities",
-)
 
 
 def user_json(ctx: ServiceContext, member: Member) -> dict[str, Any]:
@@ -43,7 +31,7 @@ def user_json(ctx: ServiceContext, member: Member) -> dict[str, Any]:
         "oauth_refresh_token": user.oauth_refresh_token,
         "contact_phone_number": user.contact_phone_number,
     }
-    for flag in NOTIFY_FLAGS:
+    for flag in NOTIFICATION_FLAGS:  # in the order of seed 003's samples
         shown[flag] = bool(user.notifications.get(flag))
     shown["can_login_via_platform"] = user.can_login_via_platform
     return shown

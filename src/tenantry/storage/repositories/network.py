@@ -15,12 +15,14 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
-from tenantry.domain.accounts import Account, AccountKind, AccountStatus
-from tenantry.domain.memberships import Membership, MembershipStatus, Scope
+from tenantry.domain.accounts import Account, AccountKind
+from tenantry.domain.memberships import Membership
 from tenantry.domain.network import AdvertiserProfile, ApprovalStatus, Site
-from tenantry.domain.users import NotificationEmail, User, UserStatus
+from tenantry.domain.users import NotificationEmail, User
+from tenantry.storage.repositories.accounts import ACCOUNT_COLUMNS, to_account
 from tenantry.storage.repositories.base import Repository
-from tenantry.storage.repositories.users import user_values
+from tenantry.storage.repositories.memberships import MEMBERSHIP_COLUMNS, to_membership
+from tenantry.storage.repositories.users import USER_COLUMNS, to_user, user_values
 from tenantry.storage.tables import (
     accounts,
     advertiser_profiles,
@@ -32,157 +34,10 @@ from tenantry.storage.tables import (
 
 _CHUNK = 1000
 
-# Rows are read by position (much cheaper than by name over thousands of rows), in the order of
-# these column lists; this module keeps its own so that it reads exactly what it selects.
-_USER = (
-    users.c.id,
-    users.c.email,
-    users.c.name,
-    users.c.first_name,
-    users.c.last_name,
-    users.c.department,
-    users.c.contact_country_code,
-    users.c.contact_phone_number,
-    users.c.status,
-    users.c.last_login_at,
-    users.c.expires_on,
-    users.c.can_login_via_platform,
-    users.c.network_account_id,
-    users.c.id_from_network,
-    users.c.notifications,
-    users.c.oauth_refresh_token,
-    users.c.password_hash,
-    users.c.created_at,
-)
-_MEMBERSHIP = (
-    memberships.c.user_id,
-    memberships.c.account_id,
-    memberships.c.role_key,
-    memberships.c.status,
-    memberships.c.app_ids,
-    memberships.c.all_future_apps,
-    memberships.c.media_sources,
-    memberships.c.geos,
-    memberships.c.created_at,
-)
-_ACCOUNT = (
-    accounts.c.id,
-    accounts.c.name,
-    accounts.c.kind,
-    accounts.c.parent_id,
-    accounts.c.status,
-    accounts.c.can_partner_manage,
-    accounts.c.event_enrichment,
-    accounts.c.id_from_network,
-    accounts.c.multi_account_users,
-    accounts.c.sso_enabled,
-    accounts.c.two_factor_required,
-    accounts.c.owner_user_id,
-    accounts.c.invitation_ttl_days,
-    accounts.c.custom_data,
-    accounts.c.created_at,
-)
+# Rows are read by position, with the column lists and readers of the users, memberships
+# and accounts repositories, so every repository reads a row the same way.
+_USER, _MEMBERSHIP, _ACCOUNT = USER_COLUMNS, MEMBERSHIP_COLUMNS, ACCOUNT_COLUMNS
 _U, _M, _A = len(_USER), len(_MEMBERSHIP), len(_ACCOUNT)
-
-
-def _user(row: Sequence[Any], emails: list[NotificationEmail] | None, at: int = 0) -> User:
-    (
-        user_id,
-        email,
-        name,
-        first_name,
-        last_name,
-        department,
-        country,
-        phone,
-        status,
-        last_login_at,
-        expires_on,
-        can_login,
-        network_account_id,
-        id_from_network,
-        notifications,
-        token,
-        password_hash,
-        created_at,
-    ) = row[at : at + _U]
-    return User(
-        id=user_id,
-        email=email,
-        name=name,
-        first_name=first_name,
-        last_name=last_name,
-        department=department,
-        contact_country_code=country,
-        contact_phone_number=phone,
-        status=UserStatus(status),
-        last_login_at=last_login_at,
-        expires_on=expires_on,
-        can_login_via_platform=can_login,
-        network_account_id=network_account_id,
-        id_from_network=id_from_network,
-        notifications=dict(notifications or {}),
-        notification_emails=emails or [],
-        password_hash=password_hash,
-        oauth_refresh_token=token,
-        created_at=created_at,
-    )
-
-
-def _membership(row: Sequence[Any], at: int = 0) -> Membership:
-    user_id, account_id, role_key, status, apps, all_future, sources, geos, created_at = row[
-        at : at + _M
-    ]
-    return Membership(
-        user_id=user_id,
-        account_id=account_id,
-        role_key=role_key,
-        status=MembershipStatus(status),
-        scope=Scope(
-            app_ids=None if apps is None else tuple(apps),
-            all_future_apps=all_future,
-            media_sources=None if sources is None else tuple(sources),
-            geos=None if geos is None else tuple(geos),
-        ),
-        created_at=created_at,
-    )
-
-
-def _account(row: Sequence[Any], at: int = 0) -> Account:
-    (
-        account_id,
-        name,
-        kind,
-        parent_id,
-        status,
-        can_partner_manage,
-        event_enrichment,
-        id_from_network,
-        multi_account_users,
-        sso_enabled,
-        two_factor_required,
-        owner_user_id,
-        invitation_ttl_days,
-        custom_data,
-        created_at,
-    ) = row[at : at + _A]
-    return Account(
-        id=account_id,
-        name=name,
-        kind=AccountKind(kind),
-        parent_id=parent_id,
-        status=AccountStatus(status),
-        can_partner_manage=can_partner_manage,
-        event_enrichment=event_enrichment,
-        id_from_network=id_from_network,
-        multi_account_users=multi_account_users,
-        sso_enabled=sso_enabled,
-        two_factor_required=two_factor_required,
-        owner_user_id=owner_user_id,
-        invitation_ttl_days=invitation_ttl_days,
-        custom_data=dict(custom_data or {}),
-        created_at=created_at,
-    )
 
 
 def _chunks(values: Collection[str]) -> Iterator[list[str]]:
@@ -284,7 +139,7 @@ class SqlNetworkRepository(Repository):
         )
         if after is not None:
             query = query.where(a.id_from_network > after)
-        return [_account(row) for row in self.conn.execute(query)]
+        return [to_account(row) for row in self.conn.execute(query)]
 
     def find_advertiser_by_name(self, network_id: str, name: str) -> Account | None:
         a = accounts.c
@@ -297,7 +152,7 @@ class SqlNetworkRepository(Repository):
             )
             .limit(1)
         )
-        return _account(row) if row else None
+        return to_account(row) if row else None
 
     # -- members -----------------------------------------------------------------------------------
 
@@ -314,8 +169,10 @@ class SqlNetworkRepository(Repository):
             ).all()
         emails = self._emails_in(account_ids)
         for row in rows:
-            membership = _membership(row, _U)
-            found[membership.account_id].append((_user(row, emails.get(row[0])), membership))
+            membership = to_membership(row, _U)
+            found[membership.account_id].append(
+                (to_user(row, emails=emails.get(row[0])), membership)
+            )
         return found
 
     def users_by_network_ids(
@@ -330,7 +187,7 @@ class SqlNetworkRepository(Repository):
                 )
             ).all()
         emails = self._emails({row[0] for row in rows})
-        found = (_user(row, emails.get(row[0])) for row in rows)
+        found = (to_user(row, emails=emails.get(row[0])) for row in rows)
         return {user.id_from_network or "": user for user in found}
 
     def address_owners(self, addresses: Collection[str]) -> dict[str, set[str]]:
@@ -360,8 +217,8 @@ class SqlNetworkRepository(Repository):
                 .order_by(memberships.c.user_id, memberships.c.created_at)
             )
             for row in rows:
-                membership = _membership(row)
-                found[membership.user_id].append((membership, _account(row, _M)))
+                membership = to_membership(row)
+                found[membership.user_id].append((membership, to_account(row, _M)))
         return found
 
     # -- writing in batches ------------------------------------------------------------------------
