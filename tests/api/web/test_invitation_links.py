@@ -61,7 +61,7 @@ def test_the_invited_person_sets_a_password_and_is_signed_in(
 
     accepted = browser.submit(weak, "/auth/verify/", password=STRONG_PASSWORD)
     assert accepted.status_code == 303
-    assert accepted.headers["location"] == "/auth/account"
+    assert accepted.headers["location"] == "/hub/"
     session_cookie = set_cookies(accepted)["tenantry_session"]
     assert "HttpOnly" in session_cookie
     assert "SameSite=lax" in session_cookie

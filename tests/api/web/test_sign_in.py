@@ -37,7 +37,7 @@ def test_sign_in_and_out(host: Host, browser: Browser, ctx: ServiceContext, cloc
     clock.advance(minutes=5)
     signed_in = browser.submit(page, "/auth/login", email=email.upper(), password=STRONG_PASSWORD)
     assert signed_in.status_code == 303
-    assert signed_in.headers["location"] == "/auth/account"
+    assert signed_in.headers["location"] == "/hub/"
     cookie = set_cookies(signed_in)["tenantry_session"]
     assert "HttpOnly" in cookie
     assert "SameSite=lax" in cookie
@@ -155,9 +155,9 @@ def test_where_to_go_after_signing_in(host: Host, browser: Browser, ctx: Service
     email = person(ctx, host.tenant)
     for asked, expected in [
         ("/auth/account?tab=2fa", "/auth/account?tab=2fa"),
-        ("//evil.example/steal", "/auth/account"),
-        ("https://evil.example/", "/auth/account"),
-        ("/\\evil.example", "/auth/account"),
+        ("//evil.example/steal", "/hub/"),
+        ("https://evil.example/", "/hub/"),
+        ("/\\evil.example", "/hub/"),
     ]:
         browser_page = browser.get("/auth/login", params={"next": asked})
         answer = browser.submit(browser_page, "/auth/login", email=email, password=STRONG_PASSWORD)

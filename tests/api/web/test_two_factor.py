@@ -116,7 +116,7 @@ def test_signing_in_asks_for_a_code_that_works_once(
 
     password_ok = sign_in(browser, email)
     assert password_ok.status_code == 303
-    assert password_ok.headers["location"] == "/auth/2fa?next=/auth/account"
+    assert password_ok.headers["location"] == "/auth/2fa?next=/hub/"
     challenge = browser.follow(password_ok)
     assert browser.get("/auth/account").status_code == 303
     # The code used to confirm the set-up was spent then: replaying it fails.
@@ -127,7 +127,7 @@ def test_signing_in_asks_for_a_code_that_works_once(
     clock.advance(seconds=30)
     passed = browser.submit(challenge, "/auth/2fa", code=current_code(secret, clock))
     assert passed.status_code == 303
-    assert passed.headers["location"] == "/auth/account"
+    assert passed.headers["location"] == "/hub/"
     assert browser.get("/auth/account").status_code == 200
     methods = [e.after["method"] for e in audit(ctx, "auth.sign_in") if e.after]
     assert methods == ["totp", "totp_enrolment"]
@@ -199,7 +199,7 @@ def test_new_recovery_codes_and_turning_it_off(
     assert "Two-factor sign-in is off." in text_of(browser.follow(off))
     assert len(audit(ctx, "auth.totp_disable")) == 1
     sign_out(browser)
-    assert sign_in(browser, email).headers["location"] == "/auth/account"
+    assert sign_in(browser, email).headers["location"] == "/hub/"
 
 
 def test_it_cannot_be_turned_off_where_an_account_requires_it(
@@ -228,4 +228,4 @@ def test_enrolment_needs_a_session(browser: Browser, host: Host, ctx: ServiceCon
     email = person(ctx, host.tenant)
     assert browser.get("/auth/2fa/setup").status_code == 303
     sign_in(browser, email, STRONG_PASSWORD)
-    assert browser.get("/auth/2fa").headers["location"] == "/auth/account"
+    assert browser.get("/auth/2fa").headers["location"] == "/hub/"

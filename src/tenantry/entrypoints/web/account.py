@@ -12,11 +12,13 @@ from starlette.responses import Response
 from tenantry.domain.auth import SessionStage
 from tenantry.domain.errors import Conflict, DomainError, InvalidInput
 from tenantry.entrypoints.http.errors import http_status
-from tenantry.entrypoints.web.pages import HOME, Flash, Web, safe_next, stage_page
+from tenantry.entrypoints.web.pages import Flash, Web, safe_next, stage_page
 from tenantry.entrypoints.web.sign_in import login_url
 from tenantry.services import auth_account, auth_totp
 from tenantry.services.auth import SignedIn
 from tenantry.services.auth_totp import TotpEnrolment
+
+ACCOUNT_PAGE = "/auth/account"
 
 
 def qr_data_uri(text: str) -> str:
@@ -35,13 +37,13 @@ def add_account_pages(router: APIRouter, web: Web) -> None:
     @router.get("/auth")
     @router.get("/auth/")
     async def auth_home(request: Request) -> Response:
-        return web.redirect(request, HOME)
+        return web.redirect(request, ACCOUNT_PAGE)
 
     @router.get("/auth/account")
     async def account_page(request: Request) -> Response:
         signed_in = await web.signed_in(request)
         if signed_in is None:
-            return web.redirect(request, login_url(HOME))
+            return web.redirect(request, login_url(ACCOUNT_PAGE))
         if signed_in.stage is not SessionStage.COMPLETE:
             return web.redirect(request, stage_page(signed_in.stage))
         return await _account(request, signed_in)
@@ -74,7 +76,7 @@ def add_account_pages(router: APIRouter, web: Web) -> None:
             enrolment = await run_in_threadpool(auth_totp.start_totp_enrolment, ctx, signed_in)
         except Conflict:
             flash = Flash("info", "Two-factor sign-in is already set up.")
-            return web.redirect(request, HOME, flash=flash)
+            return web.redirect(request, ACCOUNT_PAGE, flash=flash)
         return _setup(request, signed_in, enrolment, next_url)
 
     def _setup(
@@ -137,7 +139,7 @@ def add_account_pages(router: APIRouter, web: Web) -> None:
         form = await web.form(request)
         signed_in = await web.signed_in(request)
         if signed_in is None or signed_in.stage is not SessionStage.COMPLETE:
-            return web.redirect(request, login_url(HOME))
+            return web.redirect(request, login_url(ACCOUNT_PAGE))
         if not web.csrf.session_valid(request, form, signed_in):
             return web.forbidden(request)
         origin = web.origin(request)
@@ -159,7 +161,7 @@ def add_account_pages(router: APIRouter, web: Web) -> None:
             signed_in=signed_in,
             codes=codes,
             heading="New recovery codes",
-            next=HOME,
+            next=ACCOUNT_PAGE,
         )
 
     @router.post("/auth/2fa/disable")
@@ -167,7 +169,7 @@ def add_account_pages(router: APIRouter, web: Web) -> None:
         form = await web.form(request)
         signed_in = await web.signed_in(request)
         if signed_in is None or signed_in.stage is not SessionStage.COMPLETE:
-            return web.redirect(request, login_url(HOME))
+            return web.redirect(request, login_url(ACCOUNT_PAGE))
         if not web.csrf.session_valid(request, form, signed_in):
             return web.forbidden(request)
         origin = web.origin(request)
@@ -179,4 +181,6 @@ def add_account_pages(router: APIRouter, web: Web) -> None:
             return await _account(
                 request, signed_in, status=http_status(error), error=error.message
             )
-        return web.redirect(request, HOME, flash=Flash("success", "Two-factor sign-in is off."))
+        return web.redirect(
+            request, ACCOUNT_PAGE, flash=Flash("success", "Two-factor sign-in is off.")
+        )

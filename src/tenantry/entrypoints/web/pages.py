@@ -31,7 +31,7 @@ from tenantry.services.auth import Origin, SignedIn
 from tenantry.services.context import ServiceContext
 
 FLASH_COOKIE = "tenantry_flash"
-HOME = "/auth/account"
+HOME = "/hub/"
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
         "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
@@ -65,8 +65,13 @@ class Web:
             trim_blocks=True,
             lstrip_blocks=True,
         )
-        stylesheet = resources.files("tenantry").joinpath("templates/web/static/base.css")
-        self.stylesheet = stylesheet.read_bytes()
+        # One stylesheet for every page: base.css first, then each part's own, by name.
+        static = resources.files("tenantry").joinpath("templates/web/static")
+        sheets = sorted(
+            (f for f in static.iterdir() if f.name.endswith(".css")),
+            key=lambda f: (f.name != "base.css", f.name),
+        )
+        self.stylesheet = b"\n".join(f.read_bytes() for f in sheets)
         version = hashlib.sha256(self.stylesheet).hexdigest()[:12]
         self.templates.globals["stylesheet_url"] = f"/static/web/base.css?v={version}"
 

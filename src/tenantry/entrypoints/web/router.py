@@ -1,4 +1,5 @@
-"""The browser face's routes: the `/auth/` pages and the stylesheet they share."""
+"""The browser face's routes: the `/auth/` pages, the console under `/hub/`, and the
+stylesheet they share."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from fastapi import APIRouter
 from starlette.responses import Response
 
 from tenantry.entrypoints.web.account import add_account_pages
+from tenantry.entrypoints.web.console import add_console_pages
 from tenantry.entrypoints.web.invitations import add_invitation_pages
 from tenantry.entrypoints.web.pages import Web
 from tenantry.entrypoints.web.resets import add_reset_pages
@@ -34,6 +36,7 @@ def web_router(ctx: ServiceContext, *, signing_key: bytes | None = None) -> APIR
     add_account_pages(router, web)
     add_reset_pages(router, web)
     add_invitation_pages(router, web)
+    add_console_pages(router, web)
 
     @router.get("/static/web/base.css")
     async def stylesheet() -> Response:

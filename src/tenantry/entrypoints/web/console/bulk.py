@@ -1,0 +1,11 @@
+"""Console pages: bulk (being built)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from tenantry.entrypoints.web.console.base import Console
+
+
+def add_bulk_pages(router: APIRouter, console: Console) -> None:
+    pass

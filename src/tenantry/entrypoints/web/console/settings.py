@@ -1,0 +1,67 @@
+"""Settings: where the API reference lives (the GraphQL explorers and the REST faces' OpenAPI
+documents), and the person's own sign-in settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import APIRouter
+from starlette.requests import Request
+from starlette.responses import Response
+
+from tenantry.entrypoints.web.console.base import Console, Viewer
+
+
+@dataclass(frozen=True, slots=True)
+class Reference:
+    title: str
+    url: str
+    what: str
+
+
+def api_references(base_url: str) -> list[Reference]:
+    """The API reference links of Settings, as absolute URLs of this deployment."""
+    base = base_url.rstrip("/")
+    return [
+        Reference(
+            "GraphQL control plane",
+            f"{base}/hub/graphql/",
+            "Accounts (tenants), users, roles, invitations and data routing; opens an explorer.",
+        ),
+        Reference(
+            "GraphQL gateway",
+            f"{base}/capig/graphql/",
+            "Pixels (signal configs), filters and event metrics; opens an explorer.",
+        ),
+        Reference(
+            "User management REST API (OpenAPI)",
+            f"{base}/api/user-management/v1.0/openapi.json",
+            "Bulk add, list and delete users, and read roles, with an account's API token.",
+        ),
+        Reference(
+            "Network integration REST API (OpenAPI)",
+            f"{base}/api/network-integration/openapi.json",
+            "Advertisers, their users and network users, for a network's integration.",
+        ),
+        Reference(
+            "SCIM 2.0 (discovery)",
+            f"{base}/scim/v2/ServiceProviderConfig",
+            "Provisioning from an identity provider; needs an account's API token.",
+        ),
+        Reference(
+            "Access tokens",
+            f"{base}/clients/token",
+            "Exchange an API account's client id and secret for a bearer token.",
+        ),
+    ]
+
+
+def add_settings_pages(router: APIRouter, console: Console) -> None:
+    references = api_references(console.ctx.settings.base_url)
+
+    async def settings_page(request: Request, viewer: Viewer) -> Response:
+        return console.render(
+            request, viewer, "console/settings.html", section="settings", references=references
+        )
+
+    router.get("/hub/settings")(console.page(settings_page))
