@@ -59,7 +59,12 @@ def test_a_token_only_works_with_its_own_cookie(
 def test_a_form_posted_from_another_site(host: Host, browser: Browser, ctx: ServiceContext) -> None:
     email = person(ctx, host.tenant)
     page = browser.get("/auth/login")
-    for headers in ({"Origin": "https://evil.example"}, {"Sec-Fetch-Site": "cross-site"}):
+    for headers in (
+        {"Origin": "https://evil.example"},
+        {"Sec-Fetch-Site": "cross-site"},
+        {"Origin": "null"},  # a hidden origin, without the browser saying it is this site
+        {"Origin": "null", "Sec-Fetch-Site": "cross-site"},
+    ):
         answer = browser.submit(
             page, "/auth/login", headers=headers, email=email, password=STRONG_PASSWORD
         )
@@ -72,6 +77,22 @@ def test_a_form_posted_from_another_site(host: Host, browser: Browser, ctx: Serv
         password=STRONG_PASSWORD,
     )
     assert same_site.status_code == 303
+
+
+def test_a_browser_that_hides_the_origin_of_this_sites_forms(
+    host: Host, browser: Browser, ctx: ServiceContext
+) -> None:
+    """Chromium sends `Origin: null` when a referrer policy hides the referrer; it still sends
+    `Sec-Fetch-Site`, and that is enough to sign in."""
+    email = person(ctx, host.tenant)
+    answer = browser.submit(
+        browser.get("/auth/login"),
+        "/auth/login",
+        headers={"Origin": "null", "Sec-Fetch-Site": "same-origin"},
+        email=email,
+        password=STRONG_PASSWORD,
+    )
+    assert answer.status_code == 303
 
 
 def test_accepting_an_invitation_needs_the_token(

@@ -50,7 +50,7 @@ def test_the_invited_person_sets_a_password_and_is_signed_in(
     assert "new.person@example.com" in text
     assert "At least 12 characters" in text  # the rules, next to the field
     assert 'aria-describedby="password-hint"' in page.text
-    assert page.headers["referrer-policy"] == "no-referrer"
+    assert page.headers["referrer-policy"] == "same-origin"
 
     weak = browser.submit(page, "/auth/verify/", password="short")
     assert weak.status_code == 400

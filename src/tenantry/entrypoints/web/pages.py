@@ -39,8 +39,10 @@ SECURITY_HEADERS = {
     ),
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
-    # Links with tokens (invitations, resets) must not leak through a Referer header.
-    "Referrer-Policy": "no-referrer",
+    # Links with tokens (invitations, resets) must not leak to other sites through a Referer
+    # header. ("no-referrer" would also make browsers send `Origin: null` on this site's own
+    # form posts, which the CSRF check could then not tell from a foreign page's.)
+    "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store",
 }
 FlashLevel = Literal["info", "success", "error"]

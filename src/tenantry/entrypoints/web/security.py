@@ -123,8 +123,11 @@ class Csrf:
         if request.headers.get("sec-fetch-site", "same-origin") == "cross-site":
             return False
         origin = request.headers.get("origin")
-        if origin is None or origin == "null":
-            # Browsers send Origin on POST; without it the token decides alone.
-            return origin is None
+        if origin is None:
+            return True  # not a browser, or an old one: the token decides alone
+        if origin == "null":
+            # A browser hides the origin when a page's referrer policy says so; it still
+            # tells whether the form came from this site.
+            return request.headers.get("sec-fetch-site") == "same-origin"
         own = f"{request.url.scheme}://{request.url.netloc}".lower()
         return origin.lower() in (own, self._cookies.base_origin)
