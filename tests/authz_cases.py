@@ -29,6 +29,7 @@ from tenantry.services import (
     gateway_pixels,
     gateway_traffic,
     invitations,
+    member_browsing,
     members,
     roles,
 )
@@ -459,6 +460,18 @@ ROWS: tuple[Row, ...] = (
         reveals=lambda found, c: c.world.base.b_admin.id in {m.user.id for m in found},
     ),
     Row(
+        member_browsing.browse_members,
+        expect(view=ALLOW, manage=ALLOW),
+        writes=False,
+        reveals=lambda found, c: c.world.base.b_admin.id in {m.user.id for m in found.items},
+    ),
+    Row(
+        member_browsing.account_roles,
+        expect(view=ALLOW, manage=ALLOW),
+        writes=False,
+        reveals=lambda found, c: c.world.b_role in {r.key for r in found},
+    ),
+    Row(
         members.reassign_role,
         # Through A, B's member holds no role in A: NotFound is the truth about A alone.
         expect(own=NOT_FOUND),
@@ -571,6 +584,12 @@ ROWS: tuple[Row, ...] = (
         expect(),
         writes=False,
         reveals=lambda found, c: c.world.b_token_key in {t.key for t in found},
+    ),
+    Row(
+        credentials.list_api_tokens_with_users,
+        expect(),
+        writes=False,
+        reveals=lambda found, c: c.world.b_token_key in {t.token.key for t in found},
     ),
     Row(
         credentials.revoke_api_token,

@@ -99,6 +99,25 @@ def test_existing_active_user_joins_at_once(ctx: ServiceContext, world: World) -
     assert {m.user.email: m.role.key for m in page.items}[existing.email] == "qa"
 
 
+@pytest.mark.parametrize("field", ["first_name", "last_name"])
+def test_a_name_longer_than_its_column_is_refused(
+    ctx: ServiceContext, world: World, field: str
+) -> None:
+    """Refused with a message naming the field, on PostgreSQL as on SQLite (where the column
+    length is not enforced), and nothing is written."""
+    email = unique_email("long")
+    events = audit_count(ctx)
+    spec = NewMember(email=email, role_key="marketing", **{field: "x" * 101})
+    with pytest.raises(InvalidInput) as caught:
+        members.add_member(ctx, OPERATOR, world.a.id, spec)
+    assert caught.value.field == field
+    assert "at most 100" in caught.value.message
+    assert find_user(ctx, email) is None
+    assert audit_count(ctx) == events
+    fits = NewMember(email=email, role_key="marketing", **{field: "y" * 100})
+    assert members.add_member(ctx, OPERATOR, world.a.id, fits).user.email == email
+
+
 @pytest.mark.parametrize("spelling", ["same", "upper", "padded"])
 def test_adding_a_member_twice_is_refused(ctx: ServiceContext, world: World, spelling: str) -> None:
     email = unique_email("twice")

@@ -11,6 +11,7 @@ from tenantry.domain.errors import ErrorCode, InvalidInput
 
 MAX_USERNAME_LENGTH = 100
 MAX_DEPARTMENT_LENGTH = 200
+MAX_PERSON_NAME_LENGTH = 100
 MAX_EMAIL_LENGTH = 254
 
 # An RFC 5322 addr-spec in its dot-atom form (what people and IdPs send in practice):
@@ -119,6 +120,18 @@ def validate_department(department: str | None) -> None:
         len(department) > MAX_DEPARTMENT_LENGTH or any(not ch.isprintable() for ch in department)
     ):
         raise InvalidInput(ErrorCode.INVALID_FIELD_SCHEME, field="department")
+
+
+def validate_person_name(value: str | None, field: str, label: str) -> None:
+    """A first or last name is printable text that fits its column."""
+    if value is None:
+        return
+    if len(value) > MAX_PERSON_NAME_LENGTH or any(not ch.isprintable() for ch in value):
+        raise InvalidInput(
+            ErrorCode.INVALID_INPUT,
+            f"The {label} can have at most {MAX_PERSON_NAME_LENGTH} printable characters.",
+            field=field,
+        )
 
 
 def split_name(name: str) -> tuple[str | None, str | None]:

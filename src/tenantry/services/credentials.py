@@ -225,6 +225,27 @@ def list_api_tokens(ctx: ServiceContext, actor: Actor, account_id: str) -> list[
         return uow.api_tokens.for_account(account_id)
 
 
+@dataclass(slots=True)
+class ListedApiToken:
+    """An API token as a listing shows it: with the e-mail address of the user it acts as."""
+
+    token: ApiToken
+    user_email: str | None  # None when the user no longer exists
+
+
+def list_api_tokens_with_users(
+    ctx: ServiceContext, actor: Actor, account_id: str
+) -> list[ListedApiToken]:
+    """`list_api_tokens` with each token's user, read in one more statement."""
+    with ctx.uow(readonly=True) as uow:
+        require(ctx, uow, actor, account_id, Need.MANAGE_API_ACCESS)
+        tokens = uow.api_tokens.for_account(account_id)
+        users = uow.users.find_many({t.user_id for t in tokens})
+    return [
+        ListedApiToken(t, users[t.user_id].email if t.user_id in users else None) for t in tokens
+    ]
+
+
 def revoke_api_token(ctx: ServiceContext, actor: Actor, account_id: str, key: str) -> None:
     with ctx.uow() as uow:
         require(ctx, uow, actor, account_id, Need.MANAGE_API_ACCESS)

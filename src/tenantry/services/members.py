@@ -20,6 +20,7 @@ from tenantry.domain.users import (
     UserStatus,
     normalize_email,
     validate_department,
+    validate_person_name,
     validate_username,
 )
 from tenantry.services.authz import require, resolve_role, role_in
@@ -181,6 +182,8 @@ def add_member_in(
 def _new_user(
     ctx: ServiceContext, account: Account, email: str, username: str | None, spec: NewMember
 ) -> User:
+    validate_person_name(spec.first_name, "first_name", "first name")
+    validate_person_name(spec.last_name, "last_name", "last name")
     name = username or " ".join(p for p in (spec.first_name, spec.last_name) if p)
     return User(
         id=new_user_id(),

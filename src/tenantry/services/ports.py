@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from types import TracebackType
 from typing import Protocol
 
@@ -29,6 +31,40 @@ from tenantry.services.scim_query import Filter as UserFilter
 from tenantry.services.scim_query import UserQuery, UserRecord
 
 MemberCursor = tuple[datetime, str]
+
+
+class MemberSort(StrEnum):
+    """What a members list can be ordered by (user id breaks ties)."""
+
+    JOINED = "joined"
+    EMAIL = "email"
+    NAME = "name"
+    LAST_LOGIN = "last_login"
+    ROLE = "role"
+
+
+class MemberState(StrEnum):
+    """A member as a list shows them: deactivated (the person, in every account) before
+    pending (this membership not accepted yet), else active."""
+
+    ACTIVE = "active"
+    PENDING = "pending"
+    DEACTIVATED = "deactivated"
+
+
+@dataclass(frozen=True, slots=True)
+class MemberQuery:
+    """Which members of an account to list, and in what order.
+
+    `role_order` lists role keys in the order sorting by role puts them (by display name).
+    """
+
+    search: str | None = None
+    role_key: str | None = None
+    state: MemberState | None = None
+    sort: MemberSort = MemberSort.JOINED
+    descending: bool = False
+    role_order: tuple[str, ...] = ()
 
 
 class AccountRepository(Protocol):
@@ -85,6 +121,9 @@ class MembershipRepository(Protocol):
         role_key: str | None = None,
     ) -> list[tuple[User, Membership]]: ...
     def count(self, account_id: str) -> int: ...
+    def browse(
+        self, account_id: str, query: MemberQuery, *, limit: int, offset: int
+    ) -> tuple[list[tuple[User, Membership]], int]: ...
     def active_role_counts(self, account_ids: Collection[str]) -> dict[tuple[str, str], int]: ...
     def count_active_with_roles(self, account_id: str, role_keys: Collection[str]) -> int: ...
     def first_with_roles(self, account_id: str, role_keys: Collection[str]) -> str | None: ...

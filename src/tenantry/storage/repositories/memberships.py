@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from tenantry.domain.accounts import Account
 from tenantry.domain.memberships import Membership, MembershipStatus, Scope
 from tenantry.domain.users import User, UserStatus
-from tenantry.services.ports import MemberCursor
+from tenantry.services.ports import MemberCursor, MemberQuery, MemberSort, MemberState
 from tenantry.storage.repositories.accounts import ACCOUNT_COLUMNS, to_account
 from tenantry.storage.repositories.base import Repository, columns, like_pattern
 from tenantry.storage.repositories.users import USER_COLUMNS, USER_WIDTH, to_user
@@ -181,6 +181,62 @@ def _members(after: bool, search: bool, role: bool) -> sa.Select[Any]:
     return query
 
 
+_USER_DEACTIVATED = int(UserStatus.DEACTIVATED)
+_STATE_FILTERS: dict[MemberState, sa.ColumnElement[bool]] = {
+    MemberState.DEACTIVATED: users.c.status == _USER_DEACTIVATED,
+    MemberState.PENDING: sa.and_(
+        memberships.c.status == MembershipStatus.PENDING.value,
+        users.c.status != _USER_DEACTIVATED,
+    ),
+    MemberState.ACTIVE: sa.and_(
+        memberships.c.status == _ACTIVE, users.c.status != _USER_DEACTIVATED
+    ),
+}
+
+
+def _browse_filters(account_id: str, query: MemberQuery) -> list[sa.ColumnElement[bool]]:
+    where = [memberships.c.account_id == account_id]
+    if query.search:
+        pattern = like_pattern(query.search)
+        where.append(
+            sa.or_(
+                users.c.email.like(pattern, "\\"),
+                sa.func.lower(users.c.name).like(pattern, "\\"),
+            )
+        )
+    if query.role_key:
+        where.append(memberships.c.role_key == query.role_key)
+    if query.state is not None:
+        where.append(_STATE_FILTERS[query.state])
+    return where
+
+
+def _browse_order(query: MemberQuery) -> list[sa.ColumnElement[Any]]:
+    """The sort keys, then the user id, all in the one direction, so that the descending
+    order is the ascending one reversed and paging by offset is stable."""
+    keys: list[sa.ColumnElement[Any]]
+    if query.sort is MemberSort.EMAIL:
+        keys = [users.c.email]
+    elif query.sort is MemberSort.NAME:
+        keys = [sa.func.lower(users.c.name)]
+    elif query.sort is MemberSort.LAST_LOGIN:
+        # Never signed in sorts as the oldest, on every engine (their NULL order differs).
+        never = sa.case((users.c.last_login_at.is_(None), 0), else_=1)
+        keys = [never, users.c.last_login_at]
+    elif query.sort is MemberSort.ROLE:
+        position = {key: n for n, key in enumerate(query.role_order)}
+        keys = [
+            sa.case(position, value=memberships.c.role_key, else_=len(position))
+            if position
+            else sa.literal(0),
+            memberships.c.role_key,
+        ]
+    else:
+        keys = [memberships.c.created_at]
+    keys.append(memberships.c.user_id)
+    return [key.desc() if query.descending else key.asc() for key in keys]
+
+
 class SqlMembershipRepository(Repository):
     def find(self, user_id: str, account_id: str) -> Membership | None:
         row = self._one(_FIND, {"user_id": user_id, "account_id": account_id})
@@ -234,6 +290,29 @@ class SqlMembershipRepository(Repository):
     def count(self, account_id: str) -> int:
         count: int = self.conn.execute(_COUNT, {"account_id": account_id}).scalar_one()
         return count
+
+    def browse(
+        self, account_id: str, query: MemberQuery, *, limit: int, offset: int
+    ) -> tuple[list[tuple[User, Membership]], int]:
+        """One page of an account's members, filtered and ordered as `query` says, and how
+        many members match in all: two statements at most, whatever the page."""
+        where = _browse_filters(account_id, query)
+        page = (
+            sa.select(*USER_COLUMNS, *MEMBERSHIP_COLUMNS)
+            .select_from(_WITH_USERS)
+            .where(*where)
+            .order_by(*_browse_order(query))
+            .limit(limit)
+            .offset(offset)
+        )
+        rows = [
+            (to_user(row), to_membership(row, USER_WIDTH)) for row in self.conn.execute(page).all()
+        ]
+        if len(rows) < limit and (rows or offset == 0):
+            return rows, offset + len(rows)  # the last page: no need to count
+        count = sa.select(sa.func.count()).select_from(_WITH_USERS).where(*where)
+        total: int = self.conn.execute(count).scalar_one()
+        return rows, total
 
     def active_role_counts(self, account_ids: Collection[str]) -> dict[tuple[str, str], int]:
         """How many members who can act (accepted, not deactivated) hold each role, per account."""

@@ -1,11 +1,131 @@
-"""Console pages: bulk (being built)."""
+"""Bulk add: many users at once from a CSV (pasted, or uploaded as a file), added by the same
+service as the bulk REST API's `POST /users`, with the same rules, limit and messages."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from dataclasses import dataclass
 
-from tenantry.entrypoints.web.console.base import Console
+from fastapi import APIRouter
+from starlette.datastructures import UploadFile
+from starlette.requests import Request
+from starlette.responses import Response
+
+from tenantry.domain.errors import DomainError, ErrorCode, Forbidden, InvalidInput
+from tenantry.domain.memberships import MembershipStatus
+from tenantry.entrypoints.bulk_rest.errors import message_of
+from tenantry.entrypoints.http.errors import http_status
+from tenantry.entrypoints.web.console import csv_rows
+from tenantry.entrypoints.web.console.base import (
+    AccountView,
+    Console,
+    FormState,
+    Viewer,
+)
+from tenantry.services import bulk
+from tenantry.services.bulk import BulkAddResult
+
+FIELDS = ("csv", "csv_file")
+NOTHING_SENT = "Paste a CSV, or choose a CSV file."
+NONE_ADDED_STATUS = 422  # as the bulk API answers when it added no one
+
+
+@dataclass(frozen=True, slots=True)
+class RowResult:
+    """What became of one CSV row."""
+
+    row: int  # from 1: the first line after the header
+    email: str
+    result: str
+    added: bool
+    user_id: str | None = None
 
 
 def add_bulk_pages(router: APIRouter, console: Console) -> None:
-    pass
+    ctx = console.ctx
+
+    def page(
+        request: Request,
+        viewer: Viewer,
+        here: AccountView,
+        *,
+        form: FormState | None = None,
+        results: list[RowResult] | None = None,
+        status: int = 200,
+    ) -> Response:
+        return console.render(
+            request,
+            viewer,
+            "console/bulk.html",
+            account=here,
+            section="bulk",
+            status=status,
+            form=form or FormState(),
+            results=results,
+            added=sum(1 for r in results or () if r.added),
+            refused=sum(1 for r in results or () if not r.added),
+            columns=csv_rows.COLUMNS,
+            limit=ctx.settings.bulk_max_users_per_call,
+        )
+
+    async def bulk_page(request: Request, viewer: Viewer) -> Response:
+        here = await console.account(viewer, request.path_params["account_id"])
+        return page(request, viewer, here)
+
+    async def bulk_add(request: Request, viewer: Viewer, form: dict[str, str]) -> Response:
+        here = await console.account(viewer, request.path_params["account_id"])
+        if not here.may_manage_users:
+            raise Forbidden(ErrorCode.FORBIDDEN)
+        kept = {"csv": form.get("csv", "")}
+        try:
+            items = csv_rows.read_items(*await _csv_of(request, form))
+            members, refused = csv_rows.new_members(ctx, items)
+            result = BulkAddResult([], [])
+            if members:
+                result = await console.call(
+                    bulk.bulk_add_members, ctx, viewer.actor, here.account.id, members
+                )
+        except DomainError as error:
+            failed = FormState.failed(kept, error, FIELDS)
+            return page(request, viewer, here, form=failed, status=http_status(error))
+        results = _results(result, refused + result.errors)
+        if any(r.added for r in results):
+            return page(request, viewer, here, results=results)
+        # Nothing was added: the CSV stays in the form, to be put right and sent again.
+        return page(
+            request, viewer, here, form=FormState(kept), results=results, status=NONE_ADDED_STATUS
+        )
+
+    path = "/hub/accounts/{account_id}/users/bulk"
+    router.get(path)(console.page(bulk_page))
+    router.post(path)(console.action(bulk_add))
+
+
+async def _csv_of(request: Request, form: dict[str, str]) -> tuple[str, str]:
+    """The CSV sent, and the field it came in: a chosen file, else the pasted text."""
+    sent = await request.form()  # parsed already (for the CSRF check): the files are here
+    try:
+        upload = sent.get("csv_file")
+        if isinstance(upload, UploadFile) and upload.filename:
+            raw = await upload.read(csv_rows.MAX_CSV_BYTES + 1)
+            return csv_rows.decode_csv(raw, "csv_file"), "csv_file"
+    finally:
+        await sent.close()
+    text = form.get("csv", "")
+    if not text.strip():
+        raise InvalidInput(ErrorCode.INVALID_INPUT, NOTHING_SENT, field="csv")
+    return text, "csv"
+
+
+def _results(result: BulkAddResult, errors: list[bulk.ItemError]) -> list[RowResult]:
+    rows = [
+        RowResult(
+            index + 1,
+            added.user.email,
+            "Added" if added.membership.status is MembershipStatus.ACTIVE else "Invited",
+            True,
+            added.user.id,
+        )
+        for index, added in result.added
+    ]
+    rows += [RowResult(e.index + 1, e.email, message_of(e.error), False) for e in errors]
+    return sorted(rows, key=lambda r: r.row)

@@ -1,11 +1,224 @@
-"""Console pages: credentials (being built)."""
+"""API access: an account's API accounts (client credentials) and API tokens.
+
+Secrets are shown once, on the page that answers the creating form, and never in a listing.
+Only people who manage the account's API access get these pages; the services refuse the others.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from datetime import timedelta
 
-from tenantry.entrypoints.web.console.base import Console
+from fastapi import APIRouter
+from starlette.requests import Request
+from starlette.responses import Response
+
+from tenantry.domain.errors import DomainError, ErrorCode, InvalidInput, NotFound
+from tenantry.entrypoints.http.errors import http_status
+from tenantry.entrypoints.web.console.base import (
+    AccountView,
+    Console,
+    FormState,
+    Viewer,
+    account_url,
+    confirmed,
+)
+from tenantry.services import credentials
+
+SECTION = "api"
+ACCOUNT_FIELDS = ("client_id",)
+TOKEN_FIELDS = ("name", "user_email", "expires_days")
+MAX_EXPIRES_DAYS = 3650
+
+
+def expires_in_days(value: str) -> timedelta | None:
+    """The lifetime typed in the token form: None (never expires) when left empty."""
+    value = value.strip()
+    if not value:
+        return None
+    if not value.isdigit() or not 1 <= int(value) <= MAX_EXPIRES_DAYS:
+        raise InvalidInput(
+            ErrorCode.INVALID_INPUT,
+            f"Enter a whole number of days from 1 to {MAX_EXPIRES_DAYS}, or leave it empty.",
+            field="expires_days",
+        )
+    return timedelta(days=int(value))
+
+
+def token_form_failed(form: dict[str, str], error: DomainError) -> FormState:
+    # The service names the token's user "user"; the form calls that field `user_email`.
+    state = FormState.failed(form, error, fields=(*TOKEN_FIELDS, "user"))
+    if "user" in state.errors:
+        state.errors["user_email"] = state.errors.pop("user")
+    return state
 
 
 def add_credential_pages(router: APIRouter, console: Console) -> None:
-    pass
+    ctx = console.ctx
+
+    async def listing(
+        request: Request,
+        viewer: Viewer,
+        here: AccountView,
+        *,
+        account_form: FormState | None = None,
+        token_form: FormState | None = None,
+        status: int = 200,
+    ) -> Response:
+        account_id = here.account.id
+        api_accounts = await console.call(
+            credentials.list_api_accounts, ctx, viewer.actor, account_id
+        )
+        tokens = await console.call(
+            credentials.list_api_tokens_with_users, ctx, viewer.actor, account_id
+        )
+        return console.render(
+            request,
+            viewer,
+            "console/api_access.html",
+            account=here,
+            section=SECTION,
+            status=status,
+            api_accounts=api_accounts,
+            tokens=tokens,
+            now=ctx.now(),
+            account_form=account_form,
+            token_form=token_form,
+            base_url=account_url(account_id, "api-access"),
+        )
+
+    async def api_access_page(request: Request, viewer: Viewer) -> Response:
+        here = await console.account(viewer, request.path_params["account_id"])
+        return await listing(request, viewer, here)
+
+    async def create_account(request: Request, viewer: Viewer, form: dict[str, str]) -> Response:
+        here = await console.account(viewer, request.path_params["account_id"])
+        client_id = form.get("client_id", "").strip()
+        try:
+            api_account, secret = await console.call(
+                credentials.create_api_account, ctx, viewer.actor, here.account.id, client_id
+            )
+        except DomainError as error:
+            state = FormState.failed(form, error, fields=ACCOUNT_FIELDS)
+            return await listing(
+                request, viewer, here, account_form=state, status=http_status(error)
+            )
+        return console.render(
+            request,
+            viewer,
+            "console/secret.html",
+            account=here,
+            section=SECTION,
+            title="API account created",
+            value_label="Client secret",
+            secret=secret,
+            facts=[("Client id", api_account.client_id)],
+            usage=(
+                "Exchange the client id and this secret for a bearer token at /clients/token "
+                "(grant type client_credentials)."
+            ),
+            back_url=account_url(here.account.id, "api-access"),
+        )
+
+    async def revoke_account(request: Request, viewer: Viewer, form: dict[str, str]) -> Response:
+        here = await console.account(viewer, request.path_params["account_id"])
+        client_id = request.path_params["client_id"]
+        back = account_url(here.account.id, "api-access")
+        if not confirmed(form):
+            # The listing is the service's own check that the viewer manages API access.
+            found = await console.call(
+                credentials.list_api_accounts, ctx, viewer.actor, here.account.id
+            )
+            if not any(a.client_id == client_id for a in found):
+                raise NotFound(ErrorCode.NOT_FOUND, "No such API account.")
+            return console.confirm(
+                request,
+                viewer,
+                account=here,
+                section=SECTION,
+                title=f"Revoke the API account {client_id}?",
+                message=(
+                    f"Scripts that sign in as {client_id} stop working at once, and its access "
+                    "tokens with them. This cannot be undone."
+                ),
+                button="Revoke",
+                fields=form,
+                cancel_url=back,
+            )
+        await console.call(
+            credentials.revoke_api_account, ctx, viewer.actor, here.account.id, client_id
+        )
+        return console.done(request, back, f"The API account {client_id} was revoked.")
+
+    async def create_token(request: Request, viewer: Viewer, form: dict[str, str]) -> Response:
+        here = await console.account(viewer, request.path_params["account_id"])
+        try:
+            lifetime = expires_in_days(form.get("expires_days", ""))
+            api_token, token, user = await console.call(
+                credentials.create_api_token,
+                ctx,
+                viewer.actor,
+                here.account.id,
+                user_email=form.get("user_email", "").strip() or None,
+                name=form.get("name", ""),
+                expires_at=None if lifetime is None else ctx.now() + lifetime,
+            )
+        except DomainError as error:
+            state = token_form_failed(form, error)
+            return await listing(request, viewer, here, token_form=state, status=http_status(error))
+        expires = api_token.expires_at
+        return console.render(
+            request,
+            viewer,
+            "console/secret.html",
+            account=here,
+            section=SECTION,
+            title="API token created",
+            value_label="API token",
+            secret=token,
+            facts=[
+                ("Name", api_token.name),
+                ("Acts as", user.email),
+                ("Key", api_token.key),
+                ("Expires", expires.strftime("%d %b %Y, %H:%M UTC") if expires else "Never"),
+            ],
+            usage=(
+                "Send it in the Authorization header as Bearer <token>; it acts as its user, "
+                "in this account only."
+            ),
+            back_url=account_url(here.account.id, "api-access"),
+        )
+
+    async def revoke_token(request: Request, viewer: Viewer, form: dict[str, str]) -> Response:
+        here = await console.account(viewer, request.path_params["account_id"])
+        key = request.path_params["key"]
+        back = account_url(here.account.id, "api-access")
+        if not confirmed(form):
+            found = await console.call(
+                credentials.list_api_tokens_with_users, ctx, viewer.actor, here.account.id
+            )
+            listed = next((t for t in found if t.token.key == key), None)
+            if listed is None:
+                raise NotFound(ErrorCode.NOT_FOUND, "No such API token.")
+            who = f" (acting as {listed.user_email})" if listed.user_email else ""
+            return console.confirm(
+                request,
+                viewer,
+                account=here,
+                section=SECTION,
+                title=f"Revoke the API token {listed.token.name}?",
+                message=(
+                    f"Scripts that use this token{who} stop working at once. This cannot be undone."
+                ),
+                button="Revoke",
+                fields=form,
+                cancel_url=back,
+            )
+        await console.call(credentials.revoke_api_token, ctx, viewer.actor, here.account.id, key)
+        return console.done(request, back, "The API token was revoked.")
+
+    base = "/hub/accounts/{account_id}/api-access"
+    router.get(base)(console.page(api_access_page))
+    router.post(f"{base}/accounts")(console.action(create_account))
+    router.post(base + "/accounts/{client_id}/revoke")(console.action(revoke_account))
+    router.post(f"{base}/tokens")(console.action(create_token))
+    router.post(base + "/tokens/{key}/revoke")(console.action(revoke_token))
