@@ -53,6 +53,7 @@ from tenantry.services.members import NewMember
 from tenantry.services.passwords import Argon2Hasher
 from tenantry.settings import Settings
 
+from browser_support import sign_in
 from factories import OPERATOR, make_account
 
 CHROMIUM_ENV = "TENANTRY_CHROMIUM"
@@ -90,6 +91,9 @@ class LiveServer:
     admin_password: str
     member_id: str
     """A seeded active member of the host account (for the user page)."""
+    viewer_email: str
+    """An active member of the host account with the read-only role `view`."""
+    viewer_password: str
 
 
 def _seed(
@@ -183,7 +187,8 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         host = uow.accounts.get(init.account_id)
     tenant = make_account(ctx, parent=host, name="Acme Advertiser")
     member_id = _seed(ctx, host, "casey.morgan@example.com", "manage", "Casey", "Morgan")
-    _seed(ctx, host, "robin.lee@example.com", "view", "Robin", "Lee")
+    viewer_email = "robin.lee@example.com"
+    _seed(ctx, host, viewer_email, "view", "Robin", "Lee")
     _seed(ctx, host, "sam.pending@example.com", "member", "Sam", None, accept=False)
     _seed(ctx, tenant, "alex.acme@example.com", "admin", "Alex", "Acme")
     _traffic(ctx, tenant)
@@ -196,6 +201,8 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
             admin_email=init.admin_email,
             admin_password=init.admin_password,
             member_id=member_id,
+            viewer_email=viewer_email,
+            viewer_password=SEEDED_PASSWORD,
         )
     finally:
         server.should_exit = True
@@ -306,14 +313,6 @@ def admin_cookies(chromium: Browser, live_server: LiveServer) -> StorageState:
 def admin_page(new_context: Callable[..., BrowserContext], admin_cookies: StorageState) -> Page:
     """A page in the host account's admin's browser, signed in."""
     return new_context(storage_state=admin_cookies).new_page()
-
-
-def sign_in(page: Page, email: str, password: str) -> None:
-    page.goto("/auth/login")
-    page.get_by_label("E-mail address").fill(email)
-    page.get_by_label("Password", exact=True).fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(re.compile(r"/hub/$"))
 
 
 # Every visible form control without an accessible label: its <label>s, aria-labelledby or

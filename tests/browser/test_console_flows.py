@@ -15,6 +15,8 @@ from playwright.sync_api import BrowserContext, FilePayload, Locator, Page, expe
 
 from tenantry.domain.errors import MESSAGES, ErrorCode
 
+from browser_support import sign_in
+
 if TYPE_CHECKING:
     from conftest import LiveServer
 
@@ -166,6 +168,27 @@ def test_a_page_asked_for_before_signing_in_opens_after_it(
     page.get_by_role("button", name="Sign in").click()
     expect(page).to_have_url(f"{live_server.url}{at(live_server)}")
     expect(heading(page)).to_have_text("Overview")
+
+
+def test_a_read_only_member_sees_the_account_but_no_way_to_change_it(
+    page: Page, live_server: LiveServer
+) -> None:
+    sign_in(page, live_server.viewer_email, live_server.viewer_password)
+    page.get_by_role("link", name="Host", exact=True).click()
+    tabs = page.get_by_role("navigation", name="Account")
+    expect(tabs.get_by_role("link", name="Users", exact=True)).to_be_visible()
+    for hidden in ("Invitations", "Bulk add", "API access", "Audit log"):
+        expect(tabs.get_by_role("link", name=hidden, exact=True)).to_have_count(0)
+
+    page.goto(at(live_server, "users"))
+    expect(row_of(page, live_server.admin_email)).to_have_count(1)
+    expect(page.get_by_role("heading", name="Invite a user")).to_have_count(0)
+    expect(page.get_by_role("button", name="Send invitation")).to_have_count(0)
+
+    response = page.goto(at(live_server, "api-access"))
+    assert response is not None
+    assert response.status == 403
+    expect(heading(page)).not_to_have_text("API access")
 
 
 # -- users --------------------------------------------------------------------------------
