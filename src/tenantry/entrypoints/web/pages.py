@@ -20,6 +20,7 @@ import orjson
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse
 
@@ -94,8 +95,11 @@ class Web:
 
     async def form(self, request: Request) -> dict[str, str]:
         try:
-            form = await request.form()
-        except (ValueError, KeyError):
+            # A field may be as large as the body limit lets it be (a pasted CSV), so that the
+            # page's own size check answers rather than the parser's 1 MB default part size.
+            form = await request.form(max_part_size=self.ctx.settings.max_body_bytes)
+        except (ValueError, KeyError, HTTPException):
+            # Malformed (or too many parts): as good as no form, which its CSRF check refuses.
             return {}
         return {k: v for k, v in form.items() if isinstance(v, str)}
 

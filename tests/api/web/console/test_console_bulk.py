@@ -136,6 +136,22 @@ def test_a_csv_file_is_uploaded(host: Host, browser: Browser, ctx: ServiceContex
     assert re.search(r'id="csv_file-error">The CSV must be UTF-8 text.<', refused.text)
 
 
+def test_a_pasted_csv_over_1_mb_is_refused_next_to_the_field(
+    host: Host, browser: Browser, ctx: ServiceContext
+) -> None:
+    """As a browser sends the form (multipart, with an empty file field), a pasted text over the
+    multipart parser's default part size still reaches the page's own size check."""
+    console_user(ctx, browser, host.tenant)
+    big = HEADER + "\n" + "x" * 1_100_000
+    answer = browser.post(
+        bulk_url(host.tenant),
+        data={"csrf_token": csrf_of(browser), "csv": big},
+        files={"csv_file": ("", b"", "application/octet-stream")},
+    )
+    assert answer.status_code == 400, text_of(answer)
+    assert re.search(r'id="csv-error">The CSV is larger than 1 MB.<', answer.text)
+
+
 def test_more_than_twenty_rows_are_refused_whole(
     host: Host, browser: Browser, ctx: ServiceContext
 ) -> None:
@@ -190,4 +206,21 @@ def test_the_form_needs_its_csrf_token(host: Host, browser: Browser, ctx: Servic
     console_user(ctx, browser, host.tenant)
     answer = browser.post(bulk_url(host.tenant), data={"csv": f"{HEADER}\nx@example.com,view"})
     assert answer.status_code == 403
+    assert "x@example.com" not in members_of(ctx, host.tenant)
+
+
+def test_a_form_the_parser_refuses_is_answered_as_a_page(
+    host: Host, browser: Browser, ctx: ServiceContext
+) -> None:
+    """Over the multipart parser's 1,000 fields: an HTML page, as any form without its CSRF
+    token gets, not the parser's JSON."""
+    console_user(ctx, browser, host.tenant)
+    fields = {f"f{n}": "x" for n in range(1_001)}
+    answer = browser.post(
+        bulk_url(host.tenant),
+        data={"csrf_token": csrf_of(browser), "csv": f"{HEADER}\nx@example.com,view", **fields},
+        files={"csv_file": ("", b"", "application/octet-stream")},
+    )
+    assert answer.status_code == 403
+    assert answer.headers["content-type"].startswith("text/html")
     assert "x@example.com" not in members_of(ctx, host.tenant)
