@@ -20,9 +20,10 @@ from typing import Any
 from bench.database import RawDatabase
 from bench.seed import OPERATOR, NewRow, Seeded, insert_raw
 from tenantry.domain.users import UserStatus
-from tenantry.services import bulk, credentials, members
+from tenantry.services import bulk, credentials, member_browsing, members
 from tenantry.services.context import Actor, ServiceContext
 from tenantry.services.members import NewMember
+from tenantry.services.ports import MemberSort
 
 PAGE = 50
 BULK_SIZE = 20
@@ -38,6 +39,16 @@ MEMBERS = (
     " FROM memberships m JOIN users u ON u.id = m.user_id"
     " WHERE m.account_id = ? ORDER BY m.created_at, m.user_id LIMIT ?"
 )
+BROWSE_SEARCH = "bench"  # in every seeded address: the filter keeps them all, but is applied
+BROWSE_PAGE_SIZE = 20
+BROWSE_WHERE = (
+    " FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.account_id = ?"
+    " AND (u.email LIKE ? ESCAPE '\\' OR lower(u.name) LIKE ? ESCAPE '\\')"
+)
+BROWSE_PAGE = (
+    "SELECT u.id, u.email" + BROWSE_WHERE + " ORDER BY u.email, m.user_id LIMIT ? OFFSET ?"
+)
+BROWSE_COUNT = "SELECT count(*)" + BROWSE_WHERE
 
 Call = Callable[[], Any]
 _numbers = itertools.count()  # fresh e-mail addresses for the users added
@@ -69,6 +80,10 @@ def run_operations(
             read_account(ctx, raw, actor, accounts),
         ),
         (f"add {BULK_SIZE} users in one call", add_users(ctx, raw, actor, accounts)),
+        (
+            f"browse an account's users (search, by e-mail, page 2 of {BROWSE_PAGE_SIZE})",
+            browse_users(ctx, raw, actor, accounts),
+        ),
     ]
     return [
         compare(name, with_tenantry, with_raw, seconds=seconds, rounds=rounds)
@@ -187,6 +202,40 @@ def add_users(
         rows = [NewRow(str(uuid.uuid4()), e, account_id, BULK_ROLE) for e in emails()]
         insert_raw(raw, rows, active=False)  # new users are pending, as tenantry adds them
         return len(rows)
+
+    return _checked(with_tenantry, with_raw)
+
+
+# -- 4. browsing an account's users, as the console's users page does -------------------------
+
+
+def browse_users(
+    ctx: ServiceContext, raw: RawDatabase, actor: Actor, account_ids: Sequence[str]
+) -> tuple[Call, Call]:
+    page_sql, count_sql = raw.sql(BROWSE_PAGE), raw.sql(BROWSE_COUNT)
+    pattern = f"%{BROWSE_SEARCH}%"
+    tenantry_accounts, raw_accounts = itertools.cycle(account_ids), itertools.cycle(account_ids)
+
+    def with_tenantry() -> tuple[int, list[tuple[str, str]]]:
+        found = member_browsing.browse_members(
+            ctx,
+            actor,
+            next(tenantry_accounts),
+            search=BROWSE_SEARCH,
+            sort=MemberSort.EMAIL,
+            page=2,
+            page_size=BROWSE_PAGE_SIZE,
+        )
+        return found.total, [(m.user.id, m.user.email) for m in found.items]
+
+    def with_raw() -> tuple[int, list[tuple[str, str]]]:
+        account_id = next(raw_accounts)
+        rows = raw.fetchall(
+            page_sql, (account_id, pattern, pattern, BROWSE_PAGE_SIZE, BROWSE_PAGE_SIZE)
+        )
+        counted = raw.fetchone(count_sql, (account_id, pattern, pattern))
+        assert counted is not None  # count(*) always answers one row
+        return counted[0], [(user_id, email) for user_id, email in rows]
 
     return _checked(with_tenantry, with_raw)
 

@@ -3,7 +3,6 @@ both directions, offset pages, and the cost: the page and a count, for 10,000 me
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -183,7 +182,6 @@ def test_10000_members_cost_one_page_select_and_one_count(ctx: ServiceContext) -
         member_browsing.account_roles(ctx, actor, account.id)
     for sort in MemberSort:
         for descending in (False, True):
-            started = time.perf_counter()
             with statements(ctx) as sent:
                 found = browse_members(
                     ctx,
@@ -196,7 +194,6 @@ def test_10000_members_cost_one_page_select_and_one_count(ctx: ServiceContext) -
                     page=37,
                     page_size=50,
                 )
-            took = time.perf_counter() - started
             assert len(found.items) == 50
             # 1,429 multiples of 7 are deactivated, 2,000 - 286 other multiples of 5 pending.
             assert found.total == 10_000 - 1429 - (2000 - 286)
@@ -204,4 +201,3 @@ def test_10000_members_cost_one_page_select_and_one_count(ctx: ServiceContext) -
             assert len(sent) == len(authorizing) + 2, sent
             assert "LIMIT" in extra[0].upper(), extra[0]
             assert "count(" in extra[1].lower(), extra[1]
-            assert took < 2.0, f"{sort} {descending}: {took:.2f}s"
