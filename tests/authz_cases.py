@@ -400,6 +400,18 @@ ROWS: tuple[Row, ...] = (
         reveals=lambda found, c: c.target.id in {a.id for a in found},
     ),
     Row(
+        accounts.first_children,
+        # Never fails either: B must simply not be among its parent's children.
+        expect(a=HIDDEN, view=ALLOW, manage=ALLOW, unmanaged=ALLOW),
+        call=lambda c: accounts.first_children(
+            c.ctx, c.actor, [c.target.parent_id or ""], limit_each=500
+        ),
+        writes=False,
+        reveals=lambda found, c: any(
+            c.target.id in {a.id for a in shown} for shown, _ in found.values()
+        ),
+    ),
+    Row(
         accounts.update_account,
         # Renaming or deactivating an account as a whole is its parent's to do (the CAPIG
         # updateTenant mutation, canPartnerManage included), so the flag does not stop it.

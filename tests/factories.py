@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
 
 from tenantry.domain.accounts import Account, AccountKind
 from tenantry.domain.memberships import MembershipStatus
@@ -110,3 +115,19 @@ def build_world(ctx: ServiceContext) -> World:
         b=b,
         b_admin=make_member(ctx, b, role="admin"),
     )
+
+
+@contextmanager
+def statements(ctx: ServiceContext) -> Iterator[list[str]]:
+    """The SQL sent to the database while the block runs (an executemany counts once)."""
+    sent: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        sent.append(statement)
+
+    engine: sa.Engine = ctx.uow.engine  # type: ignore[attr-defined]
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield sent
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)

@@ -3,13 +3,9 @@ both directions, offset pages, and the cost: the page and a count, for 10,000 me
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
-from typing import Any
 
 import pytest
-import sqlalchemy as sa
 
 from tenantry.domain.accounts import Account
 from tenantry.domain.memberships import Membership, MembershipStatus
@@ -19,25 +15,9 @@ from tenantry.services.context import Actor, ServiceContext
 from tenantry.services.member_browsing import MemberBrowse, browse_members, member_state
 from tenantry.services.ports import MemberSort, MemberState
 
-from factories import World, as_user, make_account
+from factories import World, as_user, make_account, statements
 
 ROLES = ("view", "member", "manage", "marketing")
-
-
-@contextmanager
-def statements(ctx: ServiceContext) -> Iterator[list[str]]:
-    """The SQL sent to the database while the block runs."""
-    sent: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        sent.append(statement)
-
-    engine: sa.Engine = ctx.uow.engine  # type: ignore[attr-defined]
-    sa.event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield sent
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", record)
 
 
 def fill(ctx: ServiceContext, account: Account, count: int) -> list[User]:

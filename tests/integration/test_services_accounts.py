@@ -11,7 +11,16 @@ from tenantry.services.accounts import AccountChanges
 from tenantry.services.context import ServiceContext
 from tenantry.services.members import NewMember
 
-from factories import OPERATOR, World, as_user, make_account, make_member, unique_email
+from factories import (
+    OPERATOR,
+    World,
+    activate,
+    as_user,
+    make_account,
+    make_member,
+    statements,
+    unique_email,
+)
 
 
 def test_a_partner_admin_builds_a_tree(ctx: ServiceContext, world: World) -> None:
@@ -269,3 +278,42 @@ def test_apps_of_an_account(ctx: ServiceContext, world: World) -> None:
     assert accounts.list_apps(ctx, admin, world.a.id) == {"com.example.app": "Example"}
     with pytest.raises(Forbidden):
         accounts.add_app(ctx, as_user(world.b_admin), world.a.id, "id999")
+
+
+def test_first_children_are_list_accounts_first_page_for_each_parent(
+    ctx: ServiceContext, world: World
+) -> None:
+    """A person in three accounts: each one's first children as list_accounts pages them,
+    whether there are more, nothing they do not reach, and no statement per parent."""
+    agency = make_account(ctx, parent=world.host, kind=AccountKind.AGENCY)
+    for i in range(4):
+        make_account(ctx, parent=agency, name=f"Agency child {i}")
+    childless = make_account(ctx, parent=world.host, kind=AccountKind.AGENCY)
+    person = make_member(ctx, world.host, role="view")
+    for account in (agency, childless):
+        members.add_member(
+            ctx, OPERATOR, account.id, NewMember(email=person.email, role_key="view")
+        )
+        activate(ctx, person.id, account.id)
+    other_partner = make_account(ctx, kind=AccountKind.PARTNER)
+    make_account(ctx, parent=other_partner)  # a child the person does not reach
+    actor = as_user(person)
+    parents = [world.host.id, agency.id, childless.id, other_partner.id]
+
+    found = accounts.first_children(ctx, actor, parents, limit_each=3)
+
+    for parent_id in parents[:3]:
+        expected = accounts.list_accounts(ctx, actor, parent_id=parent_id, limit=4)
+        shown, more = found[parent_id]
+        assert [a.id for a in shown] == [a.id for a in expected[:3]]
+        assert more is (len(expected) > 3)
+    assert found[world.host.id][1] is True  # a, b and the two agencies
+    assert found[agency.id][1] is True
+    assert found[childless.id] == ([], False)
+    assert found[other_partner.id] == ([], False)
+
+    with statements(ctx) as for_one:
+        accounts.first_children(ctx, actor, parents[:1], limit_each=3)
+    with statements(ctx) as for_four:
+        accounts.first_children(ctx, actor, parents, limit_each=3)
+    assert len(for_four) == len(for_one), for_four

@@ -6,12 +6,7 @@ statements to these paths has to raise a bound here, in review, on purpose.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
-from typing import Any
-
-import sqlalchemy as sa
 
 from tenantry.domain.audit import AuditEvent
 from tenantry.domain.memberships import Membership, MembershipStatus, Scope
@@ -20,29 +15,13 @@ from tenantry.services import bulk, credentials
 from tenantry.services.context import ServiceContext
 from tenantry.services.members import NewMember
 
-from factories import OPERATOR, World, unique_email
+from factories import OPERATOR, World, statements, unique_email
 
 BULK_USERS = 20
 # Per new user: a savepoint and its release, the user, the membership and the invitation.
 # Around them: BEGIN, the account's chain, the actor's memberships in it, the account's apps,
 # the users behind all the e-mail addresses, and every audit event at once. 164 before.
 BULK_STATEMENTS = 5 * BULK_USERS + 10
-
-
-@contextmanager
-def statements(ctx: ServiceContext) -> Iterator[list[str]]:
-    """The SQL sent to the database while the block runs (an executemany counts once)."""
-    sent: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        sent.append(statement)
-
-    engine: sa.Engine = ctx.uow.engine  # type: ignore[attr-defined]
-    sa.event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield sent
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", record)
 
 
 def test_authenticating_a_token_reads_the_token_and_its_user(

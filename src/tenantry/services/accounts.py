@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -223,19 +224,59 @@ def list_accounts(
         return found
 
 
+def first_children(
+    ctx: ServiceContext, actor: Actor, parent_ids: Sequence[str], *, limit_each: int
+) -> dict[str, tuple[list[Account], bool]]:
+    """For each of `parent_ids`: its first `limit_each` child accounts that the actor reaches
+    (by id, as `list_accounts` orders them), and whether it has more.
+
+    One walk of what the actor reaches and one read of the accounts shown, however many
+    parents: what a person's list of accounts needs without a query per account.
+    """
+    limit_each = max(1, min(limit_each, MAX_PAGE))
+    with ctx.uow(readonly=True) as uow:
+        if actor.is_system:
+            pages = {
+                parent_id: uow.accounts.page(
+                    within=None,
+                    parent_id=parent_id,
+                    search=None,
+                    kind=None,
+                    limit=limit_each + 1,
+                    after=None,
+                )
+                for parent_id in parent_ids
+            }
+            return {p: (found[:limit_each], len(found) > limit_each) for p, found in pages.items()}
+        children: dict[str, list[str]] = {parent_id: [] for parent_id in parent_ids}
+        for account_id, parent_id in sorted(_reachable_parents(ctx, uow, actor).items()):
+            if parent_id is not None and parent_id in children:
+                children[parent_id].append(account_id)
+        shown = uow.accounts.find_many([i for ids in children.values() for i in ids[:limit_each]])
+    return {
+        parent_id: ([shown[i] for i in ids[:limit_each]], len(ids) > limit_each)
+        for parent_id, ids in children.items()
+    }
+
+
 def reachable_account_ids(ctx: ServiceContext, uow: UnitOfWork, actor: Actor) -> set[str]:
     """The accounts an actor may read: where it holds a role, and below, as far as partner
     management reaches (plus the direct children of accounts where it may see children).
 
     One subtree query per root, whatever the number of accounts below it.
     """
+    return set(_reachable_parents(ctx, uow, actor))
+
+
+def _reachable_parents(ctx: ServiceContext, uow: UnitOfWork, actor: Actor) -> dict[str, str | None]:
+    """`reachable_account_ids`, each with its parent's id."""
     if actor.home_account_id is not None:
         roots = [actor.home_account_id]
     elif actor.user_id is not None:
         roots = [m.account_id for m in uow.memberships.for_user(actor.user_id)]
     else:
-        return set()
-    reachable: set[str] = set()
+        return {}
+    reachable: dict[str, str | None] = {}
     for root in roots:
         if root in reachable:
             continue
@@ -250,11 +291,11 @@ def reachable_account_ids(ctx: ServiceContext, uow: UnitOfWork, actor: Actor) ->
             else:
                 parent_role = inherited.get(link.parent_id or "")
                 if parent_role is not None and parent_role.allows(Need.READ_CHILD_ACCOUNTS):
-                    reachable.add(link.id)
+                    reachable[link.id] = link.parent_id
                 own = parent_role if link.can_partner_manage else None
             inherited[link.id] = own
             if own is not None and own.allows(Need.READ_ACCOUNT):
-                reachable.add(link.id)
+                reachable[link.id] = link.parent_id
     return reachable
 
 

@@ -54,18 +54,15 @@ def add_account_pages(router: APIRouter, console: Console) -> None:
                 tops=[],
             )
         mine = await console.call(auth_account.my_memberships, ctx, viewer.signed_in)
-        tops = []
-        for membership in mine:
-            if membership.status is not MembershipStatus.ACTIVE:
-                continue
-            children = await console.call(
-                accounts.list_accounts,
-                ctx,
-                viewer.actor,
-                parent_id=membership.account_id,
-                limit=CHILDREN_SHOWN + 1,
-            )
-            tops.append((membership, children[:CHILDREN_SHOWN], len(children) > CHILDREN_SHOWN))
+        active = [m for m in mine if m.status is MembershipStatus.ACTIVE]
+        children = await console.call(
+            accounts.first_children,
+            ctx,
+            viewer.actor,
+            [m.account_id for m in active],
+            limit_each=CHILDREN_SHOWN,
+        )
+        tops = [(m, *children[m.account_id]) for m in active]
         return console.render(
             request,
             viewer,
