@@ -86,6 +86,32 @@ def add_credential_pages(router: APIRouter, console: Console) -> None:
             base_url=account_url(account_id, "api-access"),
         )
 
+    def shown_once(
+        request: Request,
+        viewer: Viewer,
+        here: AccountView,
+        *,
+        title: str,
+        value_label: str,
+        secret: str,
+        facts: list[tuple[str, str]],
+        usage: str,
+    ) -> Response:
+        """The page that shows a new secret, the only time it is ever shown."""
+        return console.render(
+            request,
+            viewer,
+            "console/secret.html",
+            account=here,
+            section=SECTION,
+            title=title,
+            value_label=value_label,
+            secret=secret,
+            facts=facts,
+            usage=usage,
+            back_url=account_url(here.account.id, "api-access"),
+        )
+
     async def api_access_page(request: Request, viewer: Viewer) -> Response:
         here = await console.account(viewer, request.path_params["account_id"])
         return await listing(request, viewer, here)
@@ -102,12 +128,10 @@ def add_credential_pages(router: APIRouter, console: Console) -> None:
             return await listing(
                 request, viewer, here, account_form=state, status=http_status(error)
             )
-        return console.render(
+        return shown_once(
             request,
             viewer,
-            "console/secret.html",
-            account=here,
-            section=SECTION,
+            here,
             title="API account created",
             value_label="Client secret",
             secret=secret,
@@ -116,7 +140,6 @@ def add_credential_pages(router: APIRouter, console: Console) -> None:
                 "Exchange the client id and this secret for a bearer token at /clients/token "
                 "(grant type client_credentials)."
             ),
-            back_url=account_url(here.account.id, "api-access"),
         )
 
     async def revoke_account(request: Request, viewer: Viewer, form: dict[str, str]) -> Response:
@@ -166,12 +189,10 @@ def add_credential_pages(router: APIRouter, console: Console) -> None:
             state = token_form_failed(form, error)
             return await listing(request, viewer, here, token_form=state, status=http_status(error))
         expires = api_token.expires_at
-        return console.render(
+        return shown_once(
             request,
             viewer,
-            "console/secret.html",
-            account=here,
-            section=SECTION,
+            here,
             title="API token created",
             value_label="API token",
             secret=token,
@@ -185,7 +206,6 @@ def add_credential_pages(router: APIRouter, console: Console) -> None:
                 "Send it in the Authorization header as Bearer <token>; it acts as its user, "
                 "in this account only."
             ),
-            back_url=account_url(here.account.id, "api-access"),
         )
 
     async def revoke_token(request: Request, viewer: Viewer, form: dict[str, str]) -> Response:
