@@ -35,7 +35,8 @@ class Clock:
 
 @pytest.fixture
 def clock(ctx: ServiceContext) -> Clock:
-    # Start at the beginning of a throttling window, so a test's failures share one window.
+    # Start one second into a window of the old fixed kind, so tests can place failures
+    # against its boundary.
     window = ctx.settings.token_failure_window_seconds
     now = ctx.now()
     start = datetime.fromtimestamp(int(now.timestamp()) // window * window, tz=now.tzinfo)
@@ -129,6 +130,20 @@ def test_repeated_failures_throttle_even_the_right_secret(
     clock.advance(timedelta(seconds=ctx.settings.token_failure_window_seconds))
     issued = credentials.issue_access_token(ctx, client_id, secret, source="10.0.0.3")
     assert credentials.authenticate(ctx, issued.token, face="graphql").id == client_id
+
+
+def test_failures_just_before_a_window_turns_over_still_throttle(
+    ctx: ServiceContext, world: World, clock: Clock
+) -> None:
+    client_id, secret = api_account(ctx, world.a.id)
+    window = timedelta(seconds=ctx.settings.token_failure_window_seconds)
+    clock.advance(window - timedelta(seconds=3))  # the fixture starts a window: near its end
+    for _ in range(ctx.settings.token_failures_per_window):
+        with pytest.raises(Unauthenticated):
+            credentials.issue_access_token(ctx, client_id, "wrong", source="10.0.0.9")
+    clock.advance(timedelta(seconds=5))
+    with pytest.raises(Throttled):
+        credentials.issue_access_token(ctx, client_id, secret, source="10.0.0.9")
 
 
 def test_failures_below_the_limit_do_not_throttle(

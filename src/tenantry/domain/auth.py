@@ -32,8 +32,8 @@ PASSWORD_RESET_LIFETIME = timedelta(hours=1)
 
 SIGN_IN_FAILURE_WINDOW = timedelta(minutes=15)
 SIGN_IN_FAILURES_PER_ACCOUNT = 5
-"""Failed passwords or codes for one e-mail address in a window, before it is locked for the
-rest of the window."""
+"""Failed passwords or codes for one e-mail address within a sliding window, before it is
+locked until they are a window old (`domain.throttling`)."""
 SIGN_IN_FAILURES_PER_ADDRESS = 20
 """Failed sign-ins from one network address in a window (spraying many accounts)."""
 RESET_REQUEST_WINDOW = timedelta(hours=1)

@@ -28,10 +28,12 @@ from tenantry.domain.auth import (
 )
 from tenantry.domain.errors import ErrorCode, Throttled, Unauthenticated
 from tenantry.domain.ids import hash_secret, secret_matches
+from tenantry.domain.throttling import SlidingWindow
 from tenantry.domain.users import User, UserStatus, is_valid_email
 from tenantry.services import invitations
 from tenantry.services.context import Actor, ActorKind, ServiceContext, record
 from tenantry.services.ports import UnitOfWork
+from tenantry.services.throttling import Limit, count_attempt, exhausted
 
 FACE = "console"
 WRONG_CREDENTIALS = "The e-mail address or the password is not right."
@@ -238,33 +240,28 @@ def replace_session(
 # -- throttling --------------------------------------------------------------------------------
 
 
-def _failure_keys(typed_email: str, origin: Origin) -> tuple[tuple[str, int], ...]:
+_SIGN_IN_WINDOW = SlidingWindow(SIGN_IN_FAILURE_WINDOW)
+
+
+def _failure_limits(typed_email: str, origin: Origin) -> tuple[Limit, ...]:
     return (
         (f"sign-in-failures:email:{typed_email[:150]}", SIGN_IN_FAILURES_PER_ACCOUNT),
         (f"sign-in-failures:source:{origin.source[:64]}", SIGN_IN_FAILURES_PER_ADDRESS),
     )
 
 
-def _window(ctx: ServiceContext) -> str:
-    seconds = int(SIGN_IN_FAILURE_WINDOW.total_seconds())
-    return str(int(ctx.now().timestamp()) // seconds)
-
-
 def sign_in_throttled(
     ctx: ServiceContext, uow: UnitOfWork, typed_email: str, origin: Origin
 ) -> bool:
     """Whether the address typed, or the network address, has used up its failures."""
-    window = _window(ctx)
-    return any(uow.counters.get(k, window) >= n for k, n in _failure_keys(typed_email, origin))
+    return exhausted(uow, _SIGN_IN_WINDOW, _failure_limits(typed_email, origin), ctx.now())
 
 
 def count_sign_in_failure(
     ctx: ServiceContext, uow: UnitOfWork, typed_email: str, origin: Origin
 ) -> None:
     """Count a wrong password or code against the address typed and the network address."""
-    expires = ctx.now() + SIGN_IN_FAILURE_WINDOW * 2
-    for key, _ in _failure_keys(typed_email, origin):
-        uow.counters.increment(key, _window(ctx), expires)
+    count_attempt(uow, _SIGN_IN_WINDOW, _failure_limits(typed_email, origin), ctx.now())
 
 
 def record_failure(

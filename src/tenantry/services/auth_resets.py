@@ -20,15 +20,18 @@ from tenantry.domain.auth import (
 )
 from tenantry.domain.errors import ErrorCode, InvalidInput
 from tenantry.domain.ids import hash_secret, new_secret
+from tenantry.domain.throttling import SlidingWindow
 from tenantry.domain.users import User, UserStatus, is_valid_email
 from tenantry.services.auth import Origin, typed_address, user_actor
 from tenantry.services.context import ServiceContext, record
 from tenantry.services.mail import DeliveryFailed, PasswordResetMail
 from tenantry.services.passwords import check_strength
 from tenantry.services.ports import UnitOfWork
+from tenantry.services.throttling import count_attempt
 
 log = logging.getLogger("tenantry.mail")
 INVALID_RESET_LINK = "This link to reset a password is not valid any more. Ask for a new one."
+_RESET_WINDOW = SlidingWindow(RESET_REQUEST_WINDOW)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,16 +52,13 @@ def request_password_reset(ctx: ServiceContext, email: str, origin: Origin) -> R
     a password; None otherwise (and when asked too often). Earlier links of the user die."""
     typed = typed_address(email)
     now = ctx.now()
-    seconds = int(RESET_REQUEST_WINDOW.total_seconds())
-    window = str(int(now.timestamp()) // seconds)
-    expires = now + RESET_REQUEST_WINDOW * 2
     limits = (
         (f"reset-requests:email:{typed[:150]}", RESET_REQUESTS_PER_ACCOUNT),
         (f"reset-requests:source:{origin.source[:64]}", RESET_REQUESTS_PER_ADDRESS),
     )
     with ctx.uow() as uow:
-        counts = [(uow.counters.increment(key, window, expires), n) for key, n in limits]
-        if any(count > n for count, n in counts) or not is_valid_email(typed):
+        too_often = count_attempt(uow, _RESET_WINDOW, limits, now)
+        if too_often or not is_valid_email(typed):
             return None
         user = uow.users.find_by_email(typed)
         if user is None or not _may_reset(user):

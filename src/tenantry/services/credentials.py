@@ -24,11 +24,13 @@ from tenantry.domain.errors import (
 from tenantry.domain.ids import hash_secret, new_secret, new_token, secret_matches, split_token
 from tenantry.domain.memberships import MembershipStatus
 from tenantry.domain.roles import Need
+from tenantry.domain.throttling import SlidingWindow
 from tenantry.domain.users import User, UserStatus, normalize_email
 from tenantry.services.authz import require
 from tenantry.services.context import Actor, ActorKind, ServiceContext, record
 from tenantry.services.members import roles_of
 from tenantry.services.ports import UnitOfWork
+from tenantry.services.throttling import count_attempt, exhausted
 
 # Writing last-used times on every request would turn each read into a write; a minute's
 # precision is what people need to spot an unused credential.
@@ -114,11 +116,13 @@ def issue_access_token(
     in the database, so the limit holds across processes."""
     settings = ctx.settings
     now = ctx.now()
-    window_seconds = settings.token_failure_window_seconds
-    window = str(int(now.timestamp()) // window_seconds)
-    keys = (f"token-failures:client:{client_id[:64]}", f"token-failures:source:{source[:64]}")
+    window = SlidingWindow(timedelta(seconds=settings.token_failure_window_seconds))
+    limits = [
+        (f"token-failures:{kind}:{value[:64]}", settings.token_failures_per_window)
+        for kind, value in (("client", client_id), ("source", source))
+    ]
     with ctx.uow() as uow:
-        if any(uow.counters.get(k, window) >= settings.token_failures_per_window for k in keys):
+        if exhausted(uow, window, limits, now):
             raise Throttled(ErrorCode.THROTTLED)
         api_account = uow.api_accounts.find_by_client_id(client_id)
         # Compare against a dummy digest when the client is unknown, so timing tells nothing.
@@ -143,9 +147,7 @@ def issue_access_token(
             uow.api_accounts.update(api_account)
             return IssuedAccessToken(token, ttl)
     with ctx.uow() as uow:
-        expires = now + timedelta(seconds=window_seconds * 2)
-        for key_name in keys:
-            uow.counters.increment(key_name, window, expires)
+        count_attempt(uow, window, limits, now)
     raise Unauthenticated(ErrorCode.UNAUTHENTICATED, "Invalid client credentials.")
 
 

@@ -80,12 +80,20 @@ class SqlCounterRepository(Repository):
         value = self.conn.execute(_GET_COUNT, {"key": key, "window": window}).scalar()
         return int(value or 0)
 
+    def total(self, key: str, windows: Collection[str]) -> int:
+        value = self.conn.execute(_SUM_COUNTS, {"key": key, "windows": list(windows)}).scalar()
+        return int(value or 0)
+
     def purge_expired(self, now: datetime) -> int:
         return self.conn.execute(_PURGE_EXPIRED, {"now": now}).rowcount
 
 
 _GET_COUNT = sa.select(counters.c.count).where(
     counters.c.key == sa.bindparam("key"), counters.c.window == sa.bindparam("window")
+)
+_SUM_COUNTS = sa.select(sa.func.sum(counters.c.count)).where(
+    counters.c.key == sa.bindparam("key"),
+    counters.c.window.in_(sa.bindparam("windows", expanding=True)),
 )
 _PURGE_EXPIRED = counters.delete().where(counters.c.expires_at < sa.bindparam("now"))
 

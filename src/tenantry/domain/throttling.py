@@ -1,0 +1,46 @@
+"""Sliding windows for attempt limits, made of fixed slices.
+
+A limit of "n failures in 15 minutes" counted in one fixed window forgets every failure the
+moment the window turns over: five wrong codes at 12:14:59 would leave the address free again at
+12:15:00. Counting per slice (a fifteenth of the window) and summing the slices of the last
+window keeps every failure counted for a whole window after it happened, give or take one slice,
+while each slice is still one counter row that any process can increment atomically.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+SLICES_PER_WINDOW = 15
+"""At most; a window shorter than this many seconds has one slice per second."""
+
+
+@dataclass(frozen=True, slots=True)
+class SlidingWindow:
+    """A window of `length`, counted in slices of whole seconds named by their number. The
+    slices read never reach further back than `length`."""
+
+    length: timedelta
+
+    @property
+    def slice_seconds(self) -> int:
+        return max(1, int(self.length.total_seconds()) // SLICES_PER_WINDOW)
+
+    @property
+    def slice_count(self) -> int:
+        return max(1, int(self.length.total_seconds()) // self.slice_seconds)
+
+    def current_slice(self, now: datetime) -> str:
+        """The slice an attempt made at `now` is counted in."""
+        return str(int(now.timestamp()) // self.slice_seconds)
+
+    def slices(self, now: datetime) -> list[str]:
+        """The slices whose counts are still within the window at `now`, the current one
+        included."""
+        current = int(now.timestamp()) // self.slice_seconds
+        return [str(current - back) for back in range(self.slice_count)]
+
+    def slice_expiry(self, now: datetime) -> datetime:
+        """When a slice counted at `now` can be purged: once no window reads it any more."""
+        return now + self.length + timedelta(seconds=self.slice_seconds)
