@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
+import httpx
 import pytest
 from fastapi import FastAPI
 
@@ -82,17 +83,90 @@ def test_a_streamed_oversized_body_is_refused(client: HttpClient, composition: C
     assert response.status_code == 413
 
 
-def test_an_unhandled_error_is_a_bare_500_with_the_request_id(app: FastAPI) -> None:
-    @app.get("/explode")
+def _graphql_refusal(response: httpx.Response) -> None:
+    extensions = response.json()["errors"][0]["extensions"]
+    assert extensions == {"code": 413, "type": "PAYLOAD_TOO_LARGE"}
+
+
+def _scim_refusal(response: httpx.Response) -> None:
+    assert response.headers["content-type"].startswith("application/scim+json")
+    body = response.json()
+    assert body["schemas"] == ["urn:ietf:params:scim:api:messages:2.0:Error"]
+    assert body["status"] == "413"
+
+
+def _bulk_refusal(response: httpx.Response) -> None:
+    assert response.json() == {"message": "The request body is too large."}
+
+
+def _network_refusal(response: httpx.Response) -> None:
+    assert response.json()["errors"]["class"] == "RequestEntityTooLarge"
+
+
+def _page_refusal(response: httpx.Response) -> None:
+    assert response.headers["content-type"].startswith("text/html")
+    assert "That was too much to send at once" in response.text
+    assert "Content-Security-Policy" in response.headers
+
+
+@pytest.mark.parametrize(
+    ("path", "check"),
+    [
+        ("/hub/graphql/", _graphql_refusal),
+        ("/capig/graphql", _graphql_refusal),
+        ("/scim/v2/Users", _scim_refusal),
+        ("/api/user-management/v1.0/users", _bulk_refusal),
+        ("/api/2019-05-01/1234/advertisers.json", _network_refusal),
+        ("/hub/accounts/AbCdEfGh/users/bulk", _page_refusal),
+        ("/auth/login", _page_refusal),
+    ],
+)
+def test_an_oversized_body_is_refused_in_the_faces_own_format(
+    client: HttpClient,
+    composition: Composition,
+    path: str,
+    check: Callable[[httpx.Response], None],
+) -> None:
+    limit = composition.settings.max_body_bytes
+    response = client.post(path, content=b"x" * (limit + 1))
+    assert response.status_code == 413
+    assert response.headers["x-request-id"]
+    check(response)
+
+
+def test_a_streamed_oversized_form_gets_a_page(
+    client: HttpClient, composition: Composition
+) -> None:
+    limit = composition.settings.max_body_bytes
+
+    async def chunks() -> AsyncIterator[bytes]:
+        for _ in range(limit // 65536 + 2):
+            yield b"x" * 65536
+
+    response = client.post(
+        "/auth/login",
+        content=chunks(),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert response.status_code == 413
+    _page_refusal(response)
+
+
+@pytest.mark.parametrize("path", ["/explode", "/hub/explode"])
+def test_an_unhandled_error_is_a_500_with_the_request_id_only(app: FastAPI, path: str) -> None:
+    @app.get(path)
     async def explode() -> None:
         raise RuntimeError("secret internals: password=hunter2")
 
     with http_client(app) as client:
-        response = client.get("/explode")
+        response = client.get(path)
     assert response.status_code == 500
-    body = response.json()
-    assert body == {"message": "Internal server error.", "request_id": body["request_id"]}
-    assert response.headers["x-request-id"] == body["request_id"]
+    request_id = response.headers["x-request-id"]
+    if path.startswith("/hub/"):  # a person gets a page quoting the reference
+        assert response.headers["content-type"].startswith("text/html")
+        assert request_id in response.text
+    else:
+        assert response.json() == {"message": "Internal server error.", "request_id": request_id}
     assert "hunter2" not in response.text
     assert "Traceback" not in response.text
 

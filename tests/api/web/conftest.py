@@ -11,7 +11,6 @@ from fastapi import FastAPI
 
 from tenantry.app import Composition
 from tenantry.entrypoints.http.server import create_http_app
-from tenantry.entrypoints.web import web_router
 from tenantry.services import setup
 from tenantry.services.context import ServiceContext
 from tenantry.services.passwords import Argon2Hasher
@@ -61,17 +60,9 @@ def composition(
         built.dispose()
 
 
-def with_web(composition: Composition) -> FastAPI:
-    """The server's app with the browser face, whether or not the server wires it in already."""
-    app = create_http_app(composition.context, readiness=composition.check_database)
-    if not any(getattr(route, "path", "") == "/auth/login" for route in app.routes):
-        app.include_router(web_router(composition.context, signing_key=b"k" * 32))
-    return app
-
-
 @pytest.fixture
 def app(composition: Composition) -> FastAPI:
-    return with_web(composition)
+    return create_http_app(composition.context, readiness=composition.check_database)
 
 
 @pytest.fixture

@@ -16,6 +16,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from starlette.responses import Response
+
 from tenantry.domain.errors import (
     Conflict,
     DomainError,
@@ -26,6 +28,8 @@ from tenantry.domain.errors import (
     Unauthenticated,
 )
 from tenantry.entrypoints.bulk_rest.views import item_error_view
+from tenantry.entrypoints.http.middleware import TOO_LARGE
+from tenantry.entrypoints.http.responses import json_response
 from tenantry.services.bulk import BulkRejected, ItemError
 from tenantry.services.quotas import Quota
 
@@ -89,6 +93,12 @@ def none_added(errors: Iterable[ItemError]) -> Answer:
 
 def internal_error() -> Answer:
     return Answer(500, {"message": INTERNAL_ERROR})
+
+
+def refusal(status: int, *, limit: int, request_id: str) -> Response:
+    """A body over the server's limit, or an error nothing caught, as this API answers."""
+    answer = Answer(413, {"message": TOO_LARGE}) if status == 413 else internal_error()
+    return json_response(answer.body, answer.status)
 
 
 def quota_headers(quota: Quota) -> dict[str, str]:

@@ -28,6 +28,7 @@ from tenantry.services.gateway_traffic import EventMetrics
 
 SDL = Path(__file__).with_name("capig.graphql")
 FACE = "graphql"
+CAPIG_PATH = "/capig/graphql"
 
 
 @dataclass(frozen=True, slots=True)
@@ -329,7 +330,7 @@ def build_engine() -> GraphQLEngine:
 def capig_router(ctx: ServiceContext) -> APIRouter:
     """POST (and GET, the explorer) on /capig/graphql and /capig/graphql/."""
     return graphql_router(
-        "/capig/graphql",
+        CAPIG_PATH,
         engine=build_engine(),
         ctx=ctx,
         face=FACE,

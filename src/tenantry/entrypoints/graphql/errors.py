@@ -7,6 +7,7 @@ import logging
 from typing import Any
 
 from graphql import GraphQLError
+from starlette.responses import Response
 
 from tenantry.domain.errors import (
     Conflict,
@@ -17,6 +18,7 @@ from tenantry.domain.errors import (
     Throttled,
     Unauthenticated,
 )
+from tenantry.entrypoints.http.responses import json_response
 
 log = logging.getLogger("tenantry.graphql")
 
@@ -79,3 +81,13 @@ def format_error(error: GraphQLError, request_id: str | None) -> dict[str, Any]:
 def error_body(message: str, code: int, kind: str) -> dict[str, Any]:
     """A whole answer that is only an error, for failures before execution."""
     return {"errors": [{"message": message, "extensions": {"code": code, "type": kind}}]}
+
+
+def refusal(status: int, *, limit: int, request_id: str) -> Response:
+    """A body over the server's limit, or an error nothing caught, as a GraphQL answer."""
+    if status == 413:
+        body = error_body(f"The request body is over {limit} bytes.", 413, "PAYLOAD_TOO_LARGE")
+    else:
+        body = error_body("Internal server error.", status, "INTERNAL_SERVER_ERROR")
+        body["errors"][0]["extensions"]["requestId"] = request_id
+    return json_response(body, status_code=status)

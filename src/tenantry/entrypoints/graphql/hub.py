@@ -27,6 +27,7 @@ from tenantry.services.members import NewMember, RoleRef
 
 SDL = Path(__file__).with_name("hub.graphql")
 FACE = "graphql"
+HUB_PATH = "/hub/graphql"
 
 
 @dataclass(slots=True)
@@ -409,7 +410,7 @@ def build_hub_engine() -> GraphQLEngine:
 
 def hub_router(ctx: ServiceContext, engine: GraphQLEngine | None = None) -> APIRouter:
     return graphql_router(
-        "/hub/graphql",
+        HUB_PATH,
         engine=engine or build_hub_engine(),
         ctx=ctx,
         face=FACE,

@@ -1,6 +1,9 @@
 """ASGI middleware every face shares: request ids, access logs, body limits, last-resort 500s.
 
 Written as plain ASGI (not BaseHTTPMiddleware) so it costs microseconds and streams untouched.
+A body over the limit (413) and an exception no face caught (500) are answered here, before or
+instead of the face: each face registers how it words such a refusal (`Refusal`), so that a SCIM
+client gets a SCIM Error, a GraphQL client a GraphQL error and a person a page.
 """
 
 from __future__ import annotations
@@ -9,9 +12,11 @@ import logging
 import re
 import time
 import uuid
-from typing import Any
+from collections.abc import Sequence
+from typing import Protocol
 
 import orjson
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 log = logging.getLogger("tenantry.http")
@@ -19,8 +24,26 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 REQUEST_ID_HEADER = b"x-request-id"
 
 
+TOO_LARGE = "The request body is too large."
+
+
 class BodyTooLarge(Exception):
     pass
+
+
+class Refusal(Protocol):
+    """A face's answer for a request refused before or around it: 413 (the body is over
+    `limit` bytes) or 500 (an unexpected error, told by `request_id` only)."""
+
+    def __call__(self, status: int, *, limit: int, request_id: str) -> Response: ...
+
+
+def plain_refusal(status: int, *, limit: int, request_id: str) -> Response:
+    """`{"message": ...}`: for paths no face claims, and faces that answer that way."""
+    if status == 413:
+        return Response(orjson.dumps({"message": TOO_LARGE}), 413, media_type="application/json")
+    body = {"message": "Internal server error.", "request_id": request_id}
+    return Response(orjson.dumps(body), status, media_type="application/json")
 
 
 def request_id_of(scope: Scope) -> str:
@@ -34,9 +57,27 @@ class RequestContextMiddleware:
     log one JSON line per request, cap the body size, and turn any escaped exception into a
     bare 500 that carries the request id and no traceback."""
 
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_body_bytes: int,
+        refusals: Sequence[tuple[str, Refusal]] = (),
+    ) -> None:
+        """`refusals`: path prefixes and the refusal of the face under each; the first prefix
+        that matches wins, `plain_refusal` when none does."""
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.refusals = tuple(refusals)
+
+    def _refuse(self, scope: Scope, status: int, request_id: str) -> Response:
+        path: str = scope.get("path", "")
+        refusal = next((r for prefix, r in self.refusals if path.startswith(prefix)), None)
+        answer = (refusal or plain_refusal)(
+            status, limit=self.max_body_bytes, request_id=request_id
+        )
+        answer.headers[REQUEST_ID_HEADER.decode()] = request_id
+        return answer
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -50,7 +91,7 @@ class RequestContextMiddleware:
 
         declared = _content_length(scope)
         if declared is not None and declared > self.max_body_bytes:
-            await _send_json(send, 413, {"message": "The request body is too large."}, request_id)
+            await self._refuse(scope, 413, request_id)(scope, receive, send)
             _log_request(scope, 413, started, request_id)
             return
 
@@ -80,19 +121,12 @@ class RequestContextMiddleware:
         except BodyTooLarge:
             if not response_started:
                 status = 413
-                await _send_json(
-                    send, 413, {"message": "The request body is too large."}, request_id
-                )
+                await self._refuse(scope, 413, request_id)(scope, receive, send)
         except Exception:
             log.exception("unhandled error", extra={"request_id": request_id})
             if not response_started:
                 status = 500
-                await _send_json(
-                    send,
-                    500,
-                    {"message": "Internal server error.", "request_id": request_id},
-                    request_id,
-                )
+                await self._refuse(scope, 500, request_id)(scope, receive, send)
         finally:
             _log_request(scope, status, started, request_id)
 
@@ -113,22 +147,6 @@ def _content_length(scope: Scope) -> int | None:
             except ValueError:
                 return None
     return None
-
-
-async def _send_json(send: Send, status: int, body: dict[str, Any], request_id: str) -> None:
-    payload = orjson.dumps(body)
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(payload)).encode()),
-                (REQUEST_ID_HEADER, request_id.encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": payload})
 
 
 # Paths that carry a secret in a segment (password-reset links) are logged with it masked.

@@ -9,17 +9,23 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from tenantry import __version__
+from tenantry.entrypoints import web
 from tenantry.entrypoints.bulk_rest import bulk_rest_router
-from tenantry.entrypoints.graphql.capig import capig_router
-from tenantry.entrypoints.graphql.hub import hub_router
+from tenantry.entrypoints.bulk_rest import errors as bulk_errors
+from tenantry.entrypoints.bulk_rest.router import PREFIX as BULK_PREFIX
+from tenantry.entrypoints.graphql import errors as graphql_errors
+from tenantry.entrypoints.graphql.capig import CAPIG_PATH, capig_router
+from tenantry.entrypoints.graphql.hub import HUB_PATH, hub_router
 from tenantry.entrypoints.http.logs import configure_logging
-from tenantry.entrypoints.http.middleware import RequestContextMiddleware
+from tenantry.entrypoints.http.middleware import Refusal, RequestContextMiddleware
 from tenantry.entrypoints.http.responses import json_response
 from tenantry.entrypoints.http.token import token_router
 from tenantry.entrypoints.http.traffic import traffic_router
+from tenantry.entrypoints.network_rest import errors as network_errors
 from tenantry.entrypoints.network_rest import network_rest_router
+from tenantry.entrypoints.scim import errors as scim_errors
 from tenantry.entrypoints.scim import scim_router
-from tenantry.entrypoints.web import web_router
+from tenantry.entrypoints.scim.schema import PREFIX as SCIM_PREFIX
 from tenantry.services.context import ServiceContext
 
 
@@ -56,6 +62,19 @@ def create_http_app(ctx: ServiceContext, *, readiness: Callable[[], None]) -> Fa
     app.include_router(network_rest_router(ctx))
     app.include_router(scim_router(ctx))
     key = settings.secret_key.get_secret_value().encode() if settings.secret_key else None
-    app.include_router(web_router(ctx, signing_key=key))
-    app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
+    web_face = web.web_face(ctx, signing_key=key)
+    app.include_router(web_face.router)
+    # Each face words the refusals answered before or around it (413, 500) in its own format;
+    # the first prefix that matches a path wins, so the longer ones come first.
+    refusals: list[tuple[str, Refusal]] = [
+        (HUB_PATH, graphql_errors.refusal),
+        (CAPIG_PATH, graphql_errors.refusal),
+        (SCIM_PREFIX, scim_errors.refusal),
+        (BULK_PREFIX, bulk_errors.refusal),
+        ("/api/", network_errors.refusal),
+        *((path, web_face.refusal) for path in web.PATHS),
+    ]
+    app.add_middleware(
+        RequestContextMiddleware, max_body_bytes=settings.max_body_bytes, refusals=refusals
+    )
     return app

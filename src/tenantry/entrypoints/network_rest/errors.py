@@ -91,6 +91,15 @@ def internal_error(error: BaseException, request_id: str) -> Response:
     )
 
 
+def refusal(status: int, *, limit: int, request_id: str) -> Response:
+    """A body over the server's limit, or an error nothing caught, in this dialect."""
+    if status == 413:
+        body = _described(f"request body is larger than {limit} bytes", "RequestEntityTooLarge")
+    else:
+        body = _described(f"refer to error handle {request_id}", INTERNAL)
+    return json_response(body, status_code=status)
+
+
 def nest(problems: Sequence[Problem]) -> dict[str, Any]:
     """Problems as the dialect shows them: keys for fields, lists for arrays, messages last."""
     root: dict[str, Any] = {}

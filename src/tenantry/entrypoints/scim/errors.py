@@ -21,6 +21,7 @@ from typing import Any
 
 from pydantic import ValidationError
 from scim2_models import Context, Error, SCIMException
+from starlette.responses import Response
 
 from tenantry.domain.errors import (
     Conflict,
@@ -31,7 +32,7 @@ from tenantry.domain.errors import (
     Throttled,
     Unauthenticated,
 )
-from tenantry.entrypoints.scim.answers import Answer
+from tenantry.entrypoints.scim.answers import Answer, http_response
 from tenantry.services.scim_common import NotModifiable, PreconditionFailed
 
 UNIQUENESS = "uniqueness"
@@ -97,3 +98,10 @@ def method_not_allowed(allowed: str) -> Answer:
 
 def internal(request_id: str) -> Answer:
     return error(500, f"Internal error; request id {request_id}.")
+
+
+def refusal(status: int, *, limit: int, request_id: str) -> Response:
+    """A body over the server's limit, or an error nothing caught, as a SCIM Error."""
+    if status == 413:
+        return http_response(error(413, f"The body is larger than {limit} bytes."))
+    return http_response(internal(request_id))

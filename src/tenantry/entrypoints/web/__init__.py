@@ -1,9 +1,9 @@
 """The browser face: server-rendered pages (Jinja2) over the same services as every face.
 
 `pages.Web` is the base every page builds on (layout, CSRF, session cookie, flash messages);
-the `/auth/` pages are built on it now, the console under `/hub/` later.
+the `/auth/` pages and the console under `/hub/` are built on it.
 """
 
-from tenantry.entrypoints.web.router import web_router
+from tenantry.entrypoints.web.router import PATHS, WebFace, web_face
 
-__all__ = ["web_router"]
+__all__ = ["PATHS", "WebFace", "web_face"]

@@ -169,6 +169,31 @@ class Web:
             link=("/auth/login", "Go to the sign-in page"),
         )
 
+    def refusal(self, status: int, *, limit: int, request_id: str) -> HTMLResponse:
+        """The page for a body over the server's limit, or an error nothing caught (see
+        `http.middleware.Refusal`); it has no request to read a session from."""
+        if status == 413:
+            title = "That was too much to send at once"
+            message = (
+                f"The server takes at most {limit // 1024} KB in one request. Send less at "
+                "once: a CSV file, for example, can be split into parts."
+            )
+        else:
+            title = "Something went wrong"
+            message = (
+                "The request could not be completed. If it happens again, quote this "
+                f"reference when you report it: {request_id}."
+            )
+        html = self.templates.get_template("message.html").render(
+            signed_in=None,
+            csrf_token="",
+            flashes=[],
+            title=title,
+            message=message,
+            link=(HOME, "Go to the console"),
+        )
+        return HTMLResponse(html, status_code=status, headers=SECURITY_HEADERS)
+
     def _read_flashes(self, request: Request) -> list[Flash]:
         raw = request.cookies.get(FLASH_COOKIE)
         if not raw or len(raw) > 2000:

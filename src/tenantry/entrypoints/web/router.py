@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import logging
 import secrets
+from dataclasses import dataclass
 
 from fastapi import APIRouter
 from starlette.responses import Response
 
+from tenantry.entrypoints.http.middleware import Refusal
 from tenantry.entrypoints.web.account import add_account_pages
 from tenantry.entrypoints.web.console import add_console_pages
 from tenantry.entrypoints.web.invitations import add_invitation_pages
@@ -20,7 +22,18 @@ from tenantry.services.context import ServiceContext
 log = logging.getLogger("tenantry.web")
 
 
-def web_router(ctx: ServiceContext, *, signing_key: bytes | None = None) -> APIRouter:
+PATHS = ("/hub/", "/auth/")
+"""Where the browser face's pages are (the GraphQL faces under `/hub/graphql` are not it)."""
+
+
+@dataclass(frozen=True, slots=True)
+class WebFace:
+    router: APIRouter
+    refusal: Refusal
+    """The page for a request the server refuses before or around a page (413, 500)."""
+
+
+def web_face(ctx: ServiceContext, *, signing_key: bytes | None = None) -> WebFace:
     """The pages people use in a browser.
 
     `signing_key` signs the CSRF tokens of forms shown before sign-in and the flash messages;
@@ -50,4 +63,4 @@ def web_router(ctx: ServiceContext, *, signing_key: bytes | None = None) -> APIR
             },
         )
 
-    return router
+    return WebFace(router, web.refusal)
