@@ -113,3 +113,21 @@ def test_a_revoked_init_client_stops_working(cli: Cli, ctx: ServiceContext) -> N
     cli.ok("api-accounts", "revoke", "--account", created["account_id"], created["client_id"])
     with pytest.raises(Unauthenticated):
         credentials.issue_access_token(ctx, created["client_id"], created["client_secret"])
+
+
+@pytest.mark.parametrize(
+    ("database_url", "reason"),
+    [
+        ("postgresql+psycopg://ops:s3cret-pw@127.0.0.1:1/tenantry", "Connection refused"),
+        ("sqlite:////no/such/folder/tenantry.db", "unable to open database file"),
+    ],
+)
+@pytest.mark.parametrize("command", [["accounts", "list"], ["db", "upgrade"], ["init"]])
+def test_an_unreachable_database_is_one_line_not_a_traceback(
+    database_url: str, reason: str, command: list[str]
+) -> None:
+    result = Cli(database_url)(*command)
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Cannot reach the database: ")
+    assert reason in result.stderr
+    assert "s3cret-pw" not in result.output

@@ -33,6 +33,11 @@ from tenantry.services.scim_query import UserQuery, UserRecord
 MemberCursor = tuple[datetime, str]
 
 
+class DatabaseUnavailable(Exception):
+    """The database could not be reached: refused, unknown host, wrong credentials, a file
+    that cannot be opened. The message is the driver's reason, without credentials."""
+
+
 class MemberSort(StrEnum):
     """What a members list can be ordered by (user id breaks ties)."""
 

@@ -14,16 +14,34 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import event
 
+from tenantry.services.ports import DatabaseUnavailable
+
 READONLY = "tenantry_readonly"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 POOL_RECYCLE_SECONDS = 1800
 
 
 def create_engine(url: str, **kwargs: Any) -> sa.Engine:
+    """An engine for `url`; failing to connect raises `DatabaseUnavailable`."""
     sa_url = sa.make_url(url)
     kwargs.setdefault("json_deserializer", loads_json)
     if sa_url.get_backend_name() == "sqlite":
-        return _sqlite_engine(sa_url, **kwargs)
+        engine = _sqlite_engine(sa_url, **kwargs)
+    else:
+        engine = _server_engine(sa_url, **kwargs)
+    event.listen(engine, "handle_error", _unreachable)
+    return engine
+
+
+def _unreachable(context: sa.engine.ExceptionContext) -> None:
+    """A failure to connect (no connection yet) becomes `DatabaseUnavailable`, with the
+    driver's first line: it names the host or file, never the password."""
+    if context.connection is None:
+        reason = str(context.original_exception).strip().splitlines()
+        raise DatabaseUnavailable(reason[0] if reason else "") from context.original_exception
+
+
+def _server_engine(sa_url: sa.URL, **kwargs: Any) -> sa.Engine:
     if sa_url.get_backend_name() == "postgresql" and sa_url.drivername == "postgresql":
         sa_url = sa_url.set(drivername="postgresql+psycopg")
     # No pre-ping: it costs a round trip on every checkout, i.e. on every unit of work (on

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 from typer.core import TyperGroup
@@ -21,19 +21,27 @@ from tenantry.entrypoints.cli import (
 )
 from tenantry.entrypoints.cli.output import fail, make_console
 from tenantry.entrypoints.cli.runtime import CompositionFactory, Runtime
+from tenantry.services.ports import DatabaseUnavailable
 
 
 class _DomainErrorsExit(TyperGroup):
-    """Every command runs inside this group, so a refused operation is rendered here, once:
-    its message in red on stderr and exit status 1, never a traceback."""
+    """Every command runs inside this group, so a refused operation, or a database that
+    cannot be reached, is rendered here, once: a message in red on stderr and exit status 1,
+    never a traceback."""
 
     # Typed loosely: typer's own Context base class is private to typer.
     def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
         except DomainError as error:
-            found = ctx.find_object(Runtime)
-            fail(found.err if found else make_console(stderr=True), error.message)
+            _fail(ctx, error.message)
+        except DatabaseUnavailable as error:
+            _fail(ctx, f"Cannot reach the database: {error}")
+
+
+def _fail(ctx: Any, message: str) -> NoReturn:
+    found = ctx.find_object(Runtime)
+    fail(found.err if found else make_console(stderr=True), message)
 
 
 def _show_version(value: bool) -> None:
