@@ -30,8 +30,21 @@ class Settings(BaseSettings):
 
     token_failures_per_window: int = Field(default=10, ge=1)
     token_failure_window_seconds: int = Field(default=900, ge=10)
-    """After this many failed client-credential attempts per client id or address in the
-    window, `/clients/token` refuses further attempts until the window ends."""
+    """After this many failed client-credential attempts per client id or address within the
+    (sliding) window, `/clients/token` refuses further attempts until they are a window old."""
+
+    sign_in_failures_per_account: int = Field(default=5, ge=1)
+    sign_in_failures_per_address: int = Field(default=20, ge=1)
+    sign_in_failure_window_seconds: int = Field(default=900, ge=60)
+    """Wrong passwords or second-factor codes per e-mail address typed, and per network address
+    (many accounts tried from one place), within the sliding window; past either limit, sign-in
+    is refused unchecked until the failures are a window old."""
+
+    reset_requests_per_account: int = Field(default=3, ge=1)
+    reset_requests_per_address: int = Field(default=10, ge=1)
+    reset_request_window_seconds: int = Field(default=3600, ge=60)
+    """Password reset e-mails asked for per address typed and per network address within the
+    sliding window; past either limit, the request gets the same answer and no e-mail."""
 
     bulk_daily_quota: int = Field(default=100, ge=1)
     bulk_max_users_per_call: int = Field(default=20, ge=1)

@@ -140,6 +140,17 @@ def test_sign_in_failures_are_throttled_per_address_typed(
         auth.sign_in(ctx, email, PASSWORD, elsewhere)
 
 
+def test_the_sign_in_limit_is_a_setting(fast: ServiceContext, world: World) -> None:
+    ctx = fast
+    ctx.settings = ctx.settings.model_copy(update={"sign_in_failures_per_account": 2})
+    email = _with_password(ctx, world)
+    for _ in range(2):
+        with pytest.raises(Unauthenticated):
+            auth.sign_in(ctx, email, "nope", ORIGIN)
+    with pytest.raises(Throttled):
+        auth.sign_in(ctx, email, PASSWORD, ORIGIN)
+
+
 def test_checking_an_invitation_uses_nothing(fast: ServiceContext, world: World) -> None:
     ctx = fast
     added = members.add_member(

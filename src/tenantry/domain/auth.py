@@ -30,16 +30,6 @@ SESSION_TOUCH_INTERVAL = timedelta(minutes=1)
 
 PASSWORD_RESET_LIFETIME = timedelta(hours=1)
 
-SIGN_IN_FAILURE_WINDOW = timedelta(minutes=15)
-SIGN_IN_FAILURES_PER_ACCOUNT = 5
-"""Failed passwords or codes for one e-mail address within a sliding window, before it is
-locked until they are a window old (`domain.throttling`)."""
-SIGN_IN_FAILURES_PER_ADDRESS = 20
-"""Failed sign-ins from one network address in a window (spraying many accounts)."""
-RESET_REQUEST_WINDOW = timedelta(hours=1)
-RESET_REQUESTS_PER_ACCOUNT = 3
-RESET_REQUESTS_PER_ADDRESS = 10
-
 TOTP_DIGITS = 6
 TOTP_PERIOD_SECONDS = 30
 TOTP_DRIFT_STEPS = 1

@@ -18,9 +18,6 @@ from tenantry.domain.auth import (
     PENDING_SESSION_LIFETIME,
     SESSION_LIFETIME,
     SESSION_TOUCH_INTERVAL,
-    SIGN_IN_FAILURE_WINDOW,
-    SIGN_IN_FAILURES_PER_ACCOUNT,
-    SIGN_IN_FAILURES_PER_ADDRESS,
     Session,
     SessionStage,
     new_session_credentials,
@@ -240,28 +237,29 @@ def replace_session(
 # -- throttling --------------------------------------------------------------------------------
 
 
-_SIGN_IN_WINDOW = SlidingWindow(SIGN_IN_FAILURE_WINDOW)
-
-
-def _failure_limits(typed_email: str, origin: Origin) -> tuple[Limit, ...]:
-    return (
-        (f"sign-in-failures:email:{typed_email[:150]}", SIGN_IN_FAILURES_PER_ACCOUNT),
-        (f"sign-in-failures:source:{origin.source[:64]}", SIGN_IN_FAILURES_PER_ADDRESS),
+def _failure_limits(
+    ctx: ServiceContext, typed_email: str, origin: Origin
+) -> tuple[SlidingWindow, tuple[Limit, ...]]:
+    settings = ctx.settings
+    limits = (
+        (f"sign-in-failures:email:{typed_email[:150]}", settings.sign_in_failures_per_account),
+        (f"sign-in-failures:source:{origin.source[:64]}", settings.sign_in_failures_per_address),
     )
+    return SlidingWindow(timedelta(seconds=settings.sign_in_failure_window_seconds)), limits
 
 
 def sign_in_throttled(
     ctx: ServiceContext, uow: UnitOfWork, typed_email: str, origin: Origin
 ) -> bool:
     """Whether the address typed, or the network address, has used up its failures."""
-    return exhausted(uow, _SIGN_IN_WINDOW, _failure_limits(typed_email, origin), ctx.now())
+    return exhausted(uow, *_failure_limits(ctx, typed_email, origin), ctx.now())
 
 
 def count_sign_in_failure(
     ctx: ServiceContext, uow: UnitOfWork, typed_email: str, origin: Origin
 ) -> None:
     """Count a wrong password or code against the address typed and the network address."""
-    count_attempt(uow, _SIGN_IN_WINDOW, _failure_limits(typed_email, origin), ctx.now())
+    count_attempt(uow, *_failure_limits(ctx, typed_email, origin), ctx.now())
 
 
 def record_failure(

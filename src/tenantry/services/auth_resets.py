@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 
 from tenantry.domain.auth import (
     PASSWORD_RESET_LIFETIME,
-    RESET_REQUEST_WINDOW,
-    RESET_REQUESTS_PER_ACCOUNT,
-    RESET_REQUESTS_PER_ADDRESS,
     PasswordReset,
 )
 from tenantry.domain.errors import ErrorCode, InvalidInput
@@ -31,7 +29,6 @@ from tenantry.services.throttling import count_attempt
 
 log = logging.getLogger("tenantry.mail")
 INVALID_RESET_LINK = "This link to reset a password is not valid any more. Ask for a new one."
-_RESET_WINDOW = SlidingWindow(RESET_REQUEST_WINDOW)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,12 +49,14 @@ def request_password_reset(ctx: ServiceContext, email: str, origin: Origin) -> R
     a password; None otherwise (and when asked too often). Earlier links of the user die."""
     typed = typed_address(email)
     now = ctx.now()
+    settings = ctx.settings
+    window = SlidingWindow(timedelta(seconds=settings.reset_request_window_seconds))
     limits = (
-        (f"reset-requests:email:{typed[:150]}", RESET_REQUESTS_PER_ACCOUNT),
-        (f"reset-requests:source:{origin.source[:64]}", RESET_REQUESTS_PER_ADDRESS),
+        (f"reset-requests:email:{typed[:150]}", settings.reset_requests_per_account),
+        (f"reset-requests:source:{origin.source[:64]}", settings.reset_requests_per_address),
     )
     with ctx.uow() as uow:
-        too_often = count_attempt(uow, _RESET_WINDOW, limits, now)
+        too_often = count_attempt(uow, window, limits, now)
         if too_often or not is_valid_email(typed):
             return None
         user = uow.users.find_by_email(typed)

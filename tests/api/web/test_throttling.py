@@ -3,11 +3,6 @@ past the limit attempts are refused unchecked until the window has passed."""
 
 from __future__ import annotations
 
-from tenantry.domain.auth import (
-    SIGN_IN_FAILURE_WINDOW,
-    SIGN_IN_FAILURES_PER_ACCOUNT,
-    SIGN_IN_FAILURES_PER_ADDRESS,
-)
 from tenantry.services.context import ServiceContext
 
 from browsing import Browser, Clock, Host, audit, person, sign_in, sign_out, text_of
@@ -18,7 +13,7 @@ def test_an_account_is_locked_after_repeated_failures(
 ) -> None:
     email = person(ctx, host.tenant)
     other = person(ctx, host.tenant)
-    for _ in range(SIGN_IN_FAILURES_PER_ACCOUNT):
+    for _ in range(ctx.settings.sign_in_failures_per_account):
         assert sign_in(browser, email, "Wrong-Password-123").status_code == 401
     locked = sign_in(browser, email)  # even the right password
     assert locked.status_code == 429
@@ -26,13 +21,13 @@ def test_an_account_is_locked_after_repeated_failures(
     assert "tenantry_session" not in locked.headers.get("set-cookie", "")
     reasons = [e.after["reason"] for e in audit(ctx, "auth.sign_in_failed") if e.after]
     assert reasons.count("throttled") == 1
-    assert reasons.count("wrong_password") == SIGN_IN_FAILURES_PER_ACCOUNT
+    assert reasons.count("wrong_password") == ctx.settings.sign_in_failures_per_account
 
     # Someone else signing in from the same address is not locked out by it.
     assert sign_in(browser, other).status_code == 303
     sign_out(browser)
 
-    clock.advance(seconds=SIGN_IN_FAILURE_WINDOW.total_seconds())
+    clock.advance(seconds=ctx.settings.sign_in_failure_window_seconds)
     assert sign_in(browser, email).status_code == 303
 
 
@@ -40,9 +35,9 @@ def test_an_address_trying_many_accounts_is_locked(
     host: Host, browser: Browser, ctx: ServiceContext, clock: Clock
 ) -> None:
     email = person(ctx, host.tenant)
-    for number in range(SIGN_IN_FAILURES_PER_ADDRESS):
+    for number in range(ctx.settings.sign_in_failures_per_address):
         answer = sign_in(browser, f"guess{number}@example.com", "Wrong-Password-123")
         assert answer.status_code == 401
     assert sign_in(browser, email).status_code == 429
-    clock.advance(seconds=SIGN_IN_FAILURE_WINDOW.total_seconds())
+    clock.advance(seconds=ctx.settings.sign_in_failure_window_seconds)
     assert sign_in(browser, email).status_code == 303

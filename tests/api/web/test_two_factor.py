@@ -8,7 +8,7 @@ import re
 
 import httpx
 
-from tenantry.domain.auth import RECOVERY_CODE_COUNT, SIGN_IN_FAILURES_PER_ACCOUNT
+from tenantry.domain.auth import RECOVERY_CODE_COUNT
 from tenantry.services.context import ServiceContext
 
 from browsing import (
@@ -174,7 +174,7 @@ def test_wrong_codes_are_throttled(
     # The wrong codes come just before a quarter hour turns: the lock outlasts the turn.
     _ten_seconds_before_a_quarter_hour(clock)
     challenge = browser.follow(sign_in(browser, email))
-    for _ in range(SIGN_IN_FAILURES_PER_ACCOUNT):
+    for _ in range(ctx.settings.sign_in_failures_per_account):
         assert browser.submit(challenge, "/auth/2fa", code="123456").status_code == 401
     clock.advance(seconds=30)
     locked = browser.submit(challenge, "/auth/2fa", code=current_code(secret, clock))
