@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 from tenantry.domain.errors import MESSAGES, ErrorCode
 from tenantry.domain.memberships import MembershipStatus
-from tenantry.services import accounts, members
+from tenantry.services import accounts, invitations, members
 from tenantry.services.context import ServiceContext
 from tenantry.services.members import Member
 
@@ -93,10 +94,31 @@ def test_json_report(cli: Cli, ctx: ServiceContext, world: World, tmp_path: Path
     _with_apps(ctx, world)
     result = cli("users", "import", _csv(tmp_path, MIXED), "--account", world.a.id, "--json")
     assert result.exit_code == 1
-    assert json.loads(result.stdout) == {
-        "added": ["good1@example.com", "good2@example.com"],
-        "refused": REFUSED,
-    }
+    report = json.loads(result.stdout)
+    assert report["added"] == ["good1@example.com", "good2@example.com"]
+    assert report["refused"] == REFUSED
+    # Without SMTP, the invited people are reached through the links printed here.
+    links = {i["email"]: i["link"] for i in report["invitation_links"]}
+    assert set(links) == {"good1@example.com", "good2@example.com"}
+    for email, link in links.items():
+        query = parse_qs(urlsplit(link).query)
+        assert query["email"][0].lower() == email  # as the CSV wrote it
+        assert query["et"] == ["inv"]
+        assert invitations.check_invitation(ctx, query["token"][0], email).email == email
+
+
+def test_invitation_links_are_printed_one_per_line(
+    cli: Cli, ctx: ServiceContext, world: World, tmp_path: Path
+) -> None:
+    text = "email,role\nlinked@example.com,member\n"
+    result = cli("users", "import", _csv(tmp_path, text), "--account", world.a.id)
+    assert result.exit_code == 0
+    lines = [line.split() for line in result.stdout.splitlines() if "/auth/verify/" in line]
+    assert len(lines) == 1
+    email, link = lines[0]
+    assert email == "linked@example.com"
+    token = parse_qs(urlsplit(link).query)["token"][0]
+    assert invitations.check_invitation(ctx, token, email).email == email
 
 
 def test_all_rows_added_exits_zero(
@@ -111,10 +133,8 @@ def test_all_rows_added_exits_zero(
         "future@example.com,,marketing,,true\n"
     )
     report = cli.json("users", "import", _csv(tmp_path, text), "--account", world.a.id)
-    assert report == {
-        "added": ["admin2@example.com", "nobody@example.com", "future@example.com"],
-        "refused": [],
-    }
+    assert report["added"] == ["admin2@example.com", "nobody@example.com", "future@example.com"]
+    assert report["refused"] == []
     found = _members(ctx, world.a.id)
     assert found["admin2@example.com"].role.key == "admin"
     assert found["nobody@example.com"].membership.scope.app_ids == ()
@@ -142,21 +162,20 @@ def test_rows_the_cli_cannot_read_are_refused_too(
     )
     report = cli("users", "import", _csv(tmp_path, text), "--account", world.a.id, "--json")
     assert report.exit_code == 1
-    assert json.loads(report.stdout) == {
-        "added": ["fine@example.com"],
-        "refused": [
-            {
-                "line": 2,
-                "email": "maybe@example.com",
-                "message": "all_future_apps must be true or false.",
-            },
-            {
-                "line": 3,
-                "email": "extra@example.com",
-                "message": "The row has 4 cells; the header has 3.",
-            },
-        ],
-    }
+    found = json.loads(report.stdout)
+    assert found["added"] == ["fine@example.com"]
+    assert found["refused"] == [
+        {
+            "line": 2,
+            "email": "maybe@example.com",
+            "message": "all_future_apps must be true or false.",
+        },
+        {
+            "line": 3,
+            "email": "extra@example.com",
+            "message": "The row has 4 cells; the header has 3.",
+        },
+    ]
 
 
 def test_a_file_without_an_email_column_is_refused_whole(

@@ -18,6 +18,7 @@ from tenantry.entrypoints.cli.output import fail, plain, print_json
 from tenantry.entrypoints.cli.runtime import runtime
 from tenantry.entrypoints.cli.user_csv import CsvProblem, read_rows
 from tenantry.services import members
+from tenantry.services.delivery import invitation_link
 
 app = typer.Typer(help="Users and their roles in accounts.", no_args_is_help=True)
 
@@ -27,6 +28,12 @@ class Refusal:
     line: int
     email: str
     message: str
+
+
+@dataclass(slots=True, frozen=True)
+class InvitationLink:
+    email: str
+    link: str
 
 
 @app.command("import")
@@ -48,6 +55,8 @@ def import_(
     """Add the users of a CSV file to an account, each row on its own.
 
     A refused row does not stop the others; the exit status is 1 when any row was refused.
+    New users are invited: by e-mail when SMTP is configured, otherwise their invitation
+    links are printed, for you to pass on.
     """
     state = runtime(ctx)
     try:
@@ -56,6 +65,8 @@ def import_(
         fail(state.err, str(problem))
     added: list[str] = []
     refused: list[Refusal] = []
+    links: list[InvitationLink] = []
+    show_links = state.services.mailer is None
     progress = Progress(
         *Progress.get_default_columns(),
         MofNCompleteColumn(),
@@ -77,17 +88,33 @@ def import_(
                     refused.append(Refusal(row.line, row.email, error.message))
                 else:
                     added.append(result.user.email)
+                    if show_links and result.invitation_token:
+                        link = invitation_link(state.services, result.invitation_token, row.email)
+                        links.append(InvitationLink(result.user.email, link))
             progress.advance(task)
 
     if as_json:
-        print_json({"added": added, "refused": [asdict(r) for r in refused]})
+        print_json(
+            {
+                "added": added,
+                "refused": [asdict(r) for r in refused],
+                "invitation_links": [asdict(i) for i in links],
+            }
+        )
     else:
-        _report(state.out, added, refused)
+        _report(state.out, added, refused, links)
     if refused:
         raise typer.Exit(1)
 
 
-def _report(out: Console, added: list[str], refused: list[Refusal]) -> None:
+def _report(
+    out: Console, added: list[str], refused: list[Refusal], links: list[InvitationLink]
+) -> None:
+    if links:
+        # One line each and never wrapped, so that a link can be copied whole.
+        out.print("Invitation links (no SMTP server is configured: pass them on yourself):")
+        for invited in links:
+            out.print(Text(f"  {invited.email} {invited.link}"), soft_wrap=True)
     if refused:
         table = Table("line", "email", "message", title="Refused rows", title_style="bold red")
         for refusal in refused:
