@@ -100,7 +100,7 @@ def test_token_list_and_revoke(cli: Cli, ctx: ServiceContext, world: World) -> N
     assert secret not in listed
     [row] = table_rows(listed)
     assert row[0] == key
-    assert row[1] == world.a_admin.id
+    assert row[1] == world.a_admin.email
     assert row[2] == "nightly"
     assert row[5] == "no"
 

@@ -56,7 +56,7 @@ def create(
 def list_(ctx: typer.Context, account: AccountOption) -> None:
     """List an account's API tokens by key (never the tokens themselves)."""
     state = runtime(ctx)
-    found = credentials.list_api_tokens(state.services, state.actor, account)
+    found = credentials.list_api_tokens_with_users(state.services, state.actor, account)
     table = Table(
         "key",
         "user",
@@ -66,10 +66,11 @@ def list_(ctx: typer.Context, account: AccountOption) -> None:
         "revoked",
         title=counted(len(found), "API token"),
     )
-    for api_token in found:
+    for listed in found:
+        api_token = listed.token
         table.add_row(
             plain(api_token.key),
-            plain(api_token.user_id),
+            plain(listed.user_email or f"{api_token.user_id} (deleted)"),
             plain(api_token.name),
             when(api_token.created_at),
             when(api_token.last_used_at),
