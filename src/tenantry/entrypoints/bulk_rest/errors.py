@@ -28,7 +28,7 @@ from tenantry.domain.errors import (
     Unauthenticated,
 )
 from tenantry.entrypoints.bulk_rest.views import item_error_view
-from tenantry.entrypoints.http.middleware import TOO_LARGE
+from tenantry.entrypoints.http.middleware import TOO_LARGE, UNAVAILABLE
 from tenantry.entrypoints.http.responses import json_response
 from tenantry.services.bulk import BulkRejected, ItemError
 from tenantry.services.quotas import Quota
@@ -96,8 +96,11 @@ def internal_error() -> Answer:
 
 
 def refusal(status: int, *, limit: int, request_id: str) -> Response:
-    """A body over the server's limit, or an error nothing caught, as this API answers."""
-    answer = Answer(413, {"message": TOO_LARGE}) if status == 413 else internal_error()
+    """A refusal around the API (`http.middleware.Refusal`), as this API answers."""
+    if status in (413, 503):
+        message = TOO_LARGE if status == 413 else UNAVAILABLE
+        return json_response({"message": message}, status)
+    answer = internal_error()
     return json_response(answer.body, answer.status)
 
 

@@ -38,8 +38,9 @@ quota: 400 `{{"message": ...}}`.
 
 **Errors.** `{{"message": ...}}`: 400 bad input or limit exceeded, 401 missing or bad
 credentials or not an account admin, 422 input understood but refused (with `errors` per user
-or e-mail), 404/405 for unknown paths or methods, 413 for a body over {body_limit} bytes, 500
-"Something went wrong. Your request couldn\u2019t be completed." (the change is rolled back).
+or e-mail), 404/405 for unknown paths or methods, 413 for a body over {body_limit} bytes, 503
+with `Retry-After` while the database cannot be reached, 500 "Something went wrong. Your
+request couldn\u2019t be completed." (the change is rolled back).
 
 **Adding** takes at most {per_call} users a call. Each user is added or refused on its own:
 200 `{{"data", "errors"}}` when at least one was added, else 422 `{{"message", "errors"}}`.

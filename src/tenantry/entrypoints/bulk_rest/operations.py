@@ -30,7 +30,7 @@ from tenantry.services import bulk, credentials, members, quotas, roles
 from tenantry.services.bulk import ItemError
 from tenantry.services.context import Actor, ServiceContext
 from tenantry.services.members import MAX_PAGE, NewMember
-from tenantry.services.ports import MemberCursor
+from tenantry.services.ports import DatabaseUnavailable, MemberCursor
 
 FACE = "bulk_rest"
 NOT_AN_ARRAY = "The body must be a JSON array of users."
@@ -57,6 +57,8 @@ def serve(
         actor = credentials.authenticate(ctx, token, face=FACE, request_id=request_id)
     except DomainError as error:
         return error_answer(error)
+    except DatabaseUnavailable:
+        raise  # an outage: the server answers 503
     except Exception:
         log.exception("authentication failed", extra={"request_id": request_id})
         return internal_error()
@@ -67,6 +69,8 @@ def serve(
     except DomainError as error:
         quota = quota or quotas.quota_of(error)
         answer = error_answer(error, deleting=deleting)
+    except DatabaseUnavailable:
+        raise  # an outage: the server answers 503
     except Exception:
         log.exception("bulk request failed", extra={"request_id": request_id})
         answer = internal_error()

@@ -19,6 +19,7 @@ from tenantry.entrypoints.graphql.errors import error_body, format_error
 from tenantry.entrypoints.http.middleware import request_id_of
 from tenantry.entrypoints.http.responses import json_response
 from tenantry.services.context import Actor, ServiceContext
+from tenantry.services.ports import DatabaseUnavailable
 
 ContextFactory = Callable[[ServiceContext, Actor], Any]
 
@@ -79,6 +80,9 @@ def _run(
     )
     payload: dict[str, Any] = {}
     if result.errors:
+        for error in result.errors:
+            if isinstance(error.original_error, DatabaseUnavailable):
+                raise error.original_error  # an outage: the server answers 503
         payload["errors"] = [format_error(e, request_id) for e in result.errors]
     payload["data"] = result.data
     return payload

@@ -18,6 +18,7 @@ from tenantry.domain.errors import (
     Throttled,
     Unauthenticated,
 )
+from tenantry.entrypoints.http.middleware import UNAVAILABLE
 from tenantry.entrypoints.http.responses import json_response
 
 log = logging.getLogger("tenantry.graphql")
@@ -84,9 +85,11 @@ def error_body(message: str, code: int, kind: str) -> dict[str, Any]:
 
 
 def refusal(status: int, *, limit: int, request_id: str) -> Response:
-    """A body over the server's limit, or an error nothing caught, as a GraphQL answer."""
+    """A refusal around the API (`http.middleware.Refusal`), as a GraphQL answer."""
     if status == 413:
         body = error_body(f"The request body is over {limit} bytes.", 413, "PAYLOAD_TOO_LARGE")
+    elif status == 503:
+        body = error_body(UNAVAILABLE, 503, "SERVICE_UNAVAILABLE")
     else:
         body = error_body("Internal server error.", status, "INTERNAL_SERVER_ERROR")
         body["errors"][0]["extensions"]["requestId"] = request_id

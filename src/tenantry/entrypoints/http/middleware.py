@@ -1,9 +1,10 @@
 """ASGI middleware every face shares: request ids, access logs, body limits, last-resort 500s.
 
 Written as plain ASGI (not BaseHTTPMiddleware) so it costs microseconds and streams untouched.
-A body over the limit (413) and an exception no face caught (500) are answered here, before or
-instead of the face: each face registers how it words such a refusal (`Refusal`), so that a SCIM
-client gets a SCIM Error, a GraphQL client a GraphQL error and a person a page.
+A body over the limit (413), a database that cannot be reached (503) and an exception no face
+caught (500) are answered here, before or instead of the face: each face registers how it
+words such a refusal (`Refusal`), so that a SCIM client gets a SCIM Error, a GraphQL client a
+GraphQL error and a person a page.
 """
 
 from __future__ import annotations
@@ -19,12 +20,16 @@ import orjson
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from tenantry.services.ports import DatabaseUnavailable
+
 log = logging.getLogger("tenantry.http")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 REQUEST_ID_HEADER = b"x-request-id"
 
 
 TOO_LARGE = "The request body is too large."
+UNAVAILABLE = "The database cannot be reached. Try again in a moment."
+RETRY_AFTER_SECONDS = 5
 
 
 class BodyTooLarge(Exception):
@@ -33,15 +38,17 @@ class BodyTooLarge(Exception):
 
 class Refusal(Protocol):
     """A face's answer for a request refused before or around it: 413 (the body is over
-    `limit` bytes) or 500 (an unexpected error, told by `request_id` only)."""
+    `limit` bytes), 503 (the database cannot be reached; `UNAVAILABLE`) or 500 (an unexpected
+    error, told by `request_id` only)."""
 
     def __call__(self, status: int, *, limit: int, request_id: str) -> Response: ...
 
 
 def plain_refusal(status: int, *, limit: int, request_id: str) -> Response:
     """`{"message": ...}`: for paths no face claims, and faces that answer that way."""
-    if status == 413:
-        return Response(orjson.dumps({"message": TOO_LARGE}), 413, media_type="application/json")
+    if status in (413, 503):
+        message = TOO_LARGE if status == 413 else UNAVAILABLE
+        return Response(orjson.dumps({"message": message}), status, media_type="application/json")
     body = {"message": "Internal server error.", "request_id": request_id}
     return Response(orjson.dumps(body), status, media_type="application/json")
 
@@ -77,6 +84,8 @@ class RequestContextMiddleware:
             status, limit=self.max_body_bytes, request_id=request_id
         )
         answer.headers[REQUEST_ID_HEADER.decode()] = request_id
+        if status == 503:
+            answer.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
         return answer
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -122,6 +131,12 @@ class RequestContextMiddleware:
             if not response_started:
                 status = 413
                 await self._refuse(scope, 413, request_id)(scope, receive, send)
+        except DatabaseUnavailable as error:
+            # An outage, not a bug: one line, no traceback, and an answer that says retry.
+            log.error("database unavailable: %s", error, extra={"request_id": request_id})
+            if not response_started:
+                status = 503
+                await self._refuse(scope, 503, request_id)(scope, receive, send)
         except Exception:
             log.exception("unhandled error", extra={"request_id": request_id})
             if not response_started:

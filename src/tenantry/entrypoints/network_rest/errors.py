@@ -31,6 +31,7 @@ from tenantry.domain.errors import (
     Unauthenticated,
 )
 from tenantry.domain.network import InvalidNetworkInput, Problem
+from tenantry.entrypoints.http.middleware import UNAVAILABLE
 from tenantry.entrypoints.http.responses import json_response
 
 log = logging.getLogger("tenantry.network_rest")
@@ -92,9 +93,11 @@ def internal_error(error: BaseException, request_id: str) -> Response:
 
 
 def refusal(status: int, *, limit: int, request_id: str) -> Response:
-    """A body over the server's limit, or an error nothing caught, in this dialect."""
+    """A refusal around the API (`http.middleware.Refusal`), in this dialect."""
     if status == 413:
         body = _described(f"request body is larger than {limit} bytes", "RequestEntityTooLarge")
+    elif status == 503:
+        body = _described(UNAVAILABLE, "ServiceUnavailable")
     else:
         body = _described(f"refer to error handle {request_id}", INTERNAL)
     return json_response(body, status_code=status)

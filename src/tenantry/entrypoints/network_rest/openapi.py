@@ -53,7 +53,8 @@ get a 403. Read-only fields (`can_login_via_platform`, `id`, `object_url`,
 input, `{"errors": {"<field>": ["<message>"]}}`, nested like the input for users inside a
 network or an advertiser (arrays aligned with the input's, `{}` for entries without problems);
 413 `{"errors": {"invalid_data": ..., "class": "RequestEntityTooLarge"}}` for a body over the
-server's limit; 500 `{"errors": {"invalid_data": "refer to error handle <id>", "class":
+server's limit; 503 (`"class": "ServiceUnavailable"`, with `Retry-After`) while the database
+cannot be reached; 500 `{"errors": {"invalid_data": "refer to error handle <id>", "class":
 "InternalServiceError"}}`, where `<id>` is also the answer's `X-Request-ID`.
 """
 

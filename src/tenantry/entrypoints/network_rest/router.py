@@ -35,6 +35,7 @@ from tenantry.entrypoints.network_rest.errors import (
     unauthorized,
 )
 from tenantry.services.context import ServiceContext
+from tenantry.services.ports import DatabaseUnavailable
 
 PREFIX = "/api/{version}/{network_id}"
 OPENAPI_PATH = "/api/network-integration/openapi.json"
@@ -117,8 +118,8 @@ def _endpoint(ctx: ServiceContext, route: Route) -> Any:
             return await _serve(ctx, route, request, request_id)
         except DomainError as error:
             return error_response(error)
-        except (BodyTooLarge, ClientDisconnect):
-            raise  # the middleware answers 413; a client that left needs no answer
+        except (BodyTooLarge, ClientDisconnect, DatabaseUnavailable):
+            raise  # the server answers 413 or 503; a client that left needs no answer
         except Exception as error:
             return internal_error(error, request_id)
 

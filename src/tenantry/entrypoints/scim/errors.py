@@ -12,6 +12,7 @@ Throttled                                  → 429
 InvalidInput and any other domain error    → 400 invalidValue
 scim2-models' SCIMException                → its own status and scimType (invalidFilter,
                                              invalidPath, noTarget, mutability, tooMany...)
+a database that cannot be reached          → 503, with Retry-After (answered by the server)
 anything unexpected                        → 500, with the request id and nothing else
 """
 
@@ -32,6 +33,7 @@ from tenantry.domain.errors import (
     Throttled,
     Unauthenticated,
 )
+from tenantry.entrypoints.http.middleware import UNAVAILABLE
 from tenantry.entrypoints.scim.answers import Answer, http_response
 from tenantry.services.scim_common import NotModifiable, PreconditionFailed
 
@@ -101,7 +103,9 @@ def internal(request_id: str) -> Answer:
 
 
 def refusal(status: int, *, limit: int, request_id: str) -> Response:
-    """A body over the server's limit, or an error nothing caught, as a SCIM Error."""
+    """A refusal around the API (`http.middleware.Refusal`), as a SCIM Error."""
     if status == 413:
         return http_response(error(413, f"The body is larger than {limit} bytes."))
+    if status == 503:
+        return http_response(error(503, UNAVAILABLE))
     return http_response(internal(request_id))

@@ -28,6 +28,7 @@ from tenantry.entrypoints.scim.schema import (
 from tenantry.entrypoints.scim.search import search_everything
 from tenantry.services import credentials
 from tenantry.services.context import ServiceContext
+from tenantry.services.ports import DatabaseUnavailable
 
 FACE = "scim"
 log = logging.getLogger("tenantry.scim")
@@ -105,6 +106,8 @@ class ScimService:
             return errors.from_scim(problem)
         except ValidationError as problem:
             return errors.from_validation(problem)
+        except DatabaseUnavailable:
+            raise  # an outage: the server answers 503
         except Exception:
             log.exception("SCIM call failed", extra={"request_id": request_id})
             return errors.internal(request_id)

@@ -170,9 +170,12 @@ class Web:
         )
 
     def refusal(self, status: int, *, limit: int, request_id: str) -> HTMLResponse:
-        """The page for a body over the server's limit, or an error nothing caught (see
-        `http.middleware.Refusal`); it has no request to read a session from."""
-        if status == 413:
+        """The page for a request refused around the pages (see `http.middleware.Refusal`);
+        it has no request to read a session from."""
+        if status == 503:
+            title = "Back in a moment"
+            message = "The console cannot reach its database just now. Try again in a moment."
+        elif status == 413:
             title = "That was too much to send at once"
             message = (
                 f"The server takes at most {limit // 1024} KB in one request. Send less at "
