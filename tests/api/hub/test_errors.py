@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from tenantry.domain.accounts import Account
-from tenantry.services import credentials, members
+from tenantry.services import credentials, invitations, members
 from tenantry.services.context import ServiceContext
 from tenantry.services.members import NewMember
 
@@ -319,12 +319,45 @@ def test_a_body_that_is_not_graphql_is_http_400(hub: Hub) -> None:
     assert response.status_code == 400
 
 
-def test_queries_nested_too_deep_are_refused(hub: Hub, tenant: Account) -> None:
+def test_lists_nested_in_lists_are_refused(hub: Hub, tenant: Account) -> None:
+    # Each level multiplies the answer: 100 characters could ask for hundreds of megabytes.
     nested = "users { tenants { " * 5 + "id" + " } }" * 5
     deep = f'{{ tenant(tenantId: "{tenant.id}") {{ {nested} }} }}'
     error = only_error(hub.call(deep))
     assert error["extensions"]["code"] == 400
-    assert "levels deep" in error["message"]
+    assert error["message"] == "The query nests lists 4 deep; the limit is 3."
+    cubed = "{ tenants(first: 500) { nodes { users { tenants { users { tenants { id } } } } } } }"
+    assert "nests lists" in only_error(hub.call(cubed))["message"]
+
+
+def test_three_levels_of_lists_are_fine(hub: Hub, tenant: Account) -> None:
+    body = hub.call("{ tenants { nodes { users { roles { name } } } } }")
+    assert "errors" not in body
+    assert body["data"]["tenants"]["nodes"]
+
+
+def test_many_lists_side_by_side_are_refused(hub: Hub) -> None:
+    listing = "tenants(first: 500) { nodes { users { id } } }"
+    wide = "{ " + " ".join(f"a{i}: {listing}" for i in range(13)) + " }"
+    error = only_error(hub.call(wide))
+    assert error["extensions"]["code"] == 400
+    assert error["message"] == "The query selects more than 25 lists."
+
+
+def test_many_changes_in_one_request_are_refused_and_none_is_made(
+    hub: Hub, ctx: ServiceContext, tenant: Account
+) -> None:
+    invite = (
+        'sendInvitation(input: {{email: "{email}", tenantId: "{tenant}", userType: ADVERTISER}})'
+    )
+    calls = " ".join(
+        f"i{n}: " + invite.format(email=f"many{n}@example.com", tenant=tenant.id) for n in range(11)
+    )
+    error = only_error(hub.call(f"mutation {{ userMutations {{ {calls} }} }}"))
+    assert error["extensions"]["code"] == 400
+    assert error["message"] == "A request may make at most 10 changes."
+    invited = {i.invitation.email for i in invitations.list_invitations(ctx, OPERATOR, tenant.id)}
+    assert not {e for e in invited if e.startswith("many")}
 
 
 def test_oversized_queries_are_refused(hub: Hub) -> None:

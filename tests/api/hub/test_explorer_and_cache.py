@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from graphql import build_schema
 
 from tenantry.entrypoints.graphql import engine as engine_module
+from tenantry.entrypoints.graphql.engine import GraphQLEngine
 from tenantry.entrypoints.graphql.hub import build_hub_engine
 
 from hub_support import Hub
@@ -45,3 +47,36 @@ def test_invalid_documents_are_cached_too(monkeypatch: pytest.MonkeyPatch) -> No
     assert first.document is None
     assert first.errors
     assert engine.prepare(bad) is first
+
+
+def test_texts_over_the_size_limit_never_enter_the_cache() -> None:
+    engine = build_hub_engine()
+    huge = "{ tenants { nodes { id } } }" + " " * engine_module.MAX_QUERY_CHARACTERS
+    for padding in range(3):
+        prepared = engine.prepare(huge + " " * padding)
+        assert prepared.document is None
+        assert "longer than" in prepared.errors[0].message
+    assert len(engine._cache) == 0
+
+
+# A schema with an object that holds itself, to reach any depth without lists.
+_NESTING = build_schema("type Query { node: Node } type Node { node: Node, id: ID }")
+
+
+def test_depth_is_limited_without_lists() -> None:
+    engine = GraphQLEngine(_NESTING)
+    fine = "{ " + "node { " * 9 + "id" + " }" * 9 + " }"  # ten fields deep, `id` included
+    assert engine.prepare(fine).document is not None
+    deep = "{ " + "node { " * 10 + "id" + " }" * 10 + " }"
+    [error] = engine.prepare(deep).errors
+    assert error.message == "The query is nested more than 10 levels deep."
+
+
+def test_a_fragment_bomb_is_refused_after_a_bounded_walk() -> None:
+    # Each fragment spreads the next twice: 2^40 fields once expanded, in 1.3 kB of text.
+    levels = 40
+    fragments = [f"fragment F{i} on Node {{ ...F{i + 1} ...F{i + 1} }}" for i in range(levels)]
+    fragments.append(f"fragment F{levels} on Node {{ id }}")
+    bomb = "{ node { ...F0 } } " + " ".join(fragments)
+    [error] = GraphQLEngine(_NESTING).prepare(bomb).errors
+    assert error.message == "The query selects more than 1000 fields."

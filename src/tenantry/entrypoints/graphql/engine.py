@@ -15,20 +15,27 @@ from pathlib import Path
 from typing import Any, TypeGuard
 
 from graphql import (
-    ASTValidationRule,
     DocumentNode,
     ExecutionResult,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLError,
+    GraphQLField,
+    GraphQLInterfaceType,
+    GraphQLList,
+    GraphQLNamedType,
+    GraphQLNonNull,
     GraphQLObjectType,
+    GraphQLOutputType,
     GraphQLSchema,
     InlineFragmentNode,
     OperationDefinitionNode,
     SelectionSetNode,
+    ValidationRule,
     build_schema,
     execute,
+    get_named_type,
     parse,
     specified_rules,
     validate,
@@ -56,52 +63,140 @@ def load_schema(sdl_path: Path, resolvers: Mapping[str, Mapping[str, Resolver]])
     return schema
 
 
-def depth_limit_rule(max_depth: int) -> type[ASTValidationRule]:
-    """A validation rule refusing selections nested deeper than `max_depth` (fragments
-    followed), so one small query cannot ask for an exponential amount of work."""
+@dataclass(frozen=True, slots=True)
+class ShapeLimits:
+    """How large a query may be once its fragments are expanded. Depth alone does not bound
+    the work: aliases repeat a field side by side, lists multiply what is below them, and
+    fragments spread twice per level double at every level."""
 
-    class DepthLimit(ASTValidationRule):
+    max_depth: int = MAX_DEPTH
+    max_fields: int = 1_000
+    """Field selections, counting every expansion of a fragment."""
+    max_list_nesting: int = 3
+    """Lists inside lists: `tenants.nodes → users → roles` is three."""
+    max_list_fields: int = 25
+    """Selections of list fields: each may return a whole account's worth of rows."""
+    max_changes: int = 10
+    """Mutation fields (under `Mutation` or a `...Mutations` namespace) in one request."""
+
+
+class _Exceeded(Exception):
+    def __init__(self, message: str, node: FieldNode) -> None:
+        super().__init__(message)
+        self.node = node
+
+
+@dataclass(slots=True)
+class _Walk:
+    """One pass over an operation, fragments expanded, stopping at the first limit exceeded
+    (so that a fragment bomb costs at most `max_fields` steps)."""
+
+    schema: GraphQLSchema
+    fragments: Mapping[str, FragmentDefinitionNode]
+    limits: ShapeLimits
+    fields: int = 0
+    list_fields: int = 0
+    changes: int = 0
+
+    def selections(
+        self,
+        selection_set: SelectionSetNode | None,
+        parent: GraphQLNamedType | None,
+        depth: int,
+        lists: int,
+        visiting: frozenset[str],
+    ) -> None:
+        if selection_set is None:
+            return
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode):
+                self.field(selection, parent, depth + 1, lists, visiting)
+            elif isinstance(selection, InlineFragmentNode):
+                condition = selection.type_condition
+                inner = self.schema.get_type(condition.name.value) if condition else parent
+                self.selections(selection.selection_set, inner, depth, lists, visiting)
+            elif isinstance(selection, FragmentSpreadNode):
+                name = selection.name.value
+                fragment = self.fragments.get(name)
+                if fragment is None or name in visiting:
+                    continue  # unknown fragments and cycles are reported by the standard rules
+                inner = self.schema.get_type(fragment.type_condition.name.value)
+                self.selections(fragment.selection_set, inner, depth, lists, visiting | {name})
+
+    def field(
+        self,
+        node: FieldNode,
+        parent: GraphQLNamedType | None,
+        depth: int,
+        lists: int,
+        visiting: frozenset[str],
+    ) -> None:
+        limits = self.limits
+        self.fields += 1
+        if self.fields > limits.max_fields:
+            raise _Exceeded(f"The query selects more than {limits.max_fields} fields.", node)
+        if depth > limits.max_depth:
+            raise _Exceeded(f"The query is nested more than {limits.max_depth} levels deep.", node)
+        fields = (
+            parent.fields if isinstance(parent, GraphQLObjectType | GraphQLInterfaceType) else {}
+        )
+        definition = fields.get(node.name.value)
+        if definition is None:
+            return  # introspection (bounded by the schema), or unknown: the standard rules say
+        if isinstance(parent, GraphQLObjectType) and _is_change(parent, definition):
+            self.changes += 1
+            if self.changes > limits.max_changes:
+                raise _Exceeded(f"A request may make at most {limits.max_changes} changes.", node)
+        if _is_list(definition.type):
+            lists += 1
+            self.list_fields += 1
+            if lists > limits.max_list_nesting:
+                raise _Exceeded(
+                    f"The query nests lists {lists} deep; the limit is {limits.max_list_nesting}.",
+                    node,
+                )
+            if self.list_fields > limits.max_list_fields:
+                raise _Exceeded(
+                    f"The query selects more than {limits.max_list_fields} lists.", node
+                )
+        named = get_named_type(definition.type)
+        self.selections(node.selection_set, named, depth, lists, visiting)
+
+
+def _is_list(type_: GraphQLOutputType) -> bool:
+    return isinstance(type_, GraphQLList) or (
+        isinstance(type_, GraphQLNonNull) and isinstance(type_.of_type, GraphQLList)
+    )
+
+
+def _is_change(parent: GraphQLObjectType, field: GraphQLField) -> bool:
+    """A mutation field that does something: on `Mutation` or on a `...Mutations` namespace,
+    and not itself a namespace."""
+    on_mutations = parent.name == "Mutation" or parent.name.endswith("Mutations")
+    return on_mutations and not get_named_type(field.type).name.endswith("Mutations")
+
+
+def shape_limit_rule(limits: ShapeLimits) -> type[ValidationRule]:
+    """A validation rule refusing operations over `limits`, fragments followed."""
+
+    class ShapeLimit(ValidationRule):
         def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> None:
+            document = self.context.document
             fragments = {
                 d.name.value: d
-                for d in self.context.document.definitions
+                for d in document.definitions
                 if isinstance(d, FragmentDefinitionNode)
             }
-            depth = _depth(node.selection_set, fragments, 0, set())
-            if depth > max_depth:
-                self.report_error(
-                    GraphQLError(
-                        f"The query is nested {depth} levels deep; the limit is {max_depth}.",
-                        node,
-                    )
+            schema = self.context.schema
+            walk = _Walk(schema, fragments, limits)
+            try:
+                walk.selections(
+                    node.selection_set, schema.get_root_type(node.operation), 0, 0, frozenset()
                 )
+            except _Exceeded as exceeded:
+                self.report_error(GraphQLError(str(exceeded), exceeded.node))
 
-    return DepthLimit
-
-
-def _depth(
-    selection_set: SelectionSetNode | None,
-    fragments: Mapping[str, FragmentDefinitionNode],
-    depth: int,
-    visiting: set[str],
-) -> int:
-    if selection_set is None:
-        return depth
-    deepest = depth
-    for selection in selection_set.selections:
-        if isinstance(selection, FieldNode):
-            deepest = max(deepest, _depth(selection.selection_set, fragments, depth + 1, visiting))
-        elif isinstance(selection, InlineFragmentNode):
-            deepest = max(deepest, _depth(selection.selection_set, fragments, depth, visiting))
-        elif isinstance(selection, FragmentSpreadNode):
-            name = selection.name.value
-            if name in visiting or name not in fragments:
-                continue  # cycles and unknown fragments are reported by the standard rules
-            deepest = max(
-                deepest,
-                _depth(fragments[name].selection_set, fragments, depth, visiting | {name}),
-            )
-    return deepest
+    return ShapeLimit
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,14 +208,20 @@ class PreparedDocument:
 class GraphQLEngine:
     """One schema, its document cache and limits."""
 
-    def __init__(self, schema: GraphQLSchema, *, max_depth: int = MAX_DEPTH) -> None:
+    def __init__(self, schema: GraphQLSchema, *, limits: ShapeLimits | None = None) -> None:
         self.schema = schema
-        self._rules = (*specified_rules, depth_limit_rule(max_depth))
+        self._rules = (*specified_rules, shape_limit_rule(limits or ShapeLimits()))
         self._cache: OrderedDict[str, PreparedDocument] = OrderedDict()
         self._lock = threading.Lock()
 
     def prepare(self, query: str) -> PreparedDocument:
-        """Parse and validate once per distinct query text."""
+        """Parse and validate once per distinct query text (texts over the size limit are
+        refused before the cache, so they cannot fill it)."""
+        if len(query) > MAX_QUERY_CHARACTERS:
+            return PreparedDocument(
+                None,
+                (GraphQLError(f"The query is longer than {MAX_QUERY_CHARACTERS} characters."),),
+            )
         with self._lock:
             cached = self._cache.get(query)
             if cached is not None:
@@ -134,11 +235,6 @@ class GraphQLEngine:
         return prepared
 
     def _prepare(self, query: str) -> PreparedDocument:
-        if len(query) > MAX_QUERY_CHARACTERS:
-            return PreparedDocument(
-                None,
-                (GraphQLError(f"The query is longer than {MAX_QUERY_CHARACTERS} characters."),),
-            )
         try:
             document = parse(query, max_tokens=MAX_QUERY_TOKENS)
         except GraphQLError as error:
