@@ -294,6 +294,22 @@ def test_a_deactivated_user_token_fails(ctx: ServiceContext, world: World) -> No
         credentials.authenticate(ctx, token, face="bulk")
 
 
+def test_a_token_stops_working_when_its_user_expires(
+    ctx: ServiceContext, world: World, clock: Clock
+) -> None:
+    worker = make_member(ctx, world.a, role="marketing")
+    _, token, _ = credentials.create_api_token(ctx, OPERATOR, world.a.id, user_email=worker.email)
+    with ctx.uow() as uow:
+        worker.expires_on = clock.at.date() + timedelta(days=1)
+        uow.users.update(worker)
+    clock.advance(timedelta(days=1))
+    assert credentials.authenticate(ctx, token, face="bulk").user_id == worker.id  # its last day
+    clock.advance(timedelta(days=1))
+    with pytest.raises(Unauthenticated) as caught:
+        credentials.authenticate(ctx, token, face="bulk")
+    assert caught.value.message == "The token's user has expired."
+
+
 def test_a_token_acts_only_as_an_active_member(ctx: ServiceContext, world: World) -> None:
     pending = make_member(ctx, world.a, role="marketing", active=False)
     for email in (pending.email, world.b_admin.email):

@@ -85,6 +85,10 @@ class User:
     def is_network_managed(self) -> bool:
         return not self.can_login_via_platform
 
+    def has_expired(self, today: date) -> bool:
+        """Past its expiry date: the user may not sign in, nor be acted as by a token."""
+        return self.expires_on is not None and self.expires_on < today
+
 
 def normalize_email(raw: object) -> str:
     """Trim and lower-case an address; raise the documented error when it is not one."""

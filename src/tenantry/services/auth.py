@@ -137,7 +137,7 @@ def may_sign_in(user: User, now: datetime) -> bool:
         user.can_login_via_platform
         and user.password_hash is not None
         and user.status is UserStatus.ACTIVATED
-        and (user.expires_on is None or user.expires_on >= now.date())
+        and not user.has_expired(now.date())
     )
 
 

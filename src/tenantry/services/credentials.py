@@ -301,6 +301,8 @@ def _api_token_actor(
         user = uow.users.find(token.user_id)
         if user is None or user.status is UserStatus.DEACTIVATED:
             raise Unauthenticated(ErrorCode.UNAUTHENTICATED, "The token's user is deactivated.")
+        if user.has_expired(now.date()):
+            raise Unauthenticated(ErrorCode.UNAUTHENTICATED, "The token's user has expired.")
     if token.last_used_at is None or now - token.last_used_at > TOUCH_INTERVAL:
         with ctx.uow() as uow:
             token.last_used_at = now
