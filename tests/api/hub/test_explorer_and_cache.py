@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import re
+
 import pytest
 from graphql import build_schema
 
@@ -19,6 +23,26 @@ def test_get_serves_an_explorer(hub: Hub, path: str) -> None:
     assert response.headers["content-type"].startswith("text/html")
     assert "graphiql" in response.text.lower()
     assert 'data-endpoint="/' in response.text
+
+
+@pytest.mark.parametrize("path", ["/hub/graphql/", "/capig/graphql/"])
+def test_the_explorer_runs_only_pinned_files_and_its_own_script(hub: Hub, path: str) -> None:
+    page = hub.client.get(path)
+    policy = page.headers["content-security-policy"]
+    assert "default-src 'none'" in policy
+    assert "connect-src 'self'" in policy
+    assert page.headers["x-frame-options"] == "DENY"
+    # Every file from the CDN names an exact version and carries its integrity hash.
+    external = re.findall(r'<(?:script|link)[^>]*(?:src|href)="(https://[^"]+)"[^>]*>', page.text)
+    assert len(external) == 4
+    for tag in re.findall(r"<(?:script|link)[^>]*https://[^>]*>", page.text):
+        assert re.search(r'integrity="sha384-[A-Za-z0-9+/=]{64}"', tag), tag
+        assert re.search(r"@\d+\.\d+\.\d+/", tag), tag
+    # The inline script is allowed by its hash, so nothing injected beside it could run.
+    [inline] = re.findall(r"<script>(.*?)</script>", page.text, re.DOTALL)
+    digest = base64.b64encode(hashlib.sha256(inline.encode()).digest()).decode()
+    assert f"'sha256-{digest}'" in policy
+    assert "'unsafe-inline'" not in policy.split("script-src")[1].split(";")[0]
 
 
 def test_documents_are_parsed_and_validated_once(monkeypatch: pytest.MonkeyPatch) -> None:

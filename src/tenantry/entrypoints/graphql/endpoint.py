@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 from collections.abc import Callable
 from typing import Any
 
@@ -16,6 +15,7 @@ from tenantry.domain.errors import Unauthenticated
 from tenantry.entrypoints.auth import authenticate, bearer_token
 from tenantry.entrypoints.graphql.engine import GraphQLEngine
 from tenantry.entrypoints.graphql.errors import error_body, format_error
+from tenantry.entrypoints.graphql.explorer import HEADERS, explorer_page
 from tenantry.entrypoints.http.middleware import request_id_of
 from tenantry.entrypoints.http.responses import json_response
 from tenantry.services.context import Actor, ServiceContext
@@ -56,7 +56,7 @@ def graphql_router(
         return json_response(payload)
 
     async def explorer(_: Request) -> Response:
-        return HTMLResponse(_explorer_page(title, stem + "/"))
+        return HTMLResponse(explorer_page(title, stem + "/"), headers=HEADERS)
 
     for route in (stem, stem + "/"):
         router.add_api_route(route, execute_request, methods=["POST"], include_in_schema=False)
@@ -117,38 +117,3 @@ def _unauthorized(message: str) -> Response:
         status_code=401,
         headers={"WWW-Authenticate": 'Bearer realm="tenantry"'},
     )
-
-
-_GRAPHIQL_VERSION = "3.8.3"
-
-
-def _explorer_page(title: str, endpoint: str) -> str:
-    """GraphiQL, with a headers tab for `{"Authorization": "Bearer <token>"}`."""
-    cdn = "https://cdn.jsdelivr.net/npm"
-    return f"""<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{html.escape(title)} · tenantry</title>
-<link rel="stylesheet" href="{cdn}/graphiql@{_GRAPHIQL_VERSION}/graphiql.min.css">
-<style>body {{ margin: 0; height: 100vh; }} #explorer {{ height: 100vh; }}</style>
-</head>
-<body>
-<noscript>This explorer needs JavaScript. POST GraphQL requests to {html.escape(endpoint)}
-with <code>Authorization: Bearer &lt;token&gt;</code>.</noscript>
-<div id="explorer" data-endpoint="{html.escape(endpoint)}"></div>
-<script crossorigin src="{cdn}/react@18/umd/react.production.min.js"></script>
-<script crossorigin src="{cdn}/react-dom@18/umd/react-dom.production.min.js"></script>
-<script crossorigin src="{cdn}/graphiql@{_GRAPHIQL_VERSION}/graphiql.min.js"></script>
-<script>
-  const root = document.getElementById("explorer");
-  const fetcher = GraphiQL.createFetcher({{ url: root.dataset.endpoint }});
-  ReactDOM.createRoot(root).render(React.createElement(GraphiQL, {{
-    fetcher,
-    defaultHeaders: '{{"Authorization": "Bearer <token from POST /clients/token>"}}',
-    isHeadersEditorEnabled: true,
-  }}));
-</script>
-</body>
-</html>"""
