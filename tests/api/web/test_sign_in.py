@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from tenantry.app import Composition
 from tenantry.domain.auth import SESSION_IDLE_TIMEOUT, SESSION_LIFETIME
+from tenantry.entrypoints.http.server import create_http_app
 from tenantry.services import members
 from tenantry.services.context import ServiceContext
 
@@ -22,6 +24,7 @@ from browsing import (
     text_of,
 )
 from factories import OPERATOR
+from httpclient import http_client
 
 
 def test_sign_in_and_out(host: Host, browser: Browser, ctx: ServiceContext, clock: Clock) -> None:
@@ -182,3 +185,16 @@ def test_any_text_typed_gets_a_clean_answer(host: Host, browser: Browser) -> Non
         assert sign_in(browser, typed, "Wrong-Password-123").status_code == 401, typed[:20]
         page = browser.get("/auth/reset")
         assert browser.submit(page, "/auth/reset", email=typed).status_code == 200
+
+
+def test_pages_ask_for_https_only_when_the_deployment_is_https(
+    composition: Composition, browser: Browser
+) -> None:
+    assert "strict-transport-security" not in browser.get("/auth/login").headers
+    ctx = composition.context
+    ctx.settings = ctx.settings.model_copy(update={"base_url": "https://tenantry.example"})
+    app = create_http_app(ctx, readiness=composition.check_database)
+    with http_client(app, base_url="https://tenantry.example") as client:
+        page = client.get("/auth/login")
+    assert page.status_code == 200
+    assert page.headers["strict-transport-security"] == "max-age=31536000"

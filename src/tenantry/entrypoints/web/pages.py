@@ -46,6 +46,8 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store",
 }
+HSTS = {"Strict-Transport-Security": "max-age=31536000"}
+"""Sent when the deployment's base URL is https: browsers then never try plain http first."""
 FlashLevel = Literal["info", "success", "error"]
 
 
@@ -61,6 +63,8 @@ class Web:
         self.signer = Signer(signing_key)
         self.cookies = Cookies(ctx.settings.base_url, ctx.now)
         self.csrf = Csrf(self.signer, self.cookies)
+        https = ctx.settings.base_url.startswith("https://")
+        self.headers = (SECURITY_HEADERS | HSTS) if https else SECURITY_HEADERS
         self.templates = Environment(
             loader=PackageLoader("tenantry", "templates/web"),
             autoescape=select_autoescape(enabled_extensions=("html",), default=True),
@@ -129,7 +133,7 @@ class Web:
             flashes=flashes,
             **context,
         )
-        response = HTMLResponse(html, status_code=status, headers=SECURITY_HEADERS)
+        response = HTMLResponse(html, status_code=status, headers=self.headers)
         response.background = background
         if new_nonce is not None:
             self.cookies.set_csrf_nonce(response, request, new_nonce)
@@ -195,7 +199,7 @@ class Web:
             message=message,
             link=(HOME, "Go to the console"),
         )
-        return HTMLResponse(html, status_code=status, headers=SECURITY_HEADERS)
+        return HTMLResponse(html, status_code=status, headers=self.headers)
 
     def _read_flashes(self, request: Request) -> list[Flash]:
         raw = request.cookies.get(FLASH_COOKIE)
