@@ -15,7 +15,7 @@ from tenantry.domain.errors import (
     Throttled,
     Unauthenticated,
 )
-from tenantry.services import credentials, members
+from tenantry.services import credentials, members, roles
 from tenantry.services.context import Actor, ActorKind, ServiceContext
 from tenantry.services.members import NewMember
 
@@ -308,6 +308,34 @@ def test_a_token_stops_working_when_its_user_expires(
     with pytest.raises(Unauthenticated) as caught:
         credentials.authenticate(ctx, token, face="bulk")
     assert caught.value.message == "The token's user has expired."
+
+
+def test_api_access_alone_mints_no_token_acting_as_an_admin(
+    ctx: ServiceContext, world: World
+) -> None:
+    roles.create_custom_role(
+        ctx,
+        OPERATOR,
+        world.a.id,
+        key="integrator",
+        display_name="Integrator",
+        capabilities={"account": {"api_access": "all"}, "user_management": {"users": "read"}},
+    )
+    integrator = make_member(ctx, world.a, role="integrator")
+    actor = as_user(integrator)
+    for named in (world.a_admin.email, None):  # by name, and the default (the first admin)
+        with pytest.raises(Forbidden) as caught:
+            credentials.create_api_token(ctx, actor, world.a.id, user_email=named)
+        assert caught.value.field == "user"
+    assert credentials.list_api_tokens(ctx, OPERATOR, world.a.id) == []
+    # Acting as themselves, or as someone whose role gives nothing more, is theirs to do.
+    _, token, user = credentials.create_api_token(
+        ctx, actor, world.a.id, user_email=integrator.email
+    )
+    assert user.id == integrator.id
+    assert credentials.authenticate(ctx, token, face="bulk").user_id == integrator.id
+    # An admin may name anyone.
+    credentials.create_api_token(ctx, as_user(world.a_admin), world.a.id, user_email=None)
 
 
 def test_a_token_acts_only_as_an_active_member(ctx: ServiceContext, world: World) -> None:

@@ -28,7 +28,7 @@ from tenantry.domain.throttling import SlidingWindow
 from tenantry.domain.users import User, UserStatus, normalize_email
 from tenantry.services.authz import require
 from tenantry.services.context import Actor, ActorKind, ServiceContext, record
-from tenantry.services.members import roles_of
+from tenantry.services.members import check_may_manage, roles_of
 from tenantry.services.ports import UnitOfWork
 from tenantry.services.throttling import count_attempt, exhausted
 
@@ -163,9 +163,13 @@ def create_api_token(
     name: str = "",
     expires_at: datetime | None = None,
 ) -> tuple[ApiToken, str, User]:
-    """A long-lived token acting as a member of the account (by default its first admin)."""
+    """A long-lived token acting as a member of the account (by default its first admin).
+
+    The token can do what its user can, so minting one for a member whose role exceeds the
+    actor's own takes an admin, as changing that member would: API access alone does not
+    make anyone an admin."""
     with ctx.uow() as uow:
-        account, _ = require(ctx, uow, actor, account_id, Need.MANAGE_API_ACCESS)
+        account, actor_role = require(ctx, uow, actor, account_id, Need.MANAGE_API_ACCESS)
         user = _token_user(ctx, uow, account_id, user_email)
         membership = uow.memberships.find(user.id, account_id)
         if membership is None or membership.status is not MembershipStatus.ACTIVE:
@@ -174,6 +178,7 @@ def create_api_token(
                 "A token acts as an active member of the account; this user is not one.",
                 field="user",
             )
+        check_may_manage(ctx, uow, account, actor_role, membership, field="user")
         token, key, digest = new_token(API_TOKEN_PREFIX)
         api_token = uow.api_tokens.add(
             ApiToken(

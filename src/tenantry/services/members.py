@@ -226,12 +226,18 @@ def _role_for(
 
 
 def check_may_manage(
-    ctx: ServiceContext, uow: UnitOfWork, account: Account, actor_role: Role, m: Membership
+    ctx: ServiceContext,
+    uow: UnitOfWork,
+    account: Account,
+    actor_role: Role,
+    m: Membership,
+    *,
+    field: str = "email",
 ) -> None:
     """Acting on a member whose role exceeds the actor's own takes an admin."""
     role = resolve_role(ctx, uow, account, m.role_key) or ctx.roles.admin
     if not actor_role.allows(Need.MANAGE_ADMINS) and role.exceeds(actor_role):
-        raise Forbidden(ErrorCode.FORBIDDEN, field="email")
+        raise Forbidden(ErrorCode.FORBIDDEN, field=field)
 
 
 def build_scope(
