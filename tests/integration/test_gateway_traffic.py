@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
-from sqlalchemy import event
 
 from tenantry.domain.accounts import AccountKind
 from tenantry.domain.errors import ErrorCode, Forbidden, InvalidInput, NotFound
@@ -17,7 +14,7 @@ from tenantry.services import accounts, gateway, gateway_pixels, gateway_traffic
 from tenantry.services.context import Actor, ServiceContext
 from tenantry.services.gateway_pixels import PixelSetup
 
-from factories import OPERATOR, World, as_user, make_account, make_member
+from factories import OPERATOR, World, as_user, make_account, make_member, statements
 
 NOW = datetime(2030, 5, 1, 10, 15, 42, tzinfo=UTC)
 MINUTE = NOW.replace(second=0)
@@ -242,23 +239,8 @@ def test_tenant_usage_is_forbidden_to_strangers(ctx: ServiceContext, world: Worl
     assert gateway.tenant_usage(ctx, accountant, world.a.id).total_pixels == 0
 
 
-@pytest.fixture
-def statements(ctx: ServiceContext) -> Iterator[list[str]]:
-    engine = ctx.uow.engine  # type: ignore[attr-defined]
-    seen: list[str] = []
-
-    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-
-
 def test_usage_of_accounts_takes_the_same_statements_for_1_or_20_accounts(
-    ctx: ServiceContext, world: World, statements: list[str]
+    ctx: ServiceContext, world: World
 ) -> None:
     advertisers = [
         make_account(ctx, parent=world.host, kind=AccountKind.ADVERTISER) for _ in range(20)
@@ -267,12 +249,12 @@ def test_usage_of_accounts_takes_the_same_statements_for_1_or_20_accounts(
         add_pixel(ctx, account.id, str(1000 + number))
         send(ctx, account.id, report(str(1000 + number), received=number))
     for actor in (as_user(world.host_admin), OPERATOR):
-        statements.clear()
-        one = gateway.usage_of_accounts(ctx, actor, [advertisers[0].id])
-        for_one = len(statements)
-        statements.clear()
-        twenty = gateway.usage_of_accounts(ctx, actor, [a.id for a in advertisers])
-        assert len(statements) == for_one
+        with statements(ctx) as seen:
+            one = gateway.usage_of_accounts(ctx, actor, [advertisers[0].id])
+        for_one = len(seen)
+        with statements(ctx) as seen:
+            twenty = gateway.usage_of_accounts(ctx, actor, [a.id for a in advertisers])
+        assert len(seen) == for_one
         assert len(one) == 1
         assert len(twenty) == 20
         assert twenty[advertisers[7].id].traffic.total_events_received == 7

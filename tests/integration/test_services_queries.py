@@ -2,38 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from typing import Any
+from collections.abc import Callable
 
 import pytest
-import sqlalchemy as sa
-from sqlalchemy import event
 
 from tenantry.services import members, roles
 from tenantry.services.context import Actor, ServiceContext
 from tenantry.services.members import NewMember
-from tenantry.storage.uow import SqlUnitOfWorkFactory
 
-from factories import OPERATOR, World, as_user, make_account, make_member, unique_email
-
-
-@contextmanager
-def counting(ctx: ServiceContext) -> Iterator[list[str]]:
-    """Every statement sent to the database inside the block (BEGIN included where sent)."""
-    factory = ctx.uow
-    assert isinstance(factory, SqlUnitOfWorkFactory)
-    engine: sa.Engine = factory.engine
-    statements: list[str] = []
-
-    def before_cursor_execute(*args: Any) -> None:
-        statements.append(args[2])
-
-    event.listen(engine, "before_cursor_execute", before_cursor_execute)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", before_cursor_execute)
+from factories import OPERATOR, World, as_user, make_account, make_member, statements, unique_email
 
 
 def fill(ctx: ServiceContext, account_id: str, count: int) -> None:
@@ -52,9 +29,9 @@ def fill(ctx: ServiceContext, account_id: str, count: int) -> None:
 
 def statements_for(ctx: ServiceContext, call: Callable[[], object]) -> list[str]:
     call()  # warm up: first-use work (dialect checks, caches) is not the read's own cost
-    with counting(ctx) as statements:
+    with statements(ctx) as sent:
         call()
-    return statements
+    return sent
 
 
 @pytest.mark.parametrize("actor_kind", ["admin", "partner"])

@@ -4,13 +4,11 @@ user-management API with it."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
-import sqlalchemy as sa
 from fastapi import FastAPI
 
 from tenantry.app import Composition
@@ -26,22 +24,6 @@ from factories import OPERATOR, World, make_account, make_member, unique_email
 from httpclient import HttpClient, http_client
 
 RATE_LIMIT_HEADERS = ("x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset")
-
-
-@contextmanager
-def counting(ctx: ServiceContext) -> Iterator[list[str]]:
-    """The SQL statements run while the block runs."""
-    engine = ctx.uow.engine  # type: ignore[attr-defined]
-    statements: list[str] = []
-
-    def count(*args: Any) -> None:
-        statements.append(args[2])
-
-    sa.event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", count)
 
 
 def with_bulk_rest(composition: Composition) -> FastAPI:

@@ -12,8 +12,8 @@ import pytest
 
 from tenantry.services import accounts, roles
 
-from bulk_support import RATE_LIMIT_HEADERS, Bulk, counting, new_user
-from factories import OPERATOR, make_member
+from bulk_support import RATE_LIMIT_HEADERS, Bulk, new_user
+from factories import OPERATOR, make_member, statements
 
 
 def by_email(bulk: Bulk) -> dict[str, dict[str, object]]:
@@ -162,13 +162,13 @@ def test_a_bad_cursor(bulk: Bulk, cursor: str) -> None:
 
 
 def test_reading_costs_the_same_for_few_and_many_users(bulk: Bulk) -> None:
-    def statements() -> int:
-        with counting(bulk.ctx) as executed:
+    def cost_of_reading() -> int:
+        with statements(bulk.ctx) as executed:
             assert bulk.get_users().status_code == 200
         return len(executed)
 
     bulk.get_users()  # the token's last use is written at most once a minute: now, not below
-    few = statements()
+    few = cost_of_reading()
     assert bulk.add([new_user() for _ in range(20)]).status_code == 200
     assert bulk.add([new_user() for _ in range(20)]).status_code == 200
-    assert statements() == few
+    assert cost_of_reading() == few

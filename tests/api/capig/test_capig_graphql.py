@@ -7,14 +7,13 @@ from typing import Any
 
 from capig_support import Capig, api_token_of, minute_now, only_error
 from graphql import print_schema
-from sqlalchemy import event
 
 from tenantry.domain.accounts import AccountKind
 from tenantry.entrypoints.graphql.capig import build_engine
 from tenantry.services import accounts
 from tenantry.services.context import ServiceContext
 
-from factories import OPERATOR
+from factories import OPERATOR, statements
 
 CONTRACT = Path(__file__).parents[3] / "docs" / "contracts" / "capig.graphql"
 
@@ -324,24 +323,15 @@ def test_a_call_without_a_token_is_http_401(capig: Capig) -> None:
 def test_the_account_query_takes_the_same_statements_for_1_or_10_pixels(
     capig: Capig, ctx: ServiceContext
 ) -> None:
-    engine = ctx.uow.engine  # type: ignore[attr-defined]
-    seen: list[str] = []
-
-    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        seen.append(statement)
-
     capig.setup_pixel("100")
     variables = {"tenantId": capig.tenant.id}
     capig.data(ACCOUNT, variables)  # warm: the token's last use is written once a minute
-    event.listen(engine, "before_cursor_execute", count)
-    try:
+    with statements(ctx) as seen:
         capig.data(ACCOUNT, variables)
-        for_one = len(seen)
-        for number in range(1, 10):
-            capig.setup_pixel(str(100 + number))
-        seen.clear()
+    for_one = len(seen)
+    for number in range(1, 10):
+        capig.setup_pixel(str(100 + number))
+    with statements(ctx) as seen:
         account = capig.data(ACCOUNT, variables)
-        assert len(account["tenantQueries"]["account"]["signalConfigs"]) == 10
-        assert len(seen) == for_one
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
+    assert len(account["tenantQueries"]["account"]["signalConfigs"]) == 10
+    assert len(seen) == for_one

@@ -4,14 +4,11 @@ helpers to call the network integration API."""
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 import pytest
-import sqlalchemy as sa
 from fastapi import FastAPI
 
 from tenantry.app import Composition
@@ -129,19 +126,3 @@ def net(client: HttpClient, ctx: ServiceContext) -> Net:
     with ctx.uow(readonly=True) as uow:
         network = uow.accounts.get(init.account_id)
     return Net(client, ctx, network, bearer_for(client, init.client_id, init.client_secret))
-
-
-@contextmanager
-def counting(ctx: ServiceContext) -> Iterator[list[str]]:
-    """The SQL statements run while the block runs."""
-    engine = ctx.uow.engine  # type: ignore[attr-defined]
-    statements: list[str] = []
-
-    def count(*args: Any) -> None:
-        statements.append(args[2])
-
-    sa.event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", count)
