@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from tenantry.domain.accounts import Account, AccountKind
-from tenantry.domain.errors import ErrorCode, Forbidden, NotFound
+from tenantry.domain.errors import Conflict, ErrorCode, Forbidden, NotFound
 from tenantry.domain.network import InvalidNetworkInput
 from tenantry.domain.users import UserStatus
 from tenantry.services import accounts, credentials, members, network, network_advertisers, setup
@@ -195,3 +195,20 @@ def test_the_last_admin_of_an_advertiser_stays(ctx: ServiceContext, host: Accoun
         assert codes(refused.value) == [ErrorCode.LAST_ADMIN]
     network.upsert_advertiser_user(ctx, OPERATOR, host.id, "adv", person("next"))
     network.delete_advertiser_user(ctx, OPERATOR, host.id, "adv", "boss")
+
+
+def test_a_network_user_joins_no_account_outside_the_network(
+    ctx: ServiceContext, host: Account
+) -> None:
+    advertiser(ctx, host, "adv")
+    made = network.upsert_advertiser_user(ctx, OPERATOR, host.id, "adv", person("theirs"))
+    email = made.member.user.email
+    outsider = make_account(ctx, parent=make_account(ctx, kind=AccountKind.PARTNER))
+    with pytest.raises(Conflict) as caught:
+        members.add_member(ctx, OPERATOR, outsider.id, NewMember(email, "admin"))
+    assert caught.value.code is ErrorCode.OTHER_NETWORK_USER
+    assert members.list_members(ctx, OPERATOR, outsider.id).items == []
+    # Inside the network, the same person joins another advertiser as before.
+    second = advertiser(ctx, host, "adv2")
+    joined = members.add_member(ctx, OPERATOR, second.id, NewMember(email, "member"))
+    assert joined.user.id == made.member.user.id

@@ -51,6 +51,7 @@ class ErrorCode(StrEnum):
     THIS_ACCOUNT_SSO = "this_account_sso"
     OTHER_ACCOUNT_2FA = "other_account_2fa"
     THIS_ACCOUNT_2FA = "this_account_2fa"
+    OTHER_NETWORK_USER = "other_network_user"
     LAST_ADMIN = "last_admin"
     OWNER_PROTECTED = "owner_protected"
     SELF_DELETE = "self_delete"
@@ -119,6 +120,9 @@ MESSAGES: dict[ErrorCode, str] = {
         "This user can't be added because they're in an account that uses 2FA."
     ),
     ErrorCode.THIS_ACCOUNT_2FA: "This user can't be added because this account uses 2FA.",
+    ErrorCode.OTHER_NETWORK_USER: (
+        "This user can't be added because another network manages how they sign in."
+    ),
     ErrorCode.LAST_ADMIN: "The last admin of an account can't be removed or demoted.",
     ErrorCode.OWNER_PROTECTED: "Can’t delete account owner",
     ErrorCode.SELF_DELETE: "Can’t delete your own user",
@@ -211,6 +215,7 @@ _CLASS_BY_PREFIX: tuple[tuple[type[DomainError], frozenset[ErrorCode]], ...] = (
                 ErrorCode.THIS_ACCOUNT_SSO,
                 ErrorCode.OTHER_ACCOUNT_2FA,
                 ErrorCode.THIS_ACCOUNT_2FA,
+                ErrorCode.OTHER_NETWORK_USER,
                 ErrorCode.LAST_ADMIN,
                 ErrorCode.OWNER_PROTECTED,
                 ErrorCode.SELF_DELETE,

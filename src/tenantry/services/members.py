@@ -138,6 +138,10 @@ def add_member_in(
     if user is not None:
         if uow.memberships.find(user.id, account.id) is not None:
             raise Conflict(ErrorCode.ALREADY_MEMBER, field="email")
+        # A network can rewrite the users it signs in: none of them may join an account outside
+        # that network, where the network would then control one of its people.
+        if user.network_account_id not in (None, _network_of(account)):
+            raise Conflict(ErrorCode.OTHER_NETWORK_USER, field="email")
         rules.check_can_join(account, uow.memberships.elsewhere(user.id, account.id))
     else:
         user = _new_user(ctx, account, email, username, spec)
