@@ -208,3 +208,16 @@ def test_reset_tokens_in_paths_are_masked_in_the_log(
     )
     assert line["path"] == "/auth/reset/…"
     assert "LIVE-RESET-TOKEN-123" not in json.dumps(line)
+
+
+@pytest.mark.parametrize(
+    "path", ["/healthz", "/auth/login", "/api/user-management/v1.0/openapi.json"]
+)
+def test_head_answers_as_get_without_the_body(client: HttpClient, path: str) -> None:
+    got = client.get(path)
+    head = client.request("HEAD", path)
+    assert (head.status_code, got.status_code) == (200, 200)
+    assert head.content == b""
+    assert head.headers["content-type"] == got.headers["content-type"]
+    assert head.headers["content-length"] == got.headers["content-length"]
+    assert head.headers["x-request-id"]

@@ -104,6 +104,10 @@ class RequestContextMiddleware:
             _log_request(scope, 413, started, request_id)
             return
 
+        # HEAD is GET without the body (RFC 9110 §9.3.2), for every route that answers GET:
+        # the faces' routers only list GET.
+        head = scope["method"] == "HEAD"
+        app_scope = {**scope, "method": "GET"} if head else scope
         received = 0
 
         async def limited_receive() -> Message:
@@ -123,10 +127,12 @@ class RequestContextMiddleware:
                 headers = list(message.get("headers", []))
                 headers.append((REQUEST_ID_HEADER, request_id.encode()))
                 message = {**message, "headers": headers}
+            elif head and message["type"] == "http.response.body":
+                message = {**message, "body": b""}
             await send(message)
 
         try:
-            await self.app(scope, limited_receive, send_with_id)
+            await self.app(app_scope, limited_receive, send_with_id)
         except BodyTooLarge:
             if not response_started:
                 status = 413
