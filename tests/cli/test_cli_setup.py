@@ -9,8 +9,10 @@ import pytest
 from tenantry import __version__
 from tenantry.app import Composition
 from tenantry.domain.errors import Unauthenticated
+from tenantry.entrypoints.cli.runtime import shown_url
 from tenantry.services import accounts, credentials
 from tenantry.services.context import Actor, ServiceContext
+from tenantry.storage.migrations import upgrade_database
 
 from clitools import Cli
 
@@ -131,3 +133,28 @@ def test_an_unreachable_database_is_one_line_not_a_traceback(
     assert result.stderr.startswith("Cannot reach the database: ")
     assert reason in result.stderr
     assert "s3cret-pw" not in result.output
+
+
+def test_a_database_without_the_schema_is_named_not_a_traceback(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'elsewhere.db'}"
+    result = Cli(url)("accounts", "list")
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"The database {url} has no tenantry tables.")
+    assert "tenantry init" in result.stderr
+
+
+def test_a_database_of_an_older_release_asks_for_an_upgrade(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    upgrade_database(url, "0004")
+    result = Cli(url)("accounts", "list")
+    assert result.exit_code == 1
+    assert "is at revision 0004; this release needs 0005" in result.stderr
+    assert Cli(url).ok("db", "upgrade")
+    assert Cli(url).ok("accounts", "list")
+
+
+def test_printed_database_urls_hide_the_password() -> None:
+    assert shown_url("postgresql://ops:s3cret@db.internal:5432/tenantry") == (
+        "postgresql://ops:***@db.internal:5432/tenantry"
+    )
+    assert shown_url("sqlite:///./tenantry.db") == "sqlite:///./tenantry.db"

@@ -23,7 +23,7 @@ import sqlalchemy as sa
 
 from tenantry import services
 from tenantry.domain.errors import DomainError, Forbidden
-from tenantry.services import accounts, credentials, quotas
+from tenantry.services import accounts, auth_resets, credentials, quotas
 from tenantry.services.bulk import BulkAddResult, BulkRejected
 from tenantry.services.context import ServiceContext
 from tenantry.storage.uow import SqlUnitOfWorkFactory
@@ -44,7 +44,7 @@ from authz_cases import (
 )
 from authz_network_cases import NETWORK_ROWS
 from authz_scim_cases import SCIM_ROWS
-from factories import OPERATOR, build_world, make_member
+from factories import OPERATOR, as_user, build_world, make_member
 
 ROWS = (*CORE_ROWS, *NETWORK_ROWS, *SCIM_ROWS)
 
@@ -211,10 +211,13 @@ def _services_taking_an_actor() -> set[str]:
 # Services that name no account: they act on the account the caller's credentials belong to,
 # so there is no "other account" to point them at. Each has its own isolation test below.
 OWN_ACCOUNT_ONLY = {"quotas.admit_bulk_call"}
+# Services for the operator (the system actor) alone, naming no account: every person and
+# credential is refused, as the test below checks.
+OPERATOR_ONLY = {"auth_resets.issue_password_reset"}
 
 
 def test_every_service_taking_an_actor_has_a_row() -> None:
-    found = _services_taking_an_actor() - OWN_ACCOUNT_ONLY
+    found = _services_taking_an_actor() - OWN_ACCOUNT_ONLY - OPERATOR_ONLY
     rows = [row.name for row in ROWS]
     assert len(rows) == len(set(rows)), "a service has two rows"
     assert sorted(found - set(rows)) == [], "services without a matrix row"
@@ -230,6 +233,24 @@ def test_every_row_is_complete_and_has_a_positive_control(row: Row) -> None:
         assert row.expect[key].kind in ("denied", "hidden"), key
     # And the call works at all, so the refusals above are refusals, not a broken call.
     assert any(row.expect[key].kind == "allow" for key in POSITIVE_CONTROLS)
+
+
+def test_operator_only_services_refuse_everyone_else(ctx: ServiceContext) -> None:
+    world = build_world(ctx)
+    email = make_member(ctx, world.b, role="view").email
+    _, b_token, _ = credentials.create_api_token(ctx, OPERATOR, world.b.id)
+    api_account, secret = credentials.create_api_account(ctx, OPERATOR, world.host.id, "ops")
+    issued = credentials.issue_access_token(ctx, api_account.client_id, secret)
+    others = [
+        as_user(world.host_admin),
+        as_user(world.b_admin),
+        credentials.authenticate(ctx, b_token, face="test"),
+        credentials.authenticate(ctx, issued.token, face="test"),
+    ]
+    for actor in others:
+        with pytest.raises(Forbidden):
+            auth_resets.issue_password_reset(ctx, actor, email)
+    assert auth_resets.issue_password_reset(ctx, OPERATOR, email).to == email
 
 
 def test_bulk_quota_is_counted_on_the_callers_own_account_only(ctx: ServiceContext) -> None:

@@ -16,12 +16,12 @@ from tenantry.domain.auth import (
     PASSWORD_RESET_LIFETIME,
     PasswordReset,
 )
-from tenantry.domain.errors import ErrorCode, InvalidInput
+from tenantry.domain.errors import ErrorCode, Forbidden, InvalidInput, NotFound
 from tenantry.domain.ids import hash_secret, new_secret
 from tenantry.domain.throttling import SlidingWindow
 from tenantry.domain.users import User, UserStatus, is_valid_email
 from tenantry.services.auth import Origin, typed_address, user_actor
-from tenantry.services.context import ServiceContext, record
+from tenantry.services.context import Actor, ServiceContext, record
 from tenantry.services.mail import DeliveryFailed, PasswordResetMail
 from tenantry.services.passwords import check_strength
 from tenantry.services.ports import UnitOfWork
@@ -29,6 +29,7 @@ from tenantry.services.throttling import count_attempt
 
 log = logging.getLogger("tenantry.mail")
 INVALID_RESET_LINK = "This link to reset a password is not valid any more. Ask for a new one."
+NOT_RESETTABLE = "No active user who signs in here with a password has this address."
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,27 +63,47 @@ def request_password_reset(ctx: ServiceContext, email: str, origin: Origin) -> R
         user = uow.users.find_by_email(typed)
         if user is None or not _may_reset(user):
             return None
-        uow.auth.close_password_resets(user.id, now)
-        token = new_secret(32)
-        reset = uow.auth.add_password_reset(
-            PasswordReset(
-                id=None,
-                user_id=user.id,
-                token_hash=hash_secret(token),
-                created_at=now,
-                expires_at=now + PASSWORD_RESET_LIFETIME,
-            )
+        return _new_reset(ctx, uow, user, user_actor(user, origin), {"source": origin.source[:64]})
+
+
+def issue_password_reset(ctx: ServiceContext, actor: Actor, email: str) -> PasswordResetMail:
+    """A reset link for the operator to hand over (a lost admin password on a deployment
+    without SMTP): the system actor only, audited as it, not throttled."""
+    if not actor.is_system:
+        raise Forbidden(ErrorCode.FORBIDDEN)
+    with ctx.uow() as uow:
+        user = uow.users.find_by_email(typed_address(email))
+        if user is None or not _may_reset(user):
+            raise NotFound(ErrorCode.USER_NOT_FOUND, NOT_RESETTABLE, field="email")
+        return _new_reset(ctx, uow, user, actor, {}).mail
+
+
+def _new_reset(
+    ctx: ServiceContext, uow: UnitOfWork, user: User, actor: Actor, details: dict[str, str]
+) -> ResetToSend:
+    """A new link for `user`; their earlier links die."""
+    now = ctx.now()
+    uow.auth.close_password_resets(user.id, now)
+    token = new_secret(32)
+    reset = uow.auth.add_password_reset(
+        PasswordReset(
+            id=None,
+            user_id=user.id,
+            token_hash=hash_secret(token),
+            created_at=now,
+            expires_at=now + PASSWORD_RESET_LIFETIME,
         )
-        record(
-            ctx,
-            uow,
-            user_actor(user, origin),
-            "auth.password_reset_request",
-            target_type="user",
-            target_id=user.id,
-            account_id=None,
-            after={"expires_at": reset.expires_at.isoformat(), "source": origin.source[:64]},
-        )
+    )
+    record(
+        ctx,
+        uow,
+        actor,
+        "auth.password_reset_request",
+        target_type="user",
+        target_id=user.id,
+        account_id=None,
+        after={"expires_at": reset.expires_at.isoformat(), **details},
+    )
     mail = PasswordResetMail(
         to=user.email, link=password_reset_link(ctx, token), expires_at=reset.expires_at
     )

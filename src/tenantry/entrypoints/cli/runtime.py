@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
+from urllib.parse import urlsplit, urlunsplit
 
 import typer
 from pydantic import ValidationError
@@ -48,6 +49,7 @@ class Runtime:
         self._database_url = database_url
         self._settings: Settings | None = None
         self._composition: Composition | None = None
+        self._schema_checked = False
         self.out: Console = make_console()
         self.err: Console = make_console(stderr=True)
 
@@ -69,12 +71,41 @@ class Runtime:
 
     @property
     def services(self) -> ServiceContext:
+        """The services, on a database whose schema is this release's (checked once): a
+        command run elsewhere than the operator meant, say from another folder with the
+        relative SQLite default, says so instead of failing on a missing table."""
+        if not self._schema_checked:
+            current, head = self.composition.database_revisions()
+            where = shown_url(self.settings.database_url)
+            if current is None:
+                fail(
+                    self.err,
+                    f"The database {where} has no tenantry tables. Run `tenantry init` (or "
+                    "`tenantry db upgrade`) first, or name the right database with "
+                    "--database-url or TENANTRY_DATABASE_URL.",
+                )
+            if current != head:
+                fail(
+                    self.err,
+                    f"The database {where} is at revision {current}; this release needs {head}. "
+                    "Run `tenantry db upgrade`.",
+                )
+            self._schema_checked = True
         return self.composition.context
 
     def close(self) -> None:
         if self._composition is not None:
             self._composition.dispose()
             self._composition = None
+
+
+def shown_url(url: str) -> str:
+    """A database URL as it may be printed: without its password."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def runtime(ctx: typer.Context) -> Runtime:

@@ -14,10 +14,10 @@ from rich.text import Text
 
 from tenantry.domain.errors import DomainError, ErrorCode
 from tenantry.entrypoints.cli.options import AccountOption, JsonOption
-from tenantry.entrypoints.cli.output import fail, plain, print_json
+from tenantry.entrypoints.cli.output import fail, plain, print_json, when
 from tenantry.entrypoints.cli.runtime import runtime
 from tenantry.entrypoints.cli.user_csv import CsvProblem, read_rows
-from tenantry.services import members
+from tenantry.services import auth_resets, members
 from tenantry.services.delivery import invitation_link
 
 app = typer.Typer(help="Users and their roles in accounts.", no_args_is_help=True)
@@ -127,3 +127,26 @@ def _report(
             (f"{len(refused)} refused", "red" if refused else ""),
         )
     )
+
+
+@app.command("reset-link")
+def reset_link(
+    ctx: typer.Context,
+    email: Annotated[str, typer.Argument(help="The user's e-mail address.")],
+    as_json: JsonOption = False,
+) -> None:
+    """Print a link that sets a new password for the user, valid for an hour.
+
+    For a lost password where no SMTP server is configured (for example the first admin's):
+    hand the link to its owner. Earlier reset links of the user stop working.
+    """
+    state = runtime(ctx)
+    mail = auth_resets.issue_password_reset(state.services, state.actor, email)
+    if as_json:
+        expires = mail.expires_at.isoformat()
+        print_json({"email": mail.to, "link": mail.link, "expires_at": expires})
+        return
+    state.out.print(
+        Text.assemble("Reset link for ", plain(mail.to), ", valid until ", when(mail.expires_at))
+    )
+    state.out.print(Text(mail.link), soft_wrap=True)
