@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from tenantry.domain.accounts import AccountKind
 from tenantry.domain.errors import (
     Conflict,
     ErrorCode,
@@ -19,7 +20,7 @@ from tenantry.services import credentials, members, roles
 from tenantry.services.context import Actor, ActorKind, ServiceContext
 from tenantry.services.members import NewMember
 
-from factories import OPERATOR, World, as_user, make_member, unique_email
+from factories import OPERATOR, World, as_user, make_account, make_member, unique_email
 
 
 @dataclass
@@ -336,6 +337,34 @@ def test_api_access_alone_mints_no_token_acting_as_an_admin(
     assert credentials.authenticate(ctx, token, face="bulk").user_id == integrator.id
     # An admin may name anyone.
     credentials.create_api_token(ctx, as_user(world.a_admin), world.a.id, user_email=None)
+
+
+def test_a_token_acts_with_its_users_role_in_its_own_account_only(
+    ctx: ServiceContext, world: World
+) -> None:
+    """Below its account, a token has the role it inherits there, not the stronger one its
+    user holds in a child: minting checks the role in the token's account only."""
+    roles.create_custom_role(
+        ctx,
+        OPERATOR,
+        world.host.id,
+        key="integrator",
+        display_name="Integrator",
+        capabilities={"account": {"api_access": "all"}, "user_management": {"users": "read"}},
+    )
+    agency = make_account(ctx, parent=world.host, kind=AccountKind.AGENCY)
+    minter = make_member(ctx, world.host, role="integrator")
+    peer = make_member(ctx, world.host, role="integrator")
+    make_member(ctx, agency, role="admin", email=peer.email)  # the peer is the agency's admin
+    _, token, _ = credentials.create_api_token(
+        ctx, as_user(minter), world.host.id, user_email=peer.email
+    )
+    acting = credentials.authenticate(ctx, token, face="bulk")
+    with pytest.raises(Forbidden):
+        members.add_member(ctx, acting, agency.id, NewMember(unique_email("new"), "admin"))
+    # The peer, signed in as themselves, is the agency's admin as before.
+    added = members.add_member(ctx, as_user(peer), agency.id, NewMember(unique_email(), "view"))
+    assert added.membership.account_id == agency.id
 
 
 def test_a_token_acts_only_as_an_active_member(ctx: ServiceContext, world: World) -> None:

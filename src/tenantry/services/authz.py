@@ -2,8 +2,9 @@
 
 An actor's role in an account is its own active membership there, or else the role it holds in
 the nearest ancestor account, as long as every account on the way down lets its partner manage
-it (`can_partner_manage`). API accounts act as admins of their own account. Credentials that
-belong to an account never reach outside that account's managed subtree.
+it (`can_partner_manage`). API accounts act as admins of their own account; API tokens act with
+their user's role in their own account. Credentials that belong to an account never reach
+outside that account's managed subtree.
 """
 
 from __future__ import annotations
@@ -44,6 +45,10 @@ def role_in(
             return None
         if actor.kind is ActorKind.API_ACCOUNT:
             return ctx.roles.admin
+        # A token acts with its user's role in the token's account, inherited below it: any
+        # stronger membership the user holds further down is the person's, not the token's
+        # (minting a token checks the role in its account only).
+        chain = chain[ids.index(actor.home_account_id) :]
     if actor.user_id is None:
         return None
     if memberships is None:
