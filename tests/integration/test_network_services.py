@@ -208,7 +208,20 @@ def test_a_network_user_joins_no_account_outside_the_network(
         members.add_member(ctx, OPERATOR, outsider.id, NewMember(email, "admin"))
     assert caught.value.code is ErrorCode.OTHER_NETWORK_USER
     assert members.list_members(ctx, OPERATOR, outsider.id).items == []
-    # Inside the network, the same person joins another advertiser as before.
+    # Inside the network, the same person joins another advertiser as before, at any depth.
     second = advertiser(ctx, host, "adv2")
     joined = members.add_member(ctx, OPERATOR, second.id, NewMember(email, "member"))
     assert joined.user.id == made.member.user.id
+    deeper = make_account(ctx, parent=make_account(ctx, parent=host, kind=AccountKind.AGENCY))
+    joined = members.add_member(ctx, OPERATOR, deeper.id, NewMember(email, "member"))
+    assert joined.user.id == made.member.user.id
+
+
+def test_network_users_made_in_the_core_belong_to_the_top_account(
+    ctx: ServiceContext, host: Account
+) -> None:
+    agency = make_account(ctx, parent=host, kind=AccountKind.AGENCY)
+    deeper = make_account(ctx, parent=agency)
+    spec = NewMember("deep@example.com", "member", network_managed=True, id_from_network="deep")
+    added = members.add_member(ctx, OPERATOR, deeper.id, spec)
+    assert added.user.network_account_id == host.id

@@ -140,11 +140,12 @@ def add_member_in(
             raise Conflict(ErrorCode.ALREADY_MEMBER, field="email")
         # A network can rewrite the users it signs in: none of them may join an account outside
         # that network, where the network would then control one of its people.
-        if user.network_account_id not in (None, _network_of(account)):
+        if user.network_account_id not in (None, _network_of(uow, account)):
             raise Conflict(ErrorCode.OTHER_NETWORK_USER, field="email")
         rules.check_can_join(account, uow.memberships.elsewhere(user.id, account.id))
     else:
-        user = _new_user(ctx, account, email, username, spec)
+        network_id = _network_of(uow, account) if spec.network_managed else None
+        user = _new_user(ctx, email, username, spec, network_id)
         uow.users.add(user)
         record(
             ctx,
@@ -184,7 +185,11 @@ def add_member_in(
 
 
 def _new_user(
-    ctx: ServiceContext, account: Account, email: str, username: str | None, spec: NewMember
+    ctx: ServiceContext,
+    email: str,
+    username: str | None,
+    spec: NewMember,
+    network_id: str | None,
 ) -> User:
     validate_person_name(spec.first_name, "first_name", "first name")
     validate_person_name(spec.last_name, "last_name", "last name")
@@ -201,7 +206,7 @@ def _new_user(
         status=UserStatus.ACTIVATED if spec.network_managed else UserStatus.PENDING,
         expires_on=spec.expires_on,
         can_login_via_platform=not spec.network_managed,
-        network_account_id=_network_of(account) if spec.network_managed else None,
+        network_account_id=network_id,
         id_from_network=spec.id_from_network,
         notifications=dict(spec.notifications),
         notification_emails=list(spec.notification_emails),
@@ -210,9 +215,11 @@ def _new_user(
     )
 
 
-def _network_of(account: Account) -> str:
-    """The network (top partner) that manages users of `account`: its parent, or itself."""
-    return account.parent_id or account.id
+def _network_of(uow: UnitOfWork, account: Account) -> str:
+    """The network that manages users of `account`: the top account above it, or itself."""
+    if account.parent_id is None:
+        return account.id
+    return uow.accounts.chain(account.parent_id)[-1].id
 
 
 def _role_for(
