@@ -7,6 +7,7 @@ class as a factory, and `Composition` below says what the commands need of it.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
@@ -75,8 +76,17 @@ class Runtime:
         command run elsewhere than the operator meant, say from another folder with the
         relative SQLite default, says so instead of failing on a missing table."""
         if not self._schema_checked:
+            url = self.settings.database_url
+            where = shown_url(url)
+            missing = sqlite_file(url)
+            if missing is not None and not missing.exists():  # opening it would create it
+                fail(
+                    self.err,
+                    f"There is no database file {missing} (from {where}). Run `tenantry init` "
+                    "to create one, or name the right database with --database-url or "
+                    "TENANTRY_DATABASE_URL.",
+                )
             current, head = self.composition.database_revisions()
-            where = shown_url(self.settings.database_url)
             if current is None:
                 fail(
                     self.err,
@@ -87,8 +97,9 @@ class Runtime:
             if current != head:
                 fail(
                     self.err,
-                    f"The database {where} is at revision {current}; this release needs {head}. "
-                    "Run `tenantry db upgrade`.",
+                    f"The database {where} is at revision {current}, not {head} as this release "
+                    "expects. Run `tenantry db upgrade` if it is older; a newer one needs the "
+                    "release that migrated it.",
                 )
             self._schema_checked = True
         return self.composition.context
@@ -97,6 +108,14 @@ class Runtime:
         if self._composition is not None:
             self._composition.dispose()
             self._composition = None
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file a SQLite URL names (None for other databases and in-memory ones)."""
+    if not url.startswith("sqlite") or "///" not in url:
+        return None
+    path = url.split("///", 1)[1].split("?", 1)[0]
+    return Path(path) if path and path != ":memory:" else None
 
 
 def shown_url(url: str) -> str:

@@ -110,11 +110,6 @@ def import_(
 def _report(
     out: Console, added: list[str], refused: list[Refusal], links: list[InvitationLink]
 ) -> None:
-    if links:
-        # One line each and never wrapped, so that a link can be copied whole.
-        out.print("Invitation links (no SMTP server is configured: pass them on yourself):")
-        for invited in links:
-            out.print(Text(f"  {invited.email} {invited.link}"), soft_wrap=True)
     if refused:
         table = Table("line", "email", "message", title="Refused rows", title_style="bold red")
         for refusal in refused:
@@ -127,6 +122,11 @@ def _report(
             (f"{len(refused)} refused", "red" if refused else ""),
         )
     )
+    if links:
+        # One line each and never wrapped, so that a link can be copied whole.
+        out.print("Invitation links (no SMTP server is configured: pass them on yourself):")
+        for invited in links:
+            out.print(Text(f"  {invited.email} {invited.link}"), soft_wrap=True)
 
 
 @app.command("reset-link")
