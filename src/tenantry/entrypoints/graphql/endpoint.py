@@ -15,7 +15,7 @@ from tenantry.domain.errors import Unauthenticated
 from tenantry.entrypoints.auth import authenticate, bearer_token
 from tenantry.entrypoints.graphql.engine import GraphQLEngine
 from tenantry.entrypoints.graphql.errors import error_body, format_error
-from tenantry.entrypoints.graphql.explorer import HEADERS, explorer_page
+from tenantry.entrypoints.graphql.explorer import explorer_headers, explorer_page, new_nonce
 from tenantry.entrypoints.http.middleware import request_id_of
 from tenantry.entrypoints.http.responses import json_response
 from tenantry.services.context import Actor, ServiceContext
@@ -56,7 +56,10 @@ def graphql_router(
         return json_response(payload)
 
     async def explorer(_: Request) -> Response:
-        return HTMLResponse(explorer_page(title, stem + "/"), headers=HEADERS)
+        nonce = new_nonce()
+        return HTMLResponse(
+            explorer_page(title, stem + "/", nonce), headers=explorer_headers(nonce)
+        )
 
     for route in (stem, stem + "/"):
         router.add_api_route(route, execute_request, methods=["POST"], include_in_schema=False)

@@ -1,16 +1,16 @@
 """The GraphiQL explorer served on GET, for people trying the API in a browser.
 
 Its scripts come from a CDN, pinned to exact versions with Subresource Integrity hashes, and
-the page's Content-Security-Policy allows those files, its own inline script (by hash) and
-requests to this server only: a CDN that served other bytes could not run code on this
-origin, where the console's session cookie lives.
+the page's Content-Security-Policy runs only the scripts that carry this answer's nonce (those
+files and its own inline script) and lets them talk to this server only: neither a CDN that
+served other bytes nor a script injected beside them could run code on this origin, where the
+console's session cookie lives.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import html
+import secrets
 
 CDN = "https://cdn.jsdelivr.net/npm"
 # (path under the CDN, its SHA-384 as npm publishes the file)
@@ -32,8 +32,7 @@ SCRIPTS = (
         "sha384-HbRVEFG0JGJZeAHCJ9Xm2+tpknBQ7QZmNlO/DgZtkZ0aJSypT96YYGRNod99l9Ie",
     ),
 )
-# The same for every face: the endpoint comes from the page's data attribute, so the script's
-# hash (in the policy below) never changes.
+# The endpoint comes from the page's data attribute, so one script serves every face.
 START_SCRIPT = """
   const root = document.getElementById("explorer");
   const fetcher = GraphiQL.createFetcher({ url: root.dataset.endpoint });
@@ -43,26 +42,35 @@ START_SCRIPT = """
     isHeadersEditorEnabled: true,
   }));
 """
-_START_SCRIPT_HASH = base64.b64encode(hashlib.sha256(START_SCRIPT.encode()).digest()).decode()
-
-HEADERS = {
-    "Content-Security-Policy": (
-        f"default-src 'none'; script-src {CDN}/ 'sha256-{_START_SCRIPT_HASH}'; "
-        # GraphiQL's editors add style elements of their own.
-        f"style-src {CDN}/ 'unsafe-inline'; font-src data:; img-src 'self' data:; "
-        "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
-    ),
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",
-}
 
 
-def explorer_page(title: str, endpoint: str) -> str:
-    """GraphiQL, with a headers tab for `{"Authorization": "Bearer <token>"}`."""
+def explorer_headers(nonce: str) -> dict[str, str]:
+    """The page's security headers, for the scripts carrying `nonce`."""
+    return {
+        "Content-Security-Policy": (
+            f"default-src 'none'; script-src 'nonce-{nonce}'; "
+            # GraphiQL's editors add style elements of their own.
+            f"style-src {CDN}/ 'unsafe-inline'; font-src data:; img-src 'self' data:; "
+            "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+        ),
+        "X-Content-Type-Options": "nosniff",
+        "X-Frame-Options": "DENY",
+        "Referrer-Policy": "no-referrer",
+        "Cache-Control": "no-store",  # a nonce is good for one answer
+    }
+
+
+def new_nonce() -> str:
+    return secrets.token_urlsafe(18)
+
+
+def explorer_page(title: str, endpoint: str, nonce: str) -> str:
+    """GraphiQL, with a headers tab for `{"Authorization": "Bearer <token>"}`; its scripts carry
+    `nonce`, the one `explorer_headers` allows."""
     css_path, css_hash = STYLESHEET
     scripts = "\n".join(
-        f'<script src="{CDN}/{path}" integrity="{digest}" crossorigin="anonymous"></script>'
+        f'<script nonce="{nonce}" src="{CDN}/{path}" integrity="{digest}" '
+        'crossorigin="anonymous"></script>'
         for path, digest in SCRIPTS
     )
     return f"""<!doctype html>
@@ -79,6 +87,6 @@ def explorer_page(title: str, endpoint: str) -> str:
 with <code>Authorization: Bearer &lt;token&gt;</code>.</noscript>
 <div id="explorer" data-endpoint="{html.escape(endpoint)}"></div>
 {scripts}
-<script>{START_SCRIPT}</script>
+<script nonce="{nonce}">{START_SCRIPT}</script>
 </body>
 </html>"""
