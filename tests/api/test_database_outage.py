@@ -152,3 +152,12 @@ def test_an_outage_during_a_query_is_503_not_a_graphql_error(
     )
     assert response.status_code == 503
     _graphql(response)
+
+
+def test_a_head_request_gets_the_refusal_without_its_body(outage: HttpClient) -> None:
+    cookie = {"Cookie": "tenantry_session=abcdefgh.abcdefghijklmnop"}
+    head = outage.request("HEAD", "/hub/", headers=cookie)
+    assert head.status_code == 503
+    assert head.headers["retry-after"] == "5"
+    assert head.headers["content-type"].startswith("text/html")
+    assert head.content == b""

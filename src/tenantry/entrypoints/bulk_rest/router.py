@@ -20,7 +20,7 @@ from tenantry.services.context import Actor, ServiceContext
 
 PREFIX = "/api/user-management/v1.0"
 OPENAPI_PATH = f"{PREFIX}/openapi.json"
-_ANY_METHOD = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+_ANY_METHOD = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 # Paths under the prefix that exist, and the methods they take (for 405 answers).
 _ALLOWED = (
     (re.compile(r"users/?"), "GET, POST, DELETE"),

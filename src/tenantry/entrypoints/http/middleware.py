@@ -61,8 +61,9 @@ def request_id_of(scope: Scope) -> str:
 
 class RequestContextMiddleware:
     """Give every request an id (the caller's X-Request-ID when well-formed), answer with it,
-    log one JSON line per request, cap the body size, and turn any escaped exception into a
-    bare 500 that carries the request id and no traceback."""
+    log one JSON line per request, cap the body size, answer HEAD as GET without the body, and
+    turn an escaped exception into the face's 503 (database unreachable) or 500 (anything
+    else), which carries the request id and no traceback."""
 
     def __init__(
         self,
@@ -98,16 +99,18 @@ class RequestContextMiddleware:
         status = 500
         response_started = False
 
+        # HEAD is GET without the body (RFC 9110 §9.3.2), for every route that answers GET:
+        # the faces' routers only list GET. Refusals below go out without a body too.
+        head = scope["method"] == "HEAD"
+        app_scope = {**scope, "method": "GET"} if head else scope
+        out = _without_body(send) if head else send
+
         declared = _content_length(scope)
         if declared is not None and declared > self.max_body_bytes:
-            await self._refuse(scope, 413, request_id)(scope, receive, send)
+            await self._refuse(scope, 413, request_id)(scope, receive, out)
             _log_request(scope, 413, started, request_id)
             return
 
-        # HEAD is GET without the body (RFC 9110 §9.3.2), for every route that answers GET:
-        # the faces' routers only list GET.
-        head = scope["method"] == "HEAD"
-        app_scope = {**scope, "method": "GET"} if head else scope
         received = 0
 
         async def limited_receive() -> Message:
@@ -127,29 +130,38 @@ class RequestContextMiddleware:
                 headers = list(message.get("headers", []))
                 headers.append((REQUEST_ID_HEADER, request_id.encode()))
                 message = {**message, "headers": headers}
-            elif head and message["type"] == "http.response.body":
-                message = {**message, "body": b""}
-            await send(message)
+            await out(message)
 
         try:
             await self.app(app_scope, limited_receive, send_with_id)
         except BodyTooLarge:
             if not response_started:
                 status = 413
-                await self._refuse(scope, 413, request_id)(scope, receive, send)
+                await self._refuse(scope, 413, request_id)(scope, receive, out)
         except DatabaseUnavailable as error:
             # An outage, not a bug: one line, no traceback, and an answer that says retry.
             log.error("database unavailable: %s", error, extra={"request_id": request_id})
             if not response_started:
                 status = 503
-                await self._refuse(scope, 503, request_id)(scope, receive, send)
+                await self._refuse(scope, 503, request_id)(scope, receive, out)
         except Exception:
             log.exception("unhandled error", extra={"request_id": request_id})
             if not response_started:
                 status = 500
-                await self._refuse(scope, 500, request_id)(scope, receive, send)
+                await self._refuse(scope, 500, request_id)(scope, receive, out)
         finally:
             _log_request(scope, status, started, request_id)
+
+
+def _without_body(send: Send) -> Send:
+    """`send`, with every body emptied: what a HEAD request gets (headers unchanged)."""
+
+    async def send_headers_only(message: Message) -> None:
+        if message["type"] == "http.response.body":
+            message = {**message, "body": b""}
+        await send(message)
+
+    return send_headers_only
 
 
 def _incoming_request_id(scope: Scope) -> str | None:

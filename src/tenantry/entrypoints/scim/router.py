@@ -16,7 +16,7 @@ from tenantry.entrypoints.scim.schema import PREFIX
 from tenantry.entrypoints.scim.service import ScimService
 from tenantry.services.context import ServiceContext
 
-_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
 def scim_router(ctx: ServiceContext) -> APIRouter:
