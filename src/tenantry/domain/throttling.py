@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 SLICES_PER_WINDOW = 15
-"""At most; a window shorter than this many seconds has one slice per second."""
+"""About how many slices a window has: slices are whole seconds, so a window has between 15 and
+29 of them (fewer, one per second, when it is shorter than 15 seconds)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -40,10 +40,10 @@ def _codes(page: httpx.Response) -> list[str]:
     return re.findall(r"<li><code>([a-z0-9-]+)</code></li>", page.text)
 
 
-def _ten_seconds_before_a_quarter_hour(clock: Clock) -> None:
-    quarter = 15 * 60
-    ahead = quarter - clock.now.timestamp() % quarter - 10
-    clock.advance(seconds=ahead if ahead >= 0 else ahead + quarter)
+def _ten_seconds_before_a_window_turns(clock: Clock, window: int) -> None:
+    """Where a window counted whole (as the throttles once were) would forget its failures."""
+    ahead = window - clock.now.timestamp() % window - 10
+    clock.advance(seconds=ahead if ahead >= 0 else ahead + window)
 
 
 def _enrol(browser: Browser, page: httpx.Response, clock: Clock) -> tuple[str, list[str]]:
@@ -171,8 +171,8 @@ def test_wrong_codes_are_throttled(
     sign_in(browser, email)
     secret, _ = _enrol(browser, browser.get("/auth/2fa/setup"), clock)
     sign_out(browser)
-    # The wrong codes come just before a quarter hour turns: the lock outlasts the turn.
-    _ten_seconds_before_a_quarter_hour(clock)
+    # The wrong codes come just before a window turns: the lock outlasts the turn.
+    _ten_seconds_before_a_window_turns(clock, ctx.settings.sign_in_failure_window_seconds)
     challenge = browser.follow(sign_in(browser, email))
     for _ in range(ctx.settings.sign_in_failures_per_account):
         assert browser.submit(challenge, "/auth/2fa", code="123456").status_code == 401
