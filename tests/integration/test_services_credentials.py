@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from tenantry.domain.accounts import AccountKind
+from tenantry.domain.accounts import Account, AccountKind
 from tenantry.domain.errors import (
     Conflict,
     ErrorCode,
@@ -311,18 +311,23 @@ def test_a_token_stops_working_when_its_user_expires(
     assert caught.value.message == "The token's user has expired."
 
 
-def test_api_access_alone_mints_no_token_acting_as_an_admin(
-    ctx: ServiceContext, world: World
-) -> None:
+def _integrator_role(ctx: ServiceContext, account: Account) -> str:
+    """A custom role with API access and nothing else of note: no admin, no user changes."""
     roles.create_custom_role(
         ctx,
         OPERATOR,
-        world.a.id,
+        account.id,
         key="integrator",
         display_name="Integrator",
         capabilities={"account": {"api_access": "all"}, "user_management": {"users": "read"}},
     )
-    integrator = make_member(ctx, world.a, role="integrator")
+    return "integrator"
+
+
+def test_api_access_alone_mints_no_token_acting_as_an_admin(
+    ctx: ServiceContext, world: World
+) -> None:
+    integrator = make_member(ctx, world.a, role=_integrator_role(ctx, world.a))
     actor = as_user(integrator)
     for named in (world.a_admin.email, None):  # by name, and the default (the first admin)
         with pytest.raises(Forbidden) as caught:
@@ -344,17 +349,10 @@ def test_a_token_acts_with_its_users_role_in_its_own_account_only(
 ) -> None:
     """Below its account, a token has the role it inherits there, not the stronger one its
     user holds in a child: minting checks the role in the token's account only."""
-    roles.create_custom_role(
-        ctx,
-        OPERATOR,
-        world.host.id,
-        key="integrator",
-        display_name="Integrator",
-        capabilities={"account": {"api_access": "all"}, "user_management": {"users": "read"}},
-    )
+    role = _integrator_role(ctx, world.host)
     agency = make_account(ctx, parent=world.host, kind=AccountKind.AGENCY)
-    minter = make_member(ctx, world.host, role="integrator")
-    peer = make_member(ctx, world.host, role="integrator")
+    minter = make_member(ctx, world.host, role=role)
+    peer = make_member(ctx, world.host, role=role)
     make_member(ctx, agency, role="admin", email=peer.email)  # the peer is the agency's admin
     _, token, _ = credentials.create_api_token(
         ctx, as_user(minter), world.host.id, user_email=peer.email
