@@ -65,6 +65,10 @@ def _network(response: httpx.Response) -> None:
     }
 
 
+def _oauth(response: httpx.Response) -> None:
+    assert response.json() == {"error": "temporarily_unavailable", "error_description": UNAVAILABLE}
+
+
 def _page(response: httpx.Response) -> None:
     assert response.headers["content-type"].startswith("text/html")
     assert "Back in a moment" in response.text
@@ -98,6 +102,12 @@ CASES: list[tuple[str, str, dict[str, Any], Callable[[httpx.Response], None]]] =
         "POST",
         "/clients/token",
         {"data": {"grant_type": "client_credentials", "client_id": "ops1", "client_secret": "x"}},
+        _oauth,
+    ),
+    (
+        "POST",
+        "/capig/traffic",
+        {"json": {"reports": []}, "headers": {"Authorization": f"Bearer {ACCESS_TOKEN}"}},
         _message,
     ),
 ]

@@ -62,7 +62,7 @@ def test_a_declared_oversized_body_is_refused_before_it_is_read(
 ) -> None:
     limit = composition.settings.max_body_bytes
     response = client.post(
-        "/clients/token",
+        "/capig/traffic",
         content=b"x" * (limit + 1),
         headers={"Content-Type": "application/json"},
     )
@@ -103,6 +103,12 @@ def _network_refusal(response: httpx.Response) -> None:
     assert response.json()["errors"]["class"] == "RequestEntityTooLarge"
 
 
+def _oauth_refusal(response: httpx.Response) -> None:
+    body = response.json()
+    assert body["error"] == "invalid_request"
+    assert "bytes" in body["error_description"]
+
+
 def _page_refusal(response: httpx.Response) -> None:
     assert response.headers["content-type"].startswith("text/html")
     assert "That was too much to send at once" in response.text
@@ -119,6 +125,7 @@ def _page_refusal(response: httpx.Response) -> None:
         ("/api/2019-05-01/1234/advertisers.json", _network_refusal),
         ("/hub/accounts/AbCdEfGh/users/bulk", _page_refusal),
         ("/auth/login", _page_refusal),
+        ("/clients/token", _oauth_refusal),
     ],
 )
 def test_an_oversized_body_is_refused_in_the_faces_own_format(

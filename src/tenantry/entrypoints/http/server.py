@@ -16,10 +16,10 @@ from tenantry.entrypoints.bulk_rest.router import PREFIX as BULK_PREFIX
 from tenantry.entrypoints.graphql import errors as graphql_errors
 from tenantry.entrypoints.graphql.capig import CAPIG_PATH, capig_router
 from tenantry.entrypoints.graphql.hub import HUB_PATH, hub_router
+from tenantry.entrypoints.http import token
 from tenantry.entrypoints.http.logs import configure_logging
 from tenantry.entrypoints.http.middleware import Refusal, RequestContextMiddleware
 from tenantry.entrypoints.http.responses import json_response
-from tenantry.entrypoints.http.token import token_router
 from tenantry.entrypoints.http.traffic import traffic_router
 from tenantry.entrypoints.network_rest import errors as network_errors
 from tenantry.entrypoints.network_rest import network_rest_router
@@ -54,7 +54,7 @@ def create_http_app(ctx: ServiceContext, *, readiness: Callable[[], None]) -> Fa
             return json_response({"status": "unavailable", "database": "down"}, status_code=503)
         return json_response({"status": "ready", "database": "up"})
 
-    app.include_router(token_router(ctx))
+    app.include_router(token.token_router(ctx))
     app.include_router(hub_router(ctx))
     app.include_router(capig_router(ctx))
     app.include_router(traffic_router(ctx))
@@ -67,6 +67,7 @@ def create_http_app(ctx: ServiceContext, *, readiness: Callable[[], None]) -> Fa
     # Each face words the refusals answered before or around it (413, 503, 500) in its own format;
     # the first prefix that matches a path wins, so the longer ones come first.
     refusals: list[tuple[str, Refusal]] = [
+        (token.PATH, token.refusal),
         (HUB_PATH, graphql_errors.refusal),
         (CAPIG_PATH, graphql_errors.refusal),
         (SCIM_PREFIX, scim_errors.refusal),

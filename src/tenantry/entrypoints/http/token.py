@@ -17,17 +17,19 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from tenantry.domain.errors import Throttled, Unauthenticated
+from tenantry.entrypoints.http.middleware import UNAVAILABLE
 from tenantry.entrypoints.http.responses import json_response
 from tenantry.services import credentials
 from tenantry.services.context import ServiceContext
 
 GRANT_TYPE = "client_credentials"
+PATH = "/clients/token"
 
 
 def token_router(ctx: ServiceContext) -> APIRouter:
     router = APIRouter()
 
-    @router.post("/clients/token", tags=["auth"], summary="Exchange client credentials")
+    @router.post(PATH, tags=["auth"], summary="Exchange client credentials")
     async def issue_token(request: Request) -> Response:
         try:
             fields = await _read_fields(request)
@@ -99,3 +101,12 @@ def _oauth_error(
     return json_response(
         {"error": error, "error_description": description}, status_code=status, headers=headers
     )
+
+
+def refusal(status: int, *, limit: int, request_id: str) -> Response:
+    """A refusal around the endpoint (`http.middleware.Refusal`), as an OAuth error."""
+    if status == 413:
+        return _oauth_error(413, "invalid_request", f"The request body is over {limit} bytes.")
+    if status == 503:
+        return _oauth_error(503, "temporarily_unavailable", UNAVAILABLE)
+    return _oauth_error(status, "server_error", f"Internal server error (request {request_id}).")
