@@ -34,8 +34,9 @@ MemberCursor = tuple[datetime, str]
 
 
 class DatabaseUnavailable(Exception):
-    """The database could not be reached: refused, unknown host, wrong credentials, a file
-    that cannot be opened. The message is the driver's reason, without credentials."""
+    """The database could not be reached (refused, unknown host, wrong credentials, a file
+    that cannot be opened) or dropped the connection. The message is the driver's reason,
+    without credentials."""
 
 
 class MemberSort(StrEnum):

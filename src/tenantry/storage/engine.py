@@ -22,21 +22,25 @@ POOL_RECYCLE_SECONDS = 1800
 
 
 def create_engine(url: str, **kwargs: Any) -> sa.Engine:
-    """An engine for `url`; failing to connect raises `DatabaseUnavailable`."""
+    """An engine for `url`; failing to connect, or losing the connection, raises
+    `DatabaseUnavailable`."""
     sa_url = sa.make_url(url)
     kwargs.setdefault("json_deserializer", loads_json)
     if sa_url.get_backend_name() == "sqlite":
         engine = _sqlite_engine(sa_url, **kwargs)
     else:
         engine = _server_engine(sa_url, **kwargs)
-    event.listen(engine, "handle_error", _unreachable)
+    event.listen(engine, "handle_error", _unavailable)
     return engine
 
 
-def _unreachable(context: sa.engine.ExceptionContext) -> None:
-    """A failure to connect (no connection yet) becomes `DatabaseUnavailable`, with the
-    driver's first line: it names the host or file, never the password."""
-    if context.connection is None:
+def _unavailable(context: sa.engine.ExceptionContext) -> None:
+    """A failure to connect (no connection yet), or a connection the server dropped (a
+    restart, a failover), becomes `DatabaseUnavailable` with the driver's first line: it
+    names the host or file, never the password. SQLAlchemy still invalidates the dropped
+    connection and the pool behind it, whatever is raised here, so the next unit of work
+    connects afresh."""
+    if context.connection is None or context.is_disconnect:
         reason = str(context.original_exception).strip().splitlines()
         raise DatabaseUnavailable(reason[0] if reason else "") from context.original_exception
 
@@ -48,7 +52,7 @@ def _server_engine(sa_url: sa.URL, **kwargs: Any) -> sa.Engine:
     # loopback a unit of work with one point read took 300 µs with it, 180 µs without).
     # Connections are instead replaced after half an hour, before servers, proxies and
     # firewalls typically drop idle ones. The price: after a database restart or failover, the
-    # first unit of work on a stale pooled connection fails with a disconnect error (SQLAlchemy
+    # first unit of work on a stale pooled connection fails as DatabaseUnavailable (SQLAlchemy
     # then invalidates the whole pool, so the ones after it reconnect). A deployment that would
     # rather pay the round trip passes pool_pre_ping=True.
     kwargs.setdefault("pool_pre_ping", False)
