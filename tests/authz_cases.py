@@ -20,6 +20,7 @@ from tenantry.domain.errors import DomainError, Forbidden, InvalidInput, NotFoun
 from tenantry.domain.pixels import FilterKind, FilterState, Pixel, TrafficReport
 from tenantry.domain.users import User
 from tenantry.services import (
+    access,
     accounts,
     audit,
     bulk,
@@ -344,6 +345,18 @@ def _set_user_active_victim(c: Cell) -> str:
     return shared.id
 
 
+def _transfer_ownership_args(c: Cell) -> str:
+    """B's owner is the B_ADMIN column's actor (elsewhere another admin); the call hands
+    ownership to a third admin."""
+    heir = make_member(c.ctx, c.target, role="admin")
+    if c.column.key == B_ADMIN and c.actor.user_id is not None:
+        owner = c.actor.user_id
+    else:
+        owner = make_member(c.ctx, c.target, role="admin").id
+    accounts.transfer_ownership(c.ctx, OPERATOR, c.target.id, owner)
+    return heir.id
+
+
 def _escalating_role(c: Cell) -> tuple[str, str]:
     """A custom role that is not admin-like (admins blocked) but grants API access: its holder
     could make an API account, and API accounts act as admins."""
@@ -423,6 +436,22 @@ ROWS: tuple[Row, ...] = (
         # Only the parent deletes an account; B's admin can't delete B.
         expect(b_admin=FORBIDDEN, unmanaged=ALLOW),
         target=_fresh_advertiser,
+    ),
+    Row(
+        accounts.transfer_ownership,
+        # The owner's step alone: even the partner that manages B does not take it.
+        expect(host=FORBIDDEN),
+        prepare=lambda c: _transfer_ownership_args(c),
+        target=_fresh_advertiser,
+    ),
+    Row(
+        access.explain_access,
+        expect(view=ALLOW, manage=ALLOW),
+        call=lambda c: access.explain_access(
+            c.ctx, c.actor, c.account_id, user_id=c.world.base.b_admin.id
+        ),
+        writes=False,
+        reveals=lambda found, c: found.account.id == c.target.id,
     ),
     Row(
         accounts.list_apps,

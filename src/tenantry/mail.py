@@ -11,7 +11,12 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from tenantry.services.mail import DeliveryFailed, InvitationMail, PasswordResetMail
+from tenantry.services.mail import (
+    AddressChangedMail,
+    DeliveryFailed,
+    InvitationMail,
+    PasswordResetMail,
+)
 from tenantry.settings import Settings
 
 _templates = Environment(
@@ -38,6 +43,9 @@ class SmtpMailer:
 
     def send_password_reset(self, mail: PasswordResetMail) -> None:
         self._send(mail.to, "Reset your password", "password_reset", mail=mail)
+
+    def send_address_changed(self, mail: AddressChangedMail) -> None:
+        self._send(mail.to, "Your sign-in address was changed", "address_changed", mail=mail)
 
     def _send(self, to: str, subject: str, template: str, **context: Any) -> None:
         settings = self.settings

@@ -1,13 +1,22 @@
-"""`tenantry accounts` and `tenantry apps`."""
+"""`tenantry accounts` (ownership included) and `tenantry apps`."""
 
 from __future__ import annotations
 
+import pytest
+
 from tenantry.domain.accounts import AccountKind
-from tenantry.services import accounts
+from tenantry.domain.audit import AuditEvent
+from tenantry.domain.errors import Conflict
+from tenantry.services import accounts, members
 from tenantry.services.context import ServiceContext
 
 from clitools import Cli, table_rows
-from factories import OPERATOR, World
+from factories import OPERATOR, World, make_member
+
+
+def audit_events(ctx: ServiceContext, action: str) -> list[AuditEvent]:
+    with ctx.uow(readonly=True) as uow:
+        return uow.audit.query(account_ids=None, action=action)
 
 
 def test_create_an_account_under_a_parent(cli: Cli, ctx: ServiceContext, world: World) -> None:
@@ -89,3 +98,52 @@ def test_apps_errors_are_reported_in_one_line(cli: Cli, ctx: ServiceContext, wor
     assert unknown.exit_code == 1
     assert "One or more app IDs were either misspelled" in unknown.stderr
     assert accounts.list_apps(ctx, OPERATOR, world.a.id) == {"com.example.one": "com.example.one"}
+
+
+# -- ownership ---------------------------------------------------------------------------------
+
+
+def owner_of(ctx: ServiceContext, account_id: str) -> str | None:
+    return accounts.get_account(ctx, OPERATOR, account_id).owner_user_id
+
+
+def test_transfer_ownership_to_an_active_admin(cli: Cli, ctx: ServiceContext, world: World) -> None:
+    heir = make_member(ctx, world.a, role="admin")
+    moved = cli.json("accounts", "transfer-ownership", world.a.id, "--to", heir.email.upper())
+    assert moved == {"account_id": world.a.id, "owner_user_id": heir.id, "email": heir.email}
+    assert owner_of(ctx, world.a.id) == heir.id
+    (event,) = audit_events(ctx, "account.transfer_ownership")
+    assert (event.account_id, event.face, event.after) == (
+        world.a.id,
+        "cli",
+        {"owner_user_id": heir.id},
+    )
+    # The owner's protection moved with it.
+    with pytest.raises(Conflict):
+        members.remove_member(ctx, OPERATOR, world.a.id, heir.id)
+
+    back = cli.ok("accounts", "transfer-ownership", world.a.id, "--to", world.a_admin.email)
+    assert back.stdout.strip() == f"{world.a_admin.email} now owns Advertiser A [{world.a.id}]."
+    assert owner_of(ctx, world.a.id) == world.a_admin.id
+    members.remove_member(ctx, OPERATOR, world.a.id, heir.id)  # no longer the owner
+
+
+def test_transfer_ownership_is_refused_to_anyone_but_an_active_admin(
+    cli: Cli, ctx: ServiceContext, world: World
+) -> None:
+    cli.ok("accounts", "transfer-ownership", world.a.id, "--to", world.a_admin.email)
+    viewer = make_member(ctx, world.a, role="view")
+    pending_admin = make_member(ctx, world.a, role="admin", active=False)
+    for email in (viewer.email, pending_admin.email):
+        refused = cli("accounts", "transfer-ownership", world.a.id, "--to", email)
+        assert refused.exit_code == 1, email
+        assert refused.stderr.strip() == "Ownership goes to an active admin of the account."
+
+    outsider = cli("accounts", "transfer-ownership", world.a.id, "--to", world.b_admin.email)
+    assert outsider.exit_code == 1
+    assert outsider.stderr.strip() == f"{world.b_admin.email} is not a member of the account."
+    unknown = cli("accounts", "transfer-ownership", "nope1234", "--to", world.a_admin.email)
+    assert unknown.exit_code == 1
+    assert unknown.stderr.strip() == "The account doesn't exist."
+    assert owner_of(ctx, world.a.id) == world.a_admin.id
+    assert len(audit_events(ctx, "account.transfer_ownership")) == 1

@@ -5,19 +5,24 @@ from __future__ import annotations
 import pytest
 
 from tenantry.domain.credentials import API_TOKEN_PREFIX
-from tenantry.domain.errors import Unauthenticated
+from tenantry.domain.errors import MESSAGES, ErrorCode, Forbidden, Unauthenticated
 from tenantry.domain.ids import split_token
-from tenantry.services import credentials
+from tenantry.services import credentials, members
 from tenantry.services.context import ActorKind, ServiceContext
 
 from clitools import Cli, table_rows
-from factories import OPERATOR, World, make_member
+from factories import OPERATOR, World, make_member, unique_email
 
 
 def test_api_account_secret_is_shown_once(cli: Cli, ctx: ServiceContext, world: World) -> None:
     created = cli.json("api-accounts", "create", "--account", world.a.id, "reporting1")
-    assert set(created) == {"account_id", "client_id", "client_secret"}
-    assert (created["account_id"], created["client_id"]) == (world.a.id, "reporting1")
+    assert set(created) == {"account_id", "client_id", "role", "client_secret"}
+    # The operator acts as an admin; an API account takes its maker's role unless told.
+    assert (created["account_id"], created["client_id"], created["role"]) == (
+        world.a.id,
+        "reporting1",
+        "admin",
+    )
     secret = created["client_secret"]
     issued = credentials.issue_access_token(ctx, "reporting1", secret)
     actor = credentials.authenticate(ctx, issued.token, face="test")
@@ -27,9 +32,10 @@ def test_api_account_secret_is_shown_once(cli: Cli, ctx: ServiceContext, world: 
     assert secret not in listed
     [row] = table_rows(listed)
     assert row[0] == "reporting1"
-    assert row[2] == "operator"
-    assert row[3] != "never"  # the token above used it
-    assert row[4] == "no"
+    assert row[1] == "admin"
+    assert row[3] == "operator"
+    assert row[4] != "never"  # the token above used it
+    assert row[5] == "no"
 
 
 def test_api_account_human_output_and_revocation(
@@ -47,8 +53,8 @@ def test_api_account_human_output_and_revocation(
         credentials.issue_access_token(ctx, "etl2", secret)
     [row] = table_rows(cli.ok("api-accounts", "list", "--account", world.a.id).stdout)
     assert row[0] == "etl2"
-    assert row[4] not in {"no", ""}
-    assert row[4].startswith("20")  # the revocation time
+    assert row[5] not in {"no", ""}
+    assert row[5].startswith("20")  # the revocation time
 
 
 def test_api_accounts_are_per_account(cli: Cli, world: World) -> None:
@@ -71,6 +77,7 @@ def test_token_acts_as_the_named_user(cli: Cli, ctx: ServiceContext, world: Worl
         "token": created["token"],
         "account_id": world.a.id,
         "user_email": member.email,
+        "role": "member",  # the user's own role, unless told
     }
     actor = credentials.authenticate(ctx, created["token"], face="test")
     assert actor.kind is ActorKind.API_TOKEN
@@ -101,14 +108,15 @@ def test_token_list_and_revoke(cli: Cli, ctx: ServiceContext, world: World) -> N
     [row] = table_rows(listed)
     assert row[0] == key
     assert row[1] == world.a_admin.email
-    assert row[2] == "nightly"
-    assert row[5] == "no"
+    assert row[2] == "admin"
+    assert row[3] == "nightly"
+    assert row[6] == "no"
 
     cli.ok("tokens", "revoke", "--account", world.a.id, key)
     with pytest.raises(Unauthenticated):
         credentials.authenticate(ctx, token, face="test")
     [row] = table_rows(cli.ok("tokens", "list", "--account", world.a.id).stdout)
-    assert row[5].startswith("20")
+    assert row[6].startswith("20")
 
 
 def test_token_for_a_non_member_is_refused(cli: Cli, ctx: ServiceContext, world: World) -> None:
@@ -119,3 +127,62 @@ def test_token_for_a_non_member_is_refused(cli: Cli, ctx: ServiceContext, world:
     unknown = cli("tokens", "revoke", "--account", world.a.id, "0123456789abcdef")
     assert unknown.exit_code == 1
     assert unknown.stderr.strip() == "No such API token."
+
+
+# -- roles -------------------------------------------------------------------------------------
+
+
+def test_an_api_account_acts_with_the_role_it_was_given(
+    cli: Cli, ctx: ServiceContext, world: World
+) -> None:
+    created = cli.json(
+        "api-accounts", "create", "--account", world.a.id, "viewer1", "--role", "view"
+    )
+    assert created["role"] == "view"
+    issued = credentials.issue_access_token(ctx, "viewer1", created["client_secret"])
+    actor = credentials.authenticate(ctx, issued.token, face="test")
+    assert actor.role_key == "view"
+    # It reads the account, but adds nobody: the role holds, not the operator's who made it.
+    assert members.list_members(ctx, actor, world.a.id).items
+    with pytest.raises(Forbidden):
+        members.add_member(
+            ctx, actor, world.a.id, members.NewMember(email=unique_email(), role_key="view")
+        )
+
+    output = cli.ok("api-accounts", "create", "--account", world.a.id, "viewer2", "--role", "qa")
+    [line] = [line for line in output.stdout.splitlines() if "Role" in line]
+    assert line.strip("│ ").split() == ["Role", "qa"]
+    rows = table_rows(cli.ok("api-accounts", "list", "--account", world.a.id).stdout)
+    assert sorted((row[0], row[1]) for row in rows) == [("viewer1", "view"), ("viewer2", "qa")]
+
+
+def test_an_unknown_role_makes_no_api_account(cli: Cli, ctx: ServiceContext, world: World) -> None:
+    result = cli("api-accounts", "create", "--account", world.a.id, "ghost1", "--role", "wizard")
+    assert result.exit_code == 1
+    assert result.stderr.strip() == MESSAGES[ErrorCode.UNKNOWN_ROLE]
+    assert credentials.list_api_accounts(ctx, OPERATOR, world.a.id) == []
+
+
+def test_a_token_acts_with_its_role_never_above_its_user(
+    cli: Cli, ctx: ServiceContext, world: World
+) -> None:
+    member = make_member(ctx, world.a, role="manage")
+    created = cli.json(
+        "tokens", "create", "--account", world.a.id, "--user", member.email, "--role", "view"
+    )
+    assert created["role"] == "view"
+    actor = credentials.authenticate(ctx, created["token"], face="test")
+    assert actor.role_key == "view"
+    with pytest.raises(Forbidden):  # the member could; the token can't
+        members.add_member(
+            ctx, actor, world.a.id, members.NewMember(email=unique_email(), role_key="view")
+        )
+    [row] = table_rows(cli.ok("tokens", "list", "--account", world.a.id).stdout)
+    assert (row[1], row[2]) == (member.email, "view")
+
+    above = cli(
+        "tokens", "create", "--account", world.a.id, "--user", member.email, "--role", "admin"
+    )
+    assert above.exit_code == 1
+    assert "more rights than the member it acts as" in above.stderr
+    assert len(credentials.list_api_tokens(ctx, OPERATOR, world.a.id)) == 1

@@ -259,7 +259,7 @@ def test_an_api_token_defaults_to_the_first_admin(ctx: ServiceContext, world: Wo
 def test_an_api_token_stays_in_its_account(ctx: ServiceContext, world: World) -> None:
     # The same person administers a and b; a token made in a must not reach b.
     both = make_member(ctx, world.a, role="admin")
-    members.add_member(ctx, OPERATOR, world.b.id, NewMember(email=both.email, role_key="admin"))
+    make_member(ctx, world.b, role="admin", email=both.email)
     members.list_members(ctx, as_user(both), world.b.id)
     _, token, _ = credentials.create_api_token(ctx, OPERATOR, world.a.id, user_email=both.email)
     actor = credentials.authenticate(ctx, token, face="bulk")

@@ -86,17 +86,38 @@ def test_new_user_is_pending_with_an_invitation(ctx: ServiceContext, world: Worl
     assert membership.role_key == "marketing"
 
 
-def test_existing_active_user_joins_at_once(ctx: ServiceContext, world: World) -> None:
+def test_existing_active_user_is_pending_until_they_accept(
+    ctx: ServiceContext, world: World
+) -> None:
+    """Consent: adding an identity that exists makes a pending membership and an invitation
+    of this account's own; the owner accepts it signed in as themselves."""
     existing = make_member(ctx, world.b, role="marketing")
     added = members.add_member(
         ctx, as_user(world.a_admin), world.a.id, NewMember(email=existing.email, role_key="qa")
     )
     assert added.user_already_existed
     assert added.user.id == existing.id
-    assert added.membership.status is MembershipStatus.ACTIVE
-    assert added.invitation_token is None
+    assert added.membership.status is MembershipStatus.PENDING
+    assert added.invitation_token is not None
     page = members.list_members(ctx, as_user(world.a_admin), world.a.id)
     assert {m.user.email: m.role.key for m in page.items}[existing.email] == "qa"
+    # Holding the link is not enough: the identity has a login, whose owner must sign in.
+    with pytest.raises(Forbidden) as refused:
+        invitations.accept_invitation(ctx, added.invitation_token, existing.email, "a-new-Pass-123")
+    assert refused.value.code is ErrorCode.SIGN_IN_TO_ACCEPT
+    with pytest.raises(Forbidden):
+        invitations.accept_invitation(
+            ctx, added.invitation_token, existing.email, None, signed_in_user_id=world.a_admin.id
+        )
+    assert members.get_member(ctx, OPERATOR, world.a.id, existing.id).membership.status is (
+        MembershipStatus.PENDING
+    )
+    invitations.accept_invitation(
+        ctx, added.invitation_token, existing.email, None, signed_in_user_id=existing.id
+    )
+    assert members.get_member(ctx, OPERATOR, world.a.id, existing.id).membership.status is (
+        MembershipStatus.ACTIVE
+    )
 
 
 @pytest.mark.parametrize("field", ["first_name", "last_name"])
@@ -298,14 +319,16 @@ def test_multi_account_rules(
     assert audit_count(ctx) == events
 
 
-def test_users_move_freely_between_advertisers_of_one_partner(
+def test_users_move_between_advertisers_of_one_partner_by_invitation(
     ctx: ServiceContext, world: World
 ) -> None:
     user = make_member(ctx, world.b, role="marketing")
     added = members.add_member(
         ctx, as_user(world.host_admin), world.a.id, NewMember(email=user.email, role_key="view")
     )
-    assert added.membership.status is MembershipStatus.ACTIVE
+    # Even the partner that reaches both accounts asks the person first.
+    assert added.membership.status is MembershipStatus.PENDING
+    assert added.invitation_token is not None
 
 
 @pytest.mark.parametrize("role_key", ["nope", "Super", "team_manager", "ADMIN", ""])

@@ -17,11 +17,13 @@ from tenantry.domain.memberships import (
     Scope,
     check_can_join,
     check_keeps_an_admin,
-    check_removable,
+    check_not_self,
     check_role_for_account,
     check_scope_for_role,
 )
 from tenantry.domain.roles import AccessLevel, Role
+from tenantry.services.context import Actor
+from tenantry.services.policy import OwnerChange, check_owner_kept, check_removable
 
 PROPERTY = settings(database=None, max_examples=100)
 
@@ -424,28 +426,38 @@ def test_non_admins_are_never_protected() -> None:
     check_keeps_an_admin(MANAGER, m, None, active_admins=0)
 
 
-# -- check_removable ---------------------------------------------------------------------------
+# -- check_not_self and the owner's protection ----------------------------------------------
 
 
 def test_nobody_removes_themselves() -> None:
     with pytest.raises(Conflict) as caught:
-        check_removable(account(), "u1", "u1")
+        check_not_self("u1", "u1")
     assert caught.value.code is ErrorCode.SELF_DELETE
     assert caught.value.message == "Can\u2019t delete your own user"
 
 
 def test_the_owner_cannot_be_removed() -> None:
     with pytest.raises(Conflict) as caught:
-        check_removable(account(owner_user_id="owner"), "owner", "someone")
+        check_owner_kept(account(owner_user_id="owner"), "owner", OwnerChange.REMOVE)
     assert caught.value.code is ErrorCode.OWNER_PROTECTED
     assert caught.value.message == "Can\u2019t delete account owner"
 
 
+@pytest.mark.parametrize("change", [OwnerChange.DEACTIVATE, OwnerChange.DEMOTE])
+def test_the_owner_can_be_neither_deactivated_nor_demoted(change: OwnerChange) -> None:
+    with pytest.raises(Conflict) as caught:
+        check_owner_kept(account(owner_user_id="owner"), "owner", change)
+    assert caught.value.code is ErrorCode.OWNER_PROTECTED
+    assert "owner" in caught.value.message
+
+
 def test_system_actors_still_cannot_remove_the_owner() -> None:
     with pytest.raises(Conflict):
-        check_removable(account(owner_user_id="owner"), "owner", None)
+        check_removable(account(owner_user_id="owner"), "owner", Actor.system())
 
 
 def test_others_are_removable() -> None:
-    check_removable(account(owner_user_id="owner"), "u2", "u1")
-    check_removable(account(), "u2", None)
+    check_not_self("u2", "u1")
+    check_not_self("u2", None)
+    for change in OwnerChange:
+        check_owner_kept(account(owner_user_id="owner"), "u2", change)

@@ -180,3 +180,33 @@ def test_parse_capabilities_checks_sections_names_and_levels(catalogue: RoleCata
     ):
         with pytest.raises(InvalidInput):
             parse_capabilities(bad, catalogue.sections)
+
+
+# -- limiting a role to another (what a credential may do as its user) -------------------------
+
+
+def test_a_role_within_its_ceiling_is_itself(catalogue: RoleCatalogue) -> None:
+    view, admin = catalogue.find("view"), catalogue.admin
+    assert view is not None
+    assert view.limited_to(admin) is view
+
+
+def test_a_role_above_its_ceiling_is_the_ceiling(catalogue: RoleCatalogue) -> None:
+    view = catalogue.find("view")
+    assert view is not None
+    assert catalogue.admin.limited_to(view) is view
+
+
+def test_crossing_roles_keep_the_lower_level_of_each_capability() -> None:
+    users = Role("users", "Users", {"user_management": {"users": AccessLevel.ALL}})
+    apps = Role(
+        "apps",
+        "Apps",
+        {"user_management": {"users": AccessLevel.READ}, "data": {"apps": AccessLevel.ALL}},
+    )
+    limited = users.limited_to(apps)
+    assert limited.level("user_management", "users") is AccessLevel.READ
+    assert limited.level("data", "apps") is AccessLevel.BLOCKED
+    assert not limited.exceeds(users)
+    assert not limited.exceeds(apps)
+    assert not limited.allows(Need.MANAGE_USERS)

@@ -22,4 +22,8 @@ class AuditEvent:
     after: dict[str, Any] | None = None
     at: datetime | None = None
     id: int | None = None
+    actor_user_id: str | None = None
+    """For a credential: the user it acts as (an API token's user)."""
+    actor_minted_by: str | None = None
+    """For a credential: who created it."""
     extra: dict[str, Any] = field(default_factory=dict)

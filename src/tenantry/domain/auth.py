@@ -84,6 +84,8 @@ class PasswordReset:
     expires_at: datetime
     used_at: datetime | None = None
     delivered: bool | None = None
+    shown: bool = False
+    """Handed to an operator instead of mailed: using it proves nothing about the address."""
 
     def is_usable(self, now: datetime) -> bool:
         return self.used_at is None and now < self.expires_at

@@ -36,6 +36,7 @@ class ApiAccount:
     account_id: str
     client_id: str
     secret_hash: str
+    role_key: str
     created_by: str
     created_at: datetime
     revoked_at: datetime | None = None
@@ -52,6 +53,8 @@ class ApiToken:
     user_id: str
     name: str
     secret_hash: str
+    role_key: str
+    """The most it may do: it acts with this role, never above its user's own."""
     created_by: str
     created_at: datetime
     expires_at: datetime | None = None

@@ -60,6 +60,10 @@ class ErrorCode(StrEnum):
 
     FORBIDDEN = "forbidden"
     NETWORK_MANAGED_ONLY = "network_managed_only"
+    ACCOUNT_DEACTIVATED = "account_deactivated"
+    PARTNER_MANAGE_LOCKED = "partner_manage_locked"
+    NOT_IDENTITY_OWNER = "not_identity_owner"
+    SIGN_IN_TO_ACCEPT = "sign_in_to_accept"
 
     UNAUTHENTICATED = "unauthenticated"
     THROTTLED = "throttled"
@@ -132,6 +136,20 @@ MESSAGES: dict[ErrorCode, str] = {
     ErrorCode.NETWORK_MANAGED_ONLY: (
         "This user logs in directly; only users whose login the network manages can be "
         "changed here."
+    ),
+    ErrorCode.ACCOUNT_DEACTIVATED: (
+        "This account is deactivated: its members and credentials can't act in it."
+    ),
+    ErrorCode.PARTNER_MANAGE_LOCKED: (
+        "This account's own admins turned partner management off; only they can turn it on again."
+    ),
+    ErrorCode.NOT_IDENTITY_OWNER: (
+        "Only the person, or an admin of the account that created this user while every "
+        "account the user belongs to is within that admin's reach, can change this user's "
+        "profile, address, password or second factor."
+    ),
+    ErrorCode.SIGN_IN_TO_ACCEPT: (
+        "This address already has a login: sign in with it to accept the invitation."
     ),
     ErrorCode.UNAUTHENTICATED: "Missing or invalid credentials.",
     ErrorCode.THROTTLED: "Too many attempts. Try again later.",
@@ -224,7 +242,19 @@ _CLASS_BY_PREFIX: tuple[tuple[type[DomainError], frozenset[ErrorCode]], ...] = (
             }
         ),
     ),
-    (Forbidden, frozenset({ErrorCode.FORBIDDEN, ErrorCode.NETWORK_MANAGED_ONLY})),
+    (
+        Forbidden,
+        frozenset(
+            {
+                ErrorCode.FORBIDDEN,
+                ErrorCode.NETWORK_MANAGED_ONLY,
+                ErrorCode.ACCOUNT_DEACTIVATED,
+                ErrorCode.PARTNER_MANAGE_LOCKED,
+                ErrorCode.NOT_IDENTITY_OWNER,
+                ErrorCode.SIGN_IN_TO_ACCEPT,
+            }
+        ),
+    ),
     (Unauthenticated, frozenset({ErrorCode.UNAUTHENTICATED})),
     (Throttled, frozenset({ErrorCode.THROTTLED, ErrorCode.QUOTA_EXCEEDED})),
 )

@@ -30,6 +30,9 @@ class Invitation:
     accepted_at: datetime | None = None
     revoked_at: datetime | None = None
     delivered: bool | None = None  # None: nothing to deliver with (no SMTP)
+    mail_token_hash: str | None = None
+    """The token of the link only ever mailed (never shown to the inviter): accepting with it
+    proves the address."""
 
     def status(self, now: datetime) -> InvitationStatus:
         if self.accepted_at is not None:

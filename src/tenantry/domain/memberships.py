@@ -125,8 +125,7 @@ def check_keeps_an_admin(
         raise Conflict(ErrorCode.LAST_ADMIN, field="role")
 
 
-def check_removable(account: Account, user_id: str, acting_user_id: str | None) -> None:
+def check_not_self(user_id: str, acting_user_id: str | None) -> None:
+    """Nobody removes or deactivates themselves."""
     if acting_user_id is not None and user_id == acting_user_id:
         raise Conflict(ErrorCode.SELF_DELETE, field="email")
-    if account.owner_user_id == user_id:
-        raise Conflict(ErrorCode.OWNER_PROTECTED, field="email")

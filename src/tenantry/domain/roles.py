@@ -92,6 +92,29 @@ class Role:
             for capability, level in caps.items()
         )
 
+    def limited_to(self, ceiling: Role) -> Role:
+        """This role with no capability above `ceiling`'s: what a credential acting with
+        this role as a member holding `ceiling` may do. One of the two when either is within
+        the other, else a role of the lower level of each capability."""
+        if not self.exceeds(ceiling):
+            return self
+        if not ceiling.exceeds(self):
+            return ceiling
+        return Role(
+            key=self.key,
+            display_name=f"{self.display_name} (limited to {ceiling.display_name})",
+            capabilities={
+                section: {
+                    name: min(level, ceiling.level(section, name)) for name, level in caps.items()
+                }
+                for section, caps in self.capabilities.items()
+            },
+            account_kinds=self.account_kinds & ceiling.account_kinds,
+            unrestricted_scope=self.unrestricted_scope,
+            names=self.names,
+            account_id=self.account_id,
+        )
+
     @property
     def is_admin_like(self) -> bool:
         """Counts toward "the last admin": a role that can manage admins."""

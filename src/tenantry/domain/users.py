@@ -73,6 +73,14 @@ class User:
     password_hash: str | None = field(default=None, repr=False)
     oauth_refresh_token: str | None = field(default=None, repr=False)
     created_at: datetime | None = None
+    home_account_id: str | None = None
+    """The account whose action created the identity (the network, for its users)."""
+    email_verified_at: datetime | None = None
+    """When the owner last proved the address; None while nobody has."""
+
+    @property
+    def is_verified(self) -> bool:
+        return self.email_verified_at is not None
 
     @property
     def display_name(self) -> str:

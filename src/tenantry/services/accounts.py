@@ -9,13 +9,24 @@ from typing import Any
 
 from tenantry.domain import accounts as rules
 from tenantry.domain.accounts import Account, AccountKind, AccountStatus
-from tenantry.domain.errors import Conflict, ErrorCode, Forbidden, InvalidInput
+from tenantry.domain.errors import Conflict, ErrorCode, Forbidden, InvalidInput, NotFound
 from tenantry.domain.ids import new_account_id
 from tenantry.domain.roles import ADMIN, Need, Role
-from tenantry.services.authz import readable_accounts, require, require_for_child, role_in
+from tenantry.domain.users import User, normalize_email
 from tenantry.services.context import Actor, ServiceContext, record
 from tenantry.services.delivery import deliver_invitations
 from tenantry.services.members import NewMember, add_member_in
+from tenantry.services.policy import (
+    check_may_transfer_ownership,
+    check_partner_manage_change,
+    check_status_change,
+    grant_in,
+    readable_accounts,
+    require,
+    require_for_child,
+    resolve_role,
+    role_in,
+)
 from tenantry.services.ports import UnitOfWork
 
 MAX_PAGE = 500
@@ -177,6 +188,9 @@ def _readable_account(
     if account_id in readable:
         return readable[account_id]
     uow.accounts.get(account_id)  # a missing account is not found rather than forbidden
+    grant = grant_in(ctx, uow, actor, uow.accounts.chain(account_id))
+    if grant is not None and grant.closed:
+        raise Forbidden(ErrorCode.ACCOUNT_DEACTIVATED, account_id=account_id)
     raise Forbidden(ErrorCode.FORBIDDEN, account_id=account_id)
 
 
@@ -314,6 +328,8 @@ def update_account(
                 setattr(updated, name, value)
         updated.name = rules.validate_account_name(updated.name)
         updated.status = rules.parse_status(int(updated.status))
+        check_status_change(ctx, uow, actor, account, updated.status)
+        check_partner_manage_change(ctx, uow, actor, account, updated.can_partner_manage)
         if updated.invitation_ttl_days is not None and not 1 <= updated.invitation_ttl_days <= 90:
             raise InvalidInput(
                 ErrorCode.INVALID_INPUT,
@@ -342,6 +358,47 @@ def update_account(
                 after=after,
             )
         return updated
+
+
+def transfer_ownership(
+    ctx: ServiceContext,
+    actor: Actor,
+    account_id: str,
+    new_owner_user_id: str | None = None,
+    *,
+    new_owner_email: str | None = None,
+) -> tuple[Account, User]:
+    """Hand the account's ownership to another active admin (named by id or address): the
+    owner's (or the operator's) step, and the only way the owner stops being protected."""
+    with ctx.uow() as uow:
+        account, _ = require(ctx, uow, actor, account_id, Need.READ_ACCOUNT)
+        if new_owner_email is not None:
+            new_owner = uow.users.find_by_email(normalize_email(new_owner_email))
+        else:
+            new_owner = uow.users.find(new_owner_user_id or "")
+        membership = uow.memberships.find(new_owner.id, account_id) if new_owner else None
+        if new_owner is None or membership is None:
+            raise NotFound(ErrorCode.USER_NOT_FOUND, field="user")
+        role = resolve_role(ctx, uow, account, membership.role_key)
+        owner = uow.users.find(account.owner_user_id) if account.owner_user_id else None
+        check_may_transfer_ownership(actor, account, owner, new_owner, membership, role)
+        if account.owner_user_id == new_owner.id:
+            return account, new_owner
+        before = account.owner_user_id
+        account.owner_user_id = new_owner.id
+        uow.accounts.update(account)
+        record(
+            ctx,
+            uow,
+            actor,
+            "account.transfer_ownership",
+            target_type="account",
+            target_id=account.id,
+            account_id=account.id,
+            before={"owner_user_id": before},
+            after={"owner_user_id": new_owner.id},
+        )
+        return account, new_owner
 
 
 def delete_account(ctx: ServiceContext, actor: Actor, account_id: str) -> None:

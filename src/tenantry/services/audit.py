@@ -7,8 +7,8 @@ from datetime import datetime
 from tenantry.domain.audit import AuditEvent
 from tenantry.domain.errors import ErrorCode, Forbidden
 from tenantry.domain.roles import Need
-from tenantry.services.authz import require
 from tenantry.services.context import Actor, ServiceContext
+from tenantry.services.policy import require
 
 MAX_PAGE = 500
 

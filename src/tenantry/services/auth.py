@@ -106,15 +106,26 @@ def sign_in(ctx: ServiceContext, email: str, password: str, origin: Origin) -> I
 
 
 def accept_invitation_and_sign_in(
-    ctx: ServiceContext, token: str, email: str, password: str | None, origin: Origin
+    ctx: ServiceContext,
+    token: str,
+    email: str,
+    password: str | None,
+    origin: Origin,
+    *,
+    signed_in_user_id: str | None = None,
 ) -> IssuedSession | None:
     """Accept an invitation (`invitations.accept_invitation`) and, when this set the user's
-    password, sign them in. Someone who already had a password signs in with it, so the link
-    alone never opens a session for an existing login; people whose network signs them in get
-    no session here (None)."""
+    password, sign them in. An existing login accepts only while signed in as itself
+    (`signed_in_user_id`), so the link alone never joins it anywhere nor opens a session;
+    people whose network signs them in get no session here (None)."""
     check = invitations.check_invitation(ctx, token, email)
     user = invitations.accept_invitation(
-        ctx, token, email, password if check.needs_password else None, face=FACE
+        ctx,
+        token,
+        email,
+        password if check.needs_password else None,
+        face=FACE,
+        signed_in_user_id=signed_in_user_id,
     )
     if not check.needs_password or not may_sign_in(user, ctx.now()):
         return None

@@ -22,6 +22,7 @@ from tenantry.domain.throttling import SlidingWindow
 from tenantry.domain.users import User, UserStatus, is_valid_email
 from tenantry.services.auth import Origin, typed_address, user_actor
 from tenantry.services.context import Actor, ServiceContext, record
+from tenantry.services.identities import prove_address
 from tenantry.services.mail import DeliveryFailed, PasswordResetMail
 from tenantry.services.passwords import check_strength
 from tenantry.services.ports import UnitOfWork
@@ -63,7 +64,9 @@ def request_password_reset(ctx: ServiceContext, email: str, origin: Origin) -> R
         user = uow.users.find_by_email(typed)
         if user is None or not _may_reset(user):
             return None
-        return _new_reset(ctx, uow, user, user_actor(user, origin), {"source": origin.source[:64]})
+        return _new_reset(
+            ctx, uow, user, user_actor(user, origin), {"source": origin.source[:64]}, shown=False
+        )
 
 
 def issue_password_reset(ctx: ServiceContext, actor: Actor, email: str) -> PasswordResetMail:
@@ -75,13 +78,20 @@ def issue_password_reset(ctx: ServiceContext, actor: Actor, email: str) -> Passw
         user = uow.users.find_by_email(typed_address(email))
         if user is None or not _may_reset(user):
             raise NotFound(ErrorCode.USER_NOT_FOUND, NOT_RESETTABLE, field="email")
-        return _new_reset(ctx, uow, user, actor, {}).mail
+        return _new_reset(ctx, uow, user, actor, {}, shown=True).mail
 
 
 def _new_reset(
-    ctx: ServiceContext, uow: UnitOfWork, user: User, actor: Actor, details: dict[str, str]
+    ctx: ServiceContext,
+    uow: UnitOfWork,
+    user: User,
+    actor: Actor,
+    details: dict[str, str],
+    *,
+    shown: bool,
 ) -> ResetToSend:
-    """A new link for `user`; their earlier links die."""
+    """A new link for `user`; their earlier links die. A link `shown` to an operator rather
+    than mailed proves nothing about the address when used."""
     now = ctx.now()
     uow.auth.close_password_resets(user.id, now)
     token = new_secret(32)
@@ -92,6 +102,7 @@ def _new_reset(
             token_hash=hash_secret(token),
             created_at=now,
             expires_at=now + PASSWORD_RESET_LIFETIME,
+            shown=shown,
         )
     )
     record(
@@ -146,6 +157,8 @@ def complete_password_reset(ctx: ServiceContext, token: str, password: str, orig
         uow.users.update(user)
         uow.auth.close_password_resets(user.id, now)
         ended = uow.auth.revoke_sessions(user.id, now)
+        if not reset.shown:
+            prove_address(ctx, uow, user, user_actor(user, origin), "password_reset")
         record(
             ctx,
             uow,

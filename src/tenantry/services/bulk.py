@@ -10,11 +10,11 @@ from tenantry.domain.audit import AuditEvent
 from tenantry.domain.errors import DomainError, ErrorCode, InvalidInput, NotFound
 from tenantry.domain.roles import Need
 from tenantry.domain.users import User, normalize_email
-from tenantry.services.authz import require
 from tenantry.services.context import Actor, ServiceContext
 from tenantry.services.delivery import deliver_invitations
-from tenantry.services.members import AddedMember, NewMember, active_admin_count, add_member_in
+from tenantry.services.members import AddedMember, NewMember, add_member_in
 from tenantry.services.members import remove_member_in as _remove
+from tenantry.services.policy import active_admin_count, require
 from tenantry.services.ports import AuditRepository, UserRepository
 
 

@@ -28,7 +28,8 @@ class Actor:
     """The principal behind a call, and where the call came from.
 
     `home_account_id` confines credentials that belong to an account (API accounts and API
-    tokens) to that account and the child accounts it may manage.
+    tokens) to that account and the child accounts it may manage; `role_key` is the role such
+    a credential acts with there, and `minted_by` who made it (for the audit trail).
     """
 
     kind: ActorKind
@@ -38,6 +39,8 @@ class Actor:
     home_account_id: str | None = None
     face: str = "api"
     request_id: str | None = None
+    role_key: str | None = None
+    minted_by: str | None = None
 
     @classmethod
     def system(cls, face: str = "cli", label: str = "operator") -> Actor:
@@ -101,6 +104,8 @@ def record(
             actor_kind=actor.kind.value,
             actor_id=actor.id,
             actor_label=actor.label,
+            actor_user_id=actor.user_id if actor.kind is not ActorKind.USER else None,
+            actor_minted_by=actor.minted_by,
             face=actor.face,
             request_id=actor.request_id,
             before=before,

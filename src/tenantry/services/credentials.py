@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from tenantry.domain.accounts import Account, AccountStatus
 from tenantry.domain.credentials import (
     ACCESS_TOKEN_PREFIX,
     API_TOKEN_PREFIX,
@@ -23,12 +24,18 @@ from tenantry.domain.errors import (
 )
 from tenantry.domain.ids import hash_secret, new_secret, new_token, secret_matches, split_token
 from tenantry.domain.memberships import MembershipStatus
-from tenantry.domain.roles import Need
+from tenantry.domain.roles import Need, Role
 from tenantry.domain.throttling import SlidingWindow
 from tenantry.domain.users import User, UserStatus, normalize_email
-from tenantry.services.authz import require
 from tenantry.services.context import Actor, ActorKind, ServiceContext, record
-from tenantry.services.members import check_may_manage, roles_of
+from tenantry.services.policy import (
+    check_credential_role,
+    check_may_manage,
+    require,
+    resolve_role,
+    roles_of,
+    usable_role,
+)
 from tenantry.services.ports import UnitOfWork
 from tenantry.services.throttling import count_attempt, exhausted
 
@@ -36,6 +43,7 @@ from tenantry.services.throttling import count_attempt, exhausted
 # precision is what people need to spot an unused credential.
 TOUCH_INTERVAL = timedelta(minutes=1)
 _DUMMY_HASH = hash_secret("not-a-secret")
+DEACTIVATED_CREDENTIAL = "The account this credential belongs to is deactivated."
 
 
 @dataclass(slots=True)
@@ -48,13 +56,20 @@ class IssuedAccessToken:
 
 
 def create_api_account(
-    ctx: ServiceContext, actor: Actor, account_id: str, client_id: str
+    ctx: ServiceContext,
+    actor: Actor,
+    account_id: str,
+    client_id: str,
+    *,
+    role_key: str | None = None,
 ) -> tuple[ApiAccount, str]:
-    """A new API account; the secret is returned here and never again."""
+    """A new API account acting with `role_key` (by default the maker's own role); the
+    secret is returned here and never again."""
     client_id = validate_client_id(client_id)
     secret = new_secret(32)
     with ctx.uow() as uow:
-        require(ctx, uow, actor, account_id, Need.MANAGE_API_ACCESS)
+        account, actor_role = require(ctx, uow, actor, account_id, Need.MANAGE_API_ACCESS)
+        role = _credential_role(ctx, uow, account, actor_role, role_key or actor_role.key)
         if uow.api_accounts.find_by_client_id(client_id) is not None:
             raise Conflict(ErrorCode.ID_TAKEN, "This API account name is taken.", field="client_id")
         api_account = uow.api_accounts.add(
@@ -63,6 +78,7 @@ def create_api_account(
                 account_id=account_id,
                 client_id=client_id,
                 secret_hash=hash_secret(secret),
+                role_key=role.key,
                 created_by=actor.label,
                 created_at=ctx.now(),
             )
@@ -75,9 +91,18 @@ def create_api_account(
             target_type="api_account",
             target_id=client_id,
             account_id=account_id,
-            after={"client_id": client_id},
+            after={"client_id": client_id, "role": role.key},
         )
         return api_account, secret
+
+
+def _credential_role(
+    ctx: ServiceContext, uow: UnitOfWork, account: Account, actor_role: Role, role_key: str
+) -> Role:
+    """The role a new credential acts with: one of the account's, never above its maker's."""
+    role = usable_role(ctx, uow, account, role_key)
+    check_credential_role(actor_role, role)
+    return role
 
 
 def list_api_accounts(ctx: ServiceContext, actor: Actor, account_id: str) -> list[ApiAccount]:
@@ -131,6 +156,9 @@ def issue_access_token(
         )
         if api_account is not None and valid and api_account.revoked_at is None:
             assert api_account.id is not None
+            chain = uow.accounts.chain(api_account.account_id)
+            if any(a.status is AccountStatus.DEACTIVATED for a in chain):
+                raise Unauthenticated(ErrorCode.UNAUTHENTICATED, DEACTIVATED_CREDENTIAL)
             token, key, digest = new_token(ACCESS_TOKEN_PREFIX)
             ttl = settings.access_token_ttl_seconds
             uow.access_tokens.add(
@@ -162,12 +190,14 @@ def create_api_token(
     user_email: str | None = None,
     name: str = "",
     expires_at: datetime | None = None,
+    role_key: str | None = None,
 ) -> tuple[ApiToken, str, User]:
-    """A long-lived token acting as a member of the account (by default its first admin).
+    """A long-lived token acting as a member of the account (by default its first admin),
+    with `role_key` (by default the member's role) as the most it may do.
 
-    The token can do what its user can, so minting one for a member whose role exceeds the
-    actor's own takes an admin, as changing that member would: API access alone does not
-    make anyone an admin."""
+    Its role is never above its maker's nor its user's; and minting one for a member whose
+    role exceeds the maker's own takes an admin, as changing that member would, since the
+    token's actions are that member's in the audit trail."""
     with ctx.uow() as uow:
         account, actor_role = require(ctx, uow, actor, account_id, Need.MANAGE_API_ACCESS)
         user = _token_user(ctx, uow, account_id, user_email)
@@ -179,6 +209,14 @@ def create_api_token(
                 field="user",
             )
         check_may_manage(ctx, uow, account, actor_role, membership, field="user")
+        role = _credential_role(ctx, uow, account, actor_role, role_key or membership.role_key)
+        user_role = resolve_role(ctx, uow, account, membership.role_key)
+        if user_role is None or role.exceeds(user_role):
+            raise InvalidInput(
+                ErrorCode.INVALID_INPUT,
+                "A token can't have a role with more rights than the member it acts as.",
+                field="role",
+            )
         token, key, digest = new_token(API_TOKEN_PREFIX)
         api_token = uow.api_tokens.add(
             ApiToken(
@@ -188,6 +226,7 @@ def create_api_token(
                 user_id=user.id,
                 name=name.strip()[:100] or f"token for {user.email}",
                 secret_hash=digest,
+                role_key=role.key,
                 created_by=actor.label,
                 created_at=ctx.now(),
                 expires_at=expires_at,
@@ -201,7 +240,7 @@ def create_api_token(
             target_type="api_token",
             target_id=key,
             account_id=account_id,
-            after={"user": user.email, "name": api_token.name},
+            after={"user": user.email, "name": api_token.name, "role": role.key},
         )
         return api_token, token, user
 
@@ -320,6 +359,8 @@ def _api_token_actor(
         home_account_id=token.account_id,
         face=face,
         request_id=request_id,
+        role_key=token.role_key,
+        minted_by=token.created_by,
     )
 
 
@@ -346,4 +387,6 @@ def _access_token_actor(
         home_account_id=api_account.account_id,
         face=face,
         request_id=request_id,
+        role_key=api_account.role_key,
+        minted_by=api_account.created_by,
     )

@@ -15,8 +15,8 @@ from tenantry.domain.errors import ErrorCode, NotFound
 from tenantry.domain.memberships import Membership, MembershipStatus
 from tenantry.domain.roles import Role
 from tenantry.domain.users import User, UserStatus
-from tenantry.services.authz import readable_accounts
 from tenantry.services.context import Actor, ServiceContext
+from tenantry.services.policy import readable_accounts
 from tenantry.services.ports import UnitOfWork
 
 

@@ -34,8 +34,8 @@ from tenantry.domain.pixels import (
     validate_hostname,
 )
 from tenantry.domain.roles import AccessLevel, Need
-from tenantry.services.authz import Requirement, readable_accounts, require
 from tenantry.services.context import Actor, ServiceContext, record
+from tenantry.services.policy import Requirement, readable_accounts, require
 from tenantry.services.ports import UnitOfWork
 
 READ_PIXELS: Requirement = ("data", "pixels", AccessLevel.READ)

@@ -30,7 +30,6 @@ from tenantry.domain.pixels import (
     validate_filter_value,
     validate_pixel_name,
 )
-from tenantry.services.authz import require
 from tenantry.services.context import Actor, ServiceContext, record
 from tenantry.services.gateway import (
     DEFAULT_WINDOW_MIN,
@@ -40,6 +39,7 @@ from tenantry.services.gateway import (
     checked_window,
     pick_pixels,
 )
+from tenantry.services.policy import require
 from tenantry.services.ports import UnitOfWork
 
 

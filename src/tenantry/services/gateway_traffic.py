@@ -21,7 +21,6 @@ from tenantry.domain.pixels import (
     time_window,
     validate_report,
 )
-from tenantry.services.authz import require
 from tenantry.services.context import Actor, ServiceContext, record
 from tenantry.services.gateway import (
     DEFAULT_WINDOW_MIN,
@@ -31,6 +30,7 @@ from tenantry.services.gateway import (
     checked_window,
     pick_pixels,
 )
+from tenantry.services.policy import require
 
 MAX_REPORTS = 1000
 # An activity series has at most this many points, each one step of whole minutes.

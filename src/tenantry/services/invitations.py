@@ -5,17 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from tenantry.domain.errors import ErrorCode, InvalidInput, NotFound
+from tenantry.domain.errors import ErrorCode, Forbidden, InvalidInput, NotFound
 from tenantry.domain.ids import hash_secret, new_secret
 from tenantry.domain.invitations import Invitation, InvitationStatus
 from tenantry.domain.memberships import MembershipStatus
 from tenantry.domain.roles import Need
 from tenantry.domain.users import User, UserStatus, normalize_email
-from tenantry.services.authz import require
 from tenantry.services.context import Actor, ServiceContext, record
 from tenantry.services.delivery import deliver_invitations
-from tenantry.services.members import check_may_manage
+from tenantry.services.identities import prove_address
 from tenantry.services.passwords import check_strength
+from tenantry.services.policy import check_may_manage, require
+from tenantry.services.ports import UnitOfWork
 
 INVALID_LINK = "This invitation link is not valid any more. Ask for a new one."
 
@@ -129,6 +130,9 @@ class InvitationCheck:
     expires_at: datetime
     needs_password: bool
     """The invited person signs in here and has no password yet: accepting sets one."""
+    needs_sign_in: bool
+    """The address already has a login: only its owner, signed in, accepts (a link alone
+    never sets a new password for it)."""
     network_managed: bool
 
 
@@ -153,7 +157,7 @@ def check_invitation(ctx: ServiceContext, token: str, email: str) -> InvitationC
     except InvalidInput:
         raise InvalidInput(ErrorCode.INVALID_INPUT, INVALID_LINK, field="token") from None
     with ctx.uow(readonly=True) as uow:
-        invitation = uow.invitations.find_by_token_hash(hash_secret(token))
+        invitation, _ = _find(uow, token)
         if invitation is None or invitation.email != email:
             raise InvalidInput(ErrorCode.INVALID_INPUT, INVALID_LINK, field="token")
         status = invitation.status(ctx.now())
@@ -174,21 +178,48 @@ def check_invitation(ctx: ServiceContext, token: str, email: str) -> InvitationC
             role_name=role.display_name if role else invitation.role_key,
             invited_by=invitation.invited_by,
             expires_at=invitation.expires_at,
-            needs_password=user.can_login_via_platform and user.password_hash is None,
+            needs_password=user.can_login_via_platform and _is_new(user),
+            needs_sign_in=user.can_login_via_platform and not _is_new(user),
             network_managed=user.is_network_managed,
         )
 
 
+def _is_new(user: User) -> bool:
+    """An identity nobody has accepted an invitation of yet: the link sets its password.
+    Any other (one with a login, or activated another way) is its owner's to sign in as."""
+    return user.status is UserStatus.PENDING and user.password_hash is None
+
+
+def _find(uow: UnitOfWork, token: str) -> tuple[Invitation | None, bool]:
+    """The invitation a link's token names, and whether it was the link only ever mailed."""
+    digest = hash_secret(token)
+    shown = uow.invitations.find_by_token_hash(digest)
+    if shown is not None:
+        return shown, False
+    mailed = uow.invitations.find_by_mail_token_hash(digest)
+    return mailed, mailed is not None
+
+
 def accept_invitation(
-    ctx: ServiceContext, token: str, email: str, password: str | None, *, face: str = "console"
+    ctx: ServiceContext,
+    token: str,
+    email: str,
+    password: str | None,
+    *,
+    face: str = "console",
+    signed_in_user_id: str | None = None,
 ) -> User:
-    """Turn a valid link into an active membership; sets the password of a new user."""
+    """Turn a valid link into an active membership (consent, DESIGN.md).
+
+    A new identity sets its password here; accepting the link that was only ever mailed also
+    proves its address. An identity that has a login already accepts only when its owner is
+    signed in (`signed_in_user_id`): whoever was shown the link can't join it to anything."""
     try:
         email = normalize_email(email)
     except InvalidInput:
         raise InvalidInput(ErrorCode.INVALID_INPUT, INVALID_LINK, field="token") from None
     with ctx.uow() as uow:
-        invitation = uow.invitations.find_by_token_hash(hash_secret(token))
+        invitation, mailed = _find(uow, token)
         now = ctx.now()
         if (
             invitation is None
@@ -197,12 +228,18 @@ def accept_invitation(
         ):
             raise InvalidInput(ErrorCode.INVALID_INPUT, INVALID_LINK, field="token")
         user = uow.users.get(invitation.user_id)
+        actor = Actor.for_user(user.id, user.email, face=face)
         user_before = user.status
-        if user.can_login_via_platform and user.password_hash is None:
+        if user.can_login_via_platform and not _is_new(user):
+            if signed_in_user_id != user.id:
+                raise Forbidden(ErrorCode.SIGN_IN_TO_ACCEPT, field="token")
+        elif user.can_login_via_platform:
             if password is None:
                 raise InvalidInput(ErrorCode.WEAK_PASSWORD, "Choose a password.", field="password")
             check_strength(password, email=user.email)
             user.password_hash = ctx.passwords.hash(password)
+            if mailed:
+                prove_address(ctx, uow, user, actor, "invitation")
         if user.status is UserStatus.PENDING:
             user.status = UserStatus.ACTIVATED
         uow.users.update(user)
@@ -215,7 +252,6 @@ def accept_invitation(
                 uow.memberships.update(membership)
         invitation.accepted_at = now
         uow.invitations.update(invitation)
-        actor = Actor.for_user(user.id, user.email, face=face)
         record(
             ctx,
             uow,

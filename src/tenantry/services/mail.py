@@ -24,6 +24,8 @@ class InvitationMail:
     role_name: str | None
     invited_by: str
     expires_at: datetime
+    has_login: bool = False
+    """The address has a login already: the invited person signs in to accept."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +35,17 @@ class PasswordResetMail:
     expires_at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class AddressChangedMail:
+    """Told to the old address when an identity's address changes, so that a takeover is
+    seen by the person it is done to."""
+
+    to: str
+    new_address: str
+    changed_by: str
+
+
 class Mailer(Protocol):
     def send_invitation(self, mail: InvitationMail) -> None: ...
     def send_password_reset(self, mail: PasswordResetMail) -> None: ...
+    def send_address_changed(self, mail: AddressChangedMail) -> None: ...

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from tenantry.domain.memberships import Membership, MembershipStatus
 from tenantry.domain.roles import Need, Role
 from tenantry.domain.users import User, UserStatus
-from tenantry.services.authz import require
 from tenantry.services.context import Actor, ServiceContext
-from tenantry.services.members import Member, roles_of
+from tenantry.services.members import Member
+from tenantry.services.policy import require, roles_of
 from tenantry.services.ports import MemberQuery, MemberSort, MemberState, UnitOfWork
 
 MAX_PAGE_SIZE = 200

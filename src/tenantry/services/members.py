@@ -9,7 +9,7 @@ from typing import Any
 
 from tenantry.domain import memberships as rules
 from tenantry.domain.accounts import Account
-from tenantry.domain.errors import Conflict, ErrorCode, Forbidden, InvalidInput, NotFound
+from tenantry.domain.errors import Conflict, ErrorCode, InvalidInput, NotFound
 from tenantry.domain.ids import hash_secret, new_secret, new_user_id
 from tenantry.domain.invitations import Invitation
 from tenantry.domain.memberships import Membership, MembershipStatus, Scope
@@ -23,10 +23,22 @@ from tenantry.domain.users import (
     validate_person_name,
     validate_username,
 )
-from tenantry.services.authz import require, resolve_role, role_in
 from tenantry.services.catalogues import normalize_geos, normalize_media_sources
 from tenantry.services.context import Actor, ServiceContext, record
 from tenantry.services.delivery import deliver_invitations
+from tenantry.services.policy import (
+    OwnerChange,
+    check_admin_kept,
+    check_grantable,
+    check_may_manage,
+    check_owner_kept,
+    check_removable,
+    require,
+    resolve_role,
+    role_in,
+    roles_of,
+    usable_role,
+)
 from tenantry.services.ports import MemberCursor, UnitOfWork
 
 MAX_PAGE = 1000
@@ -130,7 +142,7 @@ def add_member_in(
     email = normalize_email(spec.email)
     username = validate_username(spec.username) if spec.username is not None else None
     validate_department(spec.department)
-    role = _role_for(ctx, uow, account, actor_role, spec.role_key)
+    role = role_to_grant(ctx, uow, account, actor_role, spec.role_key)
     scope = build_scope(ctx, uow, account, role, spec, apps)
 
     user = uow.users.find_by_email(email)
@@ -145,7 +157,7 @@ def add_member_in(
         rules.check_can_join(account, uow.memberships.elsewhere(user.id, account.id))
     else:
         network_id = _network_of(uow, account) if spec.network_managed else None
-        user = _new_user(ctx, email, username, spec, network_id)
+        user = _new_user(ctx, email, username, spec, network_id, home=network_id or account.id)
         uow.users.add(user)
         record(
             ctx,
@@ -158,9 +170,11 @@ def add_member_in(
             after=user_snapshot(user),
         )
 
-    # Who already proved who they are (an active user, or one the network signs in) joins at
-    # once; everyone else is pending until they accept their invitation.
-    joins_now = user.status is UserStatus.ACTIVATED or spec.network_managed
+    # Consent: only people a network signs in join at once, inside that network (checked
+    # above): they have no login here to accept with, and the network, their home, speaks
+    # for them. Everyone else, an identity that exists already included, is pending until
+    # its owner accepts this account's own invitation.
+    joins_now = user.is_network_managed
     membership = Membership(
         user_id=user.id,
         account_id=account.id,
@@ -190,6 +204,8 @@ def _new_user(
     username: str | None,
     spec: NewMember,
     network_id: str | None,
+    *,
+    home: str,
 ) -> User:
     validate_person_name(spec.first_name, "first_name", "first name")
     validate_person_name(spec.last_name, "last_name", "last name")
@@ -212,6 +228,7 @@ def _new_user(
         notification_emails=list(spec.notification_emails),
         oauth_refresh_token=spec.oauth_refresh_token,
         created_at=ctx.now(),
+        home_account_id=home,
     )
 
 
@@ -222,33 +239,13 @@ def _network_of(uow: UnitOfWork, account: Account) -> str:
     return uow.accounts.chain(account.parent_id)[-1].id
 
 
-def _role_for(
+def role_to_grant(
     ctx: ServiceContext, uow: UnitOfWork, account: Account, actor_role: Role, role_key: str
 ) -> Role:
-    """The role to grant, if the actor may grant it: admins grant any role; everyone else
-    only roles that give nothing beyond their own, so no one can raise themselves."""
-    role = resolve_role(ctx, uow, account, role_key)
-    if role is None:
-        raise InvalidInput(ErrorCode.UNKNOWN_ROLE, field="role")
-    rules.check_role_for_account(role, account)
-    if not actor_role.allows(Need.MANAGE_ADMINS) and role.exceeds(actor_role):
-        raise Forbidden(ErrorCode.FORBIDDEN, field="role")
+    """The role `role_key` names in the account, if the actor may grant it there."""
+    role = usable_role(ctx, uow, account, role_key)
+    check_grantable(actor_role, role)
     return role
-
-
-def check_may_manage(
-    ctx: ServiceContext,
-    uow: UnitOfWork,
-    account: Account,
-    actor_role: Role,
-    m: Membership,
-    *,
-    field: str = "email",
-) -> None:
-    """Acting on a member whose role exceeds the actor's own takes an admin."""
-    role = resolve_role(ctx, uow, account, m.role_key) or ctx.roles.admin
-    if not actor_role.allows(Need.MANAGE_ADMINS) and role.exceeds(actor_role):
-        raise Forbidden(ErrorCode.FORBIDDEN, field=field)
 
 
 def build_scope(
@@ -323,15 +320,10 @@ def _change_role_in(
     account, actor_role = require(ctx, uow, actor, account_id, Need.MANAGE_USERS)
     membership = _membership(uow, user_id, account_id)
     check_may_manage(ctx, uow, account, actor_role, membership)
-    current = resolve_role(ctx, uow, account, membership.role_key) or ctx.roles.admin
-    new_role = _role_for(ctx, uow, account, actor_role, role_key)
-    rules.check_keeps_an_admin(
-        current,
-        membership,
-        new_role,
-        active_admin_count(ctx, uow, account),
-        user_active=_is_active(uow, user_id),
-    )
+    new_role = role_to_grant(ctx, uow, account, actor_role, role_key)
+    if new_role.key != membership.role_key:
+        check_owner_kept(account, user_id, OwnerChange.DEMOTE)
+    check_admin_kept(ctx, uow, account, membership, new_role, user_active=_is_active(uow, user_id))
     before = membership_snapshot(membership)
     membership.role_key = new_role.key
     if scope is not None:
@@ -388,9 +380,7 @@ def reassign_role(
             _change_role_in(ctx, uow, actor, revoke.account_id, user_id, add.role_key, None)
             return uow.users.get(user_id)
         if revoke is not None:
-            remove_member_in(
-                ctx, uow, actor, account, actor_role, user_id, active_admin_count(ctx, uow, account)
-            )
+            remove_member_in(ctx, uow, actor, account, actor_role, user_id)
         if add is not None:
             if uow.memberships.find(user_id, add.account_id) is not None:
                 _change_role_in(ctx, uow, actor, add.account_id, user_id, add.role_key, None)
@@ -418,9 +408,7 @@ def remove_member(ctx: ServiceContext, actor: Actor, account_id: str, user_id: s
     """Take a user out of an account (the user's identity stays for their other accounts)."""
     with ctx.uow() as uow:
         account, actor_role = require(ctx, uow, actor, account_id, Need.MANAGE_USERS)
-        remove_member_in(
-            ctx, uow, actor, account, actor_role, user_id, active_admin_count(ctx, uow, account)
-        )
+        remove_member_in(ctx, uow, actor, account, actor_role, user_id)
 
 
 def remove_member_in(
@@ -430,14 +418,20 @@ def remove_member_in(
     account: Account,
     actor_role: Role,
     user_id: str,
-    active_admins: int,
+    active_admins: int | None = None,
 ) -> Membership:
-    rules.check_removable(account, user_id, actor.user_id)
+    """The body of `remove_member`; `active_admins` when a batch keeps its own count."""
+    check_removable(account, user_id, actor)
     membership = _membership(uow, user_id, account.id)
     check_may_manage(ctx, uow, account, actor_role, membership)
-    role = resolve_role(ctx, uow, account, membership.role_key) or ctx.roles.admin
-    rules.check_keeps_an_admin(
-        role, membership, None, active_admins, user_active=_is_active(uow, user_id)
+    check_admin_kept(
+        ctx,
+        uow,
+        account,
+        membership,
+        None,
+        user_active=_is_active(uow, user_id),
+        active_admins=active_admins,
     )
     uow.memberships.delete(user_id, account.id)
     for invitation in uow.invitations.open_for(user_id, account.id):
@@ -481,13 +475,14 @@ def set_user_active_in(
         account, actor_role = require(ctx, uow, actor, membership.account_id, Need.MANAGE_USERS)
         check_may_manage(ctx, uow, account, actor_role, membership)
         if not active:
-            rules.check_removable(account, user.id, actor.user_id)
-            role = resolve_role(ctx, uow, account, membership.role_key) or ctx.roles.admin
-            rules.check_keeps_an_admin(
-                role,
+            rules.check_not_self(user.id, actor.user_id)
+            check_owner_kept(account, user.id, OwnerChange.DEACTIVATE)
+            check_admin_kept(
+                ctx,
+                uow,
+                account,
                 membership,
                 None,
-                active_admin_count(ctx, uow, account),
                 user_active=user.status is UserStatus.ACTIVATED,
             )
     if active and user.status is UserStatus.PENDING:
@@ -574,13 +569,6 @@ def get_member(ctx: ServiceContext, actor: Actor, account_id: str, user_id: str)
         return Member(uow.users.get(user_id), membership, role)
 
 
-def roles_of(ctx: ServiceContext, uow: UnitOfWork, account: Account) -> dict[str, Role]:
-    """Every role usable in the account: the predefined ones for its kind, then its own."""
-    roles = {r.key: r for r in ctx.roles if r.applies_to(account.kind)}
-    roles.update({r.key: r for r in uow.custom_roles.for_account(account.id)})
-    return roles
-
-
 def _membership(uow: UnitOfWork, user_id: str, account_id: str) -> Membership:
     membership = uow.memberships.find(user_id, account_id)
     if membership is None:
@@ -590,8 +578,3 @@ def _membership(uow: UnitOfWork, user_id: str, account_id: str) -> Membership:
 
 def _is_active(uow: UnitOfWork, user_id: str) -> bool:
     return uow.users.get(user_id).status is UserStatus.ACTIVATED
-
-
-def active_admin_count(ctx: ServiceContext, uow: UnitOfWork, account: Account) -> int:
-    keys = {r.key for r in roles_of(ctx, uow, account).values() if r.is_admin_like}
-    return uow.memberships.count_active_with_roles(account.id, keys)

@@ -27,10 +27,10 @@ from tenantry.domain.network import (
     parse_users,
 )
 from tenantry.domain.roles import Need, Role
-from tenantry.services.authz import Requirement, role_in
 from tenantry.services.context import Actor, ServiceContext, record
-from tenantry.services.members import Member, roles_of
+from tenantry.services.members import Member
 from tenantry.services.network_members import MembersOutcome, apply_members
+from tenantry.services.policy import Requirement, role_in, roles_of
 from tenantry.services.ports import UnitOfWork
 
 MAX_USERS_PER_CALL = 10_000

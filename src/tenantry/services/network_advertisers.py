@@ -27,7 +27,6 @@ from tenantry.domain.network import (
     parse_advertiser,
 )
 from tenantry.domain.roles import Need
-from tenantry.services.authz import readable_accounts, role_in
 from tenantry.services.context import Actor, ServiceContext, record
 from tenantry.services.members import Member
 from tenantry.services.network import (
@@ -37,6 +36,7 @@ from tenantry.services.network import (
     open_network,
 )
 from tenantry.services.network_members import MembersOutcome, apply_members
+from tenantry.services.policy import readable_accounts, role_in
 from tenantry.services.ports import UnitOfWork
 
 PAGE = 500

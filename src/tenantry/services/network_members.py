@@ -50,7 +50,14 @@ from tenantry.domain.network import (
 from tenantry.domain.roles import Need, Role
 from tenantry.domain.users import User, UserStatus
 from tenantry.services.context import Actor, ServiceContext
-from tenantry.services.members import Member, check_may_manage, roles_of
+from tenantry.services.members import Member
+from tenantry.services.policy import (
+    OwnerChange,
+    check_may_manage,
+    check_owner_kept,
+    check_removable,
+    roles_of,
+)
 from tenantry.services.ports import UnitOfWork
 
 # Holds a user's primary address while another user of the same call takes it over.
@@ -131,7 +138,7 @@ def apply_members(
     for user, membership in plan.removed:
         check_may_manage(ctx, uow, account, actor_role, membership)
         try:
-            rules.check_removable(account, user.id, actor.user_id)
+            check_removable(account, user.id, actor)
         except DomainError as error:
             problems.append(Problem(base, error.message, error.code))
         others = [a for _, a in placements.get(user.id, []) if a.id != account.id]
@@ -190,6 +197,8 @@ def apply_members(
             if membership != old_membership:
                 try:
                     rules.check_scope_for_role(role, membership.scope)
+                    if role.key != old_membership.role_key:
+                        check_owner_kept(account, user.id, OwnerChange.DEMOTE)
                 except DomainError as error:
                     problems.append(Problem((*spec.path, "role"), error.message, error.code))
                     continue
@@ -386,6 +395,7 @@ def _new_user(spec: NetworkUserSpec, network: Account, now: datetime) -> User:
         network_account_id=network.id,
         id_from_network=spec.id_from_network,
         created_at=now,
+        home_account_id=network.id,
     )
     apply_spec(user, spec)
     return user

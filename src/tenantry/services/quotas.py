@@ -11,8 +11,8 @@ from datetime import UTC, datetime, time, timedelta
 
 from tenantry.domain.errors import DomainError, ErrorCode, Forbidden, Throttled
 from tenantry.domain.roles import Need
-from tenantry.services.authz import require
 from tenantry.services.context import Actor, ServiceContext
+from tenantry.services.policy import require
 
 BULK_USER_MANAGEMENT = "bulk-user-management"
 
@@ -65,7 +65,8 @@ def admit_bulk_call(ctx: ServiceContext, actor: Actor) -> Quota:
             require(ctx, uow, actor, account_id, Need.MANAGE_USERS, Need.MANAGE_ADMINS)
         except Forbidden as error:
             quota = Quota(account_id, limit, uow.counters.get(key, window), resets_at)
-            raise Forbidden(ErrorCode.FORBIDDEN, field=error.field, quota=quota) from None
+            # Its own code (a deactivated account says so), with the quota for the headers.
+            raise Forbidden(error.code, error.message, field=error.field, quota=quota) from None
         # Kept a day past the window, so yesterday's figure can still be looked at.
         used = uow.counters.increment(key, window, resets_at + timedelta(days=1))
     quota = Quota(account_id, limit, used, resets_at)

@@ -8,9 +8,8 @@ from dataclasses import dataclass
 from tenantry.domain.errors import Conflict, ErrorCode, InvalidInput, NotFound
 from tenantry.domain.roles import Need, Role, parse_capabilities, validate_role_key
 from tenantry.domain.users import User
-from tenantry.services.authz import require
 from tenantry.services.context import Actor, ServiceContext, record
-from tenantry.services.members import roles_of
+from tenantry.services.policy import require, roles_of
 
 
 @dataclass(slots=True)

@@ -5,9 +5,10 @@ sends is applied through the core's own steps (`add_member_in`, `remove_member_i
 `domain.memberships`), one transaction per request, so a refused change leaves nothing behind:
 
 - a user is created with the account's base role (`base_role`): groups give the others;
-- a person who already has a tenantry identity joins as they are: their e-mail address, names
-  and status are theirs in every account, and change only through an actor who manages them in
-  every account they belong to (the rule `members.set_user_active` applies to the status);
+- a person who already has a tenantry identity is invited (pending until they accept, as on
+  every face); their address and names are theirs in every account and change only as
+  `policy.check_may_edit_identity` allows; their status only through an actor who manages them
+  in every account they belong to (`members.set_user_active`);
 - deleting a user takes them out of the account; their identity stays for their other accounts;
 - the identity provider's `externalId` is kept per account, unique in it.
 
@@ -34,18 +35,23 @@ from tenantry.domain.users import (
     validate_department,
     validate_username,
 )
-from tenantry.services.authz import require
 from tenantry.services.context import Actor, ServiceContext, record
 from tenantry.services.delivery import deliver_invitations
+from tenantry.services.identities import change_address, send_address_notice
+from tenantry.services.mail import AddressChangedMail
 from tenantry.services.members import (
     NewMember,
-    active_admin_count,
     add_member_in,
-    check_may_manage,
     remove_member_in,
-    roles_of,
     set_user_active_in,
     user_snapshot,
+)
+from tenantry.services.policy import (
+    active_admin_count,
+    check_may_edit_identity,
+    check_may_manage,
+    require,
+    roles_of,
 )
 from tenantry.services.ports import UnitOfWork
 from tenantry.services.scim_common import base_role, check_text, check_version, version_tag
@@ -160,7 +166,7 @@ def _views(
 
 def create_user(ctx: ServiceContext, actor: Actor, account_id: str, spec: UserSpec) -> ScimUser:
     """Add a user to the account with its base role (a new user is invited as every face
-    invites them); a person who already has an identity joins as they are."""
+    invites them); a person who already has an identity is invited to join as they are."""
     _check_spec(spec)
     with ctx.uow() as uow:
         account, actor_role = require(ctx, uow, actor, account_id, Need.MANAGE_USERS)
@@ -212,9 +218,10 @@ def replace_user(
         check_version(current.etag, if_match)
         check_may_manage(ctx, uow, account, actor_role, current.membership)
         user = uow.users.get(user_id)
+        notice = None
         if _profile_differs(user, spec):
-            _require_everywhere(ctx, uow, actor, user_id)
-            _update_profile(ctx, uow, actor, account_id, user, spec)
+            check_may_edit_identity(ctx, uow, actor, user)
+            notice = _update_profile(ctx, uow, actor, account_id, user, spec)
         if spec.external_id != current.external_id:
             if spec.external_id is not None:
                 _check_external_id_free(uow, account_id, spec.external_id, user_id)
@@ -223,7 +230,9 @@ def replace_user(
             )
         if spec.active != current.active:
             set_user_active_in(ctx, uow, actor, account_id, user, spec.active)
-        return _current(ctx, uow, account, user_id)
+        updated = _current(ctx, uow, account, user_id)
+    send_address_notice(ctx, notice)
+    return updated
 
 
 def delete_user(
@@ -283,16 +292,13 @@ def _profile_differs(user: User, spec: UserSpec) -> bool:
 
 def _update_profile(
     ctx: ServiceContext, uow: UnitOfWork, actor: Actor, account_id: str, user: User, spec: UserSpec
-) -> None:
+) -> AddressChangedMail | None:
+    """Bring the identity's profile to `spec`; the notice for the old address, if it changed."""
     before = _profile(user)
-    email = normalize_email(spec.email)
-    if email != user.email:
-        owner = uow.users.find_by_email(email)
-        if owner is not None and owner.id != user.id:
-            raise Conflict(
-                ErrorCode.ID_TAKEN, "Another user has this e-mail address.", field="userName"
-            )
-    user.email = email
+    try:
+        notice = change_address(ctx, uow, actor, user, spec.email)
+    except Conflict as taken:
+        raise Conflict(taken.code, taken.message, field="userName") from None
     user.first_name = spec.given_name
     user.last_name = spec.family_name
     user.name = spec.display_name or ""
@@ -309,6 +315,7 @@ def _update_profile(
         before=before,
         after=_profile(user),
     )
+    return notice
 
 
 def _profile(user: User) -> dict[str, Any]:
@@ -318,14 +325,6 @@ def _profile(user: User) -> dict[str, Any]:
         "last_name": user.last_name,
         "department": user.department,
     }
-
-
-def _require_everywhere(ctx: ServiceContext, uow: UnitOfWork, actor: Actor, user_id: str) -> None:
-    """A person's identity is theirs in every account: changing it takes managing them in
-    each account they belong to."""
-    for membership in uow.memberships.for_user(user_id):
-        account, actor_role = require(ctx, uow, actor, membership.account_id, Need.MANAGE_USERS)
-        check_may_manage(ctx, uow, account, actor_role, membership)
 
 
 def _check_external_id_free(

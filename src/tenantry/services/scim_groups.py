@@ -22,10 +22,10 @@ from dataclasses import dataclass
 from tenantry.domain.accounts import Account
 from tenantry.domain.errors import Conflict, ErrorCode, InvalidInput, NotFound
 from tenantry.domain.roles import Need, Role
-from tenantry.services.authz import require
 from tenantry.services.context import Actor, ServiceContext, record
 from tenantry.services.delivery import deliver_invitations
-from tenantry.services.members import NewMember, _change_role_in, add_member_in, roles_of
+from tenantry.services.members import NewMember, _change_role_in, add_member_in
+from tenantry.services.policy import require, roles_of
 from tenantry.services.ports import UnitOfWork
 from tenantry.services.scim import MAX_NAME_LENGTH
 from tenantry.services.scim_common import (

@@ -78,6 +78,7 @@ def initialize(
             account.owner_user_id = user.id
             uow.accounts.update(account)
         else:
+            user.home_account_id = account.id
             uow.users.add(user)
         uow.memberships.add(
             Membership(user.id, account.id, ADMIN, MembershipStatus.ACTIVE, created_at=now)
@@ -88,6 +89,7 @@ def initialize(
                 account_id=account.id,
                 client_id=client_id,
                 secret_hash=hash_secret(secret),
+                role_key=ADMIN,
                 created_by=actor.label,
                 created_at=now,
             )

@@ -73,6 +73,10 @@ users = sa.Table(
     sa.Column("oauth_refresh_token", sa.Text),
     sa.Column("password_hash", sa.String(255)),
     _created(),
+    # The account whose action created the identity: its admins may edit it (DESIGN.md).
+    sa.Column("home_account_id", ACCOUNT_ID, sa.ForeignKey("accounts.id", ondelete="SET NULL")),
+    # When its owner last proved the address (a link only mailed, or SSO); None: unproven.
+    sa.Column("email_verified_at", UTCDateTime()),
     sa.UniqueConstraint("network_account_id", "id_from_network"),
     sa.CheckConstraint("status in (0, 1, 2)", name="status"),
 )
@@ -146,6 +150,8 @@ invitations = sa.Table(
     sa.Column("account_id", ACCOUNT_ID, sa.ForeignKey("accounts.id", ondelete="CASCADE")),
     sa.Column("role_key", sa.String(40)),
     sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    # A second token, only ever mailed: accepting with it proves the address.
+    sa.Column("mail_token_hash", sa.String(64), unique=True),
     sa.Column("expires_at", UTCDateTime(), nullable=False),
     sa.Column("invited_by", sa.String(200), nullable=False),
     _created(),
@@ -169,6 +175,7 @@ api_accounts = sa.Table(
     ),
     sa.Column("client_id", sa.String(20), nullable=False, unique=True),
     sa.Column("secret_hash", sa.String(64), nullable=False),
+    sa.Column("role_key", sa.String(40), nullable=False),
     sa.Column("created_by", sa.String(200), nullable=False),
     _created(),
     sa.Column("revoked_at", UTCDateTime()),
@@ -190,6 +197,7 @@ api_tokens = sa.Table(
     sa.Column("user_id", USER_ID, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
     sa.Column("name", sa.String(100), nullable=False),
     sa.Column("secret_hash", sa.String(64), nullable=False),
+    sa.Column("role_key", sa.String(40), nullable=False),
     sa.Column("created_by", sa.String(200), nullable=False),
     _created(),
     sa.Column("expires_at", UTCDateTime()),
@@ -225,6 +233,9 @@ audit_events = sa.Table(
     sa.Column("actor_kind", sa.String(16), nullable=False),
     sa.Column("actor_id", sa.String(64), nullable=False),
     sa.Column("actor_label", sa.String(254), nullable=False),
+    # A credential's actor: the user it acts as, and who minted the credential.
+    sa.Column("actor_user_id", USER_ID),
+    sa.Column("actor_minted_by", sa.String(254)),
     sa.Column("face", sa.String(16), nullable=False),
     sa.Column("request_id", sa.String(64)),
     sa.Column("action", sa.String(64), nullable=False),
@@ -391,6 +402,8 @@ password_resets = sa.Table(
     _created(),
     sa.Column("expires_at", UTCDateTime(), nullable=False),
     sa.Column("used_at", UTCDateTime()),
+    # Handed to an operator rather than mailed: using it proves nothing about the address.
+    sa.Column("shown", sa.Boolean, nullable=False),
     sa.Column("delivered", sa.Boolean),
 )
 

@@ -69,10 +69,11 @@ def test_an_added_user_as_the_answer_shows_it(bulk: Bulk) -> None:
     assert found.department == "MC Marketing"
 
 
-def test_a_user_active_elsewhere_joins_at_once(bulk: Bulk) -> None:
+def test_a_user_active_elsewhere_is_invited_not_joined(bulk: Bulk) -> None:
+    # Consent: an existing identity joins only when its owner accepts this account's invitation.
     elsewhere = make_member(bulk.ctx, bulk.world.b, role="qa")
     body = bulk.add([new_user(elsewhere.email, username="Ignored Name")]).json()
-    assert body["data"][0]["pending"] is False
+    assert body["data"][0]["pending"] is True
     assert body["data"][0]["username"] == elsewhere.name  # an existing user keeps their name
 
 

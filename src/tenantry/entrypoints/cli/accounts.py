@@ -16,6 +16,8 @@ from tenantry.services import accounts
 
 app = typer.Typer(help="Partner, agency and advertiser accounts.", no_args_is_help=True)
 
+AccountId = Annotated[str, typer.Argument(help="Account id.", show_default=False)]
+
 
 def status_label(account: Account) -> str:
     return account.status.name.lower().replace("_", " ")
@@ -87,3 +89,36 @@ def list_(
     state.out.print(table)
     if len(found) == limit:
         state.out.print(Text(f"More may follow: --after {found[-1].id}", style="dim"))
+
+
+@app.command("transfer-ownership")
+def transfer_ownership(
+    ctx: typer.Context,
+    account: AccountId,
+    to: Annotated[
+        str,
+        typer.Option("--to", help="E-mail of an active admin of the account.", show_default=False),
+    ],
+    as_json: JsonOption = False,
+) -> None:
+    """Make another active admin of the account its owner (the owner's protections move with
+    it: the new owner can't be removed, deactivated or demoted; the former one can)."""
+    state = runtime(ctx)
+    changed, new_owner = accounts.transfer_ownership(
+        state.services, state.actor, account, new_owner_email=to
+    )
+    if as_json:
+        print_json(
+            {"account_id": changed.id, "owner_user_id": new_owner.id, "email": new_owner.email}
+        )
+        return
+    state.out.print(
+        Text.assemble(
+            plain(new_owner.email),
+            " now owns ",
+            (changed.name, "bold"),
+            " [",
+            plain(changed.id),
+            "].",
+        )
+    )

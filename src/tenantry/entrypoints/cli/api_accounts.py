@@ -10,7 +10,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from tenantry.entrypoints.cli.options import AccountOption, JsonOption
+from tenantry.entrypoints.cli.options import AccountOption, JsonOption, RoleOption
 from tenantry.entrypoints.cli.output import counted, plain, print_json, when
 from tenantry.entrypoints.cli.runtime import runtime
 from tenantry.services import credentials
@@ -22,18 +22,23 @@ ClientId = Annotated[str, typer.Argument(help="Client id: letters and digits, at
 
 @app.command()
 def create(
-    ctx: typer.Context, account: AccountOption, client_id: ClientId, as_json: JsonOption = False
+    ctx: typer.Context,
+    account: AccountOption,
+    client_id: ClientId,
+    role: RoleOption = None,
+    as_json: JsonOption = False,
 ) -> None:
-    """Create an API account; its secret is shown once."""
+    """Create an API account acting with a role (admin by default); its secret is shown once."""
     state = runtime(ctx)
     api_account, secret = credentials.create_api_account(
-        state.services, state.actor, account, client_id
+        state.services, state.actor, account, client_id, role_key=role
     )
     if as_json:
         print_json(
             {
                 "account_id": api_account.account_id,
                 "client_id": api_account.client_id,
+                "role": api_account.role_key,
                 "client_secret": secret,
             }
         )
@@ -43,6 +48,7 @@ def create(
     grid.add_column()
     grid.add_row("Account id", plain(api_account.account_id))
     grid.add_row("Client id", plain(api_account.client_id))
+    grid.add_row("Role", plain(api_account.role_key))
     grid.add_row("Client secret", plain(secret))
     note = Text("The secret is shown once, now: store it safely.", style="yellow")
     state.out.print(
@@ -57,6 +63,7 @@ def list_(ctx: typer.Context, account: AccountOption) -> None:
     found = credentials.list_api_accounts(state.services, state.actor, account)
     table = Table(
         "client id",
+        "role",
         "created",
         "created by",
         "last used",
@@ -66,6 +73,7 @@ def list_(ctx: typer.Context, account: AccountOption) -> None:
     for api_account in found:
         table.add_row(
             plain(api_account.client_id),
+            plain(api_account.role_key),
             when(api_account.created_at),
             plain(api_account.created_by),
             when(api_account.last_used_at),

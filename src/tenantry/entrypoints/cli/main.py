@@ -10,6 +10,7 @@ from typer.core import TyperGroup
 from tenantry import __version__
 from tenantry.domain.errors import DomainError
 from tenantry.entrypoints.cli import (
+    access,
     accounts,
     api_accounts,
     apps,
@@ -93,6 +94,7 @@ def build_cli(make_composition: CompositionFactory) -> typer.Typer:
     cli.add_typer(apps.app, name="apps")
     cli.add_typer(api_accounts.app, name="api-accounts")
     cli.add_typer(tokens.app, name="tokens")
+    cli.add_typer(access.app, name="access")
     cli.add_typer(users.app, name="users")
     return cli
 

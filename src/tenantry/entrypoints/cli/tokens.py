@@ -10,7 +10,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from tenantry.entrypoints.cli.options import AccountOption, JsonOption
+from tenantry.entrypoints.cli.options import AccountOption, JsonOption, RoleOption
 from tenantry.entrypoints.cli.output import counted, plain, print_json, when
 from tenantry.entrypoints.cli.runtime import runtime
 from tenantry.services import credentials
@@ -27,16 +27,23 @@ def create(
         typer.Option(help="E-mail of the member to act as (the account's first admin by default)."),
     ] = None,
     name: Annotated[str, typer.Option(help="A label to recognise the token by.")] = "",
+    role: RoleOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Create an API token; it is shown once."""
+    """Create an API token acting with a role (the user's own by default, never above it);
+    it is shown once."""
     state = runtime(ctx)
     api_token, token, token_user = credentials.create_api_token(
-        state.services, state.actor, account, user_email=user, name=name
+        state.services, state.actor, account, user_email=user, name=name, role_key=role
     )
     if as_json:
         print_json(
-            {"token": token, "account_id": api_token.account_id, "user_email": token_user.email}
+            {
+                "token": token,
+                "account_id": api_token.account_id,
+                "user_email": token_user.email,
+                "role": api_token.role_key,
+            }
         )
         return
     grid = Table.grid(padding=(0, 2))
@@ -45,6 +52,7 @@ def create(
     grid.add_row("Token", plain(token))
     grid.add_row("Key", plain(api_token.key))
     grid.add_row("Acts as", plain(token_user.email))
+    grid.add_row("Role", plain(api_token.role_key))
     grid.add_row("In account", plain(api_token.account_id))
     note = Text("The token is shown once, now: store it safely.", style="yellow")
     state.out.print(
@@ -60,6 +68,7 @@ def list_(ctx: typer.Context, account: AccountOption) -> None:
     table = Table(
         "key",
         "user",
+        "role",
         "name",
         "created",
         "last used",
@@ -71,6 +80,7 @@ def list_(ctx: typer.Context, account: AccountOption) -> None:
         table.add_row(
             plain(api_token.key),
             plain(listed.user_email or f"{api_token.user_id} (deleted)"),
+            plain(api_token.role_key),
             plain(api_token.name),
             when(api_token.created_at),
             when(api_token.last_used_at),

@@ -259,6 +259,15 @@ def resolve_update_tenant(_: Any, info: Info, input: dict[str, Any]) -> dict[str
     return {"tenant": TenantNode(account)}
 
 
+def resolve_transfer_tenant_ownership(_: Any, info: Info, input: dict[str, Any]) -> dict[str, Any]:
+    request = _request(info)
+    account, _ = accounts.transfer_ownership(
+        request.ctx, request.actor, _checked(input["tenantId"]), input["userId"]
+    )
+    request.loaders.replace(account)
+    return {"tenant": TenantNode(account)}
+
+
 def resolve_delete_tenant(_: Any, info: Info, tenantId: str) -> bool:
     request = _request(info)
     accounts.delete_account(request.ctx, request.actor, _checked(tenantId))
@@ -376,6 +385,7 @@ RESOLVERS: dict[str, dict[str, Any]] = {
         "createTenant": resolve_create_tenant,
         "updateTenant": resolve_update_tenant,
         "deleteTenant": resolve_delete_tenant,
+        "transferTenantOwnership": resolve_transfer_tenant_ownership,
     },
     "Tenant": {
         "id": lambda n, _: n.account.id,

@@ -1,23 +1,29 @@
 """`/auth/verify/?token=…&et=inv&email=…`: the invitation link CAPIG documents.
 
 Opening the link only reads the invitation; the form on the page accepts it (setting the
-password where one is needed) and signs the person in.
+password where one is needed) and signs the person in. An address that already has a login
+accepts only while signed in as it: the page then asks to sign in (and back here), or to ask
+for a password reset by mail.
 """
 
 from __future__ import annotations
 
+import functools
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from tenantry.domain.errors import ErrorCode, InvalidInput
+from tenantry.domain.auth import SessionStage
+from tenantry.domain.errors import ErrorCode, Forbidden, InvalidInput
 from tenantry.entrypoints.web.pages import HOME, Flash, Web, stage_page
 from tenantry.entrypoints.web.resets import PASSWORD_RULES
-from tenantry.entrypoints.web.sign_in import MAX_PASSWORD_CHARS
+from tenantry.entrypoints.web.sign_in import MAX_PASSWORD_CHARS, login_url
 from tenantry.services import auth, invitations
+from tenantry.services.auth import SignedIn
 from tenantry.services.invitations import InvitationCheck
 
 INVITATION = "inv"
@@ -38,7 +44,7 @@ def add_invitation_pages(router: APIRouter, web: Web) -> None:
             check = await run_in_threadpool(invitations.check_invitation, ctx, *link)
         except InvalidInput as error:
             return _invalid(request, error.message, 410 if "status" in error.details else 400)
-        return _form(request, check, *link)
+        return _form(request, check, *link, viewer=await _viewer(request))
 
     @router.post("/auth/verify")
     @router.post("/auth/verify/")
@@ -51,15 +57,22 @@ def add_invitation_pages(router: APIRouter, web: Web) -> None:
             return _invalid(request, invitations.INVALID_LINK, 400)
         token, email = link
         password = form.get("password")
+        viewer = await _viewer(request)
         try:
             issued = await run_in_threadpool(
-                auth.accept_invitation_and_sign_in,
+                functools.partial(
+                    auth.accept_invitation_and_sign_in,
+                    signed_in_user_id=viewer.user.id if viewer else None,
+                ),
                 ctx,
                 token,
                 email,
                 password[:MAX_PASSWORD_CHARS] if password is not None else None,
                 web.origin(request),
             )
+        except Forbidden as refused:
+            check = await run_in_threadpool(invitations.check_invitation, ctx, token, email)
+            return _form(request, check, token, email, status=403, error=refused.message)
         except InvalidInput as error:
             if error.code is not ErrorCode.WEAK_PASSWORD:
                 return _invalid(request, error.message, 410 if "status" in error.details else 400)
@@ -67,7 +80,12 @@ def add_invitation_pages(router: APIRouter, web: Web) -> None:
                 check = await run_in_threadpool(invitations.check_invitation, ctx, token, email)
             except InvalidInput as gone:
                 return _invalid(request, gone.message, 410)
-            return _form(request, check, token, email, status=400, error=error.message)
+            return _form(
+                request, check, token, email, status=400, error=error.message, viewer=viewer
+            )
+        if viewer is not None and issued is None:
+            flash = Flash("success", "The invitation is accepted.")
+            return web.redirect(request, HOME, flash=flash)
         if issued is not None:
             flash = Flash("success", "Welcome! Your invitation is accepted.")
             response = web.redirect(request, stage_page(issued.stage, HOME), flash=flash)
@@ -91,7 +109,9 @@ def add_invitation_pages(router: APIRouter, web: Web) -> None:
         *,
         status: int = 200,
         error: str | None = None,
+        viewer: SignedIn | None = None,
     ) -> Response:
+        here = f"/auth/verify/?{urlencode({'token': token, 'et': INVITATION, 'email': email})}"
         context: dict[str, Any] = {
             "invitation": check,
             "token": token,
@@ -99,8 +119,16 @@ def add_invitation_pages(router: APIRouter, web: Web) -> None:
             "et": INVITATION,
             "rules": PASSWORD_RULES,
             "error": error,
+            "viewer_email": viewer.user.email if viewer else None,
+            "signed_in_as_invited": viewer is not None and viewer.user.email == check.email,
+            "sign_in_url": login_url(here),
         }
         return web.render(request, "verify.html", status=status, **context)
+
+    async def _viewer(request: Request) -> SignedIn | None:
+        """The person signed in (second factor done), who may accept as themselves."""
+        signed_in = await web.signed_in(request)
+        return signed_in if signed_in and signed_in.stage is SessionStage.COMPLETE else None
 
     def _invalid(request: Request, message: str, status: int) -> Response:
         return web.render(

@@ -120,7 +120,17 @@ class SqlApiTokenRepository(_DataclassTable):
     def update(self, token: ApiToken) -> None:
         self._update_item(token)
 
+    def revoke_for_user(self, user_id: str, now: datetime) -> int:
+        """Revoke every live token that acts as `user_id`; how many there were."""
+        result = self.conn.execute(_REVOKE_FOR_USER, {"of_user": user_id, "now": now})
+        return int(result.rowcount)
 
+
+_REVOKE_FOR_USER = (
+    api_tokens.update()
+    .where(api_tokens.c.user_id == sa.bindparam("of_user"), api_tokens.c.revoked_at.is_(None))
+    .values(revoked_at=sa.bindparam("now"))
+)
 _DELETE_EXPIRED = access_tokens.delete().where(access_tokens.c.expires_at < sa.bindparam("now"))
 
 

@@ -12,6 +12,7 @@ from tenantry.storage.tables import invitations
 _FIELDS = tuple(f.name for f in dataclasses.fields(Invitation))
 _SELECT = sa.select(*columns(invitations, _FIELDS))
 _BY_TOKEN_HASH = _SELECT.where(invitations.c.token_hash == sa.bindparam("token_hash"))
+_BY_MAIL_TOKEN_HASH = _SELECT.where(invitations.c.mail_token_hash == sa.bindparam("token_hash"))
 _OPEN = (invitations.c.accepted_at.is_(None), invitations.c.revoked_at.is_(None))
 _OPEN_FOR_ACCOUNT = _SELECT.where(
     invitations.c.user_id == sa.bindparam("user_id"),
@@ -21,6 +22,7 @@ _OPEN_FOR_ACCOUNT = _SELECT.where(
 _OPEN_WITHOUT_ACCOUNT = _SELECT.where(
     invitations.c.user_id == sa.bindparam("user_id"), invitations.c.account_id.is_(None), *_OPEN
 )
+_OPEN_FOR_USER = _SELECT.where(invitations.c.user_id == sa.bindparam("user_id"), *_OPEN)
 _FOR_ACCOUNT = (
     _SELECT.where(invitations.c.account_id == sa.bindparam("account_id"))
     .order_by(invitations.c.id.desc())
@@ -49,6 +51,10 @@ class SqlInvitationRepository(Repository):
         row = self._one(_BY_TOKEN_HASH, {"token_hash": token_hash})
         return to_invitation(row) if row else None
 
+    def find_by_mail_token_hash(self, token_hash: str) -> Invitation | None:
+        row = self._one(_BY_MAIL_TOKEN_HASH, {"token_hash": token_hash})
+        return to_invitation(row) if row else None
+
     def open_for(self, user_id: str, account_id: str | None) -> list[Invitation]:
         if account_id is None:
             rows = self.conn.execute(_OPEN_WITHOUT_ACCOUNT, {"user_id": user_id})
@@ -57,6 +63,12 @@ class SqlInvitationRepository(Repository):
                 _OPEN_FOR_ACCOUNT, {"user_id": user_id, "account_id": account_id}
             )
         return [to_invitation(row) for row in rows]
+
+    def open_for_user(self, user_id: str) -> list[Invitation]:
+        """Every invitation of the user not yet accepted nor revoked, in any account."""
+        return [
+            to_invitation(row) for row in self.conn.execute(_OPEN_FOR_USER, {"user_id": user_id})
+        ]
 
     def for_account(self, account_id: str, *, limit: int) -> list[Invitation]:
         rows = self.conn.execute(_FOR_ACCOUNT, {"account_id": account_id, "limit": limit})

@@ -30,6 +30,8 @@ USER_FIELDS = (
     "oauth_refresh_token",
     "password_hash",
     "created_at",
+    "home_account_id",
+    "email_verified_at",
 )
 USER_COLUMNS = columns(users, USER_FIELDS)
 USER_WIDTH = len(USER_FIELDS)
@@ -57,6 +59,8 @@ def to_user(row: Sequence[Any], at: int = 0, emails: list[NotificationEmail] | N
         oauth_refresh_token,
         password_hash,
         created_at,
+        home_account_id,
+        email_verified_at,
     ) = row[at : at + USER_WIDTH]
     return User(
         id=user_id,
@@ -78,6 +82,8 @@ def to_user(row: Sequence[Any], at: int = 0, emails: list[NotificationEmail] | N
         password_hash=password_hash,
         oauth_refresh_token=oauth_refresh_token,
         created_at=created_at,
+        home_account_id=home_account_id,
+        email_verified_at=email_verified_at,
     )
 
 
@@ -100,6 +106,8 @@ def user_values(user: User) -> dict[str, Any]:
         "notifications": user.notifications,
         "oauth_refresh_token": user.oauth_refresh_token,
         "password_hash": user.password_hash,
+        "home_account_id": user.home_account_id,
+        "email_verified_at": user.email_verified_at,
     }
 
 

@@ -1,13 +1,18 @@
-"""Signing people into the console, for the console's tests."""
+"""Signing people into the console, and reading what its pages show once, for the console's
+tests."""
 
 from __future__ import annotations
 
+import html
+import re
 from dataclasses import dataclass
+
+import httpx
 
 from tenantry.domain.accounts import Account
 from tenantry.services.context import ServiceContext
 
-from browsing import Browser, person, sign_in
+from browsing import Browser, person, sign_in, text_of
 
 
 @dataclass
@@ -31,3 +36,10 @@ def csrf_of(browser: Browser) -> str:
     """The session's CSRF token, as every console form carries it."""
     page = browser.get("/hub/settings")
     return browser.form(page, "/auth/logout").fields["csrf_token"]
+
+
+def shown_secret(page: httpx.Response) -> str:
+    """The secret on the page that shows a new API account's or token's secret, once."""
+    found = re.search(r'<input id="new-secret"[^>]*\bvalue="([^"]+)"', page.text)
+    assert found, text_of(page)[:500]
+    return html.unescape(found.group(1))

@@ -8,11 +8,11 @@ import re
 
 import httpx
 
-from tenantry.services import credentials
+from tenantry.services import credentials, roles
 from tenantry.services.context import ServiceContext
 
 from browsing import Browser, Host, audit, person, text_of
-from console_support import console_user
+from console_support import console_user, csrf_of, shown_secret
 from factories import OPERATOR
 
 USERS_API = "/api/user-management/v1.0/users"
@@ -20,12 +20,6 @@ USERS_API = "/api/user-management/v1.0/users"
 
 def api_access(host: Host) -> str:
     return f"/hub/accounts/{host.tenant.id}/api-access"
-
-
-def shown_secret(page: httpx.Response) -> str:
-    found = re.search(r'<input id="new-secret"[^>]*\bvalue="([^"]+)"', page.text)
-    assert found, text_of(page)[:500]
-    return html.unescape(found.group(1))
 
 
 def access_token(browser: Browser, client_id: str, secret: str) -> httpx.Response:
@@ -226,3 +220,117 @@ def test_a_viewer_gets_no_api_access(host: Host, browser: Browser, ctx: ServiceC
     (kept,) = credentials.list_api_accounts(ctx, OPERATOR, host.tenant.id)
     assert kept.revoked_at is None
     assert credentials.list_api_tokens(ctx, OPERATOR, host.tenant.id) == []
+
+
+# -- the role a credential acts with -----------------------------------------------------------
+
+
+def select_options(page: httpx.Response, select_id: str) -> list[tuple[str, str, bool]]:
+    """A select's options as (value, text, selected)."""
+    found = re.search(rf'<select id="{select_id}" name="role"[^>]*>(.*?)</select>', page.text, re.S)
+    assert found, select_id
+    return [
+        (html.unescape(value), html.unescape(text), bool(selected))
+        for value, selected, text in re.findall(
+            r'<option value="([^"]*)"( selected)?>([^<]*)</option>', found.group(1)
+        )
+    ]
+
+
+def test_credentials_act_with_the_role_chosen_and_the_listings_show_it(
+    host: Host, browser: Browser, ctx: ServiceContext
+) -> None:
+    console_user(ctx, browser, host.tenant)
+    member = person(ctx, host.tenant, role="admin")
+    page = browser.get(api_access(host))
+    for select_id, default in (
+        ("account-role", "Your own role (Admin)"),
+        ("token-role", "The member's own role"),
+    ):
+        assert f'<label for="{select_id}">Role</label>' in page.text
+        options = select_options(page, select_id)
+        assert options[0] == ("", default, True)
+        assert {"admin", "manage", "view"} <= {value for value, _, _ in options}
+
+    created = browser.submit(page, f"{api_access(host)}/accounts", client_id="reader1", role="view")
+    assert created.status_code == 200, text_of(created)
+    assert "Role view" in text_of(created)
+    browser.submit(page, f"{api_access(host)}/accounts", client_id="plain1")  # the default
+
+    # The bulk user API takes an admin's rights: the member's own token has them, the same
+    # member's token made to act as a manager has not.
+    tokens = f"{api_access(host)}/tokens"
+    managing = browser.submit(page, tokens, name="Managing", user_email=member, role="manage")
+    assert managing.status_code == 200, text_of(managing)
+    assert "Role manage" in text_of(managing)
+    own = browser.submit(page, tokens, name="Own", user_email=member)
+    for made, status in ((managing, 401), (own, 200)):
+        bearer = {"Authorization": f"Bearer {shown_secret(made)}"}
+        assert browser.get(USERS_API, headers=bearer).status_code == status
+
+    assert {
+        a.client_id: a.role_key
+        for a in credentials.list_api_accounts(ctx, OPERATOR, host.tenant.id)
+    } == {"reader1": "view", "plain1": "admin"}
+    assert {
+        t.name: t.role_key for t in credentials.list_api_tokens(ctx, OPERATOR, host.tenant.id)
+    } == {"Managing": "manage", "Own": "admin"}
+    listing = text_of(browser.get(api_access(host)))
+    assert "reader1 View only view" in listing
+    assert "plain1 Admin admin" in listing
+    assert f"{member} Team manager manage" in listing
+    assert f"{member} Admin admin" in listing
+
+
+def test_no_credential_gets_a_role_above_its_maker_s(
+    host: Host, browser: Browser, ctx: ServiceContext
+) -> None:
+    roles.create_custom_role(
+        ctx,
+        OPERATOR,
+        host.tenant.id,
+        key="integrator",
+        display_name="Integrator",
+        capabilities={"user_management": {"users": "read"}, "account": {"api_access": "all"}},
+    )
+    maker = console_user(ctx, browser, host.tenant, role="integrator")
+    page = browser.get(api_access(host))
+    offered = {value for value, _, _ in select_options(page, "account-role")}
+    assert offered == {"", "integrator"}  # nothing that gives more than the maker has
+
+    above = browser.submit(page, f"{api_access(host)}/accounts", client_id="sneaky1", role="admin")
+    assert above.status_code == 403
+    assert (
+        '<p class="field__error" id="account-role-error">A credential can\'t have a role with '
+        "more rights than your own.</p>"
+    ) in html.unescape(above.text)
+    assert browser.form(above, f"{api_access(host)}/accounts").fields["client_id"] == "sneaky1"
+    token = browser.submit(
+        page, f"{api_access(host)}/tokens", name="sneaky", user_email=maker.email, role="admin"
+    )
+    assert token.status_code == 403, text_of(token)
+    assert 'id="token-role-error">A credential can\'t have a role' in html.unescape(token.text)
+    assert browser.form(token, f"{api_access(host)}/tokens").fields["name"] == "sneaky"
+    assert "new-secret" not in above.text + token.text
+    mine = browser.submit(page, f"{api_access(host)}/accounts", client_id="mine1")
+    assert mine.status_code == 200
+    assert {
+        a.client_id: a.role_key
+        for a in credentials.list_api_accounts(ctx, OPERATOR, host.tenant.id)
+    } == {"mine1": "integrator"}
+    assert credentials.list_api_tokens(ctx, OPERATOR, host.tenant.id) == []
+
+
+def test_a_manager_creates_no_api_account_whatever_the_role(
+    host: Host, browser: Browser, ctx: ServiceContext
+) -> None:
+    console_user(ctx, browser, host.tenant, role="manage")
+    csrf = csrf_of(browser)
+    for role in ("admin", "manage", ""):
+        answer = browser.post(
+            f"{api_access(host)}/accounts",
+            data={"csrf_token": csrf, "client_id": "managed1", "role": role},
+        )
+        assert answer.status_code == 403, role
+        assert "Not allowed" in text_of(answer)
+    assert credentials.list_api_accounts(ctx, OPERATOR, host.tenant.id) == []

@@ -12,8 +12,8 @@ import httpx
 from tenantry.services import accounts, credentials
 from tenantry.services.context import Actor, ServiceContext
 
-from browsing import Browser, Clock, Host, text_of
-from console_support import console_user
+from browsing import Browser, Clock, Host, audit, person, text_of
+from console_support import console_user, shown_secret
 from factories import OPERATOR
 
 CLI = Actor.system(face="cli", label="ops script")
@@ -164,3 +164,71 @@ def test_a_viewer_gets_no_audit_log(host: Host, browser: Browser, ctx: ServiceCo
     refused = browser.get(audit_url(host))
     assert refused.status_code == 403
     assert "Not allowed" in text_of(refused)
+
+
+def who_cell(page: httpx.Response, action: str) -> str:
+    """The text of the "Who" cell of the newest listed event with `action`."""
+    for row in re.findall(r"<tr>(.*?)</tr>", page.text, re.S):
+        if f"<br><code>{action}</code></th>" in row:
+            cell = re.search(r'<td data-label="Who">(.*?)</td>', row, re.S)
+            assert cell is not None
+            return cell.group(1)
+    raise AssertionError(f"no {action} event listed")
+
+
+def test_changes_made_with_a_credential_say_whom_it_acts_as_and_who_minted_it(
+    host: Host, browser: Browser, ctx: ServiceContext
+) -> None:
+    admin = console_user(ctx, browser, host.tenant)
+    member = person(ctx, host.tenant, role="admin")
+    access = f"/hub/accounts/{host.tenant.id}/api-access"
+    made = browser.submit(browser.get(access), f"{access}/tokens", name="Sync", user_email=member)
+    bearer = {"Authorization": f"Bearer {shown_secret(made)}"}
+    added = browser.post(
+        "/api/user-management/v1.0/users",
+        json=[
+            {
+                "email": "via-token@example.com",
+                "username": "Demi Smith",
+                "department": "MC Marketing",
+                "role": "marketing",
+                "allow_access_to_all_future_apps": True,
+                "media_sources": [],
+                "geos": [],
+            }
+        ],
+        headers=bearer,
+    )
+    assert added.status_code == 200, added.text
+    (event,) = [
+        e
+        for e in audit(ctx, "membership.create")
+        if (e.account_id, e.actor_kind) == (host.tenant.id, "api_token")
+    ]
+    member_id = event.actor_user_id
+    assert member_id is not None
+    assert event.actor_minted_by == admin.email
+
+    page = browser.get(audit_url(host))
+    cell = who_cell(page, "membership.create")
+    assert text_of(httpx.Response(200, text=cell)) == (
+        f"{member} API token acting as {member} via token minted by {admin.email}"
+    )
+    assert f'<a href="/hub/accounts/{host.tenant.id}/users/{member_id}">{member}</a>' in cell
+
+    # An API account acts as nobody; its line names who made it.
+    host.invite("via-account@example.com")
+    cell = who_cell(browser.get(audit_url(host)), "membership.create")
+    (by_account,) = [
+        e
+        for e in audit(ctx, "membership.create")
+        if (e.account_id, e.actor_kind) == (host.tenant.id, "api_account")
+    ]
+    assert by_account.actor_minted_by
+    text = text_of(httpx.Response(200, text=cell))
+    assert text.endswith(f"API account via API account minted by {by_account.actor_minted_by}")
+    assert "acting as" not in text
+    # A person's own change names neither.
+    own = who_cell(page, "api_token.create")
+    assert "minted by" not in own
+    assert "acting as" not in own

@@ -77,7 +77,8 @@ def test_good_rows_are_added_and_bad_ones_refused_with_the_apis_words(
     assert rows_of(answer) == [
         ["1", "dana@example.com", "Invited"],
         ["2", "nobody@example.com", UNKNOWN_ROLE],
-        ["3", known.email, "Added"],
+        # Consent: a person who has an identity already is invited like everyone else.
+        ["3", known.email, "Invited"],
         ["4", "not-an-email", INVALID_EMAIL],
         ["5", "eli@example.com", "Invited"],
     ]
@@ -85,7 +86,8 @@ def test_good_rows_are_added_and_bad_ones_refused_with_the_apis_words(
     dana, eli = there["dana@example.com"], there["eli@example.com"]
     assert dana.membership.status is MembershipStatus.PENDING
     assert eli.membership.status is MembershipStatus.PENDING
-    assert there[known.email].membership.status is MembershipStatus.ACTIVE
+    assert there[known.email].membership.status is MembershipStatus.PENDING
+    assert mailed_link(inbox, known.email)
     assert "nobody@example.com" not in there
     assert dana.user.name == "Dana Levi"
     assert dana.user.department == "Growth"

@@ -13,7 +13,7 @@ import httpx
 from tenantry.domain.accounts import Account
 from tenantry.domain.memberships import Membership, MembershipStatus
 from tenantry.domain.users import User, UserStatus
-from tenantry.services import accounts
+from tenantry.services import accounts, members
 from tenantry.services.accounts import AccountChanges
 from tenantry.services.context import ServiceContext
 
@@ -262,9 +262,10 @@ def test_without_mail_the_page_shows_the_link_to_pass_on(
     assert found.status is MembershipStatus.ACTIVE
 
 
-def test_a_person_with_a_user_elsewhere_is_added_at_once(
+def test_a_person_with_a_user_elsewhere_is_invited_not_added(
     host: Host, browser: Browser, ctx: ServiceContext
 ) -> None:
+    # Consent: an existing identity joins only when its owner accepts this account's invitation.
     other = make_account(ctx, parent=host.account, name="Other brand")
     for account in (other, host.tenant):
         accounts.update_account(ctx, OPERATOR, account.id, AccountChanges(multi_account_users=True))
@@ -277,10 +278,10 @@ def test_a_person_with_a_user_elsewhere_is_added_at_once(
         role="view",
     )
     assert answer.status_code == 303, text_of(answer)
-    assert answer.headers["location"] == users_url(host.tenant, known.id)
-    shown = browser.follow(answer)
-    assert "known@example.com was added." in text_of(shown)
-    assert "Active" in text_of(shown)
+    assert answer.headers["location"] == f"/hub/accounts/{host.tenant.id}/invitations"
+    assert "Invitation sent to known@example.com." in text_of(browser.follow(answer))
+    member = members.get_member(ctx, OPERATOR, host.tenant.id, known.id)
+    assert member.membership.status is MembershipStatus.PENDING
 
 
 def test_a_refused_invitation_shows_the_cores_words_and_keeps_what_was_typed(

@@ -36,6 +36,7 @@ ACTIONS = {
     "account.create": "Account created",
     "account.update": "Account changed",
     "account.delete": "Account deleted",
+    "account.transfer_ownership": "Account ownership handed over",
     "api_account.create": "API account created",
     "api_account.revoke": "API account revoked",
     "api_token.create": "API token created",
@@ -71,6 +72,7 @@ ACTIONS = {
     "user.activate": "User reactivated",
     "user.deactivate": "User deactivated",
     "user.external_id": "User's external id set",
+    "user.address_proved": "User's address proved",
 }
 
 # The faces a change can come through, as the audit trail names them.
@@ -86,6 +88,8 @@ FACES = {
 }
 
 ACTOR_KINDS = {"api_account": "API account", "api_token": "API token", "system": "system"}
+# How a credential is named where the audit log says who made it.
+MINTED = {"api_account": "API account", "api_token": "token"}
 
 FILTERS = ("action", "face", "actor", "since", "until")
 
@@ -107,6 +111,12 @@ class Row:
     action_label: str
     face_label: str
     actor_kind: str
+    minted: str | None
+    """Who created the credential the change was made with ("via token minted by X")."""
+    acting_as: str | None
+    """The person a credential acted as (an API token's user)..."""
+    acting_as_url: str | None
+    """...and their page in the account."""
     before: str | None
     after: str | None
 
@@ -155,11 +165,25 @@ def readable_json(state: dict[str, Any] | None) -> str | None:
 
 
 def row_of(event: AuditEvent) -> Row:
+    minted = None
+    if event.actor_minted_by:
+        credential = MINTED.get(event.actor_kind, "credential")
+        minted = f"via {credential} minted by {event.actor_minted_by}"
+    acting_as = acting_as_url = None
+    if event.actor_user_id:
+        # An API token's actor is labelled with its user's address; any other credential
+        # acting as someone is shown by the user's id.
+        acting_as = event.actor_label if event.actor_kind == "api_token" else event.actor_user_id
+        if event.account_id:
+            acting_as_url = account_url(event.account_id, "users", event.actor_user_id)
     return Row(
         event=event,
         action_label=ACTIONS.get(event.action, event.action.replace("_", " ").replace(".", ": ")),
         face_label=FACES.get(event.face, event.face),
         actor_kind=ACTOR_KINDS.get(event.actor_kind, ""),
+        minted=minted,
+        acting_as=acting_as,
+        acting_as_url=acting_as_url,
         before=readable_json(event.before),
         after=readable_json(event.after),
     )

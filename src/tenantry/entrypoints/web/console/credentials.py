@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from tenantry.domain.errors import DomainError, ErrorCode, InvalidInput, NotFound
+from tenantry.domain.roles import Role
 from tenantry.entrypoints.http.errors import http_status
 from tenantry.entrypoints.web.console.base import (
     AccountView,
@@ -22,11 +23,11 @@ from tenantry.entrypoints.web.console.base import (
     account_url,
     confirmed,
 )
-from tenantry.services import credentials
+from tenantry.services import credentials, member_browsing
 
 SECTION = "api"
-ACCOUNT_FIELDS = ("client_id",)
-TOKEN_FIELDS = ("name", "user_email", "expires_days")
+ACCOUNT_FIELDS = ("client_id", "role")
+TOKEN_FIELDS = ("name", "user_email", "role", "expires_days")
 MAX_EXPIRES_DAYS = 3650
 
 
@@ -42,6 +43,23 @@ def expires_in_days(value: str) -> timedelta | None:
             field="expires_days",
         )
     return timedelta(days=int(value))
+
+
+def credential_roles(roles: list[Role], here: AccountView) -> list[Role]:
+    """The roles a credential made by the viewer may have: none above the viewer's own, admin
+    or not (the core refuses the others; offering them would only lead to a refusal)."""
+    mine = here.role
+    return [] if mine is None else [role for role in roles if not role.exceeds(mine)]
+
+
+def role_options(roles: list[Role], here: AccountView, default: str) -> list[tuple[str, str]]:
+    """The role select's choices: first the default (sent as no role, so the core picks it),
+    then the roles the viewer may give."""
+    return [("", default), *((r.key, r.display_name) for r in credential_roles(roles, here))]
+
+
+def role_names(roles: list[Role]) -> dict[str, str]:
+    return {role.key: role.display_name for role in roles}
 
 
 def token_form_failed(form: dict[str, str], error: DomainError) -> FormState:
@@ -71,6 +89,8 @@ def add_credential_pages(router: APIRouter, console: Console) -> None:
         tokens = await console.call(
             credentials.list_api_tokens_with_users, ctx, viewer.actor, account_id
         )
+        roles = await console.call(member_browsing.account_roles, ctx, viewer.actor, account_id)
+        mine = here.role.display_name if here.role is not None else "none"
         return console.render(
             request,
             viewer,
@@ -83,6 +103,9 @@ def add_credential_pages(router: APIRouter, console: Console) -> None:
             now=ctx.now(),
             account_form=account_form,
             token_form=token_form,
+            role_names=role_names(roles),
+            account_role_options=role_options(roles, here, f"Your own role ({mine})"),
+            token_role_options=role_options(roles, here, "The member's own role"),
             base_url=account_url(account_id, "api-access"),
         )
 
@@ -121,7 +144,12 @@ def add_credential_pages(router: APIRouter, console: Console) -> None:
         client_id = form.get("client_id", "").strip()
         try:
             api_account, secret = await console.call(
-                credentials.create_api_account, ctx, viewer.actor, here.account.id, client_id
+                credentials.create_api_account,
+                ctx,
+                viewer.actor,
+                here.account.id,
+                client_id,
+                role_key=form.get("role", "").strip() or None,
             )
         except DomainError as error:
             state = FormState.failed(form, error, fields=ACCOUNT_FIELDS)
@@ -135,7 +163,7 @@ def add_credential_pages(router: APIRouter, console: Console) -> None:
             title="API account created",
             value_label="Client secret",
             secret=secret,
-            facts=[("Client id", api_account.client_id)],
+            facts=[("Client id", api_account.client_id), ("Role", api_account.role_key)],
             usage=(
                 "Exchange the client id and this secret for a bearer token at /clients/token "
                 "(grant type client_credentials)."
@@ -184,6 +212,7 @@ def add_credential_pages(router: APIRouter, console: Console) -> None:
                 user_email=form.get("user_email", "").strip() or None,
                 name=form.get("name", ""),
                 expires_at=None if lifetime is None else ctx.now() + lifetime,
+                role_key=form.get("role", "").strip() or None,
             )
         except DomainError as error:
             state = token_form_failed(form, error)
@@ -199,12 +228,13 @@ def add_credential_pages(router: APIRouter, console: Console) -> None:
             facts=[
                 ("Name", api_token.name),
                 ("Acts as", user.email),
+                ("Role", api_token.role_key),
                 ("Key", api_token.key),
                 ("Expires", expires.strftime("%d %b %Y, %H:%M UTC") if expires else "Never"),
             ],
             usage=(
                 "Send it in the Authorization header as Bearer <token>; it acts as its user, "
-                "in this account only."
+                "with its role at most, in this account only."
             ),
         )
 

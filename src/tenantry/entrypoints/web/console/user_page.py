@@ -1,5 +1,7 @@
 """One member's page: who they are, their role, scope and state in the account, and (for those
-who manage users) changing their role, deactivating or reactivating them, removing them.
+who manage users) changing their role, deactivating or reactivating them, removing them; for the
+account's owner, handing ownership to them. Its Access page lists what they may do in the
+account and what grants each right, as the core's policy explains it.
 
 Also how a member reads in a list (the users table shows the same words).
 """
@@ -26,7 +28,7 @@ from tenantry.entrypoints.web.console.base import (
     account_url,
     confirmed,
 )
-from tenantry.services import member_browsing, members
+from tenantry.services import access, accounts, member_browsing, members
 from tenantry.services.member_browsing import member_state
 from tenantry.services.members import Member
 from tenantry.services.ports import MemberState
@@ -38,7 +40,7 @@ STATE_LABELS = {
 }
 
 # The user page's forms, each showing its own refusal.
-ROLE_FORM, ACTIVE_FORM, REMOVE_FORM = "role", "active", "remove"
+ROLE_FORM, ACTIVE_FORM, REMOVE_FORM, OWNER_FORM = "role", "active", "remove", "owner"
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +108,14 @@ def add_member_pages(router: APIRouter, console: Console) -> None:
             member_browsing.account_roles, ctx, viewer.actor, here.account.id
         )
         row = member_row(member)
+        is_self = user_id == viewer.user_id
+        # What the page offers; the core decides again when the form is sent.
+        may_make_owner = (
+            here.account.owner_user_id == viewer.user_id
+            and not is_self
+            and row.state is MemberState.ACTIVE
+            and member.role.is_admin_like
+        )
         return console.render(
             request,
             viewer,
@@ -114,7 +124,9 @@ def add_member_pages(router: APIRouter, console: Console) -> None:
             section="users",
             status=status,
             member=row,
-            is_self=user_id == viewer.user_id,
+            is_self=is_self,
+            is_owner=here.account.owner_user_id == user_id,
+            may_make_owner=may_make_owner,
             role_options=[(r.key, r.display_name) for r in grantable(roles, here)],
             failed=failed or {},
             empty=FormState(),
@@ -229,9 +241,65 @@ def add_member_pages(router: APIRouter, console: Console) -> None:
             f"{email} was removed from {here.account.name}.",
         )
 
+    async def make_owner(request: Request, viewer: Viewer, form: dict[str, str]) -> Response:
+        here = await console.account(viewer, request.path_params["account_id"])
+        user_id = str(request.path_params["user_id"])
+        back = account_url(here.account.id, "users", user_id)
+        member = await console.call(members.get_member, ctx, viewer.actor, here.account.id, user_id)
+        email = member.user.email
+        if not confirmed(form):
+            return console.confirm(
+                request,
+                viewer,
+                account=here,
+                section="users",
+                title="Make owner",
+                message=(
+                    f"Make {email} the owner of {here.account.name}? Only they can hand "
+                    "ownership on after this; you stay an admin, and can then be demoted or "
+                    "removed like any other admin."
+                ),
+                button="Make owner",
+                fields=form,
+                cancel_url=back,
+            )
+        try:
+            changed, _ = await console.call(
+                accounts.transfer_ownership, ctx, viewer.actor, here.account.id, user_id
+            )
+        except DomainError as error:
+            state = FormState.failed(form, error, ())
+            return await page(
+                request,
+                viewer,
+                here,
+                user_id,
+                failed={OWNER_FORM: state},
+                status=http_status(error),
+            )
+        return console.done(request, back, f"{email} now owns {changed.name}.")
+
+    async def access_page(request: Request, viewer: Viewer) -> Response:
+        here = await console.account(viewer, request.path_params["account_id"])
+        user_id = str(request.path_params["user_id"])
+        explanation = await console.call(
+            access.explain_access, ctx, viewer.actor, here.account.id, user_id=user_id
+        )
+        return console.render(
+            request,
+            viewer,
+            "console/user_access.html",
+            account=here,
+            section="users",
+            explanation=explanation,
+            user_url=account_url(here.account.id, "users", user_id),
+        )
+
     # User ids are UUIDs: the `uuid` convertor leaves /users/bulk to the bulk page.
     base = "/hub/accounts/{account_id}/users/{user_id:uuid}"
     router.get(base)(console.page(user_page))
+    router.get(base + "/access")(console.page(access_page))
     router.post(base + "/role")(console.action(change_role))
     router.post(base + "/active")(console.action(set_active))
     router.post(base + "/remove")(console.action(remove))
+    router.post(base + "/owner")(console.action(make_owner))
