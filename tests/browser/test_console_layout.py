@@ -20,6 +20,7 @@ MAIN_PAGES = [
     ("account-overview", "/hub/accounts/{host}"),
     ("users", "/hub/accounts/{host}/users"),
     ("user", "/hub/accounts/{host}/users/{member}"),
+    ("user-access", "/hub/accounts/{host}/users/{member}/access"),
     ("invitations", "/hub/accounts/{host}/invitations"),
     ("bulk", "/hub/accounts/{host}/users/bulk"),
     ("roles", "/hub/accounts/{host}/roles"),
