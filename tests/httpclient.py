@@ -41,9 +41,17 @@ class HttpClient:
         return self.request("DELETE", url, **kwargs)
 
 
+# The network address the app sees a test's requests come from, unless the test names another.
+DEFAULT_ADDRESS = "127.0.0.1"
+
+
 @contextmanager
-def http_client(app: ASGIApp, base_url: str = "http://testserver") -> Iterator[HttpClient]:
-    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+def http_client(
+    app: ASGIApp, base_url: str = "http://testserver", *, address: str = DEFAULT_ADDRESS
+) -> Iterator[HttpClient]:
+    """A client whose requests reach the app from `address` (the ASGI scope's `client`, which
+    is what the app trusts as the caller's network address)."""
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False, client=(address, 123))
     with start_blocking_portal() as portal:
         client = httpx.AsyncClient(transport=transport, base_url=base_url)
         try:

@@ -5,14 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 CATALOGUE_DIR = Path(__file__).parent / "catalogue"
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="TENANTRY_", env_file=None, extra="ignore")
+    # By name too: a field with an alias (an earlier environment name) is set by its name in code.
+    model_config = SettingsConfigDict(
+        env_prefix="TENANTRY_", env_file=None, extra="ignore", populate_by_name=True
+    )
 
     database_url: str = "sqlite:///./tenantry.db"
     base_url: str = "http://localhost:8000"
@@ -29,22 +32,49 @@ class Settings(BaseSettings):
     every field is about 1.3 MB; 4 MB leaves room for that and caps what one call can send."""
 
     token_failures_per_window: int = Field(default=10, ge=1)
+    token_failure_ceiling_per_client: int = Field(default=100, ge=1)
     token_failure_window_seconds: int = Field(default=900, ge=10)
-    """After this many failed client-credential attempts per client id or address within the
-    (sliding) window, `/clients/token` refuses further attempts until they are a window old."""
+    """Failed client-credential attempts allowed within the (sliding) window for a client id
+    from one network address, and from one network address whatever client it names; past
+    either, `/clients/token` refuses that address until the failures are a window old. Past
+    the ceiling of failures for a client id from every address, only addresses that have not
+    failed for it are still heard, once each (see `domain.throttling.Limits`)."""
 
-    sign_in_failures_per_account: int = Field(default=5, ge=1)
+    sign_in_failures_per_account_and_address: int = Field(
+        default=5,
+        ge=1,
+        # The earlier name counted per address typed from anywhere, which let strangers lock
+        # its owner out; a value set under it still bounds the guesses one place gets.
+        validation_alias=AliasChoices(
+            "TENANTRY_SIGN_IN_FAILURES_PER_ACCOUNT_AND_ADDRESS",
+            "TENANTRY_SIGN_IN_FAILURES_PER_ACCOUNT",
+        ),
+    )
     sign_in_failures_per_address: int = Field(default=20, ge=1)
+    sign_in_failure_ceiling_per_account: int = Field(default=50, ge=1)
     sign_in_failure_window_seconds: int = Field(default=900, ge=60)
-    """Wrong passwords or second-factor codes per e-mail address typed, and per network address
-    (many accounts tried from one place), within the sliding window; past either limit, sign-in
-    is refused unchecked until the failures are a window old."""
+    """Wrong passwords or second-factor codes per e-mail address typed from one network
+    address, and per network address (many accounts tried from one place), within the sliding
+    window; past either, sign-in from that address is refused unchecked until the failures are
+    a window old. Past the ceiling for an e-mail address from every address, only addresses
+    that have not failed for it are still heard, once each."""
 
-    reset_requests_per_account: int = Field(default=3, ge=1)
+    reset_requests_per_account_and_address: int = Field(
+        default=3,
+        ge=1,
+        # The earlier name, kept as the sign-in one above is.
+        validation_alias=AliasChoices(
+            "TENANTRY_RESET_REQUESTS_PER_ACCOUNT_AND_ADDRESS", "TENANTRY_RESET_REQUESTS_PER_ACCOUNT"
+        ),
+    )
     reset_requests_per_address: int = Field(default=10, ge=1)
+    reset_request_ceiling_per_account: int = Field(default=10, ge=1)
     reset_request_window_seconds: int = Field(default=3600, ge=60)
-    """Password reset e-mails asked for per address typed and per network address within the
-    sliding window; past either limit, the request gets the same answer and no e-mail."""
+    """Password reset e-mails asked for per address typed from one network address, and per
+    network address, within the sliding window; past either, the request gets the same answer
+    and no e-mail. Past the ceiling for an address typed, only network addresses that have not
+    asked for it are still heard, once each: a stranger asking often cannot stop its owner's
+    own request, and a flood needs a new network address for each further e-mail."""
 
     bulk_daily_quota: int = Field(default=100, ge=1)
     bulk_max_users_per_call: int = Field(default=20, ge=1)

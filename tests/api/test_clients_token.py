@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 
+import httpx
 import pytest
 
 from tenantry.services import credentials, setup
@@ -18,6 +20,13 @@ def api_client(ctx: ServiceContext) -> tuple[str, str, str]:
     assert init.client_id
     assert init.client_secret
     return init.account_id, init.client_id, init.client_secret
+
+
+def _grant(client: HttpClient, client_id: str, secret: str) -> httpx.Response:
+    return client.post(
+        "/clients/token",
+        data={"client_id": client_id, "client_secret": secret, "grant_type": "client_credentials"},
+    )
 
 
 def _check_token_answer(ctx: ServiceContext, body: dict[str, object], account_id: str) -> None:
@@ -150,3 +159,41 @@ def test_a_revoked_api_account_gets_no_token(
         data={"client_id": client_id, "client_secret": secret, "grant_type": "client_credentials"},
     )
     assert response.status_code == 401
+
+
+def test_failures_from_one_address_do_not_lock_the_client_out_elsewhere(
+    client_from: Callable[[str], HttpClient], ctx: ServiceContext, api_client: tuple[str, str, str]
+) -> None:
+    account_id, client_id, secret = api_client
+    guesser, owner = client_from("198.51.100.7"), client_from("203.0.113.9")
+    limit = ctx.settings.token_failures_per_window
+    answers = [_grant(guesser, client_id, "wrong").status_code for _ in range(limit + 2)]
+    assert answers == [401] * limit + [429] * 2
+    assert _grant(guesser, client_id, secret).status_code == 429  # that address stays refused
+
+    issued = _grant(owner, client_id, secret)
+    assert issued.status_code == 200, issued.text
+    _check_token_answer(ctx, issued.json(), account_id)
+
+
+def test_past_the_ceiling_each_new_address_is_heard_once(
+    client_from: Callable[[str], HttpClient], ctx: ServiceContext, api_client: tuple[str, str, str]
+) -> None:
+    account_id, client_id, secret = api_client
+    per_address = ctx.settings.token_failures_per_window
+    ceiling = ctx.settings.token_failure_ceiling_per_client
+    # As many failures as the ceiling, each address failing as often as it may.
+    for first in range(0, ceiling, per_address):
+        guesser = client_from(f"198.51.100.{first // per_address + 1}")
+        for _ in range(min(per_address, ceiling - first)):
+            assert _grant(guesser, client_id, "wrong").status_code == 401
+
+    # A new address is heard once; having failed, it is refused like the others.
+    newcomer = client_from("192.0.2.77")
+    assert _grant(newcomer, client_id, "wrong").status_code == 401
+    assert _grant(newcomer, client_id, "wrong").status_code == 429
+    assert _grant(newcomer, client_id, secret).status_code == 429
+    # The owner, on an address that has not failed, still gets a token.
+    issued = _grant(client_from("203.0.113.9"), client_id, secret)
+    assert issued.status_code == 200, issued.text
+    _check_token_answer(ctx, issued.json(), account_id)

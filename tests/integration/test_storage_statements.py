@@ -6,22 +6,31 @@ statements to these paths has to raise a bound here, in review, on purpose.
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
+import pytest
+
 from tenantry.domain.audit import AuditEvent
+from tenantry.domain.errors import Unauthenticated
 from tenantry.domain.memberships import Membership, MembershipStatus, Scope
 from tenantry.domain.users import NotificationEmail, User
-from tenantry.services import bulk, credentials
+from tenantry.services import auth, bulk, credentials
 from tenantry.services.context import ServiceContext
 from tenantry.services.members import NewMember
 
-from factories import OPERATOR, World, statements, unique_email
+from factories import OPERATOR, World, make_member, statements, unique_email
 
 BULK_USERS = 20
 # Per new user: a savepoint and its release, the user, the membership and the invitation.
 # Around them: BEGIN, the account's chain, the actor's memberships in it, the account's apps,
 # the users behind all the e-mail addresses, and every audit event at once. 164 before.
 BULK_STATEMENTS = 5 * BULK_USERS + 10
+PASSWORD = "Correct-Horse-42-battery"
+
+
+def _on_counters(sent: list[str]) -> list[str]:
+    return [s for s in sent if re.search(r"\bcounters\b", s)]
 
 
 def test_authenticating_a_token_reads_the_token_and_its_user(
@@ -135,3 +144,31 @@ def test_bulk_adding_20_users_stays_within_the_measured_statements(
     added = {a.user.id for _, a in result.added}
     assert added <= {e.target_id for e in created}
     assert added <= {e.target_id for e in joined}
+
+
+def test_a_sign_in_throttle_reads_once_and_a_failure_counts_once(
+    ctx: ServiceContext, world: World
+) -> None:
+    user = make_member(ctx, world.a, role="manage")
+    with ctx.uow() as uow:
+        user.password_hash = ctx.passwords.hash(PASSWORD)
+        uow.users.update(user)
+    origin = auth.Origin(source="192.0.2.1")
+    with statements(ctx) as sent:
+        with pytest.raises(Unauthenticated):
+            auth.sign_in(ctx, user.email, "wrong", origin)
+        auth.sign_in(ctx, user.email, PASSWORD, origin)
+    # Each attempt reads its three totals in one statement; the failure adds to them in one.
+    # 8 before: a read per key and attempt, and an upsert and a read per key for the failure.
+    assert len(_on_counters(sent)) == 3, _on_counters(sent)
+
+
+def test_the_client_credentials_throttle_reads_once_and_a_failure_counts_once(
+    ctx: ServiceContext, world: World
+) -> None:
+    created, secret = credentials.create_api_account(ctx, OPERATOR, world.a.id, "counted")
+    with statements(ctx) as sent:
+        with pytest.raises(Unauthenticated):
+            credentials.issue_access_token(ctx, created.client_id, "wrong", source="192.0.2.1")
+        credentials.issue_access_token(ctx, created.client_id, secret, source="192.0.2.1")
+    assert len(_on_counters(sent)) == 3, _on_counters(sent)

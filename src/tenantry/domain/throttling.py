@@ -5,6 +5,11 @@ moment the window turns over: five wrong codes at 12:14:59 would leave the addre
 12:15:00. Counting per slice (a fifteenth of the window) and summing the slices of the last
 window keeps every failure counted for a whole window after it happened, give or take one slice,
 while each slice is still one counter row that any process can increment atomically.
+
+What a window allows is `Limits`: counted per identifier (an address typed, a client id) from
+one network address, per network address, and per identifier from everywhere, the last only
+slowing guesses down. Counting per identifier alone let anyone lock anyone out: a few wrong
+guesses for someone else's identifier, from anywhere, refused its owner too.
 """
 
 from __future__ import annotations
@@ -45,3 +50,34 @@ class SlidingWindow:
     def slice_expiry(self, now: datetime) -> datetime:
         """When a slice counted at `now` can be purged: once no window reads it any more."""
         return now + self.length + timedelta(seconds=self.slice_seconds)
+
+
+@dataclass(frozen=True, slots=True)
+class Counts:
+    """Attempts counted within the window before the one being decided, for its identifier
+    from its network address (`pair`), for its network address (`source`) and for its
+    identifier from every address (`identifier`)."""
+
+    pair: int
+    source: int
+    identifier: int
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """How many attempts a window allows: `per_pair` for an identifier from one network
+    address, `per_source` for a network address whatever it tries; past `ceiling` attempts for
+    an identifier from every address together, only addresses that have not tried it yet are
+    still heard."""
+
+    per_pair: int
+    per_source: int
+    ceiling: int
+
+    def refuse(self, counts: Counts) -> bool:
+        """Whether an attempt is refused without being checked."""
+        if counts.pair >= self.per_pair or counts.source >= self.per_source:
+            return True
+        # Past the ceiling a guesser with many addresses gets one try per address and window,
+        # while the owner, on an address that has not failed for the identifier, still gets in.
+        return counts.identifier >= self.ceiling and counts.pair > 0

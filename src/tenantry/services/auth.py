@@ -25,12 +25,13 @@ from tenantry.domain.auth import (
 )
 from tenantry.domain.errors import ErrorCode, Throttled, Unauthenticated
 from tenantry.domain.ids import hash_secret, secret_matches
-from tenantry.domain.throttling import SlidingWindow
+from tenantry.domain.throttling import Limits, SlidingWindow
 from tenantry.domain.users import User, UserStatus, is_valid_email
-from tenantry.services import invitations
+from tenantry.services import invitations, throttling
 from tenantry.services.context import Actor, ActorKind, ServiceContext, record
 from tenantry.services.ports import UnitOfWork
-from tenantry.services.throttling import Limit, count_attempt, exhausted
+from tenantry.services.throttling import Throttle
+from tenantry.settings import Settings
 
 FACE = "console"
 WRONG_CREDENTIALS = "The e-mail address or the password is not right."
@@ -78,8 +79,11 @@ class SignedIn:
 def sign_in(ctx: ServiceContext, email: str, password: str, origin: Origin) -> IssuedSession:
     """Check an e-mail address and password and open a session.
 
-    Failures are counted per address typed and per network address in the database, so the
-    limits hold across processes; past a limit, attempts are refused without being checked.
+    Failures are counted in the database (so the limits hold across processes) per address
+    typed from this network address and per network address; past a limit, attempts from that
+    network address are refused without being checked, while the right password from an
+    address that has not failed still signs in (`domain.throttling.Limits`). The throttle
+    costs one statement, and one more on a failure.
     """
     typed = typed_address(email)
     now = ctx.now()
@@ -248,29 +252,33 @@ def replace_session(
 # -- throttling --------------------------------------------------------------------------------
 
 
-def _failure_limits(
-    ctx: ServiceContext, typed_email: str, origin: Origin
-) -> tuple[SlidingWindow, tuple[Limit, ...]]:
-    settings = ctx.settings
-    limits = (
-        (f"sign-in-failures:email:{typed_email[:150]}", settings.sign_in_failures_per_account),
-        (f"sign-in-failures:source:{origin.source[:64]}", settings.sign_in_failures_per_address),
+def _failures(settings: Settings) -> Throttle:
+    return Throttle(
+        "sign-in-failures",
+        SlidingWindow(timedelta(seconds=settings.sign_in_failure_window_seconds)),
+        Limits(
+            per_pair=settings.sign_in_failures_per_account_and_address,
+            per_source=settings.sign_in_failures_per_address,
+            ceiling=settings.sign_in_failure_ceiling_per_account,
+        ),
     )
-    return SlidingWindow(timedelta(seconds=settings.sign_in_failure_window_seconds)), limits
 
 
 def sign_in_throttled(
     ctx: ServiceContext, uow: UnitOfWork, typed_email: str, origin: Origin
 ) -> bool:
-    """Whether the address typed, or the network address, has used up its failures."""
-    return exhausted(uow, *_failure_limits(ctx, typed_email, origin), ctx.now())
+    """Whether this network address has used up its failures, for the address typed or for
+    all; past the address typed's ceiling, addresses that have failed for it are refused too.
+    One statement."""
+    return throttling.refused(uow, _failures(ctx.settings), typed_email, origin.source, ctx.now())
 
 
 def count_sign_in_failure(
     ctx: ServiceContext, uow: UnitOfWork, typed_email: str, origin: Origin
 ) -> None:
-    """Count a wrong password or code against the address typed and the network address."""
-    count_attempt(uow, *_failure_limits(ctx, typed_email, origin), ctx.now())
+    """Count a wrong password or code for the address typed from this network address. One
+    statement."""
+    throttling.count(uow, _failures(ctx.settings), typed_email, origin.source, ctx.now())
 
 
 def record_failure(

@@ -18,15 +18,17 @@ from tenantry.domain.auth import (
 )
 from tenantry.domain.errors import ErrorCode, Forbidden, InvalidInput, NotFound
 from tenantry.domain.ids import hash_secret, new_secret
-from tenantry.domain.throttling import SlidingWindow
+from tenantry.domain.throttling import Limits, SlidingWindow
 from tenantry.domain.users import User, UserStatus, is_valid_email
+from tenantry.services import throttling
 from tenantry.services.auth import Origin, typed_address, user_actor
 from tenantry.services.context import Actor, ServiceContext, record
 from tenantry.services.identities import prove_address
 from tenantry.services.mail import DeliveryFailed, PasswordResetMail
 from tenantry.services.passwords import check_strength
 from tenantry.services.ports import UnitOfWork
-from tenantry.services.throttling import count_attempt
+from tenantry.services.throttling import Throttle
+from tenantry.settings import Settings
 
 log = logging.getLogger("tenantry.mail")
 INVALID_RESET_LINK = "This link to reset a password is not valid any more. Ask for a new one."
@@ -48,18 +50,19 @@ def password_reset_link(ctx: ServiceContext, token: str) -> str:
 
 def request_password_reset(ctx: ServiceContext, email: str, origin: Origin) -> ResetToSend | None:
     """A reset link for the user with this address, when there is one who signs in here with
-    a password; None otherwise (and when asked too often). Earlier links of the user die."""
+    a password; None otherwise (and when asked too often). Earlier links of the user die.
+
+    Requests are counted per address typed from this network address and per network
+    address, so a stranger asking often for someone's address cannot stop their own request
+    from elsewhere (`domain.throttling.Limits`); refused requests are not counted."""
     typed = typed_address(email)
     now = ctx.now()
-    settings = ctx.settings
-    window = SlidingWindow(timedelta(seconds=settings.reset_request_window_seconds))
-    limits = (
-        (f"reset-requests:email:{typed[:150]}", settings.reset_requests_per_account),
-        (f"reset-requests:source:{origin.source[:64]}", settings.reset_requests_per_address),
-    )
+    throttle = _reset_requests(ctx.settings)
     with ctx.uow() as uow:
-        too_often = count_attempt(uow, window, limits, now)
-        if too_often or not is_valid_email(typed):
+        if throttling.refused(uow, throttle, typed, origin.source, now):
+            return None
+        throttling.count(uow, throttle, typed, origin.source, now)
+        if not is_valid_email(typed):
             return None
         user = uow.users.find_by_email(typed)
         if user is None or not _may_reset(user):
@@ -67,6 +70,18 @@ def request_password_reset(ctx: ServiceContext, email: str, origin: Origin) -> R
         return _new_reset(
             ctx, uow, user, user_actor(user, origin), {"source": origin.source[:64]}, shown=False
         )
+
+
+def _reset_requests(settings: Settings) -> Throttle:
+    return Throttle(
+        "reset-requests",
+        SlidingWindow(timedelta(seconds=settings.reset_request_window_seconds)),
+        Limits(
+            per_pair=settings.reset_requests_per_account_and_address,
+            per_source=settings.reset_requests_per_address,
+            ceiling=settings.reset_request_ceiling_per_account,
+        ),
+    )
 
 
 def issue_password_reset(ctx: ServiceContext, actor: Actor, email: str) -> PasswordResetMail:

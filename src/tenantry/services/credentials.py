@@ -25,8 +25,9 @@ from tenantry.domain.errors import (
 from tenantry.domain.ids import hash_secret, new_secret, new_token, secret_matches, split_token
 from tenantry.domain.memberships import MembershipStatus
 from tenantry.domain.roles import Need, Role
-from tenantry.domain.throttling import SlidingWindow
+from tenantry.domain.throttling import Limits, SlidingWindow
 from tenantry.domain.users import User, UserStatus, normalize_email
+from tenantry.services import throttling
 from tenantry.services.context import Actor, ActorKind, ServiceContext, record
 from tenantry.services.policy import (
     check_credential_role,
@@ -37,7 +38,8 @@ from tenantry.services.policy import (
     usable_role,
 )
 from tenantry.services.ports import UnitOfWork
-from tenantry.services.throttling import count_attempt, exhausted
+from tenantry.services.throttling import Throttle
+from tenantry.settings import Settings
 
 # Writing last-used times on every request would turn each read into a write; a minute's
 # precision is what people need to spot an unused credential.
@@ -107,7 +109,7 @@ def _credential_role(
 
 def list_api_accounts(ctx: ServiceContext, actor: Actor, account_id: str) -> list[ApiAccount]:
     with ctx.uow(readonly=True) as uow:
-        require(ctx, uow, actor, account_id, Need.MANAGE_API_ACCESS)
+        require(ctx, uow, actor, account_id, Need.READ_API_ACCESS)
         return uow.api_accounts.for_account(account_id)
 
 
@@ -137,17 +139,15 @@ def revoke_api_account(ctx: ServiceContext, actor: Actor, account_id: str, clien
 def issue_access_token(
     ctx: ServiceContext, client_id: str, client_secret: str, *, source: str = "unknown"
 ) -> IssuedAccessToken:
-    """The client-credentials grant. Repeated failures per client id or address are throttled
-    in the database, so the limit holds across processes."""
+    """The client-credentials grant. Failures are counted in the database (so the limits hold
+    across processes) per client id from this network address and per network address; past a
+    limit that address is refused unchecked, while the right secret from an address that has
+    not failed still gets a token (`domain.throttling.Limits`)."""
     settings = ctx.settings
     now = ctx.now()
-    window = SlidingWindow(timedelta(seconds=settings.token_failure_window_seconds))
-    limits = [
-        (f"token-failures:{kind}:{value[:64]}", settings.token_failures_per_window)
-        for kind, value in (("client", client_id), ("source", source))
-    ]
+    throttle = _token_failures(settings)
     with ctx.uow() as uow:
-        if exhausted(uow, window, limits, now):
+        if throttling.refused(uow, throttle, client_id, source, now):
             raise Throttled(ErrorCode.THROTTLED)
         api_account = uow.api_accounts.find_by_client_id(client_id)
         # Compare against a dummy digest when the client is unknown, so timing tells nothing.
@@ -175,8 +175,20 @@ def issue_access_token(
             uow.api_accounts.update(api_account)
             return IssuedAccessToken(token, ttl)
     with ctx.uow() as uow:
-        count_attempt(uow, window, limits, now)
+        throttling.count(uow, throttle, client_id, source, now)
     raise Unauthenticated(ErrorCode.UNAUTHENTICATED, "Invalid client credentials.")
+
+
+def _token_failures(settings: Settings) -> Throttle:
+    return Throttle(
+        "token-failures",
+        SlidingWindow(timedelta(seconds=settings.token_failure_window_seconds)),
+        Limits(
+            per_pair=settings.token_failures_per_window,
+            per_source=settings.token_failures_per_window,
+            ceiling=settings.token_failure_ceiling_per_client,
+        ),
+    )
 
 
 # -- API tokens (act as a user in an account) --------------------------------------------------
@@ -267,7 +279,7 @@ def _token_user(
 
 def list_api_tokens(ctx: ServiceContext, actor: Actor, account_id: str) -> list[ApiToken]:
     with ctx.uow(readonly=True) as uow:
-        require(ctx, uow, actor, account_id, Need.MANAGE_API_ACCESS)
+        require(ctx, uow, actor, account_id, Need.READ_API_ACCESS)
         return uow.api_tokens.for_account(account_id)
 
 
@@ -284,7 +296,7 @@ def list_api_tokens_with_users(
 ) -> list[ListedApiToken]:
     """`list_api_tokens` with each token's user, read in one more statement."""
     with ctx.uow(readonly=True) as uow:
-        require(ctx, uow, actor, account_id, Need.MANAGE_API_ACCESS)
+        require(ctx, uow, actor, account_id, Need.READ_API_ACCESS)
         tokens = uow.api_tokens.for_account(account_id)
         users = uow.users.find_many({t.user_id for t in tokens})
     return [

@@ -18,7 +18,7 @@ from tenantry.settings import Settings
 
 from browsing import Browser, Clock, Host
 from factories import make_account
-from httpclient import HttpClient, http_client
+from httpclient import DEFAULT_ADDRESS, HttpClient, http_client
 from mailserver import Inbox, smtp_server
 
 
@@ -75,8 +75,10 @@ def new_browser(app: FastAPI) -> Iterator[Callable[..., Browser]]:
     """Another browser (its own cookies) on the same server, opened on demand."""
     with ExitStack() as stack:
 
-        def open_browser(base_url: str = "http://testserver") -> Browser:
-            return Browser(stack.enter_context(http_client(app, base_url=base_url)))
+        def open_browser(
+            base_url: str = "http://testserver", *, address: str = DEFAULT_ADDRESS
+        ) -> Browser:
+            return Browser(stack.enter_context(http_client(app, base_url, address=address)))
 
         yield open_browser
 

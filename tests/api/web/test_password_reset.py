@@ -116,9 +116,30 @@ def test_asking_too_often_sends_no_more_mail(
     host: Host, inbox: Inbox, browser: Browser, ctx: ServiceContext
 ) -> None:
     email = person(ctx, host.tenant)
-    answers = {_ask(browser, email) for _ in range(ctx.settings.reset_requests_per_account + 2)}
+    limit = ctx.settings.reset_requests_per_account_and_address
+    answers = {_ask(browser, email) for _ in range(limit + 2)}
     assert len(answers) == 1
-    assert len(_resets(inbox, email)) == ctx.settings.reset_requests_per_account
+    assert len(_resets(inbox, email)) == limit
+
+
+def test_a_stranger_asking_often_does_not_stop_the_owners_own_request(
+    host: Host, inbox: Inbox, ctx: ServiceContext, new_browser: Callable[..., Browser]
+) -> None:
+    email = person(ctx, host.tenant)
+    stranger = new_browser(address="198.51.100.7")
+    owner = new_browser(address="203.0.113.9")
+    limit = ctx.settings.reset_requests_per_account_and_address
+    for _ in range(limit + 2):
+        _ask(stranger, email)
+    assert len(_resets(inbox, email)) == limit
+
+    _ask(owner, email)
+    assert len(_resets(inbox, email)) == limit + 1
+    link = mailed_link(inbox, email)
+    page = owner.get(link)
+    assert page.status_code == 200
+    done = owner.submit(page, link.replace("http://testserver", ""), password=NEW_PASSWORD)
+    assert done.status_code == 303, text_of(done)
 
 
 def test_network_managed_users_get_no_reset_link(

@@ -5,6 +5,7 @@ working once, wrong codes throttled like wrong passwords."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import httpx
 
@@ -174,13 +175,40 @@ def test_wrong_codes_are_throttled(
     # The wrong codes come just before a window turns: the lock outlasts the turn.
     _ten_seconds_before_a_window_turns(clock, ctx.settings.sign_in_failure_window_seconds)
     challenge = browser.follow(sign_in(browser, email))
-    for _ in range(ctx.settings.sign_in_failures_per_account):
+    for _ in range(ctx.settings.sign_in_failures_per_account_and_address):
         assert browser.submit(challenge, "/auth/2fa", code="123456").status_code == 401
     clock.advance(seconds=30)
     locked = browser.submit(challenge, "/auth/2fa", code=current_code(secret, clock))
     assert locked.status_code == 429
     assert "Too many attempts" in text_of(locked)
     assert browser.get("/auth/account").status_code == 303
+
+
+def test_wrong_codes_from_elsewhere_do_not_lock_the_owner_out(
+    host: Host,
+    browser: Browser,
+    ctx: ServiceContext,
+    clock: Clock,
+    new_browser: Callable[..., Browser],
+) -> None:
+    email = person(ctx, host.tenant)
+    sign_in(browser, email)
+    secret, _ = _enrol(browser, browser.get("/auth/2fa/setup"), clock)
+    sign_out(browser)
+    # Someone who has the password, but not the authenticator, tries codes from their address.
+    stranger = new_browser(address="198.51.100.7")
+    challenge = stranger.follow(sign_in(stranger, email))
+    limit = ctx.settings.sign_in_failures_per_account_and_address
+    answers = [
+        stranger.submit(challenge, "/auth/2fa", code="123456").status_code for _ in range(limit + 1)
+    ]
+    assert answers == [401] * limit + [429]
+
+    owner = new_browser(address="203.0.113.9")
+    owners_challenge = owner.follow(sign_in(owner, email))
+    clock.advance(seconds=30)
+    code = current_code(secret, clock)
+    assert owner.submit(owners_challenge, "/auth/2fa", code=code).status_code == 303
 
 
 def test_new_recovery_codes_and_turning_it_off(

@@ -80,9 +80,24 @@ class SqlCounterRepository(Repository):
         value = self.conn.execute(_GET_COUNT, {"key": key, "window": window}).scalar()
         return int(value or 0)
 
-    def total(self, key: str, windows: Collection[str]) -> int:
-        value = self.conn.execute(_SUM_COUNTS, {"key": key, "windows": list(windows)}).scalar()
-        return int(value or 0)
+    def increment_each(self, keys: Collection[str], window: str, expires_at: datetime) -> None:
+        """Add one to each key's count in `window`, atomically (one upsert statement)."""
+        # In key order, so that two upserts sharing rows lock them in the same order.
+        rows = [
+            {"key": key, "window": window, "count": 1, "expires_at": expires_at}
+            for key in sorted(set(keys))
+        ]
+        insert = _insert_for(self.conn)(counters).values(rows)
+        self.conn.execute(
+            insert.on_conflict_do_update(
+                index_elements=[counters.c.key, counters.c.window],
+                set_={"count": counters.c.count + insert.excluded.count},
+            )
+        )
+
+    def totals(self, keys: Collection[str], windows: Collection[str]) -> dict[str, int]:
+        parameters = {"keys": list(keys), "windows": list(windows)}
+        return {key: int(total) for key, total in self.conn.execute(_SUMS_BY_KEY, parameters)}
 
     def purge_expired(self, now: datetime) -> int:
         return self.conn.execute(_PURGE_EXPIRED, {"now": now}).rowcount
@@ -91,9 +106,13 @@ class SqlCounterRepository(Repository):
 _GET_COUNT = sa.select(counters.c.count).where(
     counters.c.key == sa.bindparam("key"), counters.c.window == sa.bindparam("window")
 )
-_SUM_COUNTS = sa.select(sa.func.sum(counters.c.count)).where(
-    counters.c.key == sa.bindparam("key"),
-    counters.c.window.in_(sa.bindparam("windows", expanding=True)),
+_SUMS_BY_KEY = (
+    sa.select(counters.c.key, sa.func.sum(counters.c.count))
+    .where(
+        counters.c.key.in_(sa.bindparam("keys", expanding=True)),
+        counters.c.window.in_(sa.bindparam("windows", expanding=True)),
+    )
+    .group_by(counters.c.key)
 )
 _PURGE_EXPIRED = counters.delete().where(counters.c.expires_at < sa.bindparam("now"))
 
