@@ -45,6 +45,7 @@ class Need:
     MANAGE_USERS = ("user_management", "users", AccessLevel.ALL)
     MANAGE_ADMINS = ("user_management", "admins", AccessLevel.ALL)
     MANAGE_SETTINGS = ("account", "settings", AccessLevel.ALL)
+    READ_API_ACCESS = ("account", "api_access", AccessLevel.READ)
     MANAGE_API_ACCESS = ("account", "api_access", AccessLevel.ALL)
     READ_CHILD_ACCOUNTS = ("account", "child_accounts", AccessLevel.READ)
     MANAGE_CHILD_ACCOUNTS = ("account", "child_accounts", AccessLevel.ALL)

@@ -378,7 +378,9 @@ def transfer_ownership(
             new_owner = uow.users.find(new_owner_user_id or "")
         membership = uow.memberships.find(new_owner.id, account_id) if new_owner else None
         if new_owner is None or membership is None:
-            raise NotFound(ErrorCode.USER_NOT_FOUND, field="user")
+            raise NotFound(
+                ErrorCode.USER_NOT_FOUND, "This user is not a member of the account.", field="user"
+            )
         role = resolve_role(ctx, uow, account, membership.role_key)
         owner = uow.users.find(account.owner_user_id) if account.owner_user_id else None
         check_may_transfer_ownership(actor, account, owner, new_owner, membership, role)

@@ -447,6 +447,7 @@ ACTIONS: tuple[tuple[str, Requirement], ...] = (
     ("add, change and remove members", Need.MANAGE_USERS),
     ("manage admins and grant any role", Need.MANAGE_ADMINS),
     ("change the account's settings and apps", Need.MANAGE_SETTINGS),
+    ("see API accounts and API tokens", Need.READ_API_ACCESS),
     ("create API accounts and API tokens", Need.MANAGE_API_ACCESS),
     ("see child accounts", Need.READ_CHILD_ACCOUNTS),
     ("create and manage child accounts", Need.MANAGE_CHILD_ACCOUNTS),
