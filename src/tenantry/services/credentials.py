@@ -32,6 +32,7 @@ from tenantry.services.context import Actor, ActorKind, ServiceContext, record
 from tenantry.services.policy import (
     check_credential_role,
     check_may_manage,
+    check_token_role,
     require,
     resolve_role,
     roles_of,
@@ -222,13 +223,7 @@ def create_api_token(
             )
         check_may_manage(ctx, uow, account, actor_role, membership, field="user")
         role = _credential_role(ctx, uow, account, actor_role, role_key or membership.role_key)
-        user_role = resolve_role(ctx, uow, account, membership.role_key)
-        if user_role is None or role.exceeds(user_role):
-            raise InvalidInput(
-                ErrorCode.INVALID_INPUT,
-                "A token can't have a role with more rights than the member it acts as.",
-                field="role",
-            )
+        check_token_role(role, resolve_role(ctx, uow, account, membership.role_key))
         token, key, digest = new_token(API_TOKEN_PREFIX)
         api_token = uow.api_tokens.add(
             ApiToken(

@@ -30,7 +30,7 @@ from typing import Any
 
 from tenantry.domain import memberships as rules
 from tenantry.domain.accounts import Account
-from tenantry.domain.errors import MESSAGES, DomainError, ErrorCode, Forbidden
+from tenantry.domain.errors import MESSAGES, DomainError, ErrorCode
 from tenantry.domain.ids import new_user_id
 from tenantry.domain.memberships import UNRESTRICTED, Membership, MembershipStatus
 from tenantry.domain.network import (
@@ -47,12 +47,13 @@ from tenantry.domain.network import (
     spec_fields,
     user_fields,
 )
-from tenantry.domain.roles import Need, Role
+from tenantry.domain.roles import Role
 from tenantry.domain.users import User, UserStatus
 from tenantry.services.context import Actor, ServiceContext
 from tenantry.services.members import Member
 from tenantry.services.policy import (
     OwnerChange,
+    check_grantable,
     check_may_manage,
     check_owner_kept,
     check_removable,
@@ -290,8 +291,7 @@ def _role(
     except DomainError as error:
         problems.append(Problem(where, error.message, error.code))
         return None
-    if not actor_role.allows(Need.MANAGE_ADMINS) and role.exceeds(actor_role):
-        raise Forbidden(ErrorCode.FORBIDDEN, field="role")
+    check_grantable(actor_role, role)
     return role
 
 

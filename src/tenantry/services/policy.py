@@ -250,21 +250,39 @@ def can(
 # -- granting and acting on members ------------------------------------------------------------
 
 
-def check_grantable(actor_role: Role, role: Role, *, field: str = "role") -> None:
+def may_grant(actor_role: Role, role: Role) -> bool:
     """Admins grant any role; everyone else only roles that give nothing beyond their own, so
     nobody can raise themselves or anyone else above them."""
-    if not actor_role.allows(Need.MANAGE_ADMINS) and role.exceeds(actor_role):
+    return actor_role.allows(Need.MANAGE_ADMINS) or not role.exceeds(actor_role)
+
+
+def check_grantable(actor_role: Role, role: Role, *, field: str = "role") -> None:
+    if not may_grant(actor_role, role):
         raise Forbidden(ErrorCode.FORBIDDEN, field=field)
 
 
-def check_credential_role(actor_role: Role, role: Role, *, field: str = "role") -> None:
+def may_give_credential(actor_role: Role, role: Role) -> bool:
     """An API account or token never yields more than its maker has, admin or not (an admin
     of a custom admin-like role does not mint a full admin)."""
-    if role.exceeds(actor_role):
+    return not role.exceeds(actor_role)
+
+
+def check_credential_role(actor_role: Role, role: Role, *, field: str = "role") -> None:
+    if not may_give_credential(actor_role, role):
         raise Forbidden(
             ErrorCode.FORBIDDEN,
             "A credential can't have a role with more rights than your own.",
             field=field,
+        )
+
+
+def check_token_role(role: Role, user_role: Role | None) -> None:
+    """A token acts as its member: never with more than the member's own role."""
+    if user_role is None or role.exceeds(user_role):
+        raise InvalidInput(
+            ErrorCode.INVALID_INPUT,
+            "A token can't have a role with more rights than the member it acts as.",
+            field="role",
         )
 
 

@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from tenantry.domain.errors import DomainError, ErrorCode, Forbidden
-from tenantry.domain.roles import Need, Role
+from tenantry.domain.roles import Role
 from tenantry.domain.users import User
 from tenantry.entrypoints.bulk_rest.views import apps_text, list_text, username
 from tenantry.entrypoints.http.errors import http_status
@@ -31,6 +31,7 @@ from tenantry.entrypoints.web.console.base import (
 from tenantry.services import access, accounts, member_browsing, members
 from tenantry.services.member_browsing import member_state
 from tenantry.services.members import Member
+from tenantry.services.policy import may_grant
 from tenantry.services.ports import MemberState
 
 STATE_LABELS = {
@@ -84,11 +85,7 @@ def grantable(roles: list[Role], here: AccountView) -> list[Role]:
     """The roles the viewer may give: any for an admin, else none beyond their own (the core
     refuses the others; offering them would only lead to a refusal)."""
     mine = here.role
-    if mine is None:
-        return []
-    if mine.allows(Need.MANAGE_ADMINS):
-        return roles
-    return [role for role in roles if not role.exceeds(mine)]
+    return [] if mine is None else [role for role in roles if may_grant(mine, role)]
 
 
 def add_member_pages(router: APIRouter, console: Console) -> None:
