@@ -462,7 +462,7 @@ ROWS: tuple[Row, ...] = (
     Row(accounts.add_app, expect(), prepare=lambda c: _unique("com.example.n")),
     Row(
         accounts.remove_app,
-        # Through A, B's app id is just an unknown app of A (seed 002's error for that).
+        # Through A, B's app id is just an unknown app of A (AppsFlyer's error for that).
         expect(own=denied(InvalidInput)),
         prepare=_app_of_b,
     ),
@@ -569,7 +569,7 @@ ROWS: tuple[Row, ...] = (
     Row(
         bulk.bulk_add_members,
         # Someone else's account refuses the whole call; only a permitted caller gets a
-        # report per item (seed 002: a bulk add keeps the users that pass).
+        # report per item (the AppsFlyer document: a bulk add keeps the users that pass).
         expect(manage=items_denied(Forbidden)),
         prepare=lambda c: [
             (0, NewMember(unique_email("bulk"), "admin" if c.admin_only else "member"))

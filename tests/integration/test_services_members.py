@@ -158,8 +158,8 @@ def test_adding_a_member_twice_is_refused(ctx: ServiceContext, world: World, spe
     assert membership.role_key == "marketing"
 
 
-# Each seed 002 rule, reached through real accounts: `setup` prepares the world and returns the
-# e-mail to add and the account to add it to.
+# Each AppsFlyer rule, reached through real accounts: `setup` prepares the world and returns
+# the e-mail to add and the account to add it to.
 Setup = Callable[[ServiceContext, World], tuple[str, Account]]
 
 

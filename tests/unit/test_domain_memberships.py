@@ -1,4 +1,4 @@
-"""Scopes, the multi-account rules of seed 002 and the rules that protect admins and owners."""
+"""Scopes, AppsFlyer's multi-account rules and the rules that protect admins and owners."""
 
 from __future__ import annotations
 
@@ -198,9 +198,9 @@ def test_custom_role_of_another_account_is_unknown() -> None:
     assert caught.value.code is ErrorCode.UNKNOWN_ROLE
 
 
-# -- check_can_join: seed 002's multi-account rules, in its order -------------------------------
+# -- check_can_join: AppsFlyer's multi-account rules, in its order ---------------------------
 
-# Each rule with the seed's text, word for word, and a way to make it apply to (target, other):
+# Each rule with the document's text, word for word, and a way to make it apply to (target, other):
 # the user joins `target` while being a member of `other`.
 Setup = Callable[[Account, Account, Membership], None]
 

@@ -1,4 +1,4 @@
-"""E-mail addresses and usernames, as seed 002 documents them."""
+"""E-mail addresses and usernames, as the AppsFlyer document describes them."""
 
 from __future__ import annotations
 

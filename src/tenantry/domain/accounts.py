@@ -18,7 +18,7 @@ class AccountKind(StrEnum):
 
     @property
     def is_host_like(self) -> bool:
-        """Partner and agency accounts are on the same side of seed 002's multi-account rules."""
+        """Partner and agency accounts are on one side of the AppsFlyer multi-account rules."""
         return self is not AccountKind.ADVERTISER
 
 
@@ -77,7 +77,7 @@ def check_parent(kind: AccountKind, parent: Account | None) -> None:
     """An advertiser sits under a partner or agency; an agency under a partner; partners on top."""
     if parent is None:
         if kind is AccountKind.ADVERTISER:
-            return  # a stand-alone advertiser account is allowed (seed 002 accounts)
+            return  # a stand-alone advertiser account is allowed (AppsFlyer accounts)
         return
     if parent.kind is AccountKind.ADVERTISER:
         raise InvalidInput(

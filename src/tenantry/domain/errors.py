@@ -10,7 +10,7 @@
 
 Each error carries a stable `ErrorCode`; faces map codes (or the class, as a fallback) to their
 dialect once, in their own error module. Messages are the readable text a face may show as is.
-Where seed 002 documents a message, the message is that text word for word.
+Where the AppsFlyer document gives a message, the message is that text word for word.
 """
 
 from __future__ import annotations
@@ -70,7 +70,7 @@ class ErrorCode(StrEnum):
     QUOTA_EXCEEDED = "quota_exceeded"
 
 
-# Seed 002's texts, word for word, where it documents one; the rest in the same voice.
+# The AppsFlyer document's texts, word for word, where it documents one; the rest in the same voice.
 MESSAGES: dict[ErrorCode, str] = {
     ErrorCode.INVALID_INPUT: "Invalid input.",
     ErrorCode.INVALID_FIELD_SCHEME: "Invalid field scheme.",

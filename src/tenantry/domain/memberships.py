@@ -44,7 +44,7 @@ class Scope:
         media_sources: Iterable[str] | None,
         geos: Iterable[str] | None,
     ) -> Scope:
-        """Seed 002's rules: missing apps = all, [] = none; empty or missing sources/geos = all."""
+        """AppsFlyer's rules: missing apps = all, [] = none; empty or missing sources/geos = all."""
         apps = None if app_ids is None else tuple(dict.fromkeys(app_ids))
         if all_future_apps and apps is not None:
             raise InvalidInput(
@@ -81,7 +81,7 @@ def check_role_for_account(role: Role, account: Account) -> None:
 
 
 def check_can_join(target: Account, elsewhere: Sequence[tuple[Membership, Account]]) -> None:
-    """Seed 002's multi-account rules, in the order its error table lists them.
+    """The AppsFlyer document's multi-account rules, in the order its error table lists them.
 
     `elsewhere` holds the user's memberships in other accounts with those accounts.
     """

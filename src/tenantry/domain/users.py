@@ -17,11 +17,11 @@ MAX_EMAIL_LENGTH = 254
 # An RFC 5322 addr-spec in its dot-atom form (what people and IdPs send in practice):
 # local part of atext runs separated by dots, a domain of at least two DNS labels.
 _ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
-# Underscores occur in real host names (and in seed 002's own sample address).
+# Underscores occur in real host names (and in the AppsFlyer document's own sample address).
 _LABEL = r"[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?"
 _EMAIL = re.compile(rf"{_ATEXT}(?:\.{_ATEXT})*@{_LABEL}(?:\.{_LABEL})+")
 
-# Seed 002: letters, numbers, spaces and . - _ ` [ ] ( ) ; any script's letters are letters.
+# AppsFlyer: letters, numbers, spaces and . - _ ` [ ] ( ) ; any script's letters are letters.
 _USERNAME_EXTRA = set(".-_`[]() ")
 
 

@@ -48,7 +48,7 @@ MAX_PAGE = 1000
 class NewMember:
     """A person to add to an account, as any face describes them.
 
-    Scope follows seed 002: `app_ids` None = all apps, [] = none; empty or None media sources
+    Scope follows AppsFlyer: `app_ids` None = all apps, [] = none; empty or None media sources
     and geos = all.
     """
 
@@ -256,7 +256,7 @@ def build_scope(
     spec: NewMember,
     apps: dict[str, str] | None = None,
 ) -> Scope:
-    """Validate a scope against the account's apps and the catalogues, in seed 002's order."""
+    """Validate a scope against the account's apps and the catalogues, in AppsFlyer's order."""
     if spec.app_ids is not None:
         known = apps if apps is not None else uow.apps.for_account(account.id)
         if any(app not in known for app in spec.app_ids):

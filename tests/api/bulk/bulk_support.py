@@ -101,7 +101,7 @@ def client(app: FastAPI) -> Iterator[HttpClient]:
 
 
 def new_user(email: str | None = None, **fields: Any) -> dict[str, Any]:
-    """A valid `POST /users` item: the sample of seed 002 with a fresh address."""
+    """A valid `POST /users` item: the AppsFlyer document's sample with a fresh address."""
     user: dict[str, Any] = {
         "email": unique_email("new") if email is None else email,
         "username": "Demi Smith",

@@ -1,4 +1,4 @@
-"""Every rule and message of seed 002's add table, one test each, word for word. A refused
+"""Every rule and message of AppsFlyer's add table, one test each, word for word. A refused
 user is not added; when nobody was added the answer is 422 with the per-user errors."""
 
 from __future__ import annotations
@@ -286,7 +286,7 @@ def test_a_team_manager_is_not_an_account_admin(bulk: Bulk) -> None:
 
 
 def test_the_sample_address_of_the_documents_is_valid(bulk: Bulk) -> None:
-    # Seed 002's sample has an underscore in the domain and a trailing space.
+    # The AppsFlyer document's sample has an underscore in the domain and a trailing space.
     response = bulk.add([new_user("my_company@my_company.com ")])
     assert response.status_code == 200, response.text
     assert "my_company@my_company.com" in bulk.emails()

@@ -1,5 +1,5 @@
 """`DELETE /users/{emails}`: all or nothing, 204 on success, 422 with an error per refused
-e-mail, and seed 002's delete messages word for word."""
+e-mail, and the AppsFlyer document's delete messages word for word."""
 
 from __future__ import annotations
 

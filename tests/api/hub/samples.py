@@ -1,4 +1,4 @@
-"""The sample requests of seeds 000 and 001, verbatim (query text, then variables)."""
+"""The sample requests of the CAPIG documents, verbatim (query text, then variables)."""
 
 ADD_USER_WITH_ROLE = """mutation useAddUserAccountMutation(
 $addUserWithRoleInput: AddUserWithRoleInput!

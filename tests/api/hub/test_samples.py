@@ -1,4 +1,4 @@
-"""Every sample request of seeds 000 and 001, replayed verbatim: the answers have the samples'
+"""Every sample request of the CAPIG documents, replayed verbatim: the answers have the samples'
 shape and values wherever those are not ids or tokens.
 
 The printed samples have slips, kept visible here: the sendInvitation answer lacks its outer

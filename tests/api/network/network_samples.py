@@ -1,4 +1,4 @@
-"""Seed 003's samples, verbatim: the endpoints as printed, then each body as printed.
+"""The Invoca document's samples, verbatim: the endpoints as printed, then each body as printed.
 
 The printed page hid its e-mail address behind an e-mail obfuscator ("[email protected]", which
 is no address); `ADDRESS` is the one the vendor's own pages show there, put in its place.
@@ -42,7 +42,7 @@ READ_ALL_RESPONSE = """[
     "notify_on_call_activities": true,
     "can_login_via_platform": false
   }
-]"""  # noqa: RUF001 (the seed's no-break space, verbatim)
+]"""  # noqa: RUF001 (the document's no-break space, verbatim)
 
 READ_ONE_RESPONSE = """{
   "email_settings": [
@@ -65,7 +65,7 @@ READ_ONE_RESPONSE = """{
   "notify_on_weekly_campaign_performance_reports": false,
   "notify_on_call_activities": true,
   "can_login_via_platform": false
-}"""  # noqa: RUF001 (the seed's no-break space, verbatim)
+}"""  # noqa: RUF001 (the document's no-break space, verbatim)
 
 CREATE_REQUEST = """{
   "user": {
@@ -88,7 +88,7 @@ CREATE_REQUEST = """{
     "notify_on_weekly_campaign_performance_reports": false,
     "notify_on_call_activities": true
   }
-}"""  # noqa: RUF001 (the seed's no-break space, verbatim)
+}"""  # noqa: RUF001 (the document's no-break space, verbatim)
 
 UPDATE_REQUEST = """{
   "user": {
@@ -112,7 +112,7 @@ UPDATE_REQUEST = """{
     "notify_on_weekly_campaign_performance_reports": false,
     "notify_on_call_activities": true
   }
-}"""  # noqa: RUF001 (the seed's no-break space, verbatim)
+}"""  # noqa: RUF001 (the document's no-break space, verbatim)
 
 DELETE_RESPONSE = """{
 }"""

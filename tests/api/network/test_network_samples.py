@@ -1,4 +1,4 @@
-"""Every sample request of seed 003, replayed verbatim, gets the sample's answer.
+"""Every sample request of the Invoca document, replayed verbatim, gets the sample's answer.
 
 The samples' paths are used as printed, with the network's id for `<network_id>` and the
 sample user's id for `<user_id>`; bodies are sent byte for byte, but for the page's hidden

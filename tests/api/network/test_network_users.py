@@ -260,7 +260,7 @@ def users_admin_id(net: Net, ctx: ServiceContext) -> str:
 def test_a_network_user_in_an_advertiser_too_is_refused_by_the_core(
     net: Net, ctx: ServiceContext
 ) -> None:
-    # Seed 002's rule, checked in the core: an advertiser's user can't join a partner.
+    # The AppsFlyer document's rule, checked in the core: an advertiser's user can't join a partner.
     net.advertiser("adv")
     net.put("/advertisers/adv/users/u1.json", json={"user": user_body("u1")})
     response = net.put("/network.json", json={"users": [user_body("u1")]})

@@ -1,4 +1,4 @@
-"""The bulk user-management REST API (AppsFlyer's dialect, seed 002) under
+"""The bulk user-management REST API (AppsFlyer's dialect) under
 `/api/user-management/v1.0`: get, add and delete users in bulk, get roles."""
 
 from tenantry.entrypoints.bulk_rest.router import OPENAPI_PATH, PREFIX, bulk_rest_router

@@ -37,7 +37,7 @@ INTERNAL_ERROR = "Something went wrong. Your request couldn\u2019t be completed.
 NONE_ADDED = "No users were added."
 NO_BEARER = "Send `Authorization: Bearer <API token>` with the API token of an account admin."
 
-# The delete table of seed 002 writes this one without a full stop (the add table with one).
+# AppsFlyer's delete table writes this one without a full stop (the add table with one).
 _DELETE_MESSAGES: dict[ErrorCode, str] = {ErrorCode.INVALID_EMAIL: "Invalid email address"}
 
 _STATUS: tuple[tuple[type[DomainError], int], ...] = (

@@ -31,7 +31,7 @@ def user_json(ctx: ServiceContext, member: Member) -> dict[str, Any]:
         "oauth_refresh_token": user.oauth_refresh_token,
         "contact_phone_number": user.contact_phone_number,
     }
-    for flag in NOTIFICATION_FLAGS:  # in the order of seed 003's samples
+    for flag in NOTIFICATION_FLAGS:  # in the order of the Invoca document's samples
         shown[flag] = bool(user.notifications.get(flag))
     shown["can_login_via_platform"] = user.can_login_via_platform
     return shown
