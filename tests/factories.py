@@ -131,3 +131,15 @@ def statements(ctx: ServiceContext) -> Iterator[list[str]]:
         yield sent
     finally:
         sa.event.remove(engine, "before_cursor_execute", record)
+
+
+def stored(ctx: ServiceContext) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every table, to show that a refused request changed nothing at all."""
+    from tenantry.storage.tables import metadata
+
+    engine: sa.Engine = ctx.uow.engine  # type: ignore[attr-defined]
+    with engine.connect() as conn:
+        return {
+            table.name: sorted((tuple(row) for row in conn.execute(sa.select(table))), key=repr)
+            for table in metadata.sorted_tables
+        }

@@ -8,9 +8,11 @@ from collections.abc import Callable
 import httpx
 import pytest
 
+from tenantry.entrypoints.http.control_characters import describe
 from tenantry.services import credentials, setup
 from tenantry.services.context import ActorKind, ServiceContext
 
+from factories import stored
 from httpclient import HttpClient
 
 
@@ -197,3 +199,40 @@ def test_past_the_ceiling_each_new_address_is_heard_once(
     issued = _grant(client_from("203.0.113.9"), client_id, secret)
     assert issued.status_code == 200, issued.text
     _check_token_answer(ctx, issued.json(), account_id)
+
+
+def test_a_control_character_in_the_credentials_is_400_and_stores_nothing(
+    client: HttpClient, ctx: ServiceContext, api_client: tuple[str, str, str]
+) -> None:
+    _, client_id, secret = api_client
+
+    def basic(user: str, password: str) -> dict[str, str]:
+        encoded = base64.b64encode(f"{user}:{password}".encode()).decode()
+        return {"Authorization": f"Basic {encoded}"}
+
+    before = stored(ctx)
+    for request in (
+        {"data": {"client_id": client_id + "\x00", "client_secret": secret}},
+        {"json": {"client_id": client_id, "client_secret": secret + "\x00"}},
+        {"files": {"client_id": (None, client_id + "\x00"), "client_secret": (None, secret)}},
+        {"headers": basic(client_id + "\x00", secret)},
+        {"headers": basic(client_id + "%00", secret)},  # Basic credentials are percent-decoded
+    ):
+        response = client.post("/clients/token", **request)
+        assert response.status_code == 400, request
+        assert response.json() == {
+            "error": "invalid_request",
+            "error_description": describe("\x00"),
+        }
+    assert stored(ctx) == before
+
+
+def test_a_tab_in_a_client_id_is_an_unknown_client(
+    client: HttpClient, api_client: tuple[str, str, str]
+) -> None:
+    _, client_id, secret = api_client
+    response = client.post(
+        "/clients/token", data={"client_id": client_id + "\t", "client_secret": secret}
+    )
+    assert response.status_code == 401
+    assert response.json()["error"] == "invalid_client"

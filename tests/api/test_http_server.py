@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
 
 from tenantry.app import Composition
+from tenantry.entrypoints.http.control_characters import describe
 from tenantry.entrypoints.http.server import create_http_app
 
 from httpclient import HttpClient, http_client
@@ -157,6 +159,148 @@ def test_a_streamed_oversized_form_gets_a_page(
     )
     assert response.status_code == 413
     _page_refusal(response)
+
+
+# -- control characters ----------------------------------------------------------------------
+
+SCIM_ERROR = "urn:ietf:params:scim:api:messages:2.0:Error"
+
+
+def body_carriers() -> dict[str, dict[str, Any]]:
+    """Bodies carrying a NUL, as httpx's arguments."""
+    escaped = rb'{"name": "a\u0000b"}'
+
+    async def split_escape() -> AsyncIterator[bytes]:  # no Content-Length: sent chunked
+        yield escaped[:14]  # the split falls inside the escape
+        yield escaped[14:]
+
+    return {
+        "a JSON escape": {"content": escaped, "headers": {"Content-Type": "application/json"}},
+        "a JSON escape, no content type": {"content": escaped},
+        "a JSON escape split across chunks": {"content": split_escape()},
+        "a form": {"data": {"name": "a\x00b"}},  # sent as name=a%00b
+        "a multipart field": {"data": {"name": "a\x00b"}, "files": {"f": ("f", b"x")}},
+    }
+
+
+def _graphql_400(response: httpx.Response, character: str = "\x00") -> None:
+    assert response.status_code == 400
+    assert response.json() == {
+        "errors": [
+            {"message": describe(character), "extensions": {"code": 400, "type": "BAD_REQUEST"}}
+        ]
+    }
+
+
+def _scim_400(response: httpx.Response, character: str = "\x00") -> None:
+    assert response.status_code == 400
+    assert response.headers["content-type"].startswith("application/scim+json")
+    body = response.json()
+    assert body["schemas"] == [SCIM_ERROR]
+    assert (body["status"], body["scimType"], body["detail"]) == (
+        "400",
+        "invalidValue",
+        describe(character),
+    )
+
+
+def _message_400(response: httpx.Response, character: str = "\x00") -> None:
+    assert response.status_code == 400
+    assert response.json() == {"message": describe(character)}
+
+
+def _network_403(response: httpx.Response, character: str = "\x00") -> None:
+    # The dialect answers every invalid input with 403, a body that is not JSON included.
+    assert response.status_code == 403
+    assert response.json() == {"errors": {"base": [describe(character)]}}
+
+
+def _oauth_400(response: httpx.Response, character: str = "\x00") -> None:
+    assert response.status_code == 400
+    assert response.json() == {"error": "invalid_request", "error_description": describe(character)}
+
+
+def _page_400(response: httpx.Response, character: str = "\x00") -> None:
+    assert response.status_code == 400
+    assert response.headers["content-type"].startswith("text/html")
+    assert "That can&#39;t be accepted" in response.text
+    assert f"(U+{ord(character):04X})" in response.text
+    assert "Content-Security-Policy" in response.headers
+
+
+FACE_REFUSALS = [
+    ("/hub/graphql/", _graphql_400),
+    ("/capig/graphql", _graphql_400),
+    ("/capig/traffic", _message_400),
+    ("/scim/v2/Users", _scim_400),
+    ("/api/user-management/v1.0/users", _message_400),
+    ("/api/2019-05-01/1234/advertisers.json", _network_403),
+    ("/hub/accounts/AbCdEfGh/users/bulk", _page_400),
+    ("/auth/login", _page_400),
+    ("/clients/token", _oauth_400),
+]
+
+
+@pytest.mark.parametrize(("path", "check"), FACE_REFUSALS)
+@pytest.mark.parametrize(
+    ("target", "character"),
+    [("{path}?a=1&q=b%00", "\x00"), ("{path}/a%1fb", "\x1f")],
+)
+def test_a_control_character_in_the_path_or_query_is_refused_in_the_faces_own_format(
+    client: HttpClient,
+    path: str,
+    check: Callable[[httpx.Response, str], None],
+    target: str,
+    character: str,
+) -> None:
+    response = client.get(target.format(path=path.rstrip("/")))
+    assert response.headers["x-request-id"]
+    check(response, character)
+
+
+@pytest.mark.parametrize("carrier", list(body_carriers()))
+def test_a_control_character_in_a_body_is_refused_when_the_face_reads_it(
+    client: HttpClient, carrier: str
+) -> None:
+    # The token endpoint reads any body, before anything else; other faces check credentials
+    # first (their own tests send a NUL with them).
+    response = client.post("/clients/token", **body_carriers()[carrier])
+    assert response.headers["x-request-id"]
+    _oauth_400(response)
+
+
+@pytest.mark.parametrize("carrier", ["a form", "a multipart field"])
+def test_a_form_with_a_control_character_gets_a_page(client: HttpClient, carrier: str) -> None:
+    _page_400(client.post("/auth/login", **body_carriers()[carrier]))
+
+
+def test_a_body_no_face_reads_is_not_refused(client: HttpClient) -> None:
+    # A page reads forms only: the JSON goes unread, and the form's CSRF check answers.
+    response = client.post("/auth/login", **body_carriers()["a JSON escape"])
+    assert response.status_code == 403
+    assert "control character" not in response.text
+
+
+@pytest.mark.parametrize("path", [path for path, _ in FACE_REFUSALS])
+def test_text_without_a_control_character_reaches_the_face(client: HttpClient, path: str) -> None:
+    # Each face answers these as it answers plain text (401, 403 or a 400 of its own, as the
+    # request lacks credentials or fields): the server let them through.
+    plain = client.post(path, json={"name": "plain text"})
+    for text in (
+        rb"tab\tand\nlines\r\n, escaped or not: \u0009\u000a\u000D",
+        rb"a backslash, then text: \\u0000 \\b C:\\files",
+        rb"Zo\u00eb \u00e9t\u00e9 \u2028",
+    ):
+        answer = client.post(
+            path, content=b'{"name": "' + text + b'"}', headers={"Content-Type": "application/json"}
+        )
+        assert answer.status_code == plain.status_code, text
+        assert "control character" not in answer.text
+    for form in ({"name": "tab\tand\r\nlines"}, {"name": "100%00 literal"}):
+        answer = client.post(path, data=form)
+        assert "control character" not in answer.text, form
+    answer = client.get(path, params={"q": "tab\tand\r\nlines, 100%00"})
+    assert "control character" not in answer.text
 
 
 @pytest.mark.parametrize("path", ["/explode", "/hub/explode"])

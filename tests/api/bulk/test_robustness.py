@@ -9,8 +9,10 @@ from collections.abc import AsyncIterator
 import pytest
 
 from tenantry.entrypoints.bulk_rest import PREFIX
+from tenantry.entrypoints.http.control_characters import describe
 
 from bulk_support import Bulk, new_user
+from factories import stored
 from httpclient import HttpClient
 
 NOT_AN_ARRAY = {"message": "The body must be a JSON array of users."}
@@ -137,3 +139,17 @@ def test_a_failure_is_not_a_traceback(bulk: Bulk, monkeypatch: pytest.MonkeyPatc
     }
     assert "secret" not in response.text
     assert response.headers["x-request-id"]
+
+
+def test_a_control_character_is_400_and_stores_nothing(bulk: Bulk) -> None:
+    before = stored(bulk.ctx)
+    for response in (
+        bulk.add([new_user(), new_user(department="Growth\x00")]),
+        bulk.add([new_user(username="Demi\x1b[31m")]),
+        bulk.delete(f"{bulk.admin.email},a%00b@example.com"),
+        bulk.get_users(email="a\x00b@example.com"),
+    ):
+        assert response.status_code == 400
+        assert set(response.json()) == {"message"}
+        assert response.json()["message"] in (describe("\x00"), describe("\x1b"))
+    assert stored(bulk.ctx) == before

@@ -5,15 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from capig_support import Capig, api_token_of, minute_now, only_error
+from capig_support import SETUP_PIXEL, Capig, api_token_of, minute_now, only_error
 from graphql import print_schema
 
 from tenantry.domain.accounts import AccountKind
 from tenantry.entrypoints.graphql.capig import build_engine
+from tenantry.entrypoints.http.control_characters import describe
 from tenantry.services import accounts
 from tenantry.services.context import ServiceContext
 
-from factories import OPERATOR, statements
+from factories import OPERATOR, statements, stored
 
 CONTRACT = Path(__file__).parents[3] / "docs" / "contracts" / "capig.graphql"
 
@@ -335,3 +336,41 @@ def test_the_account_query_takes_the_same_statements_for_1_or_10_pixels(
         account = capig.data(ACCOUNT, variables)
     assert len(account["tenantQueries"]["account"]["signalConfigs"]) == 10
     assert len(seen) == for_one
+
+
+PIXEL_WITH_A_BELL = """
+mutation($tenantId: String!) {
+  tenantMutations(tenantId: $tenantId) {
+    signalMutations {
+      setupPixelSignalConfig(input: {
+        businessId: "987654321", pixelId: "222", accessToken: "EAAB-secret",
+        externalId: "ext-222", name: "Shop \\u0007"
+      }) { id }
+    }
+  }
+}
+"""
+
+
+def test_a_control_character_is_a_400_and_stores_nothing(capig: Capig, ctx: ServiceContext) -> None:
+    capig.setup_pixel("111")  # the token's first use, which is recorded, is behind us
+    before = stored(ctx)
+    spec = {
+        "businessId": "987654321",
+        "pixelId": "222",
+        "accessToken": "EAAB-secret\x00",
+        "externalId": "ext-222",
+    }
+    response = capig.client.post(
+        "/capig/graphql/",
+        json={"query": SETUP_PIXEL, "variables": {"tenantId": capig.tenant.id, "input": spec}},
+        headers={"Authorization": f"Bearer {capig.token}"},
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"] == [
+        {"message": describe("\x00"), "extensions": {"code": 400, "type": "BAD_REQUEST"}}
+    ]
+    error = only_error(capig.call(PIXEL_WITH_A_BELL, {"tenantId": capig.tenant.id}))
+    assert error["message"] == describe("\x07")
+    assert error["extensions"] == {"code": 400, "type": "GRAPHQL_VALIDATION_FAILED"}
+    assert stored(ctx) == before

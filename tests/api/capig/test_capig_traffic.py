@@ -9,10 +9,11 @@ import pytest
 from capig_support import Capig, api_token_of, minute_now
 
 from tenantry.domain.accounts import AccountKind
+from tenantry.entrypoints.http.control_characters import describe
 from tenantry.services import accounts, gateway
 from tenantry.services.context import ServiceContext
 
-from factories import OPERATOR
+from factories import OPERATOR, stored
 
 
 def body(capig: Capig, *reports: dict[str, Any]) -> dict[str, Any]:
@@ -94,6 +95,26 @@ def test_malformed_bodies_are_400(capig: Capig, raw: bytes) -> None:
     response = capig.report(None, raw=raw)
     assert response.status_code == 400
     assert response.json()["message"]
+
+
+@pytest.mark.parametrize(
+    ("change", "character"),
+    [
+        ({"tenantId": "Sh\x00p"}, "\x00"),
+        ({"reports": [line(publishErrors=1, errorCode="190\x00")]}, "\x00"),
+        ({"reports": [line(publishErrors=1, errorCode="190\x7f")]}, "\x7f"),  # sent raw
+    ],
+)
+def test_a_control_character_is_400_and_stores_nothing(
+    capig: Capig, ctx: ServiceContext, change: dict[str, Any], character: str
+) -> None:
+    capig.setup_pixel("111")
+    assert capig.report(body(capig)).status_code == 202  # the token's first use is recorded
+    before = stored(ctx)
+    response = capig.report(body(capig, line()) | change)
+    assert response.status_code == 400
+    assert response.json() == {"message": describe(character)}
+    assert stored(ctx) == before
 
 
 def test_at_most_a_thousand_reports_per_call(capig: Capig, ctx: ServiceContext) -> None:

@@ -8,12 +8,13 @@ from typing import Any
 import pytest
 
 from tenantry.domain.accounts import Account
+from tenantry.entrypoints.http.control_characters import describe
 from tenantry.services import credentials, invitations, members
 from tenantry.services.context import ServiceContext
 from tenantry.services.members import NewMember
 
 import samples
-from factories import OPERATOR, make_account, make_member
+from factories import OPERATOR, make_account, make_member, stored
 from hub_support import Hub, only_error
 
 
@@ -364,3 +365,59 @@ def test_oversized_queries_are_refused(hub: Hub) -> None:
     huge = "{ " + " ".join(f"a{i}: tenants {{ hasNextPage }}" for i in range(2000)) + " }"
     error = only_error(hub.call(huge))
     assert error["extensions"]["code"] == 400
+
+
+# -- control characters: 400, nothing stored ---------------------------------------------------
+
+NEW_TENANT = {"name": "New", "canPartnerManage": True, "eventEnrichment": False}
+LITERAL_NUL = """mutation {
+  tenantMutations {
+    createTenant(input: {name: "New\\u0000", canPartnerManage: true, eventEnrichment: false}) {
+      tenant { id }
+    }
+  }
+}"""
+
+
+def test_a_control_character_in_variables_is_a_400_and_stores_nothing(
+    hub: Hub, ctx: ServiceContext
+) -> None:
+    hub.call("{ __typename }")  # a token's first use is recorded; the next ones are not
+    before = stored(ctx)
+    response = hub.client.post(
+        "/hub/graphql/",
+        json={
+            "query": samples.CREATE_TENANT,
+            "variables": {"input": NEW_TENANT | {"name": "N\x00"}},
+        },
+        headers={"Authorization": f"Bearer {hub.token}"},
+    )
+    assert response.status_code == 400
+    assert response.json() == {
+        "errors": [
+            {"message": describe("\x00"), "extensions": {"code": 400, "type": "BAD_REQUEST"}}
+        ]
+    }
+    assert stored(ctx) == before
+
+
+def test_a_control_character_in_a_string_literal_is_a_400_and_stores_nothing(
+    hub: Hub, ctx: ServiceContext
+) -> None:
+    # GraphQL's own escape: JSON carries `\\u0000` (text), which GraphQL reads as NUL.
+    hub.call("{ __typename }")
+    before = stored(ctx)
+    body = hub.call(LITERAL_NUL)
+    error = only_error(body)
+    assert error["message"] == describe("\x00")
+    assert error["extensions"] == {"code": 400, "type": "GRAPHQL_VALIDATION_FAILED"}
+    assert "data" not in body
+    assert stored(ctx) == before
+
+
+def test_tabs_newlines_and_backslashes_are_text_a_name_may_hold(hub: Hub) -> None:
+    body = create_tenant(hub, name="Tab\tand\nnew line, \\u0000 and C:\\files")
+    assert "errors" not in body, body
+    tenant = body["data"]["tenantMutations"]["createTenant"]["tenant"]
+    # The core folds white space in names; the backslashes stay text.
+    assert tenant["name"] == "Tab and new line, \\u0000 and C:\\files"

@@ -13,14 +13,15 @@ import sqlalchemy as sa
 
 from tenantry.domain.errors import MESSAGES, ErrorCode, error_for
 from tenantry.domain.network import InvalidNetworkInput, Problem
+from tenantry.entrypoints.http.control_characters import describe
 from tenantry.entrypoints.http.logs import JsonFormatter
 from tenantry.entrypoints.network_rest.errors import error_response, nest
 from tenantry.services import network
 from tenantry.services.context import ServiceContext
 from tenantry.storage.repositories.network import SqlNetworkRepository
 
-from factories import make_member
-from network_support import Net, user_body
+from factories import make_member, stored
+from network_support import Net, advertiser_body, user_body
 
 
 class Collect(logging.Handler):
@@ -136,7 +137,8 @@ def test_unknown_user_is_404(net: Net) -> None:
 
 def test_ids_no_one_can_have_are_not_found(net: Net) -> None:
     net.advertiser("adv")
-    for path in ("/advertisers/%00.json", "/advertisers/adv/users/%00%01.json"):
+    # (An id with a control character in it is refused before: see the test at the end.)
+    for path in ("/advertisers/%20adv.json", f"/advertisers/adv/users/{'x' * 256}.json"):
         assert net.get(path).status_code == 404
 
 
@@ -200,3 +202,29 @@ def test_secrets_never_reach_the_log(
     assert "refresh-secret-42" not in text
     assert net.token not in text
     assert "DataError" in text
+
+
+def test_a_control_character_is_invalid_input_and_stores_nothing(
+    net: Net, ctx: ServiceContext
+) -> None:
+    net.advertiser("adv-1")
+    before = stored(ctx)
+    for response in (
+        net.post("/advertisers.json", json=advertiser_body(name="Acme\x00")),
+        net.put("/advertisers/adv-1.json", json={"name": "Acme", "custom_data": {"k\x00": 1}}),
+        net.get("/advertisers.json", params={"id_from_network": "adv\x00"}),
+        net.get("/advertisers/adv%001.json"),
+    ):
+        # The dialect's answer to invalid input (a body that is not JSON gets the same).
+        assert response.status_code == 403
+        assert response.json() == {"errors": {"base": [describe("\x00")]}}
+    assert stored(ctx) == before
+
+
+def test_a_tab_is_the_fields_to_refuse_and_a_backslash_is_text(net: Net) -> None:
+    tab = net.post("/advertisers.json", json=advertiser_body(name="Acme\tWest"))
+    assert tab.status_code == 403
+    assert tab.json() == {"errors": {"name": ["is invalid"]}}  # the name's own rule
+    text = net.post("/advertisers.json", json=advertiser_body(name="Acme \\u0000"))
+    assert text.status_code == 201, text.text
+    assert text.json()["name"] == "Acme \\u0000"

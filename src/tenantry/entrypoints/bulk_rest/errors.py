@@ -7,6 +7,7 @@ vendor's OpenAPI declares (400 bad input or limit exceeded, 401 credentials or p
     BulkRejected                 → 422, with `errors` (a delete that refused some e-mails)
     Conflict, NotFound           → 422
     InvalidInput, anything else  → 400
+    a control character          → 400 (answered by the server)
     an unexpected exception      → 500, the documents' "Something went wrong" text
 """
 
@@ -95,11 +96,11 @@ def internal_error() -> Answer:
     return Answer(500, {"message": INTERNAL_ERROR})
 
 
-def refusal(status: int, *, limit: int, request_id: str) -> Response:
+def refusal(status: int, *, limit: int, request_id: str, detail: str) -> Response:
     """A refusal around the API (`http.middleware.Refusal`), as this API answers."""
-    if status in (413, 503):
-        message = TOO_LARGE if status == 413 else UNAVAILABLE
-        return json_response({"message": message}, status)
+    messages = {400: detail, 413: TOO_LARGE, 503: UNAVAILABLE}
+    if status in messages:
+        return json_response({"message": messages[status]}, status)
     answer = internal_error()
     return json_response(answer.body, answer.status)
 

@@ -32,6 +32,7 @@ from graphql import (
     InlineFragmentNode,
     OperationDefinitionNode,
     SelectionSetNode,
+    StringValueNode,
     ValidationRule,
     build_schema,
     execute,
@@ -40,6 +41,8 @@ from graphql import (
     specified_rules,
     validate,
 )
+
+from tenantry.entrypoints.http import control_characters
 
 Resolver = Callable[..., Any]
 
@@ -199,6 +202,17 @@ def shape_limit_rule(limits: ShapeLimits) -> type[ValidationRule]:
     return ShapeLimit
 
 
+class ControlCharacterRule(ValidationRule):
+    """String literals have escapes of their own: `"a\\u0000"` in a query is text to JSON (and
+    to the server's check of the body) and NUL once GraphQL reads it, so a literal holding a
+    control character no field accepts is refused here."""
+
+    def enter_string_value(self, node: StringValueNode, *_: Any) -> None:
+        found = control_characters.in_text(node.value)
+        if found is not None:
+            self.report_error(GraphQLError(control_characters.describe(found), node))
+
+
 @dataclass(frozen=True, slots=True)
 class PreparedDocument:
     document: DocumentNode | None
@@ -210,7 +224,11 @@ class GraphQLEngine:
 
     def __init__(self, schema: GraphQLSchema, *, limits: ShapeLimits | None = None) -> None:
         self.schema = schema
-        self._rules = (*specified_rules, shape_limit_rule(limits or ShapeLimits()))
+        self._rules = (
+            *specified_rules,
+            shape_limit_rule(limits or ShapeLimits()),
+            ControlCharacterRule,
+        )
         self._cache: OrderedDict[str, PreparedDocument] = OrderedDict()
         self._lock = threading.Lock()
 

@@ -84,9 +84,11 @@ def error_body(message: str, code: int, kind: str) -> dict[str, Any]:
     return {"errors": [{"message": message, "extensions": {"code": code, "type": kind}}]}
 
 
-def refusal(status: int, *, limit: int, request_id: str) -> Response:
+def refusal(status: int, *, limit: int, request_id: str, detail: str) -> Response:
     """A refusal around the API (`http.middleware.Refusal`), as a GraphQL answer."""
-    if status == 413:
+    if status == 400:  # as a body that is not a GraphQL request is answered
+        body = error_body(detail, 400, "BAD_REQUEST")
+    elif status == 413:
         body = error_body(f"The request body is over {limit} bytes.", 413, "PAYLOAD_TOO_LARGE")
     elif status == 503:
         body = error_body(UNAVAILABLE, 503, "SERVICE_UNAVAILABLE")

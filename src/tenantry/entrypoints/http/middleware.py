@@ -1,10 +1,12 @@
-"""ASGI middleware every face shares: request ids, access logs, body limits, last-resort 500s.
+"""ASGI middleware every face shares: request ids, access logs, body limits, control
+characters, last-resort 500s.
 
 Written as plain ASGI (not BaseHTTPMiddleware) so it costs microseconds and streams untouched.
-A body over the limit (413), a database that cannot be reached (503) and an exception no face
-caught (500) are answered here, before or instead of the face: each face registers how it
-words such a refusal (`Refusal`), so that a SCIM client gets a SCIM Error, a GraphQL client a
-GraphQL error and a person a page.
+Text carrying a control character no field accepts (400, see `control_characters`), a body over
+the limit (413), a database that cannot be reached (503) and an exception no face caught (500)
+are answered here, before or instead of the face: each face registers how it words such a
+refusal (`Refusal`), so that a SCIM client gets a SCIM Error, a GraphQL client a GraphQL error
+and a person a page.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import orjson
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from tenantry.entrypoints.http import control_characters
 from tenantry.services.ports import DatabaseUnavailable
 
 log = logging.getLogger("tenantry.http")
@@ -32,24 +35,40 @@ UNAVAILABLE = "The database cannot be reached. Try again in a moment."
 RETRY_AFTER_SECONDS = 5
 
 
-class BodyTooLarge(Exception):
-    pass
+class RequestRefused(Exception):
+    """The request is refused and the server answers for the face, before it or while it reads
+    the body: a face that catches every exception lets this one through."""
+
+    status = 400
+    detail = ""
+
+
+class BodyTooLarge(RequestRefused):
+    status = 413
+
+
+class ControlCharacterFound(RequestRefused):
+    def __init__(self, character: str) -> None:
+        self.detail = control_characters.describe(character)
+        super().__init__(self.detail)
 
 
 class Refusal(Protocol):
-    """A face's answer for a request refused before or around it: 413 (the body is over
-    `limit` bytes), 503 (the database cannot be reached; `UNAVAILABLE`) or 500 (an unexpected
-    error, told by `request_id` only)."""
+    """A face's answer for a request refused before or around it: 400 (its text carries a
+    control character no field accepts, which `detail` names; a face answers as it answers
+    any malformed request), 413 (the body is over `limit` bytes), 503 (the database cannot be
+    reached; `UNAVAILABLE`) or 500 (an unexpected error, told by `request_id` only)."""
 
-    def __call__(self, status: int, *, limit: int, request_id: str) -> Response: ...
+    def __call__(self, status: int, *, limit: int, request_id: str, detail: str) -> Response: ...
 
 
-def plain_refusal(status: int, *, limit: int, request_id: str) -> Response:
+def plain_refusal(status: int, *, limit: int, request_id: str, detail: str) -> Response:
     """`{"message": ...}`: for paths no face claims, and faces that answer that way."""
-    if status in (413, 503):
-        message = TOO_LARGE if status == 413 else UNAVAILABLE
-        return Response(orjson.dumps({"message": message}), status, media_type="application/json")
-    body = {"message": "Internal server error.", "request_id": request_id}
+    messages = {400: detail, 413: TOO_LARGE, 503: UNAVAILABLE}
+    if status in messages:
+        body = {"message": messages[status]}
+    else:
+        body = {"message": "Internal server error.", "request_id": request_id}
     return Response(orjson.dumps(body), status, media_type="application/json")
 
 
@@ -78,16 +97,29 @@ class RequestContextMiddleware:
         self.max_body_bytes = max_body_bytes
         self.refusals = tuple(refusals)
 
-    def _refuse(self, scope: Scope, status: int, request_id: str) -> Response:
+    async def _refuse(
+        self, scope: Scope, receive: Receive, send: Send, status: int, request_id: str, detail: str
+    ) -> int:
+        """Answer with the refusal of the face under the path; the status it answered with."""
         path: str = scope.get("path", "")
         refusal = next((r for prefix, r in self.refusals if path.startswith(prefix)), None)
         answer = (refusal or plain_refusal)(
-            status, limit=self.max_body_bytes, request_id=request_id
+            status, limit=self.max_body_bytes, request_id=request_id, detail=detail
         )
         answer.headers[REQUEST_ID_HEADER.decode()] = request_id
         if status == 503:
             answer.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
-        return answer
+        await answer(scope, receive, send)
+        return answer.status_code
+
+    def _refused_before(self, scope: Scope) -> RequestRefused | None:
+        """What refuses the request before the face sees it: a declared body over the limit, or
+        a control character in the path or the query string."""
+        declared = _content_length(scope)
+        if declared is not None and declared > self.max_body_bytes:
+            return BodyTooLarge()
+        found = control_characters.in_target(scope.get("path", ""), scope.get("query_string", b""))
+        return ControlCharacterFound(found) if found is not None else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -105,21 +137,28 @@ class RequestContextMiddleware:
         app_scope = {**scope, "method": "GET"} if head else scope
         out = _without_body(send) if head else send
 
-        declared = _content_length(scope)
-        if declared is not None and declared > self.max_body_bytes:
-            await self._refuse(scope, 413, request_id)(scope, receive, out)
-            _log_request(scope, 413, started, request_id)
+        refused = self._refused_before(scope)
+        if refused is not None:
+            status = await self._refuse(
+                scope, receive, out, refused.status, request_id, refused.detail
+            )
+            _log_request(scope, status, started, request_id)
             return
 
         received = 0
+        scan = control_characters.body_scan(_header(scope, b"content-type") or b"")
 
-        async def limited_receive() -> Message:
+        async def checked_receive() -> Message:
             nonlocal received
             message = await receive()
             if message["type"] == "http.request":
-                received += len(message.get("body", b""))
+                chunk = message.get("body", b"")
+                received += len(chunk)
                 if received > self.max_body_bytes:
                     raise BodyTooLarge
+                found = scan.feed(chunk, last=not message.get("more_body", False))
+                if found is not None:
+                    raise ControlCharacterFound(found)
             return message
 
         async def send_with_id(message: Message) -> None:
@@ -133,22 +172,21 @@ class RequestContextMiddleware:
             await out(message)
 
         try:
-            await self.app(app_scope, limited_receive, send_with_id)
-        except BodyTooLarge:
+            await self.app(app_scope, checked_receive, send_with_id)
+        except RequestRefused as refusal:
             if not response_started:
-                status = 413
-                await self._refuse(scope, 413, request_id)(scope, receive, out)
+                status = await self._refuse(
+                    scope, receive, out, refusal.status, request_id, refusal.detail
+                )
         except DatabaseUnavailable as error:
             # An outage, not a bug: one line, no traceback, and an answer that says retry.
             log.error("database unavailable: %s", error, extra={"request_id": request_id})
             if not response_started:
-                status = 503
-                await self._refuse(scope, 503, request_id)(scope, receive, out)
+                status = await self._refuse(scope, receive, out, 503, request_id, "")
         except Exception:
             log.exception("unhandled error", extra={"request_id": request_id})
             if not response_started:
-                status = 500
-                await self._refuse(scope, 500, request_id)(scope, receive, out)
+                status = await self._refuse(scope, receive, out, 500, request_id, "")
         finally:
             _log_request(scope, status, started, request_id)
 
@@ -173,13 +211,16 @@ def _incoming_request_id(scope: Scope) -> str | None:
 
 
 def _content_length(scope: Scope) -> int | None:
-    for name, value in scope.get("headers", []):
-        if name == b"content-length":
-            try:
-                return int(value)
-            except ValueError:
-                return None
-    return None
+    value = _header(scope, b"content-length")
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _header(scope: Scope, name: bytes) -> bytes | None:
+    found: bytes | None = next((v for h, v in scope.get("headers", []) if h == name), None)
+    return found
 
 
 # Paths that carry a secret in a segment (password-reset links) are logged with it masked.

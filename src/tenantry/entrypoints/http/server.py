@@ -64,8 +64,8 @@ def create_http_app(ctx: ServiceContext, *, readiness: Callable[[], None]) -> Fa
     key = settings.secret_key.get_secret_value().encode() if settings.secret_key else None
     web_face = web.web_face(ctx, signing_key=key)
     app.include_router(web_face.router)
-    # Each face words the refusals answered before or around it (413, 503, 500) in its own format;
-    # the first prefix that matches a path wins, so the longer ones come first.
+    # Each face words the refusals answered before or around it (400, 413, 503, 500) in its own
+    # format; the first prefix that matches a path wins, so the longer ones come first.
     refusals: list[tuple[str, Refusal]] = [
         (token.PATH, token.refusal),
         (HUB_PATH, graphql_errors.refusal),

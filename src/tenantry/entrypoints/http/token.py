@@ -17,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from tenantry.domain.errors import Throttled, Unauthenticated
+from tenantry.entrypoints.http import control_characters
 from tenantry.entrypoints.http.middleware import UNAVAILABLE
 from tenantry.entrypoints.http.responses import json_response
 from tenantry.services import credentials
@@ -33,9 +34,9 @@ def token_router(ctx: ServiceContext) -> APIRouter:
     async def issue_token(request: Request) -> Response:
         try:
             fields = await _read_fields(request)
+            basic = _basic_credentials(request.headers.get("authorization"))
         except ValueError as error:
             return _oauth_error(400, "invalid_request", str(error))
-        basic = _basic_credentials(request.headers.get("authorization"))
         client_id = fields.get("client_id") or (basic[0] if basic else None)
         client_secret = fields.get("client_secret") or (basic[1] if basic else None)
         grant_type = fields.get("grant_type") or GRANT_TYPE
@@ -85,6 +86,9 @@ async def _read_fields(request: Request) -> dict[str, Any]:
 
 
 def _basic_credentials(header: str | None) -> tuple[str, str] | None:
+    """The client id and secret of an HTTP Basic header, or None; a ValueError when they
+    decode to a control character (base64 and percent escapes hide it from the server's
+    check of the request, and the client id is looked up as it is)."""
     if not header or not header.lower().startswith("basic "):
         return None
     try:
@@ -92,7 +96,13 @@ def _basic_credentials(header: str | None) -> tuple[str, str] | None:
     except (binascii.Error, UnicodeDecodeError):
         return None
     client_id, sep, secret = decoded.partition(":")
-    return (unquote(client_id), unquote(secret)) if sep else None
+    if not sep:
+        return None
+    client_id, secret = unquote(client_id), unquote(secret)
+    found = control_characters.in_text(client_id + secret)
+    if found is not None:
+        raise ValueError(control_characters.describe(found))
+    return client_id, secret
 
 
 def _oauth_error(
@@ -103,8 +113,10 @@ def _oauth_error(
     )
 
 
-def refusal(status: int, *, limit: int, request_id: str) -> Response:
+def refusal(status: int, *, limit: int, request_id: str, detail: str) -> Response:
     """A refusal around the endpoint (`http.middleware.Refusal`), as an OAuth error."""
+    if status == 400:
+        return _oauth_error(400, "invalid_request", detail)
     if status == 413:
         return _oauth_error(413, "invalid_request", f"The request body is over {limit} bytes.")
     if status == 503:

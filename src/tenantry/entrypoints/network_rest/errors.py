@@ -6,7 +6,8 @@
      invalid input; nested where the input is: {"errors": {"users": [{}, {"email_settings":
      [{"email_address": ["is invalid"]}]}]}}, lists aligned with the input's, `{}` for
      entries without problems; problems about no field are under "base"; refusing to
-     change a user who logs in directly is one of these
+     change a user who logs in directly is one of these, and so is a control character
+     in the request (under "base", answered by the server)
 404  {"errors": {"invalid_data": "Could not find ...", "class": "RecordNotFound"}}
 500  {"errors": {"invalid_data": "refer to error handle <id>", "class":
      "InternalServiceError"}}; the handle is the request id (X-Request-ID), and the log
@@ -92,8 +93,11 @@ def internal_error(error: BaseException, request_id: str) -> Response:
     )
 
 
-def refusal(status: int, *, limit: int, request_id: str) -> Response:
-    """A refusal around the API (`http.middleware.Refusal`), in this dialect."""
+def refusal(status: int, *, limit: int, request_id: str, detail: str) -> Response:
+    """A refusal around the API (`http.middleware.Refusal`), in this dialect; a control
+    character is invalid input, answered as a body that is not JSON is (403)."""
+    if status == 400:
+        return invalid([Problem((), detail)])
     if status == 413:
         body = _described(f"request body is larger than {limit} bytes", "RequestEntityTooLarge")
     elif status == 503:

@@ -24,7 +24,7 @@ from starlette.responses import Response
 from tenantry.domain.errors import DomainError
 from tenantry.domain.network import InvalidNetworkInput
 from tenantry.entrypoints.auth import authenticate, bearer_token
-from tenantry.entrypoints.http.middleware import BodyTooLarge, request_id_of
+from tenantry.entrypoints.http.middleware import RequestRefused, request_id_of
 from tenantry.entrypoints.http.responses import json_response
 from tenantry.entrypoints.network_rest import openapi
 from tenantry.entrypoints.network_rest import operations as ops
@@ -118,8 +118,8 @@ def _endpoint(ctx: ServiceContext, route: Route) -> Any:
             return await _serve(ctx, route, request, request_id)
         except DomainError as error:
             return error_response(error)
-        except (BodyTooLarge, ClientDisconnect, DatabaseUnavailable):
-            raise  # the server answers 413 or 503; a client that left needs no answer
+        except (RequestRefused, ClientDisconnect, DatabaseUnavailable):
+            raise  # the server answers (400, 413, 503); a client that left needs no answer
         except Exception as error:
             return internal_error(error, request_id)
 

@@ -10,11 +10,13 @@ from typing import Any
 from scim2_models import (
     Context,
     InvalidSyntaxException,
+    InvalidValueException,
     ResponseParameters,
     ScimPolicy,
     SearchRequest,
 )
 
+from tenantry.entrypoints.http import control_characters
 from tenantry.entrypoints.scim.schema import DEFAULT_COUNT, MAX_RESULTS
 from tenantry.services.context import Actor
 
@@ -64,6 +66,27 @@ def body_object(call: Call) -> dict[str, Any]:
     if not isinstance(call.body, dict):
         raise InvalidSyntaxException(detail="The body must be a JSON object.")
     return call.body
+
+
+def refuse_escaped_controls(call: Call) -> None:
+    """Filters and PATCH paths quote values in JSON's string syntax inside text: `userName eq
+    "a\\u0000"` is text to the server's check of the request, and NUL once parsed (a value a
+    filter compares in SQL, or one a PATCH path's filter creates). Their escapes are checked
+    here, in the filter of a list or search and in the paths of a PATCH (a /Bulk operation's
+    too)."""
+    for expression in _expressions(call):
+        found = control_characters.in_json(expression.encode())
+        if found is not None:
+            raise InvalidValueException(detail=control_characters.describe(found))
+
+
+def _expressions(call: Call) -> list[str]:
+    body = call.body if isinstance(call.body, dict) else {}
+    candidates = [call.query.get("filter"), body.get("filter")]
+    operations = body.get("Operations")
+    if isinstance(operations, list):
+        candidates += [op.get("path") for op in operations if isinstance(op, dict)]
+    return [text for text in candidates if isinstance(text, str)]
 
 
 def search_request(model: Any, call: Call, *, from_body: bool) -> Any:

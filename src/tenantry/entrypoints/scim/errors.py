@@ -10,6 +10,8 @@ Conflict, every other (last admin, owner,
 NotModifiable                              → 400 mutability
 Throttled                                  → 429
 InvalidInput and any other domain error    → 400 invalidValue
+a control character no field accepts       → 400 invalidValue (answered by the server, or
+                                             found in a filter or path)
 scim2-models' SCIMException                → its own status and scimType (invalidFilter,
                                              invalidPath, noTarget, mutability, tooMany...)
 a database that cannot be reached          → 503, with Retry-After (answered by the server)
@@ -102,8 +104,10 @@ def internal(request_id: str) -> Answer:
     return error(500, f"Internal error; request id {request_id}.")
 
 
-def refusal(status: int, *, limit: int, request_id: str) -> Response:
+def refusal(status: int, *, limit: int, request_id: str, detail: str) -> Response:
     """A refusal around the API (`http.middleware.Refusal`), as a SCIM Error."""
+    if status == 400:
+        return http_response(error(400, detail, INVALID_VALUE))
     if status == 413:
         return http_response(error(413, f"The body is larger than {limit} bytes."))
     if status == 503:

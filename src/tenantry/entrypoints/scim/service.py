@@ -16,7 +16,7 @@ from tenantry.domain.errors import DomainError, ErrorCode, Forbidden, Unauthenti
 from tenantry.entrypoints.auth import bearer_token
 from tenantry.entrypoints.scim import bulk, errors, groups, users
 from tenantry.entrypoints.scim.answers import Answer
-from tenantry.entrypoints.scim.calls import Call, Caller
+from tenantry.entrypoints.scim.calls import Call, Caller, refuse_escaped_controls
 from tenantry.entrypoints.scim.schema import (
     BULK_MAX_PAYLOAD,
     LIST_RESPONSE,
@@ -124,6 +124,8 @@ class ScimService:
             return errors.from_validation(problem)
 
     def _route(self, caller: Caller, call: Call) -> Answer:
+        # Values quoted inside filters and PATCH paths, which the server's check cannot see.
+        refuse_escaped_controls(call)
         parts, method = call.parts, call.method
         if parts == [".search"]:
             if method == "POST":

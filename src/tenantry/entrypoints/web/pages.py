@@ -173,10 +173,13 @@ class Web:
             link=("/auth/login", "Go to the sign-in page"),
         )
 
-    def refusal(self, status: int, *, limit: int, request_id: str) -> HTMLResponse:
+    def refusal(self, status: int, *, limit: int, request_id: str, detail: str) -> HTMLResponse:
         """The page for a request refused around the pages (see `http.middleware.Refusal`);
         it has no request to read a session from."""
-        if status == 503:
+        if status == 400:
+            title = "That can't be accepted"
+            message = f"{detail} Pasted text can bring one along: remove it and try again."
+        elif status == 503:
             title = "Back in a moment"
             message = "The console cannot reach its database just now. Try again in a moment."
         elif status == 413:

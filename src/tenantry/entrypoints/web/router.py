@@ -30,7 +30,7 @@ PATHS = ("/hub/", "/auth/")
 class WebFace:
     router: APIRouter
     refusal: Refusal
-    """The page for a request the server refuses before or around a page (413, 500)."""
+    """The page for a request the server refuses before or around a page (400, 413, 500)."""
 
 
 def web_face(ctx: ServiceContext, *, signing_key: bytes | None = None) -> WebFace:

@@ -15,7 +15,7 @@ from tenantry.services.context import ServiceContext
 
 from browsing import Browser, Host, audit, mailed_link, text_of
 from console_support import console_user, csrf_of
-from factories import OPERATOR, make_account, make_member
+from factories import OPERATOR, make_account, make_member, stored
 from mailserver import Inbox
 
 HEADER = "email,role,username,department,app_ids,media_sources,geos"
@@ -136,6 +136,50 @@ def test_a_csv_file_is_uploaded(host: Host, browser: Browser, ctx: ServiceContex
     )
     assert refused.status_code == 400
     assert re.search(r'id="csv_file-error">The CSV must be UTF-8 text.<', refused.text)
+
+
+def test_a_control_character_is_refused_and_stores_nothing(
+    host: Host, browser: Browser, ctx: ServiceContext
+) -> None:
+    console_user(ctx, browser, host.tenant)
+    csrf_token = csrf_of(browser)
+    before = stored(ctx)
+    for pasted in (f"{HEADER}\r\nnul@example.com,view,,Growth\x00,,,", f"{HEADER}\n\x1b[2J"):
+        answer = browser.post(
+            bulk_url(host.tenant),
+            data={"csrf_token": csrf_token, "csv": pasted},
+            files={"csv_file": ("", b"", "application/octet-stream")},
+        )
+        assert answer.status_code == 400
+        assert "That can&#39;t be accepted" in answer.text
+        assert re.search(r"\(U\+(0000|001B)\)", answer.text)
+    searched = browser.get(f"/hub/accounts/{host.tenant.id}/users", params={"q": "a\x00"})
+    assert searched.status_code == 400
+    assert "(U+0000)" in searched.text
+    assert stored(ctx) == before
+    # Line breaks (CR LF as browsers send them) are what a pasted CSV is made of.
+    answer = browser.post(
+        bulk_url(host.tenant),
+        data={"csrf_token": csrf_token, "csv": f"{HEADER}\r\ncrlf@example.com,view,,,,,\r\n"},
+        files={"csv_file": ("", b"", "application/octet-stream")},
+    )
+    assert rows_of(answer) == [["1", "crlf@example.com", "Invited"]]
+
+
+def test_a_csv_file_is_the_pages_to_read_control_characters_included(
+    host: Host, browser: Browser, ctx: ServiceContext
+) -> None:
+    # Files are not looked into by the server; the rows' own rules refuse what they carry.
+    console_user(ctx, browser, host.tenant)
+    csv_file = f"{HEADER}\r\nnul@example.com,view,,Growth\x00,,,\r\n".encode()
+    answer = browser.post(
+        bulk_url(host.tenant),
+        data={"csrf_token": csrf_of(browser), "csv": ""},
+        files={"csv_file": ("users.csv", csv_file, "text/csv")},
+    )
+    assert answer.status_code == 422  # no one added
+    assert rows_of(answer) == [["1", "nul@example.com", "Invalid field scheme."]]
+    assert "nul@example.com" not in members_of(ctx, host.tenant)
 
 
 def test_a_pasted_csv_over_1_mb_is_refused_next_to_the_field(
