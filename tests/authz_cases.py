@@ -514,8 +514,10 @@ ROWS: tuple[Row, ...] = (
     ),
     Row(
         members.reassign_role,
-        # Through A, B's member holds no role in A: NotFound is the truth about A alone.
-        expect(own=NOT_FOUND),
+        # Through A, B's member holds no role in A: NotFound is the truth about A alone. A
+        # user id is looked up for those who can see its user, so whoever can't read B's
+        # members learns nothing from it, not even that it exists.
+        expect(a=NOT_FOUND, unmanaged=NOT_FOUND, own=NOT_FOUND),
         call=lambda c: members.reassign_role(
             c.ctx, c.actor, c.prepared[0], revoke=c.prepared[1], add=c.prepared[2]
         ),

@@ -60,6 +60,14 @@ class AccountLink:
 
 def validate_account_name(name: str) -> str:
     cleaned = " ".join(name.split())
+    if any(not ch.isprintable() for ch in cleaned):
+        # Control and formatting characters (escapes, bidirectional overrides, zero-width
+        # ones) would let a name pass for another in mails, pages and terminals.
+        raise InvalidInput(
+            ErrorCode.INVALID_INPUT,
+            "The account name can have printable characters only.",
+            field="name",
+        )
     if not cleaned:
         raise InvalidInput(
             ErrorCode.INVALID_INPUT, "The account name can't be blank.", field="name"

@@ -41,6 +41,9 @@ class ApiAccount:
     created_at: datetime
     revoked_at: datetime | None = None
     last_used_at: datetime | None = None
+    minted_in_account_id: str | None = None
+    """Where its maker's role was held, when that was a parent reaching down: the credential
+    works only while that reach lasts."""
 
 
 @dataclass(slots=True)
@@ -60,6 +63,8 @@ class ApiToken:
     expires_at: datetime | None = None
     revoked_at: datetime | None = None
     last_used_at: datetime | None = None
+    minted_in_account_id: str | None = None
+    """As `ApiAccount.minted_in_account_id`."""
 
 
 @dataclass(slots=True)

@@ -41,6 +41,8 @@ class Actor:
     request_id: str | None = None
     role_key: str | None = None
     minted_by: str | None = None
+    minted_in: str | None = None
+    """For a credential a parent's member made: the account whose role its maker used."""
 
     @classmethod
     def system(cls, face: str = "cli", label: str = "operator") -> Actor:

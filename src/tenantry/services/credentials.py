@@ -33,6 +33,8 @@ from tenantry.services.policy import (
     check_credential_role,
     check_may_manage,
     check_token_role,
+    grant_in,
+    minted_in,
     require,
     resolve_role,
     roles_of,
@@ -84,6 +86,7 @@ def create_api_account(
                 role_key=role.key,
                 created_by=actor.label,
                 created_at=ctx.now(),
+                minted_in_account_id=_minted_in(ctx, uow, actor, account),
             )
         )
         record(
@@ -97,6 +100,11 @@ def create_api_account(
             after={"client_id": client_id, "role": role.key},
         )
         return api_account, secret
+
+
+def _minted_in(ctx: ServiceContext, uow: UnitOfWork, actor: Actor, account: Account) -> str | None:
+    grant = grant_in(ctx, uow, actor, uow.accounts.chain(account.id))
+    return minted_in(grant, actor) if grant is not None else None
 
 
 def _credential_role(
@@ -237,6 +245,7 @@ def create_api_token(
                 created_by=actor.label,
                 created_at=ctx.now(),
                 expires_at=expires_at,
+                minted_in_account_id=_minted_in(ctx, uow, actor, account),
             )
         )
         record(
@@ -368,6 +377,7 @@ def _api_token_actor(
         request_id=request_id,
         role_key=token.role_key,
         minted_by=token.created_by,
+        minted_in=token.minted_in_account_id,
     )
 
 
@@ -396,4 +406,5 @@ def _access_token_actor(
         request_id=request_id,
         role_key=api_account.role_key,
         minted_by=api_account.created_by,
+        minted_in=api_account.minted_in_account_id,
     )

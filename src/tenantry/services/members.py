@@ -31,6 +31,7 @@ from tenantry.services.policy import (
     check_admin_kept,
     check_grantable,
     check_may_manage,
+    check_may_see_user,
     check_owner_kept,
     check_removable,
     require,
@@ -371,7 +372,7 @@ def reassign_role(
         raise InvalidInput(ErrorCode.INVALID_INPUT, "Name a role to revoke, to add, or both.")
     invited: str | None = None
     with ctx.uow() as uow:
-        user = uow.users.get(user_id)
+        user = check_may_see_user(ctx, uow, actor, user_id)
         if revoke is not None:
             # Authorize before looking at the user's role, so that answer leaks nothing.
             account, actor_role = require(ctx, uow, actor, revoke.account_id, Need.MANAGE_USERS)
@@ -472,6 +473,8 @@ def set_user_active_in(
     """The body of `set_user_active`, inside the caller's transaction (SCIM shares it);
     `account_id` is the account the change is made through, for the audit trail."""
     for membership in uow.memberships.for_user(user.id):
+        if membership.status is MembershipStatus.PENDING and membership.account_id != account_id:
+            continue  # an invitation nobody accepted grants nothing, and gates nothing either
         account, actor_role = require(ctx, uow, actor, membership.account_id, Need.MANAGE_USERS)
         check_may_manage(ctx, uow, account, actor_role, membership)
         if not active:

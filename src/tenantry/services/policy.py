@@ -28,7 +28,7 @@ from enum import StrEnum
 
 from tenantry.domain import memberships as rules
 from tenantry.domain.accounts import Account, AccountStatus
-from tenantry.domain.errors import Conflict, ErrorCode, Forbidden, InvalidInput
+from tenantry.domain.errors import Conflict, ErrorCode, Forbidden, InvalidInput, NotFound
 from tenantry.domain.memberships import Membership, MembershipStatus
 from tenantry.domain.roles import AccessLevel, Need, Role, is_role_key
 from tenantry.domain.users import User, UserStatus
@@ -115,6 +115,8 @@ def _credential_grant(
     if any(not a.can_partner_manage for a in chain[:home_at]):
         return None
     home_chain = chain[home_at:]
+    if not _maker_still_reaches(actor, home_chain):
+        return None
     role = resolve_role(ctx, uow, home_chain[0], actor.role_key or "")
     if role is None:
         return None
@@ -129,6 +131,29 @@ def _credential_grant(
             return None
         role = role.limited_to(own.role)
     return Grant(role, GrantSource.CREDENTIAL, home_chain[0], _closed(home_chain))
+
+
+def _maker_still_reaches(actor: Actor, home_chain: Sequence[Account]) -> bool:
+    """A credential that a parent's member made inside an account acts only while that
+    parent still reaches the account: turning partner management off ends it too."""
+    if actor.minted_in is None or actor.minted_in == home_chain[0].id:
+        return True
+    for account in home_chain:
+        if account.id == actor.minted_in:
+            return True
+        if not account.can_partner_manage:
+            return False
+    return False
+
+
+def minted_in(grant: Grant, actor: Actor) -> str | None:
+    """For a new credential made with `grant`: the account whose role its maker used, when
+    that is not the credential's own (see `_maker_still_reaches`)."""
+    if grant.source is GrantSource.INHERITED and grant.held_in is not None:
+        return grant.held_in.id
+    if grant.source is GrantSource.CREDENTIAL:
+        return actor.minted_in
+    return None
 
 
 def _closed(chain: Sequence[Account]) -> bool:
@@ -251,9 +276,10 @@ def can(
 
 
 def may_grant(actor_role: Role, role: Role) -> bool:
-    """Admins grant any role; everyone else only roles that give nothing beyond their own, so
-    nobody can raise themselves or anyone else above them."""
-    return actor_role.allows(Need.MANAGE_ADMINS) or not role.exceeds(actor_role)
+    """Nobody grants a role above their own, to a member or to a credential: a role that
+    manages admins but lacks, say, API access can't make anyone (itself included) a full
+    admin. The catalogue's admin holds everything, so it grants any role."""
+    return not role.exceeds(actor_role)
 
 
 def check_grantable(actor_role: Role, role: Role, *, field: str = "role") -> None:
@@ -261,14 +287,8 @@ def check_grantable(actor_role: Role, role: Role, *, field: str = "role") -> Non
         raise Forbidden(ErrorCode.FORBIDDEN, field=field)
 
 
-def may_give_credential(actor_role: Role, role: Role) -> bool:
-    """An API account or token never yields more than its maker has, admin or not (an admin
-    of a custom admin-like role does not mint a full admin)."""
-    return not role.exceeds(actor_role)
-
-
 def check_credential_role(actor_role: Role, role: Role, *, field: str = "role") -> None:
-    if not may_give_credential(actor_role, role):
+    if not may_grant(actor_role, role):
         raise Forbidden(
             ErrorCode.FORBIDDEN,
             "A credential can't have a role with more rights than your own.",
@@ -295,7 +315,7 @@ def check_may_manage(
     *,
     field: str = "email",
 ) -> None:
-    """Acting on a member whose role exceeds the actor's own takes an admin."""
+    """Nobody acts on a member whose role is above their own."""
     role = resolve_role(ctx, uow, account, membership.role_key) or ctx.roles.admin
     check_grantable(actor_role, role, field=field)
 
@@ -403,20 +423,61 @@ def check_removable(account: Account, user_id: str, actor: Actor) -> None:
 # -- identities --------------------------------------------------------------------------------
 
 
-def check_may_edit_identity(ctx: ServiceContext, uow: UnitOfWork, actor: Actor, user: User) -> None:
+def check_may_edit_identity(
+    ctx: ServiceContext, uow: UnitOfWork, actor: Actor, user: User, *, address: bool
+) -> None:
     """Profile, address, password and second factor are the person's own, or an admin's of
-    the identity's home account while every account the identity belongs to is within that
-    admin's reach. A credential someone else made to act as the person is not the person."""
+    the identity's home account while every account the identity belongs to (pending
+    invitations grant nothing and don't count) is within that admin's reach, and the person's
+    role is nowhere above the admin's. A credential someone else made to act as the person is
+    not the person. Someone else never moves the `address` of an account owner, nor of a
+    person who secures their login with a second factor: with the address goes the login."""
     if actor.is_system or is_the_person(actor, user):
         return
     home = user.home_account_id
+    held = [m for m in uow.memberships.for_user(user.id) if m.status is MembershipStatus.ACTIVE]
     if (
-        home is not None
-        and _admin_in(ctx, uow, actor, home)
-        and all(_admin_in(ctx, uow, actor, m.account_id) for m in uow.memberships.for_user(user.id))
+        home is None
+        or not _admin_in(ctx, uow, actor, home)
+        or not all(_admin_over(ctx, uow, actor, m) for m in held)
     ):
-        return
-    raise Forbidden(ErrorCode.NOT_IDENTITY_OWNER, field="userName")
+        raise Forbidden(ErrorCode.NOT_IDENTITY_OWNER, field="userName")
+    if address and (uow.accounts.owned_by(user.id) or _has_second_factor(uow, user)):
+        raise Forbidden(
+            ErrorCode.NOT_IDENTITY_OWNER,
+            "Only the person can change the address of an account owner or of a login "
+            "secured with a second factor.",
+            field="userName",
+        )
+
+
+def _admin_over(ctx: ServiceContext, uow: UnitOfWork, actor: Actor, m: Membership) -> bool:
+    chain = uow.accounts.chain(m.account_id)
+    role = role_in(ctx, uow, actor, chain)
+    theirs = resolve_role(ctx, uow, chain[0], m.role_key) if chain else None
+    return (
+        role is not None
+        and role.allows(Need.MANAGE_ADMINS)
+        and (theirs is None or may_grant(role, theirs))
+    )
+
+
+def _has_second_factor(uow: UnitOfWork, user: User) -> bool:
+    factor = uow.auth.find_second_factor(user.id)
+    return factor is not None and factor.confirmed_at is not None
+
+
+def check_may_see_user(ctx: ServiceContext, uow: UnitOfWork, actor: Actor, user_id: str) -> User:
+    """The user, for an actor who may read the members of an account the user belongs to;
+    NotFound otherwise, so that an id tells a stranger nothing (not even an address)."""
+    user = uow.users.find(user_id)
+    if user is not None and not actor.is_system:
+        accounts = [m.account_id for m in uow.memberships.for_user(user.id)]
+        if not readable_accounts(ctx, uow, actor, accounts, with_members=True):
+            user = None
+    if user is None:
+        raise NotFound(ErrorCode.USER_NOT_FOUND, field="userId")
+    return user
 
 
 def _admin_in(ctx: ServiceContext, uow: UnitOfWork, actor: Actor, account_id: str) -> bool:

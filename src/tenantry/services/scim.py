@@ -220,7 +220,8 @@ def replace_user(
         user = uow.users.get(user_id)
         notice = None
         if _profile_differs(user, spec):
-            check_may_edit_identity(ctx, uow, actor, user)
+            address = normalize_email(spec.email) != user.email
+            check_may_edit_identity(ctx, uow, actor, user, address=address)
             notice = _update_profile(ctx, uow, actor, account_id, user, spec)
         if spec.external_id != current.external_id:
             if spec.external_id is not None:

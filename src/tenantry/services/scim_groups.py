@@ -23,8 +23,7 @@ from tenantry.domain.accounts import Account
 from tenantry.domain.errors import Conflict, ErrorCode, InvalidInput, NotFound
 from tenantry.domain.roles import Need, Role
 from tenantry.services.context import Actor, ServiceContext, record
-from tenantry.services.delivery import deliver_invitations
-from tenantry.services.members import NewMember, _change_role_in, add_member_in
+from tenantry.services.members import _change_role_in
 from tenantry.services.policy import require, roles_of
 from tenantry.services.ports import UnitOfWork
 from tenantry.services.scim import MAX_NAME_LENGTH
@@ -110,7 +109,6 @@ def create_group(
 ) -> ScimGroup:
     """A new custom role named `display_name`, with the base role's capabilities."""
     name = _checked_name(display_name)
-    invited: list[tuple[str, str]] = []
     with ctx.uow() as uow:
         account, _ = require(ctx, uow, actor, account_id, Need.MANAGE_SETTINGS, Need.MANAGE_ADMINS)
         roles = roles_of(ctx, uow, account)
@@ -133,9 +131,8 @@ def create_group(
             account_id=account_id,
             after={"key": role.key, "display_name": name, "like": base.key},
         )
-        invited = _change_members(ctx, uow, actor, account, role, MemberChanges(add=member_ids))
+        _change_members(ctx, uow, actor, account, role, MemberChanges(add=member_ids))
         group = _group(ctx, uow, account, role.key, with_members=True)
-    deliver_invitations(ctx, invited)
     return group
 
 
@@ -150,7 +147,6 @@ def update_group(
     if_match: Sequence[str] | None = None,
 ) -> ScimGroup:
     """Rename a group (custom roles only) and change its members, all or nothing."""
-    invited: list[tuple[str, str]] = []
     with ctx.uow() as uow:
         account, _ = require(ctx, uow, actor, account_id, Need.MANAGE_USERS)
         current = _group(ctx, uow, account, key, with_members=True)
@@ -160,9 +156,8 @@ def update_group(
         if display_name is not None and display_name != role.display_name:
             _rename(ctx, uow, actor, account, role, _checked_name(display_name))
         if changes is not None:
-            invited = _change_members(ctx, uow, actor, account, role, changes)
+            _change_members(ctx, uow, actor, account, role, changes)
         group = _group(ctx, uow, account, key, with_members=True)
-    deliver_invitations(ctx, invited)
     return group
 
 
@@ -210,8 +205,8 @@ def _change_members(
     account: Account,
     role: Role,
     changes: MemberChanges,
-) -> list[tuple[str, str]]:
-    """Apply member changes; the invitations to send once the transaction commits."""
+) -> None:
+    """Move the account's Users named into or out of the group (their role)."""
     current = set(uow.scim.role_members(account.id, role.key))
     if changes.members is not None:
         wanted = list(dict.fromkeys(changes.members))
@@ -230,23 +225,17 @@ def _change_members(
         )
     for user_id in removing:
         _change_role_in(ctx, uow, actor, account.id, user_id, fallback, None)
-    invited = []
     for user_id in adding:
         membership = uow.memberships.find(user_id, account.id)
         if membership is not None:
             if membership.role_key != role.key:
                 _change_role_in(ctx, uow, actor, account.id, user_id, role.key, None)
             continue
-        user = uow.users.find(user_id)
-        if user is None:
-            raise InvalidInput(
-                ErrorCode.INVALID_INPUT, f"There is no user with the id {user_id}.", field="members"
-            )
-        _, actor_role = require(ctx, uow, actor, account.id, Need.MANAGE_USERS)
-        added = add_member_in(ctx, uow, actor, account, actor_role, NewMember(user.email, role.key))
-        if added.invitation_token:
-            invited.append((added.invitation_token, user.email))
-    return invited
+        # A group's members are Users of this account (SCIM): an id of anyone else's is
+        # unknown here, whoever holds it, and tells nothing about them.
+        raise InvalidInput(
+            ErrorCode.INVALID_INPUT, f"There is no user with the id {user_id}.", field="members"
+        )
 
 
 def _rename(

@@ -177,6 +177,10 @@ api_accounts = sa.Table(
     sa.Column("secret_hash", sa.String(64), nullable=False),
     sa.Column("role_key", sa.String(40), nullable=False),
     sa.Column("created_by", sa.String(200), nullable=False),
+    # Where the maker's role was held when it was not the credential's own account (a parent
+    # reaching down): the credential works only while that reach lasts. No foreign key: a
+    # parent with children can't be deleted.
+    sa.Column("minted_in_account_id", ACCOUNT_ID),
     _created(),
     sa.Column("revoked_at", UTCDateTime()),
     sa.Column("last_used_at", UTCDateTime()),
@@ -199,6 +203,10 @@ api_tokens = sa.Table(
     sa.Column("secret_hash", sa.String(64), nullable=False),
     sa.Column("role_key", sa.String(40), nullable=False),
     sa.Column("created_by", sa.String(200), nullable=False),
+    # Where the maker's role was held when it was not the credential's own account (a parent
+    # reaching down): the credential works only while that reach lasts. No foreign key: a
+    # parent with children can't be deleted.
+    sa.Column("minted_in_account_id", ACCOUNT_ID),
     _created(),
     sa.Column("expires_at", UTCDateTime()),
     sa.Column("revoked_at", UTCDateTime()),

@@ -55,17 +55,17 @@ def test_the_base_group_keeps_its_members(scim: Scim) -> None:
 BASE_PATH = f"/Groups/{BASE}"
 
 
-def test_adding_someone_not_in_the_account(scim: Scim) -> None:
+def test_a_group_takes_only_the_accounts_own_users(scim: Scim) -> None:
+    # A group's members are Users of this account: another account's user id is as unknown
+    # here as a made-up one (it must not add them, nor reveal that they exist).
     outsider = make_member(scim.ctx, scim.world.b, role="view")
-    added = scim.patch(
-        "/Groups/view", {"op": "add", "path": "members", "value": [{"value": outsider.id}]}
-    )
-    assert added.status_code == 200, added.text
-    assert scim.role_of(outsider.id) == "view"
-    unknown = scim.patch(
-        "/Groups/view", {"op": "add", "path": "members", "value": [{"value": "nobody"}]}
-    )
-    error_of(unknown, 400, "invalidValue")
+    for stranger in (outsider.id, "nobody"):
+        refused = scim.patch(
+            "/Groups/view", {"op": "add", "path": "members", "value": [{"value": stranger}]}
+        )
+        error_of(refused, 400, "invalidValue")
+        assert refused.json()["detail"] == f"members: There is no user with the id {stranger}."
+    assert scim.role_of(outsider.id) is None
 
 
 def test_the_last_admin_stays_an_admin(scim: Scim) -> None:

@@ -107,9 +107,14 @@ def response_parameters(model: Any, call: Call) -> Any:
     return ResponseParameters[model].model_validate(payload)
 
 
+MAX_START_INDEX = 2**31
+
+
 def page_bounds(search: Any) -> tuple[int, int]:
     """(offset from 0, page size) of a search, the size capped at maxResults."""
-    start = search.start_index or 1
+    # Past any real directory's size the page is empty; capped so the offset fits SQL's
+    # integers (a 20-digit startIndex was a 500).
+    start = min(search.start_index or 1, MAX_START_INDEX)
     count = DEFAULT_COUNT if search.count is None else search.count
     return start - 1, min(count, MAX_RESULTS)
 

@@ -125,6 +125,7 @@ def _subtree() -> sa.Select[Any]:
 _SELECT = sa.select(*ACCOUNT_COLUMNS)
 _FIND = _SELECT.where(accounts.c.id == sa.bindparam("id"))
 _FIND_MANY = _SELECT.where(accounts.c.id.in_(sa.bindparam("ids", expanding=True)))
+_OWNED_BY = sa.select(accounts.c.id).where(accounts.c.owner_user_id == sa.bindparam("user_id"))
 _CHAIN = _chains(accounts.c.id == sa.bindparam("id"))
 _CHAINS = _chains(accounts.c.id.in_(sa.bindparam("ids", expanding=True)))
 _SUBTREE = _subtree()
@@ -190,6 +191,10 @@ class SqlAccountRepository(Repository):
     def first_root(self) -> Account | None:
         row = self._one(_FIRST_ROOT)
         return to_account(row) if row else None
+
+    def owned_by(self, user_id: str) -> list[str]:
+        """The ids of the accounts `user_id` owns."""
+        return list(self.conn.execute(_OWNED_BY, {"user_id": user_id}).scalars())
 
     def has_children(self, account_id: str) -> bool:
         return self._one(_HAS_CHILDREN, {"parent_id": account_id}) is not None

@@ -24,7 +24,7 @@ from tenantry.entrypoints.web.console.base import (
     confirmed,
 )
 from tenantry.services import credentials, member_browsing
-from tenantry.services.policy import may_give_credential
+from tenantry.services.policy import may_grant
 
 SECTION = "api"
 ACCOUNT_FIELDS = ("client_id", "role")
@@ -50,7 +50,7 @@ def credential_roles(roles: list[Role], here: AccountView) -> list[Role]:
     """The roles a credential made by the viewer may have: none above the viewer's own, admin
     or not (the core refuses the others; offering them would only lead to a refusal)."""
     mine = here.role
-    return [] if mine is None else [role for role in roles if may_give_credential(mine, role)]
+    return [] if mine is None else [role for role in roles if may_grant(mine, role)]
 
 
 def role_options(roles: list[Role], here: AccountView, default: str) -> list[tuple[str, str]]:

@@ -70,6 +70,7 @@ def upgrade() -> None:
         )
     with op.batch_alter_table("api_accounts", schema=None) as batch_op:
         batch_op.alter_column("role_key", server_default=None)
+        batch_op.add_column(sa.Column("minted_in_account_id", sa.String(length=8), nullable=True))
     with op.batch_alter_table("api_tokens", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column("role_key", sa.String(length=40), nullable=False, server_default="view")
@@ -84,6 +85,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("api_tokens", schema=None) as batch_op:
         batch_op.alter_column("role_key", server_default=None)
+        batch_op.add_column(sa.Column("minted_in_account_id", sa.String(length=8), nullable=True))
 
     with op.batch_alter_table("audit_events", schema=None) as batch_op:
         batch_op.add_column(sa.Column("actor_user_id", sa.String(length=36), nullable=True))
@@ -95,8 +97,10 @@ def downgrade() -> None:
         batch_op.drop_column("actor_minted_by")
         batch_op.drop_column("actor_user_id")
     with op.batch_alter_table("api_tokens", schema=None) as batch_op:
+        batch_op.drop_column("minted_in_account_id")
         batch_op.drop_column("role_key")
     with op.batch_alter_table("api_accounts", schema=None) as batch_op:
+        batch_op.drop_column("minted_in_account_id")
         batch_op.drop_column("role_key")
     with op.batch_alter_table("password_resets", schema=None) as batch_op:
         batch_op.drop_column("shown")

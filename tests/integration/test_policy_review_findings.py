@@ -1,0 +1,178 @@
+"""What a hostile review of the identity and policy rules found, each now refused.
+
+Each test replays one finding through the services (the faces only parse and render what
+these answer): a co-admin moving the owner's address, a custom admin-like role granting full
+admin, a partner's credential outliving partner management, a pending invitation locking an
+identity's home account out of its own user, and user ids answered to strangers.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tenantry.domain.accounts import Account
+from tenantry.domain.auth import SecondFactor
+from tenantry.domain.errors import ErrorCode, Forbidden, InvalidInput, NotFound
+from tenantry.domain.memberships import MembershipStatus
+from tenantry.domain.users import User, UserStatus
+from tenantry.services import accounts, credentials, members, roles, scim, scim_groups
+from tenantry.services.accounts import AccountChanges
+from tenantry.services.context import Actor, ServiceContext
+from tenantry.services.members import NewMember, RoleRef
+from tenantry.services.scim import UserSpec
+from tenantry.services.scim_query import UserQuery
+
+from factories import OPERATOR, World, as_user, make_member, unique_email
+
+
+def _rename(ctx: ServiceContext, actor: Actor, account: Account, user: User) -> None:
+    spec = UserSpec(email=unique_email("moved"), given_name=user.first_name)
+    scim.replace_user(ctx, actor, account.id, user.id, spec)
+
+
+def _email_of(ctx: ServiceContext, user: User) -> str:
+    with ctx.uow(readonly=True) as uow:
+        return uow.users.get(user.id).email
+
+
+def test_a_co_admin_cannot_move_the_owners_address(ctx: ServiceContext, world: World) -> None:
+    owner = make_member(ctx, world.a, role="admin")
+    accounts.transfer_ownership(ctx, OPERATOR, world.a.id, owner.id)
+    with pytest.raises(Forbidden) as refused:
+        _rename(ctx, as_user(world.a_admin), world.a, owner)
+    assert refused.value.code is ErrorCode.NOT_IDENTITY_OWNER
+    assert _email_of(ctx, owner) == owner.email
+    # A plain member of A alone: A's admin, the identity's home admin, may.
+    plain = make_member(ctx, world.a, role="view")
+    _rename(ctx, as_user(world.a_admin), world.a, plain)
+    assert _email_of(ctx, plain) != plain.email
+
+
+def test_nobody_else_moves_the_address_of_a_login_with_a_second_factor(
+    ctx: ServiceContext, world: World
+) -> None:
+    secured = make_member(ctx, world.a, role="admin")
+    now = ctx.now()
+    with ctx.uow() as uow:
+        uow.auth.replace_second_factor(SecondFactor(secured.id, "JBSWY3DPEHPK3PXP", now, None, now))
+    with pytest.raises(Forbidden) as refused:
+        _rename(ctx, as_user(world.a_admin), world.a, secured)
+    assert "second factor" in refused.value.message
+    assert _email_of(ctx, secured) == secured.email
+    # The person themselves may.
+    _rename(ctx, as_user(secured), world.a, secured)
+    assert _email_of(ctx, secured) != secured.email
+
+
+def test_a_custom_role_that_manages_admins_cannot_grant_full_admin(
+    ctx: ServiceContext, world: World
+) -> None:
+    capabilities = {"user_management": {"users": "all", "admins": "all"}}
+    roles.create_custom_role(
+        ctx,
+        OPERATOR,
+        world.a.id,
+        key="helpdesk",
+        display_name="Helpdesk",
+        capabilities=capabilities,
+    )
+    helper = make_member(ctx, world.a, role="helpdesk")
+    with pytest.raises(Forbidden):
+        members.change_role(ctx, as_user(helper), world.a.id, helper.id, "admin")
+    with pytest.raises(Forbidden):
+        members.add_member(ctx, as_user(helper), world.a.id, NewMember(unique_email(), "admin"))
+    # Nor act on the full admin above it.
+    with pytest.raises(Forbidden):
+        members.change_role(ctx, as_user(helper), world.a.id, world.a_admin.id, "view")
+    assert members.get_member(ctx, OPERATOR, world.a.id, helper.id).role.key == "helpdesk"
+    # Within its own rights it still works.
+    added = members.add_member(
+        ctx, as_user(helper), world.a.id, NewMember(unique_email(), "helpdesk")
+    )
+    assert added.role.key == "helpdesk"
+
+
+def test_a_partners_credential_ends_when_the_account_turns_partner_management_off(
+    ctx: ServiceContext, world: World
+) -> None:
+    host = as_user(world.host_admin)
+    _, token, _ = credentials.create_api_token(
+        ctx, host, world.b.id, user_email=world.b_admin.email
+    )
+    _, secret = credentials.create_api_account(ctx, host, world.b.id, "partnerkey")
+    minted = credentials.authenticate(ctx, token, face="test")
+    access = credentials.issue_access_token(ctx, "partnerkey", secret, source="test")
+    client = credentials.authenticate(ctx, access.token, face="test")
+    assert members.list_members(ctx, minted, world.b.id).items
+    assert members.list_members(ctx, client, world.b.id).items
+
+    accounts.update_account(
+        ctx, as_user(world.b_admin), world.b.id, AccountChanges(can_partner_manage=False)
+    )
+    for credential in (minted, client):
+        with pytest.raises(Forbidden):
+            members.list_members(ctx, credential, world.b.id)
+        with pytest.raises(Forbidden):
+            accounts.update_account(
+                ctx, credential, world.b.id, AccountChanges(can_partner_manage=True)
+            )
+    assert not accounts.get_account(ctx, OPERATOR, world.b.id).can_partner_manage
+    # B's own admin's credentials are B's own: they keep working.
+    _, own, _ = credentials.create_api_token(ctx, as_user(world.b_admin), world.b.id)
+    assert members.list_members(ctx, credentials.authenticate(ctx, own, face="t"), world.b.id)
+
+
+def test_an_unaccepted_invitation_does_not_lock_the_home_account_out(
+    ctx: ServiceContext, world: World
+) -> None:
+    theirs = make_member(ctx, world.b, role="view")
+    invited = members.add_member(
+        ctx, as_user(world.a_admin), world.a.id, NewMember(theirs.email, "view")
+    )
+    assert invited.membership.status is MembershipStatus.PENDING
+    b_admin = as_user(world.b_admin)
+    _rename(ctx, b_admin, world.b, theirs)
+    assert _email_of(ctx, theirs) != theirs.email
+    assert members.set_user_active(ctx, b_admin, world.b.id, theirs.id, False).status is (
+        UserStatus.DEACTIVATED
+    )
+
+
+def test_a_user_id_tells_a_stranger_nothing(ctx: ServiceContext, world: World) -> None:
+    theirs = make_member(ctx, world.b, role="view")
+    a_admin = as_user(world.a_admin)
+    with pytest.raises(NotFound):
+        members.reassign_role(ctx, a_admin, theirs.id, revoke=None, add=RoleRef(world.a.id, "view"))
+    with pytest.raises(NotFound):
+        members.reassign_role(ctx, a_admin, theirs.id, revoke=RoleRef(world.b.id, "view"), add=None)
+    with pytest.raises(NotFound):
+        members.reassign_role(
+            ctx,
+            a_admin,
+            "00000000-0000-0000-0000-000000000000",
+            revoke=None,
+            add=RoleRef(world.a.id, "view"),
+        )
+    before = {m.user.id for m in members.list_members(ctx, OPERATOR, world.a.id).items}
+    with pytest.raises(InvalidInput) as refused:
+        scim_groups.update_group(
+            ctx,
+            a_admin,
+            world.a.id,
+            "view",
+            changes=scim_groups.MemberChanges(add=[theirs.id]),
+        )
+    assert refused.value.message == f"There is no user with the id {theirs.id}."
+    assert {m.user.id for m in members.list_members(ctx, OPERATOR, world.a.id).items} == before
+    found = scim.list_users(ctx, a_admin, world.a.id, UserQuery(limit=100))
+    assert theirs.id not in {u.user.id for u in found.items}
+
+
+@pytest.mark.parametrize("name", ["Adv\x1b[31mB", "Adv\u202eB", "Adv\u200bB", "Adv\x00B"])
+def test_an_account_name_has_printable_characters_only(
+    ctx: ServiceContext, world: World, name: str
+) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        accounts.update_account(ctx, as_user(world.a_admin), world.a.id, AccountChanges(name=name))
+    assert refused.value.field == "name"
+    assert accounts.get_account(ctx, OPERATOR, world.a.id).name == world.a.name
