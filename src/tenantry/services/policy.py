@@ -524,7 +524,7 @@ def check_partner_manage_change(
 ACTIONS: tuple[tuple[str, Requirement], ...] = (
     ("read the account and its members", Need.READ_ACCOUNT),
     ("add, change and remove members", Need.MANAGE_USERS),
-    ("manage admins and grant any role", Need.MANAGE_ADMINS),
+    ("manage admins (roles up to their own)", Need.MANAGE_ADMINS),
     ("change the account's settings and apps", Need.MANAGE_SETTINGS),
     ("see API accounts and API tokens", Need.READ_API_ACCESS),
     ("create API accounts and API tokens", Need.MANAGE_API_ACCESS),
@@ -574,7 +574,8 @@ def explain(ctx: ServiceContext, uow: UnitOfWork, user: User, account: Account) 
             level = grant.role.level(section, capability)
             name = f"{section}.{capability}"
             if level > AccessLevel.BLOCKED and name not in named:
-                permissions.append(Permission(f"{level.label} {name}", name, level, source))
+                action = f"{section.replace('_', ' ')}: {capability.replace('_', ' ')}"
+                permissions.append(Permission(action, name, level, source))
     return Explanation(account, user, grant, permissions, notes)
 
 
