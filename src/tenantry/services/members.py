@@ -32,8 +32,8 @@ from tenantry.services.policy import (
     check_grantable,
     check_may_manage,
     check_may_see_user,
+    check_may_take_away,
     check_owner_kept,
-    check_removable,
     require,
     resolve_role,
     role_in,
@@ -422,15 +422,15 @@ def remove_member_in(
     active_admins: int | None = None,
 ) -> Membership:
     """The body of `remove_member`; `active_admins` when a batch keeps its own count."""
-    check_removable(account, user_id, actor)
     membership = _membership(uow, user_id, account.id)
     check_may_manage(ctx, uow, account, actor_role, membership)
-    check_admin_kept(
+    check_may_take_away(
         ctx,
         uow,
+        actor,
         account,
         membership,
-        None,
+        OwnerChange.REMOVE,
         user_active=_is_active(uow, user_id),
         active_admins=active_admins,
     )
@@ -478,14 +478,13 @@ def set_user_active_in(
         account, actor_role = require(ctx, uow, actor, membership.account_id, Need.MANAGE_USERS)
         check_may_manage(ctx, uow, account, actor_role, membership)
         if not active:
-            rules.check_not_self(user.id, actor.user_id)
-            check_owner_kept(account, user.id, OwnerChange.DEACTIVATE)
-            check_admin_kept(
+            check_may_take_away(
                 ctx,
                 uow,
+                actor,
                 account,
                 membership,
-                None,
+                OwnerChange.DEACTIVATE,
                 user_active=user.status is UserStatus.ACTIVATED,
             )
     if active and user.status is UserStatus.PENDING:

@@ -420,6 +420,32 @@ def check_removable(account: Account, user_id: str, actor: Actor) -> None:
     check_owner_kept(account, user_id, OwnerChange.REMOVE)
 
 
+def check_may_take_away(
+    ctx: ServiceContext,
+    uow: UnitOfWork,
+    actor: Actor,
+    account: Account,
+    membership: Membership,
+    change: OwnerChange,
+    *,
+    user_active: bool,
+    active_admins: int | None = None,
+) -> None:
+    """What removing or deactivating a member must keep: nobody does it to themselves, the
+    owner stays, and so does the last active admin."""
+    rules.check_not_self(membership.user_id, actor.user_id)
+    check_owner_kept(account, membership.user_id, change)
+    check_admin_kept(
+        ctx,
+        uow,
+        account,
+        membership,
+        None,
+        user_active=user_active,
+        active_admins=active_admins,
+    )
+
+
 # -- identities --------------------------------------------------------------------------------
 
 
