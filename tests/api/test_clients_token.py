@@ -236,3 +236,22 @@ def test_a_tab_in_a_client_id_is_an_unknown_client(
     )
     assert response.status_code == 401
     assert response.json()["error"] == "invalid_client"
+
+
+def test_a_form_naming_a_charset_the_guard_cannot_read_is_400_and_stores_nothing(
+    client: HttpClient, ctx: ServiceContext
+) -> None:
+    # In UTF-7, "+AAA-" is a NUL that no byte of the body shows.
+    body = (
+        b"--X\r\nContent-Disposition: form-data; name=client_id\r\n\r\nab+AAA-cd\r\n"
+        b"--X\r\nContent-Disposition: form-data; name=client_secret\r\n\r\ns\r\n--X--\r\n"
+    )
+    before = stored(ctx)
+    response = client.post(
+        "/clients/token",
+        content=body,
+        headers={"Content-Type": "multipart/form-data; boundary=X; charset=utf-7"},
+    )
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_request"
+    assert stored(ctx) == before

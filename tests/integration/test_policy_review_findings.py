@@ -10,19 +10,27 @@ from __future__ import annotations
 
 import pytest
 
-from tenantry.domain.accounts import Account
+from tenantry.domain.accounts import Account, AccountKind
 from tenantry.domain.auth import SecondFactor
-from tenantry.domain.errors import ErrorCode, Forbidden, InvalidInput, NotFound
+from tenantry.domain.errors import Conflict, ErrorCode, Forbidden, InvalidInput, NotFound
 from tenantry.domain.memberships import MembershipStatus
 from tenantry.domain.users import User, UserStatus
-from tenantry.services import accounts, credentials, members, roles, scim, scim_groups
+from tenantry.services import (
+    accounts,
+    credentials,
+    invitations,
+    members,
+    roles,
+    scim,
+    scim_groups,
+)
 from tenantry.services.accounts import AccountChanges
 from tenantry.services.context import Actor, ServiceContext
 from tenantry.services.members import NewMember, RoleRef
 from tenantry.services.scim import UserSpec
 from tenantry.services.scim_query import UserQuery
 
-from factories import OPERATOR, World, as_user, make_member, unique_email
+from factories import OPERATOR, World, as_user, make_account, make_member, unique_email
 
 
 def _rename(ctx: ServiceContext, actor: Actor, account: Account, user: User) -> None:
@@ -176,3 +184,76 @@ def test_an_account_name_has_printable_characters_only(
         accounts.update_account(ctx, as_user(world.a_admin), world.a.id, AccountChanges(name=name))
     assert refused.value.field == "name"
     assert accounts.get_account(ctx, OPERATOR, world.a.id).name == world.a.name
+
+
+def test_an_invitation_elsewhere_gates_nobody_in_use(ctx: ServiceContext, world: World) -> None:
+    """A second review: inviting someone whose identity is in use would have kept every other
+    account from adding them ("pending in another account") for as long as nobody acted."""
+    theirs = make_member(ctx, world.b, role="view")
+    members.add_member(ctx, as_user(world.a_admin), world.a.id, NewMember(theirs.email, "view"))
+    third = make_account(ctx, parent=world.host, name="Third brand")
+    added = members.add_member(ctx, OPERATOR, third.id, NewMember(theirs.email, "view"))
+    assert added.membership.status is MembershipStatus.PENDING
+
+
+def test_a_new_identity_is_pending_elsewhere_while_its_invitation_is_open(
+    ctx: ServiceContext, world: World
+) -> None:
+    """The AppsFlyer rule stays for an identity nobody has accepted yet, until that invitation
+    is withdrawn or expires."""
+    email = unique_email("new")
+    members.add_member(ctx, as_user(world.a_admin), world.a.id, NewMember(email, "view"))
+    with pytest.raises(Conflict) as refused:
+        members.add_member(ctx, as_user(world.b_admin), world.b.id, NewMember(email, "view"))
+    assert refused.value.code is ErrorCode.PENDING_ELSEWHERE
+    invitations.revoke_invitation(ctx, as_user(world.a_admin), world.a.id, email)
+    added = members.add_member(ctx, as_user(world.b_admin), world.b.id, NewMember(email, "view"))
+    assert added.membership.status is MembershipStatus.PENDING
+
+
+def test_accepting_checks_the_multi_account_rules_again(ctx: ServiceContext, world: World) -> None:
+    theirs = make_member(ctx, world.b, role="view")
+    invited = members.add_member(ctx, OPERATOR, world.a.id, NewMember(theirs.email, "view"))
+    assert invited.invitation_token is not None
+    accounts.update_account(ctx, OPERATOR, world.a.id, AccountChanges(multi_account_users=False))
+    with pytest.raises(Conflict) as refused:
+        invitations.accept_invitation(
+            ctx, invited.invitation_token, theirs.email, None, signed_in_user_id=theirs.id
+        )
+    assert refused.value.code is ErrorCode.THIS_ACCOUNT_SINGLE
+    member = members.get_member(ctx, OPERATOR, world.a.id, theirs.id)
+    assert member.membership.status is MembershipStatus.PENDING
+
+
+def test_an_owner_who_never_accepted_holds_nothing(ctx: ServiceContext, world: World) -> None:
+    theirs = make_member(ctx, world.b, role="admin")
+    trap = accounts.create_account(
+        ctx,
+        as_user(world.host_admin),
+        name="Trap",
+        kind=AccountKind.ADVERTISER,
+        parent_id=world.host.id,
+        can_partner_manage=False,
+        admin_email=theirs.email,
+    )
+    assert trap.owner_user_id == theirs.id
+    # Their home admin still edits them, and other accounts still invite them: the
+    # unaccepted ownership protects nothing and gates nothing.
+    _rename(ctx, as_user(world.b_admin), world.b, theirs)
+    third = make_account(ctx, parent=world.host, name="Third brand")
+    added = members.add_member(ctx, OPERATOR, third.id, NewMember(_email_of(ctx, theirs), "view"))
+    assert added.membership.status is MembershipStatus.PENDING
+
+
+def test_an_owners_read_only_token_cannot_hand_ownership_over(
+    ctx: ServiceContext, world: World
+) -> None:
+    owner = make_member(ctx, world.a, role="admin")
+    accounts.transfer_ownership(ctx, OPERATOR, world.a.id, owner.id)
+    _, token, _ = credentials.create_api_token(
+        ctx, as_user(owner), world.a.id, user_email=owner.email, role_key="view"
+    )
+    read_only = credentials.authenticate(ctx, token, face="test")
+    with pytest.raises(Forbidden):
+        accounts.transfer_ownership(ctx, read_only, world.a.id, world.a_admin.id)
+    assert accounts.get_account(ctx, OPERATOR, world.a.id).owner_user_id == owner.id

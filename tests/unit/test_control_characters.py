@@ -22,6 +22,7 @@ from tenantry.entrypoints.http.control_characters import (
     in_target,
     in_text,
     in_urlencoded,
+    unscannable_charset,
 )
 
 ALLOWED_CONTROLS = "\t\n\r"
@@ -268,4 +269,17 @@ def test_the_content_type_says_how_the_body_is_read() -> None:
     assert scanned(b"application/json", [percent]) is None  # "%00" is text in JSON
     escaped = rb'{"name": "a\u0000"}'
     assert scanned(b"", [escaped]) == "\x00"  # the faces read any other body as JSON
-    assert scanned(FORM, [escaped]) is None  # a backslash and "u0000" in a form
+    # Some faces read JSON whatever the type says: a JSON body sent as a form is JSON to them.
+    assert scanned(FORM, [escaped]) == "\x00"
+    assert scanned(MULTIPART, [escaped]) == "\x00"
+    # A real multipart body's files are not JSON: a path with backslashes is just text.
+    upload = multipart(("csv", b"", None), ("csv_file", rb"C:\files\bob \u0000", "a.csv"))
+    assert scanned(MULTIPART, [upload]) is None
+
+
+def test_a_form_naming_a_charset_the_checks_cannot_read_is_refused() -> None:
+    assert unscannable_charset(b"multipart/form-data; boundary=X; charset=utf-7")
+    assert unscannable_charset(b"application/x-www-form-urlencoded; charset=UTF-16")
+    for fine in (b"application/x-www-form-urlencoded; charset=UTF-8", FORM, MULTIPART):
+        assert not unscannable_charset(fine)
+    assert not unscannable_charset(b"application/json; charset=utf-7")  # JSON is UTF-8

@@ -371,7 +371,8 @@ def transfer_ownership(
     """Hand the account's ownership to another active admin (named by id or address): the
     owner's (or the operator's) step, and the only way the owner stops being protected."""
     with ctx.uow() as uow:
-        account, _ = require(ctx, uow, actor, account_id, Need.READ_ACCOUNT)
+        # An owner-only write, and one an owner's read-only credential can't make.
+        account, _ = require(ctx, uow, actor, account_id, Need.MANAGE_ADMINS)
         if new_owner_email is not None:
             new_owner = uow.users.find_by_email(normalize_email(new_owner_email))
         else:

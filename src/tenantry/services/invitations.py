@@ -8,14 +8,14 @@ from datetime import datetime
 from tenantry.domain.errors import ErrorCode, Forbidden, InvalidInput, NotFound
 from tenantry.domain.ids import hash_secret, new_secret
 from tenantry.domain.invitations import Invitation, InvitationStatus
-from tenantry.domain.memberships import MembershipStatus
+from tenantry.domain.memberships import MembershipStatus, check_can_join
 from tenantry.domain.roles import Need
 from tenantry.domain.users import User, UserStatus, normalize_email
 from tenantry.services.context import Actor, ServiceContext, record
 from tenantry.services.delivery import deliver_invitations
 from tenantry.services.identities import prove_address
 from tenantry.services.passwords import check_strength
-from tenantry.services.policy import check_may_manage, require
+from tenantry.services.policy import check_may_manage, memberships_weighed_elsewhere, require
 from tenantry.services.ports import UnitOfWork
 
 INVALID_LINK = "This invitation link is not valid any more. Ask for a new one."
@@ -247,6 +247,12 @@ def accept_invitation(
         if invitation.account_id is not None:
             membership = uow.memberships.find(user.id, invitation.account_id)
             if membership is not None and membership.status is MembershipStatus.PENDING:
+                # The multi-account rules, again: what the person joined since the invitation
+                # was made counts now (invitations elsewhere never gated the invitation).
+                check_can_join(
+                    uow.accounts.get(invitation.account_id),
+                    memberships_weighed_elsewhere(ctx, uow, user, invitation.account_id),
+                )
                 before["membership_status"] = membership.status.value
                 membership.status = MembershipStatus.ACTIVE
                 uow.memberships.update(membership)

@@ -34,6 +34,7 @@ from tenantry.services.policy import (
     check_may_see_user,
     check_may_take_away,
     check_owner_kept,
+    memberships_weighed_elsewhere,
     require,
     resolve_role,
     role_in,
@@ -155,7 +156,7 @@ def add_member_in(
         # that network, where the network would then control one of its people.
         if user.network_account_id not in (None, _network_of(uow, account)):
             raise Conflict(ErrorCode.OTHER_NETWORK_USER, field="email")
-        rules.check_can_join(account, uow.memberships.elsewhere(user.id, account.id))
+        rules.check_can_join(account, memberships_weighed_elsewhere(ctx, uow, user, account.id))
     else:
         network_id = _network_of(uow, account) if spec.network_managed else None
         user = _new_user(ctx, email, username, spec, network_id, home=network_id or account.id)

@@ -432,7 +432,8 @@ def check_may_take_away(
     active_admins: int | None = None,
 ) -> None:
     """What removing or deactivating a member must keep: nobody does it to themselves, the
-    owner stays, and so does the last active admin."""
+    owner stays (as the AppsFlyer document has it, whether or not they accepted yet), and so
+    does the last active admin."""
     rules.check_not_self(membership.user_id, actor.user_id)
     check_owner_kept(account, membership.user_id, change)
     check_admin_kept(
@@ -447,6 +448,27 @@ def check_may_take_away(
 
 
 # -- identities --------------------------------------------------------------------------------
+
+
+def memberships_weighed_elsewhere(
+    ctx: ServiceContext, uow: UnitOfWork, user: User, account_id: str
+) -> list[tuple[Membership, Account]]:
+    """The user's memberships in other accounts that the AppsFlyer multi-account rules weigh
+    (`memberships.check_can_join`): those the person accepted, and, while the identity itself
+    has never accepted anything, invitations of other accounts that are still open ("pending
+    in another account"). An invitation to an identity that is in use elsewhere gates
+    nothing: otherwise any account could lock a person out of every other one by inviting
+    them, and that the person never agreed to."""
+    now = ctx.now()
+
+    def weighed(membership: Membership, account: Account) -> bool:
+        if membership.status is MembershipStatus.ACTIVE:
+            return True
+        if user.status is not UserStatus.PENDING:
+            return False
+        return any(i.expires_at > now for i in uow.invitations.open_for(user.id, account.id))
+
+    return [(m, a) for m, a in uow.memberships.elsewhere(user.id, account_id) if weighed(m, a)]
 
 
 def check_may_edit_identity(
@@ -468,7 +490,8 @@ def check_may_edit_identity(
         or not all(_admin_over(ctx, uow, actor, m) for m in held)
     ):
         raise Forbidden(ErrorCode.NOT_IDENTITY_OWNER, field="userName")
-    if address and (uow.accounts.owned_by(user.id) or _has_second_factor(uow, user)):
+    owns = set(uow.accounts.owned_by(user.id)) & {m.account_id for m in held}
+    if address and (owns or _has_second_factor(uow, user)):
         raise Forbidden(
             ErrorCode.NOT_IDENTITY_OWNER,
             "Only the person can change the address of an account owner or of a login "

@@ -3,6 +3,8 @@ paths quote values with escapes of their own (`"a\\u0000"`), which the face read
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tenantry.entrypoints.http.control_characters import describe
@@ -77,3 +79,34 @@ def test_a_control_character_in_a_patch_path_is_400_and_stores_nothing(
     assert (result["status"], result["response"]["scimType"]) == ("400", "invalidValue")
     assert result["response"]["detail"] == NUL
     assert stored(ctx) == before
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    ["application/x-www-form-urlencoded", "multipart/form-data; boundary=X", "text/plain"],
+)
+def test_json_sent_under_another_type_is_checked_as_json(
+    scim: Scim, ctx: ServiceContext, content_type: str
+) -> None:
+    """The face reads JSON whatever the type says, so the guard does too."""
+    user = scim.create_user()
+    operation = {"op": "replace", "path": "externalId", "value": "x\x00\x1b[31m"}
+    body = json.dumps({"schemas": [PATCH_OP], "Operations": [operation]}).encode()
+    before = stored(ctx)
+    response = scim.request(
+        "PATCH", f"/Users/{user['id']}", content=body, headers={"Content-Type": content_type}
+    )
+    assert error_of(response, 400, "invalidValue") == NUL
+    assert stored(ctx) == before
+
+
+def test_a_form_in_a_charset_the_guard_cannot_read_is_400(scim: Scim) -> None:
+    body = b"--X\r\nContent-Disposition: form-data; name=a\r\n\r\nab+AAA-cd\r\n--X--\r\n"
+    response = scim.request(
+        "POST",
+        "/Users",
+        content=body,
+        headers={"Content-Type": "multipart/form-data; boundary=X; charset=utf-7"},
+    )
+    assert response.status_code == 400
+    assert "UTF-8" in response.json()["detail"]

@@ -120,15 +120,69 @@ class BodyScan(Protocol):
         ...
 
 
+# Charsets in which every forbidden character is its one byte, as the scans assume. A form
+# may name another (UTF-7, UTF-16...) and the parser would decode it so, past any byte check.
+_SCANNED_CHARSETS = frozenset(
+    {b"utf-8", b"utf8", b"us-ascii", b"ascii", b"iso-8859-1", b"latin-1", b"latin1"}
+)
+
+
+def unscannable_charset(content_type: bytes) -> bool:
+    """Whether a form body declares a charset whose text these checks can't see into."""
+    media, options = parse_options_header(content_type)
+    charset = options.get(b"charset")
+    return (
+        media in (b"application/x-www-form-urlencoded", b"multipart/form-data")
+        and charset is not None
+        and charset.strip().lower() not in _SCANNED_CHARSETS
+    )
+
+
 def body_scan(content_type: bytes) -> BodyScan:
-    """How to scan a body of `content_type` (as the faces read it: every body they do not
-    read as a form, they read as JSON)."""
+    """How to scan a body of `content_type`. Some faces read every body as JSON whatever its
+    content type says, so a form body is checked as JSON too: a browser's form never holds a
+    raw backslash (it sends `%5C`, or the file's own bytes in a multipart upload), so the
+    JSON check costs it nothing and misjudges nothing a person types."""
     media = content_type.partition(b";")[0].strip().lower()
     if media == b"application/x-www-form-urlencoded":
-        return _UrlencodedScan()
+        return _Both(_UrlencodedScan(), _JsonScan())
     if media == b"multipart/form-data":
-        return _MultipartScan(parse_options_header(content_type)[1].get(b"boundary", b""))
+        boundary = parse_options_header(content_type)[1].get(b"boundary", b"")
+        return _Both(_MultipartScan(boundary), _NotMultipartScan(boundary))
     return _JsonScan()
+
+
+class _NotMultipartScan:
+    """The JSON check, for a body that says it is multipart but does not open with its
+    boundary: a face that reads JSON whatever the type says would read it. A real multipart
+    body's files are left alone (a CSV may well hold `C:\\files\\bob`)."""
+
+    def __init__(self, boundary: bytes) -> None:
+        self._opening = b"--" + boundary
+        self._head = b""
+        self._decided = False
+        self._json: _JsonScan | None = None  # decided and None: a real multipart body
+
+    def feed(self, chunk: bytes, *, last: bool) -> str | None:
+        if not self._decided:
+            self._head += chunk
+            if len(self._head) < len(self._opening) and not last:
+                return None
+            self._decided = True
+            if not self._head.lstrip().startswith(self._opening):
+                self._json = _JsonScan()
+            chunk, self._head = self._head, b""
+        return self._json.feed(chunk, last=last) if self._json is not None else None
+
+
+class _Both:
+    """Two scans of one body: the first character either finds."""
+
+    def __init__(self, first: BodyScan, second: BodyScan) -> None:
+        self._first, self._second = first, second
+
+    def feed(self, chunk: bytes, *, last: bool) -> str | None:
+        return self._first.feed(chunk, last=last) or self._second.feed(chunk, last=last)
 
 
 class _UrlencodedScan:

@@ -53,6 +53,13 @@ class ControlCharacterFound(RequestRefused):
         super().__init__(self.detail)
 
 
+class UnscannableCharset(RequestRefused):
+    detail = "A form's text must be UTF-8 (or ASCII or Latin-1); this one names another charset."
+
+    def __init__(self) -> None:
+        super().__init__(self.detail)
+
+
 class Refusal(Protocol):
     """A face's answer for a request refused before or around it: 400 (its text carries a
     control character no field accepts, which `detail` names; a face answers as it answers
@@ -119,7 +126,11 @@ class RequestContextMiddleware:
         if declared is not None and declared > self.max_body_bytes:
             return BodyTooLarge()
         found = control_characters.in_target(scope.get("path", ""), scope.get("query_string", b""))
-        return ControlCharacterFound(found) if found is not None else None
+        if found is not None:
+            return ControlCharacterFound(found)
+        if control_characters.unscannable_charset(_header(scope, b"content-type") or b""):
+            return UnscannableCharset()
+        return None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

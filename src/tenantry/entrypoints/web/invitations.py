@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from tenantry.domain.auth import SessionStage
-from tenantry.domain.errors import ErrorCode, Forbidden, InvalidInput
+from tenantry.domain.errors import Conflict, ErrorCode, Forbidden, InvalidInput
 from tenantry.entrypoints.web.pages import HOME, Flash, Web, stage_page
 from tenantry.entrypoints.web.resets import PASSWORD_RULES
 from tenantry.entrypoints.web.sign_in import MAX_PASSWORD_CHARS, login_url
@@ -70,9 +70,10 @@ def add_invitation_pages(router: APIRouter, web: Web) -> None:
                 password[:MAX_PASSWORD_CHARS] if password is not None else None,
                 web.origin(request),
             )
-        except Forbidden as refused:
+        except (Forbidden, Conflict) as refused:
             check = await run_in_threadpool(invitations.check_invitation, ctx, token, email)
-            return _form(request, check, token, email, status=403, error=refused.message)
+            status = 403 if isinstance(refused, Forbidden) else 409
+            return _form(request, check, token, email, status=status, error=refused.message)
         except InvalidInput as error:
             if error.code is not ErrorCode.WEAK_PASSWORD:
                 return _invalid(request, error.message, 410 if "status" in error.details else 400)
