@@ -43,6 +43,7 @@ from tenantry.services.mail import (
     MailSession,
     PasswordResetMail,
 )
+from tenantry.services.policy import is_operator
 from tenantry.services.ports import UnitOfWork
 
 log = logging.getLogger("tenantry.outbox")
@@ -280,22 +281,37 @@ def _record_delivered(uow: UnitOfWork, flag: tuple[str, str] | None, *, delivere
 
 def outbox_counts(ctx: ServiceContext, actor: Actor) -> dict[OutboxStatus, int]:
     """How many entries are pending, sent and given up on (for operators)."""
-    _check_operator(actor)
     with ctx.uow(readonly=True) as uow:
+        _check_operator(ctx, uow, actor)
         return uow.outbox.counts()
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryStatus:
+    sending: bool
+    """A mailer is configured: entries are written and sent."""
+    counts: dict[OutboxStatus, int]
+
+
+def delivery_status(ctx: ServiceContext, actor: Actor) -> DeliveryStatus | None:
+    """The outbox's counts for an operator; None for anyone else (nothing to show them)."""
+    with ctx.uow(readonly=True) as uow:
+        if not is_operator(ctx, uow, actor):
+            return None
+        return DeliveryStatus(ctx.mailer is not None, uow.outbox.counts())
 
 
 def list_outbox(
     ctx: ServiceContext, actor: Actor, status: OutboxStatus | None = None, *, limit: int = 100
 ) -> list[OutboxEntry]:
     """The newest entries (of one status), newest first (for operators: they name addresses)."""
-    _check_operator(actor)
     with ctx.uow(readonly=True) as uow:
+        _check_operator(ctx, uow, actor)
         return uow.outbox.page(status, limit=limit)
 
 
-def _check_operator(actor: Actor) -> None:
-    if not actor.is_system:
+def _check_operator(ctx: ServiceContext, uow: UnitOfWork, actor: Actor) -> None:
+    if not is_operator(ctx, uow, actor):
         raise Forbidden(ErrorCode.FORBIDDEN)
 
 
