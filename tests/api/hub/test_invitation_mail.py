@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import re
 import socket
+import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from starlette.testclient import TestClient
 
 from tenantry.app import Composition
 from tenantry.domain.ids import hash_secret
@@ -20,7 +22,7 @@ from tenantry.services.passwords import Argon2Hasher
 from tenantry.settings import Settings
 
 import samples
-from factories import OPERATOR, make_account
+from factories import OPERATOR, make_account, make_member
 from httpclient import http_client
 from hub_support import bearer_for
 from mailserver import Inbox, free_port, send_outbox_after_commit, smtp_server
@@ -227,4 +229,25 @@ def test_with_smtp_hanging_an_invitation_answers_at_once_and_goes_out_later(
     [sent] = outbox.list_outbox(ctx, OPERATOR)
     assert sent.status is OutboxStatus.SENT
     assert sent.attempts == 2
+    composition.dispose()
+
+
+def test_the_server_sends_from_its_own_thread_while_it_runs(
+    database_url: str, mail_server: tuple[Inbox, int]
+) -> None:
+    inbox, port = mail_server
+    composition = composition_with_smtp(database_url, port)
+    ctx = composition.context
+    host_id, _, _ = _client_and_token(composition)
+    with ctx.uow(readonly=True) as uow:
+        host = uow.accounts.get(host_id)
+    tenant = make_account(ctx, parent=host)
+    composition.settings.outbox_poll_seconds = 60  # so only a wake-up can be that quick
+    with TestClient(composition.asgi_app()):
+        senders = [t for t in threading.enumerate() if t.name == "tenantry-outbox"]
+        assert len(senders) == 1
+        make_member(ctx, tenant, role="view", email="threaded@example.com", active=False)
+        _wait_for(lambda: len(inbox.messages) == 1, seconds=10)  # woken by the commit
+    assert not senders[0].is_alive()  # stopped with the server
+    assert inbox.only()["To"] == "threaded@example.com"
     composition.dispose()
