@@ -28,11 +28,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from tenantry.domain.accounts import Account
 from tenantry.domain.errors import ErrorCode, Forbidden
 from tenantry.domain.ids import hash_secret, new_secret
 from tenantry.domain.invitations import Invitation, InvitationStatus
 from tenantry.domain.outbox import OutboxEntry, OutboxKind, OutboxStatus, next_attempt
-from tenantry.domain.users import UserStatus
+from tenantry.domain.users import User, UserStatus
 from tenantry.services.context import Actor, ServiceContext
 from tenantry.services.delivery import invitation_link, password_reset_link
 from tenantry.services.mail import (
@@ -198,8 +199,8 @@ def _invitation_mail(
     uow: UnitOfWork,
     invitation: Invitation,
     address: str,
-    accounts: dict[str, Any],
-    users: dict[str, Any],
+    accounts: dict[str, Account],
+    users: dict[str, User],
 ) -> InvitationMail:
     """The mail for an open invitation, with a mail token made now: only its hash is kept."""
     mail_token = new_secret(16)
