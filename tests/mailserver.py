@@ -17,8 +17,15 @@ from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword
 @dataclass
 class Inbox:
     messages: list[EmailMessage] = field(default_factory=list)
+    peers: list[Any] = field(default_factory=list)
+    """The client end of the connection each message came through."""
+
+    @property
+    def connections(self) -> int:
+        return len(set(self.peers))
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Envelope) -> str:
+        self.peers.append(session.peer)
         content = envelope.original_content or envelope.content
         assert isinstance(content, bytes)
         message = message_from_bytes(content, policy=policy.default)
@@ -29,6 +36,17 @@ class Inbox:
     def only(self) -> EmailMessage:
         assert len(self.messages) == 1, f"{len(self.messages)} messages arrived"
         return self.messages[0]
+
+
+def send_outbox_after_commit(ctx: Any) -> None:
+    """Send the outbox in the committing thread, as soon as a change wrote to it, so a test
+    finds the mail when the call returns (the server does it in a thread of its own)."""
+    from tenantry.services import outbox
+
+    def send() -> None:
+        outbox.send_pending(ctx)
+
+    ctx.outbox_written = send
 
 
 def free_port() -> int:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
 from tenantry.mail import SmtpMailer
 from tenantry.services.catalogues import load_media_sources, load_role_catalogue
 from tenantry.services.context import ServiceContext
+from tenantry.services.outbox import OutboxSender
 from tenantry.services.passwords import Argon2Hasher
 from tenantry.settings import Settings
 from tenantry.storage.engine import create_engine, ping
@@ -23,6 +27,7 @@ class Composition:
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or Settings()
         self._context: ServiceContext | None = None
+        self._sender: OutboxSender | None = None
 
     @property
     def context(self) -> ServiceContext:
@@ -50,7 +55,26 @@ class Composition:
         assert isinstance(uow_factory, SqlUnitOfWorkFactory)
         ping(uow_factory.engine)
 
+    def start_outbox_sender(self) -> OutboxSender | None:
+        """Send the outbox's mail from a thread of this process, woken by its own commits;
+        None when there is nothing to send with (no SMTP) or the settings leave it to
+        `tenantry outbox run`."""
+        ctx = self.context
+        if ctx.mailer is None or not self.settings.outbox_sender or self._sender is not None:
+            return None
+        self._sender = OutboxSender(ctx, poll_seconds=self.settings.outbox_poll_seconds)
+        ctx.outbox_written = self._sender.wake
+        self._sender.start()
+        return self._sender
+
+    def stop_outbox_sender(self) -> None:
+        sender, self._sender = self._sender, None
+        if sender is not None:
+            self.context.outbox_written = lambda: None
+            sender.stop()
+
     def dispose(self) -> None:
+        self.stop_outbox_sender()
         if self._context is not None:
             uow_factory = self._context.uow
             assert isinstance(uow_factory, SqlUnitOfWorkFactory)
@@ -59,7 +83,15 @@ class Composition:
     def asgi_app(self) -> FastAPI:
         from tenantry.entrypoints.http.server import create_http_app
 
-        return create_http_app(self.context, readiness=self.check_database)
+        return create_http_app(self.context, readiness=self.check_database, lifespan=self._lifespan)
+
+    @asynccontextmanager
+    async def _lifespan(self, app: object) -> AsyncIterator[None]:
+        self.start_outbox_sender()
+        try:
+            yield
+        finally:
+            await asyncio.to_thread(self.stop_outbox_sender)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import smtplib
 import ssl
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
@@ -15,6 +17,7 @@ from tenantry.services.mail import (
     AddressChangedMail,
     DeliveryFailed,
     InvitationMail,
+    MailServerUnavailable,
     PasswordResetMail,
 )
 from tenantry.settings import Settings
@@ -35,19 +38,27 @@ class SmtpMailer:
         self.settings = settings
         self.host: str = settings.smtp_host
 
+    @contextmanager
+    def session(self) -> Iterator[SmtpSession]:
+        session = SmtpSession(self)
+        try:
+            yield session
+        finally:
+            session.close()
+
     def send_invitation(self, mail: InvitationMail) -> None:
-        subject = (
-            f"You are invited to {mail.account_name}" if mail.account_name else "You are invited"
-        )
-        self._send(mail.to, subject, "invitation", mail=mail)
+        with self.session() as session:
+            session.send_invitation(mail)
 
     def send_password_reset(self, mail: PasswordResetMail) -> None:
-        self._send(mail.to, "Reset your password", "password_reset", mail=mail)
+        with self.session() as session:
+            session.send_password_reset(mail)
 
     def send_address_changed(self, mail: AddressChangedMail) -> None:
-        self._send(mail.to, "Your sign-in address was changed", "address_changed", mail=mail)
+        with self.session() as session:
+            session.send_address_changed(mail)
 
-    def _send(self, to: str, subject: str, template: str, **context: Any) -> None:
+    def message(self, to: str, subject: str, template: str, **context: Any) -> EmailMessage:
         settings = self.settings
         message = EmailMessage()
         message["From"] = settings.smtp_from
@@ -59,23 +70,74 @@ class SmtpMailer:
         message.add_alternative(
             _templates.get_template(f"{template}.html").render(**context), subtype="html"
         )
-        try:
-            with self._connect() as smtp:
-                if settings.smtp_username:
-                    smtp.login(settings.smtp_username, settings.smtp_password.get_secret_value())
-                smtp.send_message(message)
-        except (OSError, smtplib.SMTPException) as error:
-            raise DeliveryFailed(f"{type(error).__name__}: {error}") from error
+        return message
 
-    def _connect(self) -> smtplib.SMTP:
+    def connect(self) -> smtplib.SMTP:
+        """A connection, secured and logged in as the settings say."""
         settings = self.settings
         context = ssl.create_default_context()
         if settings.smtp_ca_file:
             context.load_verify_locations(settings.smtp_ca_file)
         host, port, timeout = self.host, settings.smtp_port, settings.smtp_timeout_seconds
         if settings.smtp_security == "tls":
-            return smtplib.SMTP_SSL(host, port, timeout=timeout, context=context)
-        smtp = smtplib.SMTP(host, port, timeout=timeout)
-        if settings.smtp_security == "starttls":
-            smtp.starttls(context=context)
+            smtp: smtplib.SMTP = smtplib.SMTP_SSL(host, port, timeout=timeout, context=context)
+        else:
+            smtp = smtplib.SMTP(host, port, timeout=timeout)
+        try:
+            if settings.smtp_security == "starttls":
+                smtp.starttls(context=context)
+            if settings.smtp_username:
+                smtp.login(settings.smtp_username, settings.smtp_password.get_secret_value())
+        except BaseException:
+            smtp.close()
+            raise
         return smtp
+
+
+class SmtpSession:
+    """Mail sent through one connection, opened on the first mail; a connection that fails is
+    dropped, and the next mail opens a new one."""
+
+    def __init__(self, mailer: SmtpMailer) -> None:
+        self._mailer = mailer
+        self._smtp: smtplib.SMTP | None = None
+
+    def send_invitation(self, mail: InvitationMail) -> None:
+        subject = (
+            f"You are invited to {mail.account_name}" if mail.account_name else "You are invited"
+        )
+        self._send(self._mailer.message(mail.to, subject, "invitation", mail=mail))
+
+    def send_password_reset(self, mail: PasswordResetMail) -> None:
+        self._send(
+            self._mailer.message(mail.to, "Reset your password", "password_reset", mail=mail)
+        )
+
+    def send_address_changed(self, mail: AddressChangedMail) -> None:
+        subject = "Your sign-in address was changed"
+        self._send(self._mailer.message(mail.to, subject, "address_changed", mail=mail))
+
+    def close(self) -> None:
+        smtp, self._smtp = self._smtp, None
+        if smtp is not None:
+            try:
+                smtp.quit()
+            except (OSError, smtplib.SMTPException):
+                smtp.close()
+
+    def _send(self, message: EmailMessage) -> None:
+        try:
+            if self._smtp is None:
+                self._smtp = self._mailer.connect()
+            self._smtp.send_message(message)
+        except _REFUSED as error:
+            # This message was refused; the connection is still good for the next one.
+            raise DeliveryFailed(f"{type(error).__name__}: {error}") from error
+        except (OSError, smtplib.SMTPException) as error:
+            smtp, self._smtp = self._smtp, None
+            if smtp is not None:
+                smtp.close()
+            raise MailServerUnavailable(f"{type(error).__name__}: {error}") from error
+
+
+_REFUSED = (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError)

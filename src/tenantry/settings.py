@@ -90,6 +90,12 @@ class Settings(BaseSettings):
     smtp_timeout_seconds: float = Field(default=10.0, gt=0)
     smtp_ca_file: Path | None = None
     """Extra CA certificates to trust for the SMTP server (a private CA, or tests)."""
+    outbox_sender: bool = True
+    """The server sends the outbox's mail in a background thread (when SMTP is configured).
+    Turn it off where `tenantry outbox run` does the sending in processes of their own."""
+    outbox_poll_seconds: float = Field(default=5.0, gt=0)
+    """How often a sender looks for due mail besides being woken by this process's commits:
+    the longest a retry, or mail written by another process, waits past its time."""
 
     secret_key: SecretStr | None = None
     """Signs browser form tokens and flash messages: the same value (32+ bytes) in every

@@ -23,7 +23,8 @@ import sqlalchemy as sa
 
 from tenantry import services
 from tenantry.domain.errors import DomainError, Forbidden
-from tenantry.services import accounts, auth_resets, credentials, quotas
+from tenantry.domain.outbox import OutboxStatus
+from tenantry.services import accounts, auth_resets, credentials, outbox, quotas
 from tenantry.services.bulk import BulkAddResult, BulkRejected
 from tenantry.services.context import ServiceContext
 from tenantry.storage.uow import SqlUnitOfWorkFactory
@@ -216,10 +217,13 @@ OWN_ACCOUNT_ONLY = {"quotas.admit_bulk_call"}
 # Services for the operator (the system actor) alone, naming no account: every person and
 # credential is refused, as the test below checks.
 OPERATOR_ONLY = {"auth_resets.issue_password_reset"}
+# Deployment-wide state (mail waiting to go out, for every account): the operator and the admins
+# of the deployment's first top-level account only, as the test below checks.
+DEPLOYMENT_OPERATORS = {"outbox.outbox_counts", "outbox.list_outbox", "outbox.delivery_status"}
 
 
 def test_every_service_taking_an_actor_has_a_row() -> None:
-    found = _services_taking_an_actor() - OWN_ACCOUNT_ONLY - OPERATOR_ONLY
+    found = _services_taking_an_actor() - OWN_ACCOUNT_ONLY - OPERATOR_ONLY - DEPLOYMENT_OPERATORS
     rows = [row.name for row in ROWS]
     assert len(rows) == len(set(rows)), "a service has two rows"
     assert sorted(found - set(rows)) == [], "services without a matrix row"
@@ -253,6 +257,21 @@ def test_operator_only_services_refuse_everyone_else(ctx: ServiceContext) -> Non
         with pytest.raises(Forbidden):
             auth_resets.issue_password_reset(ctx, actor, email)
     assert auth_resets.issue_password_reset(ctx, OPERATOR, email).to == email
+
+
+def test_the_outbox_is_shown_to_the_deployments_operators_only(ctx: ServiceContext) -> None:
+    world = build_world(ctx)
+    _, b_token, _ = credentials.create_api_token(ctx, OPERATOR, world.b.id)
+    for actor in (as_user(world.b_admin), credentials.authenticate(ctx, b_token, face="test")):
+        with pytest.raises(Forbidden):
+            outbox.list_outbox(ctx, actor)
+        with pytest.raises(Forbidden):
+            outbox.outbox_counts(ctx, actor)
+        assert outbox.delivery_status(ctx, actor) is None
+    for actor in (OPERATOR, as_user(world.host_admin)):
+        assert outbox.list_outbox(ctx, actor) == []
+        assert outbox.outbox_counts(ctx, actor) == dict.fromkeys(OutboxStatus, 0)
+        assert outbox.delivery_status(ctx, actor) is not None
 
 
 def test_bulk_quota_is_counted_on_the_callers_own_account_only(ctx: ServiceContext) -> None:

@@ -1,15 +1,13 @@
 """Password resets by e-mail: asking for a link, and setting a new password with it.
 
 Asking always gets the same answer, whether or not the address belongs to someone, and the
-mail goes out after the transaction has committed (`send_password_reset`), so that a face can
-send it after answering and the time taken tells nothing either. A link works once, for an
-hour; using it ends every session of its user.
+mail goes through the outbox, written in the request's transaction and sent by the outbox
+sender, so the time the answer takes tells nothing either; its token is made when it is sent.
+A link works once, for an hour; using it ends every session of its user.
 """
 
 from __future__ import annotations
 
-import logging
-from dataclasses import dataclass
 from datetime import timedelta
 
 from tenantry.domain.auth import (
@@ -23,34 +21,23 @@ from tenantry.domain.users import User, UserStatus, is_valid_email
 from tenantry.services import throttling
 from tenantry.services.auth import Origin, typed_address, user_actor
 from tenantry.services.context import Actor, ServiceContext, record
+from tenantry.services.delivery import password_reset_link
 from tenantry.services.identities import prove_address
-from tenantry.services.mail import DeliveryFailed, PasswordResetMail
+from tenantry.services.mail import PasswordResetMail
+from tenantry.services.outbox import enqueue_password_reset
 from tenantry.services.passwords import check_strength
 from tenantry.services.ports import UnitOfWork
 from tenantry.services.throttling import Throttle
 from tenantry.settings import Settings
 
-log = logging.getLogger("tenantry.mail")
 INVALID_RESET_LINK = "This link to reset a password is not valid any more. Ask for a new one."
 NOT_RESETTABLE = "No active user who signs in here with a password has this address."
 
 
-@dataclass(frozen=True, slots=True)
-class ResetToSend:
-    """A reset link waiting to be mailed."""
-
-    token_hash: str
-    mail: PasswordResetMail
-
-
-def password_reset_link(ctx: ServiceContext, token: str) -> str:
-    """`<base>/auth/reset/<token>`, the page that sets the new password."""
-    return f"{ctx.settings.base_url.rstrip('/')}/auth/reset/{token}"
-
-
-def request_password_reset(ctx: ServiceContext, email: str, origin: Origin) -> ResetToSend | None:
-    """A reset link for the user with this address, when there is one who signs in here with
-    a password; None otherwise (and when asked too often). Earlier links of the user die.
+def request_password_reset(ctx: ServiceContext, email: str, origin: Origin) -> None:
+    """Mail a reset link to the user with this address, when there is one who signs in here
+    with a password and a mailer is configured; nothing otherwise (nor when asked too often).
+    Earlier links of the user die.
 
     Requests are counted per address typed from this network address and per network
     address, so a stranger asking often for someone's address cannot stop their own request
@@ -60,16 +47,19 @@ def request_password_reset(ctx: ServiceContext, email: str, origin: Origin) -> R
     throttle = _reset_requests(ctx.settings)
     with ctx.uow() as uow:
         if throttling.refused(uow, throttle, typed, origin.source, now):
-            return None
+            return
         throttling.count(uow, throttle, typed, origin.source, now)
         if not is_valid_email(typed):
-            return None
+            return
         user = uow.users.find_by_email(typed)
         if user is None or not _may_reset(user):
-            return None
-        return _new_reset(
+            return
+        # The token made here is never told: the sender makes the one it mails.
+        reset, _ = _new_reset(
             ctx, uow, user, user_actor(user, origin), {"source": origin.source[:64]}, shown=False
         )
+        assert reset.id is not None
+        enqueue_password_reset(ctx, uow, reset.id)
 
 
 def _reset_requests(settings: Settings) -> Throttle:
@@ -93,7 +83,10 @@ def issue_password_reset(ctx: ServiceContext, actor: Actor, email: str) -> Passw
         user = uow.users.find_by_email(typed_address(email))
         if user is None or not _may_reset(user):
             raise NotFound(ErrorCode.USER_NOT_FOUND, NOT_RESETTABLE, field="email")
-        return _new_reset(ctx, uow, user, actor, {}, shown=True).mail
+        reset, token = _new_reset(ctx, uow, user, actor, {}, shown=True)
+        return PasswordResetMail(
+            to=user.email, link=password_reset_link(ctx, token), expires_at=reset.expires_at
+        )
 
 
 def _new_reset(
@@ -104,9 +97,9 @@ def _new_reset(
     details: dict[str, str],
     *,
     shown: bool,
-) -> ResetToSend:
-    """A new link for `user`; their earlier links die. A link `shown` to an operator rather
-    than mailed proves nothing about the address when used."""
+) -> tuple[PasswordReset, str]:
+    """A new link for `user`, and its token; their earlier links die. A link `shown` to an
+    operator rather than mailed proves nothing about the address when used."""
     now = ctx.now()
     uow.auth.close_password_resets(user.id, now)
     token = new_secret(32)
@@ -130,25 +123,7 @@ def _new_reset(
         account_id=None,
         after={"expires_at": reset.expires_at.isoformat(), **details},
     )
-    mail = PasswordResetMail(
-        to=user.email, link=password_reset_link(ctx, token), expires_at=reset.expires_at
-    )
-    return ResetToSend(reset.token_hash, mail)
-
-
-def send_password_reset(ctx: ServiceContext, reset: ResetToSend) -> None:
-    """Mail the link, when a mailer is configured, and record whether it was delivered."""
-    if ctx.mailer is None:
-        return
-    try:
-        ctx.mailer.send_password_reset(reset.mail)
-    except DeliveryFailed as error:
-        log.warning("password reset not delivered", extra={"error": str(error)})
-        delivered = False
-    else:
-        delivered = True
-    with ctx.uow() as uow:
-        uow.auth.set_password_reset_delivered(reset.token_hash, delivered)
+    return reset, token
 
 
 def check_password_reset(ctx: ServiceContext, token: str) -> str:

@@ -11,9 +11,9 @@ from tenantry.domain.errors import DomainError, ErrorCode, InvalidInput, NotFoun
 from tenantry.domain.roles import Need
 from tenantry.domain.users import User, normalize_email
 from tenantry.services.context import Actor, ServiceContext
-from tenantry.services.delivery import deliver_invitations
 from tenantry.services.members import AddedMember, NewMember, add_member_in
 from tenantry.services.members import remove_member_in as _remove
+from tenantry.services.outbox import enqueue_invitations
 from tenantry.services.policy import active_admin_count, require
 from tenantry.services.ports import AuditRepository, UserRepository
 
@@ -77,8 +77,8 @@ def bulk_add_members(
                 users.remember(added.user)
                 result.added.append((index, added))
         audit.add_many(events.kept)
-    sent = [(a.invitation_token, a.user.email) for _, a in result.added if a.invitation_token]
-    deliver_invitations(ctx, sent)
+        sent = [(a.invitation_token, a.user.email) for _, a in result.added if a.invitation_token]
+        enqueue_invitations(ctx, uow, sent)
     return result
 
 

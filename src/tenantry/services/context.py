@@ -76,6 +76,8 @@ class ServiceContext:
     clock: Callable[[], datetime] = utcnow
     mailer: Mailer | None = None
     """Sends invitation and password-reset mail; None when no SMTP server is configured."""
+    outbox_written: Callable[[], None] = lambda: None
+    """Called after a commit that wrote outbox entries: wakes the sender, when one runs here."""
 
     def now(self) -> datetime:
         return self.clock()

@@ -14,15 +14,12 @@ address could walk into every account that later adds that address. Two steps gu
 
 from __future__ import annotations
 
-import logging
-
 from tenantry.domain.errors import Conflict, ErrorCode
 from tenantry.domain.users import User, normalize_email
 from tenantry.services.context import Actor, ServiceContext, record
-from tenantry.services.mail import AddressChangedMail, DeliveryFailed
+from tenantry.services.mail import AddressChangedMail
+from tenantry.services.outbox import enqueue_address_notice
 from tenantry.services.ports import UnitOfWork
-
-log = logging.getLogger("tenantry.mail")
 
 
 def prove_address(ctx: ServiceContext, uow: UnitOfWork, user: User, actor: Actor, how: str) -> None:
@@ -64,13 +61,13 @@ def _drop_second_factor(uow: UnitOfWork, user_id: str) -> int:
 
 def change_address(
     ctx: ServiceContext, uow: UnitOfWork, actor: Actor, user: User, new_address: str
-) -> AddressChangedMail | None:
+) -> None:
     """Give `user` a new address inside the caller's transaction (the caller checked
-    `policy.check_may_edit_identity` and saves and audits the user). Returns the notice to
-    mail to the old address once committed, or None when the address stays."""
+    `policy.check_may_edit_identity` and saves and audits the user); the old address is told,
+    through the outbox, once the change commits."""
     email = normalize_email(new_address)
     if email == user.email:
-        return None
+        return
     holder = uow.users.find_by_email(email)
     if holder is not None and holder.id != user.id:
         raise Conflict(ErrorCode.ID_TAKEN, "Another user has this e-mail address.", field="email")
@@ -85,14 +82,5 @@ def change_address(
     for invitation in uow.invitations.open_for_user(user.id):
         invitation.revoked_at = now
         uow.invitations.update(invitation)
-    return AddressChangedMail(to=old, new_address=email, changed_by=actor.label)
-
-
-def send_address_notice(ctx: ServiceContext, notice: AddressChangedMail | None) -> None:
-    """Mail the old address, after the change committed; a failure is logged, not raised."""
-    if notice is None or ctx.mailer is None:
-        return
-    try:
-        ctx.mailer.send_address_changed(notice)
-    except DeliveryFailed as error:
-        log.warning("address change notice not delivered", extra={"error": str(error)})
+    notice = AddressChangedMail(to=old, new_address=email, changed_by=actor.label)
+    enqueue_address_notice(ctx, uow, notice)

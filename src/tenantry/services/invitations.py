@@ -12,8 +12,8 @@ from tenantry.domain.memberships import MembershipStatus, check_can_join
 from tenantry.domain.roles import Need
 from tenantry.domain.users import User, UserStatus, normalize_email
 from tenantry.services.context import Actor, ServiceContext, record
-from tenantry.services.delivery import deliver_invitations
 from tenantry.services.identities import prove_address
+from tenantry.services.outbox import enqueue_invitations
 from tenantry.services.passwords import check_strength
 from tenantry.services.policy import check_may_manage, memberships_weighed_elsewhere, require
 from tenantry.services.ports import UnitOfWork
@@ -73,7 +73,7 @@ def renew_invitation(ctx: ServiceContext, actor: Actor, account_id: str, email: 
             before={"open_invitations": [_snapshot(i, now) for i in earlier]},
             after={"open_invitations": [_snapshot(renewed, now)]},
         )
-    deliver_invitations(ctx, [(token, email)])
+        enqueue_invitations(ctx, uow, [(token, email)])
     return token
 
 

@@ -1,12 +1,13 @@
 """Mail the services send (invitations, password resets), as a port the composition root fills.
 
-Delivery happens after the transaction that created the token has committed, so a slow or
-failing mail server never holds a transaction open, and a failed send leaves the invitation in
-place, marked as not delivered, to be resent.
+Mail is written to the outbox in the change's transaction and sent by the outbox sender
+(`services.outbox`), a batch at a time through one session (one connection to the server),
+so a slow or failing mail server never holds a transaction open or a request waiting.
 """
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -14,6 +15,11 @@ from typing import Protocol
 
 class DeliveryFailed(Exception):
     """The mail server refused the message or could not be reached."""
+
+
+class MailServerUnavailable(DeliveryFailed):
+    """The mail server could not be reached, refused the login or dropped the connection: the
+    rest of a batch would fail the same way, so a sender stops there."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +51,14 @@ class AddressChangedMail:
     changed_by: str
 
 
-class Mailer(Protocol):
+class MailSession(Protocol):
     def send_invitation(self, mail: InvitationMail) -> None: ...
     def send_password_reset(self, mail: PasswordResetMail) -> None: ...
     def send_address_changed(self, mail: AddressChangedMail) -> None: ...
+
+
+class Mailer(MailSession, Protocol):
+    """Sends one mail at a time, or a batch through one `session` (one connection, opened on
+    the first mail and closed when the block ends)."""
+
+    def session(self) -> AbstractContextManager[MailSession]: ...

@@ -25,7 +25,7 @@ from tenantry.domain.users import (
 )
 from tenantry.services.catalogues import normalize_geos, normalize_media_sources
 from tenantry.services.context import Actor, ServiceContext, record
-from tenantry.services.delivery import deliver_invitations
+from tenantry.services.outbox import enqueue_invitations
 from tenantry.services.policy import (
     OwnerChange,
     check_admin_kept,
@@ -126,8 +126,8 @@ def add_member(ctx: ServiceContext, actor: Actor, account_id: str, spec: NewMemb
     with ctx.uow() as uow:
         account, actor_role = require(ctx, uow, actor, account_id, Need.MANAGE_USERS)
         added = add_member_in(ctx, uow, actor, account, actor_role, spec)
-    if added.invitation_token:
-        deliver_invitations(ctx, [(added.invitation_token, spec.email.strip())])
+        if added.invitation_token:
+            enqueue_invitations(ctx, uow, [(added.invitation_token, spec.email.strip())])
     return added
 
 
@@ -393,8 +393,8 @@ def reassign_role(
                 )
                 invited = added.invitation_token
         result = uow.users.get(user_id)
-    if invited:
-        deliver_invitations(ctx, [(invited, result.email)])
+        if invited:
+            enqueue_invitations(ctx, uow, [(invited, result.email)])
     return result
 
 

@@ -529,6 +529,15 @@ def check_may_see_user(ctx: ServiceContext, uow: UnitOfWork, actor: Actor, user_
     return user
 
 
+def is_operator(ctx: ServiceContext, uow: UnitOfWork, actor: Actor) -> bool:
+    """The deployment's operators, who see state that spans every account (mail waiting to go
+    out): the system actor, and the admins of the first top-level account (`tenantry init`'s)."""
+    if actor.is_system:
+        return True
+    root = uow.accounts.first_root()
+    return root is not None and _admin_in(ctx, uow, actor, root.id)
+
+
 def _admin_in(ctx: ServiceContext, uow: UnitOfWork, actor: Actor, account_id: str) -> bool:
     role = role_in(ctx, uow, actor, uow.accounts.chain(account_id))
     return role is not None and role.allows(Need.MANAGE_ADMINS)

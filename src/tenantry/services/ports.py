@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -16,6 +16,7 @@ from tenantry.domain.credentials import AccessToken, ApiAccount, ApiToken
 from tenantry.domain.invitations import Invitation
 from tenantry.domain.memberships import Membership
 from tenantry.domain.network import AdvertiserProfile
+from tenantry.domain.outbox import OutboxEntry, OutboxStatus
 from tenantry.domain.pixels import (
     FilterKind,
     IngressDomain,
@@ -300,6 +301,10 @@ class AuthRepository(Protocol):
     def use_password_reset(self, reset_id: int, now: datetime) -> bool: ...
     def close_password_resets(self, user_id: str, now: datetime) -> int: ...
     def set_password_reset_delivered(self, token_hash: str, delivered: bool) -> None: ...
+    def reissue_password_reset(self, reset_id: int, token_hash: str) -> PasswordReset | None:
+        """Give the reset a new token (the one about to be mailed); None when it is gone."""
+        ...
+
     def find_second_factor(self, user_id: str) -> SecondFactor | None: ...
     def replace_second_factor(self, factor: SecondFactor) -> None: ...
     def confirm_second_factor(self, user_id: str, confirmed_at: datetime) -> None: ...
@@ -323,6 +328,22 @@ class ScimRepository(Protocol):
     def role_members(self, account_id: str, role_key: str) -> list[str]: ...
 
 
+class OutboxRepository(Protocol):
+    """Entries waiting to leave the process. A sender claims due entries for a while (the
+    claim is atomic: two senders never hold one entry), then settles each one; settling
+    answers False when the claim was no longer this sender's."""
+
+    def add_many(self, entries: Sequence[OutboxEntry]) -> None: ...
+    def claim(
+        self, worker: str, now: datetime, until: datetime, limit: int
+    ) -> list[OutboxEntry]: ...
+    def mark_sent(self, entry_id: int, worker: str, now: datetime, note: str | None) -> bool: ...
+    def retry_later(self, entry_id: int, worker: str, at: datetime, error: str) -> bool: ...
+    def give_up(self, entry_id: int, worker: str, now: datetime, error: str) -> bool: ...
+    def counts(self) -> dict[OutboxStatus, int]: ...
+    def page(self, status: OutboxStatus | None, *, limit: int) -> list[OutboxEntry]: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction: committed when the `with` block ends normally, rolled back otherwise."""
 
@@ -341,6 +362,7 @@ class UnitOfWork(Protocol):
     network: NetworkRepository
     auth: AuthRepository
     scim: ScimRepository
+    outbox: OutboxRepository
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(
@@ -350,6 +372,9 @@ class UnitOfWork(Protocol):
         tb: TracebackType | None,
     ) -> None: ...
     def savepoint(self) -> Savepoint: ...
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Call `callback` once this transaction has committed (never when it rolls back)."""
+        ...
 
 
 class Savepoint(Protocol):

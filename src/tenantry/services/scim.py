@@ -36,9 +36,7 @@ from tenantry.domain.users import (
     validate_username,
 )
 from tenantry.services.context import Actor, ServiceContext, record
-from tenantry.services.delivery import deliver_invitations
-from tenantry.services.identities import change_address, send_address_notice
-from tenantry.services.mail import AddressChangedMail
+from tenantry.services.identities import change_address
 from tenantry.services.members import (
     NewMember,
     add_member_in,
@@ -46,6 +44,7 @@ from tenantry.services.members import (
     set_user_active_in,
     user_snapshot,
 )
+from tenantry.services.outbox import enqueue_invitations
 from tenantry.services.policy import (
     active_admin_count,
     check_may_edit_identity,
@@ -197,8 +196,8 @@ def create_user(ctx: ServiceContext, actor: Actor, account_id: str, spec: UserSp
         if spec.external_id is not None:
             _set_external_id(ctx, uow, actor, account_id, user_id, None, spec.external_id)
         created = _current(ctx, uow, account, user_id)
-    if added.invitation_token:
-        deliver_invitations(ctx, [(added.invitation_token, created.user.email)])
+        if added.invitation_token:
+            enqueue_invitations(ctx, uow, [(added.invitation_token, created.user.email)])
     return created
 
 
@@ -218,11 +217,10 @@ def replace_user(
         check_version(current.etag, if_match)
         check_may_manage(ctx, uow, account, actor_role, current.membership)
         user = uow.users.get(user_id)
-        notice = None
         if _profile_differs(user, spec):
             address = normalize_email(spec.email) != user.email
             check_may_edit_identity(ctx, uow, actor, user, address=address)
-            notice = _update_profile(ctx, uow, actor, account_id, user, spec)
+            _update_profile(ctx, uow, actor, account_id, user, spec)
         if spec.external_id != current.external_id:
             if spec.external_id is not None:
                 _check_external_id_free(uow, account_id, spec.external_id, user_id)
@@ -232,7 +230,6 @@ def replace_user(
         if spec.active != current.active:
             set_user_active_in(ctx, uow, actor, account_id, user, spec.active)
         updated = _current(ctx, uow, account, user_id)
-    send_address_notice(ctx, notice)
     return updated
 
 
@@ -293,11 +290,11 @@ def _profile_differs(user: User, spec: UserSpec) -> bool:
 
 def _update_profile(
     ctx: ServiceContext, uow: UnitOfWork, actor: Actor, account_id: str, user: User, spec: UserSpec
-) -> AddressChangedMail | None:
-    """Bring the identity's profile to `spec`; the notice for the old address, if it changed."""
+) -> None:
+    """Bring the identity's profile to `spec`; an address change is told to the old address."""
     before = _profile(user)
     try:
-        notice = change_address(ctx, uow, actor, user, spec.email)
+        change_address(ctx, uow, actor, user, spec.email)
     except Conflict as taken:
         raise Conflict(taken.code, taken.message, field="userName") from None
     user.first_name = spec.given_name
@@ -316,7 +313,6 @@ def _update_profile(
         before=before,
         after=_profile(user),
     )
-    return notice
 
 
 def _profile(user: User) -> dict[str, Any]:

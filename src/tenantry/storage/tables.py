@@ -454,3 +454,24 @@ scim_external_ids = sa.Table(
     sa.Column("external_id", sa.String(255), nullable=False),
     sa.UniqueConstraint("account_id", "external_id"),
 )
+
+# -- the outbox: what leaves the process because of a change, written in its transaction -------
+
+outbox = sa.Table(
+    "outbox",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("kind", sa.String(40), nullable=False),
+    # Ids and addresses only: the secrets a mail carries are made when it is sent.
+    sa.Column("payload", sa.JSON, nullable=False),
+    _created(),
+    sa.Column("available_at", UTCDateTime(), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("last_error", sa.String(500)),
+    sa.Column("claimed_until", UTCDateTime()),
+    sa.Column("claimed_by", sa.String(100)),
+    sa.Column("sent_at", UTCDateTime()),
+    sa.Column("failed_at", UTCDateTime()),
+)
+# What a sender looks for: entries by when they are due.
+sa.Index("ix_outbox_available_at", outbox.c.available_at)

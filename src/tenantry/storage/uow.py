@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import TracebackType
 
 import sqlalchemy as sa
@@ -21,6 +22,7 @@ from tenantry.storage.repositories.gateway import SqlGatewayRepository
 from tenantry.storage.repositories.invitations import SqlInvitationRepository
 from tenantry.storage.repositories.memberships import SqlMembershipRepository
 from tenantry.storage.repositories.network import SqlNetworkRepository
+from tenantry.storage.repositories.outbox import SqlOutboxRepository
 from tenantry.storage.repositories.roles import SqlAppRepository, SqlCustomRoleRepository
 from tenantry.storage.repositories.scim import SqlScimRepository
 from tenantry.storage.repositories.users import SqlUserRepository
@@ -67,11 +69,13 @@ class SqlUnitOfWork:
     network: ports.NetworkRepository
     auth: ports.AuthRepository
     scim: ports.ScimRepository
+    outbox: ports.OutboxRepository
 
     def __init__(self, engine: sa.Engine, *, readonly: bool = False) -> None:
         self._engine = engine
         self._readonly = readonly
         self._connection: sa.Connection | None = None
+        self._after_commit: list[Callable[[], None]] = []
 
     def __enter__(self) -> SqlUnitOfWork:
         connection = self._engine.connect()
@@ -94,6 +98,8 @@ class SqlUnitOfWork:
         self.network = SqlNetworkRepository(connection)
         self.auth = SqlAuthRepository(connection)
         self.scim = SqlScimRepository(connection)
+        self.outbox = SqlOutboxRepository(connection)
+        self._after_commit = []
         return self
 
     def __exit__(
@@ -117,6 +123,13 @@ class SqlUnitOfWork:
                     raise _conflict(exc) from exc
         finally:
             connection.close()
+        if exc_type is None:
+            callbacks, self._after_commit = self._after_commit, []
+            for callback in dict.fromkeys(callbacks):  # each once, in the order first asked
+                callback()
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        self._after_commit.append(callback)
 
     def savepoint(self) -> SqlSavepoint:
         assert self._connection is not None

@@ -19,7 +19,7 @@ from tenantry.settings import Settings
 from browsing import Browser, Clock, Host
 from factories import make_account
 from httpclient import DEFAULT_ADDRESS, HttpClient, http_client
-from mailserver import Inbox, smtp_server
+from mailserver import Inbox, send_outbox_after_commit, smtp_server
 
 
 @pytest.fixture
@@ -54,6 +54,7 @@ def composition(
     built = Composition(settings)
     built.context.passwords = Argon2Hasher(time_cost=1, memory_cost=1024)
     built.context.clock = clock
+    send_outbox_after_commit(built.context)
     try:
         yield built
     finally:

@@ -15,6 +15,7 @@ from tenantry.entrypoints.cli import (
     api_accounts,
     apps,
     database,
+    outbox,
     server,
     setup,
     tokens,
@@ -96,6 +97,7 @@ def build_cli(make_composition: CompositionFactory) -> typer.Typer:
     cli.add_typer(tokens.app, name="tokens")
     cli.add_typer(access.app, name="access")
     cli.add_typer(users.app, name="users")
+    cli.add_typer(outbox.app, name="outbox")
     return cli
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
@@ -29,11 +30,18 @@ from tenantry.entrypoints.scim.schema import PREFIX as SCIM_PREFIX
 from tenantry.services.context import ServiceContext
 
 
-def create_http_app(ctx: ServiceContext, *, readiness: Callable[[], None]) -> FastAPI:
-    """Build the app around one service context; `readiness` raises when the database is down."""
+def create_http_app(
+    ctx: ServiceContext,
+    *,
+    readiness: Callable[[], None],
+    lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]] | None = None,
+) -> FastAPI:
+    """Build the app around one service context; `readiness` raises when the database is down;
+    `lifespan` runs what lives as long as the server (the outbox sender)."""
     settings = ctx.settings
     configure_logging(settings.log_level, json=settings.log_json)
     app = FastAPI(
+        lifespan=lifespan,
         title="tenantry",
         version=__version__,
         docs_url=None,

@@ -18,7 +18,6 @@ from urllib.parse import quote
 
 import orjson
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
-from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -116,7 +115,6 @@ class Web:
         *,
         status: int = 200,
         signed_in: SignedIn | None = None,
-        background: BackgroundTask | None = None,
         **context: Any,
     ) -> HTMLResponse:
         """A page in the shared layout; its forms get the session's CSRF token, or a signed
@@ -134,7 +132,6 @@ class Web:
             **context,
         )
         response = HTMLResponse(html, status_code=status, headers=self.headers)
-        response.background = background
         if new_nonce is not None:
             self.cookies.set_csrf_nonce(response, request, new_nonce)
         if FLASH_COOKIE in request.cookies:

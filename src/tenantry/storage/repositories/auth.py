@@ -67,6 +67,11 @@ _RESET_DELIVERED = (
     .where(password_resets.c.token_hash == sa.bindparam("of_token"))
     .values(delivered=sa.bindparam("is_delivered"))
 )
+_RESET_REISSUE = (
+    password_resets.update()
+    .where(password_resets.c.id == sa.bindparam("where_id"))
+    .values(token_hash=sa.bindparam("new_hash"))
+)
 
 _FACTOR_FIELDS = _fields(SecondFactor)
 _FACTOR_BY_USER = sa.select(*columns(second_factors, _FACTOR_FIELDS)).where(
@@ -154,6 +159,10 @@ class SqlAuthRepository(Repository):
 
     def set_password_reset_delivered(self, token_hash: str, delivered: bool) -> None:
         self.conn.execute(_RESET_DELIVERED, {"of_token": token_hash, "is_delivered": delivered})
+
+    def reissue_password_reset(self, reset_id: int, token_hash: str) -> PasswordReset | None:
+        self.conn.execute(_RESET_REISSUE, {"where_id": reset_id, "new_hash": token_hash})
+        return self.find_password_reset(token_hash)
 
     # -- second factors
 

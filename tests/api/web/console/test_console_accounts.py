@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from tenantry.domain.accounts import AccountKind
 from tenantry.services.context import ServiceContext
@@ -84,3 +85,16 @@ def test_settings_link_to_every_api_reference(
         answer = browser.get(link)
         # Each reference answers; the SCIM and token ones want credentials, not a browser.
         assert answer.status_code in (200, 401, 405), (link, answer.status_code)
+
+
+def test_settings_show_the_deployments_operators_the_mail_waiting(
+    host: Host, browser: Browser, new_browser: Callable[..., Browser], ctx: ServiceContext
+) -> None:
+    console_user(ctx, browser, host.account)
+    status = text_of(browser.get("/hub/settings"))
+    assert "Mail delivery" in status
+    assert re.search(r"0 waiting to go out, 0 given up on, [1-9]\d* sent\.", status), status
+    # A member of an advertiser sees nothing of the deployment's mail.
+    other = new_browser()
+    console_user(ctx, other, host.tenant, role="admin")
+    assert "Mail delivery" not in text_of(other.get("/hub/settings"))

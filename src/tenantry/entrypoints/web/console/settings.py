@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from tenantry.entrypoints.web.console.base import Console, Viewer
+from tenantry.services import outbox
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,8 +61,14 @@ def add_settings_pages(router: APIRouter, console: Console) -> None:
     references = api_references(console.ctx.settings.base_url)
 
     async def settings_page(request: Request, viewer: Viewer) -> Response:
+        mail = await console.call(outbox.delivery_status, console.ctx, viewer.actor)
         return console.render(
-            request, viewer, "console/settings.html", section="settings", references=references
+            request,
+            viewer,
+            "console/settings.html",
+            section="settings",
+            references=references,
+            mail=mail,
         )
 
     router.get("/hub/settings")(console.page(settings_page))

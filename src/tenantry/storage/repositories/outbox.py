@@ -1,0 +1,104 @@
+"""The outbox table: entries added in a change's transaction, claimed and settled by senders."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from tenantry.domain.outbox import OutboxEntry, OutboxKind, OutboxStatus
+from tenantry.storage.repositories.base import Repository, columns
+from tenantry.storage.tables import outbox
+
+_FIELDS = tuple(f.name for f in dataclasses.fields(OutboxEntry))
+_SELECT = sa.select(*columns(outbox, _FIELDS))
+_INSERT = outbox.insert()
+_OPEN = (outbox.c.sent_at.is_(None), outbox.c.failed_at.is_(None))
+_UNCLAIMED = sa.or_(outbox.c.claimed_until.is_(None), outbox.c.claimed_until < sa.bindparam("now"))
+# The due entries, oldest first. PostgreSQL skips rows another sender is claiming right now
+# (SQLite writes one transaction at a time and renders no FOR UPDATE). The outer WHERE is
+# checked again on each row once its lock is held, so a row another sender claimed between
+# the inner select and the update is left alone on either engine: one claim per row.
+_DUE = (
+    sa.select(outbox.c.id)
+    .where(*_OPEN, outbox.c.available_at <= sa.bindparam("now"), _UNCLAIMED)
+    .order_by(outbox.c.available_at, outbox.c.id)
+    .limit(sa.bindparam("limit", type_=sa.Integer))
+    .with_for_update(skip_locked=True)
+)
+_CLAIM = (
+    outbox.update()
+    .where(outbox.c.id.in_(_DUE.scalar_subquery()), *_OPEN, _UNCLAIMED)
+    .values(
+        claimed_until=sa.bindparam("until"),
+        claimed_by=sa.bindparam("worker"),
+        attempts=outbox.c.attempts + 1,
+    )
+    .returning(*columns(outbox, _FIELDS))
+)
+# Settling an entry needs the claim still to be this sender's.
+_SETTLE = (
+    outbox.update()
+    .where(outbox.c.id == sa.bindparam("where_id"), outbox.c.claimed_by == sa.bindparam("worker"))
+    .values(claimed_until=None, claimed_by=None)
+)
+_STATUS = sa.case(
+    (outbox.c.sent_at.is_not(None), OutboxStatus.SENT.value),
+    (outbox.c.failed_at.is_not(None), OutboxStatus.FAILED.value),
+    else_=OutboxStatus.PENDING.value,
+)
+_COUNTS = sa.select(_STATUS, sa.func.count()).group_by(_STATUS)
+_WHERE_STATUS = {
+    OutboxStatus.PENDING: _OPEN,
+    OutboxStatus.SENT: (outbox.c.sent_at.is_not(None),),
+    OutboxStatus.FAILED: (outbox.c.sent_at.is_(None), outbox.c.failed_at.is_not(None)),
+}
+
+
+def _entry(row: Any) -> OutboxEntry:
+    values = dict(zip(_FIELDS, row, strict=True))
+    values["kind"] = OutboxKind(values["kind"])
+    return OutboxEntry(**values)
+
+
+class SqlOutboxRepository(Repository):
+    def add_many(self, entries: Sequence[OutboxEntry]) -> None:
+        if entries:
+            self.conn.execute(
+                _INSERT,
+                [{name: getattr(e, name) for name in _FIELDS if name != "id"} for e in entries],
+            )
+
+    def claim(self, worker: str, now: datetime, until: datetime, limit: int) -> list[OutboxEntry]:
+        rows = self.conn.execute(
+            _CLAIM, {"worker": worker, "now": now, "until": until, "limit": limit}
+        ).all()
+        return sorted((_entry(r) for r in rows), key=lambda e: (e.available_at, e.id or 0))
+
+    def mark_sent(self, entry_id: int, worker: str, now: datetime, note: str | None) -> bool:
+        return self._settle(entry_id, worker, sent_at=now, last_error=note)
+
+    def retry_later(self, entry_id: int, worker: str, at: datetime, error: str) -> bool:
+        return self._settle(entry_id, worker, available_at=at, last_error=error[:500])
+
+    def give_up(self, entry_id: int, worker: str, now: datetime, error: str) -> bool:
+        return self._settle(entry_id, worker, failed_at=now, last_error=error[:500])
+
+    def counts(self) -> dict[OutboxStatus, int]:
+        found = {OutboxStatus(s): n for s, n in self.conn.execute(_COUNTS).all()}
+        return {status: found.get(status, 0) for status in OutboxStatus}
+
+    def page(self, status: OutboxStatus | None, *, limit: int) -> list[OutboxEntry]:
+        query = _SELECT.order_by(outbox.c.id.desc()).limit(limit)
+        if status is not None:
+            query = query.where(*_WHERE_STATUS[status])
+        return [_entry(r) for r in self.conn.execute(query).all()]
+
+    def _settle(self, entry_id: int, worker: str, **values: Any) -> bool:
+        result = self.conn.execute(
+            _SETTLE.values(**values), {"where_id": entry_id, "worker": worker}
+        )
+        return result.rowcount == 1
