@@ -12,10 +12,11 @@ from tenantry.domain.errors import Conflict, ErrorCode, Forbidden, NotFound
 from tenantry.domain.network import InvalidNetworkInput
 from tenantry.domain.users import UserStatus
 from tenantry.services import accounts, credentials, members, network, network_advertisers, setup
+from tenantry.services.accounts import AccountChanges
 from tenantry.services.context import ServiceContext
 from tenantry.services.members import NewMember
 
-from factories import OPERATOR, make_account, make_member
+from factories import OPERATOR, as_user, make_account, make_member
 
 
 @pytest.fixture
@@ -225,3 +226,29 @@ def test_network_users_made_in_the_core_belong_to_the_top_account(
     spec = NewMember("deep@example.com", "member", network_managed=True, id_from_network="deep")
     added = members.add_member(ctx, OPERATOR, deeper.id, spec)
     assert added.user.network_account_id == host.id
+
+
+def test_a_network_rewrites_only_people_whose_accounts_it_still_reaches(
+    ctx: ServiceContext, host: Account
+) -> None:
+    """The home rule: an advertiser that turned partner management off keeps its members as
+    they are, even the network's own people (a second security review found them rewritten)."""
+    first, second = advertiser(ctx, host, "adv1"), advertiser(ctx, host, "adv2")
+    network.upsert_advertiser_user(ctx, OPERATOR, host.id, "adv1", person("u1"))
+    network.upsert_advertiser_user(ctx, OPERATOR, host.id, "adv2", person("u1"))
+    host_admin = make_member(ctx, host, role="admin")
+    network_admin = as_user(host_admin)
+    moved = person(
+        "u1", email_settings=[{"email_address": "moved@example.com", "use_for_notifications": True}]
+    )
+    network.upsert_advertiser_user(ctx, network_admin, host.id, "adv1", moved)  # both reached
+    own = make_member(ctx, second, role="admin")
+    accounts.update_account(ctx, as_user(own), second.id, AccountChanges(can_partner_manage=False))
+    again = person(
+        "u1", email_settings=[{"email_address": "again@example.com", "use_for_notifications": True}]
+    )
+    with pytest.raises(InvalidNetworkInput) as refused:
+        network.upsert_advertiser_user(ctx, network_admin, host.id, "adv1", again)
+    assert codes(refused.value) == [ErrorCode.NOT_IDENTITY_OWNER]
+    [member] = members.list_members(ctx, OPERATOR, first.id, search="u1").items
+    assert member.user.email == "moved@example.com"

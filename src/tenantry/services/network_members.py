@@ -57,6 +57,7 @@ from tenantry.services.policy import (
     check_may_manage,
     check_owner_kept,
     check_removable,
+    readable_accounts,
     roles_of,
 )
 from tenantry.services.ports import UnitOfWork
@@ -152,6 +153,7 @@ def apply_members(
     # Members who join in one call join in the order listed: their joining times are apart
     # by a microsecond each, the order every list of members is read in.
     joined_at = (now + timedelta(microseconds=n) for n in itertools.count())
+    rewritten: dict[str, Path] = {}
     for spec, original, role in targets:
         user_changed = False
         if original is None:
@@ -211,9 +213,11 @@ def apply_members(
             if user_changed:
                 plan.changed_users.append(user)
                 plan.previous[user.id] = _addresses(original)
+                rewritten[user.id] = spec.path
             outcome.before[key] = _snapshot(ctx, original, old_role)
         outcome.after[key] = _snapshot(ctx, user, role)
 
+    _check_reach(ctx, uow, actor, account, rewritten, problems)
     final = _final_members(ctx, current, plan, roles)
     _check_keeps_an_admin(current, final, roles, plan, base, problems)
     if problems:
@@ -227,6 +231,39 @@ def apply_members(
 
 
 # -- checks --------------------------------------------------------------------------------------
+
+
+def _check_reach(
+    ctx: ServiceContext,
+    uow: UnitOfWork,
+    actor: Actor,
+    account: Account,
+    rewritten: dict[str, Path],
+    problems: list[Problem],
+) -> None:
+    """The network rewrites the people it signs in only while every account they work in is
+    within its reach (the home rule of `policy.check_may_edit_identity`): an advertiser that
+    turned partner management off keeps its members as they are. Two statements, however
+    many users are rewritten, and none when nobody is."""
+    if not rewritten:
+        return
+    placements = uow.network.placements(rewritten)
+    elsewhere = {
+        a.id
+        for held in placements.values()
+        for m, a in held
+        if m.status is MembershipStatus.ACTIVE and a.id != account.id
+    }
+    reached = readable_accounts(ctx, uow, actor, elsewhere, with_members=True)
+    for user_id, path in rewritten.items():
+        if any(a.id in elsewhere and a.id not in reached for _, a in placements.get(user_id, [])):
+            problems.append(
+                Problem(
+                    (*path, "email_address"),
+                    MESSAGES[ErrorCode.NOT_IDENTITY_OWNER],
+                    ErrorCode.NOT_IDENTITY_OWNER,
+                )
+            )
 
 
 def _targets(
