@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from mailserver import Inbox, smtp_server
 from pgcluster import PostgresCluster, PostgresUnavailable
 
 if TYPE_CHECKING:
@@ -162,3 +163,15 @@ def world(ctx: ServiceContext) -> World:
     from factories import build_world
 
     return build_world(ctx)
+
+
+@pytest.fixture
+def mail_server() -> Iterator[tuple[Inbox, int]]:
+    """A real SMTP server on 127.0.0.1 for the test, and its port."""
+    with smtp_server() as server:
+        yield server
+
+
+@pytest.fixture
+def inbox(mail_server: tuple[Inbox, int]) -> Inbox:
+    return mail_server[0]

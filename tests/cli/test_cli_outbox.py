@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from typer.testing import CliRunner, Result
 
 from tenantry.entrypoints.cli.main import build_cli
@@ -15,13 +13,7 @@ from tenantry.services.context import ServiceContext
 
 from clitools import Cli, fast_composition, table_rows
 from factories import World, make_member
-from mailserver import Inbox, smtp_server
-
-
-@pytest.fixture
-def mail_server() -> Iterator[tuple[Inbox, int]]:
-    with smtp_server() as server:
-        yield server
+from mailserver import Inbox
 
 
 def _with_smtp(database_url: str, port: int, *args: str) -> Result:

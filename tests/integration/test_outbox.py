@@ -4,7 +4,6 @@ the database, through one connection per batch, with retries that back off and g
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -20,7 +19,7 @@ from tenantry.services.members import NewMember
 from tenantry.services.passwords import Argon2Hasher
 
 from factories import OPERATOR, World, make_member, unique_email
-from mailserver import Inbox, free_port, smtp_server
+from mailserver import Inbox, free_port
 
 ORIGIN = auth.Origin(source="192.0.2.1", user_agent="test", request_id="req-1")
 
@@ -31,17 +30,6 @@ class Clock:
 
     def __call__(self) -> datetime:
         return self.now
-
-
-@pytest.fixture
-def mail_server() -> Iterator[tuple[Inbox, int]]:
-    with smtp_server() as server:
-        yield server
-
-
-@pytest.fixture
-def inbox(mail_server: tuple[Inbox, int]) -> Inbox:
-    return mail_server[0]
 
 
 @pytest.fixture

@@ -7,10 +7,9 @@ import re
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from starlette.testclient import TestClient
 
 from tenantry.app import Composition
@@ -42,12 +41,6 @@ def assert_mails_its_own_link(ctx: ServiceContext, shown: str, mail_text: str) -
 
 def _token_of(link: str) -> str:
     return link.split("token=", 1)[1].split("&", 1)[0]
-
-
-@pytest.fixture
-def mail_server() -> Iterator[tuple[Inbox, int]]:
-    with smtp_server() as server:
-        yield server
 
 
 def composition_with_smtp(database_url: str, port: int) -> Composition:

@@ -19,18 +19,7 @@ from tenantry.settings import Settings
 from browsing import Browser, Clock, Host
 from factories import make_account
 from httpclient import DEFAULT_ADDRESS, HttpClient, http_client
-from mailserver import Inbox, send_outbox_after_commit, smtp_server
-
-
-@pytest.fixture
-def mail_server() -> Iterator[tuple[Inbox, int]]:
-    with smtp_server() as server:
-        yield server
-
-
-@pytest.fixture
-def inbox(mail_server: tuple[Inbox, int]) -> Inbox:
-    return mail_server[0]
+from mailserver import Inbox, send_outbox_after_commit
 
 
 @pytest.fixture
