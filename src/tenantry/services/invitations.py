@@ -276,6 +276,47 @@ def accept_invitation(
         return user
 
 
+def decline_invitation(
+    ctx: ServiceContext, token: str, email: str, *, face: str = "console"
+) -> None:
+    """Say no to an invitation: it dies, and the pending membership it would have made active
+    goes, so it neither lingers in the account's list nor counts anywhere."""
+    try:
+        email = normalize_email(email)
+    except InvalidInput:
+        raise InvalidInput(ErrorCode.INVALID_INPUT, INVALID_LINK, field="token") from None
+    with ctx.uow() as uow:
+        invitation, _ = _find(uow, token)
+        now = ctx.now()
+        if (
+            invitation is None
+            or invitation.email != email
+            or invitation.status(now) is not InvitationStatus.PENDING
+        ):
+            raise InvalidInput(ErrorCode.INVALID_INPUT, INVALID_LINK, field="token")
+        user = uow.users.get(invitation.user_id)
+        before = _snapshot(invitation, now)
+        invitation.revoked_at = now
+        uow.invitations.update(invitation)
+        dropped = None
+        if invitation.account_id is not None:
+            membership = uow.memberships.find(user.id, invitation.account_id)
+            if membership is not None and membership.status is MembershipStatus.PENDING:
+                uow.memberships.delete(user.id, invitation.account_id)
+                dropped = membership.role_key
+        record(
+            ctx,
+            uow,
+            Actor.for_user(user.id, user.email, face=face),
+            "invitation.decline",
+            target_type="user",
+            target_id=user.id,
+            account_id=invitation.account_id,
+            before={"invitation": before, "pending_role": dropped},
+            after={"invitation": _snapshot(invitation, now), "pending_role": None},
+        )
+
+
 def _snapshot(invitation: Invitation, now: datetime) -> dict[str, object]:
     return {
         "id": invitation.id,

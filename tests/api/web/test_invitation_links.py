@@ -236,3 +236,26 @@ def test_a_network_managed_user_accepts_without_a_password(
         MembershipStatus.ACTIVE,
         None,
     )
+
+
+def test_the_invited_person_may_decline(
+    host: Host, inbox: Inbox, browser: Browser, ctx: ServiceContext
+) -> None:
+    """Consent both ways: the mailed link can say no, and then nothing is left pending."""
+    host.invite("Someone@example.com")
+    link = mailed_link(inbox, "someone@example.com")
+    page = browser.get(link)
+    assert "Decline the invitation" in text_of(page)
+    declined = browser.submit(page, "/auth/verify/decline")
+    assert declined.status_code == 200, text_of(declined)
+    assert "You declined the invitation." in text_of(declined)
+    with ctx.uow(readonly=True) as uow:
+        user = uow.users.find_by_email("someone@example.com")
+        assert user is not None
+        assert uow.memberships.find(user.id, host.tenant.id) is None
+    assert [e.target_id for e in audit(ctx, "invitation.decline")] == [user.id]
+    # The link is spent: neither accepting nor declining again works.
+    assert browser.get(link).status_code == 410
+    again = browser.submit(page, "/auth/verify/decline")
+    assert again.status_code == 400
+    assert "not valid any more" in text_of(again)

@@ -46,6 +46,26 @@ def add_invitation_pages(router: APIRouter, web: Web) -> None:
             return _invalid(request, error.message, 410 if "status" in error.details else 400)
         return _form(request, check, *link, viewer=await _viewer(request))
 
+    @router.post("/auth/verify/decline")
+    async def decline(request: Request) -> Response:
+        form = await web.form(request)
+        if not web.csrf.pre_session_valid(request, form):
+            return web.forbidden(request)
+        link = _link(form.get("token", ""), form.get("email", ""), form.get("et", ""))
+        if link is None:
+            return _invalid(request, invitations.INVALID_LINK, 400)
+        try:
+            await run_in_threadpool(invitations.decline_invitation, ctx, *link)
+        except InvalidInput as error:
+            return _invalid(request, error.message, 410 if "status" in error.details else 400)
+        return web.render(
+            request,
+            "message.html",
+            title="Invitation declined",
+            message="You declined the invitation. Nothing was added to your login.",
+            link=("/auth/login", "Go to the sign-in page"),
+        )
+
     @router.post("/auth/verify")
     @router.post("/auth/verify/")
     async def accept(request: Request) -> Response:
