@@ -200,6 +200,23 @@ def _find(uow: UnitOfWork, token: str) -> tuple[Invitation | None, bool]:
     return mailed, mailed is not None
 
 
+def _pending(uow: UnitOfWork, token: str, email: str, now: datetime) -> tuple[Invitation, bool]:
+    """The still pending invitation a link (token and address) names, and whether it was the
+    mailed link; the one answer for every other case, which tells nothing of why."""
+    try:
+        email = normalize_email(email)
+    except InvalidInput:
+        raise InvalidInput(ErrorCode.INVALID_INPUT, INVALID_LINK, field="token") from None
+    invitation, mailed = _find(uow, token)
+    if (
+        invitation is None
+        or invitation.email != email
+        or invitation.status(now) is not InvitationStatus.PENDING
+    ):
+        raise InvalidInput(ErrorCode.INVALID_INPUT, INVALID_LINK, field="token")
+    return invitation, mailed
+
+
 def accept_invitation(
     ctx: ServiceContext,
     token: str,
@@ -214,19 +231,9 @@ def accept_invitation(
     A new identity sets its password here; accepting the link that was only ever mailed also
     proves its address. An identity that has a login already accepts only when its owner is
     signed in (`signed_in_user_id`): whoever was shown the link can't join it to anything."""
-    try:
-        email = normalize_email(email)
-    except InvalidInput:
-        raise InvalidInput(ErrorCode.INVALID_INPUT, INVALID_LINK, field="token") from None
     with ctx.uow() as uow:
-        invitation, mailed = _find(uow, token)
         now = ctx.now()
-        if (
-            invitation is None
-            or invitation.email != email
-            or invitation.status(now) is not InvitationStatus.PENDING
-        ):
-            raise InvalidInput(ErrorCode.INVALID_INPUT, INVALID_LINK, field="token")
+        invitation, mailed = _pending(uow, token, email, now)
         user = uow.users.get(invitation.user_id)
         actor = Actor.for_user(user.id, user.email, face=face)
         user_before = user.status
@@ -281,19 +288,9 @@ def decline_invitation(
 ) -> None:
     """Say no to an invitation: it dies, and the pending membership it would have made active
     goes, so it neither lingers in the account's list nor counts anywhere."""
-    try:
-        email = normalize_email(email)
-    except InvalidInput:
-        raise InvalidInput(ErrorCode.INVALID_INPUT, INVALID_LINK, field="token") from None
     with ctx.uow() as uow:
-        invitation, _ = _find(uow, token)
         now = ctx.now()
-        if (
-            invitation is None
-            or invitation.email != email
-            or invitation.status(now) is not InvitationStatus.PENDING
-        ):
-            raise InvalidInput(ErrorCode.INVALID_INPUT, INVALID_LINK, field="token")
+        invitation, _ = _pending(uow, token, email, now)
         user = uow.users.get(invitation.user_id)
         before = _snapshot(invitation, now)
         invitation.revoked_at = now

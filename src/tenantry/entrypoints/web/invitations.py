@@ -48,12 +48,9 @@ def add_invitation_pages(router: APIRouter, web: Web) -> None:
 
     @router.post("/auth/verify/decline")
     async def decline(request: Request) -> Response:
-        form = await web.form(request)
-        if not web.csrf.pre_session_valid(request, form):
-            return web.forbidden(request)
-        link = _link(form.get("token", ""), form.get("email", ""), form.get("et", ""))
-        if link is None:
-            return _invalid(request, invitations.INVALID_LINK, 400)
+        _, link = await _posted_link(request)
+        if isinstance(link, Response):
+            return link
         try:
             await run_in_threadpool(invitations.decline_invitation, ctx, *link)
         except InvalidInput as error:
@@ -69,12 +66,9 @@ def add_invitation_pages(router: APIRouter, web: Web) -> None:
     @router.post("/auth/verify")
     @router.post("/auth/verify/")
     async def accept(request: Request) -> Response:
-        form = await web.form(request)
-        if not web.csrf.pre_session_valid(request, form):
-            return web.forbidden(request)
-        link = _link(form.get("token", ""), form.get("email", ""), form.get("et", ""))
-        if link is None:
-            return _invalid(request, invitations.INVALID_LINK, 400)
+        form, link = await _posted_link(request)
+        if isinstance(link, Response):
+            return link
         token, email = link
         password = form.get("password")
         viewer = await _viewer(request)
@@ -145,6 +139,19 @@ def add_invitation_pages(router: APIRouter, web: Web) -> None:
             "sign_in_url": login_url(here),
         }
         return web.render(request, "verify.html", status=status, **context)
+
+    async def _posted_link(
+        request: Request,
+    ) -> tuple[dict[str, str], tuple[str, str] | Response]:
+        """A posted form and the link it carries, or the answer that refuses it (a form
+        without its CSRF token, or no link of the documented shape)."""
+        form = await web.form(request)
+        if not web.csrf.pre_session_valid(request, form):
+            return form, web.forbidden(request)
+        link = _link(form.get("token", ""), form.get("email", ""), form.get("et", ""))
+        if link is None:
+            return form, _invalid(request, invitations.INVALID_LINK, 400)
+        return form, link
 
     async def _viewer(request: Request) -> SignedIn | None:
         """The person signed in (second factor done), who may accept as themselves."""
