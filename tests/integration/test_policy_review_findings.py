@@ -13,6 +13,7 @@ import pytest
 from tenantry.domain.accounts import Account, AccountKind
 from tenantry.domain.auth import SecondFactor
 from tenantry.domain.errors import Conflict, ErrorCode, Forbidden, InvalidInput, NotFound
+from tenantry.domain.ids import hash_secret
 from tenantry.domain.memberships import MembershipStatus
 from tenantry.domain.users import User, UserStatus
 from tenantry.services import (
@@ -257,3 +258,28 @@ def test_an_owners_read_only_token_cannot_hand_ownership_over(
     with pytest.raises(Forbidden):
         accounts.transfer_ownership(ctx, read_only, world.a.id, world.a_admin.id)
     assert accounts.get_account(ctx, OPERATOR, world.a.id).owner_user_id == owner.id
+
+
+def test_declining_an_accounts_ownership_leaves_it_without_an_owner(
+    ctx: ServiceContext, world: World
+) -> None:
+    email = unique_email("owner")
+    owned = accounts.create_account(
+        ctx,
+        OPERATOR,
+        name="Owned",
+        kind=AccountKind.ADVERTISER,
+        parent_id=world.host.id,
+        admin_email=email,
+    )
+    with ctx.uow(readonly=True) as uow:
+        user = uow.users.find_by_email(email)
+        assert user is not None
+        [invitation] = uow.invitations.open_for(user.id, owned.id)
+    token = "made-here"
+    with ctx.uow() as uow:  # the link's token, as if it had been shown
+        invitation.token_hash = hash_secret(token)
+        uow.invitations.update(invitation)
+    invitations.decline_invitation(ctx, token, email)
+    assert accounts.get_account(ctx, OPERATOR, owned.id).owner_user_id is None
+    assert members.list_members(ctx, OPERATOR, owned.id).items == []

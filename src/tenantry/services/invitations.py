@@ -301,6 +301,12 @@ def decline_invitation(
             if membership is not None and membership.status is MembershipStatus.PENDING:
                 uow.memberships.delete(user.id, invitation.account_id)
                 dropped = membership.role_key
+                # Declining to own an account leaves it without an owner, not with one who
+                # is no member of it.
+                account = uow.accounts.get(invitation.account_id)
+                if account.owner_user_id == user.id:
+                    account.owner_user_id = None
+                    uow.accounts.update(account)
         record(
             ctx,
             uow,
