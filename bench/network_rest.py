@@ -44,7 +44,7 @@ from tenantry.domain.accounts import AccountKind
 from tenantry.domain.users import NOTIFICATION_FLAGS
 from tenantry.entrypoints.http.server import create_http_app
 from tenantry.entrypoints.network_rest import OPENAPI_PATH, network_rest_router
-from tenantry.services import accounts, credentials, network, setup
+from tenantry.services import accounts, credentials, managed_users, setup
 from tenantry.services.context import Actor, ServiceContext
 from tenantry.settings import Settings
 from tenantry.storage.migrations import upgrade_database
@@ -284,7 +284,7 @@ class RawNetwork:
         )
 
 
-def tenantry_state(view: network.NetworkView, domain: str) -> list[tuple[str, ...]]:
+def tenantry_state(view: managed_users.NetworkView, domain: str) -> list[tuple[str, ...]]:
     return summary(
         [
             (m.user.id_from_network, m.user.email, m.role.key, m.user.first_name or "")
@@ -327,7 +327,7 @@ def figures(
 ) -> list[Figure]:
     with console.status(f"seeding two networks of {USERS:,} users…"):
         ours_id = new_network(ctx, "Network T")
-        network.replace_network_users(ctx, OPERATOR, ours_id, people("t.example"))
+        managed_users.replace_network_users(ctx, OPERATOR, ours_id, people("t.example"))
         theirs = RawNetwork(raw, raw_network(raw, "Network R"), "r.example")
         theirs.replace(people("r.example"))
     same_t, same_r = people("t.example"), people("r.example")
@@ -335,7 +335,7 @@ def figures(
     flips_r = itertools.cycle([people("r.example", 1), same_r])
 
     def replace_ours(users: list[dict[str, Any]]) -> list[tuple[str, ...]]:
-        view = network.replace_network_users(ctx, OPERATOR, ours_id, users)
+        view = managed_users.replace_network_users(ctx, OPERATOR, ours_id, users)
         return tenantry_state(view, "t.example")
 
     pairs: list[tuple[str, tuple[Call, Call]]] = [
@@ -400,7 +400,9 @@ def create_figure(ctx: ServiceContext, raw: RawDatabase, *, seconds: float, roun
     def with_tenantry() -> int:
         n = next(numbers)
         network_id = new_network(ctx, f"New T {n}")
-        view = network.replace_network_users(ctx, OPERATOR, network_id, people(f"t{n}.example"))
+        view = managed_users.replace_network_users(
+            ctx, OPERATOR, network_id, people(f"t{n}.example")
+        )
         return len(view.members)
 
     def with_raw() -> int:

@@ -20,7 +20,7 @@ from typing import Any
 from bench.database import RawDatabase
 from bench.seed import OPERATOR, NewRow, Seeded, insert_raw
 from tenantry.domain.users import UserStatus
-from tenantry.services import bulk, credentials, member_browsing, members
+from tenantry.services import credentials, member_batches, member_browsing, members
 from tenantry.services.context import Actor, ServiceContext
 from tenantry.services.members import NewMember
 from tenantry.services.ports import MemberSort
@@ -192,7 +192,7 @@ def add_users(
 
     def with_tenantry() -> int:
         items = [(i, NewMember(email=e, role_key=BULK_ROLE)) for i, e in enumerate(emails())]
-        result = bulk.bulk_add_members(ctx, actor, next(tenantry_accounts), items)
+        result = member_batches.add_members_in_batch(ctx, actor, next(tenantry_accounts), items)
         if result.errors:
             raise RuntimeError(f"bulk add refused users: {result.errors}")
         return len(result.added)

@@ -23,13 +23,13 @@ from tenantry.services import (
     access,
     accounts,
     audit,
-    bulk,
     credentials,
     directory,
     gateway,
     gateway_pixels,
     gateway_traffic,
     invitations,
+    member_batches,
     member_browsing,
     members,
     roles,
@@ -569,7 +569,7 @@ ROWS: tuple[Row, ...] = (
     ),
     # -- bulk --
     Row(
-        bulk.bulk_add_members,
+        member_batches.add_members_in_batch,
         # Someone else's account refuses the whole call; only a permitted caller gets a
         # report per item (the AppsFlyer document: a bulk add keeps the users that pass).
         expect(manage=items_denied(Forbidden)),
@@ -578,7 +578,7 @@ ROWS: tuple[Row, ...] = (
         ],
     ),
     Row(
-        bulk.bulk_remove_members,
+        member_batches.remove_members_in_batch,
         expect(manage=items_denied(Forbidden), own=items_denied(NotFound)),
         prepare=lambda c: [_victim(c).email],
     ),

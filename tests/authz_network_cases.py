@@ -13,7 +13,7 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from tenantry.services import accounts, network, network_advertisers
+from tenantry.services import accounts, managed_accounts, managed_users
 from tenantry.services.accounts import AccountChanges
 
 from authz_cases import (
@@ -66,7 +66,7 @@ def _b(c: Cell) -> str:
 def _user_of_b(c: Cell) -> str:
     _b_in_the_network(c)
     person = _person()
-    network.upsert_advertiser_user(c.ctx, OPERATOR, _network_id(c), _b(c), person)
+    managed_users.upsert_advertiser_user(c.ctx, OPERATOR, _network_id(c), _b(c), person)
     user_id: str = person["id_from_network"]
     return user_id
 
@@ -82,28 +82,30 @@ NETWORK_LEVEL = {"view": FORBIDDEN, "manage": FORBIDDEN, "b_admin": FORBIDDEN}
 
 NETWORK_ROWS: tuple[Row, ...] = (
     Row(
-        network.get_network,
+        managed_users.get_network,
         expect(**NETWORK_LEVEL, unmanaged=ALLOW),
-        call=lambda c: network.get_network(c.ctx, c.actor, _network_id(c)),
+        call=lambda c: managed_users.get_network(c.ctx, c.actor, _network_id(c)),
         writes=False,
     ),
     Row(
-        network.replace_network_users,
+        managed_users.replace_network_users,
         expect(**NETWORK_LEVEL, unmanaged=ALLOW),
-        call=lambda c: network.replace_network_users(c.ctx, c.actor, _network_id(c), [_person()]),
+        call=lambda c: managed_users.replace_network_users(
+            c.ctx, c.actor, _network_id(c), [_person()]
+        ),
     ),
     Row(
-        network.list_advertiser_users,
+        managed_users.list_advertiser_users,
         expect(b_admin=FORBIDDEN),
-        call=lambda c: network.list_advertiser_users(c.ctx, c.actor, _network_id(c), _b(c)),
+        call=lambda c: managed_users.list_advertiser_users(c.ctx, c.actor, _network_id(c), _b(c)),
         prepare=_b_in_the_network,
         writes=False,
         reveals=lambda found, c: c.world.base.b_admin.id in {m.user.id for m in found},
     ),
     Row(
-        network.get_advertiser_user,
+        managed_users.get_advertiser_user,
         expect(b_admin=FORBIDDEN),
-        call=lambda c: network.get_advertiser_user(
+        call=lambda c: managed_users.get_advertiser_user(
             c.ctx, c.actor, _network_id(c), _b(c), c.prepared
         ),
         prepare=_user_of_b,
@@ -111,52 +113,52 @@ NETWORK_ROWS: tuple[Row, ...] = (
         reveals=lambda member, c: member.user.id_from_network == c.prepared,
     ),
     Row(
-        network.upsert_advertiser_user,
+        managed_users.upsert_advertiser_user,
         expect(b_admin=FORBIDDEN),
-        call=lambda c: network.upsert_advertiser_user(
+        call=lambda c: managed_users.upsert_advertiser_user(
             c.ctx, c.actor, _network_id(c), _b(c), _person()
         ),
         prepare=_b_in_the_network,
     ),
     Row(
-        network.delete_advertiser_user,
+        managed_users.delete_advertiser_user,
         expect(b_admin=FORBIDDEN),
-        call=lambda c: network.delete_advertiser_user(
+        call=lambda c: managed_users.delete_advertiser_user(
             c.ctx, c.actor, _network_id(c), _b(c), c.prepared
         ),
         prepare=_user_of_b,
     ),
     Row(
-        network_advertisers.list_advertisers,
+        managed_accounts.list_advertisers,
         # A list of the network's advertisers: B is left out where the actor may not read it.
         expect(**NETWORK_LEVEL, unmanaged=HIDDEN),
-        call=lambda c: network_advertisers.list_advertisers(c.ctx, c.actor, _network_id(c)),
+        call=lambda c: managed_accounts.list_advertisers(c.ctx, c.actor, _network_id(c)),
         prepare=_b_in_the_network,
         writes=False,
         reveals=lambda views, c: c.target.id in {v.account.id for v in views},
     ),
     Row(
-        network_advertisers.get_advertiser,
+        managed_accounts.get_advertiser,
         expect(b_admin=FORBIDDEN),
-        call=lambda c: network_advertisers.get_advertiser(c.ctx, c.actor, _network_id(c), _b(c)),
+        call=lambda c: managed_accounts.get_advertiser(c.ctx, c.actor, _network_id(c), _b(c)),
         prepare=_b_in_the_network,
         writes=False,
         reveals=lambda view, c: view.account.id == c.target.id,
     ),
     Row(
-        network_advertisers.upsert_advertiser,
+        managed_accounts.upsert_advertiser,
         # Renaming an account as a whole is its parent's to do, as accounts.update_account.
         expect(b_admin=FORBIDDEN, unmanaged=ALLOW),
-        call=lambda c: network_advertisers.upsert_advertiser(
+        call=lambda c: managed_accounts.upsert_advertiser(
             c.ctx, c.actor, _network_id(c), c.prepared, advertiser_id=_b(c)
         ),
         prepare=_advertiser_body,
     ),
     Row(
-        network_advertisers.delete_advertiser,
+        managed_accounts.delete_advertiser,
         # Only the parent deletes an account, as accounts.delete_account.
         expect(b_admin=FORBIDDEN, unmanaged=ALLOW),
-        call=lambda c: network_advertisers.delete_advertiser(c.ctx, c.actor, _network_id(c), _b(c)),
+        call=lambda c: managed_accounts.delete_advertiser(c.ctx, c.actor, _network_id(c), _b(c)),
         prepare=_b_in_the_network,
         target=_fresh_advertiser,
     ),

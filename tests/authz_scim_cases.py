@@ -10,10 +10,10 @@ act on an admin), and creating or deleting a group creates or deletes a custom r
 
 from __future__ import annotations
 
-from tenantry.services import scim, scim_groups
-from tenantry.services.scim import UserSpec
-from tenantry.services.scim_groups import MemberChanges
-from tenantry.services.scim_query import UserQuery
+from tenantry.services import provisioning, provisioning_groups
+from tenantry.services.member_query import UserQuery
+from tenantry.services.provisioning import UserSpec
+from tenantry.services.provisioning_groups import MemberChanges
 
 from authz_cases import (
     ALLOW,
@@ -49,14 +49,14 @@ def _update_group_args(c: Cell) -> tuple[str, MemberChanges]:
 SCIM_ROWS: tuple[Row, ...] = (
     # -- users --
     Row(
-        scim.list_users,
+        provisioning.list_users,
         expect(view=ALLOW, manage=ALLOW),
-        call=lambda c: scim.list_users(c.ctx, c.actor, c.account_id, UserQuery()),
+        call=lambda c: provisioning.list_users(c.ctx, c.actor, c.account_id, UserQuery()),
         writes=False,
         reveals=lambda page, c: c.world.base.b_admin.id in {u.user.id for u in page.items},
     ),
     Row(
-        scim.get_user,
+        provisioning.get_user,
         # Through A, B's member is no user of A's: NotFound, which tells A nothing about B.
         expect(view=ALLOW, manage=ALLOW, own=NOT_FOUND),
         prepare=lambda c: _victim(c).id,
@@ -64,58 +64,62 @@ SCIM_ROWS: tuple[Row, ...] = (
         reveals=lambda found, c: found.user.id == c.prepared,
     ),
     Row(
-        scim.create_user,
+        provisioning.create_user,
         # A new user gets the base role, which a manage member may grant: no admin-only variant.
         expect(manage=ALLOW),
         prepare=lambda c: UserSpec(unique_email("scim")),
     ),
     Row(
-        scim.replace_user,
+        provisioning.replace_user,
         # The manage column renames an admin: admin-only, like removing one.
         expect(own=NOT_FOUND),
         prepare=_replace_user_args,
     ),
     Row(
-        scim.delete_user,
+        provisioning.delete_user,
         expect(own=NOT_FOUND),
         prepare=lambda c: _victim(c).id,
     ),
     # -- groups: one per role of the account --
     Row(
-        scim_groups.list_groups,
+        provisioning_groups.list_groups,
         expect(view=ALLOW, manage=ALLOW),
-        call=lambda c: scim_groups.list_groups(c.ctx, c.actor, c.account_id, with_members=True),
+        call=lambda c: provisioning_groups.list_groups(
+            c.ctx, c.actor, c.account_id, with_members=True
+        ),
         writes=False,
         reveals=lambda found, c: c.world.b_role in {g.role.key for g in found},
     ),
     Row(
-        scim_groups.get_group,
+        provisioning_groups.get_group,
         # Through A, B's custom role is no group of A's.
         expect(view=ALLOW, manage=ALLOW, own=NOT_FOUND),
-        call=lambda c: scim_groups.get_group(
+        call=lambda c: provisioning_groups.get_group(
             c.ctx, c.actor, c.account_id, c.world.b_role, with_members=True
         ),
         writes=False,
         reveals=lambda group, c: group.role.key == c.world.b_role,
     ),
     Row(
-        scim_groups.create_group,
+        provisioning_groups.create_group,
         # A group is a custom role: creating one takes what roles.create_custom_role takes.
         expect(),
-        call=lambda c: scim_groups.create_group(c.ctx, c.actor, c.account_id, _unique("Group")),
+        call=lambda c: provisioning_groups.create_group(
+            c.ctx, c.actor, c.account_id, _unique("Group")
+        ),
     ),
     Row(
-        scim_groups.update_group,
+        provisioning_groups.update_group,
         # Moving a member between groups changes their role, with change_role's rules: the
         # manage column promotes a viewer to admin, and grants no role beyond its own.
         expect(own=NOT_FOUND, grants=FORBIDDEN),
-        call=lambda c: scim_groups.update_group(
+        call=lambda c: provisioning_groups.update_group(
             c.ctx, c.actor, c.account_id, c.prepared[0], changes=c.prepared[1]
         ),
         prepare=_update_group_args,
     ),
     Row(
-        scim_groups.delete_group,
+        provisioning_groups.delete_group,
         expect(own=NOT_FOUND),
         prepare=lambda c: _custom_role(c.ctx, c.target.id, _unique("doomed")),
     ),

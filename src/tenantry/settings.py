@@ -76,8 +76,14 @@ class Settings(BaseSettings):
     asked for it are still heard, once each: a stranger asking often cannot stop its owner's
     own request, and a flood needs a new network address for each further e-mail."""
 
-    bulk_daily_quota: int = Field(default=100, ge=1)
-    bulk_max_users_per_call: int = Field(default=20, ge=1)
+    # The limits the bulk user-management API documents, on every batch of member changes;
+    # the environment keeps that API's names for them.
+    member_batch_calls_per_day: int = Field(
+        default=100, ge=1, validation_alias=AliasChoices("TENANTRY_BULK_DAILY_QUOTA")
+    )
+    member_batch_max_items: int = Field(
+        default=20, ge=1, validation_alias=AliasChoices("TENANTRY_BULK_MAX_USERS_PER_CALL")
+    )
 
     smtp_host: str | None = None
     """Invitations and password resets are e-mailed when this is set; otherwise the links

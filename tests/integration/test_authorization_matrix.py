@@ -25,8 +25,8 @@ from tenantry import services
 from tenantry.domain.errors import DomainError, Forbidden
 from tenantry.domain.outbox import OutboxStatus
 from tenantry.services import accounts, auth_resets, credentials, outbox, quotas
-from tenantry.services.bulk import BulkAddResult, BulkRejected
 from tenantry.services.context import ServiceContext
+from tenantry.services.member_batches import BatchAddResult, BatchRejected
 from tenantry.storage.uow import SqlUnitOfWorkFactory
 
 from authz_cases import (
@@ -139,9 +139,9 @@ def _check(
             return f"expected {expected.error.__name__}, {got}"
         return None
     # items_denied: the call itself is allowed, every item is refused with this error.
-    if isinstance(raised, BulkRejected):
+    if isinstance(raised, BatchRejected):
         errors = [item.error for item in raised.items]
-    elif raised is None and isinstance(result, BulkAddResult) and not result.added:
+    elif raised is None and isinstance(result, BatchAddResult) and not result.added:
         errors = [item.error for item in result.errors]
     else:
         return f"expected each item refused with {expected.error.__name__}, {got}"
@@ -213,7 +213,7 @@ def _services_taking_an_actor() -> set[str]:
 
 # Services that name no account: they act on the account the caller's credentials belong to,
 # so there is no "other account" to point them at. Each has its own isolation test below.
-OWN_ACCOUNT_ONLY = {"quotas.admit_bulk_call"}
+OWN_ACCOUNT_ONLY = {"quotas.admit_batch_call"}
 # Services for the operator (the system actor) alone, naming no account: every person and
 # credential is refused, as the test below checks.
 OPERATOR_ONLY = {"auth_resets.issue_password_reset"}
@@ -279,13 +279,15 @@ def test_bulk_quota_is_counted_on_the_callers_own_account_only(ctx: ServiceConte
     world = build_world(ctx)
     _, a_token, _ = credentials.create_api_token(ctx, OPERATOR, world.a.id)
     a_admin = credentials.authenticate(ctx, a_token, face="test")
-    spent = quotas.admit_bulk_call(ctx, a_admin)
+    spent = quotas.admit_batch_call(ctx, a_admin)
     assert spent.account_id == world.a.id
     viewer = make_member(ctx, world.b, role="view")
     _, b_token, _ = credentials.create_api_token(ctx, OPERATOR, world.b.id, user_email=viewer.email)
     with pytest.raises(Forbidden):
-        quotas.admit_bulk_call(ctx, credentials.authenticate(ctx, b_token, face="test"))
+        quotas.admit_batch_call(ctx, credentials.authenticate(ctx, b_token, face="test"))
     _, b_admin_token, _ = credentials.create_api_token(ctx, OPERATOR, world.b.id)
-    b_quota = quotas.admit_bulk_call(ctx, credentials.authenticate(ctx, b_admin_token, face="test"))
+    b_quota = quotas.admit_batch_call(
+        ctx, credentials.authenticate(ctx, b_admin_token, face="test")
+    )
     assert b_quota.account_id == world.b.id
     assert b_quota.remaining == spent.remaining  # one call each: A's call took none of B's

@@ -12,8 +12,8 @@ import pytest
 import sqlalchemy as sa
 
 from tenantry.domain.accounts import Account
-from tenantry.domain.network import InvalidNetworkInput
-from tenantry.services import network, setup
+from tenantry.domain.managed import InvalidNetworkInput
+from tenantry.services import managed_users, setup
 from tenantry.services.context import ServiceContext
 
 from factories import OPERATOR
@@ -78,8 +78,10 @@ def host(ctx: ServiceContext) -> Account:
         return uow.accounts.get(init.account_id)
 
 
-def replace(ctx: ServiceContext, host: Account, users: list[dict[str, Any]]) -> network.NetworkView:
-    return network.replace_network_users(ctx, OPERATOR, host.id, users)
+def replace(
+    ctx: ServiceContext, host: Account, users: list[dict[str, Any]]
+) -> managed_users.NetworkView:
+    return managed_users.replace_network_users(ctx, OPERATOR, host.id, users)
 
 
 def test_creating_2000_users_is_one_transaction_of_few_statements(
@@ -93,7 +95,7 @@ def test_creating_2000_users_is_one_transaction_of_few_statements(
     assert len(many.statements) <= len(few.statements) + 12, (few.statements, many.statements)
     assert len(many.statements) < 40
     assert many.writes("users") == USERS - 20
-    view = network.get_network(ctx, OPERATOR, host.id)
+    view = managed_users.get_network(ctx, OPERATOR, host.id)
     assert len(view.members) == USERS + 1  # and the host's admin
 
 
@@ -143,4 +145,4 @@ def test_a_refused_replacement_leaves_everything_as_it_was(
     assert [p.path for p in refused.value.problems] == [
         ("users", 40, "email_settings", 0, "email_address")
     ]
-    assert len(network.get_network(ctx, OPERATOR, host.id).members) == 51
+    assert len(managed_users.get_network(ctx, OPERATOR, host.id).members) == 51

@@ -9,9 +9,9 @@ import pytest
 
 from tenantry.domain.accounts import Account, AccountKind
 from tenantry.domain.errors import Conflict, ErrorCode, Forbidden, NotFound
-from tenantry.domain.network import InvalidNetworkInput
+from tenantry.domain.managed import InvalidNetworkInput
 from tenantry.domain.users import UserStatus
-from tenantry.services import accounts, credentials, members, network, network_advertisers, setup
+from tenantry.services import accounts, credentials, managed_accounts, managed_users, members, setup
 from tenantry.services.accounts import AccountChanges
 from tenantry.services.context import ServiceContext
 from tenantry.services.members import NewMember
@@ -45,7 +45,7 @@ def advertiser(ctx: ServiceContext, host: Account, id_from_network: str, **field
         "sites": [{"id_from_network": "1"}],
         **fields,
     }
-    return network_advertisers.upsert_advertiser(ctx, OPERATOR, host.id, body).advertiser.account
+    return managed_accounts.upsert_advertiser(ctx, OPERATOR, host.id, body).advertiser.account
 
 
 def codes(error: InvalidNetworkInput) -> list[ErrorCode]:
@@ -56,7 +56,7 @@ def test_users_made_here_are_network_managed_like_the_cores(
     ctx: ServiceContext, host: Account
 ) -> None:
     account = advertiser(ctx, host, "adv")
-    made_here = network.upsert_advertiser_user(ctx, OPERATOR, host.id, "adv", person("here"))
+    made_here = managed_users.upsert_advertiser_user(ctx, OPERATOR, host.id, "adv", person("here"))
     elsewhere = members.add_member(
         ctx,
         OPERATOR,
@@ -68,7 +68,7 @@ def test_users_made_here_are_network_managed_like_the_cores(
         assert user.status is UserStatus.ACTIVATED
         assert user.network_account_id == host.id
     # The core's network-managed user is this face's to manage, by the network's id.
-    updated = network.upsert_advertiser_user(
+    updated = managed_users.upsert_advertiser_user(
         ctx, OPERATOR, host.id, "adv", person("there", role="Observer")
     )
     assert updated.created is False
@@ -81,12 +81,16 @@ def test_a_user_removed_from_their_last_account_is_deleted(
 ) -> None:
     advertiser(ctx, host, "a")
     advertiser(ctx, host, "b")
-    network.upsert_advertiser_user(ctx, OPERATOR, host.id, "a", person("both", role="Manager"))
-    network.upsert_advertiser_user(ctx, OPERATOR, host.id, "b", person("both", role="Manager"))
-    network.delete_advertiser_user(ctx, OPERATOR, host.id, "a", "both")
+    managed_users.upsert_advertiser_user(
+        ctx, OPERATOR, host.id, "a", person("both", role="Manager")
+    )
+    managed_users.upsert_advertiser_user(
+        ctx, OPERATOR, host.id, "b", person("both", role="Manager")
+    )
+    managed_users.delete_advertiser_user(ctx, OPERATOR, host.id, "a", "both")
     with ctx.uow(readonly=True) as uow:
         assert "both" in uow.network.users_by_network_ids(host.id, ["both"])
-    network.delete_advertiser_user(ctx, OPERATOR, host.id, "b", "both")
+    managed_users.delete_advertiser_user(ctx, OPERATOR, host.id, "b", "both")
     with ctx.uow(readonly=True) as uow:
         assert uow.network.users_by_network_ids(host.id, ["both"]) == {}
 
@@ -97,17 +101,19 @@ def test_a_manager_grants_no_more_than_their_own_role(ctx: ServiceContext, host:
     _, token, _ = credentials.create_api_token(ctx, OPERATOR, host.id, user_email=manager.email)
     actor = credentials.authenticate(ctx, token, face="network")
     with pytest.raises(Forbidden):
-        network.upsert_advertiser_user(ctx, actor, host.id, "adv", person("x", role="Super"))
-    added = network.upsert_advertiser_user(ctx, actor, host.id, "adv", person("x", role="Member"))
+        managed_users.upsert_advertiser_user(ctx, actor, host.id, "adv", person("x", role="Super"))
+    added = managed_users.upsert_advertiser_user(
+        ctx, actor, host.id, "adv", person("x", role="Member")
+    )
     assert added.created
 
 
 def test_nobody_removes_themselves(ctx: ServiceContext, host: Account) -> None:
-    network.replace_network_users(ctx, OPERATOR, host.id, [person("me"), person("you")])
+    managed_users.replace_network_users(ctx, OPERATOR, host.id, [person("me"), person("you")])
     _, token, _ = credentials.create_api_token(ctx, OPERATOR, host.id, user_email="me@example.com")
     actor = credentials.authenticate(ctx, token, face="network")
     with pytest.raises(InvalidNetworkInput) as refused:
-        network.replace_network_users(ctx, actor, host.id, [person("you")])
+        managed_users.replace_network_users(ctx, actor, host.id, [person("you")])
     assert codes(refused.value) == [ErrorCode.SELF_DELETE]
     assert refused.value.problems[0].path == ("users",)
 
@@ -128,16 +134,16 @@ def test_multi_account_rules_hold(ctx: ServiceContext, host: Account) -> None:
     accounts.update_account(
         ctx, OPERATOR, account.id, accounts.AccountChanges(multi_account_users=False)
     )
-    network.replace_network_users(ctx, OPERATOR, host.id, [person("net-user")])
+    managed_users.replace_network_users(ctx, OPERATOR, host.id, [person("net-user")])
     other = advertiser(ctx, host, "other")
-    network.upsert_advertiser_user(ctx, OPERATOR, host.id, "other", person("adv-user"))
+    managed_users.upsert_advertiser_user(ctx, OPERATOR, host.id, "other", person("adv-user"))
     assert other.id
     for who, code in (
         ("net-user", ErrorCode.AGENCY_USER_TO_ADVERTISER),
         ("adv-user", ErrorCode.THIS_ACCOUNT_SINGLE),
     ):
         with pytest.raises(InvalidNetworkInput) as refused:
-            network.upsert_advertiser_user(ctx, OPERATOR, host.id, "adv", person(who))
+            managed_users.upsert_advertiser_user(ctx, OPERATOR, host.id, "adv", person(who))
         assert codes(refused.value) == [code]
 
 
@@ -150,11 +156,11 @@ def test_one_audit_event_per_call_and_none_when_nothing_changes(
 
     before = len(events())
     body = {"id_from_network": "adv", "name": "Adv", "sites": [{"id_from_network": "1"}]}
-    network_advertisers.upsert_advertiser(
+    managed_accounts.upsert_advertiser(
         ctx, OPERATOR, host.id, {**body, "users": [person("u1", oauth_refresh_token="rt-secret")]}
     )
     assert len(events()) == before + 1
-    network_advertisers.upsert_advertiser(
+    managed_accounts.upsert_advertiser(
         ctx, OPERATOR, host.id, {**body, "users": [person("u1", oauth_refresh_token="rt-secret")]}
     )
     assert len(events()) == before + 1
@@ -168,9 +174,9 @@ def test_one_audit_event_per_call_and_none_when_nothing_changes(
 def test_a_network_is_a_top_level_partner(ctx: ServiceContext, host: Account) -> None:
     agency = make_account(ctx, parent=host, kind=AccountKind.AGENCY, name="Agency")
     with pytest.raises(NotFound):
-        network.get_network(ctx, OPERATOR, agency.id)
+        managed_users.get_network(ctx, OPERATOR, agency.id)
     with pytest.raises(NotFound):
-        network.get_network(ctx, OPERATOR, "not-an-id\x00")
+        managed_users.get_network(ctx, OPERATOR, "not-an-id\x00")
 
 
 def test_an_advertiser_id_used_by_an_agency_is_taken(ctx: ServiceContext, host: Account) -> None:
@@ -184,25 +190,25 @@ def test_the_last_admin_of_an_advertiser_stays(ctx: ServiceContext, host: Accoun
     # The core's rule holds here too: Super is the default role, and the advertiser's only
     # Super can't be removed or demoted until another one is there.
     advertiser(ctx, host, "adv")
-    network.upsert_advertiser_user(ctx, OPERATOR, host.id, "adv", person("boss"))
+    managed_users.upsert_advertiser_user(ctx, OPERATOR, host.id, "adv", person("boss"))
     for attempt in (
-        lambda: network.delete_advertiser_user(ctx, OPERATOR, host.id, "adv", "boss"),
-        lambda: network.upsert_advertiser_user(
+        lambda: managed_users.delete_advertiser_user(ctx, OPERATOR, host.id, "adv", "boss"),
+        lambda: managed_users.upsert_advertiser_user(
             ctx, OPERATOR, host.id, "adv", person("boss", role="Member")
         ),
     ):
         with pytest.raises(InvalidNetworkInput) as refused:
             attempt()
         assert codes(refused.value) == [ErrorCode.LAST_ADMIN]
-    network.upsert_advertiser_user(ctx, OPERATOR, host.id, "adv", person("next"))
-    network.delete_advertiser_user(ctx, OPERATOR, host.id, "adv", "boss")
+    managed_users.upsert_advertiser_user(ctx, OPERATOR, host.id, "adv", person("next"))
+    managed_users.delete_advertiser_user(ctx, OPERATOR, host.id, "adv", "boss")
 
 
 def test_a_network_user_joins_no_account_outside_the_network(
     ctx: ServiceContext, host: Account
 ) -> None:
     advertiser(ctx, host, "adv")
-    made = network.upsert_advertiser_user(ctx, OPERATOR, host.id, "adv", person("theirs"))
+    made = managed_users.upsert_advertiser_user(ctx, OPERATOR, host.id, "adv", person("theirs"))
     email = made.member.user.email
     outsider = make_account(ctx, parent=make_account(ctx, kind=AccountKind.PARTNER))
     with pytest.raises(Conflict) as caught:
@@ -234,21 +240,21 @@ def test_a_network_rewrites_only_people_whose_accounts_it_still_reaches(
     """The home rule: an advertiser that turned partner management off keeps its members as
     they are, even the network's own people (a second security review found them rewritten)."""
     first, second = advertiser(ctx, host, "adv1"), advertiser(ctx, host, "adv2")
-    network.upsert_advertiser_user(ctx, OPERATOR, host.id, "adv1", person("u1"))
-    network.upsert_advertiser_user(ctx, OPERATOR, host.id, "adv2", person("u1"))
+    managed_users.upsert_advertiser_user(ctx, OPERATOR, host.id, "adv1", person("u1"))
+    managed_users.upsert_advertiser_user(ctx, OPERATOR, host.id, "adv2", person("u1"))
     host_admin = make_member(ctx, host, role="admin")
     network_admin = as_user(host_admin)
     moved = person(
         "u1", email_settings=[{"email_address": "moved@example.com", "use_for_notifications": True}]
     )
-    network.upsert_advertiser_user(ctx, network_admin, host.id, "adv1", moved)  # both reached
+    managed_users.upsert_advertiser_user(ctx, network_admin, host.id, "adv1", moved)  # both reached
     own = make_member(ctx, second, role="admin")
     accounts.update_account(ctx, as_user(own), second.id, AccountChanges(can_partner_manage=False))
     again = person(
         "u1", email_settings=[{"email_address": "again@example.com", "use_for_notifications": True}]
     )
     with pytest.raises(InvalidNetworkInput) as refused:
-        network.upsert_advertiser_user(ctx, network_admin, host.id, "adv1", again)
+        managed_users.upsert_advertiser_user(ctx, network_admin, host.id, "adv1", again)
     assert codes(refused.value) == [ErrorCode.NOT_IDENTITY_OWNER]
     [member] = members.list_members(ctx, OPERATOR, first.id, search="u1").items
     assert member.user.email == "moved@example.com"

@@ -12,7 +12,7 @@ from tenantry.domain.errors import InvalidInput
 from tenantry.domain.ids import hash_secret
 from tenantry.domain.outbox import GIVE_UP_AFTER, OutboxKind, OutboxStatus, next_attempt
 from tenantry.mail import SmtpMailer
-from tenantry.services import auth, auth_resets, bulk, invitations, outbox
+from tenantry.services import auth, auth_resets, invitations, member_batches, outbox
 from tenantry.services.context import ServiceContext
 from tenantry.services.mail import AddressChangedMail
 from tenantry.services.members import NewMember
@@ -82,7 +82,7 @@ def test_a_change_that_rolls_back_writes_nothing_to_send(
         failing_change()
     # A bulk call whose refused item is rolled back by its savepoint mails only the others.
     items = [(0, NewMember(unique_email(), "view")), (1, NewMember("not an address", "view"))]
-    result = bulk.bulk_add_members(ctx, OPERATOR, world.a.id, items)
+    result = member_batches.add_members_in_batch(ctx, OPERATOR, world.a.id, items)
     assert len(result.added) == 1
     assert len(result.errors) == 1
     assert woken == [1]  # woken once, by the commit that wrote an entry

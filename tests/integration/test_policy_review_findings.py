@@ -21,22 +21,22 @@ from tenantry.services import (
     credentials,
     invitations,
     members,
+    provisioning,
+    provisioning_groups,
     roles,
-    scim,
-    scim_groups,
 )
 from tenantry.services.accounts import AccountChanges
 from tenantry.services.context import Actor, ServiceContext
+from tenantry.services.member_query import UserQuery
 from tenantry.services.members import NewMember, RoleRef
-from tenantry.services.scim import UserSpec
-from tenantry.services.scim_query import UserQuery
+from tenantry.services.provisioning import UserSpec
 
 from factories import OPERATOR, World, as_user, make_account, make_member, unique_email
 
 
 def _rename(ctx: ServiceContext, actor: Actor, account: Account, user: User) -> None:
     spec = UserSpec(email=unique_email("moved"), given_name=user.first_name)
-    scim.replace_user(ctx, actor, account.id, user.id, spec)
+    provisioning.replace_user(ctx, actor, account.id, user.id, spec)
 
 
 def _email_of(ctx: ServiceContext, user: User) -> str:
@@ -164,16 +164,16 @@ def test_a_user_id_tells_a_stranger_nothing(ctx: ServiceContext, world: World) -
         )
     before = {m.user.id for m in members.list_members(ctx, OPERATOR, world.a.id).items}
     with pytest.raises(InvalidInput) as refused:
-        scim_groups.update_group(
+        provisioning_groups.update_group(
             ctx,
             a_admin,
             world.a.id,
             "view",
-            changes=scim_groups.MemberChanges(add=[theirs.id]),
+            changes=provisioning_groups.MemberChanges(add=[theirs.id]),
         )
     assert refused.value.message == f"There is no user with the id {theirs.id}."
     assert {m.user.id for m in members.list_members(ctx, OPERATOR, world.a.id).items} == before
-    found = scim.list_users(ctx, a_admin, world.a.id, UserQuery(limit=100))
+    found = provisioning.list_users(ctx, a_admin, world.a.id, UserQuery(limit=100))
     assert theirs.id not in {u.user.id for u in found.items}
 
 

@@ -12,7 +12,15 @@ import pytest
 from tenantry.domain.accounts import AccountKind
 from tenantry.domain.audit import AuditEvent
 from tenantry.domain.errors import DomainError, Forbidden
-from tenantry.services import accounts, audit, bulk, credentials, invitations, members, roles
+from tenantry.services import (
+    accounts,
+    audit,
+    credentials,
+    invitations,
+    member_batches,
+    members,
+    roles,
+)
 from tenantry.services.accounts import AccountChanges
 from tenantry.services.context import Actor, ServiceContext
 from tenantry.services.members import NewMember
@@ -84,7 +92,7 @@ def _remove_member(ctx: ServiceContext, world: World, actor: Actor) -> Expected:
 
 def _bulk_remove(ctx: ServiceContext, world: World, actor: Actor) -> Expected:
     worker = make_member(ctx, world.a, role="qa")
-    bulk.bulk_remove_members(ctx, actor, world.a.id, [worker.email])
+    member_batches.remove_members_in_batch(ctx, actor, world.a.id, [worker.email])
     return Expected("membership.delete", worker.id, world.a.id, before={"role": "qa"})
 
 
@@ -270,7 +278,9 @@ def _fail_forbidden(ctx: ServiceContext, world: World) -> Callable[[], object]:
 
 def _fail_bulk_remove(ctx: ServiceContext, world: World) -> Callable[[], object]:
     worker = make_member(ctx, world.a, role="qa")
-    return lambda: bulk.bulk_remove_members(ctx, OPERATOR, world.a.id, [worker.email, "bad"])
+    return lambda: member_batches.remove_members_in_batch(
+        ctx, OPERATOR, world.a.id, [worker.email, "bad"]
+    )
 
 
 def _fail_update(ctx: ServiceContext, world: World) -> Callable[[], object]:

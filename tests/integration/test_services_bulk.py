@@ -6,9 +6,9 @@ import pytest
 
 from tenantry.domain.errors import Conflict, ErrorCode, Forbidden, InvalidInput, NotFound
 from tenantry.domain.memberships import MembershipStatus
-from tenantry.services import bulk, members
-from tenantry.services.bulk import BulkRejected
+from tenantry.services import member_batches, members
 from tenantry.services.context import ServiceContext
+from tenantry.services.member_batches import BatchRejected
 from tenantry.services.members import NewMember
 
 from factories import OPERATOR, World, as_user, make_member, unique_email
@@ -57,7 +57,7 @@ def test_bulk_add_keeps_the_good_and_reports_the_bad(ctx: ServiceContext, world:
         (7, NewMember(email=good[2], role_key="admin")),
     ]
     before = audit_targets(ctx, world.a.id)
-    result = bulk.bulk_add_members(ctx, as_user(world.a_admin), world.a.id, items)
+    result = member_batches.add_members_in_batch(ctx, as_user(world.a_admin), world.a.id, items)
 
     assert [index for index, _ in result.added] == [0, 2, 7]
     assert [added.user.email for _, added in result.added] == good
@@ -85,7 +85,7 @@ def test_a_refusal_after_the_user_was_written_leaves_no_trace(
     first, second = unique_email("net"), unique_email("net")
     spec = {"role_key": "marketing", "network_managed": True, "id_from_network": "N-1"}
     before = audit_targets(ctx, world.a.id)
-    result = bulk.bulk_add_members(
+    result = member_batches.add_members_in_batch(
         ctx,
         OPERATOR,
         world.a.id,
@@ -105,7 +105,7 @@ def test_bulk_add_where_everyone_is_refused_changes_nothing(
     ctx: ServiceContext, world: World
 ) -> None:
     before = audit_targets(ctx, world.a.id)
-    result = bulk.bulk_add_members(
+    result = member_batches.add_members_in_batch(
         ctx,
         OPERATOR,
         world.a.id,
@@ -126,7 +126,7 @@ def test_more_than_20_users_are_refused_whole(ctx: ServiceContext, world: World)
     emails = [unique_email("many") for _ in range(21)]
     items = [(i, NewMember(email=e, role_key="qa")) for i, e in enumerate(emails)]
     with pytest.raises(InvalidInput) as caught:
-        bulk.bulk_add_members(ctx, OPERATOR, world.a.id, items)
+        member_batches.add_members_in_batch(ctx, OPERATOR, world.a.id, items)
     assert caught.value.message == "Exceeded the limit of adding 20 users in a single API call."
     assert not any(user_exists(ctx, e) for e in emails)
 
@@ -134,24 +134,24 @@ def test_more_than_20_users_are_refused_whole(ctx: ServiceContext, world: World)
 def test_exactly_20_users_are_added(ctx: ServiceContext, world: World) -> None:
     emails = [unique_email("twenty") for _ in range(20)]
     items = [(i, NewMember(email=e, role_key="qa")) for i, e in enumerate(emails)]
-    result = bulk.bulk_add_members(ctx, OPERATOR, world.a.id, items)
+    result = member_batches.add_members_in_batch(ctx, OPERATOR, world.a.id, items)
     assert len(result.added) == 20
     assert result.errors == []
     assert member_emails(ctx, world.a.id) == {world.a_admin.email, *emails}
 
 
 def test_the_limit_follows_the_setting(ctx: ServiceContext, world: World) -> None:
-    ctx.settings = ctx.settings.model_copy(update={"bulk_max_users_per_call": 2})
+    ctx.settings = ctx.settings.model_copy(update={"member_batch_max_items": 2})
     items = [(i, NewMember(email=unique_email(), role_key="qa")) for i in range(3)]
     with pytest.raises(InvalidInput) as caught:
-        bulk.bulk_add_members(ctx, OPERATOR, world.a.id, items)
+        member_batches.add_members_in_batch(ctx, OPERATOR, world.a.id, items)
     assert caught.value.message == "Exceeded the limit of adding 2 users in a single API call."
 
 
 def test_bulk_add_needs_the_right_to_manage_users(ctx: ServiceContext, world: World) -> None:
     email = unique_email()
     with pytest.raises(Forbidden):
-        bulk.bulk_add_members(
+        member_batches.add_members_in_batch(
             ctx, as_user(world.b_admin), world.a.id, [(0, NewMember(email=email, role_key="qa"))]
         )
     assert not user_exists(ctx, email)
@@ -163,7 +163,7 @@ def test_bulk_add_needs_the_right_to_manage_users(ctx: ServiceContext, world: Wo
 def test_bulk_remove_removes_everyone_listed(ctx: ServiceContext, world: World) -> None:
     workers = [make_member(ctx, world.a, role="qa") for _ in range(3)]
     pending = make_member(ctx, world.a, role="qa", active=False)
-    removed = bulk.bulk_remove_members(
+    removed = member_batches.remove_members_in_batch(
         ctx,
         as_user(world.a_admin),
         world.a.id,
@@ -180,8 +180,8 @@ def test_one_bad_email_refuses_the_whole_call(ctx: ServiceContext, world: World)
     outsider = world.b_admin.email
     before = member_emails(ctx, world.a.id)
     events = audit_targets(ctx, world.a.id)
-    with pytest.raises(BulkRejected) as caught:
-        bulk.bulk_remove_members(
+    with pytest.raises(BatchRejected) as caught:
+        member_batches.remove_members_in_batch(
             ctx,
             as_user(world.a_admin),
             world.a.id,
@@ -203,16 +203,16 @@ def test_bulk_remove_without_emails_is_invalid_input(
     ctx: ServiceContext, world: World, emails: list[str]
 ) -> None:
     with pytest.raises(InvalidInput) as caught:
-        bulk.bulk_remove_members(ctx, as_user(world.a_admin), world.a.id, emails)
+        member_batches.remove_members_in_batch(ctx, as_user(world.a_admin), world.a.id, emails)
     assert caught.value.message == "Invalid input"
-    assert not isinstance(caught.value, BulkRejected)
+    assert not isinstance(caught.value, BatchRejected)
 
 
 def test_bulk_remove_refuses_self_owner_and_last_admin(ctx: ServiceContext, world: World) -> None:
     second_host_admin = make_member(ctx, world.host, role="admin")
     worker = make_member(ctx, world.host, role="qa")
-    with pytest.raises(BulkRejected) as caught:
-        bulk.bulk_remove_members(
+    with pytest.raises(BatchRejected) as caught:
+        member_batches.remove_members_in_batch(
             ctx,
             as_user(second_host_admin),
             world.host.id,
@@ -225,8 +225,8 @@ def test_bulk_remove_refuses_self_owner_and_last_admin(ctx: ServiceContext, worl
 
 def test_bulk_remove_cannot_take_every_admin_at_once(ctx: ServiceContext, world: World) -> None:
     second = make_member(ctx, world.a, role="admin")
-    with pytest.raises(BulkRejected) as caught:
-        bulk.bulk_remove_members(
+    with pytest.raises(BatchRejected) as caught:
+        member_batches.remove_members_in_batch(
             ctx, as_user(world.host_admin), world.a.id, [world.a_admin.email, second.email]
         )
     assert [(i.index, i.error.code) for i in caught.value.items] == [(1, ErrorCode.LAST_ADMIN)]
@@ -239,8 +239,8 @@ def test_bulk_remove_revokes_invitations_only_when_it_commits(
     invitee = members.add_member(
         ctx, OPERATOR, world.a.id, NewMember(email=unique_email("inv"), role_key="qa")
     )
-    with pytest.raises(BulkRejected):
-        bulk.bulk_remove_members(
+    with pytest.raises(BatchRejected):
+        member_batches.remove_members_in_batch(
             ctx, OPERATOR, world.a.id, [invitee.user.email, "missing@example.com"]
         )
     with ctx.uow(readonly=True) as uow:

@@ -15,7 +15,7 @@ from tenantry.domain.audit import AuditEvent
 from tenantry.domain.errors import Unauthenticated
 from tenantry.domain.memberships import Membership, MembershipStatus, Scope
 from tenantry.domain.users import NotificationEmail, User
-from tenantry.services import auth, bulk, credentials
+from tenantry.services import auth, credentials, member_batches
 from tenantry.services.context import ServiceContext
 from tenantry.services.members import NewMember
 
@@ -134,7 +134,7 @@ def test_bulk_adding_20_users_stays_within_the_measured_statements(
 ) -> None:
     items = [(n, NewMember(email=unique_email("bulk"), role_key="qa")) for n in range(BULK_USERS)]
     with statements(ctx) as sent:
-        result = bulk.bulk_add_members(ctx, OPERATOR, world.a.id, items)
+        result = member_batches.add_members_in_batch(ctx, OPERATOR, world.a.id, items)
     assert result.errors == []
     assert len(result.added) == BULK_USERS
     assert len(sent) <= BULK_STATEMENTS, f"{len(sent)} statements:\n" + "\n".join(sent)

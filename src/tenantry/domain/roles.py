@@ -55,13 +55,9 @@ class Need:
 Capabilities = Mapping[str, Mapping[str, AccessLevel]]
 
 
-@dataclass(slots=True, frozen=True)
-class FaceNames:
-    """The name each face shows for a role; None where that face has no such role."""
-
-    capig: str | None = None
-    appsflyer: str | None = None
-    invoca: str | None = None
+# The name each API dialect gives a role, by the dialect's label in the catalogue (a face
+# knows its own label); a dialect with no name for the role shows its key.
+DialectNames = Mapping[str, str]
 
 
 @dataclass(slots=True)
@@ -71,7 +67,7 @@ class Role:
     capabilities: dict[str, dict[str, AccessLevel]]
     account_kinds: frozenset[AccountKind] = frozenset(AccountKind)
     unrestricted_scope: bool = False
-    names: FaceNames = field(default_factory=FaceNames)
+    names: DialectNames = field(default_factory=dict)
     account_id: str | None = None  # None for predefined roles
 
     @property
@@ -171,21 +167,14 @@ class RoleCatalogue:
     def __init__(self, sections: Mapping[str, Iterable[str]], roles: Iterable[Role]) -> None:
         self.sections: dict[str, tuple[str, ...]] = {s: tuple(c) for s, c in sections.items()}
         self._by_key: dict[str, Role] = {}
-        self._by_face: dict[str, dict[str, str]] = {"capig": {}, "appsflyer": {}, "invoca": {}}
+        self._by_dialect: dict[str, dict[str, str]] = {}
         for role in roles:
             self._by_key[role.key] = role
-            for face, name in (
-                ("capig", role.names.capig),
-                ("appsflyer", role.names.appsflyer),
-                ("invoca", role.names.invoca),
-            ):
+            for dialect, name in role.names.items():
                 if name:
-                    self._by_face[face][name.lower()] = role.key
+                    self._by_dialect.setdefault(dialect, {})[name.lower()] = role.key
         if ADMIN not in self._by_key:
             raise ValueError("the role catalogue must define the 'admin' role")
-        # CAPIG's Objects page names the middle action `user`; its samples say `manage`.
-        if "manage" in self._by_key:
-            self._by_face["capig"].setdefault("user", "manage")
 
     @property
     def admin(self) -> Role:
@@ -200,14 +189,17 @@ class RoleCatalogue:
     def find(self, key: str) -> Role | None:
         return self._by_key.get(key)
 
-    def key_for(self, face: str, name: str) -> str | None:
-        """The role key a face's role name stands for (case-insensitive), or None."""
-        return self._by_face[face].get(name.lower())
+    def key_for(self, dialect: str, name: str) -> str | None:
+        """The role key a dialect's role name stands for (case-insensitive), or None."""
+        return self._by_dialect.get(dialect, {}).get(name.lower())
 
-    def face_name(self, face: str, role: Role) -> str:
-        """How a face shows a role: its own name, or the key where it has none."""
-        name: str | None = getattr(role.names, face)
-        return name or role.key
+    def face_name(self, dialect: str, role: Role) -> str:
+        """How a dialect shows a role: its own name, or the key where it has none."""
+        return role.names.get(dialect) or role.key
+
+    def names_in(self, dialect: str) -> list[str]:
+        """The names a dialect has for the predefined roles, in catalogue order."""
+        return [name for role in self if (name := role.names.get(dialect))]
 
     @property
     def admin_like_keys(self) -> frozenset[str]:

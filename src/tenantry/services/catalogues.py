@@ -11,7 +11,7 @@ import pycountry
 
 from tenantry.domain.accounts import AccountKind
 from tenantry.domain.errors import ErrorCode, InvalidInput
-from tenantry.domain.roles import AccessLevel, FaceNames, Role, RoleCatalogue
+from tenantry.domain.roles import AccessLevel, Role, RoleCatalogue
 
 
 def load_role_catalogue(path: Path) -> RoleCatalogue:
@@ -26,7 +26,7 @@ def load_role_catalogue(path: Path) -> RoleCatalogue:
             },
             account_kinds=frozenset(AccountKind(k) for k in item["account_kinds"]),
             unrestricted_scope=bool(item.get("unrestricted_scope", False)),
-            names=FaceNames(**item.get("names", {})),
+            names={d: n for d, n in item.get("names", {}).items() if n},
         )
         for item in doc["roles"]
     ]

@@ -14,8 +14,8 @@ from tenantry.domain.audit import AuditEvent
 from tenantry.domain.auth import PasswordReset, SecondFactor, Session
 from tenantry.domain.credentials import AccessToken, ApiAccount, ApiToken
 from tenantry.domain.invitations import Invitation
+from tenantry.domain.managed import AdvertiserProfile
 from tenantry.domain.memberships import Membership
-from tenantry.domain.network import AdvertiserProfile
 from tenantry.domain.outbox import OutboxEntry, OutboxStatus
 from tenantry.domain.pixels import (
     FilterKind,
@@ -28,8 +28,8 @@ from tenantry.domain.pixels import (
 )
 from tenantry.domain.roles import Role
 from tenantry.domain.users import User
-from tenantry.services.scim_query import Filter as UserFilter
-from tenantry.services.scim_query import UserQuery, UserRecord
+from tenantry.services.member_query import Filter as UserFilter
+from tenantry.services.member_query import UserQuery, UserRecord
 
 MemberCursor = tuple[datetime, str]
 
@@ -315,7 +315,7 @@ class AuthRepository(Protocol):
     def unused_recovery_codes(self, user_id: str) -> int: ...
 
 
-class ScimRepository(Protocol):
+class MemberSearchRepository(Protocol):
     """SCIM's reads over an account's members, filtered, sorted and paged in the database, and
     the identity provider's id for each user, kept per account."""
 
@@ -361,7 +361,7 @@ class UnitOfWork(Protocol):
     gateway: GatewayRepository
     network: NetworkRepository
     auth: AuthRepository
-    scim: ScimRepository
+    member_search: MemberSearchRepository
     outbox: OutboxRepository
 
     def __enter__(self) -> UnitOfWork: ...

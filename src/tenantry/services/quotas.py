@@ -14,7 +14,7 @@ from tenantry.domain.roles import Need
 from tenantry.services.context import Actor, ServiceContext
 from tenantry.services.policy import require
 
-BULK_USER_MANAGEMENT = "bulk-user-management"
+MEMBER_BATCH_CALLS = "member-batch-calls"
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,22 +36,22 @@ class Quota:
 
 
 def quota_of(error: DomainError) -> Quota | None:
-    """The quota an error raised by `admit_bulk_call` carries, if any."""
+    """The quota an error raised by `admit_batch_call` carries, if any."""
     quota = error.details.get("quota")
     return quota if isinstance(quota, Quota) else None
 
 
-def admit_bulk_call(ctx: ServiceContext, actor: Actor) -> Quota:
-    """Admit one call of the bulk user-management API for the actor's own account (the one its
+def admit_batch_call(ctx: ServiceContext, actor: Actor) -> Quota:
+    """Admit one call that changes members in a batch for the actor's own account (the one its
     credentials belong to, which the call acts on), and count it.
 
     Only the account's admins (who manage users and admins) and its API accounts may use that
     API; anyone else is Forbidden and uses none of the quota. Every admitted call counts, the
-    ones that then fail included; once `settings.bulk_daily_quota` calls were made in the
+    ones that then fail included; once `settings.member_batch_calls_per_day` calls were made in the
     current UTC day, further calls are Throttled until 00:00 UTC. Both errors carry the `Quota`
     in `details["quota"]` (see `quota_of`).
     """
-    limit = ctx.settings.bulk_daily_quota
+    limit = ctx.settings.member_batch_calls_per_day
     now = ctx.now().astimezone(UTC)
     resets_at = datetime.combine(now.date() + timedelta(days=1), time(), UTC)
     window = now.date().isoformat()
@@ -59,7 +59,7 @@ def admit_bulk_call(ctx: ServiceContext, actor: Actor) -> Quota:
     if account_id is None:
         # Credentials that belong to no account (people, the operator) have no such quota.
         raise Forbidden(ErrorCode.FORBIDDEN)
-    key = f"{BULK_USER_MANAGEMENT}:{account_id}"
+    key = f"{MEMBER_BATCH_CALLS}:{account_id}"
     with ctx.uow() as uow:
         try:
             require(ctx, uow, actor, account_id, Need.MANAGE_USERS, Need.MANAGE_ADMINS)

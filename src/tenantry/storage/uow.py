@@ -20,11 +20,11 @@ from tenantry.storage.repositories.credentials import (
 )
 from tenantry.storage.repositories.gateway import SqlGatewayRepository
 from tenantry.storage.repositories.invitations import SqlInvitationRepository
+from tenantry.storage.repositories.managed import SqlNetworkRepository
+from tenantry.storage.repositories.member_search import SqlMemberSearchRepository
 from tenantry.storage.repositories.memberships import SqlMembershipRepository
-from tenantry.storage.repositories.network import SqlNetworkRepository
 from tenantry.storage.repositories.outbox import SqlOutboxRepository
 from tenantry.storage.repositories.roles import SqlAppRepository, SqlCustomRoleRepository
-from tenantry.storage.repositories.scim import SqlScimRepository
 from tenantry.storage.repositories.users import SqlUserRepository
 
 
@@ -68,7 +68,7 @@ class SqlUnitOfWork:
     gateway: ports.GatewayRepository
     network: ports.NetworkRepository
     auth: ports.AuthRepository
-    scim: ports.ScimRepository
+    member_search: ports.MemberSearchRepository
     outbox: ports.OutboxRepository
 
     def __init__(self, engine: sa.Engine, *, readonly: bool = False) -> None:
@@ -97,7 +97,7 @@ class SqlUnitOfWork:
         self.gateway = SqlGatewayRepository(connection)
         self.network = SqlNetworkRepository(connection)
         self.auth = SqlAuthRepository(connection)
-        self.scim = SqlScimRepository(connection)
+        self.member_search = SqlMemberSearchRepository(connection)
         self.outbox = SqlOutboxRepository(connection)
         self._after_commit = []
         return self

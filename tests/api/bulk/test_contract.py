@@ -63,7 +63,7 @@ def test_no_operation_answers_outside_the_document(
     bulk: Bulk, client: HttpClient, ctx: ServiceContext, mode: GenerationMode
 ) -> None:
     # Enough quota for the run, some apps and members for the generated calls to meet.
-    ctx.settings = ctx.settings.model_copy(update={"bulk_daily_quota": 1_000_000})
+    ctx.settings = ctx.settings.model_copy(update={"member_batch_calls_per_day": 1_000_000})
     accounts.add_app(ctx, OPERATOR, bulk.account.id, "my_app1")
     for role in ("marketing", "qa", "manage"):
         make_member(ctx, bulk.account, role=role)

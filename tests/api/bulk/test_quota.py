@@ -38,7 +38,7 @@ def clock(ctx: ServiceContext) -> Clock:
 
 @pytest.fixture
 def small_quota(ctx: ServiceContext) -> int:
-    ctx.settings = ctx.settings.model_copy(update={"bulk_daily_quota": 3})
+    ctx.settings = ctx.settings.model_copy(update={"member_batch_calls_per_day": 3})
     return 3
 
 

@@ -16,7 +16,7 @@ from tenantry.domain.accounts import Account
 from tenantry.domain.audit import AuditEvent
 from tenantry.entrypoints.http.server import create_http_app
 from tenantry.entrypoints.network_rest import OPENAPI_PATH, network_rest_router
-from tenantry.services import network_advertisers, setup
+from tenantry.services import managed_accounts, setup
 from tenantry.services.context import ServiceContext
 
 from factories import OPERATOR
@@ -108,7 +108,7 @@ class Net:
 
     def advertiser(self, id_from_network: str, **fields: Any) -> Account:
         """An advertiser of the network, made through the service as the operator."""
-        result = network_advertisers.upsert_advertiser(
+        result = managed_accounts.upsert_advertiser(
             self.ctx, OPERATOR, self.network.id, advertiser_body(id_from_network, **fields)
         )
         return result.advertiser.account

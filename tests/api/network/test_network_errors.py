@@ -12,13 +12,13 @@ import pytest
 import sqlalchemy as sa
 
 from tenantry.domain.errors import MESSAGES, ErrorCode, error_for
-from tenantry.domain.network import InvalidNetworkInput, Problem
+from tenantry.domain.managed import InvalidNetworkInput, Problem
 from tenantry.entrypoints.http.control_characters import describe
 from tenantry.entrypoints.http.logs import JsonFormatter
 from tenantry.entrypoints.network_rest.errors import error_response, nest
-from tenantry.services import network
+from tenantry.services import managed_users
 from tenantry.services.context import ServiceContext
-from tenantry.storage.repositories.network import SqlNetworkRepository
+from tenantry.storage.repositories.managed import SqlNetworkRepository
 
 from factories import make_member, stored
 from network_support import Net, advertiser_body, user_body
@@ -170,7 +170,7 @@ def test_an_unexpected_failure_is_a_500_with_a_handle_in_the_log(
     def boom(*args: object, **kwargs: object) -> None:
         raise RuntimeError("the disk caught fire")
 
-    monkeypatch.setattr(network, "get_network", boom)
+    monkeypatch.setattr(managed_users, "get_network", boom)
     response = net.get("/network.json", headers={"X-Request-ID": "handle-1234567"})
     assert response.status_code == 500
     assert response.json() == {

@@ -4,7 +4,7 @@ vendor's OpenAPI declares (400 bad input or limit exceeded, 401 credentials or p
 
     Unauthenticated, Forbidden   → 401
     Throttled (daily quota)      → 400
-    BulkRejected                 → 422, with `errors` (a delete that refused some e-mails)
+    BatchRejected                 → 422, with `errors` (a delete that refused some e-mails)
     Conflict, NotFound           → 422
     InvalidInput, anything else  → 400
     a control character          → 400 (answered by the server)
@@ -31,7 +31,7 @@ from tenantry.domain.errors import (
 from tenantry.entrypoints.bulk_rest.views import item_error_view
 from tenantry.entrypoints.http.middleware import TOO_LARGE, UNAVAILABLE
 from tenantry.entrypoints.http.responses import json_response
-from tenantry.services.bulk import BulkRejected, ItemError
+from tenantry.services.member_batches import BatchRejected, ItemError
 from tenantry.services.quotas import Quota
 
 INTERNAL_ERROR = "Something went wrong. Your request couldn\u2019t be completed."
@@ -45,7 +45,7 @@ _STATUS: tuple[tuple[type[DomainError], int], ...] = (
     (Unauthenticated, 401),
     (Forbidden, 401),
     (Throttled, 400),
-    (BulkRejected, 422),
+    (BatchRejected, 422),
     (Conflict, 422),
     (NotFound, 422),
 )
@@ -80,7 +80,7 @@ def item_errors(items: Iterable[ItemError], *, deleting: bool = False) -> list[d
 
 def error_answer(error: DomainError, *, deleting: bool = False) -> Answer:
     body: dict[str, Any] = {"message": message_of(error, deleting=deleting)}
-    if isinstance(error, BulkRejected):
+    if isinstance(error, BatchRejected):
         body["errors"] = item_errors(error.items, deleting=deleting)
     answer = Answer(status_of(error), body)
     if isinstance(error, Unauthenticated):

@@ -128,7 +128,7 @@ def post_users(settings: Settings) -> dict[str, Any]:
                     "application/json": {
                         "schema": {
                             "type": "array",
-                            "maxItems": settings.bulk_max_users_per_call,
+                            "maxItems": settings.member_batch_max_items,
                             "items": {"$ref": SCHEMAS.format(model="NewUser")},
                         }
                     }
@@ -143,8 +143,8 @@ def openapi_document(routes: Sequence[BaseRoute], settings: Settings) -> dict[st
         title=TITLE,
         version=VERSION,
         description=DESCRIPTION.format(
-            quota=settings.bulk_daily_quota,
-            per_call=settings.bulk_max_users_per_call,
+            quota=settings.member_batch_calls_per_day,
+            per_call=settings.member_batch_max_items,
             body_limit=settings.max_body_bytes,
         ),
         routes=routes,

@@ -26,9 +26,9 @@ from tenantry.entrypoints.bulk_rest.errors import (
     quota_headers,
 )
 from tenantry.entrypoints.bulk_rest.schemas import NewUser
-from tenantry.services import bulk, credentials, members, quotas, roles
-from tenantry.services.bulk import ItemError
+from tenantry.services import credentials, member_batches, members, quotas, roles
 from tenantry.services.context import Actor, ServiceContext
+from tenantry.services.member_batches import ItemError
 from tenantry.services.members import MAX_PAGE, NewMember
 from tenantry.services.ports import DatabaseUnavailable, MemberCursor
 
@@ -64,7 +64,7 @@ def serve(
         return internal_error()
     quota: quotas.Quota | None = None
     try:
-        quota = quotas.admit_bulk_call(ctx, actor)
+        quota = quotas.admit_batch_call(ctx, actor)
         answer = operation(actor, quota.account_id)
     except DomainError as error:
         quota = quota or quotas.quota_of(error)
@@ -141,7 +141,7 @@ def add_users(ctx: ServiceContext, actor: Actor, account_id: str, body: bytes) -
     items, refused = parse_new_users(ctx, body)
     added: list[dict[str, object]] = []
     if items:
-        result = bulk.bulk_add_members(ctx, actor, account_id, items)
+        result = member_batches.add_members_in_batch(ctx, actor, account_id, items)
         added = [views.added_view(ctx.roles, a) for _, a in sorted(result.added, key=_index)]
         refused += result.errors
     if not added:
@@ -163,7 +163,7 @@ def parse_new_users(
         raise InvalidInput(ErrorCode.INVALID_INPUT, NOT_AN_ARRAY) from None
     if not isinstance(raw, list):
         raise InvalidInput(ErrorCode.INVALID_INPUT, NOT_AN_ARRAY)
-    bulk.check_users_per_call(ctx, len(raw))
+    member_batches.check_users_per_call(ctx, len(raw))
     items: list[tuple[int, NewMember]] = []
     refused: list[ItemError] = []
     for index, item in enumerate(raw):
@@ -200,7 +200,7 @@ def new_member(ctx: ServiceContext, user: NewUser) -> NewMember:
 def delete_users(ctx: ServiceContext, actor: Actor, account_id: str, emails: str) -> Answer:
     """All or nothing: 204, or 422 with an error for each e-mail refused."""
     listed = [email.strip() for email in emails.split(",") if email.strip()]
-    bulk.bulk_remove_members(ctx, actor, account_id, listed)
+    member_batches.remove_members_in_batch(ctx, actor, account_id, listed)
     return Answer(204)
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from tenantry.domain.memberships import MembershipStatus, Scope
 from tenantry.domain.roles import Role, RoleCatalogue
 from tenantry.domain.users import User
-from tenantry.services.bulk import ItemError
+from tenantry.services.member_batches import ItemError
 from tenantry.services.members import AddedMember, Member
 from tenantry.services.roles import RoleWithUsers
 

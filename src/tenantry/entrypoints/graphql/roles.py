@@ -52,4 +52,6 @@ def parse_role_name(catalogue: RoleCatalogue, name: str) -> tuple[str | None, st
 
 
 def _key(catalogue: RoleCatalogue, action: str) -> str:
-    return catalogue.key_for(FACE, action) or action
+    # CAPIG's Objects page names the middle action `user`; its samples say `manage`.
+    name = "manage" if action.lower() == "user" else action
+    return catalogue.key_for(FACE, name) or action

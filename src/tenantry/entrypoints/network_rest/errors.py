@@ -31,7 +31,7 @@ from tenantry.domain.errors import (
     Throttled,
     Unauthenticated,
 )
-from tenantry.domain.network import InvalidNetworkInput, Problem
+from tenantry.domain.managed import InvalidNetworkInput, Problem
 from tenantry.entrypoints.http.middleware import UNAVAILABLE
 from tenantry.entrypoints.http.responses import json_response
 

@@ -7,14 +7,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from tenantry.domain.network import BLANK, NOT_OBJECT, InvalidNetworkInput
+from tenantry.domain.managed import BLANK, NOT_OBJECT, InvalidNetworkInput
 from tenantry.entrypoints.network_rest.views import (
     advertiser_json,
     network_json,
     user_json,
     users_json,
 )
-from tenantry.services import network, network_advertisers
+from tenantry.services import managed_accounts, managed_users
 from tenantry.services.context import Actor, ServiceContext
 
 TOKEN_KEY = "oauth_token"  # noqa: S105 (the name of a body key, not a secret)
@@ -39,7 +39,7 @@ Operation = Callable[[ServiceContext, Actor, Call], Answer]
 
 
 def get_network(ctx: ServiceContext, actor: Actor, call: Call) -> Answer:
-    return network_json(ctx, network.get_network(ctx, actor, call.network_id)), 200
+    return network_json(ctx, managed_users.get_network(ctx, actor, call.network_id)), 200
 
 
 def replace_network(status: int) -> Operation:
@@ -47,7 +47,7 @@ def replace_network(status: int) -> Operation:
 
     def operation(ctx: ServiceContext, actor: Actor, call: Call) -> Answer:
         users = (call.body or {}).get("users")
-        view = network.replace_network_users(ctx, actor, call.network_id, users)
+        view = managed_users.replace_network_users(ctx, actor, call.network_id, users)
         return network_json(ctx, view), status
 
     return operation
@@ -57,12 +57,12 @@ def replace_network(status: int) -> Operation:
 
 
 def list_advertisers(ctx: ServiceContext, actor: Actor, call: Call) -> Answer:
-    views = network_advertisers.list_advertisers(ctx, actor, call.network_id)
+    views = managed_accounts.list_advertisers(ctx, actor, call.network_id)
     return [_advertiser(ctx, call, v) for v in views], 200
 
 
 def get_advertiser(ctx: ServiceContext, actor: Actor, call: Call) -> Answer:
-    view = network_advertisers.get_advertiser(
+    view = managed_accounts.get_advertiser(
         ctx, actor, call.network_id, call.params["advertiser_id"]
     )
     return _advertiser(ctx, call, view), 200
@@ -70,7 +70,7 @@ def get_advertiser(ctx: ServiceContext, actor: Actor, call: Call) -> Answer:
 
 def create_advertiser(ctx: ServiceContext, actor: Actor, call: Call) -> Answer:
     """POST: 201 when it created the advertiser, 200 when it updated it."""
-    result = network_advertisers.upsert_advertiser(
+    result = managed_accounts.upsert_advertiser(
         ctx,
         actor,
         call.network_id,
@@ -82,7 +82,7 @@ def create_advertiser(ctx: ServiceContext, actor: Actor, call: Call) -> Answer:
 
 def update_advertiser(ctx: ServiceContext, actor: Actor, call: Call) -> Answer:
     """PUT: creates a missing advertiser too, and answers 200 either way."""
-    result = network_advertisers.upsert_advertiser(
+    result = managed_accounts.upsert_advertiser(
         ctx,
         actor,
         call.network_id,
@@ -93,11 +93,11 @@ def update_advertiser(ctx: ServiceContext, actor: Actor, call: Call) -> Answer:
 
 
 def delete_advertiser(ctx: ServiceContext, actor: Actor, call: Call) -> Answer:
-    network_advertisers.delete_advertiser(ctx, actor, call.network_id, call.params["advertiser_id"])
+    managed_accounts.delete_advertiser(ctx, actor, call.network_id, call.params["advertiser_id"])
     return {}, 200
 
 
-def _advertiser(ctx: ServiceContext, call: Call, view: network_advertisers.AdvertiserView) -> Any:
+def _advertiser(ctx: ServiceContext, call: Call, view: managed_accounts.AdvertiserView) -> Any:
     return advertiser_json(ctx, view, version=call.version, network_id=call.network_id)
 
 
@@ -115,14 +115,14 @@ def _advertiser_body(call: Call) -> Mapping[str, Any]:
 
 
 def list_users(ctx: ServiceContext, actor: Actor, call: Call) -> Answer:
-    members = network.list_advertiser_users(
+    members = managed_users.list_advertiser_users(
         ctx, actor, call.network_id, call.params["advertiser_id"]
     )
     return users_json(ctx, members), 200
 
 
 def get_user(ctx: ServiceContext, actor: Actor, call: Call) -> Answer:
-    member = network.get_advertiser_user(
+    member = managed_users.get_advertiser_user(
         ctx, actor, call.network_id, call.params["advertiser_id"], call.params["user_id"]
     )
     return user_json(ctx, member), 200
@@ -130,7 +130,7 @@ def get_user(ctx: ServiceContext, actor: Actor, call: Call) -> Answer:
 
 def create_user(ctx: ServiceContext, actor: Actor, call: Call) -> Answer:
     """POST: 201 when the user joined the advertiser, 200 when it was updated."""
-    result = network.upsert_advertiser_user(
+    result = managed_users.upsert_advertiser_user(
         ctx, actor, call.network_id, call.params["advertiser_id"], _user_body(call)
     )
     return user_json(ctx, result.member), 201 if result.created else 200
@@ -138,7 +138,7 @@ def create_user(ctx: ServiceContext, actor: Actor, call: Call) -> Answer:
 
 def update_user(ctx: ServiceContext, actor: Actor, call: Call) -> Answer:
     """PUT: creates a missing user too, and answers 200 either way."""
-    result = network.upsert_advertiser_user(
+    result = managed_users.upsert_advertiser_user(
         ctx,
         actor,
         call.network_id,
@@ -150,7 +150,7 @@ def update_user(ctx: ServiceContext, actor: Actor, call: Call) -> Answer:
 
 
 def delete_user(ctx: ServiceContext, actor: Actor, call: Call) -> Answer:
-    network.delete_advertiser_user(
+    managed_users.delete_advertiser_user(
         ctx, actor, call.network_id, call.params["advertiser_id"], call.params["user_id"]
     )
     return {}, 200

@@ -22,7 +22,7 @@ from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 
 from tenantry.domain.errors import DomainError
-from tenantry.domain.network import InvalidNetworkInput
+from tenantry.domain.managed import InvalidNetworkInput
 from tenantry.entrypoints.auth import authenticate, bearer_token
 from tenantry.entrypoints.http.middleware import RequestRefused, request_id_of
 from tenantry.entrypoints.http.responses import json_response

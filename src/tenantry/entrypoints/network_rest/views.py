@@ -7,12 +7,12 @@ from typing import Any
 from urllib.parse import quote
 
 from tenantry.domain.accounts import Account
-from tenantry.domain.network import AdvertiserProfile, shown_emails, shown_names
+from tenantry.domain.managed import AdvertiserProfile, shown_emails, shown_names
 from tenantry.domain.users import NOTIFICATION_FLAGS
 from tenantry.services.context import ServiceContext
+from tenantry.services.managed_accounts import AdvertiserView
+from tenantry.services.managed_users import NetworkView
 from tenantry.services.members import Member
-from tenantry.services.network import NetworkView
-from tenantry.services.network_advertisers import AdvertiserView
 
 
 def user_json(ctx: ServiceContext, member: Member) -> dict[str, Any]:

@@ -37,7 +37,7 @@ from tenantry.domain.errors import (
 )
 from tenantry.entrypoints.http.middleware import UNAVAILABLE
 from tenantry.entrypoints.scim.answers import Answer, http_response
-from tenantry.services.scim_common import NotModifiable, PreconditionFailed
+from tenantry.services.provisioning_common import NotModifiable, PreconditionFailed
 
 UNIQUENESS = "uniqueness"
 INVALID_VALUE = "invalidValue"

@@ -1,5 +1,5 @@
 """SCIM filters and sort keys on Users, parsed by scim2-models, turned into the services' query
-tree (`services.scim_query`), which storage runs as SQL.
+tree (`services.member_query`), which storage runs as SQL.
 
 Filterable: id, userName, emails (value, type), externalId, displayName, name.givenName,
 name.familyName, active, groups (value), the enterprise department, meta.created and
@@ -25,7 +25,7 @@ from scim2_models.path import (
 )
 
 from tenantry.entrypoints.scim.schema import ENTERPRISE_SCHEMA, USER_SCHEMA
-from tenantry.services import scim_query as q
+from tenantry.services import member_query as q
 
 A = q.UserAttribute
 _BY_NAME: dict[str, q.UserAttribute] = {

@@ -42,10 +42,10 @@ from tenantry.entrypoints.scim.calls import (
 from tenantry.entrypoints.scim.schema import LIST_RESPONSE, Group
 from tenantry.entrypoints.scim.users import PATCH_RETRIES
 from tenantry.entrypoints.scim.views import group_resource
-from tenantry.services import scim_groups
+from tenantry.services import provisioning_groups
 from tenantry.services.context import ServiceContext
-from tenantry.services.scim_common import PreconditionFailed, check_version
-from tenantry.services.scim_groups import MemberChanges, ScimGroup
+from tenantry.services.provisioning_common import PreconditionFailed, check_version
+from tenantry.services.provisioning_groups import MemberChanges, RoleGroup
 
 
 def list_groups(ctx: ServiceContext, caller: Caller, call: Call, *, from_body: bool) -> Answer:
@@ -74,7 +74,7 @@ def matching_groups(ctx: ServiceContext, caller: Caller, search: Any) -> list[Gr
     uses_members = any(
         "members" in str(part).lower() for part in (search.filter, search.sort_by) if part
     )
-    groups = scim_groups.list_groups(
+    groups = provisioning_groups.list_groups(
         ctx, caller.actor, caller.account_id, with_members=uses_members or wants(search, "members")
     )
     resources = [group_resource(group, caller.base) for group in groups]
@@ -90,7 +90,7 @@ def matching_groups(ctx: ServiceContext, caller: Caller, search: Any) -> list[Gr
 
 def get_group(ctx: ServiceContext, caller: Caller, call: Call, key: str) -> Answer:
     parameters = response_parameters(Group, call)
-    group = scim_groups.get_group(
+    group = provisioning_groups.get_group(
         ctx, caller.actor, caller.account_id, key, with_members=wants(parameters, "members")
     )
     if call.if_none_match and group.etag and group.etag in call.if_none_match:
@@ -100,7 +100,7 @@ def get_group(ctx: ServiceContext, caller: Caller, call: Call, key: str) -> Answ
 
 def create_group(ctx: ServiceContext, caller: Caller, call: Call) -> Answer:
     resource = _parse(body_object(call))
-    group = scim_groups.create_group(
+    group = provisioning_groups.create_group(
         ctx, caller.actor, caller.account_id, _display_name(resource), _member_ids(resource)
     )
     return _resource(group, caller, call, 201, Context.RESOURCE_CREATION_RESPONSE)
@@ -108,7 +108,7 @@ def create_group(ctx: ServiceContext, caller: Caller, call: Call) -> Answer:
 
 def replace_group(ctx: ServiceContext, caller: Caller, call: Call, key: str) -> Answer:
     resource = _parse(body_object(call))
-    group = scim_groups.update_group(
+    group = provisioning_groups.update_group(
         ctx,
         caller.actor,
         caller.account_id,
@@ -125,7 +125,7 @@ def patch_group(ctx: ServiceContext, caller: Caller, call: Call, key: str) -> An
         body_object(call), scim_ctx=Context.RESOURCE_PATCH_REQUEST, scim_policy=POLICY
     )
     for _ in range(PATCH_RETRIES):
-        current = scim_groups.get_group(ctx, caller.actor, caller.account_id, key)
+        current = provisioning_groups.get_group(ctx, caller.actor, caller.account_id, key)
         assert current.etag is not None
         assert current.member_ids is not None
         check_version(current.etag, call.if_match)
@@ -140,7 +140,7 @@ def patch_group(ctx: ServiceContext, caller: Caller, call: Call, key: str) -> An
             remove=[m for m in before if m not in kept],
         )
         try:
-            group = scim_groups.update_group(
+            group = provisioning_groups.update_group(
                 ctx,
                 caller.actor,
                 caller.account_id,
@@ -158,7 +158,7 @@ def patch_group(ctx: ServiceContext, caller: Caller, call: Call, key: str) -> An
 
 
 def delete_group(ctx: ServiceContext, caller: Caller, call: Call, key: str) -> Answer:
-    scim_groups.delete_group(ctx, caller.actor, caller.account_id, key, call.if_match)
+    provisioning_groups.delete_group(ctx, caller.actor, caller.account_id, key, call.if_match)
     return Answer(204)
 
 
@@ -257,7 +257,7 @@ def _sort_key(value: Any) -> tuple[bool, str]:
 
 
 def _resource(
-    group: ScimGroup, caller: Caller, call: Call, status: int, context: Context
+    group: RoleGroup, caller: Caller, call: Call, status: int, context: Context
 ) -> Answer:
     body = group_resource(group, caller.base).model_dump(
         scim_ctx=context, response_parameters=response_parameters(Group, call)

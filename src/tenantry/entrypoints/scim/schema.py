@@ -42,7 +42,7 @@ from scim2_models import (
 )
 from scim2_models import Meta as ScimMeta
 
-from tenantry.services.scim_query import EMAIL_TYPE
+from tenantry.services.member_query import EMAIL_TYPE
 
 PREFIX = "/scim/v2"
 SCIM_JSON = "application/scim+json"

@@ -22,10 +22,10 @@ from tenantry.entrypoints.scim.calls import (
 )
 from tenantry.entrypoints.scim.schema import LIST_RESPONSE, UserModel
 from tenantry.entrypoints.scim.views import user_resource, user_spec
-from tenantry.services import scim
+from tenantry.services import provisioning
 from tenantry.services.context import ServiceContext
-from tenantry.services.scim_common import PreconditionFailed, check_version
-from tenantry.services.scim_query import UserQuery
+from tenantry.services.member_query import UserQuery
+from tenantry.services.provisioning_common import PreconditionFailed, check_version
 
 PATCH_RETRIES = 3
 _USER_NAME_PATH = re.compile(r"(urn:ietf:params:scim:schemas:core:2\.0:user:)?username", re.I)
@@ -58,7 +58,7 @@ def users_page(
         offset=offset,
         limit=limit,
     )
-    page = scim.list_users(ctx, caller.actor, caller.account_id, query)
+    page = provisioning.list_users(ctx, caller.actor, caller.account_id, query)
     resources = [
         user_resource(view, caller.base).model_dump(
             scim_ctx=Context.SEARCH_RESPONSE, response_parameters=search
@@ -69,7 +69,7 @@ def users_page(
 
 
 def get_user(ctx: ServiceContext, caller: Caller, call: Call, user_id: str) -> Answer:
-    view = scim.get_user(ctx, caller.actor, caller.account_id, user_id)
+    view = provisioning.get_user(ctx, caller.actor, caller.account_id, user_id)
     if call.if_none_match and (view.etag in call.if_none_match or "*" in call.if_none_match):
         return Answer(304, None, {"ETag": view.etag})
     return _resource(view, caller, call, 200, Context.RESOURCE_QUERY_RESPONSE)
@@ -78,14 +78,16 @@ def get_user(ctx: ServiceContext, caller: Caller, call: Call, user_id: str) -> A
 def create_user(ctx: ServiceContext, caller: Caller, call: Call) -> Answer:
     payload = body_object(call)
     spec = user_spec(_parse(payload), user_name=_user_name(payload))
-    view = scim.create_user(ctx, caller.actor, caller.account_id, spec)
+    view = provisioning.create_user(ctx, caller.actor, caller.account_id, spec)
     return _resource(view, caller, call, 201, Context.RESOURCE_CREATION_RESPONSE)
 
 
 def replace_user(ctx: ServiceContext, caller: Caller, call: Call, user_id: str) -> Answer:
     payload = body_object(call)
     spec = user_spec(_parse(payload), user_name=_user_name(payload))
-    view = scim.replace_user(ctx, caller.actor, caller.account_id, user_id, spec, call.if_match)
+    view = provisioning.replace_user(
+        ctx, caller.actor, caller.account_id, user_id, spec, call.if_match
+    )
     return _resource(view, caller, call, 200, Context.RESOURCE_REPLACEMENT_RESPONSE)
 
 
@@ -105,14 +107,14 @@ def patch_user(ctx: ServiceContext, caller: Caller, call: Call, user_id: str) ->
         else None
     )
     for _ in range(PATCH_RETRIES):
-        current = scim.get_user(ctx, caller.actor, caller.account_id, user_id)
+        current = provisioning.get_user(ctx, caller.actor, caller.account_id, user_id)
         check_version(current.etag, call.if_match)
         resource = user_resource(current, caller.base)
         if patch is not None:
             patch.patch(resource, scim_policy=POLICY)
         spec = user_spec(resource, user_name=user_name)
         try:
-            view = scim.replace_user(
+            view = provisioning.replace_user(
                 ctx, caller.actor, caller.account_id, user_id, spec, (current.etag,)
             )
         except PreconditionFailed:
@@ -124,7 +126,7 @@ def patch_user(ctx: ServiceContext, caller: Caller, call: Call, user_id: str) ->
 
 
 def delete_user(ctx: ServiceContext, caller: Caller, call: Call, user_id: str) -> Answer:
-    scim.delete_user(ctx, caller.actor, caller.account_id, user_id, call.if_match)
+    provisioning.delete_user(ctx, caller.actor, caller.account_id, user_id, call.if_match)
     return Answer(204)
 
 
@@ -133,7 +135,7 @@ def _parse(payload: dict[str, Any]) -> Any:
 
 
 def _resource(
-    view: scim.ScimUser, caller: Caller, call: Call, status: int, context: Context
+    view: provisioning.ProvisionedUser, caller: Caller, call: Call, status: int, context: Context
 ) -> Answer:
     body = user_resource(view, caller.base).model_dump(
         scim_ctx=context, response_parameters=response_parameters(UserModel, call)

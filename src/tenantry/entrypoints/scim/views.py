@@ -15,9 +15,9 @@ from tenantry.entrypoints.scim.schema import (
     PersonName,
     UserModel,
 )
-from tenantry.services.scim import ScimUser, UserSpec
-from tenantry.services.scim_groups import ScimGroup
-from tenantry.services.scim_query import EMAIL_TYPE
+from tenantry.services.member_query import EMAIL_TYPE
+from tenantry.services.provisioning import ProvisionedUser, UserSpec
+from tenantry.services.provisioning_groups import RoleGroup
 
 
 def user_location(base: str, user_id: str) -> str:
@@ -28,7 +28,7 @@ def group_location(base: str, key: str) -> str:
     return f"{base}/Groups/{key}"
 
 
-def user_resource(view: ScimUser, base: str) -> Any:
+def user_resource(view: ProvisionedUser, base: str) -> Any:
     user = view.user
     name = None
     if user.first_name or user.last_name:
@@ -62,7 +62,7 @@ def user_resource(view: ScimUser, base: str) -> Any:
     return resource
 
 
-def group_resource(group: ScimGroup, base: str) -> Group:
+def group_resource(group: RoleGroup, base: str) -> Group:
     role = group.role
     members = None
     if group.member_ids:

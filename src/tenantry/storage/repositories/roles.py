@@ -5,7 +5,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from tenantry.domain.roles import AccessLevel, FaceNames, Role
+from tenantry.domain.roles import AccessLevel, Role
 from tenantry.storage.repositories.base import Repository
 from tenantry.storage.tables import apps, custom_roles
 
@@ -19,7 +19,6 @@ def to_role(row: Any) -> Role:
             for section, caps in row.capabilities.items()
         },
         unrestricted_scope=row.unrestricted_scope,
-        names=FaceNames(),
         account_id=row.account_id,
     )
 

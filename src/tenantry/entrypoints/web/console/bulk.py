@@ -21,8 +21,8 @@ from tenantry.entrypoints.web.console.base import (
     FormState,
     Viewer,
 )
-from tenantry.services import bulk
-from tenantry.services.bulk import BulkAddResult
+from tenantry.services import member_batches
+from tenantry.services.member_batches import BatchAddResult
 
 FIELDS = ("csv", "csv_file")
 NOTHING_SENT = "Paste a CSV, or choose a CSV file."
@@ -64,7 +64,7 @@ def add_bulk_pages(router: APIRouter, console: Console) -> None:
             added=sum(1 for r in results or () if r.added),
             refused=sum(1 for r in results or () if not r.added),
             columns=csv_rows.COLUMNS,
-            limit=ctx.settings.bulk_max_users_per_call,
+            limit=ctx.settings.member_batch_max_items,
         )
 
     async def bulk_page(request: Request, viewer: Viewer) -> Response:
@@ -79,10 +79,10 @@ def add_bulk_pages(router: APIRouter, console: Console) -> None:
         try:
             items = csv_rows.read_items(*await _csv_of(request, form))
             members, refused = csv_rows.new_members(ctx, items)
-            result = BulkAddResult([], [])
+            result = BatchAddResult([], [])
             if members:
                 result = await console.call(
-                    bulk.bulk_add_members, ctx, viewer.actor, here.account.id, members
+                    member_batches.add_members_in_batch, ctx, viewer.actor, here.account.id, members
                 )
         except DomainError as error:
             failed = FormState.failed(kept, error, FIELDS)
@@ -116,7 +116,7 @@ async def _csv_of(request: Request, form: dict[str, str]) -> tuple[str, str]:
     return text, "csv"
 
 
-def _results(result: BulkAddResult, errors: list[bulk.ItemError]) -> list[RowResult]:
+def _results(result: BatchAddResult, errors: list[member_batches.ItemError]) -> list[RowResult]:
     rows = [
         RowResult(
             index + 1,

@@ -18,8 +18,8 @@ import orjson
 
 from tenantry.domain.errors import ErrorCode, InvalidInput
 from tenantry.entrypoints.bulk_rest.operations import parse_new_users
-from tenantry.services.bulk import ItemError
 from tenantry.services.context import ServiceContext
+from tenantry.services.member_batches import ItemError
 from tenantry.services.members import NewMember
 
 COLUMNS = ("email", "role", "username", "department", "app_ids", "media_sources", "geos")

@@ -19,7 +19,7 @@ from typing import Any
 from tenantry.domain.accounts import Account, AccountKind
 from tenantry.domain.errors import ErrorCode, Forbidden, NotFound
 from tenantry.domain.ids import is_account_id
-from tenantry.domain.network import (
+from tenantry.domain.managed import (
     InvalidNetworkInput,
     NetworkUserSpec,
     is_valid_identifier,
@@ -28,8 +28,8 @@ from tenantry.domain.network import (
 )
 from tenantry.domain.roles import Need, Role
 from tenantry.services.context import Actor, ServiceContext, record
+from tenantry.services.member_sync import MembersOutcome, apply_members
 from tenantry.services.members import Member
-from tenantry.services.network_members import MembersOutcome, apply_members
 from tenantry.services.policy import Requirement, role_in, roles_of
 from tenantry.services.ports import UnitOfWork
 

@@ -16,8 +16,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 from tenantry.domain.accounts import Account, AccountKind
+from tenantry.domain.managed import AdvertiserProfile, ApprovalStatus, Site
 from tenantry.domain.memberships import Membership
-from tenantry.domain.network import AdvertiserProfile, ApprovalStatus, Site
 from tenantry.domain.users import NotificationEmail, User
 from tenantry.storage.repositories.accounts import ACCOUNT_COLUMNS, to_account
 from tenantry.storage.repositories.base import Repository

@@ -17,7 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from tenantry.domain.users import UserStatus
-from tenantry.services.scim_query import (
+from tenantry.services.member_query import (
     CASE_EXACT,
     EMAIL_TYPE,
     AllOf,
@@ -97,7 +97,7 @@ _ROLE_MEMBERS = (
 )
 
 
-class SqlScimRepository(Repository):
+class SqlMemberSearchRepository(Repository):
     def users(self, account_id: str, query: UserQuery) -> list[UserRecord]:
         sql = _Compiler(self.conn.dialect.name)
         statement = _SELECT.select_from(_MEMBERS).where(_IN_ACCOUNT)

@@ -26,8 +26,8 @@ from tenantry.services.context import Actor, ServiceContext, record
 from tenantry.services.members import _change_role_in
 from tenantry.services.policy import require, roles_of
 from tenantry.services.ports import UnitOfWork
-from tenantry.services.scim import MAX_NAME_LENGTH
-from tenantry.services.scim_common import (
+from tenantry.services.provisioning import MAX_NAME_LENGTH
+from tenantry.services.provisioning_common import (
     NotModifiable,
     base_role,
     check_text,
@@ -40,7 +40,7 @@ MAX_KEY_LENGTH = 40
 
 
 @dataclass(slots=True)
-class ScimGroup:
+class RoleGroup:
     role: Role
     member_ids: list[str] | None
     """The members' user ids in joining order; None when they were not asked for."""
@@ -66,22 +66,22 @@ class MemberChanges:
 
 def list_groups(
     ctx: ServiceContext, actor: Actor, account_id: str, *, with_members: bool
-) -> list[ScimGroup]:
+) -> list[RoleGroup]:
     """Every role of the account as a group, with its members when asked (one query)."""
     with ctx.uow(readonly=True) as uow:
         account, _ = require(ctx, uow, actor, account_id, Need.READ_ACCOUNT)
         roles = roles_of(ctx, uow, account)
         if not with_members:
-            return [ScimGroup(role, None) for role in roles.values()]
+            return [RoleGroup(role, None) for role in roles.values()]
         holders = uow.memberships.users_by_role(account_id)
         return [
-            ScimGroup(role, [u.id for u in holders.get(key, [])]) for key, role in roles.items()
+            RoleGroup(role, [u.id for u in holders.get(key, [])]) for key, role in roles.items()
         ]
 
 
 def get_group(
     ctx: ServiceContext, actor: Actor, account_id: str, key: str, *, with_members: bool = True
-) -> ScimGroup:
+) -> RoleGroup:
     with ctx.uow(readonly=True) as uow:
         account, _ = require(ctx, uow, actor, account_id, Need.READ_ACCOUNT)
         return _group(ctx, uow, account, key, with_members=with_members)
@@ -89,12 +89,12 @@ def get_group(
 
 def _group(
     ctx: ServiceContext, uow: UnitOfWork, account: Account, key: str, *, with_members: bool
-) -> ScimGroup:
+) -> RoleGroup:
     role = roles_of(ctx, uow, account).get(key)
     if role is None:
         raise NotFound(ErrorCode.ROLE_NOT_FOUND, field="id")
-    members = uow.scim.role_members(account.id, key) if with_members else None
-    return ScimGroup(role, members)
+    members = uow.member_search.role_members(account.id, key) if with_members else None
+    return RoleGroup(role, members)
 
 
 # -- writing -----------------------------------------------------------------------------------
@@ -106,7 +106,7 @@ def create_group(
     account_id: str,
     display_name: str,
     member_ids: Sequence[str] = (),
-) -> ScimGroup:
+) -> RoleGroup:
     """A new custom role named `display_name`, with the base role's capabilities."""
     name = _checked_name(display_name)
     with ctx.uow() as uow:
@@ -145,7 +145,7 @@ def update_group(
     display_name: str | None = None,
     changes: MemberChanges | None = None,
     if_match: Sequence[str] | None = None,
-) -> ScimGroup:
+) -> RoleGroup:
     """Rename a group (custom roles only) and change its members, all or nothing."""
     with ctx.uow() as uow:
         account, _ = require(ctx, uow, actor, account_id, Need.MANAGE_USERS)
@@ -207,7 +207,7 @@ def _change_members(
     changes: MemberChanges,
 ) -> None:
     """Move the account's Users named into or out of the group (their role)."""
-    current = set(uow.scim.role_members(account.id, role.key))
+    current = set(uow.member_search.role_members(account.id, role.key))
     if changes.members is not None:
         wanted = list(dict.fromkeys(changes.members))
         removing = [user_id for user_id in current if user_id not in set(wanted)]

@@ -37,6 +37,7 @@ from tenantry.domain.users import (
 )
 from tenantry.services.context import Actor, ServiceContext, record
 from tenantry.services.identities import change_address
+from tenantry.services.member_query import UserQuery, UserRecord
 from tenantry.services.members import (
     NewMember,
     add_member_in,
@@ -53,8 +54,7 @@ from tenantry.services.policy import (
     roles_of,
 )
 from tenantry.services.ports import UnitOfWork
-from tenantry.services.scim_common import base_role, check_text, check_version, version_tag
-from tenantry.services.scim_query import UserQuery, UserRecord
+from tenantry.services.provisioning_common import base_role, check_text, check_version, version_tag
 
 MAX_NAME_LENGTH = 100
 MAX_DISPLAY_NAME_LENGTH = 200
@@ -75,7 +75,7 @@ class UserSpec:
 
 
 @dataclass(slots=True)
-class ScimUser:
+class ProvisionedUser:
     user: User
     membership: Membership
     role: Role
@@ -106,7 +106,7 @@ class ScimUser:
 
 @dataclass(slots=True)
 class UserPage:
-    items: list[ScimUser]
+    items: list[ProvisionedUser]
     total: int
 
 
@@ -117,22 +117,24 @@ def list_users(ctx: ServiceContext, actor: Actor, account_id: str, query: UserQu
     """A page of the account's members matching the query, and how many match in all."""
     with ctx.uow(readonly=True) as uow:
         account, _ = require(ctx, uow, actor, account_id, Need.READ_ACCOUNT)
-        records = uow.scim.users(account_id, query) if query.limit > 0 else []
+        records = uow.member_search.users(account_id, query) if query.limit > 0 else []
         if query.offset == 0 and 0 < len(records) < query.limit:
             total = len(records)
         else:
-            total = uow.scim.count_users(account_id, query.filter)
+            total = uow.member_search.count_users(account_id, query.filter)
         return UserPage(_views(ctx, uow, account, records), total)
 
 
-def get_user(ctx: ServiceContext, actor: Actor, account_id: str, user_id: str) -> ScimUser:
+def get_user(ctx: ServiceContext, actor: Actor, account_id: str, user_id: str) -> ProvisionedUser:
     with ctx.uow(readonly=True) as uow:
         account, _ = require(ctx, uow, actor, account_id, Need.READ_ACCOUNT)
         return _current(ctx, uow, account, user_id)
 
 
-def _current(ctx: ServiceContext, uow: UnitOfWork, account: Account, user_id: str) -> ScimUser:
-    record_ = uow.scim.user(account.id, user_id)
+def _current(
+    ctx: ServiceContext, uow: UnitOfWork, account: Account, user_id: str
+) -> ProvisionedUser:
+    record_ = uow.member_search.user(account.id, user_id)
     if record_ is None:
         raise NotFound(ErrorCode.USER_NOT_FOUND, field="id")
     return _views(ctx, uow, account, [record_])[0]
@@ -140,15 +142,15 @@ def _current(ctx: ServiceContext, uow: UnitOfWork, account: Account, user_id: st
 
 def _views(
     ctx: ServiceContext, uow: UnitOfWork, account: Account, records: list[UserRecord]
-) -> list[ScimUser]:
+) -> list[ProvisionedUser]:
     roles = roles_of(ctx, uow, account)
-    modified = uow.scim.last_modified(account.id, [r.user.id for r in records])
+    modified = uow.member_search.last_modified(account.id, [r.user.id for r in records])
     views = []
     for r in records:
         created = r.membership.created_at or r.user.created_at or ctx.now()
         changed = modified.get(r.user.id)
         views.append(
-            ScimUser(
+            ProvisionedUser(
                 user=r.user,
                 membership=r.membership,
                 role=roles.get(r.membership.role_key, ctx.roles.admin),
@@ -163,7 +165,9 @@ def _views(
 # -- writing -----------------------------------------------------------------------------------
 
 
-def create_user(ctx: ServiceContext, actor: Actor, account_id: str, spec: UserSpec) -> ScimUser:
+def create_user(
+    ctx: ServiceContext, actor: Actor, account_id: str, spec: UserSpec
+) -> ProvisionedUser:
     """Add a user to the account with its base role (a new user is invited as every face
     invites them); a person who already has an identity is invited to join as they are."""
     _check_spec(spec)
@@ -208,7 +212,7 @@ def replace_user(
     user_id: str,
     spec: UserSpec,
     if_match: Sequence[str] | None = None,
-) -> ScimUser:
+) -> ProvisionedUser:
     """Bring a member to `spec`, changing only what differs, all or nothing."""
     _check_spec(spec)
     with ctx.uow() as uow:
@@ -327,7 +331,7 @@ def _profile(user: User) -> dict[str, Any]:
 def _check_external_id_free(
     uow: UnitOfWork, account_id: str, external_id: str, user_id: str | None
 ) -> None:
-    holder = uow.scim.find_by_external_id(account_id, external_id)
+    holder = uow.member_search.find_by_external_id(account_id, external_id)
     if holder is not None and holder != user_id:
         raise Conflict(
             ErrorCode.ID_TAKEN,
@@ -345,7 +349,7 @@ def _set_external_id(
     before: str | None,
     after: str | None,
 ) -> None:
-    uow.scim.set_external_id(account_id, user_id, after)
+    uow.member_search.set_external_id(account_id, user_id, after)
     record(
         ctx,
         uow,

@@ -32,8 +32,7 @@ from tenantry.domain import memberships as rules
 from tenantry.domain.accounts import Account
 from tenantry.domain.errors import MESSAGES, DomainError, ErrorCode
 from tenantry.domain.ids import new_user_id
-from tenantry.domain.memberships import UNRESTRICTED, Membership, MembershipStatus
-from tenantry.domain.network import (
+from tenantry.domain.managed import (
     BLANK,
     TAKEN,
     InvalidNetworkInput,
@@ -47,6 +46,7 @@ from tenantry.domain.network import (
     spec_fields,
     user_fields,
 )
+from tenantry.domain.memberships import UNRESTRICTED, Membership, MembershipStatus
 from tenantry.domain.roles import Role
 from tenantry.domain.users import User, UserStatus
 from tenantry.services.context import Actor, ServiceContext
@@ -320,7 +320,7 @@ def _role(
     role = roles.get(key) if key else None
     where = (*spec.path, "role")
     if role is None:
-        names = ", ".join(r.names.invoca for r in ctx.roles if r.names.invoca)
+        names = ", ".join(ctx.roles.names_in("invoca"))
         problems.append(Problem(where, f"must be one of {names}", ErrorCode.UNKNOWN_ROLE))
         return None
     try:

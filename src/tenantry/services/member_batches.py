@@ -26,12 +26,12 @@ class ItemError:
 
 
 @dataclass(slots=True)
-class BulkAddResult:
+class BatchAddResult:
     added: list[tuple[int, AddedMember]]
     errors: list[ItemError]
 
 
-class BulkRejected(InvalidInput):
+class BatchRejected(InvalidInput):
     """Nothing was changed because at least one item was refused; `items` says why each was."""
 
     def __init__(self, items: list[ItemError]) -> None:
@@ -40,9 +40,9 @@ class BulkRejected(InvalidInput):
 
 
 def check_users_per_call(ctx: ServiceContext, count: int) -> None:
-    """The limit of users one bulk add takes. `bulk_add_members` checks it; a face may check it
+    """The limit of users one bulk add takes. `add_members_in_batch` checks it; a face may check it
     first too, before it parses each user, so that 21 malformed users get this error as well."""
-    limit = ctx.settings.bulk_max_users_per_call
+    limit = ctx.settings.member_batch_max_items
     if count > limit:
         raise InvalidInput(
             ErrorCode.INVALID_INPUT,
@@ -50,13 +50,13 @@ def check_users_per_call(ctx: ServiceContext, count: int) -> None:
         )
 
 
-def bulk_add_members(
+def add_members_in_batch(
     ctx: ServiceContext, actor: Actor, account_id: str, items: Sequence[tuple[int, NewMember]]
-) -> BulkAddResult:
+) -> BatchAddResult:
     """Add each user that passes every rule; report the others. One transaction per call,
     one savepoint per user, so a refused user leaves no trace and a crash leaves nothing."""
     check_users_per_call(ctx, len(items))
-    result = BulkAddResult([], [])
+    result = BatchAddResult([], [])
     with ctx.uow() as uow:
         account, actor_role = require(ctx, uow, actor, account_id, Need.MANAGE_USERS)
         apps = uow.apps.for_account(account_id)
@@ -82,7 +82,7 @@ def bulk_add_members(
     return result
 
 
-def bulk_remove_members(
+def remove_members_in_batch(
     ctx: ServiceContext, actor: Actor, account_id: str, emails: Sequence[str]
 ) -> list[str]:
     """Remove users by e-mail, all or nothing: any refused e-mail refuses the whole call.
@@ -119,7 +119,7 @@ def bulk_remove_members(
             except DomainError as error:
                 errors.append(ItemError(index, raw, error))
         if errors:
-            raise BulkRejected(errors)  # rolls the whole transaction back
+            raise BatchRejected(errors)  # rolls the whole transaction back
     return removed
 
 

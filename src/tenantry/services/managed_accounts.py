@@ -19,7 +19,7 @@ from tenantry.domain import accounts as account_rules
 from tenantry.domain.accounts import Account, AccountKind
 from tenantry.domain.errors import Conflict, ErrorCode, Forbidden
 from tenantry.domain.ids import new_account_id
-from tenantry.domain.network import (
+from tenantry.domain.managed import (
     TAKEN,
     AdvertiserProfile,
     InvalidNetworkInput,
@@ -28,14 +28,14 @@ from tenantry.domain.network import (
 )
 from tenantry.domain.roles import Need
 from tenantry.services.context import Actor, ServiceContext, record
-from tenantry.services.members import Member
-from tenantry.services.network import (
+from tenantry.services.managed_users import (
     find_advertiser,
     members_of,
     open_advertiser,
     open_network,
 )
-from tenantry.services.network_members import MembersOutcome, apply_members
+from tenantry.services.member_sync import MembersOutcome, apply_members
+from tenantry.services.members import Member
 from tenantry.services.policy import readable_accounts, role_in
 from tenantry.services.ports import UnitOfWork
 
