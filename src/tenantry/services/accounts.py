@@ -18,8 +18,6 @@ from tenantry.services.members import NewMember, add_member_in
 from tenantry.services.outbox import enqueue_invitations
 from tenantry.services.policy import (
     check_may_transfer_ownership,
-    check_partner_manage_change,
-    check_status_change,
     grant_in,
     readable_accounts,
     require,
@@ -27,6 +25,7 @@ from tenantry.services.policy import (
     resolve_role,
     role_in,
 )
+from tenantry.services.policy_accounts import check_partner_manage_change, check_status_change
 from tenantry.services.ports import UnitOfWork
 
 MAX_PAGE = 500

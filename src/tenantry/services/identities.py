@@ -63,7 +63,7 @@ def change_address(
     ctx: ServiceContext, uow: UnitOfWork, actor: Actor, user: User, new_address: str
 ) -> None:
     """Give `user` a new address inside the caller's transaction (the caller checked
-    `policy.check_may_edit_identity` and saves and audits the user); the old address is told,
+    `check_may_edit_identity` and saves and audits the user); the old address is told,
     through the outbox, once the change commits."""
     email = normalize_email(new_address)
     if email == user.email:

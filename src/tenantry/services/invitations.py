@@ -15,7 +15,8 @@ from tenantry.services.context import Actor, ServiceContext, record
 from tenantry.services.identities import prove_address
 from tenantry.services.outbox import enqueue_invitations
 from tenantry.services.passwords import check_strength
-from tenantry.services.policy import check_may_manage, memberships_weighed_elsewhere, require
+from tenantry.services.policy import check_may_manage, require
+from tenantry.services.policy_identities import memberships_weighed_elsewhere
 from tenantry.services.ports import UnitOfWork
 
 INVALID_LINK = "This invitation link is not valid any more. Ask for a new one."

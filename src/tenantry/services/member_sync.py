@@ -242,7 +242,7 @@ def _check_reach(
     problems: list[Problem],
 ) -> None:
     """The network rewrites the people it signs in only while every account they work in is
-    within its reach (the home rule of `policy.check_may_edit_identity`): an advertiser that
+    within its reach (the home rule of `check_may_edit_identity`): an advertiser that
     turned partner management off keeps its members as they are. Two statements, however
     many users are rewritten, and none when nobody is."""
     if not rewritten:

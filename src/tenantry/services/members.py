@@ -31,16 +31,15 @@ from tenantry.services.policy import (
     check_admin_kept,
     check_grantable,
     check_may_manage,
-    check_may_see_user,
     check_may_take_away,
     check_owner_kept,
-    memberships_weighed_elsewhere,
     require,
     resolve_role,
     role_in,
     roles_of,
     usable_role,
 )
+from tenantry.services.policy_identities import check_may_see_user, memberships_weighed_elsewhere
 from tenantry.services.ports import MemberCursor, UnitOfWork
 
 MAX_PAGE = 1000

@@ -44,7 +44,7 @@ from tenantry.services.mail import (
     MailSession,
     PasswordResetMail,
 )
-from tenantry.services.policy import is_operator
+from tenantry.services.policy_identities import is_operator
 from tenantry.services.ports import UnitOfWork
 
 log = logging.getLogger("tenantry.outbox")

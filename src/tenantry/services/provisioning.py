@@ -7,7 +7,7 @@ sends is applied through the core's own steps (`add_member_in`, `remove_member_i
 - a user is created with the account's base role (`base_role`): groups give the others;
 - a person who already has a tenantry identity is invited (pending until they accept, as on
   every face); their address and names are theirs in every account and change only as
-  `policy.check_may_edit_identity` allows; their status only through an actor who manages them
+  `check_may_edit_identity` allows; their status only through an actor who manages them
   in every account they belong to (`members.set_user_active`);
 - deleting a user takes them out of the account; their identity stays for their other accounts;
 - the identity provider's `externalId` is kept per account, unique in it.
@@ -46,13 +46,8 @@ from tenantry.services.members import (
     user_snapshot,
 )
 from tenantry.services.outbox import enqueue_invitations
-from tenantry.services.policy import (
-    active_admin_count,
-    check_may_edit_identity,
-    check_may_manage,
-    require,
-    roles_of,
-)
+from tenantry.services.policy import active_admin_count, check_may_manage, require, roles_of
+from tenantry.services.policy_identities import check_may_edit_identity
 from tenantry.services.ports import UnitOfWork
 from tenantry.services.provisioning_common import base_role, check_text, check_version, version_tag
 

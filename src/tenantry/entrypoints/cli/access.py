@@ -12,12 +12,11 @@ from tenantry.entrypoints.cli.options import AccountOption, JsonOption
 from tenantry.entrypoints.cli.output import counted, plain, print_json
 from tenantry.entrypoints.cli.runtime import runtime
 from tenantry.services import access
-from tenantry.services.policy import Explanation
 
 app = typer.Typer(help="Who may do what, and why.", no_args_is_help=True)
 
 
-def explanation_json(explanation: Explanation) -> dict[str, Any]:
+def explanation_json(explanation: access.Explanation) -> dict[str, Any]:
     grant = explanation.grant
     return {
         "account_id": explanation.account.id,
