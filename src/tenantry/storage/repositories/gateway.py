@@ -18,9 +18,9 @@ from tenantry.domain.pixels import (
     TrafficCount,
     TrafficTotals,
 )
+from tenantry.storage.gateway_tables import ingress_domains, pixel_traffic, pixels, signal_filters
 from tenantry.storage.repositories.audit import _insert_for
 from tenantry.storage.repositories.base import Repository
-from tenantry.storage.tables import ingress_domains, pixel_traffic, pixels, signal_filters
 
 # Bounds the parameters of one statement (SQLite accepts 32,766; PostgreSQL 65,535).
 _ID_CHUNK = 1000
