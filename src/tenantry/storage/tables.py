@@ -6,8 +6,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from tenantry.storage.schema import ACCOUNT_ID, USER_ID
-from tenantry.storage.schema import metadata as metadata  # re-exported: the whole schema
 from tenantry.storage.schema import created_column as _created
+from tenantry.storage.schema import metadata as metadata  # re-exported: the whole schema
 from tenantry.storage.types import UTCDateTime
 
 accounts = sa.Table(
