@@ -3,31 +3,45 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-# Reinstall only when the project's metadata changes.
-STAMP := $(VENV)/.installed
+# Two installs, each redone only when the project's metadata changes: what the server needs
+# (`make run`), and that plus the test, lint and benchmark tools (the `dev` extra).
+RUNTIME_STAMP := $(VENV)/.installed-runtime
+DEV_STAMP := $(VENV)/.installed-dev
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Links in mail and on pages start with it, so by default it names the address served; set it
+# to the address people reach when that is another (a proxy, a public name, 0.0.0.0).
+TENANTRY_BASE_URL ?= http://$(HOST):$(PORT)
 PYTEST_ARGS ?= -n 2
 
-.PHONY: venv run test lint check fmt bench
+.PHONY: venv dev run test lint check fmt bench
 
-venv: $(STAMP)
+venv: $(RUNTIME_STAMP)
 
-$(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -e '.[dev]'
+dev: $(DEV_STAMP)
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(RUNTIME_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -e .
 	touch $@
+
+# The dev install holds the runtime one, so it counts as that too.
+$(DEV_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -e '.[dev]'
+	touch $@ $(RUNTIME_STAMP)
 
 # `tenantry init` is idempotent: it prints the admin login only the first time.
 run: venv
 	$(BIN)/tenantry init
-	$(BIN)/tenantry serve --host $(HOST) --port $(PORT)
+	TENANTRY_BASE_URL='$(TENANTRY_BASE_URL)' $(BIN)/tenantry serve --host $(HOST) --port $(PORT)
 
 # The whole suite, PostgreSQL included: the tests start their own cluster.
-test: venv
+test: dev
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-lint: venv
+lint: dev
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
 	$(BIN)/mypy
@@ -35,9 +49,10 @@ lint: venv
 
 check: lint test
 
-fmt: venv
+fmt: dev
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-bench: venv
+# The benchmarks drive the HTTP faces with httpx, a dev tool.
+bench: dev
 	$(BIN)/python -m bench

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shlex
+
 import pytest
 
 from tenantry.domain.credentials import API_TOKEN_PREFIX
@@ -11,7 +13,7 @@ from tenantry.services import credentials, members
 from tenantry.services.context import ActorKind, ServiceContext
 
 from clitools import Cli, table_rows
-from factories import OPERATOR, World, make_member, unique_email
+from factories import OPERATOR, World, make_account, make_member, unique_email
 
 
 def test_api_account_secret_is_shown_once(cli: Cli, ctx: ServiceContext, world: World) -> None:
@@ -127,6 +129,51 @@ def test_token_for_a_non_member_is_refused(cli: Cli, ctx: ServiceContext, world:
     unknown = cli("tokens", "revoke", "--account", world.a.id, "0123456789abcdef")
     assert unknown.exit_code == 1
     assert unknown.stderr.strip() == "No such API token."
+
+
+@pytest.mark.parametrize("admin", ["invited", "none"])
+def test_a_token_for_an_account_nobody_accepted_points_to_an_api_account(
+    cli: Cli, ctx: ServiceContext, world: World, admin: str
+) -> None:
+    # A new account whose admin has not accepted the invitation yet, or that has no member.
+    if admin == "invited":
+        owner = unique_email("owner")
+        account = make_account(ctx, parent=world.host, can_partner_manage=False, admin_email=owner)
+    else:
+        account = make_account(ctx, parent=world.host)
+    refused = cli("tokens", "create", "--account", account.id)
+    assert refused.exit_code == 1
+    assert credentials.list_api_tokens(ctx, OPERATOR, account.id) == []
+    lines = refused.stderr.splitlines()
+    [create] = [line for line in lines if "tenantry api-accounts create" in line]
+    [exchange] = [line for line in lines if "/clients/token" in line]
+    assert exchange.split()[2:] == [
+        "-d",
+        "grant_type=client_credentials",
+        "-d",
+        "client_id=NAME",
+        "-d",
+        "client_secret=SECRET",
+    ]
+
+    # The way it names works: the API account it makes acts in that account.
+    command = shlex.split(create.replace("NAME", "newacct1"), comments=True)
+    assert command[:5] == ["tenantry", "api-accounts", "create", "--account", account.id]
+    created = cli.json(*command[1:])
+    issued = credentials.issue_access_token(ctx, "newacct1", created["client_secret"])
+    actor = credentials.authenticate(ctx, issued.token, face="test")
+    assert (actor.kind, actor.home_account_id) == (ActorKind.API_ACCOUNT, account.id)
+    assert members.list_members(ctx, actor, account.id).items == (
+        [] if admin == "none" else members.list_members(ctx, OPERATOR, account.id).items
+    )
+
+
+def test_other_refused_tokens_carry_no_api_account_advice(cli: Cli, world: World) -> None:
+    unknown = cli("tokens", "create", "--account", world.a.id, "--user", unique_email())
+    above = cli("tokens", "create", "--account", world.a.id, "--role", "nosuchrole")
+    for result in (unknown, above):
+        assert result.exit_code == 1
+        assert "api-accounts" not in result.stderr
 
 
 # -- roles -------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from tenantry.domain.errors import InvalidInput
 from tenantry.entrypoints.cli.options import AccountOption, JsonOption, RoleOption
 from tenantry.entrypoints.cli.output import counted, plain, print_json, when
 from tenantry.entrypoints.cli.runtime import runtime
@@ -33,9 +34,18 @@ def create(
     """Create an API token acting with a role (the user's own by default, never above it);
     it is shown once."""
     state = runtime(ctx)
-    api_token, token, token_user = credentials.create_api_token(
-        state.services, state.actor, account, user_email=user, name=name, role_key=role
-    )
+    try:
+        api_token, token, token_user = credentials.create_api_token(
+            state.services, state.actor, account, user_email=user, name=name, role_key=role
+        )
+    except InvalidInput as error:
+        if error.field != "user":
+            raise
+        # Typically a new account whose admin has not accepted the invitation yet: say what
+        # gets a token anyway rather than leave the operator at a dead end.
+        state.err.print(Text(error.message, style="red"))
+        state.err.print(_api_account_way(account, state.settings.base_url), soft_wrap=True)
+        raise typer.Exit(1) from None
     if as_json:
         print_json(
             {
@@ -57,6 +67,18 @@ def create(
     note = Text("The token is shown once, now: store it safely.", style="yellow")
     state.out.print(
         Panel.fit(Group(grid, "", note), title="API token created", border_style="green")
+    )
+
+
+def _api_account_way(account: str, base_url: str) -> Text:
+    return Text(
+        "A token acts as a member who has accepted their invitation. To act in the account "
+        "without one, create an API account:\n"
+        f"  tenantry api-accounts create --account {account} NAME"
+        "   # NAME: letters and digits, not taken\n"
+        "then exchange the client secret it prints for a bearer token:\n"
+        f"  curl {base_url.rstrip('/')}/clients/token -d grant_type=client_credentials"
+        " -d client_id=NAME -d client_secret=SECRET"
     )
 
 
