@@ -11,7 +11,7 @@ from tenantry.domain import accounts as rules
 from tenantry.domain.accounts import Account, AccountKind, AccountStatus
 from tenantry.domain.errors import Conflict, ErrorCode, Forbidden, InvalidInput, NotFound
 from tenantry.domain.ids import new_account_id
-from tenantry.domain.roles import ADMIN, Need, Role
+from tenantry.domain.roles import ADMIN, Need
 from tenantry.domain.users import User, normalize_email
 from tenantry.services.context import Actor, ServiceContext, record
 from tenantry.services.members import NewMember, add_member_in
@@ -23,9 +23,14 @@ from tenantry.services.policy import (
     require,
     require_for_child,
     resolve_role,
-    role_in,
 )
-from tenantry.services.policy_accounts import check_partner_manage_change, check_status_change
+from tenantry.services.policy_accounts import (
+    check_may_change_account,
+    check_partner_manage_change,
+    check_status_change,
+    reachable_account_ids,
+    reachable_parents,
+)
 from tenantry.services.ports import UnitOfWork
 
 MAX_PAGE = 500
@@ -260,7 +265,7 @@ def first_children(
             }
             return {p: (found[:limit_each], len(found) > limit_each) for p, found in pages.items()}
         children: dict[str, list[str]] = {parent_id: [] for parent_id in parent_ids}
-        for account_id, parent_id in sorted(_reachable_parents(ctx, uow, actor).items()):
+        for account_id, parent_id in sorted(reachable_parents(ctx, uow, actor).items()):
             if parent_id is not None and parent_id in children:
                 children[parent_id].append(account_id)
         shown = uow.accounts.find_many([i for ids in children.values() for i in ids[:limit_each]])
@@ -270,53 +275,13 @@ def first_children(
     }
 
 
-def reachable_account_ids(ctx: ServiceContext, uow: UnitOfWork, actor: Actor) -> set[str]:
-    """The accounts an actor may read: where it holds a role, and below, as far as partner
-    management reaches (plus the direct children of accounts where it may see children).
-
-    One subtree query per root, whatever the number of accounts below it.
-    """
-    return set(_reachable_parents(ctx, uow, actor))
-
-
-def _reachable_parents(ctx: ServiceContext, uow: UnitOfWork, actor: Actor) -> dict[str, str | None]:
-    """`reachable_account_ids`, each with its parent's id."""
-    if actor.home_account_id is not None:
-        roots = [actor.home_account_id]
-    elif actor.user_id is not None:
-        roots = [m.account_id for m in uow.memberships.for_user(actor.user_id)]
-    else:
-        return {}
-    reachable: dict[str, str | None] = {}
-    for root in roots:
-        if root in reachable:
-            continue
-        role = role_in(ctx, uow, actor, uow.accounts.chain(root))
-        if role is None:
-            continue
-        inherited: dict[str, Role | None] = {}
-        for link in uow.accounts.subtree(root):
-            own: Role | None
-            if link.id == root:
-                own = role
-            else:
-                parent_role = inherited.get(link.parent_id or "")
-                if parent_role is not None and parent_role.allows(Need.READ_CHILD_ACCOUNTS):
-                    reachable[link.id] = link.parent_id
-                own = parent_role if link.can_partner_manage else None
-            inherited[link.id] = own
-            if own is not None and own.allows(Need.READ_ACCOUNT):
-                reachable[link.id] = link.parent_id
-    return reachable
-
-
 def update_account(
     ctx: ServiceContext, actor: Actor, account_id: str, changes: AccountChanges
 ) -> Account:
     """Change an account's name, status or settings."""
     with ctx.uow() as uow:
         account = uow.accounts.get(account_id)
-        _require_account_admin(ctx, uow, actor, account)
+        check_may_change_account(ctx, uow, actor, account)
         before = snapshot(account)
         updated = dataclasses.replace(account)
         for name in _SETTINGS_FIELDS:
@@ -421,16 +386,6 @@ def delete_account(ctx: ServiceContext, actor: Actor, account_id: str) -> None:
             account_id=account.id,
             before=snapshot(account),
         )
-
-
-def _require_account_admin(
-    ctx: ServiceContext, uow: UnitOfWork, actor: Actor, account: Account
-) -> None:
-    """The account's own settings admins, or whoever manages it from its parent."""
-    role = role_in(ctx, uow, actor, uow.accounts.chain(account.id))
-    if role is not None and role.allows(Need.MANAGE_SETTINGS):
-        return
-    require_for_child(ctx, uow, actor, account, Need.MANAGE_CHILD_ACCOUNTS)
 
 
 # -- the app catalogue -------------------------------------------------------------------------

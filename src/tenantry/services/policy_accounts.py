@@ -1,14 +1,30 @@
-"""The policy on the account tree: who sets and lifts an account's deactivation, and who may
-turn partner management back on."""
+"""The policy on the account tree: which accounts an actor reaches, who sets and lifts an
+account's deactivation, and who may turn partner management back on."""
 
 from __future__ import annotations
 
 from tenantry.domain.accounts import Account, AccountStatus
 from tenantry.domain.errors import ErrorCode, Forbidden
-from tenantry.domain.roles import Need
+from tenantry.domain.roles import Need, Role
 from tenantry.services.context import Actor, ServiceContext
-from tenantry.services.policy import active_admin_count, manages_from_parent, role_in
+from tenantry.services.policy import (
+    active_admin_count,
+    manages_from_parent,
+    require_for_child,
+    role_in,
+)
 from tenantry.services.ports import UnitOfWork
+
+
+def check_may_change_account(
+    ctx: ServiceContext, uow: UnitOfWork, actor: Actor, account: Account
+) -> None:
+    """Changing an account (name, status, settings) is its own settings admins', or theirs who
+    manage it from its parent."""
+    role = role_in(ctx, uow, actor, uow.accounts.chain(account.id))
+    if role is not None and role.allows(Need.MANAGE_SETTINGS):
+        return
+    require_for_child(ctx, uow, actor, account, Need.MANAGE_CHILD_ACCOUNTS)
 
 
 def check_status_change(
@@ -40,3 +56,43 @@ def check_partner_manage_change(
     if actor.is_system or active_admin_count(ctx, uow, account) == 0:
         return
     raise Forbidden(ErrorCode.PARTNER_MANAGE_LOCKED, field="canPartnerManage")
+
+
+def reachable_account_ids(ctx: ServiceContext, uow: UnitOfWork, actor: Actor) -> set[str]:
+    """The accounts an actor may read: where it holds a role, and below, as far as partner
+    management reaches (plus the direct children of accounts where it may see children).
+
+    One subtree query per root, whatever the number of accounts below it.
+    """
+    return set(reachable_parents(ctx, uow, actor))
+
+
+def reachable_parents(ctx: ServiceContext, uow: UnitOfWork, actor: Actor) -> dict[str, str | None]:
+    """`reachable_account_ids`, each with its parent's id."""
+    if actor.home_account_id is not None:
+        roots = [actor.home_account_id]
+    elif actor.user_id is not None:
+        roots = [m.account_id for m in uow.memberships.for_user(actor.user_id)]
+    else:
+        return {}
+    reachable: dict[str, str | None] = {}
+    for root in roots:
+        if root in reachable:
+            continue
+        role = role_in(ctx, uow, actor, uow.accounts.chain(root))
+        if role is None:
+            continue
+        inherited: dict[str, Role | None] = {}
+        for link in uow.accounts.subtree(root):
+            own: Role | None
+            if link.id == root:
+                own = role
+            else:
+                parent_role = inherited.get(link.parent_id or "")
+                if parent_role is not None and parent_role.allows(Need.READ_CHILD_ACCOUNTS):
+                    reachable[link.id] = link.parent_id
+                own = parent_role if link.can_partner_manage else None
+            inherited[link.id] = own
+            if own is not None and own.allows(Need.READ_ACCOUNT):
+                reachable[link.id] = link.parent_id
+    return reachable
