@@ -8,7 +8,7 @@ the gateway to publish with and never returned or written to the audit trail.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from tenantry.domain.accounts import Account
@@ -89,13 +89,10 @@ def setup_pixel(
 ) -> PixelStatus:
     """Add a pixel to the account, or update the account's config of that pixel (keyed by the
     pixel id); a new pixel receives and publishes from the start."""
-    pixel_id = validate_digits_id(setup.pixel_id, "pixelId")
-    business_id = validate_digits_id(setup.business_id, "businessId")
-    access_token = validate_access_token(setup.access_token)
-    external_id = validate_external_id(setup.external_id)
+    wanted = _checked_setup(ctx, account_id, setup)
     with ctx.uow() as uow:
         account, _ = require(ctx, uow, actor, account_id, MANAGE_PIXELS)
-        current = uow.gateway.find_pixel_by_pixel_id(account.id, pixel_id)
+        current = uow.gateway.find_pixel_by_pixel_id(account.id, wanted.pixel_id)
         if current is None:
             if uow.gateway.count_pixels(account.id) >= MAX_PIXELS_PER_ACCOUNT:
                 raise InvalidInput(
@@ -103,38 +100,19 @@ def setup_pixel(
                     f"An account can have at most {MAX_PIXELS_PER_ACCOUNT} pixels.",
                     field="pixelId",
                 )
-            pixel = Pixel(
-                id=new_signal_config_id(),
-                account_id=account.id,
-                pixel_id=pixel_id,
-                business_id=business_id,
-                name=validate_pixel_name(setup.name, pixel_id),
-                external_id=external_id,
-                api_version=validate_api_version(setup.api_version),
-                access_token=access_token,
-                created_at=ctx.now(),
-            )
+            pixel = wanted
             uow.gateway.add_pixel(pixel)
             action, before = "pixel.create", None
         else:
             before = _snapshot(current)
-            pixel = Pixel(
+            # What the setup leaves out (name, API version) and the switches stay as they are.
+            pixel = replace(
+                wanted,
                 id=current.id,
-                account_id=account.id,
-                pixel_id=pixel_id,
-                business_id=business_id,
-                name=(
-                    validate_pixel_name(setup.name, pixel_id)
-                    if setup.name is not None
-                    else current.name
-                ),
-                external_id=external_id,
-                api_version=(
-                    validate_api_version(setup.api_version)
-                    if setup.api_version is not None
-                    else current.api_version
-                ),
-                access_token=access_token,
+                name=current.name if setup.name is None else wanted.name,
+                api_version=current.api_version
+                if setup.api_version is None
+                else wanted.api_version,
                 events_enabled=current.events_enabled,
                 capi_publish_enabled=current.capi_publish_enabled,
                 created_at=current.created_at,
@@ -142,7 +120,7 @@ def setup_pixel(
             uow.gateway.update_pixel(pixel)
             action = "pixel.update"
         after = _snapshot(pixel)
-        if current is not None and current.access_token != access_token:
+        if current is not None and current.access_token != pixel.access_token:
             after["access_token_changed"] = True
         record(
             ctx,
@@ -156,6 +134,22 @@ def setup_pixel(
             after=after,
         )
         return _status(ctx, uow, pixel)
+
+
+def _checked_setup(ctx: ServiceContext, account_id: str, setup: PixelSetup) -> Pixel:
+    """The new pixel a setup describes, every field checked (defaults for what it leaves out)."""
+    pixel_id = validate_digits_id(setup.pixel_id, "pixelId")
+    return Pixel(
+        id=new_signal_config_id(),
+        account_id=account_id,
+        pixel_id=pixel_id,
+        business_id=validate_digits_id(setup.business_id, "businessId"),
+        access_token=validate_access_token(setup.access_token),
+        external_id=validate_external_id(setup.external_id),
+        name=validate_pixel_name(setup.name, pixel_id),
+        api_version=validate_api_version(setup.api_version),
+        created_at=ctx.now(),
+    )
 
 
 def delete_pixel(ctx: ServiceContext, actor: Actor, account_id: str, signal_config_id: str) -> None:

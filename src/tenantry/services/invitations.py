@@ -238,32 +238,14 @@ def accept_invitation(
         user = uow.users.get(invitation.user_id)
         actor = Actor.for_user(user.id, user.email, face=face)
         user_before = user.status
-        if user.can_login_via_platform and not _is_new(user):
-            if signed_in_user_id != user.id:
-                raise Forbidden(ErrorCode.SIGN_IN_TO_ACCEPT, field="token")
-        elif user.can_login_via_platform:
-            if password is None:
-                raise InvalidInput(ErrorCode.WEAK_PASSWORD, "Choose a password.", field="password")
-            check_strength(password, email=user.email)
-            user.password_hash = ctx.passwords.hash(password)
-            if mailed:
-                prove_address(ctx, uow, user, actor, "invitation")
+        _claim_login(ctx, uow, user, actor, password, mailed=mailed, signed_in=signed_in_user_id)
         if user.status is UserStatus.PENDING:
             user.status = UserStatus.ACTIVATED
         uow.users.update(user)
         before = {"user_status": int(user_before), "invitation": _snapshot(invitation, now)}
-        if invitation.account_id is not None:
-            membership = uow.memberships.find(user.id, invitation.account_id)
-            if membership is not None and membership.status is MembershipStatus.PENDING:
-                # The multi-account rules, again: what the person joined since the invitation
-                # was made counts now (invitations elsewhere never gated the invitation).
-                check_can_join(
-                    uow.accounts.get(invitation.account_id),
-                    memberships_weighed_elsewhere(ctx, uow, user, invitation.account_id),
-                )
-                before["membership_status"] = membership.status.value
-                membership.status = MembershipStatus.ACTIVE
-                uow.memberships.update(membership)
+        joined = _activate_membership(ctx, uow, user, invitation.account_id)
+        if joined is not None:
+            before["membership_status"] = joined.value
         invitation.accepted_at = now
         uow.invitations.update(invitation)
         record(
@@ -282,6 +264,51 @@ def accept_invitation(
             },
         )
         return user
+
+
+def _claim_login(
+    ctx: ServiceContext,
+    uow: UnitOfWork,
+    user: User,
+    actor: Actor,
+    password: str | None,
+    *,
+    mailed: bool,
+    signed_in: str | None,
+) -> None:
+    """An identity with a login accepts only signed in as itself; a new one sets its password
+    here, and proves its address when the link was the mailed one."""
+    if user.can_login_via_platform and not _is_new(user):
+        if signed_in != user.id:
+            raise Forbidden(ErrorCode.SIGN_IN_TO_ACCEPT, field="token")
+    elif user.can_login_via_platform:
+        if password is None:
+            raise InvalidInput(ErrorCode.WEAK_PASSWORD, "Choose a password.", field="password")
+        check_strength(password, email=user.email)
+        user.password_hash = ctx.passwords.hash(password)
+        if mailed:
+            prove_address(ctx, uow, user, actor, "invitation")
+
+
+def _activate_membership(
+    ctx: ServiceContext, uow: UnitOfWork, user: User, account_id: str | None
+) -> MembershipStatus | None:
+    """Make the invitation's pending membership active; its status before, or None when there
+    was none to activate."""
+    if account_id is None:
+        return None
+    membership = uow.memberships.find(user.id, account_id)
+    if membership is None or membership.status is not MembershipStatus.PENDING:
+        return None
+    # The multi-account rules, again: what the person joined since the invitation was made
+    # counts now (invitations elsewhere never gated the invitation).
+    check_can_join(
+        uow.accounts.get(account_id), memberships_weighed_elsewhere(ctx, uow, user, account_id)
+    )
+    before = membership.status
+    membership.status = MembershipStatus.ACTIVE
+    uow.memberships.update(membership)
+    return before
 
 
 def decline_invitation(

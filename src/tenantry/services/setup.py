@@ -12,6 +12,7 @@ from tenantry.domain.roles import ADMIN
 from tenantry.domain.users import User, UserStatus, normalize_email
 from tenantry.services.context import Actor, ServiceContext, record
 from tenantry.services.passwords import generate_password
+from tenantry.services.ports import UnitOfWork
 
 
 @dataclass(slots=True)
@@ -41,43 +42,20 @@ def initialize(
     with ctx.uow() as uow:
         host = uow.accounts.first_root()
         if host is not None:
-            admin_id = uow.memberships.first_with_roles(host.id, [ADMIN])
-            admin = uow.users.find(admin_id) if admin_id else None
-            api_accounts = uow.api_accounts.for_account(host.id)
-            return InitResult(
-                created=False,
-                account_id=host.id,
-                admin_email=admin.email if admin else "",
-                client_id=api_accounts[0].client_id if api_accounts else None,
-            )
+            return _existing(uow, host)
         now = ctx.now()
         password = generate_password()
         secret = new_secret(32)
-        user = User(
-            id=new_user_id(),
-            email=email,
-            name="Administrator",
-            status=UserStatus.ACTIVATED,
-            password_hash=ctx.passwords.hash(password),
-            created_at=now,
-        )
         account = Account(
             id=new_account_id(),
             name=validate_account_name(account_name),
             kind=AccountKind.PARTNER,
-            owner_user_id=user.id,
             created_at=now,
         )
+        user, is_new = _admin(ctx, uow, email, password)
+        account.owner_user_id = user.id
         uow.accounts.add(account)
-        existing = uow.users.find_by_email(email)
-        if existing is not None:
-            user = existing
-            user.password_hash = ctx.passwords.hash(password)
-            user.status = UserStatus.ACTIVATED
-            uow.users.update(user)
-            account.owner_user_id = user.id
-            uow.accounts.update(account)
-        else:
+        if is_new:
             user.home_account_id = account.id
             uow.users.add(user)
         uow.memberships.add(
@@ -105,3 +83,36 @@ def initialize(
             after={"admin": email, "client_id": client_id},
         )
     return InitResult(True, account.id, user.email, client_id, password, secret)
+
+
+def _existing(uow: UnitOfWork, host: Account) -> InitResult:
+    """What a second run reports: the host account, its first admin and API account."""
+    admin_id = uow.memberships.first_with_roles(host.id, [ADMIN])
+    admin = uow.users.find(admin_id) if admin_id else None
+    api_accounts = uow.api_accounts.for_account(host.id)
+    return InitResult(
+        created=False,
+        account_id=host.id,
+        admin_email=admin.email if admin else "",
+        client_id=api_accounts[0].client_id if api_accounts else None,
+    )
+
+
+def _admin(ctx: ServiceContext, uow: UnitOfWork, email: str, password: str) -> tuple[User, bool]:
+    """The host's first admin: the identity with that address, which gets the new password
+    and is activated, or a new one, not stored yet (True)."""
+    existing = uow.users.find_by_email(email)
+    if existing is not None:
+        existing.password_hash = ctx.passwords.hash(password)
+        existing.status = UserStatus.ACTIVATED
+        uow.users.update(existing)
+        return existing, False
+    new = User(
+        id=new_user_id(),
+        email=email,
+        name="Administrator",
+        status=UserStatus.ACTIVATED,
+        password_hash=ctx.passwords.hash(password),
+        created_at=ctx.now(),
+    )
+    return new, True
