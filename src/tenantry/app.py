@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tenantry.mail import SmtpMailer
@@ -13,6 +14,7 @@ from tenantry.services.context import ServiceContext
 from tenantry.services.outbox import OutboxSender
 from tenantry.services.passwords import Argon2Hasher
 from tenantry.settings import Settings
+from tenantry.storage.backup import backup_database, restore_database
 from tenantry.storage.engine import create_engine, ping
 from tenantry.storage.migrations import current_revision, head_revision, upgrade_database
 from tenantry.storage.uow import SqlUnitOfWorkFactory
@@ -49,6 +51,16 @@ class Composition:
     def database_revisions(self) -> tuple[str | None, str | None]:
         """(the revision the database is at, the newest one this release ships)."""
         return current_revision(self.settings.database_url), head_revision()
+
+    def backup(self, target: Path) -> None:
+        backup_database(self.settings.database_url, target)
+
+    def restore(self, source: Path) -> None:
+        """Replace the database's contents with a backup's; the pool's connections are closed
+        first, so that none outlives the tables it knew."""
+        self.dispose()
+        self._context = None
+        restore_database(self.settings.database_url, source)
 
     def check_database(self) -> None:
         uow_factory = self.context.uow

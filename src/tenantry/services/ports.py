@@ -40,6 +40,10 @@ class DatabaseUnavailable(Exception):
     without credentials."""
 
 
+class BackupError(Exception):
+    """A backup or restore that could not be done; the message says why, without secrets."""
+
+
 class MemberSort(StrEnum):
     """What a members list can be ordered by (user id breaks ties)."""
 

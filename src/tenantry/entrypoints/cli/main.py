@@ -14,6 +14,7 @@ from tenantry.entrypoints.cli import (
     accounts,
     api_accounts,
     apps,
+    backups,
     database,
     outbox,
     server,
@@ -90,6 +91,7 @@ def build_cli(make_composition: CompositionFactory) -> typer.Typer:
 
     server.register(cli)
     setup.register(cli)
+    backups.register(cli)
     cli.add_typer(database.app, name="db")
     cli.add_typer(accounts.app, name="accounts")
     cli.add_typer(apps.app, name="apps")
