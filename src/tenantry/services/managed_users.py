@@ -11,20 +11,19 @@ something changed, so repeating a call adds nothing.
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Mapping
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from tenantry.domain.accounts import Account, AccountKind
 from tenantry.domain.errors import ErrorCode, Forbidden, NotFound
 from tenantry.domain.ids import is_account_id
 from tenantry.domain.managed import (
+    BLANK,
+    MAX_USERS_PER_CALL,
     InvalidNetworkInput,
-    NetworkUserSpec,
+    ManagedUserSpec,
+    at_most,
     is_valid_identifier,
-    parse_user,
-    parse_users,
 )
 from tenantry.domain.roles import Need, Role
 from tenantry.services.context import Actor, ServiceContext, record
@@ -32,8 +31,6 @@ from tenantry.services.member_sync import MembersOutcome, apply_members
 from tenantry.services.members import Member
 from tenantry.services.policy import Requirement, role_in, roles_of
 from tenantry.services.ports import UnitOfWork
-
-MAX_USERS_PER_CALL = 10_000
 
 
 @dataclass(slots=True)
@@ -149,12 +146,13 @@ def get_network(ctx: ServiceContext, actor: Actor, network_id: str) -> NetworkVi
 
 
 def replace_network_users(
-    ctx: ServiceContext, actor: Actor, network_id: str, users: object
+    ctx: ServiceContext, actor: Actor, network_id: str, specs: Sequence[ManagedUserSpec]
 ) -> NetworkView:
     """Make the network's users the listed ones: add and update them, remove every other
     network-managed member (users who log in directly stay). One transaction, written as a
     diff: only what changes is written."""
-    specs = _checked_users(users)
+    if len(specs) > MAX_USERS_PER_CALL:
+        raise InvalidNetworkInput.one(("users",), at_most(MAX_USERS_PER_CALL, "users in one call"))
     with ctx.uow() as uow:
         network, role = open_network(ctx, uow, actor, network_id, Need.MANAGE_USERS)
         outcome = apply_members(
@@ -162,14 +160,6 @@ def replace_network_users(
         )
         record_members(ctx, uow, actor, "network.users.replace", network, outcome)
         return NetworkView(network, outcome.members)
-
-
-def _checked_users(users: object) -> list[NetworkUserSpec]:
-    if isinstance(users, list) and len(users) > MAX_USERS_PER_CALL:
-        raise InvalidNetworkInput.one(
-            ("users",), f"can have at most {MAX_USERS_PER_CALL} users in one call"
-        )
-    return parse_users(users)
 
 
 # -- an advertiser's users, one at a time --------------------------------------------------------
@@ -205,20 +195,12 @@ def upsert_advertiser_user(
     actor: Actor,
     network_id: str,
     advertiser_id: str,
-    user: Mapping[str, Any],
-    *,
-    user_id: str | None = None,
+    spec: ManagedUserSpec,
 ) -> UpsertedMember:
-    """Create the advertiser's user, or update it when it exists (by `id_from_network`: the
-    body's, else the one in the URL). `created` tells which."""
-    spec, problems = parse_user(user)
-    if problems:
-        raise InvalidNetworkInput(problems)
-    assert spec is not None
+    """Create the advertiser's user, or update it when it exists (by `id_from_network`, which
+    the spec must give). `created` tells which."""
     if spec.id_from_network is None:
-        if user_id is None or not is_valid_identifier(user_id):
-            raise InvalidNetworkInput.one(("id_from_network",), "can't be blank")
-        spec = dataclasses.replace(spec, id_from_network=user_id)
+        raise InvalidNetworkInput.one((*spec.path, "id_from_network"), BLANK)
     with ctx.uow() as uow:
         network, _ = open_network(ctx, uow, actor, network_id, Need.READ_ACCOUNT)
         account, role = open_advertiser(ctx, uow, actor, network, advertiser_id, Need.MANAGE_USERS)

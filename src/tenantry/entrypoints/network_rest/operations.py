@@ -1,5 +1,6 @@
-"""What each route of the network integration does once the caller is known: call one
-service, render its answer. Runs in the server's thread pool."""
+"""What each route of the network integration does once the caller is known: parse the body
+into a command (`parsing`), call one service, render its answer. Runs in the server's thread
+pool."""
 
 from __future__ import annotations
 
@@ -7,7 +8,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from tenantry.domain.managed import BLANK, NOT_OBJECT, InvalidNetworkInput
+from tenantry.domain.managed import BLANK, InvalidNetworkInput
+from tenantry.entrypoints.network_rest import parsing
+from tenantry.entrypoints.network_rest.parsing import NOT_OBJECT
+from tenantry.entrypoints.network_rest.roles import named_roles
 from tenantry.entrypoints.network_rest.views import (
     advertiser_json,
     network_json,
@@ -46,8 +50,9 @@ def replace_network(status: int) -> Operation:
     """POST and PUT do the same; POST answers 201, PUT 200, as the documents say."""
 
     def operation(ctx: ServiceContext, actor: Actor, call: Call) -> Answer:
-        users = (call.body or {}).get("users")
-        view = managed_users.replace_network_users(ctx, actor, call.network_id, users)
+        users = parsing.network_users((call.body or {}).get("users"), ctx.roles)
+        with named_roles(ctx.roles):
+            view = managed_users.replace_network_users(ctx, actor, call.network_id, users)
         return network_json(ctx, view), status
 
     return operation
@@ -70,26 +75,13 @@ def get_advertiser(ctx: ServiceContext, actor: Actor, call: Call) -> Answer:
 
 def create_advertiser(ctx: ServiceContext, actor: Actor, call: Call) -> Answer:
     """POST: 201 when it created the advertiser, 200 when it updated it."""
-    result = managed_accounts.upsert_advertiser(
-        ctx,
-        actor,
-        call.network_id,
-        _advertiser_body(call),
-        advertiser_id=call.params.get("advertiser_id"),
-    )
+    result = _upsert_advertiser(ctx, actor, call)
     return _advertiser(ctx, call, result.advertiser), 201 if result.created else 200
 
 
 def update_advertiser(ctx: ServiceContext, actor: Actor, call: Call) -> Answer:
     """PUT: creates a missing advertiser too, and answers 200 either way."""
-    result = managed_accounts.upsert_advertiser(
-        ctx,
-        actor,
-        call.network_id,
-        _advertiser_body(call),
-        advertiser_id=call.params["advertiser_id"],
-    )
-    return _advertiser(ctx, call, result.advertiser), 200
+    return _advertiser(ctx, call, _upsert_advertiser(ctx, actor, call).advertiser), 200
 
 
 def delete_advertiser(ctx: ServiceContext, actor: Actor, call: Call) -> Answer:
@@ -99,6 +91,15 @@ def delete_advertiser(ctx: ServiceContext, actor: Actor, call: Call) -> Answer:
 
 def _advertiser(ctx: ServiceContext, call: Call, view: managed_accounts.AdvertiserView) -> Any:
     return advertiser_json(ctx, view, version=call.version, network_id=call.network_id)
+
+
+def _upsert_advertiser(
+    ctx: ServiceContext, actor: Actor, call: Call
+) -> managed_accounts.UpsertedAdvertiser:
+    """The advertiser the body describes; its id is the body's, else the one in the URL."""
+    spec = parsing.advertiser(_advertiser_body(call), ctx.roles, call.params.get("advertiser_id"))
+    with named_roles(ctx.roles):
+        return managed_accounts.upsert_advertiser(ctx, actor, call.network_id, spec)
 
 
 def _advertiser_body(call: Call) -> Mapping[str, Any]:
@@ -130,23 +131,13 @@ def get_user(ctx: ServiceContext, actor: Actor, call: Call) -> Answer:
 
 def create_user(ctx: ServiceContext, actor: Actor, call: Call) -> Answer:
     """POST: 201 when the user joined the advertiser, 200 when it was updated."""
-    result = managed_users.upsert_advertiser_user(
-        ctx, actor, call.network_id, call.params["advertiser_id"], _user_body(call)
-    )
+    result = _upsert_user(ctx, actor, call)
     return user_json(ctx, result.member), 201 if result.created else 200
 
 
 def update_user(ctx: ServiceContext, actor: Actor, call: Call) -> Answer:
     """PUT: creates a missing user too, and answers 200 either way."""
-    result = managed_users.upsert_advertiser_user(
-        ctx,
-        actor,
-        call.network_id,
-        call.params["advertiser_id"],
-        _user_body(call),
-        user_id=call.params["user_id"],
-    )
-    return user_json(ctx, result.member), 200
+    return user_json(ctx, _upsert_user(ctx, actor, call).member), 200
 
 
 def delete_user(ctx: ServiceContext, actor: Actor, call: Call) -> Answer:
@@ -154,6 +145,15 @@ def delete_user(ctx: ServiceContext, actor: Actor, call: Call) -> Answer:
         ctx, actor, call.network_id, call.params["advertiser_id"], call.params["user_id"]
     )
     return {}, 200
+
+
+def _upsert_user(ctx: ServiceContext, actor: Actor, call: Call) -> managed_users.UpsertedMember:
+    """The user the body describes; its id is the body's, else the one in the URL."""
+    spec = parsing.advertiser_user(_user_body(call), ctx.roles, call.params.get("user_id"))
+    with named_roles(ctx.roles):
+        return managed_users.upsert_advertiser_user(
+            ctx, actor, call.network_id, call.params["advertiser_id"], spec
+        )
 
 
 def _user_body(call: Call) -> Mapping[str, Any]:
