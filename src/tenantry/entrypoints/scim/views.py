@@ -6,6 +6,7 @@ from typing import Any
 
 from tenantry.domain.users import is_valid_email
 from tenantry.entrypoints.scim.schema import (
+    EMAIL_TYPE,
     EmailAddress,
     EnterpriseUser,
     Group,
@@ -15,7 +16,6 @@ from tenantry.entrypoints.scim.schema import (
     PersonName,
     UserModel,
 )
-from tenantry.services.member_query import EMAIL_TYPE
 from tenantry.services.provisioning import ProvisionedUser, UserSpec
 from tenantry.services.provisioning_groups import RoleGroup
 
