@@ -57,9 +57,7 @@ def open_network(
         raise Forbidden(ErrorCode.FORBIDDEN, "This token does not belong to this network.")
     network = uow.accounts.find(network_id) if is_account_id(network_id) else None
     if network is None or network.kind is not AccountKind.PARTNER or network.parent_id:
-        raise NotFound(
-            ErrorCode.ACCOUNT_NOT_FOUND, f"Could not find Network {network_id}", field="network_id"
-        )
+        raise NotFound(ErrorCode.ACCOUNT_NOT_FOUND, field="network_id")
     role = role_in(ctx, uow, actor, [network])
     if role is None or not role.allows(need):
         raise Forbidden(ErrorCode.FORBIDDEN)
@@ -86,19 +84,11 @@ def open_advertiser(
     network), or not found."""
     account = find_advertiser(uow, network, id_from_network)
     if account is None:
-        raise advertiser_not_found(network, id_from_network)
+        raise NotFound(ErrorCode.ACCOUNT_NOT_FOUND, field="advertiser_id")
     role = role_in(ctx, uow, actor, [account, network])
     if role is None or not role.allows(need):
         raise Forbidden(ErrorCode.FORBIDDEN, account_id=account.id)
     return account, role
-
-
-def advertiser_not_found(network: Account, id_from_network: str) -> NotFound:
-    return NotFound(
-        ErrorCode.ACCOUNT_NOT_FOUND,
-        f"Could not find Advertiser {id_from_network} for network {network.id}",
-        field="advertiser_id",
-    )
 
 
 def members_of(ctx: ServiceContext, uow: UnitOfWork, account: Account) -> list[Member]:
@@ -182,11 +172,7 @@ def get_advertiser_user(
         account, _ = open_advertiser(ctx, uow, actor, network, advertiser_id, Need.READ_ACCOUNT)
         member = _member(ctx, uow, network, account, user_id)
         if member is None:
-            raise NotFound(
-                ErrorCode.USER_NOT_FOUND,
-                f"Could not find User {user_id} for advertiser {advertiser_id}",
-                field="user_id",
-            )
+            raise NotFound(ErrorCode.USER_NOT_FOUND, field="user_id")
         return member
 
 
