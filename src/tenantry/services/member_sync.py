@@ -10,8 +10,9 @@ Rules, beyond each field's own (`domain.managed`):
 - users are found by the network's id for them (`id_from_network`, unique in the network);
   users created here are network-managed: they sign in through the network, never directly;
 - a user who logs in directly (`can_login_via_platform`) is never changed here: listing one
-  exactly as the integration shows them is accepted and does nothing, anything else about
-  them is refused, and a full replacement leaves such members where they are;
+  exactly as they are (`managed.is_described_by`, role included) is accepted and does
+  nothing, anything else about them is refused, and a full replacement leaves such members
+  where they are;
 - each address belongs to one user; an address may move between users of the same call;
 - the core's rules hold: the role must exist for the account and not exceed the actor's own,
   the multi-account rules for users joining, the account keeps an admin if it had one, and
