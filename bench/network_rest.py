@@ -43,7 +43,7 @@ from tenantry.app import Composition
 from tenantry.domain.accounts import AccountKind
 from tenantry.domain.users import NOTIFICATION_FLAGS
 from tenantry.entrypoints.http.server import create_http_app
-from tenantry.entrypoints.network_rest import OPENAPI_PATH, network_rest_router
+from tenantry.entrypoints.network_rest import OPENAPI_PATH, network_rest_router, parsing
 from tenantry.services import accounts, credentials, managed_users, setup
 from tenantry.services.context import Actor, ServiceContext
 from tenantry.settings import Settings
@@ -315,6 +315,14 @@ def raw_network(raw: RawDatabase, name: str) -> str:
     return account_id
 
 
+def replace_users(
+    ctx: ServiceContext, network_id: str, users: list[dict[str, Any]]
+) -> managed_users.NetworkView:
+    """The documents' users read as the face reads them, then replaced by the service."""
+    specs = parsing.network_users(users, ctx.roles)
+    return managed_users.replace_network_users(ctx, OPERATOR, network_id, specs)
+
+
 def checked(with_tenantry: Call, with_raw: Call) -> tuple[Call, Call]:
     ours, theirs = with_tenantry(), with_raw()
     if ours != theirs:
@@ -327,7 +335,7 @@ def figures(
 ) -> list[Figure]:
     with console.status(f"seeding two networks of {USERS:,} users…"):
         ours_id = new_network(ctx, "Network T")
-        managed_users.replace_network_users(ctx, OPERATOR, ours_id, people("t.example"))
+        replace_users(ctx, ours_id, people("t.example"))
         theirs = RawNetwork(raw, raw_network(raw, "Network R"), "r.example")
         theirs.replace(people("r.example"))
     same_t, same_r = people("t.example"), people("r.example")
@@ -335,8 +343,7 @@ def figures(
     flips_r = itertools.cycle([people("r.example", 1), same_r])
 
     def replace_ours(users: list[dict[str, Any]]) -> list[tuple[str, ...]]:
-        view = managed_users.replace_network_users(ctx, OPERATOR, ours_id, users)
-        return tenantry_state(view, "t.example")
+        return tenantry_state(replace_users(ctx, ours_id, users), "t.example")
 
     pairs: list[tuple[str, tuple[Call, Call]]] = [
         (
@@ -400,10 +407,7 @@ def create_figure(ctx: ServiceContext, raw: RawDatabase, *, seconds: float, roun
     def with_tenantry() -> int:
         n = next(numbers)
         network_id = new_network(ctx, f"New T {n}")
-        view = managed_users.replace_network_users(
-            ctx, OPERATOR, network_id, people(f"t{n}.example")
-        )
-        return len(view.members)
+        return len(replace_users(ctx, network_id, people(f"t{n}.example")).members)
 
     def with_raw() -> int:
         n = next(numbers)

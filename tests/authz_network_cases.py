@@ -11,8 +11,9 @@ B's users only while B lets its partner manage it, as everywhere in the core.
 from __future__ import annotations
 
 import itertools
-from typing import Any
+from dataclasses import replace
 
+from tenantry.domain.managed import AdvertiserSpec, ManagedUserSpec
 from tenantry.services import accounts, managed_accounts, managed_users
 from tenantry.services.accounts import AccountChanges
 
@@ -25,23 +26,21 @@ from authz_cases import (
     _fresh_advertiser,
     expect,
 )
-from factories import OPERATOR
+from factories import OPERATOR, advertiser_spec, listed_users, managed_user
 
 B_NET = "b-net"
 _numbers = itertools.count(1)
 
 
-def _person(role: str = "Member") -> dict[str, Any]:
+def _person(role: str = "member") -> ManagedUserSpec:
     n = next(_numbers)
-    return {
-        "id_from_network": f"matrix-{n}",
-        "email_settings": [
-            {"email_address": f"matrix{n}@example.com", "use_for_notifications": True}
-        ],
-        "first_name": "Matrix",
-        "last_name": str(n),
-        "role": role,
-    }
+    return managed_user(
+        f"matrix-{n}",
+        role=role,
+        emails=(f"matrix{n}@example.com",),
+        first_name="Matrix",
+        last_name=str(n),
+    )
 
 
 def _network_id(c: Cell) -> str:
@@ -67,13 +66,13 @@ def _user_of_b(c: Cell) -> str:
     _b_in_the_network(c)
     person = _person()
     managed_users.upsert_advertiser_user(c.ctx, OPERATOR, _network_id(c), _b(c), person)
-    user_id: str = person["id_from_network"]
-    return user_id
+    assert person.id_from_network is not None
+    return person.id_from_network
 
 
-def _advertiser_body(c: Cell) -> dict[str, Any]:
+def _advertiser_spec(c: Cell) -> AdvertiserSpec:
     _b_in_the_network(c)
-    return {"name": f"Renamed B {next(_numbers)}", "sites": [{"id_from_network": "1"}]}
+    return replace(advertiser_spec(_b(c)), name=f"Renamed B {next(_numbers)}")
 
 
 # Calls on the network itself do not involve B: B's members are not the network's, and the
@@ -91,7 +90,7 @@ NETWORK_ROWS: tuple[Row, ...] = (
         managed_users.replace_network_users,
         expect(**NETWORK_LEVEL, unmanaged=ALLOW),
         call=lambda c: managed_users.replace_network_users(
-            c.ctx, c.actor, _network_id(c), [_person()]
+            c.ctx, c.actor, _network_id(c), listed_users(_person())
         ),
     ),
     Row(
@@ -150,9 +149,9 @@ NETWORK_ROWS: tuple[Row, ...] = (
         # Renaming an account as a whole is its parent's to do, as accounts.update_account.
         expect(b_admin=FORBIDDEN, unmanaged=ALLOW),
         call=lambda c: managed_accounts.upsert_advertiser(
-            c.ctx, c.actor, _network_id(c), c.prepared, advertiser_id=_b(c)
+            c.ctx, c.actor, _network_id(c), c.prepared
         ),
-        prepare=_advertiser_body,
+        prepare=_advertiser_spec,
     ),
     Row(
         managed_accounts.delete_advertiser,

@@ -33,7 +33,7 @@ from factories import make_member, unique_email
 def _replace_user_args(c: Cell) -> tuple[str, UserSpec]:
     """The victim, renamed (the same e-mail address, so only the profile changes)."""
     victim = _victim(c)
-    return victim.id, UserSpec(victim.email, given_name="Renamed", family_name="Victim")
+    return victim.id, UserSpec(victim.email, first_name="Renamed", last_name="Victim")
 
 
 def _update_group_args(c: Cell) -> tuple[str, MemberChanges]:

@@ -11,8 +11,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from tenantry.domain.accounts import Account, AccountKind
+from tenantry.domain.managed import AdvertiserSpec, ApprovalStatus, ManagedUserSpec, Site
 from tenantry.domain.memberships import MembershipStatus
-from tenantry.domain.users import User, UserStatus
+from tenantry.domain.users import NOTIFICATION_FLAGS, NotificationEmail, User, UserStatus
 from tenantry.services import accounts, members, setup
 from tenantry.services.context import Actor, ServiceContext
 from tenantry.services.members import NewMember
@@ -80,6 +81,75 @@ def activate(ctx: ServiceContext, user_id: str, account_id: str) -> None:
         assert membership is not None
         membership.status = MembershipStatus.ACTIVE
         uow.memberships.update(membership)
+
+
+def managed_user(
+    id_from_network: str | None,
+    *,
+    role: str = "admin",
+    emails: tuple[str, ...] | None = None,
+    path: tuple[str | int, ...] = (),
+    **fields: Any,
+) -> ManagedUserSpec:
+    """A user as a network describes them (a command of the network services), with a role
+    key and, by default, one address `<id_from_network>@example.com`."""
+    addresses = emails or (f"{id_from_network}@example.com",)
+    values: dict[str, Any] = {
+        "first_name": "First",
+        "last_name": id_from_network or "Last",
+        "contact_country_code": None,
+        "contact_phone_number": None,
+        "oauth_refresh_token": None,
+        "notifications": dict.fromkeys(NOTIFICATION_FLAGS, False),
+        **fields,
+    }
+    return ManagedUserSpec(
+        path=path,
+        id_from_network=id_from_network,
+        emails=tuple(NotificationEmail(a) for a in addresses),
+        role_key=role,
+        email_paths=tuple(
+            (*path, "email_settings", n, "email_address") for n in range(len(addresses))
+        ),
+        **values,
+    )
+
+
+def listed_users(*specs: ManagedUserSpec) -> tuple[ManagedUserSpec, ...]:
+    """`specs` as the `users` of one call: each at its place in the list."""
+    return tuple(
+        managed_user(
+            s.id_from_network,
+            role=s.role_key,
+            emails=tuple(e.address for e in s.emails),
+            path=("users", n),
+            first_name=s.first_name,
+            last_name=s.last_name,
+            contact_country_code=s.contact_country_code,
+            contact_phone_number=s.contact_phone_number,
+            oauth_refresh_token=s.oauth_refresh_token,
+            notifications=s.notifications,
+        )
+        for n, s in enumerate(specs)
+    )
+
+
+def advertiser_spec(
+    id_from_network: str,
+    *,
+    name: str | None = None,
+    users: tuple[ManagedUserSpec, ...] | list[ManagedUserSpec] | None = None,
+    custom_data: dict[str, str] | None = None,
+) -> AdvertiserSpec:
+    """An advertiser as a network describes it, with one site."""
+    return AdvertiserSpec(
+        id_from_network=id_from_network,
+        name=name or f"Advertiser {id_from_network}",
+        approval_status=ApprovalStatus.APPROVED,
+        sites=(Site("1"),),
+        custom_data=custom_data,
+        users=None if users is None else listed_users(*users),
+    )
 
 
 def as_user(user: User, face: str = "test") -> Actor:

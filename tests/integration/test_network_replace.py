@@ -12,11 +12,12 @@ import pytest
 import sqlalchemy as sa
 
 from tenantry.domain.accounts import Account
-from tenantry.domain.managed import InvalidNetworkInput
+from tenantry.domain.managed import InvalidNetworkInput, ManagedUserSpec
+from tenantry.domain.users import NOTIFICATION_FLAGS
 from tenantry.services import managed_users, setup
 from tenantry.services.context import ServiceContext
 
-from factories import OPERATOR
+from factories import OPERATOR, listed_users, managed_user
 
 USERS = 2_000
 
@@ -58,17 +59,18 @@ def recording(ctx: ServiceContext) -> Iterator[Recorded]:
         sa.event.remove(engine, "commit", commit)
 
 
-def user(n: int, **fields: Any) -> dict[str, Any]:
-    return {
-        "id_from_network": f"net-{n}",
-        "email_settings": [{"email_address": f"u{n}@example.com", "use_for_notifications": True}],
+def user(n: int, **fields: Any) -> ManagedUserSpec:
+    notifications = dict.fromkeys(NOTIFICATION_FLAGS, False) | {"notify_on_budgets": n % 2 == 0}
+    values: dict[str, Any] = {
+        "emails": (f"u{n}@example.com",),
         "first_name": "User",
         "last_name": str(n),
         "contact_phone_number": "805-555-5555",
-        "role": ("Super", "Manager", "Member", "Observer")[n % 4],
-        "notify_on_budgets": n % 2 == 0,
+        "role": ("admin", "manage", "member", "view")[n % 4],
+        "notifications": notifications,
         **fields,
     }
+    return managed_user(f"net-{n}", **values)
 
 
 @pytest.fixture
@@ -79,9 +81,9 @@ def host(ctx: ServiceContext) -> Account:
 
 
 def replace(
-    ctx: ServiceContext, host: Account, users: list[dict[str, Any]]
+    ctx: ServiceContext, host: Account, users: list[ManagedUserSpec]
 ) -> managed_users.NetworkView:
-    return managed_users.replace_network_users(ctx, OPERATOR, host.id, users)
+    return managed_users.replace_network_users(ctx, OPERATOR, host.id, listed_users(*users))
 
 
 def test_creating_2000_users_is_one_transaction_of_few_statements(
@@ -115,10 +117,8 @@ def test_a_replacement_writes_only_what_changed(ctx: ServiceContext, host: Accou
     replace(ctx, host, users)
     changed = list(users)
     changed[5] = user(5, first_name="Changed")  # a field
-    changed[6] = user(6, role="Observer" if users[6]["role"] != "Observer" else "Member")
-    changed[7] = user(  # an address
-        7, email_settings=[{"email_address": "moved@example.com", "use_for_notifications": True}]
-    )
+    changed[6] = user(6, role="view" if users[6].role_key != "view" else "member")
+    changed[7] = user(7, emails=("moved@example.com",))  # an address
     del changed[10:13]  # three removed (they belong nowhere else: deleted)
     changed.append(user(USERS + 1))  # one new
     with recording(ctx) as diff:
@@ -139,7 +139,7 @@ def test_a_refused_replacement_leaves_everything_as_it_was(
 ) -> None:
     users = [user(n) for n in range(50)]
     replace(ctx, host, users)
-    clash = user(60, email_settings=users[3]["email_settings"])
+    clash = user(60, emails=(users[3].email,))
     with pytest.raises(InvalidNetworkInput) as refused:
         replace(ctx, host, [*users[:40], clash])
     assert [p.path for p in refused.value.problems] == [

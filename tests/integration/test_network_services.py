@@ -16,7 +16,15 @@ from tenantry.services.accounts import AccountChanges
 from tenantry.services.context import ServiceContext
 from tenantry.services.members import NewMember
 
-from factories import OPERATOR, as_user, make_account, make_member
+from factories import (
+    OPERATOR,
+    advertiser_spec,
+    as_user,
+    listed_users,
+    make_account,
+    make_member,
+    managed_user,
+)
 
 
 @pytest.fixture
@@ -26,26 +34,12 @@ def host(ctx: ServiceContext) -> Account:
         return uow.accounts.get(init.account_id)
 
 
-def person(id_from_network: str, **fields: Any) -> dict[str, Any]:
-    return {
-        "id_from_network": id_from_network,
-        "email_settings": [
-            {"email_address": f"{id_from_network}@example.com", "use_for_notifications": True}
-        ],
-        "first_name": "First",
-        "last_name": id_from_network,
-        **fields,
-    }
+person = managed_user
 
 
 def advertiser(ctx: ServiceContext, host: Account, id_from_network: str, **fields: Any) -> Account:
-    body = {
-        "id_from_network": id_from_network,
-        "name": f"Advertiser {id_from_network}",
-        "sites": [{"id_from_network": "1"}],
-        **fields,
-    }
-    return managed_accounts.upsert_advertiser(ctx, OPERATOR, host.id, body).advertiser.account
+    spec = advertiser_spec(id_from_network, **fields)
+    return managed_accounts.upsert_advertiser(ctx, OPERATOR, host.id, spec).advertiser.account
 
 
 def codes(error: InvalidNetworkInput) -> list[ErrorCode]:
@@ -69,7 +63,7 @@ def test_users_made_here_are_network_managed_like_the_cores(
         assert user.network_account_id == host.id
     # The core's network-managed user is this face's to manage, by the network's id.
     updated = managed_users.upsert_advertiser_user(
-        ctx, OPERATOR, host.id, "adv", person("there", role="Observer")
+        ctx, OPERATOR, host.id, "adv", person("there", role="view")
     )
     assert updated.created is False
     assert updated.member.user.id == elsewhere.user.id
@@ -81,12 +75,8 @@ def test_a_user_removed_from_their_last_account_is_deleted(
 ) -> None:
     advertiser(ctx, host, "a")
     advertiser(ctx, host, "b")
-    managed_users.upsert_advertiser_user(
-        ctx, OPERATOR, host.id, "a", person("both", role="Manager")
-    )
-    managed_users.upsert_advertiser_user(
-        ctx, OPERATOR, host.id, "b", person("both", role="Manager")
-    )
+    managed_users.upsert_advertiser_user(ctx, OPERATOR, host.id, "a", person("both", role="manage"))
+    managed_users.upsert_advertiser_user(ctx, OPERATOR, host.id, "b", person("both", role="manage"))
     managed_users.delete_advertiser_user(ctx, OPERATOR, host.id, "a", "both")
     with ctx.uow(readonly=True) as uow:
         assert "both" in uow.network.users_by_network_ids(host.id, ["both"])
@@ -101,19 +91,21 @@ def test_a_manager_grants_no_more_than_their_own_role(ctx: ServiceContext, host:
     _, token, _ = credentials.create_api_token(ctx, OPERATOR, host.id, user_email=manager.email)
     actor = credentials.authenticate(ctx, token, face="network")
     with pytest.raises(Forbidden):
-        managed_users.upsert_advertiser_user(ctx, actor, host.id, "adv", person("x", role="Super"))
+        managed_users.upsert_advertiser_user(ctx, actor, host.id, "adv", person("x", role="admin"))
     added = managed_users.upsert_advertiser_user(
-        ctx, actor, host.id, "adv", person("x", role="Member")
+        ctx, actor, host.id, "adv", person("x", role="member")
     )
     assert added.created
 
 
 def test_nobody_removes_themselves(ctx: ServiceContext, host: Account) -> None:
-    managed_users.replace_network_users(ctx, OPERATOR, host.id, [person("me"), person("you")])
+    managed_users.replace_network_users(
+        ctx, OPERATOR, host.id, listed_users(person("me"), person("you"))
+    )
     _, token, _ = credentials.create_api_token(ctx, OPERATOR, host.id, user_email="me@example.com")
     actor = credentials.authenticate(ctx, token, face="network")
     with pytest.raises(InvalidNetworkInput) as refused:
-        managed_users.replace_network_users(ctx, actor, host.id, [person("you")])
+        managed_users.replace_network_users(ctx, actor, host.id, listed_users(person("you")))
     assert codes(refused.value) == [ErrorCode.SELF_DELETE]
     assert refused.value.problems[0].path == ("users",)
 
@@ -134,7 +126,7 @@ def test_multi_account_rules_hold(ctx: ServiceContext, host: Account) -> None:
     accounts.update_account(
         ctx, OPERATOR, account.id, accounts.AccountChanges(multi_account_users=False)
     )
-    managed_users.replace_network_users(ctx, OPERATOR, host.id, [person("net-user")])
+    managed_users.replace_network_users(ctx, OPERATOR, host.id, listed_users(person("net-user")))
     other = advertiser(ctx, host, "other")
     managed_users.upsert_advertiser_user(ctx, OPERATOR, host.id, "other", person("adv-user"))
     assert other.id
@@ -155,19 +147,15 @@ def test_one_audit_event_per_call_and_none_when_nothing_changes(
             return uow.audit.query(account_ids=None, limit=1000)
 
     before = len(events())
-    body = {"id_from_network": "adv", "name": "Adv", "sites": [{"id_from_network": "1"}]}
-    managed_accounts.upsert_advertiser(
-        ctx, OPERATOR, host.id, {**body, "users": [person("u1", oauth_refresh_token="rt-secret")]}
-    )
+    spec = advertiser_spec("adv", users=[person("u1", oauth_refresh_token="rt-secret")])
+    managed_accounts.upsert_advertiser(ctx, OPERATOR, host.id, spec)
     assert len(events()) == before + 1
-    managed_accounts.upsert_advertiser(
-        ctx, OPERATOR, host.id, {**body, "users": [person("u1", oauth_refresh_token="rt-secret")]}
-    )
+    managed_accounts.upsert_advertiser(ctx, OPERATOR, host.id, spec)
     assert len(events()) == before + 1
     created = events()[0]
     assert created.action == "network.advertiser.create"
     assert created.after is not None
-    assert created.after["users"]["u1"]["role"] == "Super"
+    assert created.after["users"]["u1"]["role"] == "admin"  # the audit trail keeps role keys
     assert "rt-secret" not in repr([e.before for e in events()] + [e.after for e in events()])
 
 
@@ -194,7 +182,7 @@ def test_the_last_admin_of_an_advertiser_stays(ctx: ServiceContext, host: Accoun
     for attempt in (
         lambda: managed_users.delete_advertiser_user(ctx, OPERATOR, host.id, "adv", "boss"),
         lambda: managed_users.upsert_advertiser_user(
-            ctx, OPERATOR, host.id, "adv", person("boss", role="Member")
+            ctx, OPERATOR, host.id, "adv", person("boss", role="member")
         ),
     ):
         with pytest.raises(InvalidNetworkInput) as refused:
@@ -244,15 +232,11 @@ def test_a_network_rewrites_only_people_whose_accounts_it_still_reaches(
     managed_users.upsert_advertiser_user(ctx, OPERATOR, host.id, "adv2", person("u1"))
     host_admin = make_member(ctx, host, role="admin")
     network_admin = as_user(host_admin)
-    moved = person(
-        "u1", email_settings=[{"email_address": "moved@example.com", "use_for_notifications": True}]
-    )
+    moved = person("u1", emails=("moved@example.com",))
     managed_users.upsert_advertiser_user(ctx, network_admin, host.id, "adv1", moved)  # both reached
     own = make_member(ctx, second, role="admin")
     accounts.update_account(ctx, as_user(own), second.id, AccountChanges(can_partner_manage=False))
-    again = person(
-        "u1", email_settings=[{"email_address": "again@example.com", "use_for_notifications": True}]
-    )
+    again = person("u1", emails=("again@example.com",))
     with pytest.raises(InvalidNetworkInput) as refused:
         managed_users.upsert_advertiser_user(ctx, network_admin, host.id, "adv1", again)
     assert codes(refused.value) == [ErrorCode.NOT_IDENTITY_OWNER]

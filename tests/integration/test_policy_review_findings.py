@@ -35,7 +35,7 @@ from factories import OPERATOR, World, as_user, make_account, make_member, uniqu
 
 
 def _rename(ctx: ServiceContext, actor: Actor, account: Account, user: User) -> None:
-    spec = UserSpec(email=unique_email("moved"), given_name=user.first_name)
+    spec = UserSpec(email=unique_email("moved"), first_name=user.first_name)
     provisioning.replace_user(ctx, actor, account.id, user.id, spec)
 
 

@@ -1,14 +1,16 @@
-"""Networks: the users a network manages and the advertisers under it (Invoca's network
-integration documents).
+"""Networks: the users a network manages and the advertisers under it.
 
 A network is a top-level partner account; its advertisers are advertiser accounts directly
 under it, each keyed by the network's own id for it (`id_from_network`). The users a network
 manages (`can_login_via_platform` false) are keyed the same way, within the network.
 
-Input arrives as the documents' JSON objects. Parsing checks every field and collects every
-problem with where it is (`("users", 3, "email_settings", 0, "email_address")`), so that a
-caller learns about all of them at once; problems read as short phrases about their field
-("can't be blank"), the way the documents' validation errors do.
+The services take typed commands (`ManagedUserSpec`, `AdvertiserSpec`) that a face builds
+from its own input with the rules here: what an id, a name, a phone number, an address or a
+custom data key may be (the `clean_*` functions, which raise `BadValue`), and that a set of
+users names each id and address once (`duplicates`). A command carries where each of its
+parts was in the caller's input (`Problem.path`), so that every problem, the face's and the
+core's, is reported at once and where it is. Problems read as short phrases about their
+field ("can't be blank").
 """
 
 from __future__ import annotations
@@ -16,14 +18,18 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
 from tenantry.domain.errors import ErrorCode, InvalidInput
+from tenantry.domain.ids import new_user_id
+from tenantry.domain.roles import Role
 from tenantry.domain.users import (
     NOTIFICATION_FLAGS,
     NotificationEmail,
     User,
+    UserStatus,
     normalize_email,
     split_name,
 )
@@ -33,20 +39,18 @@ MAX_PERSON_NAME_LENGTH = 100
 MAX_ADVERTISER_NAME_LENGTH = 200
 MAX_SITE_NAME_LENGTH = 255
 MAX_TOKEN_LENGTH = 4096
+MAX_COUNTRY_CODE_LENGTH = 8
 MAX_PHONE_LENGTH = 32
 MAX_EMAILS_PER_USER = 20
 MAX_SITES = 1000
 MAX_CUSTOM_DATA_KEYS = 100
 MAX_CUSTOM_DATA_KEY_LENGTH = 100
 MAX_CUSTOM_DATA_VALUE_LENGTH = 1000
+MAX_USERS_PER_CALL = 10_000
 
 BLANK = "can't be blank"
 INVALID = "is invalid"
 TAKEN = "has already been taken"
-NOT_TEXT = "must be a string"
-NOT_BOOLEAN = "must be true or false"
-NOT_OBJECT = "must be an object"
-NOT_LIST = "must be an array"
 NO_NOTIFICATION_ADDRESS = "must have at least one address with use_for_notifications true"
 LISTED_TWICE = "is listed twice"
 
@@ -94,18 +98,26 @@ class InvalidNetworkInput(InvalidInput):
         return cls([Problem(path, message)])
 
 
-# -- users ---------------------------------------------------------------------------------------
+class BadValue(ValueError):
+    """What is wrong with one value, as a short phrase about its field."""
+
+    def __init__(self, message: str, code: ErrorCode = ErrorCode.INVALID_INPUT) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+# -- commands ------------------------------------------------------------------------------------
 
 
 @dataclass(slots=True, frozen=True)
-class NetworkUserSpec:
-    """A user as the network describes it: every field, defaults filled in.
+class ManagedUserSpec:
+    """A user as the network describes it: every field clean, defaults filled in.
 
-    `role` is the name the network uses (None: the default role); the catalogue says which
-    role it stands for. `id_from_network` is None only when the input left it out, which is
-    allowed for a user the network does not manage (who is left as they are).
-    `email_paths` say where each address was in the input (the documents show two spellings
-    of it), for problems found later.
+    `role_key` is a role key; one that names no role of the account is reported as an
+    unknown role at `path` + "role". `id_from_network` is None only when the input left it
+    out, which is allowed for a user the network does not manage (who is left as they are).
+    `path` is where the user was in the input, and `email_paths` where each address was.
     """
 
     path: Path
@@ -115,7 +127,7 @@ class NetworkUserSpec:
     last_name: str
     contact_country_code: str | None
     contact_phone_number: str | None
-    role: str | None
+    role_key: str
     oauth_refresh_token: str | None
     notifications: Mapping[str, bool]
     email_paths: tuple[Path, ...] = ()
@@ -128,176 +140,6 @@ class NetworkUserSpec:
     @property
     def name(self) -> str:
         return f"{self.first_name} {self.last_name}"
-
-
-def parse_user(raw: object, path: Path = ()) -> tuple[NetworkUserSpec | None, list[Problem]]:
-    """A user object of the documents, checked field by field (None when any field is wrong).
-
-    `email_settings` may also come as the single `email_address` some samples show (used for
-    notifications), and `contact_phone_number` as `phone_number`. Read-only fields
-    (`can_login_via_platform`) and unknown keys are ignored.
-    """
-    if not isinstance(raw, Mapping):
-        return None, [Problem(path, NOT_OBJECT)]
-    problems: list[Problem] = []
-    id_from_network = _identifier(raw.get("id_from_network"), (*path, "id_from_network"), problems)
-    emails, email_paths = _emails(raw, path, problems)
-    first_name = _text(
-        raw.get("first_name"), (*path, "first_name"), problems, MAX_PERSON_NAME_LENGTH
-    )
-    last_name = _text(raw.get("last_name"), (*path, "last_name"), problems, MAX_PERSON_NAME_LENGTH)
-    country = _optional_text(
-        raw.get("contact_country_code"), (*path, "contact_country_code"), problems, 8
-    )
-    if country is not None and not _COUNTRY_CODE.fullmatch(country):
-        problems.append(Problem((*path, "contact_country_code"), INVALID))
-    phone_key = (
-        "phone_number"
-        if raw.get("contact_phone_number") is None and "phone_number" in raw
-        else "contact_phone_number"
-    )
-    phone_path = (*path, phone_key)
-    phone = _optional_text(raw.get(phone_key), phone_path, problems, MAX_PHONE_LENGTH)
-    if phone is not None and not is_valid_phone(phone):
-        problems.append(Problem(phone_path, INVALID))
-    role = _optional_text(raw.get("role"), (*path, "role"), problems, 40)
-    if role is not None and not role:
-        problems.append(Problem((*path, "role"), BLANK))
-    token = _optional_text(
-        raw.get("oauth_refresh_token"), (*path, "oauth_refresh_token"), problems, MAX_TOKEN_LENGTH
-    )
-    notifications = {}
-    for flag in NOTIFICATION_FLAGS:
-        value = raw.get(flag)
-        if value is None:
-            notifications[flag] = False
-        elif isinstance(value, bool):
-            notifications[flag] = value
-        else:
-            problems.append(Problem((*path, flag), NOT_BOOLEAN))
-    if problems:
-        return None, problems
-    assert first_name is not None
-    assert last_name is not None
-    return (
-        NetworkUserSpec(
-            path=path,
-            id_from_network=id_from_network,
-            emails=emails,
-            first_name=first_name,
-            last_name=last_name,
-            contact_country_code=country,
-            contact_phone_number=phone,
-            role=role,
-            oauth_refresh_token=token or None,
-            notifications=notifications,
-            email_paths=email_paths,
-        ),
-        [],
-    )
-
-
-def parse_users(raw: object, path: Path = ("users",)) -> list[NetworkUserSpec]:
-    """A full set of users: each valid, no `id_from_network` or address given twice."""
-    if not isinstance(raw, list):
-        raise InvalidNetworkInput([Problem(path, NOT_LIST if raw is not None else BLANK)])
-    specs: list[NetworkUserSpec] = []
-    problems: list[Problem] = []
-    for index, item in enumerate(raw):
-        spec, found = parse_user(item, (*path, index))
-        problems += found
-        if spec is not None:
-            specs.append(spec)
-    problems += duplicates(specs)
-    if problems:
-        raise InvalidNetworkInput(problems)
-    return specs
-
-
-def duplicates(specs: Sequence[NetworkUserSpec]) -> list[Problem]:
-    """Each `id_from_network` and each address belongs to one user of a set."""
-    problems: list[Problem] = []
-    seen_ids: set[str] = set()
-    seen_addresses: set[str] = set()
-    for spec in specs:
-        if spec.id_from_network is not None:
-            if spec.id_from_network in seen_ids:
-                problems.append(Problem((*spec.path, "id_from_network"), LISTED_TWICE))
-            seen_ids.add(spec.id_from_network)
-        for email, where in zip(spec.emails, spec.email_paths, strict=True):
-            if email.address in seen_addresses:
-                problems.append(Problem(where, TAKEN))
-            seen_addresses.add(email.address)
-    return problems
-
-
-def _emails(
-    raw: Mapping[str, Any], path: Path, problems: list[Problem]
-) -> tuple[tuple[NotificationEmail, ...], tuple[Path, ...]]:
-    settings = raw.get("email_settings")
-    if settings is None and "email_address" in raw:
-        where = (*path, "email_address")
-        address = _address(raw.get("email_address"), where, problems)
-        return ((NotificationEmail(address),), (where,)) if address else ((), ())
-    base = (*path, "email_settings")
-    if settings is None:
-        problems.append(Problem(base, BLANK))
-        return (), ()
-    if not isinstance(settings, list):
-        problems.append(Problem(base, NOT_LIST))
-        return (), ()
-    if not settings:
-        problems.append(Problem(base, BLANK))
-        return (), ()
-    if len(settings) > MAX_EMAILS_PER_USER:
-        problems.append(Problem(base, f"can have at most {MAX_EMAILS_PER_USER} addresses"))
-        return (), ()
-    emails: list[NotificationEmail] = []
-    paths: list[Path] = []
-    before = len(problems)
-    for index, entry in enumerate(settings):
-        where = (*base, index)
-        if not isinstance(entry, Mapping):
-            problems.append(Problem(where, NOT_OBJECT))
-            continue
-        address = _address(entry.get("email_address"), (*where, "email_address"), problems)
-        use = entry.get("use_for_notifications")
-        if not isinstance(use, bool):
-            problems.append(Problem((*where, "use_for_notifications"), NOT_BOOLEAN))
-            continue
-        if address is None:
-            continue
-        if address in (e.address for e in emails):
-            problems.append(Problem((*where, "email_address"), LISTED_TWICE))
-            continue
-        emails.append(NotificationEmail(address, use))
-        paths.append((*where, "email_address"))
-    if len(problems) == before and not any(e.use_for_notifications for e in emails):
-        problems.append(Problem(base, NO_NOTIFICATION_ADDRESS))
-    return tuple(emails), tuple(paths)
-
-
-def _address(raw: object, where: Path, problems: list[Problem]) -> str | None:
-    if raw is None or (isinstance(raw, str) and not raw.strip()):
-        problems.append(Problem(where, BLANK))
-        return None
-    if not isinstance(raw, str):
-        problems.append(Problem(where, NOT_TEXT))
-        return None
-    try:
-        return normalize_email(raw)
-    except InvalidInput:
-        problems.append(Problem(where, INVALID, ErrorCode.INVALID_EMAIL))
-        return None
-
-
-def is_valid_phone(phone: str) -> bool:
-    """E.164 (`+18056035555`) or a 10-digit US number, with or without separators."""
-    digits = _PHONE_SEPARATORS.sub("", phone)
-    return bool(_E164.fullmatch(digits) or _US.fullmatch(digits))
-
-
-# -- advertisers ---------------------------------------------------------------------------------
 
 
 @dataclass(slots=True, frozen=True)
@@ -325,120 +167,144 @@ class AdvertiserSpec:
     approval_status: ApprovalStatus
     sites: tuple[Site, ...]
     custom_data: dict[str, str] | None
-    users: tuple[NetworkUserSpec, ...] | None
+    users: tuple[ManagedUserSpec, ...] | None
 
 
-def parse_advertiser(raw: object, id_from_path: str | None) -> AdvertiserSpec:
-    """An advertiser object of the documents. The body's `id_from_network` takes precedence
-    over the one in the URL, as the documents say; one of them is required.
-
-    Read-only fields (`id`, `web_integration_phone_number`, `default_creative_id_from_network`,
-    `object_url`) and unknown keys are ignored.
-    """
-    if not isinstance(raw, Mapping):
-        raise InvalidNetworkInput([Problem((), NOT_OBJECT)])
+def duplicates(specs: Sequence[ManagedUserSpec]) -> list[Problem]:
+    """Each `id_from_network` and each address belongs to one user of a set."""
     problems: list[Problem] = []
-    id_from_network = _identifier(raw.get("id_from_network"), ("id_from_network",), problems)
-    id_from_network = id_from_network or id_from_path
-    if id_from_network is None and not any(p.path == ("id_from_network",) for p in problems):
-        problems.append(Problem(("id_from_network",), BLANK))
-    name = _text(raw.get("name"), ("name",), problems, MAX_ADVERTISER_NAME_LENGTH)
-    status = ApprovalStatus.APPROVED
-    raw_status = raw.get("approval_status")
-    if raw_status is not None:
-        try:
-            status = ApprovalStatus(raw_status)
-        except ValueError:
-            allowed = ", ".join(s.value for s in ApprovalStatus)
-            problems.append(Problem(("approval_status",), f"must be one of {allowed}"))
-    sites = _sites(raw.get("sites"), problems)
-    custom_data = _custom_data(raw.get("custom_data"), problems)
-    users: tuple[NetworkUserSpec, ...] | None = None
-    if raw.get("users") is not None:
-        try:
-            users = tuple(parse_users(raw["users"]))
-        except InvalidNetworkInput as error:
-            problems += error.problems
-    if problems:
-        raise InvalidNetworkInput(problems)
-    assert id_from_network is not None
-    assert name is not None
-    return AdvertiserSpec(id_from_network, name, status, sites, custom_data, users)
+    seen_ids: set[str] = set()
+    seen_addresses: set[str] = set()
+    for spec in specs:
+        if spec.id_from_network is not None:
+            if spec.id_from_network in seen_ids:
+                problems.append(Problem((*spec.path, "id_from_network"), LISTED_TWICE))
+            seen_ids.add(spec.id_from_network)
+        for email, where in zip(spec.emails, spec.email_paths, strict=True):
+            if email.address in seen_addresses:
+                problems.append(Problem(where, TAKEN))
+            seen_addresses.add(email.address)
+    return problems
 
 
-def _sites(raw: object, problems: list[Problem]) -> tuple[Site, ...]:
-    if raw is None or raw == []:
-        problems.append(Problem(("sites",), BLANK))
-        return ()
-    if not isinstance(raw, list):
-        problems.append(Problem(("sites",), NOT_LIST))
-        return ()
-    if len(raw) > MAX_SITES:
-        problems.append(Problem(("sites",), f"can have at most {MAX_SITES} sites"))
-        return ()
-    sites: list[Site] = []
-    for index, entry in enumerate(raw):
-        where: Path = ("sites", index)
-        if not isinstance(entry, Mapping):
-            problems.append(Problem(where, NOT_OBJECT))
-            continue
-        # The documents type a site's id as an integer (a PID) and show it as a string.
-        site_id = _identifier(entry.get("id_from_network"), (*where, "id_from_network"), problems)
-        if site_id is None:
-            if entry.get("id_from_network") is None:
-                problems.append(Problem((*where, "id_from_network"), BLANK))
-            continue
-        name = _optional_text(entry.get("name"), (*where, "name"), problems, MAX_SITE_NAME_LENGTH)
-        if any(s.id_from_network == site_id for s in sites):
-            problems.append(Problem((*where, "id_from_network"), LISTED_TWICE))
-            continue
-        sites.append(Site(site_id, name or None))
-    return tuple(sites)
+# -- values --------------------------------------------------------------------------------------
 
 
-def _custom_data(raw: object, problems: list[Problem]) -> dict[str, str] | None:
-    if raw is None:
-        return None
-    if not isinstance(raw, Mapping):
-        problems.append(Problem(("custom_data",), NOT_OBJECT))
-        return None
-    if len(raw) > MAX_CUSTOM_DATA_KEYS:
-        problems.append(Problem(("custom_data",), f"can have at most {MAX_CUSTOM_DATA_KEYS} keys"))
-        return None
-    data: dict[str, str] = {}
-    for key, value in raw.items():
-        if not key.strip() or len(key) > MAX_CUSTOM_DATA_KEY_LENGTH or _CONTROL.search(key):
-            problems.append(Problem(("custom_data",), f"has an invalid key {key!r}"[:200]))
-            continue
-        checked = _optional_text(
-            value, ("custom_data", key), problems, MAX_CUSTOM_DATA_VALUE_LENGTH
-        )
-        if value is None:
-            problems.append(Problem(("custom_data", key), BLANK))
-        elif checked is not None:
-            data[key] = value
-    return data
+def too_long(max_length: int) -> str:
+    return f"is too long (maximum is {max_length} characters)"
+
+
+def at_most(limit: int, things: str) -> str:
+    return f"can have at most {limit} {things}"
+
+
+def clean_line(text: str, max_length: int) -> str:
+    """A line of text, trimmed (it may be empty): printable, at most `max_length` long."""
+    value = text.strip()
+    if len(value) > max_length:
+        raise BadValue(too_long(max_length))
+    if _CONTROL.search(value):
+        raise BadValue(INVALID)
+    return value
+
+
+def clean_required_line(text: str, max_length: int) -> str:
+    """`clean_line`, not blank."""
+    if not text.strip():
+        raise BadValue(BLANK)
+    return clean_line(text, max_length)
+
+
+def clean_identifier(text: str) -> str:
+    """An id the network gives (`id_from_network`), trimmed: see `is_valid_identifier`."""
+    value = text.strip()
+    if not value:
+        raise BadValue(BLANK)
+    if len(value) > MAX_ID_LENGTH:
+        raise BadValue(too_long(MAX_ID_LENGTH))
+    if not is_valid_identifier(value):
+        raise BadValue(INVALID)
+    return value
+
+
+def is_valid_identifier(value: str) -> bool:
+    """Whether `value` can be an `id_from_network`: printable, no surrounding spaces."""
+    return 0 < len(value) <= MAX_ID_LENGTH and value == value.strip() and not _CONTROL.search(value)
+
+
+def clean_address(text: str) -> str:
+    """An e-mail address, trimmed and lower-cased."""
+    if not text.strip():
+        raise BadValue(BLANK)
+    try:
+        return normalize_email(text)
+    except InvalidInput:
+        raise BadValue(INVALID, ErrorCode.INVALID_EMAIL) from None
+
+
+def clean_country_code(text: str) -> str:
+    """A calling code: up to four digits, with or without a plus."""
+    value = clean_line(text, MAX_COUNTRY_CODE_LENGTH)
+    if not _COUNTRY_CODE.fullmatch(value):
+        raise BadValue(INVALID)
+    return value
+
+
+def clean_phone(text: str) -> str:
+    """A phone number as written: see `is_valid_phone`."""
+    value = clean_line(text, MAX_PHONE_LENGTH)
+    if not is_valid_phone(value):
+        raise BadValue(INVALID)
+    return value
+
+
+def is_valid_phone(phone: str) -> bool:
+    """E.164 (`+18056035555`) or a 10-digit US number, with or without separators."""
+    digits = _PHONE_SEPARATORS.sub("", phone)
+    return bool(_E164.fullmatch(digits) or _US.fullmatch(digits))
+
+
+def check_custom_data_key(key: str) -> None:
+    """A custom data key: not blank, printable, at most `MAX_CUSTOM_DATA_KEY_LENGTH` long."""
+    if not key.strip() or len(key) > MAX_CUSTOM_DATA_KEY_LENGTH or _CONTROL.search(key):
+        raise BadValue(f"has an invalid key {key!r}"[:200])
 
 
 # -- comparing what is stored with what is asked -------------------------------------------------
 
 
-def shown_names(user: User) -> tuple[str | None, str | None]:
-    """First and last name as the integration shows them: users made elsewhere may only
-    have a display name, which is split."""
+def first_and_last_name(user: User) -> tuple[str | None, str | None]:
+    """First and last name of a user made anywhere: users made elsewhere may only have a
+    display name, which is split."""
     if user.first_name or user.last_name:
         return user.first_name, user.last_name
     return split_name(user.display_name)
 
 
-def shown_emails(user: User) -> list[NotificationEmail]:
-    """The addresses as the integration shows them: a user made elsewhere, with no
-    notification addresses of their own, is notified at their e-mail."""
+def notification_addresses(user: User) -> list[NotificationEmail]:
+    """Where a user made anywhere is notified: a user made elsewhere, with no notification
+    addresses of their own, is notified at their e-mail."""
     return list(user.notification_emails) or [NotificationEmail(user.email)]
 
 
+def is_described_by(user: User, spec: ManagedUserSpec) -> bool:
+    """Whether `spec` lists `user` (a user the network does not manage) exactly as they are:
+    their id, addresses, names, phone, refresh token and notifications."""
+    return (
+        spec.id_from_network == user.id_from_network
+        and list(spec.emails) == notification_addresses(user)
+        and (spec.first_name, spec.last_name) == first_and_last_name(user)
+        and spec.contact_country_code == user.contact_country_code
+        and spec.contact_phone_number == user.contact_phone_number
+        and spec.oauth_refresh_token == user.oauth_refresh_token
+        and all(
+            spec.notifications[f] == bool(user.notifications.get(f)) for f in spec.notifications
+        )
+    )
+
+
 def user_fields(user: User) -> dict[str, Any]:
-    """The fields of a user this integration sets, to tell whether anything changes."""
+    """The fields of a user a network sets, to tell whether anything changes."""
     return {
         "email": user.email,
         "name": user.name,
@@ -454,7 +320,7 @@ def user_fields(user: User) -> dict[str, Any]:
     }
 
 
-def spec_fields(spec: NetworkUserSpec) -> dict[str, Any]:
+def spec_fields(spec: ManagedUserSpec) -> dict[str, Any]:
     """`user_fields` of a user given the fields the network describes."""
     return {
         "email": spec.email,
@@ -469,7 +335,7 @@ def spec_fields(spec: NetworkUserSpec) -> dict[str, Any]:
     }
 
 
-def apply_spec(user: User, spec: NetworkUserSpec) -> None:
+def apply_spec(user: User, spec: ManagedUserSpec) -> None:
     """Give `user` the fields the network describes (the rest of the user stays)."""
     user.email = spec.email
     user.name = spec.name
@@ -482,65 +348,34 @@ def apply_spec(user: User, spec: NetworkUserSpec) -> None:
     user.oauth_refresh_token = spec.oauth_refresh_token
 
 
-def audit_fields(user: User) -> dict[str, Any]:
-    """`user_fields` as the audit trail keeps them: the refresh token is never written down."""
+def new_managed_user(spec: ManagedUserSpec, network_id: str, now: datetime) -> User:
+    """A network-managed user: active at once, signs in through the network, never directly."""
+    user = User(
+        id=new_user_id(),
+        email=spec.email,
+        status=UserStatus.ACTIVATED,
+        can_login_via_platform=False,
+        network_account_id=network_id,
+        id_from_network=spec.id_from_network,
+        created_at=now,
+        home_account_id=network_id,
+    )
+    apply_spec(user, spec)
+    return user
+
+
+def addresses_of(user: User) -> set[str]:
+    """Every address a user holds: their e-mail and their notification addresses."""
+    return {user.email, *(e.address for e in user.notification_emails)}
+
+
+def audit_fields(user: User, role: Role | None) -> dict[str, Any]:
+    """`user_fields` as the audit trail keeps them, with the user's id and role key: the
+    refresh token is never written down."""
     fields = user_fields(user)
     fields["notification_emails"] = [list(pair) for pair in fields["notification_emails"]]
     fields["oauth_refresh_token"] = "[set]" if user.oauth_refresh_token else None
+    fields["id"] = user.id
+    if role is not None:
+        fields["role"] = role.key
     return fields
-
-
-# -- field helpers -------------------------------------------------------------------------------
-
-
-def _identifier(raw: object, where: Path, problems: list[Problem]) -> str | None:
-    """An id the network gives: a string (or a whole number, kept as its digits)."""
-    if raw is None:
-        return None
-    if isinstance(raw, int) and not isinstance(raw, bool):
-        raw = str(raw)
-    if not isinstance(raw, str):
-        problems.append(Problem(where, NOT_TEXT))
-        return None
-    value = raw.strip()
-    if not value:
-        problems.append(Problem(where, BLANK))
-        return None
-    if len(value) > MAX_ID_LENGTH:
-        problems.append(Problem(where, f"is too long (maximum is {MAX_ID_LENGTH} characters)"))
-        return None
-    if not is_valid_identifier(value):
-        problems.append(Problem(where, INVALID))
-        return None
-    return value
-
-
-def is_valid_identifier(value: str) -> bool:
-    """Whether `value` can be an `id_from_network`: printable, no surrounding spaces."""
-    return 0 < len(value) <= MAX_ID_LENGTH and value == value.strip() and not _CONTROL.search(value)
-
-
-def _text(raw: object, where: Path, problems: list[Problem], max_length: int) -> str | None:
-    """A required line of text."""
-    if raw is None or (isinstance(raw, str) and not raw.strip()):
-        problems.append(Problem(where, BLANK))
-        return None
-    return _optional_text(raw, where, problems, max_length)
-
-
-def _optional_text(
-    raw: object, where: Path, problems: list[Problem], max_length: int
-) -> str | None:
-    if raw is None:
-        return None
-    if not isinstance(raw, str):
-        problems.append(Problem(where, NOT_TEXT))
-        return None
-    value = raw.strip()
-    if len(value) > max_length:
-        problems.append(Problem(where, f"is too long (maximum is {max_length} characters)"))
-        return None
-    if _CONTROL.search(value):
-        problems.append(Problem(where, INVALID))
-        return None
-    return value

@@ -11,7 +11,7 @@ belonged to no other account.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,9 +22,10 @@ from tenantry.domain.ids import new_account_id
 from tenantry.domain.managed import (
     TAKEN,
     AdvertiserProfile,
+    AdvertiserSpec,
     InvalidNetworkInput,
+    ManagedUserSpec,
     Problem,
-    parse_advertiser,
 )
 from tenantry.domain.roles import Need
 from tenantry.services.context import Actor, ServiceContext, record
@@ -118,86 +119,36 @@ def _views(ctx: ServiceContext, uow: UnitOfWork, page: list[Account]) -> list[Ad
 
 
 def upsert_advertiser(
-    ctx: ServiceContext,
-    actor: Actor,
-    network_id: str,
-    advertiser: Mapping[str, Any],
-    *,
-    advertiser_id: str | None = None,
+    ctx: ServiceContext, actor: Actor, network_id: str, spec: AdvertiserSpec
 ) -> UpsertedAdvertiser:
-    """Create the advertiser, or update it when the network's id names one (the body's id,
-    else the one in the URL). One transaction and one audit event, none when nothing changed."""
-    spec = parse_advertiser(advertiser, advertiser_id)
+    """Create the advertiser, or update it when the network's id names one. One transaction
+    and one audit event, none when nothing changed."""
     name = account_rules.validate_account_name(spec.name)
     with ctx.uow() as uow:
         network, network_role = open_network(ctx, uow, actor, network_id, Need.READ_ACCOUNT)
         if not network_role.allows(Need.MANAGE_CHILD_ACCOUNTS):
             raise Forbidden(ErrorCode.FORBIDDEN, account_id=network.id)
         problems: list[Problem] = []
-        account = uow.accounts.find_by_network_id(network.id, spec.id_from_network)
-        if account is not None and account.kind is not AccountKind.ADVERTISER:
-            raise InvalidNetworkInput.one(("id_from_network",), TAKEN)
-        namesake = uow.network.find_advertiser_by_name(network.id, name)
-        if namesake is not None and (account is None or namesake.id != account.id):
-            problems.append(Problem(("name",), TAKEN, ErrorCode.ID_TAKEN))
-
+        account = _named_advertiser(uow, network, spec.id_from_network, name, problems)
         created = account is None
         if created and problems:
             raise InvalidNetworkInput(problems)
         profile = AdvertiserProfile(
             account.id if account else "", spec.approval_status, list(spec.sites)
         )
+        before: dict[str, Any] | None = None
         if account is None:
-            account = Account(
-                id=new_account_id(),
-                name=name,
-                kind=AccountKind.ADVERTISER,
-                parent_id=network.id,
-                id_from_network=spec.id_from_network,
-                custom_data=dict(spec.custom_data or {}),
-                created_at=ctx.now(),
-            )
-            account_rules.check_parent(account.kind, network)
-            profile.account_id = account.id
-            before: dict[str, Any] | None = None
-            uow.accounts.add(account)
-            uow.network.save_profile(profile)
+            account = _create(ctx, uow, network, spec, name, profile)
         else:
-            old_profile = uow.network.profiles([account.id]).get(account.id)
-            before = snapshot(account, old_profile or AdvertiserProfile(account.id))
-            updated = dataclasses.replace(
-                account,
-                name=name,
-                custom_data=account.custom_data if spec.custom_data is None else spec.custom_data,
-            )
-            if not problems and updated != account:
-                uow.accounts.update(updated)
-            if not problems and profile != old_profile:
-                uow.network.save_profile(profile)
-            account = updated
-
+            account, before = _update(uow, account, spec, name, profile, write=not problems)
         outcome = MembersOutcome(members_of(ctx, uow, account) if not created else [])
         if spec.users is not None:
-            role = role_in(ctx, uow, actor, [account, network])
-            if role is None or not role.allows(Need.MANAGE_USERS):
-                raise Forbidden(ErrorCode.FORBIDDEN, account_id=account.id)
             try:
-                outcome = apply_members(
-                    ctx,
-                    uow,
-                    actor,
-                    network,
-                    account,
-                    role,
-                    spec.users,
-                    replace=True,
-                    base=("users",),
-                )
+                outcome = _replace_users(ctx, uow, actor, network, account, spec.users)
             except InvalidNetworkInput as error:
                 problems += error.problems
         if problems:
             raise InvalidNetworkInput(problems)
-
         after = snapshot(account, profile)
         if created or after != before or outcome.changed:
             record(
@@ -212,6 +163,84 @@ def upsert_advertiser(
                 after={**after, "users": outcome.after},
             )
         return UpsertedAdvertiser(AdvertiserView(account, profile, outcome.members), created)
+
+
+def _named_advertiser(
+    uow: UnitOfWork, network: Account, id_from_network: str, name: str, problems: list[Problem]
+) -> Account | None:
+    """The network's advertiser with that id, if any; its name must be no other's."""
+    account = uow.accounts.find_by_network_id(network.id, id_from_network)
+    if account is not None and account.kind is not AccountKind.ADVERTISER:
+        raise InvalidNetworkInput.one(("id_from_network",), TAKEN)
+    namesake = uow.network.find_advertiser_by_name(network.id, name)
+    if namesake is not None and (account is None or namesake.id != account.id):
+        problems.append(Problem(("name",), TAKEN, ErrorCode.ID_TAKEN))
+    return account
+
+
+def _create(
+    ctx: ServiceContext,
+    uow: UnitOfWork,
+    network: Account,
+    spec: AdvertiserSpec,
+    name: str,
+    profile: AdvertiserProfile,
+) -> Account:
+    account = Account(
+        id=new_account_id(),
+        name=name,
+        kind=AccountKind.ADVERTISER,
+        parent_id=network.id,
+        id_from_network=spec.id_from_network,
+        custom_data=dict(spec.custom_data or {}),
+        created_at=ctx.now(),
+    )
+    account_rules.check_parent(account.kind, network)
+    profile.account_id = account.id
+    uow.accounts.add(account)
+    uow.network.save_profile(profile)
+    return account
+
+
+def _update(
+    uow: UnitOfWork,
+    account: Account,
+    spec: AdvertiserSpec,
+    name: str,
+    profile: AdvertiserProfile,
+    *,
+    write: bool,
+) -> tuple[Account, dict[str, Any]]:
+    """The advertiser as the spec describes it (written when `write`), and its snapshot
+    before. Leaving `custom_data` out keeps it."""
+    old_profile = uow.network.profiles([account.id]).get(account.id)
+    before = snapshot(account, old_profile or AdvertiserProfile(account.id))
+    updated = dataclasses.replace(
+        account,
+        name=name,
+        custom_data=account.custom_data if spec.custom_data is None else spec.custom_data,
+    )
+    if write and updated != account:
+        uow.accounts.update(updated)
+    if write and profile != old_profile:
+        uow.network.save_profile(profile)
+    return updated, before
+
+
+def _replace_users(
+    ctx: ServiceContext,
+    uow: UnitOfWork,
+    actor: Actor,
+    network: Account,
+    account: Account,
+    specs: Sequence[ManagedUserSpec],
+) -> MembersOutcome:
+    role = role_in(ctx, uow, actor, [account, network])
+    if role is None or not role.allows(Need.MANAGE_USERS):
+        raise Forbidden(ErrorCode.FORBIDDEN, account_id=account.id)
+    return apply_members(
+        ctx, uow, actor, network, account, role, specs, replace=True, base=("users",)
+    )
 
 
 def delete_advertiser(

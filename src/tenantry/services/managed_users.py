@@ -11,20 +11,19 @@ something changed, so repeating a call adds nothing.
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Mapping
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from tenantry.domain.accounts import Account, AccountKind
 from tenantry.domain.errors import ErrorCode, Forbidden, NotFound
 from tenantry.domain.ids import is_account_id
 from tenantry.domain.managed import (
+    BLANK,
+    MAX_USERS_PER_CALL,
     InvalidNetworkInput,
-    NetworkUserSpec,
+    ManagedUserSpec,
+    at_most,
     is_valid_identifier,
-    parse_user,
-    parse_users,
 )
 from tenantry.domain.roles import Need, Role
 from tenantry.services.context import Actor, ServiceContext, record
@@ -32,8 +31,6 @@ from tenantry.services.member_sync import MembersOutcome, apply_members
 from tenantry.services.members import Member
 from tenantry.services.policy import Requirement, role_in, roles_of
 from tenantry.services.ports import UnitOfWork
-
-MAX_USERS_PER_CALL = 10_000
 
 
 @dataclass(slots=True)
@@ -60,9 +57,7 @@ def open_network(
         raise Forbidden(ErrorCode.FORBIDDEN, "This token does not belong to this network.")
     network = uow.accounts.find(network_id) if is_account_id(network_id) else None
     if network is None or network.kind is not AccountKind.PARTNER or network.parent_id:
-        raise NotFound(
-            ErrorCode.ACCOUNT_NOT_FOUND, f"Could not find Network {network_id}", field="network_id"
-        )
+        raise NotFound(ErrorCode.ACCOUNT_NOT_FOUND, field="network_id")
     role = role_in(ctx, uow, actor, [network])
     if role is None or not role.allows(need):
         raise Forbidden(ErrorCode.FORBIDDEN)
@@ -89,19 +84,11 @@ def open_advertiser(
     network), or not found."""
     account = find_advertiser(uow, network, id_from_network)
     if account is None:
-        raise advertiser_not_found(network, id_from_network)
+        raise NotFound(ErrorCode.ACCOUNT_NOT_FOUND, field="advertiser_id")
     role = role_in(ctx, uow, actor, [account, network])
     if role is None or not role.allows(need):
         raise Forbidden(ErrorCode.FORBIDDEN, account_id=account.id)
     return account, role
-
-
-def advertiser_not_found(network: Account, id_from_network: str) -> NotFound:
-    return NotFound(
-        ErrorCode.ACCOUNT_NOT_FOUND,
-        f"Could not find Advertiser {id_from_network} for network {network.id}",
-        field="advertiser_id",
-    )
 
 
 def members_of(ctx: ServiceContext, uow: UnitOfWork, account: Account) -> list[Member]:
@@ -149,12 +136,13 @@ def get_network(ctx: ServiceContext, actor: Actor, network_id: str) -> NetworkVi
 
 
 def replace_network_users(
-    ctx: ServiceContext, actor: Actor, network_id: str, users: object
+    ctx: ServiceContext, actor: Actor, network_id: str, specs: Sequence[ManagedUserSpec]
 ) -> NetworkView:
     """Make the network's users the listed ones: add and update them, remove every other
     network-managed member (users who log in directly stay). One transaction, written as a
     diff: only what changes is written."""
-    specs = _checked_users(users)
+    if len(specs) > MAX_USERS_PER_CALL:
+        raise InvalidNetworkInput.one(("users",), at_most(MAX_USERS_PER_CALL, "users in one call"))
     with ctx.uow() as uow:
         network, role = open_network(ctx, uow, actor, network_id, Need.MANAGE_USERS)
         outcome = apply_members(
@@ -162,14 +150,6 @@ def replace_network_users(
         )
         record_members(ctx, uow, actor, "network.users.replace", network, outcome)
         return NetworkView(network, outcome.members)
-
-
-def _checked_users(users: object) -> list[NetworkUserSpec]:
-    if isinstance(users, list) and len(users) > MAX_USERS_PER_CALL:
-        raise InvalidNetworkInput.one(
-            ("users",), f"can have at most {MAX_USERS_PER_CALL} users in one call"
-        )
-    return parse_users(users)
 
 
 # -- an advertiser's users, one at a time --------------------------------------------------------
@@ -192,11 +172,7 @@ def get_advertiser_user(
         account, _ = open_advertiser(ctx, uow, actor, network, advertiser_id, Need.READ_ACCOUNT)
         member = _member(ctx, uow, network, account, user_id)
         if member is None:
-            raise NotFound(
-                ErrorCode.USER_NOT_FOUND,
-                f"Could not find User {user_id} for advertiser {advertiser_id}",
-                field="user_id",
-            )
+            raise NotFound(ErrorCode.USER_NOT_FOUND, field="user_id")
         return member
 
 
@@ -205,20 +181,12 @@ def upsert_advertiser_user(
     actor: Actor,
     network_id: str,
     advertiser_id: str,
-    user: Mapping[str, Any],
-    *,
-    user_id: str | None = None,
+    spec: ManagedUserSpec,
 ) -> UpsertedMember:
-    """Create the advertiser's user, or update it when it exists (by `id_from_network`: the
-    body's, else the one in the URL). `created` tells which."""
-    spec, problems = parse_user(user)
-    if problems:
-        raise InvalidNetworkInput(problems)
-    assert spec is not None
+    """Create the advertiser's user, or update it when it exists (by `id_from_network`, which
+    the spec must give). `created` tells which."""
     if spec.id_from_network is None:
-        if user_id is None or not is_valid_identifier(user_id):
-            raise InvalidNetworkInput.one(("id_from_network",), "can't be blank")
-        spec = dataclasses.replace(spec, id_from_network=user_id)
+        raise InvalidNetworkInput.one((*spec.path, "id_from_network"), BLANK)
     with ctx.uow() as uow:
         network, _ = open_network(ctx, uow, actor, network_id, Need.READ_ACCOUNT)
         account, role = open_advertiser(ctx, uow, actor, network, advertiser_id, Need.MANAGE_USERS)

@@ -1,9 +1,9 @@
-"""Queries over an account's users as SCIM asks them, in terms storage can run.
+"""Queries over an account's members, in terms storage can run.
 
-The SCIM face parses a filter with its own library and hands the services this small tree, which
-names each attribute by its SCIM path (`userName`, `name.givenName`, `meta.lastModified`...).
-Storage turns it into SQL, so that filtering, sorting and paging happen in the database however
-many members an account has.
+A face turns its own query language into this small tree over tenantry's attributes of a
+member (their e-mail, names, role, when they joined...), deciding for each comparison of text
+whether case matters. Storage turns it into SQL, so that filtering, sorting and paging happen
+in the database however many members an account has.
 """
 
 from __future__ import annotations
@@ -17,29 +17,27 @@ from tenantry.domain.users import User
 
 
 class UserAttribute(StrEnum):
-    """The attributes of a SCIM User that can be filtered and sorted on."""
+    """What members can be filtered and sorted on."""
 
-    ID = "id"
-    USER_NAME = "userName"
-    DISPLAY_NAME = "displayName"
-    EXTERNAL_ID = "externalId"
-    ACTIVE = "active"
-    GIVEN_NAME = "name.givenName"
-    FAMILY_NAME = "name.familyName"
-    EMAIL = "emails.value"
-    EMAIL_TYPE = "emails.type"
+    USER_ID = "user_id"
+    EMAIL = "email"
+    DISPLAY_NAME = "display_name"
+    FIRST_NAME = "first_name"
+    LAST_NAME = "last_name"
     DEPARTMENT = "department"
-    GROUP = "groups.value"
-    CREATED = "meta.created"
-    LAST_MODIFIED = "meta.lastModified"
+    EXTERNAL_ID = "external_id"
+    """The identity provider's id for the user in this account."""
+    ACTIVE = "active"
+    ROLE = "role"
+    """The key of the member's role."""
+    JOINED_AT = "joined_at"
+    """When the user joined the account."""
+    LAST_MODIFIED = "last_modified"
+    """The latest change to the user in the account, or when they joined."""
 
 
-# Compared as they are written; every other text attribute ignores case (RFC 7643 §2.1).
-CASE_EXACT = frozenset({UserAttribute.ID, UserAttribute.EXTERNAL_ID, UserAttribute.GROUP})
 BOOLEAN = frozenset({UserAttribute.ACTIVE})
-DATE_TIME = frozenset({UserAttribute.CREATED, UserAttribute.LAST_MODIFIED})
-# The one e-mail address of a user is their work address.
-EMAIL_TYPE = "work"
+DATE_TIME = frozenset({UserAttribute.JOINED_AT, UserAttribute.LAST_MODIFIED})
 
 
 class Operator(StrEnum):
@@ -59,14 +57,24 @@ Value = str | bool | datetime | None
 
 @dataclass(frozen=True, slots=True)
 class Compare:
+    """An attribute compared with a value; text compares as written unless `ignore_case`."""
+
     attribute: UserAttribute
     operator: Operator
     value: Value
+    ignore_case: bool = False
 
 
 @dataclass(frozen=True, slots=True)
 class Present:
     attribute: UserAttribute
+
+
+@dataclass(frozen=True, slots=True)
+class Constant:
+    """A term every member matches (`matches` true) or none does."""
+
+    matches: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,24 +92,33 @@ class Negation:
     term: Filter
 
 
-Filter = Compare | Present | AllOf | AnyOf | Negation
+Filter = Compare | Present | Constant | AllOf | AnyOf | Negation
+
+
+@dataclass(frozen=True, slots=True)
+class Sort:
+    """An order of members; text in the order of its characters, or of its lower case."""
+
+    attribute: UserAttribute
+    descending: bool = False
+    ignore_case: bool = False
 
 
 @dataclass(frozen=True, slots=True)
 class UserQuery:
-    """Which members to list: filtered, in an order, one page (`offset` from 0)."""
+    """Which members to list: filtered, in an order (then by joining), one page (`offset`
+    from 0)."""
 
     filter: Filter | None = None
-    sort_by: UserAttribute | None = None
-    descending: bool = False
+    sort: Sort | None = None
     offset: int = 0
     limit: int = 100
 
 
 @dataclass(slots=True)
 class UserRecord:
-    """A member of the account as SCIM shows them: the user, their membership and the
-    identity provider's id for them in this account."""
+    """A member of the account: the user, their membership and the identity provider's id
+    for them in this account."""
 
     user: User
     membership: Membership

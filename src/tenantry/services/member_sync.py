@@ -6,12 +6,13 @@ constant number of statements and writes in batches, whatever the number of user
 replaces thousands at once), inside the caller's transaction; a call that changes nothing
 writes nothing.
 
-Rules, beyond each field's own (`domain.network`):
+Rules, beyond each field's own (`domain.managed`):
 - users are found by the network's id for them (`id_from_network`, unique in the network);
   users created here are network-managed: they sign in through the network, never directly;
 - a user who logs in directly (`can_login_via_platform`) is never changed here: listing one
-  exactly as the integration shows them is accepted and does nothing, anything else about
-  them is refused, and a full replacement leaves such members where they are;
+  exactly as they are (`managed.is_described_by`, role included) is accepted and does
+  nothing, anything else about them is refused, and a full replacement leaves such members
+  where they are;
 - each address belongs to one user; an address may move between users of the same call;
 - the core's rules hold: the role must exist for the account and not exceed the actor's own,
   the multi-account rules for users joining, the account keeps an admin if it had one, and
@@ -25,24 +26,24 @@ import dataclasses
 import itertools
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from tenantry.domain import memberships as rules
 from tenantry.domain.accounts import Account
 from tenantry.domain.errors import MESSAGES, DomainError, ErrorCode
-from tenantry.domain.ids import new_user_id
 from tenantry.domain.managed import (
     BLANK,
     TAKEN,
     InvalidNetworkInput,
-    NetworkUserSpec,
+    ManagedUserSpec,
     Path,
     Problem,
+    addresses_of,
     apply_spec,
     audit_fields,
-    shown_emails,
-    shown_names,
+    is_described_by,
+    new_managed_user,
     spec_fields,
     user_fields,
 )
@@ -65,7 +66,7 @@ from tenantry.services.ports import UnitOfWork
 # Holds a user's primary address while another user of the same call takes it over.
 _MOVING_DOMAIN = "moving.invalid"
 
-Target = tuple[NetworkUserSpec, User | None, Role]
+Target = tuple[ManagedUserSpec, User | None, Role]
 
 
 @dataclass(slots=True)
@@ -103,7 +104,7 @@ def apply_members(
     network: Account,
     account: Account,
     actor_role: Role,
-    specs: Sequence[NetworkUserSpec],
+    specs: Sequence[ManagedUserSpec],
     *,
     replace: bool = False,
     remove: Collection[str] = (),
@@ -124,7 +125,7 @@ def apply_members(
     if wanted:
         known.update(uow.network.users_by_network_ids(network.id, wanted))
     problems: list[Problem] = []
-    targets = _targets(ctx, account, actor_role, specs, current, known, roles, problems)
+    targets = _targets(account, actor_role, specs, current, known, roles, problems)
 
     plan = _Plan()
     if replace:
@@ -157,7 +158,7 @@ def apply_members(
     for spec, original, role in targets:
         user_changed = False
         if original is None:
-            user = _new_user(spec, network, now)
+            user = new_managed_user(spec, network.id, now)
             plan.new_users.append(user)
         elif spec_fields(spec) == user_fields(original):
             user = original
@@ -212,10 +213,10 @@ def apply_members(
         if original is not None:
             if user_changed:
                 plan.changed_users.append(user)
-                plan.previous[user.id] = _addresses(original)
+                plan.previous[user.id] = addresses_of(original)
                 rewritten[user.id] = spec.path
-            outcome.before[key] = _snapshot(ctx, original, old_role)
-        outcome.after[key] = _snapshot(ctx, user, role)
+            outcome.before[key] = audit_fields(original, old_role)
+        outcome.after[key] = audit_fields(user, role)
 
     _check_reach(ctx, uow, actor, account, rewritten, problems)
     final = _final_members(ctx, current, plan, roles)
@@ -224,7 +225,7 @@ def apply_members(
         raise InvalidNetworkInput(problems)
     for user, membership in plan.removed:
         role = roles.get(membership.role_key, ctx.roles.admin)
-        outcome.before[user.id_from_network or user.id] = _snapshot(ctx, user, role)
+        outcome.before[user.id_from_network or user.id] = audit_fields(user, role)
     _write(uow, account, plan)
     outcome.members = final
     return outcome
@@ -267,22 +268,21 @@ def _check_reach(
 
 
 def _targets(
-    ctx: ServiceContext,
     account: Account,
     actor_role: Role,
-    specs: Sequence[NetworkUserSpec],
+    specs: Sequence[ManagedUserSpec],
     current: Sequence[tuple[User, Membership]],
     known: dict[str, User],
     roles: dict[str, Role],
     problems: list[Problem],
 ) -> list[Target]:
     """Each listed user with the stored user it names (None: a new one) and its role. A user
-    who logs in directly is left out: listed as shown, or refused."""
-    members = {user.id: (user, membership) for user, membership in current}
+    who logs in directly is left out: listed exactly as they are (role included), or refused."""
+    roles_held = {user.id: membership.role_key for user, membership in current}
     platform_by_email = {u.email: u for u, _ in current if not u.is_network_managed}
     targets: list[Target] = []
     for spec in specs:
-        role = _role(ctx, roles, account, actor_role, spec, problems)
+        role = _role(roles, account, actor_role, spec, problems)
         if spec.id_from_network is None:
             user = platform_by_email.get(spec.email)
             if user is None:
@@ -293,7 +293,7 @@ def _targets(
         if role is None:
             continue
         if user is not None and not user.is_network_managed:
-            if not _as_shown(user, members.get(user.id), spec, role):
+            if roles_held.get(user.id) != role.key or not is_described_by(user, spec):
                 problems.append(
                     Problem(
                         (*spec.path, "can_login_via_platform"),
@@ -307,21 +307,18 @@ def _targets(
 
 
 def _role(
-    ctx: ServiceContext,
     roles: dict[str, Role],
     account: Account,
     actor_role: Role,
-    spec: NetworkUserSpec,
+    spec: ManagedUserSpec,
     problems: list[Problem],
 ) -> Role | None:
-    """The role a listed user gets: the catalogue's role of that Invoca name (Super when the
-    input names none), if it exists for the account and the actor may grant it."""
-    key = ctx.roles.admin.key if spec.role is None else ctx.roles.key_for("invoca", spec.role)
-    role = roles.get(key) if key else None
+    """The role a listed user gets, if it exists for the account and the actor may grant it."""
+    role = roles.get(spec.role_key)
     where = (*spec.path, "role")
     if role is None:
-        names = ", ".join(ctx.roles.names_in("invoca"))
-        problems.append(Problem(where, f"must be one of {names}", ErrorCode.UNKNOWN_ROLE))
+        message = MESSAGES[ErrorCode.UNKNOWN_ROLE]
+        problems.append(Problem(where, message, ErrorCode.UNKNOWN_ROLE))
         return None
     try:
         rules.check_role_for_account(role, account)
@@ -332,26 +329,6 @@ def _role(
     return role
 
 
-def _as_shown(
-    user: User, member: tuple[User, Membership] | None, spec: NetworkUserSpec, role: Role
-) -> bool:
-    """Whether a user who logs in directly is listed exactly as the integration shows them."""
-    if member is None or member[1].role_key != role.key:
-        return False
-    first, last = shown_names(user)
-    return (
-        spec.id_from_network == user.id_from_network
-        and list(spec.emails) == shown_emails(user)
-        and (spec.first_name, spec.last_name) == (first, last)
-        and spec.contact_country_code == user.contact_country_code
-        and spec.contact_phone_number == user.contact_phone_number
-        and spec.oauth_refresh_token == user.oauth_refresh_token
-        and all(
-            spec.notifications[f] == bool(user.notifications.get(f)) for f in spec.notifications
-        )
-    )
-
-
 def _check_addresses(
     uow: UnitOfWork, targets: Sequence[Target], plan: _Plan, problems: list[Problem]
 ) -> None:
@@ -360,7 +337,7 @@ def _check_addresses(
     claims: list[tuple[Path, str, str | None]] = []
     final: dict[str, set[str]] = {}
     for spec, user, _ in targets:
-        held = _addresses(user) if user is not None else set()
+        held = addresses_of(user) if user is not None else set()
         if user is not None:
             final[user.id] = {e.address for e in spec.emails}
         claims += [
@@ -422,34 +399,6 @@ def _check_keeps_an_admin(
 # -- building and writing ------------------------------------------------------------------------
 
 
-def _new_user(spec: NetworkUserSpec, network: Account, now: datetime) -> User:
-    """A network-managed user: active at once, signs in through the network, never directly."""
-    user = User(
-        id=new_user_id(),
-        email=spec.email,
-        status=UserStatus.ACTIVATED,
-        can_login_via_platform=False,
-        network_account_id=network.id,
-        id_from_network=spec.id_from_network,
-        created_at=now,
-        home_account_id=network.id,
-    )
-    apply_spec(user, spec)
-    return user
-
-
-def _addresses(user: User) -> set[str]:
-    return {user.email, *(e.address for e in user.notification_emails)}
-
-
-def _snapshot(ctx: ServiceContext, user: User, role: Role | None) -> dict[str, Any]:
-    data = audit_fields(user)
-    data["id"] = user.id
-    if role is not None:
-        data["role"] = ctx.roles.face_name("invoca", role)
-    return data
-
-
 def _final_members(
     ctx: ServiceContext,
     current: Sequence[tuple[User, Membership]],
@@ -479,7 +428,7 @@ def _write(uow: UnitOfWork, account: Account, plan: _Plan) -> None:
         network.delete_memberships(account.id, [u.id for u, _ in plan.removed])
     if plan.orphans:
         network.delete_users(plan.orphans)
-    taker = {a: u.id for u in (*plan.changed_users, *plan.new_users) for a in _addresses(u)}
+    taker = {a: u.id for u in (*plan.changed_users, *plan.new_users) for a in addresses_of(u)}
     holders = [
         dataclasses.replace(u, email=f"{u.id}@{_MOVING_DOMAIN}", notification_emails=[])
         for u in plan.changed_users

@@ -320,8 +320,8 @@ class AuthRepository(Protocol):
 
 
 class MemberSearchRepository(Protocol):
-    """SCIM's reads over an account's members, filtered, sorted and paged in the database, and
-    the identity provider's id for each user, kept per account."""
+    """Reads over an account's members, filtered, sorted and paged in the database, and the
+    identity provider's id for each user, kept per account."""
 
     def users(self, account_id: str, query: UserQuery) -> list[UserRecord]: ...
     def count_users(self, account_id: str, user_filter: UserFilter | None) -> int: ...

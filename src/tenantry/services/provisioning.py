@@ -61,8 +61,8 @@ class UserSpec:
     """A user as the identity provider wants them; None clears an optional value."""
 
     email: str
-    given_name: str | None = None
-    family_name: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
     display_name: str | None = None
     department: str | None = None
     external_id: str | None = None
@@ -181,8 +181,8 @@ def create_user(
                 email=spec.email,
                 role_key=base_role(ctx, account).key,
                 username=username,
-                first_name=spec.given_name,
-                last_name=spec.family_name,
+                first_name=spec.first_name,
+                last_name=spec.last_name,
                 department=spec.department,
             ),
         )
@@ -255,8 +255,8 @@ def delete_user(
 
 def _check_spec(spec: UserSpec) -> None:
     normalize_email(spec.email)
-    check_text(spec.given_name, "name.givenName", MAX_NAME_LENGTH)
-    check_text(spec.family_name, "name.familyName", MAX_NAME_LENGTH)
+    check_text(spec.first_name, "name.givenName", MAX_NAME_LENGTH)
+    check_text(spec.last_name, "name.familyName", MAX_NAME_LENGTH)
     check_text(spec.display_name, "displayName", MAX_DISPLAY_NAME_LENGTH)
     validate_department(spec.department)
     if spec.external_id is not None and not 0 < len(spec.external_id) <= MAX_EXTERNAL_ID_LENGTH:
@@ -280,8 +280,8 @@ def _is_username(name: str | None) -> bool:
 def _profile_differs(user: User, spec: UserSpec) -> bool:
     return (
         normalize_email(spec.email) != user.email
-        or spec.given_name != user.first_name
-        or spec.family_name != user.last_name
+        or spec.first_name != user.first_name
+        or spec.last_name != user.last_name
         or (spec.display_name or "") != user.name
         or spec.department != user.department
     )
@@ -296,8 +296,8 @@ def _update_profile(
         change_address(ctx, uow, actor, user, spec.email)
     except Conflict as taken:
         raise Conflict(taken.code, taken.message, field="userName") from None
-    user.first_name = spec.given_name
-    user.last_name = spec.family_name
+    user.first_name = spec.first_name
+    user.last_name = spec.last_name
     user.name = spec.display_name or ""
     user.department = spec.department
     uow.users.update(user)

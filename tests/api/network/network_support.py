@@ -15,7 +15,7 @@ from tenantry.app import Composition
 from tenantry.domain.accounts import Account
 from tenantry.domain.audit import AuditEvent
 from tenantry.entrypoints.http.server import create_http_app
-from tenantry.entrypoints.network_rest import OPENAPI_PATH, network_rest_router
+from tenantry.entrypoints.network_rest import OPENAPI_PATH, network_rest_router, parsing
 from tenantry.services import managed_accounts, setup
 from tenantry.services.context import ServiceContext
 
@@ -108,9 +108,9 @@ class Net:
 
     def advertiser(self, id_from_network: str, **fields: Any) -> Account:
         """An advertiser of the network, made through the service as the operator."""
-        result = managed_accounts.upsert_advertiser(
-            self.ctx, OPERATOR, self.network.id, advertiser_body(id_from_network, **fields)
-        )
+        body = advertiser_body(id_from_network, **fields)
+        spec = parsing.advertiser(body, self.ctx.roles, None)
+        result = managed_accounts.upsert_advertiser(self.ctx, OPERATOR, self.network.id, spec)
         return result.advertiser.account
 
     def audit(self) -> list[AuditEvent]:

@@ -126,6 +126,7 @@ def test_an_account_that_is_not_a_network(net: Net, ctx: ServiceContext) -> None
     )
     assert response.status_code == 404
     assert error_class(response) == "RecordNotFound"
+    assert response.json()["errors"]["invalid_data"] == f"Could not find Network {advertiser.id}"
 
 
 @pytest.mark.parametrize(

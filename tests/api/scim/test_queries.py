@@ -41,6 +41,11 @@ def names(found: list[dict[str, Any]]) -> set[str]:
         ('userName le "bob.q@example.org"', {"ann", "bob"}),
         ('emails.value eq "cyd.q@example.org"', {"cyd"}),
         ('emails[type eq "work" and value sw "ann"]', {"ann"}),
+        # Every user's one address is their work address; its type ignores case.
+        ('emails.type eq "WORK" and userName sw "b"', {"bob"}),
+        ('emails.type ne "work"', set()),
+        ('emails[type co "or"] and not (emails.type sw "x")', {"ann", "bob", "cyd"}),
+        ("not (emails.type pr)", set()),
         ('externalId eq "A-1"', {"ann"}),
         ('externalId eq "a-1"', set()),
         ("externalId pr", {"ann", "bob"}),
@@ -101,6 +106,9 @@ def test_sorting_and_paging(scim: Scim, people: dict[str, dict[str, Any]]) -> No
     by_external = page(sortBy="externalId")
     assert [u.get("externalId") for u in by_external["Resources"]] == ["A-1", "B-2", None]
     assert len(page(sortBy="meta.lastModified")["Resources"]) == 3
+    # The same for everyone: the joining order.
+    by_type = page(sortBy="emails.type", sortOrder="descending")
+    assert [u["userName"][0] for u in by_type["Resources"]] == ["a", "b", "c"]
 
 
 def test_attributes(scim: Scim, people: dict[str, dict[str, Any]]) -> None:

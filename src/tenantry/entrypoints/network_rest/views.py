@@ -7,8 +7,9 @@ from typing import Any
 from urllib.parse import quote
 
 from tenantry.domain.accounts import Account
-from tenantry.domain.managed import AdvertiserProfile, shown_emails, shown_names
+from tenantry.domain.managed import AdvertiserProfile, first_and_last_name, notification_addresses
 from tenantry.domain.users import NOTIFICATION_FLAGS
+from tenantry.entrypoints.network_rest.roles import role_name
 from tenantry.services.context import ServiceContext
 from tenantry.services.managed_accounts import AdvertiserView
 from tenantry.services.managed_users import NetworkView
@@ -17,17 +18,17 @@ from tenantry.services.members import Member
 
 def user_json(ctx: ServiceContext, member: Member) -> dict[str, Any]:
     user = member.user
-    first_name, last_name = shown_names(user)
+    first_name, last_name = first_and_last_name(user)
     shown: dict[str, Any] = {
         "email_settings": [
             {"email_address": e.address, "use_for_notifications": e.use_for_notifications}
-            for e in shown_emails(user)
+            for e in notification_addresses(user)
         ],
         "id_from_network": user.id_from_network,
         "first_name": first_name,
         "contact_country_code": user.contact_country_code,
         "last_name": last_name,
-        "role": ctx.roles.face_name("invoca", member.role),
+        "role": role_name(ctx.roles, member.role),
         "oauth_refresh_token": user.oauth_refresh_token,
         "contact_phone_number": user.contact_phone_number,
     }

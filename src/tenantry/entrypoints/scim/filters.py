@@ -1,14 +1,18 @@
 """SCIM filters and sort keys on Users, parsed by scim2-models, turned into the services' query
-tree (`services.member_query`), which storage runs as SQL.
+tree (`services.member_query`) over tenantry's attributes, which storage runs as SQL.
 
 Filterable: id, userName, emails (value, type), externalId, displayName, name.givenName,
 name.familyName, active, groups (value), the enterprise department, meta.created and
 meta.lastModified; `emails[...]` and `groups[...]` select on their sub-attributes. Any other
-attribute, or an operator its type does not take, is an `invalidFilter` error.
+attribute, or an operator its type does not take, is an `invalidFilter` error. Text compares
+ignore case except on the attributes RFC 7643 makes case-exact. A user's one address is their
+work address, so `emails.type` is "work" for everyone: comparisons on it are decided here.
 """
 
 from __future__ import annotations
 
+import operator as op
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,33 +28,48 @@ from scim2_models.path import (
     ValuePath,
 )
 
-from tenantry.entrypoints.scim.schema import ENTERPRISE_SCHEMA, USER_SCHEMA
+from tenantry.entrypoints.scim.schema import EMAIL_TYPE, ENTERPRISE_SCHEMA, USER_SCHEMA
 from tenantry.services import member_query as q
 
 A = q.UserAttribute
-_BY_NAME: dict[str, q.UserAttribute] = {
-    "id": A.ID,
-    "username": A.USER_NAME,
+# SCIM's paths, in lower case without their schema, and the attributes they name.
+_ATTRIBUTES: dict[str, q.UserAttribute] = {
+    "id": A.USER_ID,
+    "username": A.EMAIL,
     "displayname": A.DISPLAY_NAME,
     "externalid": A.EXTERNAL_ID,
     "active": A.ACTIVE,
-    "name.givenname": A.GIVEN_NAME,
-    "name.familyname": A.FAMILY_NAME,
+    "name.givenname": A.FIRST_NAME,
+    "name.familyname": A.LAST_NAME,
     "emails": A.EMAIL,
     "emails.value": A.EMAIL,
-    "emails.type": A.EMAIL_TYPE,
-    "groups": A.GROUP,
-    "groups.value": A.GROUP,
+    "groups": A.ROLE,
+    "groups.value": A.ROLE,
     "department": A.DEPARTMENT,
-    "meta.created": A.CREATED,
+    "meta.created": A.JOINED_AT,
     "meta.lastmodified": A.LAST_MODIFIED,
 }
-_ORDERING = {q.Operator.GT, q.Operator.GE, q.Operator.LT, q.Operator.LE}
+_EMAIL_TYPE = "emails.type"
+# Compared as they are written; every other text attribute ignores case (RFC 7643 §2.1).
+_CASE_EXACT = frozenset({A.USER_ID, A.EXTERNAL_ID, A.ROLE})
 _SUBSTRING = {q.Operator.CO, q.Operator.SW, q.Operator.EW}
+# How a text compares with a value, for the attribute that is the same for every user.
+_TEXT_TESTS: dict[q.Operator, Callable[[str, str], bool]] = {
+    q.Operator.EQ: op.eq,
+    q.Operator.NE: op.ne,
+    q.Operator.CO: op.contains,
+    q.Operator.SW: str.startswith,
+    q.Operator.EW: str.endswith,
+    q.Operator.GT: op.gt,
+    q.Operator.GE: op.ge,
+    q.Operator.LT: op.lt,
+    q.Operator.LE: op.le,
+}
 
 
-def attribute(path: AttrPath | str, within: str | None = None) -> q.UserAttribute:
-    """The attribute a path names (case-insensitive, with or without its schema URN)."""
+def attribute(path: AttrPath | str, within: str | None = None) -> str:
+    """The SCIM path a filter or sort names, in lower case without its schema URN (with or
+    without it in the input); `invalidFilter` when users can't be filtered on it."""
     if isinstance(path, str):
         text = path
     else:
@@ -62,10 +81,20 @@ def attribute(path: AttrPath | str, within: str | None = None) -> q.UserAttribut
         name = name.removeprefix(urn)
     if within:
         name = f"{within}.{name}"
-    found = _BY_NAME.get(name)
-    if found is None:
+    if name not in _ATTRIBUTES and name != _EMAIL_TYPE:
         raise InvalidFilterException(detail=f"Filtering and sorting on {text!r} is not supported.")
-    return found
+    return name
+
+
+def user_sort(sort_by: Any, sort_order: Any) -> q.Sort | None:
+    """The order `sortBy` and `sortOrder` ask for (None: the members' joining order)."""
+    if not sort_by:
+        return None
+    found = _ATTRIBUTES.get(attribute(str(sort_by)))
+    if found is None:  # emails.type: the same for everyone
+        return None
+    descending = str(sort_order or "").lower() == "descending"
+    return q.Sort(found, descending, ignore_case=found not in _CASE_EXACT)
 
 
 def user_filter(node: FilterNode, within: str | None = None) -> q.Filter:
@@ -75,15 +104,20 @@ def user_filter(node: FilterNode, within: str | None = None) -> q.Filter:
     if isinstance(node, Not):
         return q.Negation(user_filter(node.expr, within))
     if isinstance(node, Present):
-        return q.Present(attribute(node.attr_path, within))
+        return _present(attribute(node.attr_path, within))
     if isinstance(node, ValuePath):
         if within or node.attr_path.sub_attr:
             raise InvalidFilterException(detail=f"{node} selects nothing that can be filtered.")
         parent = attribute(node.attr_path.attr)
-        return user_filter(node.val_filter, parent.value.partition(".")[0])
+        return user_filter(node.val_filter, parent.partition(".")[0])
     if isinstance(node, Comparison):
         return _comparison(node, within)
     raise InvalidFilterException(detail=f"Unsupported filter expression: {node}.")
+
+
+def _present(name: str) -> q.Filter:
+    found = _ATTRIBUTES.get(name)
+    return q.Constant(True) if found is None else q.Present(found)
 
 
 def _comparison(node: Comparison, within: str | None) -> q.Filter:
@@ -91,25 +125,28 @@ def _comparison(node: Comparison, within: str | None) -> q.Filter:
     operator = q.Operator(node.op.value)
     value: Any = node.value
     if value is None:
-        present = q.Present(name)
+        present = _present(name)
         if operator is q.Operator.EQ:
             return q.Negation(present)
         if operator is q.Operator.NE:
             return present
         raise InvalidFilterException(detail=f"{node}: only eq and ne compare with null.")
-    if name in q.BOOLEAN:
+    found = _ATTRIBUTES.get(name)
+    if found in q.BOOLEAN:
         if operator not in (q.Operator.EQ, q.Operator.NE):
             raise InvalidFilterException(detail=f"{node}: booleans compare with eq and ne.")
-        return q.Compare(name, operator, _boolean(node, value))
-    if name in q.DATE_TIME:
+        return q.Compare(found, operator, _boolean(node, value))
+    if found in q.DATE_TIME:
         if operator in _SUBSTRING:
             raise InvalidFilterException(
                 detail=f"{node}: dates compare with eq, ne, gt, ge, lt, le."
             )
-        return q.Compare(name, operator, _moment(node, value))
+        return q.Compare(found, operator, _moment(node, value))
     if not isinstance(value, str):
         raise InvalidFilterException(detail=f"{node}: the value must be a string.")
-    return q.Compare(name, operator, value)
+    if found is None:  # emails.type, which ignores case
+        return q.Constant(_TEXT_TESTS[operator](EMAIL_TYPE, value.lower()))
+    return q.Compare(found, operator, value, ignore_case=found not in _CASE_EXACT)
 
 
 def _boolean(node: Comparison, value: Any) -> bool:

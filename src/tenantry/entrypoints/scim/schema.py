@@ -42,10 +42,10 @@ from scim2_models import (
 )
 from scim2_models import Meta as ScimMeta
 
-from tenantry.services.member_query import EMAIL_TYPE
-
 PREFIX = "/scim/v2"
 SCIM_JSON = "application/scim+json"
+# The type of a user's one e-mail address: tenantry keeps one address per user, their work one.
+EMAIL_TYPE = "work"
 USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User"
 ENTERPRISE_SCHEMA = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 GROUP_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:Group"

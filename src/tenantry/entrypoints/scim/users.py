@@ -53,8 +53,7 @@ def users_page(
     """One page of the users a search selects, as it returns them, and how many it selects."""
     query = UserQuery(
         filter=filters.user_filter(search.filter.ast) if search.filter else None,
-        sort_by=filters.attribute(str(search.sort_by)) if search.sort_by else None,
-        descending=str(search.sort_order or "").lower() == "descending",
+        sort=filters.user_sort(search.sort_by, search.sort_order),
         offset=offset,
         limit=limit,
     )

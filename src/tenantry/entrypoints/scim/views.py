@@ -6,6 +6,7 @@ from typing import Any
 
 from tenantry.domain.users import is_valid_email
 from tenantry.entrypoints.scim.schema import (
+    EMAIL_TYPE,
     EmailAddress,
     EnterpriseUser,
     Group,
@@ -15,7 +16,6 @@ from tenantry.entrypoints.scim.schema import (
     PersonName,
     UserModel,
 )
-from tenantry.services.member_query import EMAIL_TYPE
 from tenantry.services.provisioning import ProvisionedUser, UserSpec
 from tenantry.services.provisioning_groups import RoleGroup
 
@@ -90,8 +90,8 @@ def user_spec(resource: Any, *, user_name: str | None) -> UserSpec:
     name = resource.name
     return UserSpec(
         email=email or user_name or "",
-        given_name=_text(name.given_name if name else None),
-        family_name=_text(name.family_name if name else None),
+        first_name=_text(name.given_name if name else None),
+        last_name=_text(name.family_name if name else None),
         display_name=_text(resource.display_name),
         department=_text(extension.department if extension else None),
         external_id=_text(resource.external_id),

@@ -1,10 +1,11 @@
-"""SCIM's queries over an account's members, compiled to SQL, and the identity provider's ids.
+"""Queries over an account's members (`services.member_query`), compiled to SQL, and the
+identity provider's ids.
 
 A filter becomes one WHERE clause over the members of the account (users ⨝ memberships, with
 the account's external ids left-joined), so that filters, sorting and paging run in the database.
-Text compares ignore case except on case-exact attributes (ids), and ordering compares use the
-binary collation on both engines, so both answer alike. `meta.lastModified` is the time of the
-latest audit event about the user in the account, or their joining time: filters on it read the
+Text compares ignore case where the query says so, and ordering compares use the binary
+collation on both engines, so both answer alike. `last_modified` is the time of the latest
+audit event about the user in the account, or their joining time: filters on it read the
 audit trail through uncorrelated subqueries, which use its time index.
 """
 
@@ -18,15 +19,15 @@ import sqlalchemy as sa
 
 from tenantry.domain.users import UserStatus
 from tenantry.services.member_query import (
-    CASE_EXACT,
-    EMAIL_TYPE,
     AllOf,
     AnyOf,
     Compare,
+    Constant,
     Filter,
     Negation,
     Operator,
     Present,
+    Sort,
     UserAttribute,
     UserQuery,
     UserRecord,
@@ -51,19 +52,17 @@ _IN_ACCOUNT = memberships.c.account_id == _ACCOUNT
 
 # Each attribute as a column (or expression) and what "has a value" means for it.
 _COLUMNS: dict[UserAttribute, sa.ColumnElement[Any]] = {
-    A.ID: users.c.id,
-    A.USER_NAME: users.c.email,
+    A.USER_ID: users.c.id,
     A.EMAIL: users.c.email,
     A.DISPLAY_NAME: users.c.name,
-    A.GIVEN_NAME: users.c.first_name,
-    A.FAMILY_NAME: users.c.last_name,
+    A.FIRST_NAME: users.c.first_name,
+    A.LAST_NAME: users.c.last_name,
     A.DEPARTMENT: users.c.department,
     A.EXTERNAL_ID: scim_external_ids.c.external_id,
-    A.GROUP: memberships.c.role_key,
-    A.CREATED: memberships.c.created_at,
-    A.EMAIL_TYPE: sa.literal(EMAIL_TYPE, sa.String),
+    A.ROLE: memberships.c.role_key,
+    A.JOINED_AT: memberships.c.created_at,
 }
-_OPTIONAL_TEXT = {A.DISPLAY_NAME, A.GIVEN_NAME, A.FAMILY_NAME, A.DEPARTMENT}
+_OPTIONAL_TEXT = {A.DISPLAY_NAME, A.FIRST_NAME, A.LAST_NAME, A.DEPARTMENT}
 
 _SELECT = sa.select(*USER_COLUMNS, *MEMBERSHIP_COLUMNS, scim_external_ids.c.external_id)
 _ONE = _SELECT.select_from(_MEMBERS).where(_IN_ACCOUNT, users.c.id == sa.bindparam("user_id"))
@@ -104,9 +103,10 @@ class SqlMemberSearchRepository(Repository):
         if query.filter is not None:
             statement = statement.where(sql.condition(query.filter))
         order: list[sa.ColumnElement[Any]] = []
-        if query.sort_by is not None:
-            key = sql.sort_key(query.sort_by)
-            order.append(key.desc().nulls_last() if query.descending else key.asc().nulls_last())
+        if query.sort is not None:
+            key = sql.sort_key(query.sort)
+            descending = query.sort.descending
+            order.append(key.desc().nulls_last() if descending else key.asc().nulls_last())
         order += [memberships.c.created_at, memberships.c.user_id]
         statement = statement.order_by(*order).offset(query.offset).limit(query.limit)
         rows = self.conn.execute(statement, {"account_id": account_id}).all()
@@ -183,9 +183,12 @@ class _Compiler:
             return sa.not_(self.condition(node.term))
         if isinstance(node, Present):
             return self._present(node.attribute)
+        if isinstance(node, Constant):
+            return sa.true() if node.matches else sa.false()
         return self._compare(node)
 
-    def sort_key(self, attribute: UserAttribute) -> sa.ColumnElement[Any]:
+    def sort_key(self, sort: Sort) -> sa.ColumnElement[Any]:
+        attribute = sort.attribute
         if attribute is A.ACTIVE:
             return users.c.status != _DEACTIVATED
         if attribute is A.LAST_MODIFIED:
@@ -197,9 +200,9 @@ class _Compiler:
             created = memberships.c.created_at
             return sa.case((latest > created, latest), else_=created)
         column = _COLUMNS[attribute]
-        if attribute in (A.CREATED, A.GROUP):
+        if attribute in (A.JOINED_AT, A.ROLE):
             return column
-        text = column if attribute in CASE_EXACT else sa.func.lower(column)
+        text = sa.func.lower(column) if sort.ignore_case else column
         return sa.collate(text, self._binary)
 
     def _present(self, attribute: UserAttribute) -> sa.ColumnElement[bool]:
@@ -219,11 +222,11 @@ class _Compiler:
             assert isinstance(value, datetime)
             return _last_modified(operator, value)
         column = _COLUMNS[attribute]
-        if attribute is A.CREATED:
+        if attribute is A.JOINED_AT:
             assert isinstance(value, datetime)
             return _ordered(column, operator, value)
         assert isinstance(value, str)
-        exact = attribute in CASE_EXACT
+        exact = not node.ignore_case
         text = column if exact else sa.func.lower(column)
         operand = value if exact else value.lower()
         if operator is Operator.NE:
