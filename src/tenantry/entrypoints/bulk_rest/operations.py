@@ -10,11 +10,11 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 
 import orjson
-from pydantic import ValidationError
 
 from tenantry.domain.errors import DomainError, ErrorCode, InvalidInput, Unauthenticated
 from tenantry.domain.ids import is_user_id
 from tenantry.entrypoints.auth import bearer_token
+from tenantry.entrypoints.bulk_members import parse_new_users
 from tenantry.entrypoints.bulk_rest import views
 from tenantry.entrypoints.bulk_rest.errors import (
     NO_BEARER,
@@ -25,15 +25,12 @@ from tenantry.entrypoints.bulk_rest.errors import (
     none_added,
     quota_headers,
 )
-from tenantry.entrypoints.bulk_rest.schemas import NewUser
 from tenantry.services import bulk, credentials, members, quotas, roles
-from tenantry.services.bulk import ItemError
 from tenantry.services.context import Actor, ServiceContext
-from tenantry.services.members import MAX_PAGE, NewMember
+from tenantry.services.members import MAX_PAGE
 from tenantry.services.ports import DatabaseUnavailable, MemberCursor
 
 FACE = "bulk_rest"
-NOT_AN_ARRAY = "The body must be a JSON array of users."
 BAD_PAGE_SIZE = f"page_size must be a whole number from 1 to {MAX_PAGE}."
 BAD_CURSOR = "The cursor is not one this API returned."
 
@@ -151,47 +148,6 @@ def add_users(ctx: ServiceContext, actor: Actor, account_id: str, body: bytes) -
 
 def _index(pair: tuple[int, object]) -> int:
     return pair[0]
-
-
-def parse_new_users(
-    ctx: ServiceContext, body: bytes
-) -> tuple[list[tuple[int, NewMember]], list[ItemError]]:
-    """The users to add, by their index in the array, and those refused for their scheme."""
-    try:
-        raw = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        raise InvalidInput(ErrorCode.INVALID_INPUT, NOT_AN_ARRAY) from None
-    if not isinstance(raw, list):
-        raise InvalidInput(ErrorCode.INVALID_INPUT, NOT_AN_ARRAY)
-    bulk.check_users_per_call(ctx, len(raw))
-    items: list[tuple[int, NewMember]] = []
-    refused: list[ItemError] = []
-    for index, item in enumerate(raw):
-        email = item.get("email") if isinstance(item, dict) else None
-        try:
-            user = NewUser.model_validate(item)
-        except ValidationError:
-            scheme = InvalidInput(ErrorCode.INVALID_FIELD_SCHEME)
-            refused.append(ItemError(index, email if isinstance(email, str) else "", scheme))
-            continue
-        items.append((index, new_member(ctx, user)))
-    return items, refused
-
-
-def new_member(ctx: ServiceContext, user: NewUser) -> NewMember:
-    name = user.role.strip()
-    # A predefined role by its AppsFlyer name, else by its key (custom roles have only keys).
-    role_key = ctx.roles.key_for(views.FACE, name) or name.lower()
-    return NewMember(
-        email=user.email,
-        role_key=role_key,
-        username=user.username,
-        department=user.department,
-        app_ids=user.app_ids,
-        all_future_apps=user.allow_access_to_all_future_apps,
-        media_sources=user.media_sources,
-        geos=user.geos,
-    )
 
 
 # -- DELETE /users/{emails} --------------------------------------------------------------------
