@@ -17,8 +17,6 @@ from tenantry.entrypoints.network_rest.views import (
 from tenantry.services import network, network_advertisers
 from tenantry.services.context import Actor, ServiceContext
 
-TOKEN_KEY = "oauth_token"  # noqa: S105 (the name of a body key, not a secret)
-
 
 @dataclass(frozen=True, slots=True)
 class Call:
