@@ -4,7 +4,7 @@
 Two networks of 2,000 users each are seeded, one for each side (same people, different
 addresses). The figures, each the median of rounds in which the sides take turns:
 
-- **replace 2,000 users, none changed**: `services.network.replace_network_users` with the
+- **replace 2,000 users, none changed**: `services.managed_users.replace_network_users` with the
   users as they are, against the raw driver reading the network's members and their
   addresses (two statements) and comparing them with the list in Python: the price of a
   no-op call, which writes nothing on either side;
@@ -42,7 +42,7 @@ from bench.ops import Figure, compare
 from tenantry.app import Composition
 from tenantry.domain.accounts import AccountKind
 from tenantry.domain.users import NOTIFICATION_FLAGS
-from tenantry.entrypoints.http.server import create_http_app
+from tenantry.entrypoints.server import create_http_app
 from tenantry.entrypoints.network_rest import OPENAPI_PATH, network_rest_router, parsing
 from tenantry.services import accounts, credentials, managed_users, setup
 from tenantry.services.context import Actor, ServiceContext

@@ -93,7 +93,7 @@ class Composition:
             uow_factory.engine.dispose()
 
     def asgi_app(self) -> FastAPI:
-        from tenantry.entrypoints.http.server import create_http_app
+        from tenantry.entrypoints.server import create_http_app
 
         return create_http_app(self.context, readiness=self.check_database, lifespan=self._lifespan)
 

@@ -14,10 +14,10 @@ from graphql import ExecutionResult, GraphQLError
 from tenantry.app import Composition
 from tenantry.domain.credentials import ACCESS_TOKEN_PREFIX, API_TOKEN_PREFIX
 from tenantry.domain.ids import new_token
-from tenantry.entrypoints.graphql import endpoint
 from tenantry.entrypoints.graphql.engine import GraphQLEngine
-from tenantry.entrypoints.http.middleware import UNAVAILABLE
-from tenantry.entrypoints.http.server import create_http_app
+from tenantry.entrypoints.http.refusals import UNAVAILABLE
+from tenantry.entrypoints.server import create_http_app
+from tenantry.services import credentials
 from tenantry.services.context import Actor
 from tenantry.services.ports import DatabaseUnavailable
 from tenantry.settings import Settings
@@ -148,14 +148,14 @@ def test_an_outage_during_a_query_is_503_not_a_graphql_error(
     """Past authentication, the outage surfaces inside a resolver; graphql-core would turn
     it into an ordinary error in a 200 answer."""
 
-    async def signed_in(*_: Any, **__: Any) -> Actor:
+    def signed_in(*_: Any, **__: Any) -> Actor:
         return Actor.system(face="graphql")
 
     def down(*_: Any, **__: Any) -> ExecutionResult:
         error = GraphQLError("down", original_error=DatabaseUnavailable("connection refused"))
         return ExecutionResult(data=None, errors=[error])
 
-    monkeypatch.setattr(endpoint, "authenticate", signed_in)
+    monkeypatch.setattr(credentials, "authenticate", signed_in)
     monkeypatch.setattr(GraphQLEngine, "execute", down)
     response = client.post(
         "/hub/graphql/", json={"query": "{ __typename }"}, headers={"Authorization": "Bearer x"}

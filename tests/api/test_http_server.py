@@ -10,10 +10,11 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from starlette.routing import Match
 
 from tenantry.app import Composition
 from tenantry.entrypoints.http.control_characters import describe
-from tenantry.entrypoints.http.server import create_http_app
+from tenantry.entrypoints.server import create_http_app
 
 from httpclient import HttpClient, http_client
 
@@ -303,9 +304,16 @@ def test_text_without_a_control_character_reaches_the_face(client: HttpClient, p
     assert "control character" not in answer.text
 
 
+def face_serving(app: FastAPI, path: str) -> FastAPI:
+    """The application of the face the server hands `path` to."""
+    scope = {"type": "http", "path": path, "root_path": ""}
+    face: FastAPI = next(r.app for r in app.routes if r.matches(scope)[0] is Match.FULL)
+    return face
+
+
 @pytest.mark.parametrize("path", ["/explode", "/hub/explode"])
 def test_an_unhandled_error_is_a_500_with_the_request_id_only(app: FastAPI, path: str) -> None:
-    @app.get(path)
+    @face_serving(app, path).get(path)
     async def explode() -> None:
         raise RuntimeError("secret internals: password=hunter2")
 

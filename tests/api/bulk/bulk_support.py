@@ -14,8 +14,8 @@ from fastapi import FastAPI
 from tenantry.app import Composition
 from tenantry.domain.accounts import Account, AccountKind
 from tenantry.domain.users import User
-from tenantry.entrypoints.bulk_rest import PREFIX, bulk_rest_router
-from tenantry.entrypoints.http.server import create_http_app
+from tenantry.entrypoints.bulk_rest import PREFIX
+from tenantry.entrypoints.server import create_http_app
 from tenantry.services import accounts, credentials, members
 from tenantry.services.accounts import AccountChanges
 from tenantry.services.context import ServiceContext
@@ -27,11 +27,8 @@ RATE_LIMIT_HEADERS = ("x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit
 
 
 def with_bulk_rest(composition: Composition) -> FastAPI:
-    """The server's app with this face, whether or not the server wires it in already."""
-    app = create_http_app(composition.context, readiness=composition.check_database)
-    if not any(getattr(route, "path", "").startswith(PREFIX) for route in app.routes):
-        app.include_router(bulk_rest_router(composition.context))
-    return app
+    """The server's app, which serves this face."""
+    return create_http_app(composition.context, readiness=composition.check_database)
 
 
 @pytest.fixture

@@ -25,19 +25,15 @@ from factories import OPERATOR, World
 QUOTA = 25
 CALLS = 2 * QUOTA + 10
 
-# A server as `tenantry serve` runs one, with this face included should the app not have it.
+# A server as `tenantry serve` runs one.
 SERVER = """
 import sys
 
 import uvicorn
 
 from tenantry.app import Composition
-from tenantry.entrypoints.bulk_rest import PREFIX, bulk_rest_router
 
-composition = Composition()
-app = composition.asgi_app()
-if not any(getattr(route, "path", "").startswith(PREFIX) for route in app.routes):
-    app.include_router(bulk_rest_router(composition.context))
+app = Composition().asgi_app()
 uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning")
 """
 

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 
 from tenantry.domain.accounts import Account
-from tenantry.entrypoints.http.traffic import PATH as TRAFFIC_PATH
+from tenantry.entrypoints.graphql.traffic import PATH as TRAFFIC_PATH
 from tenantry.services import credentials
 from tenantry.services.context import ServiceContext
 

@@ -14,8 +14,8 @@ from fastapi import FastAPI
 from tenantry.app import Composition
 from tenantry.domain.accounts import Account
 from tenantry.domain.audit import AuditEvent
-from tenantry.entrypoints.http.server import create_http_app
-from tenantry.entrypoints.network_rest import OPENAPI_PATH, network_rest_router, parsing
+from tenantry.entrypoints.network_rest import parsing
+from tenantry.entrypoints.server import create_http_app
 from tenantry.services import managed_accounts, setup
 from tenantry.services.context import ServiceContext
 
@@ -27,11 +27,8 @@ _numbers = itertools.count(1)
 
 
 def with_network_rest(composition: Composition) -> FastAPI:
-    """The server's app with this face, whether or not the server wires it in already."""
-    app = create_http_app(composition.context, readiness=composition.check_database)
-    if not any(getattr(route, "path", "") == OPENAPI_PATH for route in app.routes):
-        app.include_router(network_rest_router(composition.context))
-    return app
+    """The server's app, which serves this face."""
+    return create_http_app(composition.context, readiness=composition.check_database)
 
 
 @pytest.fixture

@@ -12,8 +12,8 @@ from fastapi import FastAPI
 from tenantry.app import Composition
 from tenantry.domain.accounts import Account
 from tenantry.domain.users import User
-from tenantry.entrypoints.http.server import create_http_app
-from tenantry.entrypoints.scim import PREFIX, scim_router
+from tenantry.entrypoints.scim import PREFIX
+from tenantry.entrypoints.server import create_http_app
 from tenantry.services import credentials, members
 from tenantry.services.audit import list_audit_events
 from tenantry.services.context import ServiceContext
@@ -31,11 +31,8 @@ SEARCH = "urn:ietf:params:scim:api:messages:2.0:SearchRequest"
 
 
 def with_scim(composition: Composition) -> FastAPI:
-    """The server's app with this face, whether or not the server wires it in already."""
-    app = create_http_app(composition.context, readiness=composition.check_database)
-    if not any(getattr(route, "path", "").startswith(PREFIX) for route in app.routes):
-        app.include_router(scim_router(composition.context))
-    return app
+    """The server's app, which serves this face."""
+    return create_http_app(composition.context, readiness=composition.check_database)
 
 
 @dataclass

@@ -10,7 +10,7 @@ import pytest
 from fastapi import FastAPI
 
 from tenantry.app import Composition
-from tenantry.entrypoints.http.server import create_http_app
+from tenantry.entrypoints.server import create_http_app
 from tenantry.services import setup
 from tenantry.services.context import ServiceContext
 from tenantry.services.passwords import Argon2Hasher

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from tenantry.app import Composition
 from tenantry.domain.auth import SESSION_IDLE_TIMEOUT, SESSION_LIFETIME
-from tenantry.entrypoints.http.server import create_http_app
+from tenantry.entrypoints.server import create_http_app
 from tenantry.services import members
 from tenantry.services.context import ServiceContext
 

@@ -7,8 +7,11 @@ vendor's OpenAPI declares (400 bad input or limit exceeded, 401 credentials or p
     BatchRejected                 → 422, with `errors` (a delete that refused some e-mails)
     Conflict, NotFound           → 422
     InvalidInput, anything else  → 400
-    a control character          → 400 (answered by the server)
+    a control character          → 400
     an unexpected exception      → 500, the documents' "Something went wrong" text
+
+Once a call is admitted against the daily quota, its answer carries the quota headers, whatever
+it is (`respond` and the face's handlers read the quota from the request's state).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from starlette.requests import Request
 from starlette.responses import Response
 
 from tenantry.domain.errors import (
@@ -29,10 +33,11 @@ from tenantry.domain.errors import (
     Unauthenticated,
 )
 from tenantry.entrypoints.bulk_rest.views import item_error_view
-from tenantry.entrypoints.http.middleware import TOO_LARGE, UNAVAILABLE
+from tenantry.entrypoints.http.faces import ExceptionHandler
+from tenantry.entrypoints.http.refusals import TOO_LARGE, UNAVAILABLE
 from tenantry.entrypoints.http.responses import json_response
 from tenantry.services.member_batches import BatchRejected, ItemError
-from tenantry.services.quotas import Quota
+from tenantry.services.quotas import Quota, quota_of
 
 INTERNAL_ERROR = "Something went wrong. Your request couldn\u2019t be completed."
 NONE_ADDED = "No users were added."
@@ -96,13 +101,41 @@ def internal_error() -> Answer:
     return Answer(500, {"message": INTERNAL_ERROR})
 
 
+def respond(answer: Answer) -> Response:
+    if answer.body is None:
+        return Response(status_code=answer.status, headers=answer.headers)
+    return json_response(answer.body, answer.status, answer.headers)
+
+
+def domain_error(request: Request, error: DomainError) -> Response:
+    """A core error, with the quota headers once the call was admitted (or the quota the error
+    carries); a delete words a refused e-mail address its own way."""
+    answer = error_answer(error, deleting=request.method == "DELETE")
+    quota = getattr(request.state, "quota", None) or quota_of(error)
+    if quota is not None:
+        answer.headers.update(quota_headers(quota))
+    return respond(answer)
+
+
+def with_quota_headers(handler: ExceptionHandler) -> ExceptionHandler:
+    """`handler`, its answer carrying the quota headers once the call was admitted."""
+
+    async def answer(request: Request, error: Exception) -> Response:
+        response = await handler(request, error)
+        quota = getattr(request.state, "quota", None)
+        if quota is not None:
+            response.headers.update(quota_headers(quota))
+        return response
+
+    return answer
+
+
 def refusal(status: int, *, limit: int, request_id: str, detail: str) -> Response:
-    """A refusal around the API (`http.middleware.Refusal`), as this API answers."""
+    """A refusal (`http.refusals.Refusal`), as this API answers."""
     messages = {400: detail, 413: TOO_LARGE, 503: UNAVAILABLE}
     if status in messages:
         return json_response({"message": messages[status]}, status)
-    answer = internal_error()
-    return json_response(answer.body, answer.status)
+    return respond(internal_error())
 
 
 def quota_headers(quota: Quota) -> dict[str, str]:

@@ -1,81 +1,46 @@
 """The four operations: authenticate, admit against the daily quota, parse, call one service,
-render. Each runs whole in one worker thread (one thread hop per request)."""
+render. Each runs whole in one worker thread (one thread hop per request); what they raise,
+the face's handlers answer (`errors`)."""
 
 from __future__ import annotations
 
 import base64
 import binascii
-import logging
 from collections.abc import Callable, Mapping
 from datetime import datetime
 
 import orjson
-from pydantic import ValidationError
+from starlette.datastructures import State
 
-from tenantry.domain.errors import DomainError, ErrorCode, InvalidInput, Unauthenticated
+from tenantry.domain.errors import ErrorCode, InvalidInput
 from tenantry.domain.ids import is_user_id
-from tenantry.entrypoints.auth import bearer_token
+from tenantry.entrypoints.bulk_members import parse_new_users
 from tenantry.entrypoints.bulk_rest import views
-from tenantry.entrypoints.bulk_rest.errors import (
-    NO_BEARER,
-    Answer,
-    error_answer,
-    internal_error,
-    item_errors,
-    none_added,
-    quota_headers,
-)
-from tenantry.entrypoints.bulk_rest.schemas import NewUser
-from tenantry.services import credentials, member_batches, members, quotas, roles
+from tenantry.entrypoints.bulk_rest.errors import Answer, item_errors, none_added, quota_headers
+from tenantry.services import member_batches, members, quotas, roles
 from tenantry.services.context import Actor, ServiceContext
-from tenantry.services.member_batches import ItemError
-from tenantry.services.members import MAX_PAGE, NewMember
-from tenantry.services.ports import DatabaseUnavailable, MemberCursor
+from tenantry.services.members import MAX_PAGE
+from tenantry.services.ports import MemberCursor
 
 FACE = "bulk_rest"
-NOT_AN_ARRAY = "The body must be a JSON array of users."
 BAD_PAGE_SIZE = f"page_size must be a whole number from 1 to {MAX_PAGE}."
 BAD_CURSOR = "The cursor is not one this API returned."
-
-log = logging.getLogger("tenantry.bulk_rest")
 
 
 def serve(
     ctx: ServiceContext,
-    authorization: str | None,
-    request_id: str | None,
+    caller: Callable[[], Actor],
     operation: Callable[[Actor, str], Answer],
-    *,
-    deleting: bool = False,
+    state: State,
 ) -> Answer:
     """Authenticate, admit the call against the account's daily quota, then run `operation`
-    with the actor and its account; every answer after admission carries the quota headers."""
-    token = bearer_token(authorization)
-    try:
-        if token is None:
-            raise Unauthenticated(ErrorCode.UNAUTHENTICATED, NO_BEARER)
-        actor = credentials.authenticate(ctx, token, face=FACE, request_id=request_id)
-    except DomainError as error:
-        return error_answer(error)
-    except DatabaseUnavailable:
-        raise  # an outage: the server answers 503
-    except Exception:
-        log.exception("authentication failed", extra={"request_id": request_id})
-        return internal_error()
-    quota: quotas.Quota | None = None
-    try:
-        quota = quotas.admit_batch_call(ctx, actor)
-        answer = operation(actor, quota.account_id)
-    except DomainError as error:
-        quota = quota or quotas.quota_of(error)
-        answer = error_answer(error, deleting=deleting)
-    except DatabaseUnavailable:
-        raise  # an outage: the server answers 503
-    except Exception:
-        log.exception("bulk request failed", extra={"request_id": request_id})
-        answer = internal_error()
-    if quota is not None:
-        answer.headers.update(quota_headers(quota))
+    with the actor and its account. The quota is kept on `state` (the request's), so that
+    every answer after admission carries the quota headers, the error handlers' too."""
+    actor = caller()
+    quota = quotas.admit_batch_call(ctx, actor)
+    state.quota = quota
+    answer = operation(actor, quota.account_id)
+    answer.headers.update(quota_headers(quota))
     return answer
 
 
@@ -151,47 +116,6 @@ def add_users(ctx: ServiceContext, actor: Actor, account_id: str, body: bytes) -
 
 def _index(pair: tuple[int, object]) -> int:
     return pair[0]
-
-
-def parse_new_users(
-    ctx: ServiceContext, body: bytes
-) -> tuple[list[tuple[int, NewMember]], list[ItemError]]:
-    """The users to add, by their index in the array, and those refused for their scheme."""
-    try:
-        raw = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        raise InvalidInput(ErrorCode.INVALID_INPUT, NOT_AN_ARRAY) from None
-    if not isinstance(raw, list):
-        raise InvalidInput(ErrorCode.INVALID_INPUT, NOT_AN_ARRAY)
-    member_batches.check_users_per_call(ctx, len(raw))
-    items: list[tuple[int, NewMember]] = []
-    refused: list[ItemError] = []
-    for index, item in enumerate(raw):
-        email = item.get("email") if isinstance(item, dict) else None
-        try:
-            user = NewUser.model_validate(item)
-        except ValidationError:
-            scheme = InvalidInput(ErrorCode.INVALID_FIELD_SCHEME)
-            refused.append(ItemError(index, email if isinstance(email, str) else "", scheme))
-            continue
-        items.append((index, new_member(ctx, user)))
-    return items, refused
-
-
-def new_member(ctx: ServiceContext, user: NewUser) -> NewMember:
-    name = user.role.strip()
-    # A predefined role by its AppsFlyer name, else by its key (custom roles have only keys).
-    role_key = ctx.roles.key_for(views.FACE, name) or name.lower()
-    return NewMember(
-        email=user.email,
-        role_key=role_key,
-        username=user.username,
-        department=user.department,
-        app_ids=user.app_ids,
-        all_future_apps=user.allow_access_to_all_future_apps,
-        media_sources=user.media_sources,
-        geos=user.geos,
-    )
 
 
 # -- DELETE /users/{emails} --------------------------------------------------------------------

@@ -7,13 +7,15 @@ import re
 from collections.abc import Callable
 from functools import partial
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from tenantry.entrypoints.bulk_rest import openapi, operations
+from tenantry.entrypoints.bulk_rest import errors, openapi, operations
 from tenantry.entrypoints.bulk_rest.errors import Answer
+from tenantry.entrypoints.http.caller import Callers
+from tenantry.entrypoints.http.faces import face_app, unexpected_error
 from tenantry.entrypoints.http.middleware import request_id_of
 from tenantry.entrypoints.http.responses import json_response
 from tenantry.services.context import Actor, ServiceContext
@@ -30,23 +32,30 @@ _ALLOWED = (
 )
 
 
+def bulk_rest_app(ctx: ServiceContext) -> FastAPI:
+    """The API, its errors answered as `{"message"}` (`errors`)."""
+    limit = ctx.settings.max_body_bytes
+    return face_app(
+        bulk_rest_router(ctx),
+        limit=limit,
+        refusal=errors.refusal,
+        domain_error=errors.domain_error,
+        handlers={
+            Exception: errors.with_quota_headers(unexpected_error(errors.refusal, limit=limit))
+        },
+    )
+
+
 def bulk_rest_router(ctx: ServiceContext) -> APIRouter:
     router = APIRouter(prefix=PREFIX, tags=["user management"])
+    callers = Callers(ctx, face=operations.FACE, missing=errors.NO_BEARER)
 
-    async def respond(
-        request: Request, operation: Callable[[Actor, str], Answer], *, deleting: bool = False
-    ) -> Response:
-        answer = await run_in_threadpool(
-            operations.serve,
-            ctx,
-            request.headers.get("authorization"),
-            request_id_of(request.scope),
-            operation,
-            deleting=deleting,
+    async def respond(request: Request, operation: Callable[[Actor, str], Answer]) -> Response:
+        caller = partial(
+            callers.authenticate, callers.presented(request), request_id_of(request.scope)
         )
-        if answer.body is None:
-            return Response(status_code=answer.status, headers=answer.headers)
-        return json_response(answer.body, answer.status, answer.headers)
+        answer = await run_in_threadpool(operations.serve, ctx, caller, operation, request.state)
+        return errors.respond(answer)
 
     async def get_users(request: Request) -> Response:
         query = dict(request.query_params)
@@ -57,12 +66,10 @@ def bulk_rest_router(ctx: ServiceContext) -> APIRouter:
         return await respond(request, partial(operations.add_users, ctx, body=body))
 
     async def delete_users(request: Request, emails: str) -> Response:
-        operation = partial(operations.delete_users, ctx, emails=emails)
-        return await respond(request, operation, deleting=True)
+        return await respond(request, partial(operations.delete_users, ctx, emails=emails))
 
     async def delete_nobody(request: Request) -> Response:
-        operation = partial(operations.delete_users, ctx, emails="")
-        return await respond(request, operation, deleting=True)
+        return await respond(request, partial(operations.delete_users, ctx, emails=""))
 
     async def get_roles(request: Request) -> Response:
         return await respond(request, partial(operations.get_roles, ctx))
@@ -91,7 +98,13 @@ def bulk_rest_router(ctx: ServiceContext) -> APIRouter:
             include_in_schema=path == "/roles",
             **openapi.GET_ROLES,
         )
+    _add_documents_and_fallback(router, ctx)
+    return router
 
+
+def _add_documents_and_fallback(router: APIRouter, ctx: ServiceContext) -> None:
+    """The OpenAPI document of the routes above and its docs page, then `{"message"}` answers
+    for paths and methods there are none for."""
     document = openapi.openapi_document(router.routes, ctx.settings)
 
     async def openapi_json(_: Request) -> Response:
@@ -116,4 +129,3 @@ def bulk_rest_router(ctx: ServiceContext) -> APIRouter:
     # Last, so that every route above wins; a method a path does not take lands here too.
     router.add_api_route("", not_here, methods=_ANY_METHOD, include_in_schema=False)
     router.add_api_route("/{rest:path}", not_here, methods=_ANY_METHOD, include_in_schema=False)
-    return router

@@ -6,42 +6,11 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
+from tenantry.entrypoints.bulk_members import NewUser
 
-class NewUser(BaseModel):
-    """One user of a `POST /users` body. Anything else (a missing required field, a wrong type,
-    an unknown field) is refused for that user with "Invalid field scheme."."""
-
-    model_config = ConfigDict(strict=True, extra="forbid")
-
-    username: str = Field(
-        description="Letters, numbers, spaces and . - _ ` [ ] ( ); at most 100 characters. "
-        "Kept as it is when the user exists already."
-    )
-    email: str = Field(description="A valid e-mail address; stored in lower case.")
-    role: str = Field(
-        description="A role name as `GET /roles` lists it (predefined or custom); any case."
-    )
-    allow_access_to_all_future_apps: bool = Field(
-        description="`true` only with access to all apps (no `app_ids`)."
-    )
-    department: str | None = Field(default=None, description="Free text, at most 200 characters.")
-    app_ids: list[str] | None = Field(
-        default=None,
-        description="Apps of the account's app catalogue. Missing or null: all apps; "
-        "empty: no app.",
-    )
-    media_sources: list[str] | None = Field(
-        default=None,
-        description="Media sources of the shipped catalogue, any case. Missing, null or "
-        "empty: all.",
-    )
-    geos: list[str] | None = Field(
-        default=None,
-        description="ISO 3166 countries by alpha-2 or alpha-3 code or by name, any case. "
-        "Missing, null or empty: all.",
-    )
+__all__ = ["NewUser"]  # the request item, shared with the console's CSV import
 
 
 class UserView(BaseModel):

@@ -2,43 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from tenantry.domain.memberships import MembershipStatus, Scope
+from tenantry.domain.memberships import MembershipStatus
 from tenantry.domain.roles import Role, RoleCatalogue
-from tenantry.domain.users import User
+from tenantry.entrypoints.bulk_members import FACE, apps_text, list_text, username
 from tenantry.services.member_batches import ItemError
 from tenantry.services.members import AddedMember, Member
 from tenantry.services.roles import RoleWithUsers
 
-FACE = "appsflyer"  # the role catalogue's name for this dialect
-ALL = "All"
-ALL_AND_FUTURE = "All & future"
-NO_APPS = "None"
-SEPARATOR = ", "
 # English month abbreviations whatever the server's locale (`%b` follows the locale).
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 def role_name(roles: RoleCatalogue, role: Role) -> str:
     return roles.face_name(FACE, role)
-
-
-def username(user: User) -> str:
-    """The person's name; never their e-mail address, which has a field of its own."""
-    return user.name or " ".join(p for p in (user.first_name, user.last_name) if p)
-
-
-def apps_text(scope: Scope) -> str:
-    if scope.app_ids is None:
-        return ALL_AND_FUTURE if scope.all_future_apps else ALL
-    return SEPARATOR.join(scope.app_ids) if scope.app_ids else NO_APPS
-
-
-def list_text(values: Sequence[str] | None) -> str:
-    return ALL if values is None else SEPARATOR.join(values)
 
 
 def date_text(moment: datetime | None) -> str:

@@ -12,13 +12,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import FastAPI
 from graphql import GraphQLResolveInfo
 
 from tenantry.domain.errors import ErrorCode, InvalidInput
 from tenantry.domain.ids import is_account_id
 from tenantry.domain.pixels import ConnectionStatus, FilterKind, FilterState, TrafficTotals
-from tenantry.entrypoints.graphql.endpoint import graphql_router
+from tenantry.entrypoints.graphql.endpoint import graphql_app
 from tenantry.entrypoints.graphql.engine import GraphQLEngine, Resolver, load_schema
 from tenantry.services import gateway_pixels, gateway_traffic
 from tenantry.services.context import Actor, ServiceContext
@@ -327,9 +327,9 @@ def build_engine() -> GraphQLEngine:
     return GraphQLEngine(load_schema(SDL, RESOLVERS))
 
 
-def capig_router(ctx: ServiceContext) -> APIRouter:
+def capig_app(ctx: ServiceContext) -> FastAPI:
     """POST (and GET, the explorer) on /capig/graphql and /capig/graphql/."""
-    return graphql_router(
+    return graphql_app(
         CAPIG_PATH,
         engine=build_engine(),
         ctx=ctx,

@@ -1,4 +1,6 @@
-"""The HTTP side of a GraphQL face: POST executes, GET serves an explorer for people."""
+"""The HTTP side of a GraphQL face: POST executes, GET serves an explorer for people; errors
+outside execution (credentials, a body that is not a GraphQL request, refusals) are answered by
+the face's handlers as GraphQL errors (`errors`)."""
 
 from __future__ import annotations
 
@@ -6,22 +8,41 @@ from collections.abc import Callable
 from typing import Any
 
 import orjson
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, FastAPI, Request
 from graphql import ExecutionResult
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, Response
 
-from tenantry.domain.errors import Unauthenticated
-from tenantry.entrypoints.auth import authenticate, bearer_token
 from tenantry.entrypoints.graphql.engine import GraphQLEngine
-from tenantry.entrypoints.graphql.errors import error_body, format_error
+from tenantry.entrypoints.graphql.errors import domain_error, error_body, format_error, refusal
 from tenantry.entrypoints.graphql.explorer import explorer_headers, explorer_page, new_nonce
+from tenantry.entrypoints.http.caller import Callers
+from tenantry.entrypoints.http.faces import face_app
 from tenantry.entrypoints.http.middleware import request_id_of
 from tenantry.entrypoints.http.responses import json_response
 from tenantry.services.context import Actor, ServiceContext
 from tenantry.services.ports import DatabaseUnavailable
 
 ContextFactory = Callable[[ServiceContext, Actor], Any]
+NO_BEARER = "Send `Authorization: Bearer <token>` from POST /clients/token."
+
+
+def graphql_app(
+    path: str,
+    *,
+    engine: GraphQLEngine,
+    ctx: ServiceContext,
+    face: str,
+    make_context: ContextFactory,
+    title: str,
+) -> FastAPI:
+    """A GraphQL face at `path`, its errors answered as GraphQL errors."""
+    router = graphql_router(
+        path, engine=engine, ctx=ctx, face=face, make_context=make_context, title=title
+    )
+    return face_app(
+        router, limit=ctx.settings.max_body_bytes, refusal=refusal, domain_error=domain_error
+    )
 
 
 def graphql_router(
@@ -36,16 +57,11 @@ def graphql_router(
     """Routes for `path` and `path/` (the documents write the trailing slash; both work)."""
     router = APIRouter()
     stem = path.rstrip("/")
+    callers = Callers(ctx, face=face, missing=NO_BEARER)
 
     async def execute_request(request: Request) -> Response:
         request_id = request_id_of(request.scope)
-        token = bearer_token(request.headers.get("authorization"))
-        if token is None:
-            return _unauthorized("Send `Authorization: Bearer <token>` from POST /clients/token.")
-        try:
-            actor = await authenticate(ctx, token, face=face, request_id=request_id)
-        except Unauthenticated as error:
-            return _unauthorized(error.message)
+        actor = await callers(request)
         try:
             query, variables, operation = _read_request(await request.body())
         except ValueError as error:
@@ -85,7 +101,7 @@ def _run(
     if result.errors:
         for error in result.errors:
             if isinstance(error.original_error, DatabaseUnavailable):
-                raise error.original_error  # an outage: the server answers 503
+                raise error.original_error  # an outage: the face answers 503
         payload["errors"] = [format_error(e, request_id) for e in result.errors]
     payload["data"] = result.data
     return payload
@@ -112,11 +128,3 @@ def _read_request(body: bytes) -> tuple[str, dict[str, Any] | None, str | None]:
     if operation is not None and not isinstance(operation, str):
         raise ValueError("`operationName` must be a string.")
     return query, variables, operation
-
-
-def _unauthorized(message: str) -> Response:
-    return json_response(
-        error_body(message, 401, "UNAUTHORIZED"),
-        status_code=401,
-        headers={"WWW-Authenticate": 'Bearer realm="tenantry"'},
-    )

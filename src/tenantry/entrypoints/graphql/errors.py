@@ -7,6 +7,7 @@ import logging
 from typing import Any
 
 from graphql import GraphQLError
+from starlette.requests import Request
 from starlette.responses import Response
 
 from tenantry.domain.errors import (
@@ -18,7 +19,7 @@ from tenantry.domain.errors import (
     Throttled,
     Unauthenticated,
 )
-from tenantry.entrypoints.http.middleware import UNAVAILABLE
+from tenantry.entrypoints.http.refusals import UNAVAILABLE
 from tenantry.entrypoints.http.responses import json_response
 
 log = logging.getLogger("tenantry.graphql")
@@ -84,8 +85,16 @@ def error_body(message: str, code: int, kind: str) -> dict[str, Any]:
     return {"errors": [{"message": message, "extensions": {"code": code, "type": kind}}]}
 
 
+def domain_error(_: Request, error: DomainError) -> Response:
+    """A core error outside execution (missing or bad credentials), as a whole answer: the
+    HTTP status is the error's code."""
+    code, kind = code_and_type(error)
+    headers = {"WWW-Authenticate": 'Bearer realm="tenantry"'} if code == 401 else None
+    return json_response(error_body(error.message, code, kind), status_code=code, headers=headers)
+
+
 def refusal(status: int, *, limit: int, request_id: str, detail: str) -> Response:
-    """A refusal around the API (`http.middleware.Refusal`), as a GraphQL answer."""
+    """A refusal (`http.refusals.Refusal`), as a GraphQL answer."""
     if status == 400:  # as a body that is not a GraphQL request is answered
         body = error_body(detail, 400, "BAD_REQUEST")
     elif status == 413:

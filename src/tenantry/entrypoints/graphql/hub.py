@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import FastAPI
 from graphql import GraphQLResolveInfo
 
 from tenantry.domain.accounts import Account, AccountKind
@@ -14,7 +14,7 @@ from tenantry.domain.errors import ErrorCode, InvalidInput
 from tenantry.domain.ids import is_account_id
 from tenantry.domain.roles import Need
 from tenantry.domain.users import User
-from tenantry.entrypoints.graphql.endpoint import graphql_router
+from tenantry.entrypoints.graphql.endpoint import graphql_app
 from tenantry.entrypoints.graphql.engine import GraphQLEngine, load_schema
 from tenantry.entrypoints.graphql.hub_loaders import HubLoaders
 from tenantry.entrypoints.graphql.roles import parse_role_name, role_view
@@ -418,8 +418,8 @@ def build_hub_engine() -> GraphQLEngine:
     return GraphQLEngine(load_schema(SDL, RESOLVERS))
 
 
-def hub_router(ctx: ServiceContext, engine: GraphQLEngine | None = None) -> APIRouter:
-    return graphql_router(
+def hub_app(ctx: ServiceContext, engine: GraphQLEngine | None = None) -> FastAPI:
+    return graphql_app(
         HUB_PATH,
         engine=engine or build_hub_engine(),
         ctx=ctx,

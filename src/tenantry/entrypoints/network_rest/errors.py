@@ -7,20 +7,23 @@
      [{"email_address": ["is invalid"]}]}]}}, lists aligned with the input's, `{}` for
      entries without problems; problems about no field are under "base"; refusing to
      change a user who logs in directly is one of these, and so is a control character
-     in the request (under "base", answered by the server)
+     in the request (under "base")
 404  {"errors": {"invalid_data": "Could not find ...", "class": "RecordNotFound"}}
+413  {"errors": {"invalid_data": "request body is larger than ...", "class":
+     "RequestEntityTooLarge"}}
 500  {"errors": {"invalid_data": "refer to error handle <id>", "class":
      "InternalServiceError"}}; the handle is the request id (X-Request-ID), and the log
-     line with the same handle says what failed; no traceback is ever sent
+     line with the same request id says what failed; no traceback is ever sent
+503  {"errors": {"invalid_data": "The database cannot be reached...", "class":
+     "ServiceUnavailable"}}, with Retry-After
 """
 
 from __future__ import annotations
 
-import logging
-import traceback
 from collections.abc import Sequence
 from typing import Any
 
+from starlette.requests import Request
 from starlette.responses import Response
 
 from tenantry.domain.errors import (
@@ -32,17 +35,12 @@ from tenantry.domain.errors import (
     Unauthenticated,
 )
 from tenantry.domain.managed import InvalidNetworkInput, Problem
-from tenantry.entrypoints.http.middleware import UNAVAILABLE
+from tenantry.entrypoints.http.refusals import UNAVAILABLE
 from tenantry.entrypoints.http.responses import json_response
-
-log = logging.getLogger("tenantry.network_rest")
 
 UNAUTHORIZED = "Unauthorized"
 NOT_FOUND = "RecordNotFound"
 INTERNAL = "InternalServiceError"
-# Modules whose exception messages may quote the statement's parameters (stored values,
-# tokens): their messages stay out of the log.
-_QUOTING_MODULES = frozenset({"sqlalchemy", "psycopg", "sqlite3"})
 
 
 def error_response(error: DomainError) -> Response:
@@ -64,38 +62,18 @@ def error_response(error: DomainError) -> Response:
     return invalid([Problem((error.field,) if error.field else (), error.message)])
 
 
-def unauthorized(message: str) -> Response:
-    return error_response(Unauthenticated(ErrorCode.UNAUTHENTICATED, message))
-
-
-def not_found(message: str) -> Response:
-    return error_response(NotFound(ErrorCode.NOT_FOUND, message))
+def domain_error(_: Request, error: DomainError) -> Response:
+    """`error_response`, as the face's handler of core errors."""
+    return error_response(error)
 
 
 def invalid(problems: Sequence[Problem]) -> Response:
     return json_response({"errors": nest(problems)}, status_code=403)
 
 
-def internal_error(error: BaseException, request_id: str) -> Response:
-    """Log what failed under the request id, and answer with that id only."""
-    log.error(
-        "unhandled error, error handle %s: %s",
-        request_id,
-        _safe_description(error),
-        extra={
-            "request_id": request_id,
-            "error_handle": request_id,
-            "stack": "".join(traceback.format_tb(error.__traceback__)),
-        },
-    )
-    return json_response(
-        _described(f"refer to error handle {request_id}", INTERNAL), status_code=500
-    )
-
-
 def refusal(status: int, *, limit: int, request_id: str, detail: str) -> Response:
-    """A refusal around the API (`http.middleware.Refusal`), in this dialect; a control
-    character is invalid input, answered as a body that is not JSON is (403)."""
+    """A refusal (`http.refusals.Refusal`), in this dialect; a control character is invalid
+    input, answered as a body that is not JSON is (403)."""
     if status == 400:
         return invalid([Problem((), detail)])
     if status == 413:
@@ -167,11 +145,3 @@ def _stash(node: dict[str, Any], key: str) -> None:
 
 def _described(message: str, kind: str) -> dict[str, Any]:
     return {"errors": {"invalid_data": message, "class": kind}}
-
-
-def _safe_description(error: BaseException) -> str:
-    kind = type(error)
-    name = f"{kind.__module__}.{kind.__qualname__}"
-    if kind.__module__.split(".")[0] in _QUOTING_MODULES or hasattr(error, "params"):
-        return f"{name} (message left out: it may quote stored values)"
-    return f"{name}: {error}"

@@ -23,8 +23,6 @@ from tenantry.entrypoints.network_rest.views import (
 from tenantry.services import managed_accounts, managed_users
 from tenantry.services.context import Actor, ServiceContext
 
-TOKEN_KEY = "oauth_token"  # noqa: S105 (the name of a body key, not a secret)
-
 
 @dataclass(frozen=True, slots=True)
 class Call:

@@ -16,26 +16,18 @@ from datetime import date
 from typing import Any
 
 import orjson
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, FastAPI, Request
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 
-from tenantry.domain.errors import DomainError
+from tenantry.domain.errors import ErrorCode, NotFound
 from tenantry.domain.managed import InvalidNetworkInput
-from tenantry.entrypoints.auth import authenticate, bearer_token
-from tenantry.entrypoints.http.middleware import RequestRefused, request_id_of
+from tenantry.entrypoints.http.caller import TOKEN_KEY, Callers, Credential
+from tenantry.entrypoints.http.faces import face_app
 from tenantry.entrypoints.http.responses import json_response
-from tenantry.entrypoints.network_rest import openapi
+from tenantry.entrypoints.network_rest import errors, openapi
 from tenantry.entrypoints.network_rest import operations as ops
-from tenantry.entrypoints.network_rest.errors import (
-    error_response,
-    internal_error,
-    not_found,
-    unauthorized,
-)
 from tenantry.services.context import ServiceContext
-from tenantry.services.ports import DatabaseUnavailable
 
 PREFIX = "/api/{version}/{network_id}"
 OPENAPI_PATH = "/api/network-integration/openapi.json"
@@ -43,8 +35,6 @@ FACE = "network"
 FIRST_VERSION = date(2019, 5, 1)
 
 _VERSION = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
-# A token is printable ASCII without spaces; anything else is refused before any lookup.
-_TOKEN = re.compile(r"^[\x21-\x7e]{1,512}$")
 MISSING_CREDENTIALS = (
     "Send the API token as `Authorization: <token>`, as `?oauth_token=<token>` or as an "
     "`oauth_token` key of the JSON body."
@@ -86,10 +76,26 @@ ROUTES = (
 )
 
 
+def network_rest_app(ctx: ServiceContext) -> FastAPI:
+    """The API, its errors answered in its dialect (`errors`)."""
+    return face_app(
+        network_rest_router(ctx),
+        limit=ctx.settings.max_body_bytes,
+        refusal=errors.refusal,
+        domain_error=errors.domain_error,
+    )
+
+
 def network_rest_router(ctx: ServiceContext) -> APIRouter:
     router = APIRouter(tags=["network integration"])
+    callers = Callers(
+        ctx,
+        face=FACE,
+        missing=MISSING_CREDENTIALS,
+        accepts=Credential.BEARER | Credential.BARE | Credential.QUERY | Credential.BODY,
+    )
     for route in ROUTES:
-        endpoint = _endpoint(ctx, route)
+        endpoint = _endpoint(ctx, callers, route)
         # The suffixed form first: an id followed by `.json` is the id.
         router.add_api_route(
             PREFIX + route.path + ".json",
@@ -111,43 +117,29 @@ def network_rest_router(ctx: ServiceContext) -> APIRouter:
     return router
 
 
-def _endpoint(ctx: ServiceContext, route: Route) -> Any:
+def _endpoint(ctx: ServiceContext, callers: Callers, route: Route) -> Any:
     async def endpoint(request: Request) -> Response:
-        request_id = request_id_of(request.scope)
-        try:
-            return await _serve(ctx, route, request, request_id)
-        except DomainError as error:
-            return error_response(error)
-        except (RequestRefused, ClientDisconnect, DatabaseUnavailable):
-            raise  # the server answers (400, 413, 503); a client that left needs no answer
-        except Exception as error:
-            return internal_error(error, request_id)
+        params = dict(request.path_params)
+        version, network_id = params.pop("version"), params.pop("network_id")
+        if not is_supported_version(version):
+            raise NotFound(
+                ErrorCode.NOT_FOUND,
+                f"Could not find API version {version}: use {FIRST_VERSION.isoformat()} or later",
+            )
+        body, body_problem = None, None
+        if route.method in ("POST", "PUT"):
+            body, body_problem = _json_object(await request.body())
+        actor = await callers(request, body)
+        if body_problem is not None:
+            raise InvalidNetworkInput.one(("body",), body_problem)
+        if body is not None:
+            body = {key: value for key, value in body.items() if key != TOKEN_KEY}
+        call = ops.Call(version, network_id, params, body)
+        payload, status = await run_in_threadpool(route.operation, ctx, actor, call)
+        return json_response(payload, status_code=status)
 
     endpoint.__name__ = route.doc.operation_id.replace("-", "_")
     return endpoint
-
-
-async def _serve(ctx: ServiceContext, route: Route, request: Request, request_id: str) -> Response:
-    params = dict(request.path_params)
-    version, network_id = params.pop("version"), params.pop("network_id")
-    if not is_supported_version(version):
-        return not_found(
-            f"Could not find API version {version}: use {FIRST_VERSION.isoformat()} or later"
-        )
-    body, body_problem = None, None
-    if route.method in ("POST", "PUT"):
-        body, body_problem = _json_object(await request.body())
-    token = _token(request, body)
-    if token is None:
-        return unauthorized(MISSING_CREDENTIALS)
-    actor = await authenticate(ctx, token, face=FACE, request_id=request_id)
-    if body_problem is not None:
-        raise InvalidNetworkInput.one(("body",), body_problem)
-    if body is not None:
-        body = {key: value for key, value in body.items() if key != ops.TOKEN_KEY}
-    call = ops.Call(version, network_id, params, body)
-    payload, status = await run_in_threadpool(route.operation, ctx, actor, call)
-    return json_response(payload, status_code=status)
 
 
 def is_supported_version(version: str) -> bool:
@@ -171,18 +163,3 @@ def _json_object(raw: bytes) -> tuple[dict[str, Any] | None, str | None]:
     if not isinstance(data, dict):
         return None, "must be a JSON object"
     return data, None
-
-
-def _token(request: Request, body: dict[str, Any] | None) -> str | None:
-    header = request.headers.get("authorization")
-    token = bearer_token(header, bare_allowed=True) if header else None
-    if token is None:
-        token = request.query_params.get("oauth_token")
-    if token is None and body is not None and isinstance(body.get(ops.TOKEN_KEY), str):
-        token = body[ops.TOKEN_KEY]
-    if token is None and header:
-        token = header  # an unreadable header is a bad token, not a missing one
-    if token is not None and not _TOKEN.fullmatch(token):
-        # Fails authentication like any unknown token, without a lookup.
-        token = "-"  # noqa: S105 (a placeholder, not a secret)
-    return token

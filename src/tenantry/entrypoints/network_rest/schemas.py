@@ -1,7 +1,8 @@
 """The network integration's objects, as its OpenAPI document shows them.
 
-These models describe; they do not parse: input is checked by the core (`domain.network`), which
-reports every problem with where it is, in the dialect's 403 answer.
+These models describe; they do not parse: input is checked by the face (`parsing`) and the
+core (`domain.managed`), which report every problem with where it is, in the dialect's 403
+answer.
 """
 
 from __future__ import annotations

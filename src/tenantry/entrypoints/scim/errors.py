@@ -10,11 +10,12 @@ Conflict, every other (last admin, owner,
 NotModifiable                              → 400 mutability
 Throttled                                  → 429
 InvalidInput and any other domain error    → 400 invalidValue
-a control character no field accepts       → 400 invalidValue (answered by the server, or
+a control character no field accepts       → 400 invalidValue (in the request's text, or
                                              found in a filter or path)
 scim2-models' SCIMException                → its own status and scimType (invalidFilter,
                                              invalidPath, noTarget, mutability, tooMany...)
-a database that cannot be reached          → 503, with Retry-After (answered by the server)
+a body over the server's limit             → 413
+a database that cannot be reached          → 503, with Retry-After
 anything unexpected                        → 500, with the request id and nothing else
 """
 
@@ -35,7 +36,7 @@ from tenantry.domain.errors import (
     Throttled,
     Unauthenticated,
 )
-from tenantry.entrypoints.http.middleware import UNAVAILABLE
+from tenantry.entrypoints.http.refusals import UNAVAILABLE
 from tenantry.entrypoints.scim.answers import Answer, http_response
 from tenantry.services.provisioning_common import NotModifiable, PreconditionFailed
 
@@ -105,7 +106,7 @@ def internal(request_id: str) -> Answer:
 
 
 def refusal(status: int, *, limit: int, request_id: str, detail: str) -> Response:
-    """A refusal around the API (`http.middleware.Refusal`), as a SCIM Error."""
+    """A refusal (`http.refusals.Refusal`), as a SCIM Error."""
     if status == 400:
         return http_response(error(400, detail, INVALID_VALUE))
     if status == 413:

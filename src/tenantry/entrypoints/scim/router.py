@@ -1,26 +1,46 @@
 """`/scim/v2/...`: every path and method goes to one handler, so that unknown paths and methods
-get SCIM errors too."""
+get SCIM errors too; so do refusals, outages and failures (the face's handlers)."""
 
 from __future__ import annotations
 
+from functools import partial
+
 import orjson
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, FastAPI, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
+from tenantry.domain.errors import DomainError
+from tenantry.entrypoints.http.caller import Callers
+from tenantry.entrypoints.http.faces import face_app
 from tenantry.entrypoints.http.middleware import request_id_of
 from tenantry.entrypoints.scim import errors
 from tenantry.entrypoints.scim.answers import http_response
 from tenantry.entrypoints.scim.calls import Call, entity_tags
 from tenantry.entrypoints.scim.schema import PREFIX
-from tenantry.entrypoints.scim.service import ScimService
+from tenantry.entrypoints.scim.service import FACE, NO_BEARER, ScimService
 from tenantry.services.context import ServiceContext
 
 _METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
+def scim_app(ctx: ServiceContext) -> FastAPI:
+    """The SCIM service, its every error a SCIM Error."""
+
+    def domain_error(_: Request, error: DomainError) -> Response:
+        return http_response(errors.from_domain(error))
+
+    return face_app(
+        scim_router(ctx),
+        limit=ctx.settings.max_body_bytes,
+        refusal=errors.refusal,
+        domain_error=domain_error,
+    )
+
+
 def scim_router(ctx: ServiceContext) -> APIRouter:
     service = ScimService(ctx)
+    callers = Callers(ctx, face=FACE, missing=NO_BEARER)
     router = APIRouter(prefix=PREFIX, tags=["scim"])
 
     async def endpoint(request: Request) -> Response:
@@ -46,11 +66,11 @@ def scim_router(ctx: ServiceContext) -> APIRouter:
             if_match=entity_tags(request.headers.get("if-match")),
             if_none_match=entity_tags(request.headers.get("if-none-match")),
         )
+        token, request_id = callers.presented(request), request_id_of(request.scope)
         answer = await run_in_threadpool(
             service.serve,
             call,
-            authorization=request.headers.get("authorization"),
-            request_id=request_id_of(request.scope),
+            authenticate=partial(callers.authenticate, token, request_id),
             base=str(request.base_url).rstrip("/") + PREFIX,
         )
         return http_response(answer)

@@ -1,10 +1,10 @@
 """Serving a SCIM call: authenticate the bearer token, route, and turn every refusal into a
-SCIM Error (`errors`). The discovery endpoints answer without credentials; everything else
-acts in the account the token belongs to, and only there."""
+SCIM Error (`errors`; what no one expected, the face's handlers answer). The discovery
+endpoints answer without credentials; everything else acts in the account the token belongs
+to, and only there."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -12,8 +12,7 @@ from typing import Any, Protocol
 from pydantic import ValidationError
 from scim2_models import Context, SCIMException
 
-from tenantry.domain.errors import DomainError, ErrorCode, Forbidden, Unauthenticated
-from tenantry.entrypoints.auth import bearer_token
+from tenantry.domain.errors import DomainError, ErrorCode, Forbidden
 from tenantry.entrypoints.scim import bulk, errors, groups, users
 from tenantry.entrypoints.scim.answers import Answer
 from tenantry.entrypoints.scim.calls import Call, Caller, refuse_escaped_controls
@@ -26,12 +25,10 @@ from tenantry.entrypoints.scim.schema import (
     service_provider_config,
 )
 from tenantry.entrypoints.scim.search import search_everything
-from tenantry.services import credentials
-from tenantry.services.context import ServiceContext
-from tenantry.services.ports import DatabaseUnavailable
+from tenantry.services.context import Actor, ServiceContext
 
 FACE = "scim"
-log = logging.getLogger("tenantry.scim")
+NO_BEARER = "Send `Authorization: Bearer <token>` with an API token of the account."
 
 
 class _Listing(Protocol):
@@ -77,21 +74,16 @@ _RESOURCES = {
 class ScimService:
     def __init__(self, ctx: ServiceContext) -> None:
         self.ctx = ctx
-        # The server refuses any body above max_body_bytes before a face sees it.
+        # The face refuses any body above max_body_bytes (413) before this sees it.
         self.max_payload = min(BULK_MAX_PAYLOAD, ctx.settings.max_body_bytes)
 
-    def serve(self, call: Call, *, authorization: str | None, request_id: str, base: str) -> Answer:
+    def serve(self, call: Call, *, authenticate: Callable[[], Actor], base: str) -> Answer:
+        """Answer `call`; `authenticate` tells who calls (discovery needs no credentials)."""
         try:
             parts = call.parts
             if parts and parts[0] in ("ServiceProviderConfig", "ResourceTypes", "Schemas"):
                 return self._discovery(call, base)
-            token = bearer_token(authorization)
-            if token is None:
-                raise Unauthenticated(
-                    ErrorCode.UNAUTHENTICATED,
-                    "Send `Authorization: Bearer <token>` with an API token of the account.",
-                )
-            actor = credentials.authenticate(self.ctx, token, face=FACE, request_id=request_id)
+            actor = authenticate()
             if actor.home_account_id is None:
                 raise Forbidden(ErrorCode.FORBIDDEN, "This credential belongs to no account.")
             caller = Caller(actor, actor.home_account_id, base)
@@ -106,11 +98,6 @@ class ScimService:
             return errors.from_scim(problem)
         except ValidationError as problem:
             return errors.from_validation(problem)
-        except DatabaseUnavailable:
-            raise  # an outage: the server answers 503
-        except Exception:
-            log.exception("SCIM call failed", extra={"request_id": request_id})
-            return errors.internal(request_id)
 
     def handle(self, caller: Caller, call: Call) -> Answer:
         """One call, its refusals as SCIM errors (a Bulk operation's answer)."""

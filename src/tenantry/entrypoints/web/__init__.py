@@ -4,6 +4,6 @@
 the `/auth/` pages and the console under `/hub/` are built on it.
 """
 
-from tenantry.entrypoints.web.router import PATHS, WebFace, web_face
+from tenantry.entrypoints.web.router import PATHS, web_app
 
-__all__ = ["PATHS", "WebFace", "web_face"]
+__all__ = ["PATHS", "web_app"]

@@ -18,15 +18,16 @@ from urllib.parse import quote
 
 import orjson
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
-from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse
 
 from tenantry.domain.auth import SessionStage
+from tenantry.domain.errors import DomainError
+from tenantry.entrypoints.http import caller
+from tenantry.entrypoints.http.errors import http_status
 from tenantry.entrypoints.http.middleware import request_id_of
-from tenantry.entrypoints.web.security import SESSION_COOKIE, Cookies, Csrf, Signer
-from tenantry.services import auth
+from tenantry.entrypoints.web.security import Cookies, Csrf, Signer
 from tenantry.services.auth import Origin, SignedIn
 from tenantry.services.context import ServiceContext
 
@@ -91,10 +92,8 @@ class Web:
         )
 
     async def signed_in(self, request: Request) -> SignedIn | None:
-        cookie = request.cookies.get(SESSION_COOKIE)
-        if not cookie or len(cookie) > 200:
-            return None
-        return await run_in_threadpool(auth.authenticate_session, self.ctx, cookie)
+        """The session behind the request, at whatever stage of signing in, or None."""
+        return await caller.signed_in(self.ctx, request)
 
     async def form(self, request: Request) -> dict[str, str]:
         try:
@@ -171,8 +170,8 @@ class Web:
         )
 
     def refusal(self, status: int, *, limit: int, request_id: str, detail: str) -> HTMLResponse:
-        """The page for a request refused around the pages (see `http.middleware.Refusal`);
-        it has no request to read a session from."""
+        """The page for a request refused whatever it asked for (see `http.refusals.Refusal`);
+        it reads no session: the database may be what failed."""
         if status == 400:
             title = "That can't be accepted"
             message = f"{detail} Pasted text can bring one along: remove it and try again."
@@ -201,6 +200,19 @@ class Web:
         )
         return HTMLResponse(html, status_code=status, headers=self.headers)
 
+    def error_page(self, request: Request, error: DomainError) -> HTMLResponse:
+        """A core error no page answered itself, on a page of its own."""
+        status = http_status(error)
+        titles = {403: "Not allowed", 404: "Not found", 409: "Not possible"}
+        return self.render(
+            request,
+            "message.html",
+            status=status,
+            title=titles.get(status, "Something is not right"),
+            message=error.message,
+            link=(HOME, "Go to the console"),
+        )
+
     def _read_flashes(self, request: Request) -> list[Flash]:
         raw = request.cookies.get(FLASH_COOKIE)
         if not raw or len(raw) > 2000:
@@ -217,6 +229,14 @@ class Web:
             ]
         except (binascii.Error, orjson.JSONDecodeError, TypeError, ValueError):
             return []
+
+
+def return_url(request: Request) -> str:
+    """Where to come back to after signing in: this page, or for a form post, the path it was
+    posted to."""
+    if request.method != "GET":
+        return request.url.path
+    return request.url.path + (f"?{request.url.query}" if request.url.query else "")
 
 
 def safe_next(value: str | None) -> str:

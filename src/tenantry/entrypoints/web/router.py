@@ -1,39 +1,34 @@
-"""The browser face's routes: the `/auth/` pages, the console under `/hub/`, and the
-stylesheet they share."""
+"""The browser face: the `/auth/` pages, the console under `/hub/`, and the stylesheet they
+share; every error of it answered with a page (or, for someone not signed in, the sign-in
+page)."""
 
 from __future__ import annotations
 
 import logging
 import secrets
-from dataclasses import dataclass
 
-from fastapi import APIRouter
+from fastapi import APIRouter, FastAPI
+from starlette.requests import Request
 from starlette.responses import Response
 
-from tenantry.entrypoints.http.middleware import Refusal
+from tenantry.domain.errors import DomainError, Unauthenticated
+from tenantry.entrypoints.http.faces import face_app
 from tenantry.entrypoints.web.account import add_account_pages
 from tenantry.entrypoints.web.console import add_console_pages
 from tenantry.entrypoints.web.invitations import add_invitation_pages
-from tenantry.entrypoints.web.pages import Web
+from tenantry.entrypoints.web.pages import Web, return_url
 from tenantry.entrypoints.web.resets import add_reset_pages
-from tenantry.entrypoints.web.sign_in import add_sign_in_pages
+from tenantry.entrypoints.web.sign_in import add_sign_in_pages, login_url
 from tenantry.services.context import ServiceContext
 
 log = logging.getLogger("tenantry.web")
 
 
-PATHS = ("/hub/", "/auth/")
-"""Where the browser face's pages are (the GraphQL faces under `/hub/graphql` are not it)."""
+PATHS = ("/hub", "/auth", "/static/web")
+"""Where the browser face's pages are (the GraphQL face under `/hub/graphql` is not it)."""
 
 
-@dataclass(frozen=True, slots=True)
-class WebFace:
-    router: APIRouter
-    refusal: Refusal
-    """The page for a request the server refuses before or around a page (400, 413, 500)."""
-
-
-def web_face(ctx: ServiceContext, *, signing_key: bytes | None = None) -> WebFace:
+def web_app(ctx: ServiceContext, *, signing_key: bytes | None = None) -> FastAPI:
     """The pages people use in a browser.
 
     `signing_key` signs the CSRF tokens of forms shown before sign-in and the flash messages;
@@ -63,4 +58,11 @@ def web_face(ctx: ServiceContext, *, signing_key: bytes | None = None) -> WebFac
             },
         )
 
-    return WebFace(router, web.refusal)
+    def domain_error(request: Request, error: DomainError) -> Response:
+        if isinstance(error, Unauthenticated):
+            return web.redirect(request, login_url(return_url(request)))
+        return web.error_page(request, error)
+
+    return face_app(
+        router, limit=ctx.settings.max_body_bytes, refusal=web.refusal, domain_error=domain_error
+    )

@@ -21,9 +21,9 @@ from urllib.parse import urlsplit
 from starlette.requests import Request
 from starlette.responses import Response
 
+from tenantry.entrypoints.http.caller import SESSION_COOKIE
 from tenantry.services.auth import IssuedSession, SignedIn
 
-SESSION_COOKIE = "tenantry_session"
 CSRF_COOKIE = "tenantry_csrf"
 CSRF_FIELD = "csrf_token"
 _CSRF_COOKIE_MAX_AGE = 4 * 3600

@@ -4,7 +4,8 @@ in the console layout, and the core's errors shown where they belong.
 A page handler is an `async def (request, viewer) -> Response`; `Console.page` and
 `Console.action` wrap it into an endpoint that first makes sure a person is fully signed in
 (and, for a form post, that its CSRF token is right), and that turns a `DomainError` the
-services raise into the console's own error page.
+services raise into the console's own error page. Someone not signed in is `Unauthenticated`,
+which the face answers with the sign-in page (`router.web_app`).
 """
 
 from __future__ import annotations
@@ -20,12 +21,11 @@ from starlette.responses import HTMLResponse, Response
 
 from tenantry.domain.accounts import Account
 from tenantry.domain.auth import SessionStage
-from tenantry.domain.errors import DomainError
+from tenantry.domain.errors import DomainError, ErrorCode, Unauthenticated
 from tenantry.domain.roles import Need, Role
 from tenantry.entrypoints.http.errors import http_status
 from tenantry.entrypoints.http.middleware import request_id_of
-from tenantry.entrypoints.web.pages import Flash, Web, stage_page
-from tenantry.entrypoints.web.sign_in import login_url
+from tenantry.entrypoints.web.pages import Flash, Web, return_url, stage_page
 from tenantry.services import accounts, members
 from tenantry.services.auth import SignedIn
 from tenantry.services.context import Actor
@@ -154,14 +154,13 @@ class Console:
         return endpoint
 
     async def _viewer(self, request: Request) -> Viewer | Response:
+        """The person signed in, or the page their session belongs on (the second factor's);
+        Unauthenticated without a session, which the face answers with the sign-in page."""
         signed_in = await self.web.signed_in(request)
-        here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        if request.method != "GET":
-            here = request.url.path
         if signed_in is None:
-            return self.web.redirect(request, login_url(here))
+            raise Unauthenticated(ErrorCode.UNAUTHENTICATED)
         if signed_in.stage is not SessionStage.COMPLETE:
-            return self.web.redirect(request, stage_page(signed_in.stage, here))
+            return self.web.redirect(request, stage_page(signed_in.stage, return_url(request)))
         return Viewer(signed_in, signed_in.actor(request_id_of(request.scope) or None))
 
     # -- calling the services

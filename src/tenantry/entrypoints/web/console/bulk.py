@@ -12,7 +12,6 @@ from starlette.responses import Response
 
 from tenantry.domain.errors import DomainError, ErrorCode, Forbidden, InvalidInput
 from tenantry.domain.memberships import MembershipStatus
-from tenantry.entrypoints.bulk_rest.errors import message_of
 from tenantry.entrypoints.http.errors import http_status
 from tenantry.entrypoints.web.console import csv_rows
 from tenantry.entrypoints.web.console.base import (
@@ -127,5 +126,5 @@ def _results(result: BatchAddResult, errors: list[member_batches.ItemError]) -> 
         )
         for index, added in result.added
     ]
-    rows += [RowResult(e.index + 1, e.email, message_of(e.error), False) for e in errors]
+    rows += [RowResult(e.index + 1, e.email, e.error.message, False) for e in errors]
     return sorted(rows, key=lambda r: r.row)

@@ -17,7 +17,7 @@ from typing import Any
 import orjson
 
 from tenantry.domain.errors import ErrorCode, InvalidInput
-from tenantry.entrypoints.bulk_rest.operations import parse_new_users
+from tenantry.entrypoints.bulk_members import parse_new_users
 from tenantry.services.context import ServiceContext
 from tenantry.services.member_batches import ItemError
 from tenantry.services.members import NewMember

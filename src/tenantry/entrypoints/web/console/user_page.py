@@ -18,7 +18,7 @@ from starlette.responses import Response
 from tenantry.domain.errors import DomainError, ErrorCode, Forbidden
 from tenantry.domain.roles import Role
 from tenantry.domain.users import User
-from tenantry.entrypoints.bulk_rest.views import apps_text, list_text, username
+from tenantry.entrypoints.bulk_members import apps_text, list_text, username
 from tenantry.entrypoints.http.errors import http_status
 from tenantry.entrypoints.web.console.base import (
     AccountView,

@@ -1,7 +1,8 @@
 """`POST /clients/token`: the client-credentials grant CAPIG documents.
 
 Form or JSON bodies, and HTTP Basic client authentication (RFC 6749 §2.3.1), are accepted.
-The answer carries both `token` (the documents) and `access_token` (Meta's own sample script).
+The answer carries both `token` (the documents) and `access_token` (Meta's own sample script);
+its errors are OAuth errors (RFC 6749 §5.2), refusals and outages included.
 """
 
 from __future__ import annotations
@@ -12,19 +13,39 @@ from typing import Any
 from urllib.parse import unquote
 
 import orjson
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, FastAPI, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from tenantry.domain.errors import Throttled, Unauthenticated
+from tenantry.domain.errors import DomainError, Throttled, Unauthenticated
 from tenantry.entrypoints.http import control_characters
-from tenantry.entrypoints.http.middleware import UNAVAILABLE
+from tenantry.entrypoints.http.faces import face_app
+from tenantry.entrypoints.http.refusals import UNAVAILABLE
 from tenantry.entrypoints.http.responses import json_response
 from tenantry.services import credentials
 from tenantry.services.context import ServiceContext
 
 GRANT_TYPE = "client_credentials"
 PATH = "/clients/token"
+
+
+def token_app(ctx: ServiceContext) -> FastAPI:
+    """The endpoint, its errors answered as OAuth errors."""
+    window = ctx.settings.token_failure_window_seconds
+
+    def domain_error(_: Request, error: DomainError) -> Response:
+        if isinstance(error, Throttled):
+            return _oauth_error(429, "slow_down", error.message, {"Retry-After": str(window)})
+        if isinstance(error, Unauthenticated):
+            return _oauth_error(401, "invalid_client", error.message, {"WWW-Authenticate": "Basic"})
+        return _oauth_error(400, "invalid_request", error.message)
+
+    return face_app(
+        token_router(ctx),
+        limit=ctx.settings.max_body_bytes,
+        refusal=refusal,
+        domain_error=domain_error,
+    )
 
 
 def token_router(ctx: ServiceContext) -> APIRouter:
@@ -45,15 +66,9 @@ def token_router(ctx: ServiceContext) -> APIRouter:
         if not isinstance(client_id, str) or not isinstance(client_secret, str):
             return _oauth_error(400, "invalid_request", "client_id and client_secret are required.")
         source = request.client.host if request.client else "unknown"
-        try:
-            issued = await run_in_threadpool(
-                credentials.issue_access_token, ctx, client_id, client_secret, source=source
-            )
-        except Throttled as error:
-            window = ctx.settings.token_failure_window_seconds
-            return _oauth_error(429, "slow_down", error.message, {"Retry-After": str(window)})
-        except Unauthenticated as error:
-            return _oauth_error(401, "invalid_client", error.message, {"WWW-Authenticate": "Basic"})
+        issued = await run_in_threadpool(
+            credentials.issue_access_token, ctx, client_id, client_secret, source=source
+        )
         return json_response(
             {
                 "token": issued.token,
@@ -114,7 +129,7 @@ def _oauth_error(
 
 
 def refusal(status: int, *, limit: int, request_id: str, detail: str) -> Response:
-    """A refusal around the endpoint (`http.middleware.Refusal`), as an OAuth error."""
+    """A refusal (`http.refusals.Refusal`), as an OAuth error."""
     if status == 400:
         return _oauth_error(400, "invalid_request", detail)
     if status == 413:

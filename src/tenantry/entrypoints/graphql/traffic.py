@@ -18,29 +18,30 @@
   tenant's pixels (an API account of the tenant, or of a partner that manages it).
 
 Answers: 202 `{"accepted": n}`; 400 `{"message"}` for bad input (nothing is stored); 401 without
-a valid token; 403 when the caller may not report for the tenant; 404 for an unknown tenant.
+a valid token; 403 when the caller may not report for the tenant; 404 for an unknown tenant;
+every error as `{"message"}`, refusals and outages included.
 """
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, FastAPI, Request
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from tenantry.domain.errors import DomainError, Unauthenticated
 from tenantry.domain.pixels import MAX_EVENT_COUNT, TrafficReport
-from tenantry.entrypoints.auth import authenticate, bearer_token
-from tenantry.entrypoints.http.errors import http_status
-from tenantry.entrypoints.http.middleware import request_id_of
+from tenantry.entrypoints.http.caller import Callers
+from tenantry.entrypoints.http.faces import face_app
+from tenantry.entrypoints.http.refusals import plain_domain_error, plain_refusal
 from tenantry.entrypoints.http.responses import json_response
 from tenantry.services import gateway_traffic
 from tenantry.services.context import ServiceContext
 
 PATH = "/capig/traffic"
 FACE = "traffic"
+NO_BEARER = "Send `Authorization: Bearer <token>` from POST /clients/token."
 
 Count = Annotated[int, Field(ge=0, le=MAX_EVENT_COUNT)]
 
@@ -63,8 +64,19 @@ class TrafficBody(BaseModel):
     reports: Annotated[list[ReportBody], Field(max_length=gateway_traffic.MAX_REPORTS)]
 
 
+def traffic_app(ctx: ServiceContext) -> FastAPI:
+    """The endpoint, every error of it answered as `{"message"}`."""
+    return face_app(
+        traffic_router(ctx),
+        limit=ctx.settings.max_body_bytes,
+        refusal=plain_refusal,
+        domain_error=plain_domain_error,
+    )
+
+
 def traffic_router(ctx: ServiceContext) -> APIRouter:
     router = APIRouter()
+    callers = Callers(ctx, face=FACE, missing=NO_BEARER)
 
     @router.post(
         PATH,
@@ -79,14 +91,7 @@ def traffic_router(ctx: ServiceContext) -> APIRouter:
         },
     )
     async def report_traffic(request: Request) -> Response:
-        request_id = request_id_of(request.scope)
-        token = bearer_token(request.headers.get("authorization"))
-        if token is None:
-            return _unauthorized("Send `Authorization: Bearer <token>` from POST /clients/token.")
-        try:
-            actor = await authenticate(ctx, token, face=FACE, request_id=request_id)
-        except Unauthenticated as error:
-            return _unauthorized(error.message)
+        actor = await callers(request)
         try:
             body = TrafficBody.model_validate_json(await request.body())
         except ValidationError as error:
@@ -102,13 +107,9 @@ def traffic_router(ctx: ServiceContext) -> APIRouter:
             )
             for r in body.reports
         ]
-        try:
-            accepted = await run_in_threadpool(
-                gateway_traffic.report_traffic, ctx, actor, body.tenantId, reports
-            )
-        except DomainError as error:
-            message = f"{error.field}: {error.message}" if error.field else error.message
-            return json_response({"message": message}, status_code=http_status(error))
+        accepted = await run_in_threadpool(
+            gateway_traffic.report_traffic, ctx, actor, body.tenantId, reports
+        )
         return json_response({"accepted": accepted}, status_code=202)
 
     return router
@@ -124,11 +125,3 @@ def _describe(error: ValidationError) -> str:
         parts.append(f"{where}: {problem['msg']}" if where else str(problem["msg"]))
     more = error.error_count() - len(parts)
     return "; ".join(parts) + (f" (and {more} more)" if more > 0 else "")
-
-
-def _unauthorized(message: str) -> Response:
-    return json_response(
-        {"message": message},
-        status_code=401,
-        headers={"WWW-Authenticate": 'Bearer realm="tenantry"'},
-    )

@@ -1,0 +1,92 @@
+"""A face is an application: its routes, the guard every face has, and exception handlers that
+answer in the face's own format.
+
+`face_app` builds one; the server (`entrypoints.server`) mounts each under its paths. A face
+says how it words a refusal (`refusals.Refusal`) and a core error (`DomainErrorAnswer`); its
+handlers then answer, whatever raised it and wherever:
+
+    RequestRefused        400 or 413, from the guard (`guard.RequestGuard`)
+    DatabaseUnavailable   503 with Retry-After; one log line, no traceback
+    DomainError           the face's rendering of the one error model (401 included)
+    anything else         500 telling the request id only; the log says what failed
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine, Mapping
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+from starlette.requests import Request
+from starlette.responses import Response
+
+from tenantry.domain.errors import DomainError
+from tenantry.entrypoints.http.guard import RequestGuard, RequestRefused
+from tenantry.entrypoints.http.middleware import request_id_of
+from tenantry.entrypoints.http.refusals import (
+    RETRY_AFTER_SECONDS,
+    Refusal,
+    log_unavailable,
+    log_unexpected,
+)
+from tenantry.services.ports import DatabaseUnavailable
+
+DomainErrorAnswer = Callable[[Request, DomainError], Response]
+"""A face's answer for a core error that reached its handlers."""
+
+ExceptionHandler = Callable[[Request, Any], Coroutine[Any, Any, Response]]
+
+
+def face_app(
+    *routers: APIRouter,
+    limit: int,
+    refusal: Refusal,
+    domain_error: DomainErrorAnswer,
+    handlers: Mapping[int | type[Exception], ExceptionHandler] | None = None,
+) -> FastAPI:
+    """An application serving `routers`, its bodies capped at `limit` bytes, its errors
+    answered by `refusal` and `domain_error`; `handlers` add to or replace those handlers."""
+
+    async def refused(request: Request, error: RequestRefused) -> Response:
+        request_id = request_id_of(request.scope)
+        return refusal(error.status, limit=limit, request_id=request_id, detail=error.detail)
+
+    async def unavailable(request: Request, error: DatabaseUnavailable) -> Response:
+        request_id = request_id_of(request.scope)
+        log_unavailable(error, request_id)
+        answer = refusal(503, limit=limit, request_id=request_id, detail="")
+        answer.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return answer
+
+    async def refused_by_the_core(request: Request, error: DomainError) -> Response:
+        return domain_error(request, error)
+
+    exception_handlers: dict[int | type[Exception], ExceptionHandler] = {
+        RequestRefused: refused,
+        DatabaseUnavailable: unavailable,
+        DomainError: refused_by_the_core,
+        Exception: unexpected_error(refusal, limit=limit),
+    }
+    exception_handlers.update(handlers or {})
+    app = FastAPI(
+        docs_url=None, redoc_url=None, openapi_url=None, exception_handlers=exception_handlers
+    )
+    for router in routers:
+        app.include_router(router)
+    app.add_middleware(RequestGuard, max_body_bytes=limit, refused=refused)
+    return app
+
+
+def unexpected_error(refusal: Refusal, *, limit: int) -> ExceptionHandler:
+    """The handler of an exception that no other handler takes: a 500 in the face's format,
+    and a log line under the request id that names the error and where it was raised.
+
+    (Starlette runs it outermost in the face's app and then raises the exception on; the
+    server's middleware lets it end there, answered.)"""
+
+    async def unexpected(request: Request, error: Exception) -> Response:
+        request_id = request_id_of(request.scope)
+        log_unexpected(error, request_id)
+        return refusal(500, limit=limit, request_id=request_id, detail="")
+
+    return unexpected
