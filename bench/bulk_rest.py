@@ -53,19 +53,16 @@ BIG_ACCOUNT = 10_000
 OPERATOR = Actor.system(face="bench", label="bench")
 _numbers = itertools.count()
 
-# One uvicorn worker serving tenantry's app, with this face included if the app lacks it.
+# One uvicorn worker serving tenantry's app.
 SERVER = """
 import sys
 
 import uvicorn
 
 from tenantry.app import Composition
-from tenantry.entrypoints.bulk_rest import PREFIX, bulk_rest_router
 
 composition = Composition()
 app = composition.asgi_app()
-if not any(getattr(route, "path", "").startswith(PREFIX) for route in app.routes):
-    app.include_router(bulk_rest_router(composition.context))
 uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning")
 """
 
