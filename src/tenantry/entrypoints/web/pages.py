@@ -231,6 +231,15 @@ class Web:
             return []
 
 
+class Pages:
+    """A group of pages: one method per route, over the `Web` they share. The module's
+    `add_*_pages` routes its URLs to the methods."""
+
+    def __init__(self, web: Web) -> None:
+        self.web = web
+        self.ctx = web.ctx
+
+
 def return_url(request: Request) -> str:
     """Where to come back to after signing in: this page, or for a form post, the path it was
     posted to."""

@@ -11,7 +11,7 @@ from starlette.responses import Response
 
 from tenantry.domain.auth import SessionStage
 from tenantry.domain.errors import Conflict, Throttled, Unauthenticated
-from tenantry.entrypoints.web.pages import Flash, Web, safe_next, stage_page
+from tenantry.entrypoints.web.pages import Flash, Pages, Web, safe_next, stage_page
 from tenantry.services import auth, auth_totp
 
 # Longer than any password the strength rules allow: a longer one cannot be right, and
@@ -24,30 +24,35 @@ def login_url(next_url: str) -> str:
 
 
 def add_sign_in_pages(router: APIRouter, web: Web) -> None:
-    ctx = web.ctx
+    pages = SignInPages(web)
+    router.get("/auth/login")(pages.login_page)
+    router.post("/auth/login")(pages.login)
+    router.post("/auth/logout")(pages.logout)
+    router.get("/auth/2fa")(pages.challenge_page)
+    router.post("/auth/2fa")(pages.challenge)
 
-    @router.get("/auth/login")
-    async def login_page(request: Request) -> Response:
+
+class SignInPages(Pages):
+    async def login_page(self, request: Request) -> Response:
         next_url = safe_next(request.query_params.get("next"))
-        signed_in = await web.signed_in(request)
+        signed_in = await self.web.signed_in(request)
         if signed_in is not None:
-            return web.redirect(request, stage_page(signed_in.stage, next_url))
-        return web.render(request, "login.html", next=next_url, email="", error=None)
+            return self.web.redirect(request, stage_page(signed_in.stage, next_url))
+        return self.web.render(request, "login.html", next=next_url, email="", error=None)
 
-    @router.post("/auth/login")
-    async def login(request: Request) -> Response:
-        form = await web.form(request)
-        if not web.csrf.pre_session_valid(request, form):
-            return web.forbidden(request)
+    async def login(self, request: Request) -> Response:
+        form = await self.web.form(request)
+        if not self.web.csrf.pre_session_valid(request, form):
+            return self.web.forbidden(request)
         next_url = safe_next(form.get("next"))
         email = form.get("email", "")[:254]
         password = form.get("password", "")[:MAX_PASSWORD_CHARS]
         try:
             issued = await run_in_threadpool(
-                auth.sign_in, ctx, email, password, web.origin(request)
+                auth.sign_in, self.ctx, email, password, self.web.origin(request)
             )
         except (Throttled, Unauthenticated) as error:
-            return web.render(
+            return self.web.render(
                 request,
                 "login.html",
                 status=429 if isinstance(error, Throttled) else 401,
@@ -55,61 +60,58 @@ def add_sign_in_pages(router: APIRouter, web: Web) -> None:
                 email=email,
                 error=error.message,
             )
-        response = web.redirect(request, stage_page(issued.stage, next_url))
-        web.cookies.set_session(response, request, issued)
+        response = self.web.redirect(request, stage_page(issued.stage, next_url))
+        self.web.cookies.set_session(response, request, issued)
         return response
 
-    @router.post("/auth/logout")
-    async def logout(request: Request) -> Response:
-        form = await web.form(request)
-        signed_in = await web.signed_in(request)
+    async def logout(self, request: Request) -> Response:
+        form = await self.web.form(request)
+        signed_in = await self.web.signed_in(request)
         if signed_in is None:
-            response = web.redirect(request, "/auth/login")
-            web.cookies.clear_session(response, request)
+            response = self.web.redirect(request, "/auth/login")
+            self.web.cookies.clear_session(response, request)
             return response
-        if not web.csrf.session_valid(request, form, signed_in):
-            return web.forbidden(request)
-        await run_in_threadpool(auth.sign_out, ctx, signed_in, web.origin(request))
-        response = web.redirect(
+        if not self.web.csrf.session_valid(request, form, signed_in):
+            return self.web.forbidden(request)
+        await run_in_threadpool(auth.sign_out, self.ctx, signed_in, self.web.origin(request))
+        response = self.web.redirect(
             request, "/auth/login", flash=Flash("success", "You are signed out.")
         )
-        web.cookies.clear_session(response, request)
+        self.web.cookies.clear_session(response, request)
         return response
 
-    @router.get("/auth/2fa")
-    async def challenge_page(request: Request) -> Response:
+    async def challenge_page(self, request: Request) -> Response:
         next_url = safe_next(request.query_params.get("next"))
-        signed_in = await web.signed_in(request)
+        signed_in = await self.web.signed_in(request)
         if signed_in is None:
-            return web.redirect(request, login_url(next_url))
+            return self.web.redirect(request, login_url(next_url))
         if signed_in.stage is not SessionStage.CHALLENGE:
-            return web.redirect(request, stage_page(signed_in.stage, next_url))
-        return web.render(
+            return self.web.redirect(request, stage_page(signed_in.stage, next_url))
+        return self.web.render(
             request, "two_factor.html", signed_in=signed_in, next=next_url, error=None
         )
 
-    @router.post("/auth/2fa")
-    async def challenge(request: Request) -> Response:
-        form = await web.form(request)
+    async def challenge(self, request: Request) -> Response:
+        form = await self.web.form(request)
         next_url = safe_next(form.get("next"))
-        signed_in = await web.signed_in(request)
+        signed_in = await self.web.signed_in(request)
         if signed_in is None:
             flash = Flash("error", "Signing in took too long. Start again.")
-            return web.redirect(request, login_url(next_url), flash=flash)
-        if not web.csrf.session_valid(request, form, signed_in):
-            return web.forbidden(request)
+            return self.web.redirect(request, login_url(next_url), flash=flash)
+        if not self.web.csrf.session_valid(request, form, signed_in):
+            return self.web.forbidden(request)
         try:
             issued = await run_in_threadpool(
                 auth_totp.verify_second_factor,
-                ctx,
+                self.ctx,
                 signed_in,
                 form.get("code", "")[:64],
-                web.origin(request),
+                self.web.origin(request),
             )
         except Conflict:
-            return web.redirect(request, stage_page(signed_in.stage, next_url))
+            return self.web.redirect(request, stage_page(signed_in.stage, next_url))
         except (Throttled, Unauthenticated) as error:
-            return web.render(
+            return self.web.render(
                 request,
                 "two_factor.html",
                 status=429 if isinstance(error, Throttled) else 401,
@@ -117,6 +119,6 @@ def add_sign_in_pages(router: APIRouter, web: Web) -> None:
                 next=next_url,
                 error=error.message,
             )
-        response = web.redirect(request, next_url)
-        web.cookies.set_session(response, request, issued)
+        response = self.web.redirect(request, next_url)
+        self.web.cookies.set_session(response, request, issued)
         return response

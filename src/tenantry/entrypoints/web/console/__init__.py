@@ -1,8 +1,9 @@
 """The console at `/hub/`: the pages people use to manage accounts, users, roles, invitations,
 API access, usage and the audit trail, over the same services as every other face.
 
-Each module adds the pages of one part; `base.Console` is what they stand on. (`/hub/graphql/`
-belongs to the GraphQL face; no console page lives under it.)
+Each module adds the pages of one part, their handlers the methods of a `base.ConsolePages`;
+`base.Console` is what they stand on. (`/hub/graphql/` belongs to the GraphQL face; no console
+page lives under it.)
 """
 
 from __future__ import annotations

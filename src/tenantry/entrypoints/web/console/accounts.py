@@ -11,7 +11,13 @@ from starlette.responses import Response
 from tenantry.domain.accounts import Account
 from tenantry.domain.errors import DomainError
 from tenantry.domain.memberships import MembershipStatus
-from tenantry.entrypoints.web.console.base import Console, Viewer, account_url, with_query
+from tenantry.entrypoints.web.console.base import (
+    Console,
+    ConsolePages,
+    Viewer,
+    account_url,
+    with_query,
+)
 from tenantry.services import accounts, auth_account
 
 PAGE_SIZE = 50
@@ -20,31 +26,22 @@ MAX_SEARCH_CHARS = 100
 
 
 def add_account_pages(router: APIRouter, console: Console) -> None:
-    ctx = console.ctx
+    pages = AccountPages(console)
+    router.get("/hub")(console.page(pages.to_home))
+    router.get("/hub/")(console.page(pages.home))
+    router.get("/hub/accounts/{account_id}")(console.page(pages.account_page))
 
-    async def page_of(
-        viewer: Viewer, request: Request, parent_id: str | None
-    ) -> tuple[list[Account], str | None, str]:
-        """One page of accounts (children of `parent_id`, or all the viewer reaches when
-        searching), and the cursor of the next page."""
-        search = request.query_params.get("q", "").strip()[:MAX_SEARCH_CHARS]
-        after = request.query_params.get("after") or None
-        found = await console.call(
-            accounts.list_accounts,
-            ctx,
-            viewer.actor,
-            parent_id=parent_id,
-            search=search or None,
-            limit=PAGE_SIZE + 1,
-            after=after,
-        )
-        more = found[PAGE_SIZE - 1].id if len(found) > PAGE_SIZE else None
-        return found[:PAGE_SIZE], more, search
 
-    async def home(request: Request, viewer: Viewer) -> Response:
+class AccountPages(ConsolePages):
+    section = "overview"
+
+    async def to_home(self, request: Request, viewer: Viewer) -> Response:
+        return self.web.redirect(request, "/hub/")
+
+    async def home(self, request: Request, viewer: Viewer) -> Response:
         if request.query_params.get("q", "").strip():
-            found, more, search = await page_of(viewer, request, None)
-            return console.render(
+            found, more, search = await self._page_of(viewer, request, None)
+            return self.console.render(
                 request,
                 viewer,
                 "console/home.html",
@@ -53,17 +50,17 @@ def add_account_pages(router: APIRouter, console: Console) -> None:
                 next_url=more and with_query("/hub/", q=search, after=more),
                 tops=[],
             )
-        mine = await console.call(auth_account.my_memberships, ctx, viewer.signed_in)
+        mine = await self.console.call(auth_account.my_memberships, self.ctx, viewer.signed_in)
         active = [m for m in mine if m.status is MembershipStatus.ACTIVE]
-        children = await console.call(
+        children = await self.console.call(
             accounts.first_children,
-            ctx,
+            self.ctx,
             viewer.actor,
             [m.account_id for m in active],
             limit_each=CHILDREN_SHOWN,
         )
         tops = [(m, *children[m.account_id]) for m in active]
-        return console.render(
+        return self.console.render(
             request,
             viewer,
             "console/home.html",
@@ -73,32 +70,44 @@ def add_account_pages(router: APIRouter, console: Console) -> None:
             tops=tops,
         )
 
-    async def account_page(request: Request, viewer: Viewer) -> Response:
-        here = await console.account(viewer, request.path_params["account_id"])
+    async def account_page(self, request: Request, viewer: Viewer) -> Response:
+        here = await self.account(request, viewer)
         parent = None
         if here.account.parent_id is not None:
             try:
-                parent = await console.call(
-                    accounts.get_account, ctx, viewer.actor, here.account.parent_id
+                parent = await self.console.call(
+                    accounts.get_account, self.ctx, viewer.actor, here.account.parent_id
                 )
             except DomainError:
                 parent = None  # above what the viewer reaches: no link up
-        children, more, search = await page_of(viewer, request, here.account.id)
-        return console.render(
+        children, more, search = await self._page_of(viewer, request, here.account.id)
+        return self.console.render(
             request,
             viewer,
             "console/account.html",
             account=here,
-            section="overview",
+            section=self.section,
             parent=parent,
             children=children,
             search=search,
             next_url=more and with_query(account_url(here.account.id), q=search, after=more),
         )
 
-    async def to_home(request: Request, viewer: Viewer) -> Response:
-        return console.web.redirect(request, "/hub/")
-
-    router.get("/hub")(console.page(to_home))
-    router.get("/hub/")(console.page(home))
-    router.get("/hub/accounts/{account_id}")(console.page(account_page))
+    async def _page_of(
+        self, viewer: Viewer, request: Request, parent_id: str | None
+    ) -> tuple[list[Account], str | None, str]:
+        """One page of accounts (children of `parent_id`, or all the viewer reaches when
+        searching), and the cursor of the next page."""
+        search = request.query_params.get("q", "").strip()[:MAX_SEARCH_CHARS]
+        after = request.query_params.get("after") or None
+        found = await self.console.call(
+            accounts.list_accounts,
+            self.ctx,
+            viewer.actor,
+            parent_id=parent_id,
+            search=search or None,
+            limit=PAGE_SIZE + 1,
+            after=after,
+        )
+        more = found[PAGE_SIZE - 1].id if len(found) > PAGE_SIZE else None
+        return found[:PAGE_SIZE], more, search

@@ -19,6 +19,7 @@ from starlette.responses import Response
 from tenantry.domain.audit import AuditEvent
 from tenantry.entrypoints.web.console.base import (
     Console,
+    ConsolePages,
     FormState,
     Viewer,
     account_url,
@@ -199,10 +200,15 @@ def options(known: Mapping[str, str], chosen: str, any_label: str) -> list[tuple
 
 
 def add_audit_pages(router: APIRouter, console: Console) -> None:
-    ctx = console.ctx
+    pages = AuditPages(console)
+    router.get("/hub/accounts/{account_id}/audit")(console.page(pages.audit_page))
 
-    async def audit_page(request: Request, viewer: Viewer) -> Response:
-        here = await console.account(viewer, request.path_params["account_id"])
+
+class AuditPages(ConsolePages):
+    section = SECTION
+
+    async def audit_page(self, request: Request, viewer: Viewer) -> Response:
+        here = await self.account(request, viewer)
         filters, form = read_filters(request.query_params)
         before = request.query_params.get("before", "")
         before_id = int(before) if before.isdigit() and len(before) < 19 else None
@@ -210,9 +216,9 @@ def add_audit_pages(router: APIRouter, console: Console) -> None:
         rows: list[Row] = []
         older_url = None
         if not form.errors:
-            events = await console.call(
+            events = await self.console.call(
                 audit.list_audit_events,
-                ctx,
+                self.ctx,
                 viewer.actor,
                 here.account.id,
                 action=filters.action,
@@ -226,12 +232,12 @@ def add_audit_pages(router: APIRouter, console: Console) -> None:
             rows = [row_of(e) for e in events[:PAGE_SIZE]]
             if len(events) > PAGE_SIZE:
                 older_url = with_query(base, **form.values, before=events[PAGE_SIZE - 1].id)
-        return console.render(
+        return self.console.render(
             request,
             viewer,
             "console/audit.html",
             account=here,
-            section=SECTION,
+            section=self.section,
             status=400 if form.errors else 200,
             form=form,
             rows=rows,
@@ -243,5 +249,3 @@ def add_audit_pages(router: APIRouter, console: Console) -> None:
             base_url=base,
             actor_url=lambda actor_id: with_query(base, **{**form.values, "actor": actor_id}),
         )
-
-    router.get("/hub/accounts/{account_id}/audit")(console.page(audit_page))

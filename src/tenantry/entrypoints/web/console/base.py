@@ -1,18 +1,19 @@
 """What every console page stands on: who is looking, the account a page is about, rendering
 in the console layout, and the core's errors shown where they belong.
 
-A page handler is an `async def (request, viewer) -> Response`; `Console.page` and
-`Console.action` wrap it into an endpoint that first makes sure a person is fully signed in
-(and, for a form post, that its CSRF token is right), and that turns a `DomainError` the
-services raise into the console's own error page. Someone not signed in is `Unauthenticated`,
-which the face answers with the sign-in page (`router.web_app`).
+A page handler is an `async def (request, viewer) -> Response` (a form's also takes the
+form), a method of its part's `ConsolePages`; `Console.page` and `Console.action` wrap it into
+an endpoint that first makes sure a person is fully signed in (and, for a form post, that its
+CSRF token is right), and that turns a `DomainError` the services raise into the console's own
+error page. Someone not signed in is `Unauthenticated`, which the face answers with the sign-in
+page (`router.web_app`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass, field
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, ClassVar, ParamSpec, TypeVar
 from urllib.parse import urlencode
 
 from starlette.concurrency import run_in_threadpool
@@ -21,11 +22,11 @@ from starlette.responses import HTMLResponse, Response
 
 from tenantry.domain.accounts import Account
 from tenantry.domain.auth import SessionStage
-from tenantry.domain.errors import DomainError, ErrorCode, Unauthenticated
+from tenantry.domain.errors import DomainError, ErrorCode, Forbidden, Unauthenticated
 from tenantry.domain.roles import Need, Role
 from tenantry.entrypoints.http.errors import http_status
 from tenantry.entrypoints.http.middleware import request_id_of
-from tenantry.entrypoints.web.pages import Flash, Web, return_url, stage_page
+from tenantry.entrypoints.web.pages import Flash, Pages, Web, return_url, stage_page
 from tenantry.services import accounts, members
 from tenantry.services.auth import SignedIn
 from tenantry.services.context import Actor
@@ -205,35 +206,6 @@ class Console:
         """After a successful post: back to a page (303), with a message saying what happened."""
         return self.web.redirect(request, url, flash=Flash("success", text))
 
-    def confirm(
-        self,
-        request: Request,
-        viewer: Viewer,
-        *,
-        account: AccountView | None,
-        section: str,
-        title: str,
-        message: str,
-        button: str,
-        fields: Mapping[str, str],
-        cancel_url: str,
-    ) -> HTMLResponse:
-        """The page that asks before a destructive action: it posts the same form again to the
-        same URL, with `confirmed=yes`."""
-        return self.render(
-            request,
-            viewer,
-            "console/confirm.html",
-            account=account,
-            section=section,
-            title=title,
-            message=message,
-            button=button,
-            action_url=request.url.path,
-            fields={k: v for k, v in fields.items() if k not in ("csrf_token", "confirmed")},
-            cancel_url=cancel_url,
-        )
-
     def error_page(self, request: Request, viewer: Viewer, error: DomainError) -> HTMLResponse:
         status = http_status(error)
         titles = {403: "Not allowed", 404: "Not found", 409: "Not possible"}
@@ -244,6 +216,57 @@ class Console:
             status=status,
             title=titles.get(status, "Something is not right"),
             message=error.message,
+        )
+
+
+class ConsolePages(Pages):
+    """A part of the console: one method per page or form, over the `Console` they share.
+    The module's `add_*_pages` routes its URLs to the methods, wrapped by `Console.page` or
+    `Console.action`."""
+
+    section: ClassVar[str] = ""
+    """The item of the account's navigation the part's pages mark as current."""
+
+    def __init__(self, console: Console) -> None:
+        super().__init__(console.web)
+        self.console = console
+
+    async def account(
+        self, request: Request, viewer: Viewer, *needs: tuple[str, str, Any]
+    ) -> AccountView:
+        """The account of the page's URL; Forbidden unless the viewer's role there meets each
+        of `needs` (for what the page offers: the services check every call again)."""
+        here = await self.console.account(viewer, request.path_params["account_id"])
+        if not all(here.may(need) for need in needs):
+            raise Forbidden(ErrorCode.FORBIDDEN)
+        return here
+
+    def confirm(
+        self,
+        request: Request,
+        viewer: Viewer,
+        here: AccountView,
+        form: Mapping[str, str],
+        *,
+        title: str,
+        message: str,
+        button: str,
+        cancel_url: str,
+    ) -> HTMLResponse:
+        """The page that asks before a destructive action: it posts the same form again to the
+        same URL, with `confirmed=yes`."""
+        return self.console.render(
+            request,
+            viewer,
+            "console/confirm.html",
+            account=here,
+            section=self.section,
+            title=title,
+            message=message,
+            button=button,
+            action_url=request.url.path,
+            fields={k: v for k, v in form.items() if k not in ("csrf_token", "confirmed")},
+            cancel_url=cancel_url,
         )
 
 

@@ -18,6 +18,7 @@ from tenantry.entrypoints.http.errors import http_status
 from tenantry.entrypoints.web.console.base import (
     AccountView,
     Console,
+    ConsolePages,
     FormState,
     Viewer,
     account_url,
@@ -72,81 +73,31 @@ def token_form_failed(form: dict[str, str], error: DomainError) -> FormState:
 
 
 def add_credential_pages(router: APIRouter, console: Console) -> None:
-    ctx = console.ctx
+    pages = CredentialPages(console)
+    base = "/hub/accounts/{account_id}/api-access"
+    router.get(base)(console.page(pages.api_access_page))
+    router.post(f"{base}/accounts")(console.action(pages.create_account))
+    router.post(base + "/accounts/{client_id}/revoke")(console.action(pages.revoke_account))
+    router.post(f"{base}/tokens")(console.action(pages.create_token))
+    router.post(base + "/tokens/{key}/revoke")(console.action(pages.revoke_token))
 
-    async def listing(
-        request: Request,
-        viewer: Viewer,
-        here: AccountView,
-        *,
-        account_form: FormState | None = None,
-        token_form: FormState | None = None,
-        status: int = 200,
+
+class CredentialPages(ConsolePages):
+    section = SECTION
+
+    async def api_access_page(self, request: Request, viewer: Viewer) -> Response:
+        here = await self.account(request, viewer)
+        return await self._listing(request, viewer, here)
+
+    async def create_account(
+        self, request: Request, viewer: Viewer, form: dict[str, str]
     ) -> Response:
-        account_id = here.account.id
-        api_accounts = await console.call(
-            credentials.list_api_accounts, ctx, viewer.actor, account_id
-        )
-        tokens = await console.call(
-            credentials.list_api_tokens_with_users, ctx, viewer.actor, account_id
-        )
-        roles = await console.call(member_browsing.account_roles, ctx, viewer.actor, account_id)
-        mine = here.role.display_name if here.role is not None else "none"
-        return console.render(
-            request,
-            viewer,
-            "console/api_access.html",
-            account=here,
-            section=SECTION,
-            status=status,
-            api_accounts=api_accounts,
-            tokens=tokens,
-            now=ctx.now(),
-            account_form=account_form,
-            token_form=token_form,
-            role_names=role_names(roles),
-            account_role_options=role_options(roles, here, f"Your own role ({mine})"),
-            token_role_options=role_options(roles, here, "The member's own role"),
-            base_url=account_url(account_id, "api-access"),
-        )
-
-    def shown_once(
-        request: Request,
-        viewer: Viewer,
-        here: AccountView,
-        *,
-        title: str,
-        value_label: str,
-        secret: str,
-        facts: list[tuple[str, str]],
-        usage: str,
-    ) -> Response:
-        """The page that shows a new secret, the only time it is ever shown."""
-        return console.render(
-            request,
-            viewer,
-            "console/secret.html",
-            account=here,
-            section=SECTION,
-            title=title,
-            value_label=value_label,
-            secret=secret,
-            facts=facts,
-            usage=usage,
-            back_url=account_url(here.account.id, "api-access"),
-        )
-
-    async def api_access_page(request: Request, viewer: Viewer) -> Response:
-        here = await console.account(viewer, request.path_params["account_id"])
-        return await listing(request, viewer, here)
-
-    async def create_account(request: Request, viewer: Viewer, form: dict[str, str]) -> Response:
-        here = await console.account(viewer, request.path_params["account_id"])
+        here = await self.account(request, viewer)
         client_id = form.get("client_id", "").strip()
         try:
-            api_account, secret = await console.call(
+            api_account, secret = await self.console.call(
                 credentials.create_api_account,
-                ctx,
+                self.ctx,
                 viewer.actor,
                 here.account.id,
                 client_id,
@@ -154,10 +105,10 @@ def add_credential_pages(router: APIRouter, console: Console) -> None:
             )
         except DomainError as error:
             state = FormState.failed(form, error, fields=ACCOUNT_FIELDS)
-            return await listing(
+            return await self._listing(
                 request, viewer, here, account_form=state, status=http_status(error)
             )
-        return shown_once(
+        return self._shown_once(
             request,
             viewer,
             here,
@@ -171,55 +122,60 @@ def add_credential_pages(router: APIRouter, console: Console) -> None:
             ),
         )
 
-    async def revoke_account(request: Request, viewer: Viewer, form: dict[str, str]) -> Response:
-        here = await console.account(viewer, request.path_params["account_id"])
+    async def revoke_account(
+        self, request: Request, viewer: Viewer, form: dict[str, str]
+    ) -> Response:
+        here = await self.account(request, viewer)
         client_id = request.path_params["client_id"]
         back = account_url(here.account.id, "api-access")
         if not confirmed(form):
             # The listing is the service's own check that the viewer manages API access.
-            found = await console.call(
-                credentials.list_api_accounts, ctx, viewer.actor, here.account.id
+            found = await self.console.call(
+                credentials.list_api_accounts, self.ctx, viewer.actor, here.account.id
             )
             if not any(a.client_id == client_id for a in found):
                 raise NotFound(ErrorCode.NOT_FOUND, "No such API account.")
-            return console.confirm(
+            return self.confirm(
                 request,
                 viewer,
-                account=here,
-                section=SECTION,
+                here,
+                form,
                 title=f"Revoke the API account {client_id}?",
                 message=(
                     f"Scripts that sign in as {client_id} stop working at once, and its access "
                     "tokens with them. This cannot be undone."
                 ),
                 button="Revoke",
-                fields=form,
                 cancel_url=back,
             )
-        await console.call(
-            credentials.revoke_api_account, ctx, viewer.actor, here.account.id, client_id
+        await self.console.call(
+            credentials.revoke_api_account, self.ctx, viewer.actor, here.account.id, client_id
         )
-        return console.done(request, back, f"The API account {client_id} was revoked.")
+        return self.console.done(request, back, f"The API account {client_id} was revoked.")
 
-    async def create_token(request: Request, viewer: Viewer, form: dict[str, str]) -> Response:
-        here = await console.account(viewer, request.path_params["account_id"])
+    async def create_token(
+        self, request: Request, viewer: Viewer, form: dict[str, str]
+    ) -> Response:
+        here = await self.account(request, viewer)
         try:
             lifetime = expires_in_days(form.get("expires_days", ""))
-            api_token, token, user = await console.call(
+            api_token, token, user = await self.console.call(
                 credentials.create_api_token,
-                ctx,
+                self.ctx,
                 viewer.actor,
                 here.account.id,
                 user_email=form.get("user_email", "").strip() or None,
                 name=form.get("name", ""),
-                expires_at=None if lifetime is None else ctx.now() + lifetime,
+                expires_at=None if lifetime is None else self.ctx.now() + lifetime,
                 role_key=form.get("role", "").strip() or None,
             )
         except DomainError as error:
             state = token_form_failed(form, error)
-            return await listing(request, viewer, here, token_form=state, status=http_status(error))
+            return await self._listing(
+                request, viewer, here, token_form=state, status=http_status(error)
+            )
         expires = api_token.expires_at
-        return shown_once(
+        return self._shown_once(
             request,
             viewer,
             here,
@@ -239,37 +195,99 @@ def add_credential_pages(router: APIRouter, console: Console) -> None:
             ),
         )
 
-    async def revoke_token(request: Request, viewer: Viewer, form: dict[str, str]) -> Response:
-        here = await console.account(viewer, request.path_params["account_id"])
+    async def revoke_token(
+        self, request: Request, viewer: Viewer, form: dict[str, str]
+    ) -> Response:
+        here = await self.account(request, viewer)
         key = request.path_params["key"]
         back = account_url(here.account.id, "api-access")
         if not confirmed(form):
-            found = await console.call(
-                credentials.list_api_tokens_with_users, ctx, viewer.actor, here.account.id
+            found = await self.console.call(
+                credentials.list_api_tokens_with_users, self.ctx, viewer.actor, here.account.id
             )
             listed = next((t for t in found if t.token.key == key), None)
             if listed is None:
                 raise NotFound(ErrorCode.NOT_FOUND, "No such API token.")
             who = f" (acting as {listed.user_email})" if listed.user_email else ""
-            return console.confirm(
+            return self.confirm(
                 request,
                 viewer,
-                account=here,
-                section=SECTION,
+                here,
+                form,
                 title=f"Revoke the API token {listed.token.name}?",
                 message=(
                     f"Scripts that use this token{who} stop working at once. This cannot be undone."
                 ),
                 button="Revoke",
-                fields=form,
                 cancel_url=back,
             )
-        await console.call(credentials.revoke_api_token, ctx, viewer.actor, here.account.id, key)
-        return console.done(request, back, "The API token was revoked.")
+        await self.console.call(
+            credentials.revoke_api_token, self.ctx, viewer.actor, here.account.id, key
+        )
+        return self.console.done(request, back, "The API token was revoked.")
 
-    base = "/hub/accounts/{account_id}/api-access"
-    router.get(base)(console.page(api_access_page))
-    router.post(f"{base}/accounts")(console.action(create_account))
-    router.post(base + "/accounts/{client_id}/revoke")(console.action(revoke_account))
-    router.post(f"{base}/tokens")(console.action(create_token))
-    router.post(base + "/tokens/{key}/revoke")(console.action(revoke_token))
+    async def _listing(
+        self,
+        request: Request,
+        viewer: Viewer,
+        here: AccountView,
+        *,
+        account_form: FormState | None = None,
+        token_form: FormState | None = None,
+        status: int = 200,
+    ) -> Response:
+        account_id = here.account.id
+        api_accounts = await self.console.call(
+            credentials.list_api_accounts, self.ctx, viewer.actor, account_id
+        )
+        tokens = await self.console.call(
+            credentials.list_api_tokens_with_users, self.ctx, viewer.actor, account_id
+        )
+        roles = await self.console.call(
+            member_browsing.account_roles, self.ctx, viewer.actor, account_id
+        )
+        mine = here.role.display_name if here.role is not None else "none"
+        return self.console.render(
+            request,
+            viewer,
+            "console/api_access.html",
+            account=here,
+            section=self.section,
+            status=status,
+            api_accounts=api_accounts,
+            tokens=tokens,
+            now=self.ctx.now(),
+            account_form=account_form,
+            token_form=token_form,
+            role_names=role_names(roles),
+            account_role_options=role_options(roles, here, f"Your own role ({mine})"),
+            token_role_options=role_options(roles, here, "The member's own role"),
+            base_url=account_url(account_id, "api-access"),
+        )
+
+    def _shown_once(
+        self,
+        request: Request,
+        viewer: Viewer,
+        here: AccountView,
+        *,
+        title: str,
+        value_label: str,
+        secret: str,
+        facts: list[tuple[str, str]],
+        usage: str,
+    ) -> Response:
+        """The page that shows a new secret, the only time it is ever shown."""
+        return self.console.render(
+            request,
+            viewer,
+            "console/secret.html",
+            account=here,
+            section=self.section,
+            title=title,
+            value_label=value_label,
+            secret=secret,
+            facts=facts,
+            usage=usage,
+            back_url=account_url(here.account.id, "api-access"),
+        )

@@ -14,12 +14,14 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
-from tenantry.domain.errors import DomainError, ErrorCode, Forbidden
+from tenantry.domain.errors import DomainError
 from tenantry.domain.invitations import InvitationStatus
+from tenantry.domain.roles import Need
 from tenantry.entrypoints.http.errors import http_status
 from tenantry.entrypoints.web.console.base import (
     AccountView,
     Console,
+    ConsolePages,
     Viewer,
     account_url,
     confirmed,
@@ -97,83 +99,57 @@ def invitation_made(
 
 
 def add_invitation_pages(router: APIRouter, console: Console) -> None:
-    ctx = console.ctx
+    pages = InvitationPages(console)
+    base = "/hub/accounts/{account_id}/invitations"
+    router.get(base)(console.page(pages.invitations_page))
+    router.post(base + "/resend")(console.action(pages.resend))
+    router.post(base + "/revoke")(console.action(pages.revoke))
 
-    async def page(
-        request: Request,
-        viewer: Viewer,
-        here: AccountView,
-        *,
-        refused: str | None = None,
-        status: int = 200,
-    ) -> Response:
-        found = await console.call(
-            invitations.list_invitations, ctx, viewer.actor, here.account.id, limit=LIMIT
-        )
-        roles = await console.call(
-            member_browsing.account_roles, ctx, viewer.actor, here.account.id
-        )
-        names = {role.key: role.display_name for role in roles}
-        return console.render(
-            request,
-            viewer,
-            "console/invitations.html",
-            account=here,
-            section="invitations",
-            status=status,
-            rows=invitation_rows(found, names),
-            limit=LIMIT,
-            refused=refused,
-        )
 
-    async def invitations_page(request: Request, viewer: Viewer) -> Response:
-        here = await console.account(viewer, request.path_params["account_id"])
-        return await page(request, viewer, here)
+class InvitationPages(ConsolePages):
+    section = "invitations"
 
-    async def managing(request: Request, viewer: Viewer) -> AccountView:
-        here = await console.account(viewer, request.path_params["account_id"])
-        if not here.may_manage_users:
-            raise Forbidden(ErrorCode.FORBIDDEN)
-        return here
+    async def invitations_page(self, request: Request, viewer: Viewer) -> Response:
+        here = await self.account(request, viewer)
+        return await self._page(request, viewer, here)
 
-    async def resend(request: Request, viewer: Viewer, form: dict[str, str]) -> Response:
-        here = await managing(request, viewer)
+    async def resend(self, request: Request, viewer: Viewer, form: dict[str, str]) -> Response:
+        here = await self.account(request, viewer, Need.MANAGE_USERS)
         email = form.get("email", "").strip()
         try:
-            token = await console.call(
-                invitations.renew_invitation, ctx, viewer.actor, here.account.id, email
+            token = await self.console.call(
+                invitations.renew_invitation, self.ctx, viewer.actor, here.account.id, email
             )
         except DomainError as error:
-            return await page(
+            return await self._page(
                 request, viewer, here, refused=error.message, status=http_status(error)
             )
-        return invitation_made(console, request, viewer, here, token, email.lower())
+        return invitation_made(self.console, request, viewer, here, token, email.lower())
 
-    async def revoke(request: Request, viewer: Viewer, form: dict[str, str]) -> Response:
-        here = await managing(request, viewer)
+    async def revoke(self, request: Request, viewer: Viewer, form: dict[str, str]) -> Response:
+        here = await self.account(request, viewer, Need.MANAGE_USERS)
         email = form.get("email", "").strip()
         back = account_url(here.account.id, "invitations")
         if not confirmed(form):
-            return console.confirm(
+            return self.confirm(
                 request,
                 viewer,
-                account=here,
-                section="invitations",
+                here,
+                form,
                 title="Revoke invitation",
                 message=(
                     f"Revoke the invitation to {email}? Its link stops working; they stay a "
                     "pending user until you resend it or remove them."
                 ),
                 button="Revoke",
-                fields=form,
                 cancel_url=back,
             )
         try:
-            count = await console.call(
-                invitations.revoke_invitation, ctx, viewer.actor, here.account.id, email
+            count = await self.console.call(
+                invitations.revoke_invitation, self.ctx, viewer.actor, here.account.id, email
             )
         except DomainError as error:
-            return await page(
+            return await self._page(
                 request, viewer, here, refused=error.message, status=http_status(error)
             )
         text = (
@@ -181,9 +157,32 @@ def add_invitation_pages(router: APIRouter, console: Console) -> None:
             if count
             else f"{email} had no open invitation to revoke."
         )
-        return console.done(request, back, text)
+        return self.console.done(request, back, text)
 
-    base = "/hub/accounts/{account_id}/invitations"
-    router.get(base)(console.page(invitations_page))
-    router.post(base + "/resend")(console.action(resend))
-    router.post(base + "/revoke")(console.action(revoke))
+    async def _page(
+        self,
+        request: Request,
+        viewer: Viewer,
+        here: AccountView,
+        *,
+        refused: str | None = None,
+        status: int = 200,
+    ) -> Response:
+        found = await self.console.call(
+            invitations.list_invitations, self.ctx, viewer.actor, here.account.id, limit=LIMIT
+        )
+        roles = await self.console.call(
+            member_browsing.account_roles, self.ctx, viewer.actor, here.account.id
+        )
+        names = {role.key: role.display_name for role in roles}
+        return self.console.render(
+            request,
+            viewer,
+            "console/invitations.html",
+            account=here,
+            section=self.section,
+            status=status,
+            rows=invitation_rows(found, names),
+            limit=LIMIT,
+            refused=refused,
+        )

@@ -9,7 +9,7 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
-from tenantry.entrypoints.web.console.base import Console, Viewer
+from tenantry.entrypoints.web.console.base import Console, ConsolePages, Viewer
 from tenantry.services import outbox
 
 
@@ -58,17 +58,20 @@ def api_references(base_url: str) -> list[Reference]:
 
 
 def add_settings_pages(router: APIRouter, console: Console) -> None:
-    references = api_references(console.ctx.settings.base_url)
+    pages = SettingsPages(console)
+    router.get("/hub/settings")(console.page(pages.settings_page))
 
-    async def settings_page(request: Request, viewer: Viewer) -> Response:
-        mail = await console.call(outbox.delivery_status, console.ctx, viewer.actor)
-        return console.render(
+
+class SettingsPages(ConsolePages):
+    section = "settings"
+
+    async def settings_page(self, request: Request, viewer: Viewer) -> Response:
+        mail = await self.console.call(outbox.delivery_status, self.ctx, viewer.actor)
+        return self.console.render(
             request,
             viewer,
             "console/settings.html",
-            section="settings",
-            references=references,
+            section=self.section,
+            references=api_references(self.ctx.settings.base_url),
             mail=mail,
         )
-
-    router.get("/hub/settings")(console.page(settings_page))

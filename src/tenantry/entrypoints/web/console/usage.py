@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from tenantry.domain.errors import Forbidden
-from tenantry.entrypoints.web.console.base import Console, Viewer, account_url
+from tenantry.entrypoints.web.console.base import Console, ConsolePages, Viewer, account_url
 from tenantry.entrypoints.web.console.chart import BarChart, bar_chart
 from tenantry.services import gateway, gateway_traffic
 from tenantry.services.gateway_traffic import EventMetrics
@@ -70,18 +70,23 @@ def chart_of(metrics: EventMetrics, window: Window) -> BarChart:
 
 
 def add_usage_pages(router: APIRouter, console: Console) -> None:
-    ctx = console.ctx
+    pages = UsagePages(console)
+    router.get("/hub/accounts/{account_id}/usage")(console.page(pages.usage_page))
 
-    async def usage_page(request: Request, viewer: Viewer) -> Response:
-        here = await console.account(viewer, request.path_params["account_id"])
+
+class UsagePages(ConsolePages):
+    section = SECTION
+
+    async def usage_page(self, request: Request, viewer: Viewer) -> Response:
+        here = await self.account(request, viewer)
         window = chosen_window(request.query_params.get("window"))
-        usage = await console.call(
-            gateway.tenant_usage, ctx, viewer.actor, here.account.id, hours=window.hours
+        usage = await self.console.call(
+            gateway.tenant_usage, self.ctx, viewer.actor, here.account.id, hours=window.hours
         )
         try:
-            metrics: EventMetrics | None = await console.call(
+            metrics: EventMetrics | None = await self.console.call(
                 gateway_traffic.event_metrics,
-                ctx,
+                self.ctx,
                 viewer.actor,
                 here.account.id,
                 window_min=window.minutes,
@@ -89,12 +94,12 @@ def add_usage_pages(router: APIRouter, console: Console) -> None:
         except Forbidden:
             metrics = None  # the series needs read access to pixels; the totals do not
         chart = chart_of(metrics, window) if metrics and metrics.totals.events_received else None
-        return console.render(
+        return self.console.render(
             request,
             viewer,
             "console/usage.html",
             account=here,
-            section=SECTION,
+            section=self.section,
             usage=usage,
             metrics=metrics,
             chart=chart,
@@ -103,5 +108,3 @@ def add_usage_pages(router: APIRouter, console: Console) -> None:
             step=step_text(metrics.step_min) if metrics else "",
             base_url=account_url(here.account.id, "usage"),
         )
-
-    router.get("/hub/accounts/{account_id}/usage")(console.page(usage_page))

@@ -15,14 +15,15 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
-from tenantry.domain.errors import DomainError, ErrorCode, Forbidden
-from tenantry.domain.roles import Role
+from tenantry.domain.errors import DomainError
+from tenantry.domain.roles import Need, Role
 from tenantry.domain.users import User
 from tenantry.entrypoints.bulk_members import apps_text, list_text, username
 from tenantry.entrypoints.http.errors import http_status
 from tenantry.entrypoints.web.console.base import (
     AccountView,
     Console,
+    ConsolePages,
     FormState,
     Viewer,
     account_url,
@@ -89,9 +90,175 @@ def grantable(roles: list[Role], here: AccountView) -> list[Role]:
 
 
 def add_member_pages(router: APIRouter, console: Console) -> None:
-    ctx = console.ctx
+    pages = MemberPages(console)
+    # User ids are UUIDs: the `uuid` convertor leaves /users/bulk to the bulk page.
+    base = "/hub/accounts/{account_id}/users/{user_id:uuid}"
+    router.get(base)(console.page(pages.user_page))
+    router.get(base + "/access")(console.page(pages.access_page))
+    router.post(base + "/role")(console.action(pages.change_role))
+    router.post(base + "/active")(console.action(pages.set_active))
+    router.post(base + "/remove")(console.action(pages.remove))
+    router.post(base + "/owner")(console.action(pages.make_owner))
 
-    async def page(
+
+class MemberPages(ConsolePages):
+    section = "users"
+
+    async def user_page(self, request: Request, viewer: Viewer) -> Response:
+        here = await self.account(request, viewer)
+        return await self._page(request, viewer, here, _user_id(request))
+
+    async def access_page(self, request: Request, viewer: Viewer) -> Response:
+        here = await self.account(request, viewer)
+        user_id = _user_id(request)
+        explanation = await self.console.call(
+            access.explain_access, self.ctx, viewer.actor, here.account.id, user_id=user_id
+        )
+        return self.console.render(
+            request,
+            viewer,
+            "console/user_access.html",
+            account=here,
+            section=self.section,
+            explanation=explanation,
+            user_url=account_url(here.account.id, "users", user_id),
+        )
+
+    async def change_role(self, request: Request, viewer: Viewer, form: dict[str, str]) -> Response:
+        here = await self.account(request, viewer, Need.MANAGE_USERS)
+        user_id = _user_id(request)
+        try:
+            changed = await self.console.call(
+                members.change_role,
+                self.ctx,
+                viewer.actor,
+                here.account.id,
+                user_id,
+                form.get("role", ""),
+            )
+        except DomainError as error:
+            return await self._refused(
+                request, viewer, here, user_id, ROLE_FORM, form, error, fields=(ROLE_FORM,)
+            )
+        return self.console.done(
+            request,
+            account_url(here.account.id, "users", user_id),
+            f"{changed.user.email} now has the role {changed.role.display_name}.",
+        )
+
+    async def set_active(self, request: Request, viewer: Viewer, form: dict[str, str]) -> Response:
+        here = await self.account(request, viewer, Need.MANAGE_USERS)
+        user_id = _user_id(request)
+        active = form.get("active") == "1"
+        back = account_url(here.account.id, "users", user_id)
+        if not active and not confirmed(form):
+            member = await self._member(viewer, here, user_id)
+            return self.confirm(
+                request,
+                viewer,
+                here,
+                form,
+                title="Deactivate user",
+                message=(
+                    f"Deactivate {member.user.email}? They can't sign in or act in any "
+                    "account until someone reactivates them."
+                ),
+                button="Deactivate",
+                cancel_url=back,
+            )
+        try:
+            user = await self.console.call(
+                members.set_user_active, self.ctx, viewer.actor, here.account.id, user_id, active
+            )
+        except DomainError as error:
+            return await self._refused(request, viewer, here, user_id, ACTIVE_FORM, form, error)
+        done = "reactivated" if active else "deactivated"
+        return self.console.done(request, back, f"{user.email} was {done}.")
+
+    async def remove(self, request: Request, viewer: Viewer, form: dict[str, str]) -> Response:
+        here = await self.account(request, viewer, Need.MANAGE_USERS)
+        user_id = _user_id(request)
+        email = (await self._member(viewer, here, user_id)).user.email
+        if not confirmed(form):
+            return self.confirm(
+                request,
+                viewer,
+                here,
+                form,
+                title="Remove user",
+                message=(
+                    f"Remove {email} from {here.account.name}? Their open invitations here "
+                    "are withdrawn; their other accounts keep them."
+                ),
+                button="Remove",
+                cancel_url=account_url(here.account.id, "users", user_id),
+            )
+        try:
+            await self.console.call(
+                members.remove_member, self.ctx, viewer.actor, here.account.id, user_id
+            )
+        except DomainError as error:
+            return await self._refused(request, viewer, here, user_id, REMOVE_FORM, form, error)
+        return self.console.done(
+            request,
+            account_url(here.account.id, "users"),
+            f"{email} was removed from {here.account.name}.",
+        )
+
+    async def make_owner(self, request: Request, viewer: Viewer, form: dict[str, str]) -> Response:
+        here = await self.account(request, viewer)
+        user_id = _user_id(request)
+        back = account_url(here.account.id, "users", user_id)
+        email = (await self._member(viewer, here, user_id)).user.email
+        if not confirmed(form):
+            return self.confirm(
+                request,
+                viewer,
+                here,
+                form,
+                title="Make owner",
+                message=(
+                    f"Make {email} the owner of {here.account.name}? Only they can hand "
+                    "ownership on after this; you stay an admin, and can then be demoted or "
+                    "removed like any other admin."
+                ),
+                button="Make owner",
+                cancel_url=back,
+            )
+        try:
+            changed, _ = await self.console.call(
+                accounts.transfer_ownership, self.ctx, viewer.actor, here.account.id, user_id
+            )
+        except DomainError as error:
+            return await self._refused(request, viewer, here, user_id, OWNER_FORM, form, error)
+        return self.console.done(request, back, f"{email} now owns {changed.name}.")
+
+    async def _member(self, viewer: Viewer, here: AccountView, user_id: str) -> Member:
+        return await self.console.call(
+            members.get_member, self.ctx, viewer.actor, here.account.id, user_id
+        )
+
+    async def _refused(
+        self,
+        request: Request,
+        viewer: Viewer,
+        here: AccountView,
+        user_id: str,
+        which: str,
+        form: dict[str, str],
+        error: DomainError,
+        *,
+        fields: tuple[str, ...] = (),
+    ) -> Response:
+        """The user page again, `error` shown on the form `which` (next to one of its `fields`
+        when it names one)."""
+        failed = {which: FormState.failed(form, error, fields)}
+        return await self._page(
+            request, viewer, here, user_id, failed=failed, status=http_status(error)
+        )
+
+    async def _page(
+        self,
         request: Request,
         viewer: Viewer,
         here: AccountView,
@@ -100,9 +267,9 @@ def add_member_pages(router: APIRouter, console: Console) -> None:
         failed: dict[str, FormState] | None = None,
         status: int = 200,
     ) -> Response:
-        member = await console.call(members.get_member, ctx, viewer.actor, here.account.id, user_id)
-        roles = await console.call(
-            member_browsing.account_roles, ctx, viewer.actor, here.account.id
+        member = await self._member(viewer, here, user_id)
+        roles = await self.console.call(
+            member_browsing.account_roles, self.ctx, viewer.actor, here.account.id
         )
         row = member_row(member)
         is_self = user_id == viewer.user_id
@@ -113,12 +280,12 @@ def add_member_pages(router: APIRouter, console: Console) -> None:
             and row.state is MemberState.ACTIVE
             and member.role.is_admin_like
         )
-        return console.render(
+        return self.console.render(
             request,
             viewer,
             "console/user.html",
             account=here,
-            section="users",
+            section=self.section,
             status=status,
             member=row,
             is_self=is_self,
@@ -130,173 +297,6 @@ def add_member_pages(router: APIRouter, console: Console) -> None:
             user_url=account_url(here.account.id, "users", user_id),
         )
 
-    async def user_page(request: Request, viewer: Viewer) -> Response:
-        here = await console.account(viewer, request.path_params["account_id"])
-        return await page(request, viewer, here, str(request.path_params["user_id"]))
 
-    async def managing(request: Request, viewer: Viewer) -> tuple[AccountView, str]:
-        here = await console.account(viewer, request.path_params["account_id"])
-        if not here.may_manage_users:
-            raise Forbidden(ErrorCode.FORBIDDEN)
-        return here, str(request.path_params["user_id"])
-
-    async def change_role(request: Request, viewer: Viewer, form: dict[str, str]) -> Response:
-        here, user_id = await managing(request, viewer)
-        try:
-            changed = await console.call(
-                members.change_role,
-                ctx,
-                viewer.actor,
-                here.account.id,
-                user_id,
-                form.get("role", ""),
-            )
-        except DomainError as error:
-            state = FormState.failed(form, error, (ROLE_FORM,))
-            return await page(
-                request, viewer, here, user_id, failed={ROLE_FORM: state}, status=http_status(error)
-            )
-        return console.done(
-            request,
-            account_url(here.account.id, "users", user_id),
-            f"{changed.user.email} now has the role {changed.role.display_name}.",
-        )
-
-    async def set_active(request: Request, viewer: Viewer, form: dict[str, str]) -> Response:
-        here, user_id = await managing(request, viewer)
-        active = form.get("active") == "1"
-        back = account_url(here.account.id, "users", user_id)
-        if not active and not confirmed(form):
-            member = await console.call(
-                members.get_member, ctx, viewer.actor, here.account.id, user_id
-            )
-            return console.confirm(
-                request,
-                viewer,
-                account=here,
-                section="users",
-                title="Deactivate user",
-                message=(
-                    f"Deactivate {member.user.email}? They can't sign in or act in any "
-                    "account until someone reactivates them."
-                ),
-                button="Deactivate",
-                fields=form,
-                cancel_url=back,
-            )
-        try:
-            user = await console.call(
-                members.set_user_active, ctx, viewer.actor, here.account.id, user_id, active
-            )
-        except DomainError as error:
-            state = FormState.failed(form, error, ())
-            return await page(
-                request,
-                viewer,
-                here,
-                user_id,
-                failed={ACTIVE_FORM: state},
-                status=http_status(error),
-            )
-        done = "reactivated" if active else "deactivated"
-        return console.done(request, back, f"{user.email} was {done}.")
-
-    async def remove(request: Request, viewer: Viewer, form: dict[str, str]) -> Response:
-        here, user_id = await managing(request, viewer)
-        member = await console.call(members.get_member, ctx, viewer.actor, here.account.id, user_id)
-        email = member.user.email
-        if not confirmed(form):
-            return console.confirm(
-                request,
-                viewer,
-                account=here,
-                section="users",
-                title="Remove user",
-                message=(
-                    f"Remove {email} from {here.account.name}? Their open invitations here "
-                    "are withdrawn; their other accounts keep them."
-                ),
-                button="Remove",
-                fields=form,
-                cancel_url=account_url(here.account.id, "users", user_id),
-            )
-        try:
-            await console.call(members.remove_member, ctx, viewer.actor, here.account.id, user_id)
-        except DomainError as error:
-            state = FormState.failed(form, error, ())
-            return await page(
-                request,
-                viewer,
-                here,
-                user_id,
-                failed={REMOVE_FORM: state},
-                status=http_status(error),
-            )
-        return console.done(
-            request,
-            account_url(here.account.id, "users"),
-            f"{email} was removed from {here.account.name}.",
-        )
-
-    async def make_owner(request: Request, viewer: Viewer, form: dict[str, str]) -> Response:
-        here = await console.account(viewer, request.path_params["account_id"])
-        user_id = str(request.path_params["user_id"])
-        back = account_url(here.account.id, "users", user_id)
-        member = await console.call(members.get_member, ctx, viewer.actor, here.account.id, user_id)
-        email = member.user.email
-        if not confirmed(form):
-            return console.confirm(
-                request,
-                viewer,
-                account=here,
-                section="users",
-                title="Make owner",
-                message=(
-                    f"Make {email} the owner of {here.account.name}? Only they can hand "
-                    "ownership on after this; you stay an admin, and can then be demoted or "
-                    "removed like any other admin."
-                ),
-                button="Make owner",
-                fields=form,
-                cancel_url=back,
-            )
-        try:
-            changed, _ = await console.call(
-                accounts.transfer_ownership, ctx, viewer.actor, here.account.id, user_id
-            )
-        except DomainError as error:
-            state = FormState.failed(form, error, ())
-            return await page(
-                request,
-                viewer,
-                here,
-                user_id,
-                failed={OWNER_FORM: state},
-                status=http_status(error),
-            )
-        return console.done(request, back, f"{email} now owns {changed.name}.")
-
-    async def access_page(request: Request, viewer: Viewer) -> Response:
-        here = await console.account(viewer, request.path_params["account_id"])
-        user_id = str(request.path_params["user_id"])
-        explanation = await console.call(
-            access.explain_access, ctx, viewer.actor, here.account.id, user_id=user_id
-        )
-        return console.render(
-            request,
-            viewer,
-            "console/user_access.html",
-            account=here,
-            section="users",
-            explanation=explanation,
-            user_url=account_url(here.account.id, "users", user_id),
-        )
-
-    # User ids are UUIDs: the `uuid` convertor leaves /users/bulk to the bulk page.
-    base = "/hub/accounts/{account_id}/users/{user_id:uuid}"
-    router.get(base)(console.page(user_page))
-    router.get(base + "/access")(console.page(access_page))
-    router.post(base + "/role")(console.action(change_role))
-    router.post(base + "/active")(console.action(set_active))
-    router.post(base + "/remove")(console.action(remove))
-    router.post(base + "/owner")(console.action(make_owner))
+def _user_id(request: Request) -> str:
+    return str(request.path_params["user_id"])

@@ -10,11 +10,13 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
-from tenantry.domain.errors import DomainError, ErrorCode, Forbidden
+from tenantry.domain.errors import DomainError
+from tenantry.domain.roles import Need
 from tenantry.entrypoints.http.errors import http_status
 from tenantry.entrypoints.web.console.base import (
     AccountView,
     Console,
+    ConsolePages,
     FormState,
     Viewer,
     account_url,
@@ -89,9 +91,45 @@ class Listing:
 
 
 def add_user_pages(router: APIRouter, console: Console) -> None:
-    ctx = console.ctx
+    pages = UserPages(console)
+    base = "/hub/accounts/{account_id}/users"
+    router.get(base)(console.page(pages.users_page))
+    router.post(base + "/invite")(console.action(pages.invite_user))
+    add_member_pages(router, console)
 
-    async def page(
+
+class UserPages(ConsolePages):
+    section = "users"
+
+    async def users_page(self, request: Request, viewer: Viewer) -> Response:
+        here = await self.account(request, viewer)
+        return await self._page(request, viewer, here)
+
+    async def invite_user(self, request: Request, viewer: Viewer, form: dict[str, str]) -> Response:
+        here = await self.account(request, viewer, Need.MANAGE_USERS)
+        spec = NewMember(
+            email=form.get("email", ""),
+            role_key=form.get("role", ""),
+            first_name=_optional(form, "first_name"),
+            last_name=_optional(form, "last_name"),
+            department=_optional(form, "department"),
+        )
+        try:
+            added = await self.console.call(
+                members.add_member, self.ctx, viewer.actor, here.account.id, spec
+            )
+        except DomainError as error:
+            failed = FormState.failed(form, error, INVITE_FIELDS)
+            return await self._page(request, viewer, here, invite=failed, status=http_status(error))
+        email = added.user.email
+        if added.invitation_token is None:
+            return self.console.done(
+                request, account_url(here.account.id, "users", added.user.id), f"{email} was added."
+            )
+        return invitation_made(self.console, request, viewer, here, added.invitation_token, email)
+
+    async def _page(
+        self,
         request: Request,
         viewer: Viewer,
         here: AccountView,
@@ -100,9 +138,9 @@ def add_user_pages(router: APIRouter, console: Console) -> None:
         status: int = 200,
     ) -> Response:
         listing = Listing.of(request.query_params)
-        found = await console.call(
+        found = await self.console.call(
             member_browsing.browse_members,
-            ctx,
+            self.ctx,
             viewer.actor,
             here.account.id,
             search=listing.q or None,
@@ -115,12 +153,12 @@ def add_user_pages(router: APIRouter, console: Console) -> None:
         )
         account_id = here.account.id
         first = (found.page - 1) * found.page_size + 1
-        return console.render(
+        return self.console.render(
             request,
             viewer,
             "console/users.html",
             account=here,
-            section="users",
+            section=self.section,
             status=status,
             listing=listing,
             rows=[member_row(m) for m in found.items],
@@ -142,38 +180,6 @@ def add_user_pages(router: APIRouter, console: Console) -> None:
             else None,
             invite=invite or FormState(),
         )
-
-    async def users_page(request: Request, viewer: Viewer) -> Response:
-        here = await console.account(viewer, request.path_params["account_id"])
-        return await page(request, viewer, here)
-
-    async def invite_user(request: Request, viewer: Viewer, form: dict[str, str]) -> Response:
-        here = await console.account(viewer, request.path_params["account_id"])
-        if not here.may_manage_users:
-            raise Forbidden(ErrorCode.FORBIDDEN)
-        spec = NewMember(
-            email=form.get("email", ""),
-            role_key=form.get("role", ""),
-            first_name=_optional(form, "first_name"),
-            last_name=_optional(form, "last_name"),
-            department=_optional(form, "department"),
-        )
-        try:
-            added = await console.call(members.add_member, ctx, viewer.actor, here.account.id, spec)
-        except DomainError as error:
-            failed = FormState.failed(form, error, INVITE_FIELDS)
-            return await page(request, viewer, here, invite=failed, status=http_status(error))
-        email = added.user.email
-        if added.invitation_token is None:
-            return console.done(
-                request, account_url(here.account.id, "users", added.user.id), f"{email} was added."
-            )
-        return invitation_made(console, request, viewer, here, added.invitation_token, email)
-
-    base = "/hub/accounts/{account_id}/users"
-    router.get(base)(console.page(users_page))
-    router.post(base + "/invite")(console.action(invite_user))
-    add_member_pages(router, console)
 
 
 def _optional(form: Mapping[str, str], name: str) -> str | None:
