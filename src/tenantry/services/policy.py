@@ -29,6 +29,7 @@ from enum import StrEnum
 from tenantry.domain import memberships as rules
 from tenantry.domain.accounts import Account, AccountStatus
 from tenantry.domain.errors import Conflict, ErrorCode, Forbidden, InvalidInput, NotFound
+from tenantry.domain.invitations import Invitation
 from tenantry.domain.memberships import Membership, MembershipStatus
 from tenantry.domain.roles import AccessLevel, Need, Role, is_role_key
 from tenantry.domain.users import User, UserStatus
@@ -204,18 +205,34 @@ def readable_accounts(
     return readable
 
 
-def resolve_role(ctx: ServiceContext, uow: UnitOfWork, account: Account, key: str) -> Role | None:
-    """A predefined role by key, or one of the account's custom roles. Text that does not have
-    a role key's shape is no role, found without a lookup (PostgreSQL refuses some strings
+def resolve_role(
+    ctx: ServiceContext,
+    uow: UnitOfWork,
+    account: Account,
+    key: str,
+    roles: Mapping[str, Role] | None = None,
+) -> Role | None:
+    """A predefined role by key, or one of the account's custom roles (looked up in `roles`,
+    the account's `roles_of`, when a caller read them already). Text that does not have a
+    role key's shape is no role, found without a lookup (PostgreSQL refuses some strings
     outright, such as those with NUL characters)."""
     if not is_role_key(key):
         return None
-    return ctx.roles.find(key) or uow.custom_roles.find(account.id, key)
+    predefined = ctx.roles.find(key)
+    if predefined is not None:
+        return predefined
+    return roles.get(key) if roles is not None else uow.custom_roles.find(account.id, key)
 
 
-def usable_role(ctx: ServiceContext, uow: UnitOfWork, account: Account, key: str) -> Role:
+def usable_role(
+    ctx: ServiceContext,
+    uow: UnitOfWork,
+    account: Account,
+    key: str,
+    roles: Mapping[str, Role] | None = None,
+) -> Role:
     """The role `key` names among the account's (predefined for its kind, or its own)."""
-    role = resolve_role(ctx, uow, account, key)
+    role = resolve_role(ctx, uow, account, key, roles)
     if role is None:
         raise InvalidInput(ErrorCode.UNKNOWN_ROLE, field="role")
     rules.check_role_for_account(role, account)
@@ -314,16 +331,32 @@ def check_may_manage(
     membership: Membership,
     *,
     field: str = "email",
+    roles: Mapping[str, Role] | None = None,
 ) -> None:
     """Nobody acts on a member whose role is above their own."""
-    role = resolve_role(ctx, uow, account, membership.role_key) or ctx.roles.admin
+    role = resolve_role(ctx, uow, account, membership.role_key, roles) or ctx.roles.admin
     check_grantable(actor_role, role, field=field)
 
 
-def active_admin_count(ctx: ServiceContext, uow: UnitOfWork, account: Account) -> int:
+def active_admin_count(
+    ctx: ServiceContext,
+    uow: UnitOfWork,
+    account: Account,
+    roles: Mapping[str, Role] | None = None,
+) -> int:
     """Accepted admins (admin-like roles) of the account whose users are active."""
-    keys = {r.key for r in roles_of(ctx, uow, account).values() if r.is_admin_like}
+    roles = roles if roles is not None else roles_of(ctx, uow, account)
+    keys = {r.key for r in roles.values() if r.is_admin_like}
     return uow.memberships.count_active_with_roles(account.id, keys)
+
+
+def is_acting_admin(role: Role, membership: Membership, user: User) -> bool:
+    """Whether the member counts among `active_admin_count`'s admins."""
+    return (
+        role.is_admin_like
+        and membership.status is MembershipStatus.ACTIVE
+        and user.status is UserStatus.ACTIVATED
+    )
 
 
 def roles_of(ctx: ServiceContext, uow: UnitOfWork, account: Account) -> dict[str, Role]:
@@ -342,14 +375,16 @@ def check_admin_kept(
     *,
     user_active: bool,
     active_admins: int | None = None,
+    roles: Mapping[str, Role] | None = None,
 ) -> None:
     """The last active admin can be neither removed (`new_role` None), demoted nor
-    deactivated. The admins are counted here unless a batch already counted them."""
-    current = resolve_role(ctx, uow, account, membership.role_key) or ctx.roles.admin
+    deactivated. The admins are counted here, unless the membership changes service, which
+    counts them itself across the changes of a batch, gives its count."""
+    current = resolve_role(ctx, uow, account, membership.role_key, roles) or ctx.roles.admin
     if not current.is_admin_like:
         return
     if active_admins is None:
-        active_admins = active_admin_count(ctx, uow, account)
+        active_admins = active_admin_count(ctx, uow, account, roles)
     rules.check_keeps_an_admin(
         current, membership, new_role, active_admins, user_active=user_active
     )
@@ -430,6 +465,7 @@ def check_may_take_away(
     *,
     user_active: bool,
     active_admins: int | None = None,
+    roles: Mapping[str, Role] | None = None,
 ) -> None:
     """What removing or deactivating a member must keep: nobody does it to themselves, the
     owner stays (as the AppsFlyer document has it, whether or not they accepted yet), and so
@@ -444,6 +480,7 @@ def check_may_take_away(
         None,
         user_active=user_active,
         active_admins=active_admins,
+        roles=roles,
     )
 
 
@@ -459,6 +496,22 @@ def memberships_weighed_elsewhere(
     in another account"). An invitation to an identity that is in use elsewhere gates
     nothing: otherwise any account could lock a person out of every other one by inviting
     them, and that the person never agreed to."""
+    held = uow.memberships.elsewhere(user.id, account_id)
+    gating = user.status is UserStatus.PENDING and any(
+        m.status is MembershipStatus.PENDING for m, _ in held
+    )
+    invitations = uow.invitations.open_for_user(user.id) if gating else []
+    return weighed_elsewhere(ctx, user, held, invitations)
+
+
+def weighed_elsewhere(
+    ctx: ServiceContext,
+    user: User,
+    held: Sequence[tuple[Membership, Account]],
+    open_invitations: Sequence[Invitation],
+) -> list[tuple[Membership, Account]]:
+    """`memberships_weighed_elsewhere` from what a caller read already: the user's memberships
+    in the other accounts, and the user's open invitations."""
     now = ctx.now()
 
     def weighed(membership: Membership, account: Account) -> bool:
@@ -466,9 +519,9 @@ def memberships_weighed_elsewhere(
             return True
         if user.status is not UserStatus.PENDING:
             return False
-        return any(i.expires_at > now for i in uow.invitations.open_for(user.id, account.id))
+        return any(i.account_id == account.id and i.expires_at > now for i in open_invitations)
 
-    return [(m, a) for m, a in uow.memberships.elsewhere(user.id, account_id) if weighed(m, a)]
+    return [(m, a) for m, a in held if weighed(m, a)]
 
 
 def check_may_edit_identity(
