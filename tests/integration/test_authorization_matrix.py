@@ -26,7 +26,7 @@ from tenantry.domain.errors import DomainError, Forbidden
 from tenantry.domain.outbox import OutboxStatus
 from tenantry.services import accounts, auth_resets, credentials, outbox, quotas
 from tenantry.services.context import ServiceContext
-from tenantry.services.member_batches import BatchAddResult, BatchRejected
+from tenantry.services.membership_commands import BatchRejected, ChangeReport
 from tenantry.storage.uow import SqlUnitOfWorkFactory
 
 from authz_cases import (
@@ -141,7 +141,7 @@ def _check(
     # items_denied: the call itself is allowed, every item is refused with this error.
     if isinstance(raised, BatchRejected):
         errors = [item.error for item in raised.items]
-    elif raised is None and isinstance(result, BatchAddResult) and not result.added:
+    elif raised is None and isinstance(result, ChangeReport) and not result.applied:
         errors = [item.error for item in result.errors]
     else:
         return f"expected each item refused with {expected.error.__name__}, {got}"

@@ -1,7 +1,7 @@
 """SCIM Groups over the core: one group per role of the account; its members hold that role.
 
-- Adding a member to a group changes their role to the group's (`change_role`'s rules), or adds
-  them to the account with it when they are not in it yet (`add_member`'s rules).
+- Adding a member to a group changes their role to the group's (the membership changes
+  service's rules); an id that is not a member of the account is refused.
 - Removing a member takes the role away: they fall back to the account's base role
   (`scim.base_role`) and stay in the account. Taking people out of the account is what deleting
   or deactivating the User does. Nobody can be removed from the base role's group, which
@@ -23,7 +23,8 @@ from tenantry.domain.accounts import Account
 from tenantry.domain.errors import Conflict, ErrorCode, InvalidInput, NotFound
 from tenantry.domain.roles import Need, Role
 from tenantry.services.context import Actor, ServiceContext, record
-from tenantry.services.members import _change_role_in
+from tenantry.services.membership_changes import change_members_in
+from tenantry.services.membership_commands import BatchRejected, ChangeRole
 from tenantry.services.policy import require, roles_of
 from tenantry.services.ports import UnitOfWork
 from tenantry.services.provisioning import MAX_NAME_LENGTH
@@ -131,7 +132,8 @@ def create_group(
             account_id=account_id,
             after={"key": role.key, "display_name": name, "like": base.key},
         )
-        _change_members(ctx, uow, actor, account, role, MemberChanges(add=member_ids))
+        if member_ids:
+            _change_members(ctx, uow, actor, account, role, MemberChanges(add=member_ids))
         group = _group(ctx, uow, account, role.key, with_members=True)
     return group
 
@@ -152,13 +154,24 @@ def update_group(
         current = _group(ctx, uow, account, key, with_members=True)
         assert current.etag is not None
         check_version(current.etag, if_match)
-        role = current.role
-        if display_name is not None and display_name != role.display_name:
-            _rename(ctx, uow, actor, account, role, _checked_name(display_name))
-        if changes is not None:
-            _change_members(ctx, uow, actor, account, role, changes)
+        _update(ctx, uow, actor, account, current.role, display_name, changes)
         group = _group(ctx, uow, account, key, with_members=True)
     return group
+
+
+def _update(
+    ctx: ServiceContext,
+    uow: UnitOfWork,
+    actor: Actor,
+    account: Account,
+    role: Role,
+    display_name: str | None,
+    changes: MemberChanges | None,
+) -> None:
+    if display_name is not None and display_name != role.display_name:
+        _rename(ctx, uow, actor, account, role, _checked_name(display_name))
+    if changes is not None:
+        _change_members(ctx, uow, actor, account, role, changes)
 
 
 def delete_group(
@@ -180,8 +193,7 @@ def delete_group(
                 ErrorCode.INVALID_INPUT, "Predefined roles can't be deleted.", field="id"
             )
         fallback = base_role(ctx, account).key
-        for user_id in current.member_ids:
-            _change_role_in(ctx, uow, actor, account_id, user_id, fallback, None)
+        _move(ctx, uow, actor, account, [ChangeRole(u, fallback) for u in current.member_ids])
         uow.custom_roles.delete(account_id, key)
         record(
             ctx,
@@ -223,19 +235,36 @@ def _change_members(
             "deactivate the user, instead.",
             field="members",
         )
-    for user_id in removing:
-        _change_role_in(ctx, uow, actor, account.id, user_id, fallback, None)
-    for user_id in adding:
-        membership = uow.memberships.find(user_id, account.id)
-        if membership is not None:
-            if membership.role_key != role.key:
-                _change_role_in(ctx, uow, actor, account.id, user_id, role.key, None)
-            continue
-        # A group's members are Users of this account (SCIM): an id of anyone else's is
-        # unknown here, whoever holds it, and tells nothing about them.
-        raise InvalidInput(
-            ErrorCode.INVALID_INPUT, f"There is no user with the id {user_id}.", field="members"
-        )
+    moves = [ChangeRole(user_id, fallback) for user_id in removing]
+    _move(ctx, uow, actor, account, moves + [ChangeRole(user_id, role.key) for user_id in adding])
+
+
+def _move(
+    ctx: ServiceContext,
+    uow: UnitOfWork,
+    actor: Actor,
+    account: Account,
+    moves: Sequence[ChangeRole],
+) -> None:
+    """Give members their new roles, all or none, through the membership changes service;
+    the first refusal is the request's."""
+    if not moves:
+        return
+    _, actor_role = require(ctx, uow, actor, account.id, Need.MANAGE_USERS)
+    try:
+        change_members_in(ctx, uow, actor, account, actor_role, moves, all_or_nothing=True)
+    except BatchRejected as rejected:
+        first = rejected.items[0]
+        if first.error.code is ErrorCode.USER_NOT_FOUND:
+            # A group's members are Users of this account: an id of anyone else's is unknown
+            # here, whoever holds it, and tells nothing about them.
+            user_id = moves[first.index].user_id
+            raise InvalidInput(
+                ErrorCode.INVALID_INPUT,
+                f"There is no user with the id {user_id}.",
+                field="members",
+            ) from None
+        raise first.error from None
 
 
 def _rename(

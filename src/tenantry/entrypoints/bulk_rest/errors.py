@@ -31,7 +31,7 @@ from tenantry.domain.errors import (
 from tenantry.entrypoints.bulk_rest.views import item_error_view
 from tenantry.entrypoints.http.middleware import TOO_LARGE, UNAVAILABLE
 from tenantry.entrypoints.http.responses import json_response
-from tenantry.services.member_batches import BatchRejected, ItemError
+from tenantry.services.membership_commands import BatchRejected, ItemError
 from tenantry.services.quotas import Quota
 
 INTERNAL_ERROR = "Something went wrong. Your request couldn\u2019t be completed."

@@ -26,10 +26,11 @@ from tenantry.entrypoints.bulk_rest.errors import (
     quota_headers,
 )
 from tenantry.entrypoints.bulk_rest.schemas import NewUser
-from tenantry.services import credentials, member_batches, members, quotas, roles
+from tenantry.services import credentials, members, quotas, roles
 from tenantry.services.context import Actor, ServiceContext
-from tenantry.services.member_batches import ItemError
-from tenantry.services.members import MAX_PAGE, NewMember
+from tenantry.services.members import MAX_PAGE
+from tenantry.services.membership_changes import apply_membership_changes, check_users_per_call
+from tenantry.services.membership_commands import ItemError, NewMember, RemoveMember
 from tenantry.services.ports import DatabaseUnavailable, MemberCursor
 
 FACE = "bulk_rest"
@@ -141,16 +142,16 @@ def add_users(ctx: ServiceContext, actor: Actor, account_id: str, body: bytes) -
     items, refused = parse_new_users(ctx, body)
     added: list[dict[str, object]] = []
     if items:
-        result = member_batches.add_members_in_batch(ctx, actor, account_id, items)
-        added = [views.added_view(ctx.roles, a) for _, a in sorted(result.added, key=_index)]
-        refused += result.errors
+        limit = ctx.settings.member_batch_max_items
+        report = apply_membership_changes(
+            ctx, actor, account_id, [member for _, member in items], max_items=limit
+        )
+        # The report counts the users it was given; the answer, those of the request.
+        added = [views.added_view(ctx.roles, a) for _, a in report.applied]
+        refused += [ItemError(items[e.index][0], e.email, e.error) for e in report.errors]
     if not added:
         return none_added(refused)
     return Answer(200, {"data": added, "errors": item_errors(refused)})
-
-
-def _index(pair: tuple[int, object]) -> int:
-    return pair[0]
 
 
 def parse_new_users(
@@ -163,7 +164,7 @@ def parse_new_users(
         raise InvalidInput(ErrorCode.INVALID_INPUT, NOT_AN_ARRAY) from None
     if not isinstance(raw, list):
         raise InvalidInput(ErrorCode.INVALID_INPUT, NOT_AN_ARRAY)
-    member_batches.check_users_per_call(ctx, len(raw))
+    check_users_per_call(len(raw), ctx.settings.member_batch_max_items)
     items: list[tuple[int, NewMember]] = []
     refused: list[ItemError] = []
     for index, item in enumerate(raw):
@@ -200,7 +201,10 @@ def new_member(ctx: ServiceContext, user: NewUser) -> NewMember:
 def delete_users(ctx: ServiceContext, actor: Actor, account_id: str, emails: str) -> Answer:
     """All or nothing: 204, or 422 with an error for each e-mail refused."""
     listed = [email.strip() for email in emails.split(",") if email.strip()]
-    member_batches.remove_members_in_batch(ctx, actor, account_id, listed)
+    if not listed:
+        raise InvalidInput(ErrorCode.INVALID_INPUT, "Invalid input")
+    changes = [RemoveMember(email=email) for email in listed]
+    apply_membership_changes(ctx, actor, account_id, changes, all_or_nothing=True)
     return Answer(204)
 
 

@@ -9,8 +9,8 @@ from typing import Any
 from tenantry.domain.memberships import MembershipStatus, Scope
 from tenantry.domain.roles import Role, RoleCatalogue
 from tenantry.domain.users import User
-from tenantry.services.member_batches import ItemError
-from tenantry.services.members import AddedMember, Member
+from tenantry.services.members import Member
+from tenantry.services.membership_commands import AddedMember, ItemError
 from tenantry.services.roles import RoleWithUsers
 
 FACE = "appsflyer"  # the role catalogue's name for this dialect

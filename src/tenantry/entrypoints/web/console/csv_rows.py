@@ -19,8 +19,7 @@ import orjson
 from tenantry.domain.errors import ErrorCode, InvalidInput
 from tenantry.entrypoints.bulk_rest.operations import parse_new_users
 from tenantry.services.context import ServiceContext
-from tenantry.services.member_batches import ItemError
-from tenantry.services.members import NewMember
+from tenantry.services.membership_commands import ItemError, NewMember
 
 COLUMNS = ("email", "role", "username", "department", "app_ids", "media_sources", "geos")
 REQUIRED = ("email", "role")
