@@ -21,7 +21,7 @@ from tenantry.entrypoints.web.console.base import (
     FormState,
     Viewer,
 )
-from tenantry.services.membership_changes import apply_membership_changes
+from tenantry.services.membership_changes import apply_membership_changes, check_users_per_call
 from tenantry.services.membership_commands import ChangeReport, ItemError, NewMember
 
 FIELDS = ("csv", "csv_file")
@@ -76,9 +76,11 @@ def add_bulk_pages(router: APIRouter, console: Console) -> None:
         if not here.may_manage_users:
             raise Forbidden(ErrorCode.FORBIDDEN)
         kept = {"csv": form.get("csv", "")}
+        limit = ctx.settings.member_batch_max_items
         try:
-            items = csv_rows.read_items(*await _csv_of(request, form))
-            members, refused = csv_rows.new_members(ctx, items)
+            rows = csv_rows.read_rows(*await _csv_of(request, form), ctx.roles)
+            check_users_per_call(len(rows), limit)
+            members, refused = csv_rows.new_members(rows)
             report = ChangeReport()
             if members:
                 report = await console.call(
@@ -87,7 +89,7 @@ def add_bulk_pages(router: APIRouter, console: Console) -> None:
                     viewer.actor,
                     here.account.id,
                     [member for _, member in members],
-                    max_items=ctx.settings.member_batch_max_items,
+                    max_items=limit,
                 )
         except DomainError as error:
             failed = FormState.failed(kept, error, FIELDS)
