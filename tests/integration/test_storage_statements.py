@@ -15,7 +15,7 @@ from tenantry.domain.audit import AuditEvent
 from tenantry.domain.errors import Unauthenticated
 from tenantry.domain.memberships import Membership, MembershipStatus, Scope
 from tenantry.domain.users import NotificationEmail, User
-from tenantry.services import accounts, auth, credentials
+from tenantry.services import accounts, auth, credentials, provisioning_groups
 from tenantry.services.accounts import AccountChanges
 from tenantry.services.context import ServiceContext
 from tenantry.services.membership_changes import apply_membership_changes
@@ -25,6 +25,7 @@ from tenantry.services.membership_commands import (
     NewMember,
     RemoveMember,
 )
+from tenantry.services.provisioning_groups import EditAction, MemberEdit
 
 from factories import (
     OPERATOR,
@@ -223,6 +224,23 @@ def test_a_batch_of_removals_sends_as_many_statements_at_any_size(
         changes: list[MembershipChange] = [RemoveMember(email=p.email) for p in people]
         counts.append(_statements_for(ctx, world, changes))
     assert counts[0] == counts[1], counts
+
+
+def test_moving_members_into_a_group_sends_as_many_statements_at_any_size(
+    ctx: ServiceContext, world: World
+) -> None:
+    """An identity provider's PATCH of a group: read, edited and written in one transaction."""
+    counts = []
+    for n in (2, 20):
+        people = [make_member(ctx, world.a, role="qa") for _ in range(n)]
+        edits = [MemberEdit(EditAction.ADD, [person.id for person in people])]
+        with statements(ctx) as sent:
+            group = provisioning_groups.edit_group(ctx, OPERATOR, world.a.id, "view", edits)
+        assert group.member_ids is not None
+        assert {person.id for person in people} <= set(group.member_ids)
+        counts.append(len(sent))
+    assert counts[0] == counts[1], counts
+    assert sum(s.lstrip().upper().startswith("BEGIN") for s in sent) <= 1, sent
 
 
 def test_a_sign_in_throttle_reads_once_and_a_failure_counts_once(

@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 
 from tenantry.domain.accounts import Account
 from tenantry.domain.errors import Conflict, ErrorCode, InvalidInput, NotFound
@@ -60,6 +61,32 @@ class MemberChanges:
     add: Sequence[str] = ()
     remove: Sequence[str] = ()
     members: Sequence[str] | None = None
+
+
+class EditAction(StrEnum):
+    ADD = "add"
+    REMOVE = "remove"
+    REPLACE = "replace"
+
+
+@dataclass(slots=True, frozen=True)
+class MemberEdit:
+    """One step of an edit to a group's members, applied in order to the members it finds:
+    add the ids, remove them (every member when `ids` is None), or replace the members."""
+
+    action: EditAction
+    ids: Sequence[str] | None = None
+
+    def apply(self, members: list[str]) -> None:
+        ids = list(self.ids or ())
+        if self.action is EditAction.ADD:
+            members.extend(i for i in dict.fromkeys(ids) if i not in members)
+        elif self.action is EditAction.REPLACE:
+            members[:] = list(dict.fromkeys(ids))
+        elif self.ids is None:
+            members.clear()
+        else:
+            members[:] = [m for m in members if m not in set(ids)]
 
 
 # -- reading -----------------------------------------------------------------------------------
@@ -154,6 +181,39 @@ def update_group(
         current = _group(ctx, uow, account, key, with_members=True)
         assert current.etag is not None
         check_version(current.etag, if_match)
+        _update(ctx, uow, actor, account, current.role, display_name, changes)
+        group = _group(ctx, uow, account, key, with_members=True)
+    return group
+
+
+def edit_group(
+    ctx: ServiceContext,
+    actor: Actor,
+    account_id: str,
+    key: str,
+    edits: Sequence[MemberEdit],
+    *,
+    display_name: str | None = None,
+    if_match: Sequence[str] | None = None,
+) -> RoleGroup:
+    """Apply `edits` to the group's members as they are now, then rename the group and move
+    the members that came or went, all in one transaction: nothing changes the group between
+    the reading and the writing."""
+    with ctx.uow() as uow:
+        account, _ = require(ctx, uow, actor, account_id, Need.MANAGE_USERS)
+        current = _group(ctx, uow, account, key, with_members=True)
+        assert current.etag is not None
+        assert current.member_ids is not None
+        check_version(current.etag, if_match)
+        before = list(current.member_ids)
+        members = list(before)
+        for edit in edits:
+            edit.apply(members)
+        kept = set(members)
+        changes = MemberChanges(
+            add=[m for m in members if m not in set(before)],
+            remove=[m for m in before if m not in kept],
+        )
         _update(ctx, uow, actor, account, current.role, display_name, changes)
         group = _group(ctx, uow, account, key, with_members=True)
     return group
