@@ -2,11 +2,9 @@
 decided, and what it writes.
 
 `MembershipBatch.load` reads what every change of the batch needs, in a number of statements
-that does not grow with the batch: the account's roles; the people the changes name (by
-address through the unit of work's `prefetch_users`, by id in one query); their memberships
-in every account; their open invitations, when the multi-account rules weigh them; and, only
-when a change needs them, the account's apps, its network, the network ids already taken and
-the count of its active admins.
+that does not grow with the batch: the account's roles, the people the changes name
+(`membership_reads`) and, only when a change needs them, the account's apps, its network, the
+network ids already taken and the count of its active admins.
 
 `apply` then decides one change in memory, in the batch's order, with the policy's own checks
 (`services.policy`): a change sees what the changes before it made (an address added twice is
@@ -19,14 +17,13 @@ hold back and write together.
 from __future__ import annotations
 
 import dataclasses
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from tenantry.domain import memberships as rules
 from tenantry.domain.accounts import Account
-from tenantry.domain.errors import Conflict, DomainError, ErrorCode, InvalidInput, NotFound
+from tenantry.domain.errors import Conflict, ErrorCode, InvalidInput, NotFound
 from tenantry.domain.ids import hash_secret, new_secret, new_user_id
 from tenantry.domain.invitations import Invitation
 from tenantry.domain.memberships import Membership, MembershipStatus, Scope
@@ -51,6 +48,7 @@ from tenantry.services.membership_commands import (
     membership_snapshot,
     user_snapshot,
 )
+from tenantry.services.membership_reads import PeopleRead, read_people, user_id_of
 from tenantry.services.outbox import enqueue_invitations
 from tenantry.services.policy import (
     OwnerChange,
@@ -77,17 +75,6 @@ class _Invited:
 
 
 @dataclass(slots=True)
-class _Reads:
-    """What the batch read ahead about the people it names."""
-
-    by_email: dict[str, User]
-    by_id: dict[str, User]
-    here: dict[str, Membership]  # their memberships in the account, as the batch leaves them
-    elsewhere: dict[str, list[tuple[Membership, Account]]]
-    invitations: dict[str, list[Invitation]]
-
-
-@dataclass(slots=True)
 class _Writes:
     """What the batch made so far, to be written together."""
 
@@ -107,7 +94,7 @@ class MembershipBatch:
     account: Account
     actor_role: Role
     roles: dict[str, Role]
-    reads: _Reads
+    reads: PeopleRead
     admins: int | None
     """The account's active admins, counted once and kept across the batch; None when no
     change of the batch could take an admin away."""
@@ -127,7 +114,7 @@ class MembershipBatch:
         changes: Sequence[MembershipChange],
     ) -> MembershipBatch:
         roles = roles_of(ctx, uow, account)
-        reads = _read_people(uow, account, changes)
+        reads = read_people(uow, account, changes)
         takes_away = any(not isinstance(c, NewMember) for c in changes)
         admins = active_admin_count(ctx, uow, account, roles) if takes_away else None
         batch = cls(ctx, uow, actor, account, actor_role, roles, reads, admins)
@@ -153,7 +140,7 @@ class MembershipBatch:
         """The address a change names, as sent; for one naming a user id, theirs if known."""
         if not isinstance(change, ChangeRole) and change.email is not None:
             return str(change.email)
-        user = self.reads.by_id.get(_user_id(change))
+        user = self.reads.by_id.get(user_id_of(change))
         return user.email if user is not None else ""
 
     # -- adding --------------------------------------------------------------------------------
@@ -415,49 +402,3 @@ class MembershipBatch:
         invited = list(writes.invited.values())
         uow.invitations.add_many([i.invitation for i in invited])
         enqueue_invitations(self.ctx, self.uow, [(i.token, i.address) for i in invited])
-
-
-def _read_people(uow: UnitOfWork, account: Account, changes: Sequence[MembershipChange]) -> _Reads:
-    """The people the changes name, their memberships everywhere and, for those who join and
-    are still pending elsewhere, their open invitations."""
-    joining: set[str] = set()
-    named: set[str] = set()
-    ids: set[str] = set()
-    for change in changes:
-        address = change.email if not isinstance(change, ChangeRole) else None
-        if address is None:
-            ids.add(_user_id(change))
-            continue
-        try:
-            email = normalize_email(address)
-        except DomainError:
-            continue  # refused with the change itself
-        named.add(email)
-        if isinstance(change, NewMember):
-            joining.add(email)
-    by_email = uow.prefetch_users(named) if named else {}
-    by_id = {user.id: user for user in by_email.values()}
-    missing = ids - by_id.keys()
-    if missing:
-        by_id.update(uow.users.find_many(missing))
-    here: dict[str, Membership] = {}
-    elsewhere: dict[str, list[tuple[Membership, Account]]] = defaultdict(list)
-    for user_id, held in (uow.memberships.everywhere(by_id) if by_id else {}).items():
-        for membership, where in held:
-            if where.id == account.id:
-                here[user_id] = membership
-            else:
-                elsewhere[user_id].append((membership, where))
-    gated = [
-        user.id
-        for email, user in by_email.items()
-        if email in joining
-        and user.status is UserStatus.PENDING
-        and any(m.status is MembershipStatus.PENDING for m, _ in elsewhere.get(user.id, []))
-    ]
-    invitations = uow.invitations.open_for_users(gated) if gated else {}
-    return _Reads(by_email, by_id, here, dict(elsewhere), dict(invitations))
-
-
-def _user_id(change: MembershipChange) -> str:
-    return "" if isinstance(change, NewMember) else change.user_id or ""

@@ -76,25 +76,12 @@ def add_bulk_pages(router: APIRouter, console: Console) -> None:
         if not here.may_manage_users:
             raise Forbidden(ErrorCode.FORBIDDEN)
         kept = {"csv": form.get("csv", "")}
-        limit = ctx.settings.member_batch_max_items
         try:
-            rows = csv_rows.read_rows(*await _csv_of(request, form), ctx.roles)
-            check_users_per_call(len(rows), limit)
-            members, refused = csv_rows.new_members(rows)
-            report = ChangeReport()
-            if members:
-                report = await console.call(
-                    apply_membership_changes,
-                    ctx,
-                    viewer.actor,
-                    here.account.id,
-                    [member for _, member in members],
-                    max_items=limit,
-                )
+            text, field = await _csv_of(request, form)
+            results = await _add_rows(console, viewer, here.account.id, text, field)
         except DomainError as error:
             failed = FormState.failed(kept, error, FIELDS)
             return page(request, viewer, here, form=failed, status=http_status(error))
-        results = _results(members, report, refused)
         if any(r.added for r in results):
             return page(request, viewer, here, results=results)
         # Nothing was added: the CSV stays in the form, to be put right and sent again.
@@ -105,6 +92,28 @@ def add_bulk_pages(router: APIRouter, console: Console) -> None:
     path = "/hub/accounts/{account_id}/users/bulk"
     router.get(path)(console.page(bulk_page))
     router.post(path)(console.action(bulk_add))
+
+
+async def _add_rows(
+    console: Console, viewer: Viewer, account_id: str, text: str, field: str
+) -> list[RowResult]:
+    """Add the CSV's rows through the membership changes service: what became of each."""
+    ctx = console.ctx
+    limit = ctx.settings.member_batch_max_items
+    rows = csv_rows.read_rows(text, field, ctx.roles)
+    check_users_per_call(len(rows), limit)
+    members, refused = csv_rows.new_members(rows)
+    report = ChangeReport()
+    if members:
+        report = await console.call(
+            apply_membership_changes,
+            ctx,
+            viewer.actor,
+            account_id,
+            [member for _, member in members],
+            max_items=limit,
+        )
+    return _results(members, report, refused)
 
 
 async def _csv_of(request: Request, form: dict[str, str]) -> tuple[str, str]:
