@@ -54,9 +54,11 @@ from tenantry.services.members import Member
 from tenantry.services.policy import (
     OwnerChange,
     check_grantable,
+    check_may_join,
     check_may_manage,
     check_owner_kept,
     check_removable,
+    is_acting_admin,
     readable_accounts,
     roles_of,
 )
@@ -138,7 +140,7 @@ def apply_members(
     joining = {u.id for _, u, _ in targets if u is not None and u.id not in by_id}
     placements = uow.network.placements({*joining, *(u.id for u, _ in plan.removed)})
     for user, membership in plan.removed:
-        check_may_manage(ctx, uow, account, actor_role, membership)
+        check_may_manage(ctx, uow, account, actor_role, membership, roles=roles)
         try:
             check_removable(account, user.id, actor)
         except DomainError as error:
@@ -173,7 +175,7 @@ def apply_members(
         if existing is None:
             elsewhere = [(m, a) for m, a in placements.get(user.id, []) if a.id != account.id]
             try:
-                rules.check_can_join(account, elsewhere)
+                check_may_join(ctx, account, user, elsewhere)
             except DomainError as error:
                 problems.append(Problem(spec.email_paths[0], error.message, error.code))
                 continue
@@ -195,7 +197,7 @@ def apply_members(
             )
             if membership == old_membership and not user_changed:
                 continue
-            check_may_manage(ctx, uow, account, actor_role, old_membership)
+            check_may_manage(ctx, uow, account, actor_role, old_membership, roles=roles)
             old_role = roles.get(old_membership.role_key, ctx.roles.admin)
             if membership != old_membership:
                 try:
@@ -405,12 +407,7 @@ def _check_keeps_an_admin(
     the last admin can't be removed or demoted."""
 
     def acting_admin(user: User, membership: Membership, role: Role | None) -> bool:
-        return (
-            role is not None
-            and role.is_admin_like
-            and membership.status is MembershipStatus.ACTIVE
-            and user.status is UserStatus.ACTIVATED
-        )
+        return role is not None and is_acting_admin(role, membership, user)
 
     had = any(acting_admin(u, m, roles.get(m.role_key)) for u, m in current)
     keeps = any(acting_admin(m.user, m.membership, m.role) for m in final)

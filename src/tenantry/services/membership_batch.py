@@ -55,6 +55,7 @@ from tenantry.services.policy import (
     active_admin_count,
     check_admin_kept,
     check_grantable,
+    check_may_join,
     check_may_manage,
     check_may_take_away,
     check_owner_kept,
@@ -62,7 +63,6 @@ from tenantry.services.policy import (
     resolve_role,
     roles_of,
     usable_role,
-    weighed_elsewhere,
 )
 from tenantry.services.ports import UnitOfWork
 
@@ -187,8 +187,8 @@ class MembershipBatch:
         if user.network_account_id not in (None, self.network_id()):
             raise Conflict(ErrorCode.OTHER_NETWORK_USER, field="email")
         held = self.reads.elsewhere.get(user.id, [])
-        gating = weighed_elsewhere(self.ctx, user, held, self.reads.invitations.get(user.id, []))
-        rules.check_can_join(self.account, gating)
+        invitations = self.reads.invitations.get(user.id, [])
+        check_may_join(self.ctx, self.account, user, held, invitations)
 
     def _new_user(self, email: str, username: str | None, spec: NewMember) -> User:
         validate_person_name(spec.first_name, "first_name", "first name")

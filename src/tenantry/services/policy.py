@@ -524,6 +524,18 @@ def weighed_elsewhere(
     return [(m, a) for m, a in held if weighed(m, a)]
 
 
+def check_may_join(
+    ctx: ServiceContext,
+    account: Account,
+    user: User,
+    held: Sequence[tuple[Membership, Account]],
+    open_invitations: Sequence[Invitation] = (),
+) -> None:
+    """The multi-account rules (`memberships.check_can_join`) for an identity that exists
+    joining `account`, over what `weighed_elsewhere` weighs of its memberships elsewhere."""
+    rules.check_can_join(account, weighed_elsewhere(ctx, user, held, open_invitations))
+
+
 def check_may_edit_identity(
     ctx: ServiceContext, uow: UnitOfWork, actor: Actor, user: User, *, address: bool
 ) -> None:
