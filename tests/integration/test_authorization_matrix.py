@@ -194,8 +194,8 @@ def _services_taking_an_actor() -> set[str]:
     """Public functions of the service modules that take an `actor`.
 
     Functions that also take a `uow` are pieces of a caller's transaction (authz.require,
-    members.add_member_in, context.record, ...), not use cases: they are covered through the
-    services that call them.
+    membership_changes.change_members_in, context.record, ...), not use cases: they are
+    covered through the services that call them.
     """
     found = set()
     for info in pkgutil.iter_modules(services.__path__):
