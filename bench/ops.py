@@ -20,9 +20,10 @@ from typing import Any
 from bench.database import RawDatabase
 from bench.seed import OPERATOR, NewRow, Seeded, insert_raw
 from tenantry.domain.users import UserStatus
-from tenantry.services import credentials, member_batches, member_browsing, members
+from tenantry.services import credentials, member_browsing, members
 from tenantry.services.context import Actor, ServiceContext
-from tenantry.services.members import NewMember
+from tenantry.services.membership_changes import apply_membership_changes
+from tenantry.services.membership_commands import NewMember
 from tenantry.services.ports import MemberSort
 
 PAGE = 50
@@ -191,11 +192,11 @@ def add_users(
         return [f"bulk{next(_numbers)}@bench.example" for _ in range(BULK_SIZE)]
 
     def with_tenantry() -> int:
-        items = [(i, NewMember(email=e, role_key=BULK_ROLE)) for i, e in enumerate(emails())]
-        result = member_batches.add_members_in_batch(ctx, actor, next(tenantry_accounts), items)
+        items = [NewMember(email=e, role_key=BULK_ROLE) for e in emails()]
+        result = apply_membership_changes(ctx, actor, next(tenantry_accounts), items)
         if result.errors:
             raise RuntimeError(f"bulk add refused users: {result.errors}")
-        return len(result.added)
+        return len(result.applied)
 
     def with_raw() -> int:
         account_id = next(raw_accounts)

@@ -29,15 +29,16 @@ from tenantry.services import (
     gateway_pixels,
     gateway_traffic,
     invitations,
-    member_batches,
     member_browsing,
     members,
+    membership_changes,
     roles,
 )
 from tenantry.services.accounts import AccountChanges
 from tenantry.services.context import Actor, ServiceContext
 from tenantry.services.gateway_pixels import PixelSetup
 from tenantry.services.members import NewMember, RoleRef
+from tenantry.services.membership_commands import RemoveMember
 
 from factories import OPERATOR, World, as_user, build_world, make_account, make_member, unique_email
 
@@ -567,20 +568,21 @@ ROWS: tuple[Row, ...] = (
         writes=False,
         reveals=lambda found, c: c.world.b_role in {r.key for r in found.get(c.target.id, [])},
     ),
-    # -- bulk --
+    # -- many membership changes at once --
     Row(
-        member_batches.add_members_in_batch,
+        membership_changes.apply_membership_changes,
         # Someone else's account refuses the whole call; only a permitted caller gets a
-        # report per item (the AppsFlyer document: a bulk add keeps the users that pass).
-        expect(manage=items_denied(Forbidden)),
-        prepare=lambda c: [
-            (0, NewMember(unique_email("bulk"), "admin" if c.admin_only else "member"))
-        ],
-    ),
-    Row(
-        member_batches.remove_members_in_batch,
+        # report per item. An add and a removal (by address, as the bulk API removes) in one
+        # batch: the manage column may neither add an admin nor remove one; naming A with
+        # B's member removes nobody.
         expect(manage=items_denied(Forbidden), own=items_denied(NotFound)),
-        prepare=lambda c: [_victim(c).email],
+        call=lambda c: membership_changes.apply_membership_changes(
+            c.ctx, c.actor, c.account_id, c.prepared, all_or_nothing=True
+        ),
+        prepare=lambda c: [
+            NewMember(unique_email("bulk"), "admin" if c.admin_only else "member"),
+            RemoveMember(email=_victim(c).email),
+        ],
     ),
     # -- invitations --
     Row(

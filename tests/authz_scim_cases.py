@@ -13,7 +13,7 @@ from __future__ import annotations
 from tenantry.services import provisioning, provisioning_groups
 from tenantry.services.member_query import UserQuery
 from tenantry.services.provisioning import UserSpec
-from tenantry.services.provisioning_groups import MemberChanges
+from tenantry.services.provisioning_groups import EditAction, MemberChanges, MemberEdit
 
 from authz_cases import (
     ALLOW,
@@ -115,6 +115,19 @@ SCIM_ROWS: tuple[Row, ...] = (
         expect(own=NOT_FOUND, grants=FORBIDDEN),
         call=lambda c: provisioning_groups.update_group(
             c.ctx, c.actor, c.account_id, c.prepared[0], changes=c.prepared[1]
+        ),
+        prepare=_update_group_args,
+    ),
+    Row(
+        provisioning_groups.edit_group,
+        # A PATCH's edits, applied to the members as they are: the same move as update_group's.
+        expect(own=NOT_FOUND, grants=FORBIDDEN),
+        call=lambda c: provisioning_groups.edit_group(
+            c.ctx,
+            c.actor,
+            c.account_id,
+            c.prepared[0],
+            [MemberEdit(EditAction.ADD, list(c.prepared[1].add))],
         ),
         prepare=_update_group_args,
     ),

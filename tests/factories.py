@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +17,8 @@ from tenantry.domain.users import NOTIFICATION_FLAGS, NotificationEmail, User, U
 from tenantry.services import accounts, members, setup
 from tenantry.services.context import Actor, ServiceContext
 from tenantry.services.members import NewMember
+from tenantry.services.membership_changes import apply_membership_changes
+from tenantry.services.membership_commands import ChangeReport, RemoveMember
 
 _numbers = itertools.count(1)
 
@@ -46,6 +48,25 @@ def make_account(
         **options,  # type: ignore[arg-type]
     )
     return account
+
+
+def add_in_batch(
+    ctx: ServiceContext, actor: Actor, account_id: str, items: Sequence[tuple[int, NewMember]]
+) -> ChangeReport:
+    """A bulk add as the faces ask for one: each user on its own, at most the setting's
+    number of users per call (`items` are numbered from 0, in order)."""
+    limit = ctx.settings.member_batch_max_items
+    changes = [member for _, member in items]
+    return apply_membership_changes(ctx, actor, account_id, changes, max_items=limit)
+
+
+def remove_in_batch(
+    ctx: ServiceContext, actor: Actor, account_id: str, emails: Sequence[str]
+) -> list[str]:
+    """A bulk removal as the faces ask for one: by address, all or nothing; the ids removed."""
+    changes = [RemoveMember(email=email) for email in emails]
+    report = apply_membership_changes(ctx, actor, account_id, changes, all_or_nothing=True)
+    return [removed.user.id for _, removed in report.applied]
 
 
 def make_member(

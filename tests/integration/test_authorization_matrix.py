@@ -26,7 +26,7 @@ from tenantry.domain.errors import DomainError, Forbidden
 from tenantry.domain.outbox import OutboxStatus
 from tenantry.services import accounts, auth_resets, credentials, outbox, quotas
 from tenantry.services.context import ServiceContext
-from tenantry.services.member_batches import BatchAddResult, BatchRejected
+from tenantry.services.membership_commands import BatchRejected, ChangeReport
 from tenantry.storage.uow import SqlUnitOfWorkFactory
 
 from authz_cases import (
@@ -141,7 +141,7 @@ def _check(
     # items_denied: the call itself is allowed, every item is refused with this error.
     if isinstance(raised, BatchRejected):
         errors = [item.error for item in raised.items]
-    elif raised is None and isinstance(result, BatchAddResult) and not result.added:
+    elif raised is None and isinstance(result, ChangeReport) and not result.applied:
         errors = [item.error for item in result.errors]
     else:
         return f"expected each item refused with {expected.error.__name__}, {got}"
@@ -194,8 +194,8 @@ def _services_taking_an_actor() -> set[str]:
     """Public functions of the service modules that take an `actor`.
 
     Functions that also take a `uow` are pieces of a caller's transaction (authz.require,
-    members.add_member_in, context.record, ...), not use cases: they are covered through the
-    services that call them.
+    membership_changes.change_members_in, context.record, ...), not use cases: they are
+    covered through the services that call them.
     """
     found = set()
     for info in pkgutil.iter_modules(services.__path__):

@@ -12,13 +12,13 @@ from tenantry.domain.errors import InvalidInput
 from tenantry.domain.ids import hash_secret
 from tenantry.domain.outbox import GIVE_UP_AFTER, OutboxKind, OutboxStatus, next_attempt
 from tenantry.mail import SmtpMailer
-from tenantry.services import auth, auth_resets, invitations, member_batches, outbox
+from tenantry.services import auth, auth_resets, invitations, outbox
 from tenantry.services.context import ServiceContext
 from tenantry.services.mail import AddressChangedMail
 from tenantry.services.members import NewMember
 from tenantry.services.passwords import Argon2Hasher
 
-from factories import OPERATOR, World, make_member, unique_email
+from factories import OPERATOR, World, add_in_batch, make_member, unique_email
 from mailserver import Inbox, free_port
 
 ORIGIN = auth.Origin(source="192.0.2.1", user_agent="test", request_id="req-1")
@@ -82,14 +82,14 @@ def test_a_change_that_rolls_back_writes_nothing_to_send(
         failing_change()
     # A bulk call whose refused item is rolled back by its savepoint mails only the others.
     items = [(0, NewMember(unique_email(), "view")), (1, NewMember("not an address", "view"))]
-    result = member_batches.add_members_in_batch(ctx, OPERATOR, world.a.id, items)
-    assert len(result.added) == 1
+    result = add_in_batch(ctx, OPERATOR, world.a.id, items)
+    assert len(result.applied) == 1
     assert len(result.errors) == 1
     assert woken == [1]  # woken once, by the commit that wrote an entry
     [entry] = _entries(ctx)
     assert entry.kind is OutboxKind.INVITATION
     assert outbox.send_pending(ctx).sent == 1
-    assert [m["To"] for m in inbox.messages] == [result.added[0][1].user.email]
+    assert [m["To"] for m in inbox.messages] == [result.applied[0][1].user.email]
 
 
 def test_nothing_is_written_without_a_mailer(ctx: ServiceContext, world: World) -> None:

@@ -17,7 +17,6 @@ from tenantry.services import (
     audit,
     credentials,
     invitations,
-    member_batches,
     members,
     roles,
 )
@@ -26,7 +25,15 @@ from tenantry.services.context import Actor, ServiceContext
 from tenantry.services.members import NewMember
 from tenantry.storage.repositories.audit import SqlAuditRepository
 
-from factories import OPERATOR, World, as_user, make_account, make_member, unique_email
+from factories import (
+    OPERATOR,
+    World,
+    as_user,
+    make_account,
+    make_member,
+    remove_in_batch,
+    unique_email,
+)
 
 REQUEST_ID = "req-7f3a"
 ANALYST = {"data": {"reports": "all"}}
@@ -92,7 +99,7 @@ def _remove_member(ctx: ServiceContext, world: World, actor: Actor) -> Expected:
 
 def _bulk_remove(ctx: ServiceContext, world: World, actor: Actor) -> Expected:
     worker = make_member(ctx, world.a, role="qa")
-    member_batches.remove_members_in_batch(ctx, actor, world.a.id, [worker.email])
+    remove_in_batch(ctx, actor, world.a.id, [worker.email])
     return Expected("membership.delete", worker.id, world.a.id, before={"role": "qa"})
 
 
@@ -278,9 +285,7 @@ def _fail_forbidden(ctx: ServiceContext, world: World) -> Callable[[], object]:
 
 def _fail_bulk_remove(ctx: ServiceContext, world: World) -> Callable[[], object]:
     worker = make_member(ctx, world.a, role="qa")
-    return lambda: member_batches.remove_members_in_batch(
-        ctx, OPERATOR, world.a.id, [worker.email, "bad"]
-    )
+    return lambda: remove_in_batch(ctx, OPERATOR, world.a.id, [worker.email, "bad"])
 
 
 def _fail_update(ctx: ServiceContext, world: World) -> Callable[[], object]:

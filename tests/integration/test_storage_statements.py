@@ -15,17 +15,41 @@ from tenantry.domain.audit import AuditEvent
 from tenantry.domain.errors import Unauthenticated
 from tenantry.domain.memberships import Membership, MembershipStatus, Scope
 from tenantry.domain.users import NotificationEmail, User
-from tenantry.services import auth, credentials, member_batches
+from tenantry.services import accounts, auth, credentials, provisioning_groups
+from tenantry.services.accounts import AccountChanges
 from tenantry.services.context import ServiceContext
-from tenantry.services.members import NewMember
+from tenantry.services.membership_changes import apply_membership_changes
+from tenantry.services.membership_commands import (
+    ChangeRole,
+    MembershipChange,
+    NewMember,
+    RemoveMember,
+)
+from tenantry.services.provisioning_groups import EditAction, MemberEdit
 
-from factories import OPERATOR, World, make_member, statements, unique_email
+from factories import (
+    OPERATOR,
+    World,
+    add_in_batch,
+    as_user,
+    make_member,
+    statements,
+    unique_email,
+)
 
 BULK_USERS = 20
-# Per new user: a savepoint and its release, the user, the membership and the invitation.
-# Around them: BEGIN, the account's chain, the actor's memberships in it, the account's apps,
-# the users behind all the e-mail addresses, and every audit event at once. 164 before.
-BULK_STATEMENTS = 5 * BULK_USERS + 10
+# A batch of adds reads ahead and writes in batches, whatever its size: BEGIN, the account's
+# chain, the account's custom roles and the users behind every address; then one INSERT each
+# for the users, the memberships, the invitations and the audit events. 5 per user and 10 more
+# before (110 for 20 users), when each user had a savepoint and statements of its own.
+BULK_STATEMENTS = 8
+# A batch of every kind of change (new people, people of another account, role changes,
+# removals by address and by id, app scopes), as an admin: BEGIN, the chain, the actor's
+# memberships, the custom roles, the users by address and by id, their memberships
+# everywhere, the admin count, the apps; then a DELETE, an UPDATE and an INSERT for
+# memberships, a revoking UPDATE and an INSERT of invitations, and the INSERTs of users and
+# audit events. (People still pending elsewhere add one read of their open invitations.)
+MIXED_STATEMENTS = 17
 PASSWORD = "Correct-Horse-42-battery"
 
 
@@ -134,16 +158,89 @@ def test_bulk_adding_20_users_stays_within_the_measured_statements(
 ) -> None:
     items = [(n, NewMember(email=unique_email("bulk"), role_key="qa")) for n in range(BULK_USERS)]
     with statements(ctx) as sent:
-        result = member_batches.add_members_in_batch(ctx, OPERATOR, world.a.id, items)
+        result = add_in_batch(ctx, OPERATOR, world.a.id, items)
     assert result.errors == []
-    assert len(result.added) == BULK_USERS
+    assert len(result.applied) == BULK_USERS
     assert len(sent) <= BULK_STATEMENTS, f"{len(sent)} statements:\n" + "\n".join(sent)
     with ctx.uow(readonly=True) as uow:
         created = uow.audit.query(account_ids=[world.a.id], action="user.create", limit=100)
         joined = uow.audit.query(account_ids=[world.a.id], action="membership.create", limit=100)
-    added = {a.user.id for _, a in result.added}
+    added = {a.user.id for _, a in result.applied}
     assert added <= {e.target_id for e in created}
     assert added <= {e.target_id for e in joined}
+
+
+def _statements_for(ctx: ServiceContext, world: World, changes: list[MembershipChange]) -> int:
+    with statements(ctx) as sent:
+        report = apply_membership_changes(ctx, as_user(world.a_admin), world.a.id, changes)
+    assert report.errors == [], report.errors
+    assert len(report.applied) == len(changes)
+    return len(sent)
+
+
+def test_a_batch_of_adds_sends_as_many_statements_at_any_size(
+    ctx: ServiceContext, world: World
+) -> None:
+    counts = [
+        _statements_for(ctx, world, [NewMember(unique_email("size"), "qa") for _ in range(n)])
+        for n in (5, 50)
+    ]
+    # As a person: their memberships in the account's chain, once more.
+    assert counts[0] == counts[1] <= BULK_STATEMENTS + 1, counts
+
+
+def _every_kind(ctx: ServiceContext, world: World, n: int) -> list[MembershipChange]:
+    """`n` changes of each kind: people new to tenantry and people of account B joining A
+    (with apps), role changes, removals by address and by id."""
+    elsewhere = [make_member(ctx, world.b, role="qa") for _ in range(n)]
+    staying = [make_member(ctx, world.a, role="qa") for _ in range(n)]
+    leaving = [make_member(ctx, world.a, role="qa") for _ in range(2 * n)]
+    return [
+        *(NewMember(unique_email("new"), "qa", app_ids=["com.example.one"]) for _ in range(n)),
+        *(NewMember(person.email, "marketing") for person in elsewhere),
+        *(ChangeRole(person.id, "view") for person in staying),
+        *(RemoveMember(email=person.email) for person in leaving[:n]),
+        *(RemoveMember(user_id=person.id) for person in leaving[n:]),
+    ]
+
+
+def test_a_batch_of_every_kind_of_change_sends_as_many_statements_at_any_size(
+    ctx: ServiceContext, world: World
+) -> None:
+    accounts.add_app(ctx, OPERATOR, world.a.id, "com.example.one")
+    for account in (world.a, world.b):
+        changes = AccountChanges(multi_account_users=True)
+        accounts.update_account(ctx, OPERATOR, account.id, changes)
+    counts = [_statements_for(ctx, world, _every_kind(ctx, world, n)) for n in (2, 20)]
+    assert counts[0] == counts[1] <= MIXED_STATEMENTS, counts
+
+
+def test_a_batch_of_removals_sends_as_many_statements_at_any_size(
+    ctx: ServiceContext, world: World
+) -> None:
+    counts = []
+    for n in (5, 50):
+        people = [make_member(ctx, world.a, role="qa") for _ in range(n)]
+        changes: list[MembershipChange] = [RemoveMember(email=p.email) for p in people]
+        counts.append(_statements_for(ctx, world, changes))
+    assert counts[0] == counts[1], counts
+
+
+def test_moving_members_into_a_group_sends_as_many_statements_at_any_size(
+    ctx: ServiceContext, world: World
+) -> None:
+    """An identity provider's PATCH of a group: read, edited and written in one transaction."""
+    counts = []
+    for n in (2, 20):
+        people = [make_member(ctx, world.a, role="qa") for _ in range(n)]
+        edits = [MemberEdit(EditAction.ADD, [person.id for person in people])]
+        with statements(ctx) as sent:
+            group = provisioning_groups.edit_group(ctx, OPERATOR, world.a.id, "view", edits)
+        assert group.member_ids is not None
+        assert {person.id for person in people} <= set(group.member_ids)
+        counts.append(len(sent))
+    assert counts[0] == counts[1], counts
+    assert sum(s.lstrip().upper().startswith("BEGIN") for s in sent) <= 1, sent
 
 
 def test_a_sign_in_throttle_reads_once_and_a_failure_counts_once(

@@ -12,10 +12,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from tenantry.domain.errors import ErrorCode, InvalidInput
 from tenantry.domain.memberships import Scope
 from tenantry.domain.users import User
-from tenantry.services import member_batches
 from tenantry.services.context import ServiceContext
-from tenantry.services.member_batches import ItemError
-from tenantry.services.members import NewMember
+from tenantry.services.membership_changes import check_users_per_call
+from tenantry.services.membership_commands import ItemError, NewMember
 
 FACE = "appsflyer"  # the role catalogue's name for this dialect
 NOT_AN_ARRAY = "The body must be a JSON array of users."
@@ -70,7 +69,7 @@ def parse_new_users(
         raise InvalidInput(ErrorCode.INVALID_INPUT, NOT_AN_ARRAY) from None
     if not isinstance(raw, list):
         raise InvalidInput(ErrorCode.INVALID_INPUT, NOT_AN_ARRAY)
-    member_batches.check_users_per_call(ctx, len(raw))
+    check_users_per_call(len(raw), ctx.settings.member_batch_max_items)
     items: list[tuple[int, NewMember]] = []
     refused: list[ItemError] = []
     for index, item in enumerate(raw):

@@ -14,10 +14,9 @@ from tenantry.domain.ids import new_account_id
 from tenantry.domain.roles import ADMIN, Need
 from tenantry.domain.users import User, normalize_email
 from tenantry.services.context import Actor, ServiceContext, record
-from tenantry.services.members import NewMember, add_member_in
-from tenantry.services.outbox import enqueue_invitations
+from tenantry.services.membership_changes import change_member_in
+from tenantry.services.membership_commands import NewMember
 from tenantry.services.policy import (
-    check_may_transfer_ownership,
     grant_in,
     readable_accounts,
     require,
@@ -26,6 +25,7 @@ from tenantry.services.policy import (
 )
 from tenantry.services.policy_accounts import (
     check_may_change_account,
+    check_may_transfer_ownership,
     check_partner_manage_change,
     check_status_change,
     reachable_account_ids,
@@ -114,13 +114,11 @@ def create_account(
             custom_data=custom_data,
         )
         if admin_email:
-            added = add_member_in(
+            added = change_member_in(
                 ctx, uow, actor, account, ctx.roles.admin, NewMember(admin_email, ADMIN)
             )
             account.owner_user_id = added.user.id
             uow.accounts.update(account)
-            if added.invitation_token:
-                enqueue_invitations(ctx, uow, [(added.invitation_token, admin_email.strip())])
     return account
 
 

@@ -30,9 +30,7 @@ from tenantry.domain.users import User, UserStatus, normalize_email
 from tenantry.services import throttling
 from tenantry.services.context import Actor, ActorKind, ServiceContext, record
 from tenantry.services.policy import (
-    check_credential_role,
     check_may_manage,
-    check_token_role,
     grant_in,
     minted_in,
     require,
@@ -40,6 +38,7 @@ from tenantry.services.policy import (
     roles_of,
     usable_role,
 )
+from tenantry.services.policy_credentials import check_credential_role, check_token_role
 from tenantry.services.ports import UnitOfWork
 from tenantry.services.throttling import Throttle
 from tenantry.settings import Settings

@@ -31,10 +31,8 @@ from typing import Any
 
 from tenantry.domain import memberships as rules
 from tenantry.domain.accounts import Account
-from tenantry.domain.errors import MESSAGES, DomainError, ErrorCode
+from tenantry.domain.errors import DomainError
 from tenantry.domain.managed import (
-    BLANK,
-    TAKEN,
     InvalidNetworkInput,
     ManagedUserSpec,
     Path,
@@ -42,31 +40,34 @@ from tenantry.domain.managed import (
     addresses_of,
     apply_spec,
     audit_fields,
-    is_described_by,
     new_managed_user,
     spec_fields,
     user_fields,
 )
 from tenantry.domain.memberships import UNRESTRICTED, Membership, MembershipStatus
 from tenantry.domain.roles import Role
-from tenantry.domain.users import User, UserStatus
+from tenantry.domain.users import User
 from tenantry.services.context import Actor, ServiceContext
+from tenantry.services.member_sync_checks import (
+    SyncPlan,
+    check_addresses,
+    check_keeps_an_admin,
+    check_reach,
+    listed_targets,
+)
 from tenantry.services.members import Member
 from tenantry.services.policy import (
     OwnerChange,
-    check_grantable,
     check_may_manage,
     check_owner_kept,
     check_removable,
-    readable_accounts,
     roles_of,
 )
+from tenantry.services.policy_identities import check_may_join
 from tenantry.services.ports import UnitOfWork
 
 # Holds a user's primary address while another user of the same call takes it over.
 _MOVING_DOMAIN = "moving.invalid"
-
-Target = tuple[ManagedUserSpec, User | None, Role]
 
 
 @dataclass(slots=True)
@@ -82,19 +83,6 @@ class MembersOutcome:
     @property
     def changed(self) -> bool:
         return bool(self.before or self.after)
-
-
-@dataclass(slots=True)
-class _Plan:
-    new_users: list[User] = field(default_factory=list)
-    changed_users: list[User] = field(default_factory=list)
-    new_memberships: list[Membership] = field(default_factory=list)
-    changed_memberships: list[Membership] = field(default_factory=list)
-    removed: list[tuple[User, Membership]] = field(default_factory=list)
-    orphans: list[str] = field(default_factory=list)
-    users: dict[str, User] = field(default_factory=dict)  # every listed user, as they will be
-    previous: dict[str, set[str]] = field(default_factory=dict)  # changed users' old addresses
-    demotions: list[Path] = field(default_factory=list)
 
 
 def apply_members(
@@ -113,287 +101,177 @@ def apply_members(
     """Make `account`'s members match `specs`: add or update each, and remove the users in
     `remove` (by user id) or, with `replace`, every network-managed member not listed.
     Every problem is reported at once, under `base` when it concerns no listed user."""
-    roles = roles_of(ctx, uow, account)
-    current = uow.network.members([account.id]).get(account.id, [])
-    by_id = {user.id: (user, membership) for user, membership in current}
-    # The listed users already in the account are in `current`; only the others are looked up.
-    known: dict[str, User] = {}
-    for user, _ in current:
-        if user.id_from_network and user.network_account_id == network.id:
-            known[user.id_from_network] = user
-    wanted = {s.id_from_network for s in specs if s.id_from_network} - known.keys()
-    if wanted:
-        known.update(uow.network.users_by_network_ids(network.id, wanted))
-    problems: list[Problem] = []
-    targets = _targets(account, actor_role, specs, current, known, roles, problems)
-
-    plan = _Plan()
+    sync = _Sync(ctx, uow, actor, network, account, actor_role, base)
+    targets = listed_targets(
+        account, actor_role, specs, sync.current, sync.known_users(specs), sync.roles, sync.problems
+    )
     if replace:
         listed = {user.id for _, user, _ in targets if user is not None}
         remove = {
             u.id
-            for u, _ in current
+            for u, _ in sync.current
             if u.is_network_managed and u.network_account_id == network.id and u.id not in listed
         }
-    plan.removed = [by_id[user_id] for user_id in remove if user_id in by_id]
-    joining = {u.id for _, u, _ in targets if u is not None and u.id not in by_id}
-    placements = uow.network.placements({*joining, *(u.id for u, _ in plan.removed)})
-    for user, membership in plan.removed:
-        check_may_manage(ctx, uow, account, actor_role, membership)
-        try:
-            check_removable(account, user.id, actor)
-        except DomainError as error:
-            problems.append(Problem(base, error.message, error.code))
-        others = [a for _, a in placements.get(user.id, []) if a.id != account.id]
-        if not others and user.is_network_managed and user.network_account_id == network.id:
-            plan.orphans.append(user.id)
-    _check_addresses(uow, targets, plan, problems)
-
-    outcome = MembersOutcome([])
-    now = ctx.now()
-    # Members who join in one call join in the order listed: their joining times are apart
-    # by a microsecond each, the order every list of members is read in.
-    joined_at = (now + timedelta(microseconds=n) for n in itertools.count())
-    rewritten: dict[str, Path] = {}
+    joining = {u.id for _, u, _ in targets if u is not None and u.id not in sync.by_id}
+    sync.plan_removals(remove, joining)
+    check_addresses(uow, targets, sync.plan, sync.problems)
     for spec, original, role in targets:
-        user_changed = False
-        if original is None:
-            user = new_managed_user(spec, network.id, now)
-            plan.new_users.append(user)
-        elif spec_fields(spec) == user_fields(original):
-            user = original
-        else:
-            user = dataclasses.replace(
-                original, notification_emails=list(original.notification_emails)
+        sync.plan_member(spec, original, role)
+    return sync.finish()
+
+
+class _Sync:
+    """One `apply_members` call: what it read, the plan it makes, the problems it finds."""
+
+    def __init__(
+        self,
+        ctx: ServiceContext,
+        uow: UnitOfWork,
+        actor: Actor,
+        network: Account,
+        account: Account,
+        actor_role: Role,
+        base: Path,
+    ) -> None:
+        self.ctx, self.uow, self.actor = ctx, uow, actor
+        self.network, self.account, self.actor_role, self.base = network, account, actor_role, base
+        self.roles = roles_of(ctx, uow, account)
+        self.current = uow.network.members([account.id]).get(account.id, [])
+        self.by_id = {user.id: (user, membership) for user, membership in self.current}
+        self.problems: list[Problem] = []
+        self.plan = SyncPlan()
+        self.outcome = MembersOutcome([])
+        self.placements: dict[str, list[tuple[Membership, Account]]] = {}
+        self.rewritten: dict[str, Path] = {}
+        # Members who join in one call join in the order listed: their joining times are
+        # apart by a microsecond each, the order every list of members is read in.
+        now = ctx.now()
+        self.now = now
+        self.joined_at = (now + timedelta(microseconds=n) for n in itertools.count())
+
+    def known_users(self, specs: Sequence[ManagedUserSpec]) -> dict[str, User]:
+        """The network's users the specs name, by their network id: those in the account
+        are read already; only the others are looked up."""
+        known = {
+            user.id_from_network: user
+            for user, _ in self.current
+            if user.id_from_network and user.network_account_id == self.network.id
+        }
+        wanted = {s.id_from_network for s in specs if s.id_from_network} - known.keys()
+        if wanted:
+            known.update(self.uow.network.users_by_network_ids(self.network.id, wanted))
+        return known
+
+    def plan_removals(self, remove: Collection[str], joining: set[str]) -> None:
+        plan, account = self.plan, self.account
+        plan.removed = [self.by_id[user_id] for user_id in remove if user_id in self.by_id]
+        self.placements = self.uow.network.placements({*joining, *(u.id for u, _ in plan.removed)})
+        for user, membership in plan.removed:
+            check_may_manage(
+                self.ctx, self.uow, account, self.actor_role, membership, roles=self.roles
             )
-            apply_spec(user, spec)
-            user_changed = True
-        plan.users[user.id] = user
-        old_role: Role | None = None
-        existing = by_id.get(user.id)
-        if existing is None:
-            elsewhere = [(m, a) for m, a in placements.get(user.id, []) if a.id != account.id]
             try:
-                rules.check_can_join(account, elsewhere)
+                check_removable(account, user.id, self.actor)
             except DomainError as error:
-                problems.append(Problem(spec.email_paths[0], error.message, error.code))
-                continue
-            plan.new_memberships.append(
-                Membership(
-                    user.id,
-                    account.id,
-                    role.key,
-                    MembershipStatus.ACTIVE,
-                    UNRESTRICTED,
-                    next(joined_at),
-                )
-            )
-            outcome.joined.add(user.id)
+                self.problems.append(Problem(self.base, error.message, error.code))
+            others = [a for _, a in self.placements.get(user.id, []) if a.id != account.id]
+            managed_here = user.is_network_managed and user.network_account_id == self.network.id
+            if not others and managed_here:
+                plan.orphans.append(user.id)
+
+    def plan_member(self, spec: ManagedUserSpec, original: User | None, role: Role) -> None:
+        """The user as the spec describes them, and their membership with `role`."""
+        user, user_changed = self._user(spec, original)
+        self.plan.users[user.id] = user
+        old_role: Role | None = None
+        existing = self.by_id.get(user.id)
+        if existing is None:
+            if not self._join(spec, user, role):
+                return
         else:
-            old_membership = existing[1]
-            membership = dataclasses.replace(
-                old_membership, role_key=role.key, status=MembershipStatus.ACTIVE
-            )
-            if membership == old_membership and not user_changed:
-                continue
-            check_may_manage(ctx, uow, account, actor_role, old_membership)
-            old_role = roles.get(old_membership.role_key, ctx.roles.admin)
-            if membership != old_membership:
-                try:
-                    rules.check_scope_for_role(role, membership.scope)
-                    if role.key != old_membership.role_key:
-                        check_owner_kept(account, user.id, OwnerChange.DEMOTE)
-                except DomainError as error:
-                    problems.append(Problem((*spec.path, "role"), error.message, error.code))
-                    continue
-                plan.changed_memberships.append(membership)
-                if old_role.is_admin_like and not role.is_admin_like:
-                    plan.demotions.append((*spec.path, "role"))
+            planned = self._change(spec, user, role, existing[1], user_changed)
+            if planned is None:
+                return
+            old_role = planned
         key = spec.id_from_network or user.id
         if original is not None:
             if user_changed:
-                plan.changed_users.append(user)
-                plan.previous[user.id] = addresses_of(original)
-                rewritten[user.id] = spec.path
-            outcome.before[key] = audit_fields(original, old_role)
-        outcome.after[key] = audit_fields(user, role)
+                self.plan.changed_users.append(user)
+                self.plan.previous[user.id] = addresses_of(original)
+                self.rewritten[user.id] = spec.path
+            self.outcome.before[key] = audit_fields(original, old_role)
+        self.outcome.after[key] = audit_fields(user, role)
 
-    _check_reach(ctx, uow, actor, account, rewritten, problems)
-    final = _final_members(ctx, current, plan, roles)
-    _check_keeps_an_admin(current, final, roles, plan, base, problems)
-    if problems:
-        raise InvalidNetworkInput(problems)
-    for user, membership in plan.removed:
-        role = roles.get(membership.role_key, ctx.roles.admin)
-        outcome.before[user.id_from_network or user.id] = audit_fields(user, role)
-    _write(uow, account, plan)
-    outcome.members = final
-    return outcome
+    def _user(self, spec: ManagedUserSpec, original: User | None) -> tuple[User, bool]:
+        """The user after the spec (a new one, the original, or a changed copy), and whether
+        an existing user changes."""
+        if original is None:
+            user = new_managed_user(spec, self.network.id, self.now)
+            self.plan.new_users.append(user)
+            return user, False
+        if spec_fields(spec) == user_fields(original):
+            return original, False
+        user = dataclasses.replace(original, notification_emails=list(original.notification_emails))
+        apply_spec(user, spec)
+        return user, True
 
-
-# -- checks --------------------------------------------------------------------------------------
-
-
-def _check_reach(
-    ctx: ServiceContext,
-    uow: UnitOfWork,
-    actor: Actor,
-    account: Account,
-    rewritten: dict[str, Path],
-    problems: list[Problem],
-) -> None:
-    """The network rewrites the people it signs in only while every account they work in is
-    within its reach (the home rule of `check_may_edit_identity`): an advertiser that
-    turned partner management off keeps its members as they are. Two statements, however
-    many users are rewritten, and none when nobody is."""
-    if not rewritten:
-        return
-    placements = uow.network.placements(rewritten)
-    elsewhere = {
-        a.id
-        for held in placements.values()
-        for m, a in held
-        if m.status is MembershipStatus.ACTIVE and a.id != account.id
-    }
-    reached = readable_accounts(ctx, uow, actor, elsewhere, with_members=True)
-    for user_id, path in rewritten.items():
-        if any(a.id in elsewhere and a.id not in reached for _, a in placements.get(user_id, [])):
-            problems.append(
-                Problem(
-                    (*path, "email_address"),
-                    MESSAGES[ErrorCode.NOT_IDENTITY_OWNER],
-                    ErrorCode.NOT_IDENTITY_OWNER,
-                )
+    def _join(self, spec: ManagedUserSpec, user: User, role: Role) -> bool:
+        elsewhere = [(m, a) for m, a in self.placements.get(user.id, []) if a.id != self.account.id]
+        try:
+            check_may_join(self.ctx, self.account, user, elsewhere)
+        except DomainError as error:
+            self.problems.append(Problem(spec.email_paths[0], error.message, error.code))
+            return False
+        self.plan.new_memberships.append(
+            Membership(
+                user.id,
+                self.account.id,
+                role.key,
+                MembershipStatus.ACTIVE,
+                UNRESTRICTED,
+                next(self.joined_at),
             )
-
-
-def _targets(
-    account: Account,
-    actor_role: Role,
-    specs: Sequence[ManagedUserSpec],
-    current: Sequence[tuple[User, Membership]],
-    known: dict[str, User],
-    roles: dict[str, Role],
-    problems: list[Problem],
-) -> list[Target]:
-    """Each listed user with the stored user it names (None: a new one) and its role. A user
-    who logs in directly is left out: listed exactly as they are (role included), or refused."""
-    roles_held = {user.id: membership.role_key for user, membership in current}
-    platform_by_email = {u.email: u for u, _ in current if not u.is_network_managed}
-    targets: list[Target] = []
-    for spec in specs:
-        role = _role(roles, account, actor_role, spec, problems)
-        if spec.id_from_network is None:
-            user = platform_by_email.get(spec.email)
-            if user is None:
-                problems.append(Problem((*spec.path, "id_from_network"), BLANK))
-                continue
-        else:
-            user = known.get(spec.id_from_network)
-        if role is None:
-            continue
-        if user is not None and not user.is_network_managed:
-            if roles_held.get(user.id) != role.key or not is_described_by(user, spec):
-                problems.append(
-                    Problem(
-                        (*spec.path, "can_login_via_platform"),
-                        MESSAGES[ErrorCode.NETWORK_MANAGED_ONLY],
-                        ErrorCode.NETWORK_MANAGED_ONLY,
-                    )
-                )
-            continue
-        targets.append((spec, user, role))
-    return targets
-
-
-def _role(
-    roles: dict[str, Role],
-    account: Account,
-    actor_role: Role,
-    spec: ManagedUserSpec,
-    problems: list[Problem],
-) -> Role | None:
-    """The role a listed user gets, if it exists for the account and the actor may grant it."""
-    role = roles.get(spec.role_key)
-    where = (*spec.path, "role")
-    if role is None:
-        message = MESSAGES[ErrorCode.UNKNOWN_ROLE]
-        problems.append(Problem(where, message, ErrorCode.UNKNOWN_ROLE))
-        return None
-    try:
-        rules.check_role_for_account(role, account)
-    except DomainError as error:
-        problems.append(Problem(where, error.message, error.code))
-        return None
-    check_grantable(actor_role, role)
-    return role
-
-
-def _check_addresses(
-    uow: UnitOfWork, targets: Sequence[Target], plan: _Plan, problems: list[Problem]
-) -> None:
-    """Each address a listed user gets is theirs already, free, or given up in this call (by
-    another listed user, or by a user deleted in it)."""
-    claims: list[tuple[Path, str, str | None]] = []
-    final: dict[str, set[str]] = {}
-    for spec, user, _ in targets:
-        held = addresses_of(user) if user is not None else set()
-        if user is not None:
-            final[user.id] = {e.address for e in spec.emails}
-        claims += [
-            (where, e.address, user.id if user else None)
-            for e, where in zip(spec.emails, spec.email_paths, strict=True)
-            if e.address not in held
-        ]
-    if not claims:
-        return
-    owners = uow.network.address_owners({address for _, address, _ in claims})
-    freed = set(plan.orphans)
-
-    def holds(owner: str, address: str, claimant: str | None) -> bool:
-        """Whether `owner` still holds `address` once the call is done."""
-        return owner != claimant and owner not in freed and address in final.get(owner, {address})
-
-    strangers = {
-        owner
-        for _, address, claimant in claims
-        for owner in owners.get(address, ())
-        if holds(owner, address, claimant) and owner not in final
-    }
-    platform = {u.id for u in uow.users.find_many(strangers).values() if not u.is_network_managed}
-    for where, address, claimant in claims:
-        holders = [o for o in owners.get(address, ()) if holds(o, address, claimant)]
-        if any(o in platform for o in holders):
-            message = MESSAGES[ErrorCode.NETWORK_MANAGED_ONLY]
-            problems.append(Problem(where, message, ErrorCode.NETWORK_MANAGED_ONLY))
-        elif holders:
-            problems.append(Problem(where, TAKEN, ErrorCode.ID_TAKEN))
-
-
-def _check_keeps_an_admin(
-    current: Sequence[tuple[User, Membership]],
-    final: Sequence[Member],
-    roles: dict[str, Role],
-    plan: _Plan,
-    base: Path,
-    problems: list[Problem],
-) -> None:
-    """An account that had an admin who can act keeps one: the batch form of the rule that
-    the last admin can't be removed or demoted."""
-
-    def acting_admin(user: User, membership: Membership, role: Role | None) -> bool:
-        return (
-            role is not None
-            and role.is_admin_like
-            and membership.status is MembershipStatus.ACTIVE
-            and user.status is UserStatus.ACTIVATED
         )
+        self.outcome.joined.add(user.id)
+        return True
 
-    had = any(acting_admin(u, m, roles.get(m.role_key)) for u, m in current)
-    keeps = any(acting_admin(m.user, m.membership, m.role) for m in final)
-    if had and not keeps:
-        where = plan.demotions[0] if plan.demotions else base
-        problems.append(Problem(where, MESSAGES[ErrorCode.LAST_ADMIN], ErrorCode.LAST_ADMIN))
+    def _change(
+        self, spec: ManagedUserSpec, user: User, role: Role, old: Membership, user_changed: bool
+    ) -> Role | None:
+        """Plan the member's new role; their role before, or None when nothing is planned
+        (nothing changes, or a problem was found)."""
+        membership = dataclasses.replace(old, role_key=role.key, status=MembershipStatus.ACTIVE)
+        if membership == old and not user_changed:
+            return None
+        check_may_manage(self.ctx, self.uow, self.account, self.actor_role, old, roles=self.roles)
+        old_role = self.roles.get(old.role_key, self.ctx.roles.admin)
+        if membership != old:
+            try:
+                rules.check_scope_for_role(role, membership.scope)
+                if role.key != old.role_key:
+                    check_owner_kept(self.account, user.id, OwnerChange.DEMOTE)
+            except DomainError as error:
+                self.problems.append(Problem((*spec.path, "role"), error.message, error.code))
+                return None
+            self.plan.changed_memberships.append(membership)
+            if old_role.is_admin_like and not role.is_admin_like:
+                self.plan.demotions.append((*spec.path, "role"))
+        return old_role
+
+    def finish(self) -> MembersOutcome:
+        """Check what holds only of the whole plan, then write it, or report every problem."""
+        ctx, plan = self.ctx, self.plan
+        check_reach(ctx, self.uow, self.actor, self.account, self.rewritten, self.problems)
+        final = _final_members(ctx, self.current, plan, self.roles)
+        check_keeps_an_admin(self.current, final, self.roles, plan, self.base, self.problems)
+        if self.problems:
+            raise InvalidNetworkInput(self.problems)
+        for user, membership in plan.removed:
+            role = self.roles.get(membership.role_key, ctx.roles.admin)
+            self.outcome.before[user.id_from_network or user.id] = audit_fields(user, role)
+        _write(self.uow, self.account, plan)
+        self.outcome.members = final
+        return self.outcome
 
 
 # -- building and writing ------------------------------------------------------------------------
@@ -402,7 +280,7 @@ def _check_keeps_an_admin(
 def _final_members(
     ctx: ServiceContext,
     current: Sequence[tuple[User, Membership]],
-    plan: _Plan,
+    plan: SyncPlan,
     roles: dict[str, Role],
 ) -> list[Member]:
     """The account's members once the plan is written, in joining order."""
@@ -420,7 +298,7 @@ def _final_members(
     return final
 
 
-def _write(uow: UnitOfWork, account: Account, plan: _Plan) -> None:
+def _write(uow: UnitOfWork, account: Account, plan: SyncPlan) -> None:
     """Removals first, so that what they free can be taken; a changed user whose address
     another user of the call takes lets go of its addresses before anyone takes them."""
     network = uow.network

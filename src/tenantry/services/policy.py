@@ -202,18 +202,34 @@ def readable_accounts(
     return readable
 
 
-def resolve_role(ctx: ServiceContext, uow: UnitOfWork, account: Account, key: str) -> Role | None:
-    """A predefined role by key, or one of the account's custom roles. Text that does not have
-    a role key's shape is no role, found without a lookup (PostgreSQL refuses some strings
+def resolve_role(
+    ctx: ServiceContext,
+    uow: UnitOfWork,
+    account: Account,
+    key: str,
+    roles: Mapping[str, Role] | None = None,
+) -> Role | None:
+    """A predefined role by key, or one of the account's custom roles (looked up in `roles`,
+    the account's `roles_of`, when a caller read them already). Text that does not have a
+    role key's shape is no role, found without a lookup (PostgreSQL refuses some strings
     outright, such as those with NUL characters)."""
     if not is_role_key(key):
         return None
-    return ctx.roles.find(key) or uow.custom_roles.find(account.id, key)
+    predefined = ctx.roles.find(key)
+    if predefined is not None:
+        return predefined
+    return roles.get(key) if roles is not None else uow.custom_roles.find(account.id, key)
 
 
-def usable_role(ctx: ServiceContext, uow: UnitOfWork, account: Account, key: str) -> Role:
+def usable_role(
+    ctx: ServiceContext,
+    uow: UnitOfWork,
+    account: Account,
+    key: str,
+    roles: Mapping[str, Role] | None = None,
+) -> Role:
     """The role `key` names among the account's (predefined for its kind, or its own)."""
-    role = resolve_role(ctx, uow, account, key)
+    role = resolve_role(ctx, uow, account, key, roles)
     if role is None:
         raise InvalidInput(ErrorCode.UNKNOWN_ROLE, field="role")
     rules.check_role_for_account(role, account)
@@ -285,25 +301,6 @@ def check_grantable(actor_role: Role, role: Role, *, field: str = "role") -> Non
         raise Forbidden(ErrorCode.FORBIDDEN, field=field)
 
 
-def check_credential_role(actor_role: Role, role: Role, *, field: str = "role") -> None:
-    if not may_grant(actor_role, role):
-        raise Forbidden(
-            ErrorCode.FORBIDDEN,
-            "A credential can't have a role with more rights than your own.",
-            field=field,
-        )
-
-
-def check_token_role(role: Role, user_role: Role | None) -> None:
-    """A token acts as its member: never with more than the member's own role."""
-    if user_role is None or role.exceeds(user_role):
-        raise InvalidInput(
-            ErrorCode.INVALID_INPUT,
-            "A token can't have a role with more rights than the member it acts as.",
-            field="role",
-        )
-
-
 def check_may_manage(
     ctx: ServiceContext,
     uow: UnitOfWork,
@@ -312,16 +309,32 @@ def check_may_manage(
     membership: Membership,
     *,
     field: str = "email",
+    roles: Mapping[str, Role] | None = None,
 ) -> None:
     """Nobody acts on a member whose role is above their own."""
-    role = resolve_role(ctx, uow, account, membership.role_key) or ctx.roles.admin
+    role = resolve_role(ctx, uow, account, membership.role_key, roles) or ctx.roles.admin
     check_grantable(actor_role, role, field=field)
 
 
-def active_admin_count(ctx: ServiceContext, uow: UnitOfWork, account: Account) -> int:
+def active_admin_count(
+    ctx: ServiceContext,
+    uow: UnitOfWork,
+    account: Account,
+    roles: Mapping[str, Role] | None = None,
+) -> int:
     """Accepted admins (admin-like roles) of the account whose users are active."""
-    keys = {r.key for r in roles_of(ctx, uow, account).values() if r.is_admin_like}
+    roles = roles if roles is not None else roles_of(ctx, uow, account)
+    keys = {r.key for r in roles.values() if r.is_admin_like}
     return uow.memberships.count_active_with_roles(account.id, keys)
+
+
+def is_acting_admin(role: Role, membership: Membership, user: User) -> bool:
+    """Whether the member counts among `active_admin_count`'s admins."""
+    return (
+        role.is_admin_like
+        and membership.status is MembershipStatus.ACTIVE
+        and user.status is UserStatus.ACTIVATED
+    )
 
 
 def roles_of(ctx: ServiceContext, uow: UnitOfWork, account: Account) -> dict[str, Role]:
@@ -340,14 +353,16 @@ def check_admin_kept(
     *,
     user_active: bool,
     active_admins: int | None = None,
+    roles: Mapping[str, Role] | None = None,
 ) -> None:
     """The last active admin can be neither removed (`new_role` None), demoted nor
-    deactivated. The admins are counted here unless a batch already counted them."""
-    current = resolve_role(ctx, uow, account, membership.role_key) or ctx.roles.admin
+    deactivated. The admins are counted here, unless the membership changes service, which
+    counts them itself across the changes of a batch, gives its count."""
+    current = resolve_role(ctx, uow, account, membership.role_key, roles) or ctx.roles.admin
     if not current.is_admin_like:
         return
     if active_admins is None:
-        active_admins = active_admin_count(ctx, uow, account)
+        active_admins = active_admin_count(ctx, uow, account, roles)
     rules.check_keeps_an_admin(
         current, membership, new_role, active_admins, user_active=user_active
     )
@@ -386,32 +401,6 @@ def is_the_person(actor: Actor, user: User | None) -> bool:
     return actor.kind is ActorKind.API_TOKEN and actor.minted_by == user.email
 
 
-def check_may_transfer_ownership(
-    actor: Actor,
-    account: Account,
-    owner: User | None,
-    new_owner: User,
-    membership: Membership,
-    role: Role | None,
-) -> None:
-    """Only the owner (or the operator) hands ownership over, to an active admin."""
-    if not (actor.is_system or is_the_person(actor, owner)):
-        raise Forbidden(
-            ErrorCode.FORBIDDEN, "Only the account owner can hand ownership over.", field="user"
-        )
-    if (
-        membership.status is not MembershipStatus.ACTIVE
-        or new_owner.status is not UserStatus.ACTIVATED
-        or role is None
-        or not role.is_admin_like
-    ):
-        raise Conflict(
-            ErrorCode.CONFLICT,
-            "Ownership goes to an active admin of the account.",
-            field="user",
-        )
-
-
 def check_removable(account: Account, user_id: str, actor: Actor) -> None:
     """Nobody removes themselves; the owner is not removed."""
     rules.check_not_self(user_id, actor.user_id)
@@ -428,6 +417,7 @@ def check_may_take_away(
     *,
     user_active: bool,
     active_admins: int | None = None,
+    roles: Mapping[str, Role] | None = None,
 ) -> None:
     """What removing or deactivating a member must keep: nobody does it to themselves, the
     owner stays (as the AppsFlyer document has it, whether or not they accepted yet), and so
@@ -442,4 +432,5 @@ def check_may_take_away(
         None,
         user_active=user_active,
         active_admins=active_admins,
+        roles=roles,
     )

@@ -1,14 +1,18 @@
-"""The policy on the account tree: which accounts an actor reaches, who sets and lifts an
-account's deactivation, and who may turn partner management back on."""
+"""The policy on the account tree: which accounts an actor reaches, who changes an account,
+sets and lifts its deactivation, turns partner management back on, or hands its ownership
+over."""
 
 from __future__ import annotations
 
 from tenantry.domain.accounts import Account, AccountStatus
-from tenantry.domain.errors import ErrorCode, Forbidden
+from tenantry.domain.errors import Conflict, ErrorCode, Forbidden
+from tenantry.domain.memberships import Membership, MembershipStatus
 from tenantry.domain.roles import Need, Role
+from tenantry.domain.users import User, UserStatus
 from tenantry.services.context import Actor, ServiceContext
 from tenantry.services.policy import (
     active_admin_count,
+    is_the_person,
     manages_from_parent,
     require_for_child,
     role_in,
@@ -96,3 +100,29 @@ def reachable_parents(ctx: ServiceContext, uow: UnitOfWork, actor: Actor) -> dic
             if own is not None and own.allows(Need.READ_ACCOUNT):
                 reachable[link.id] = link.parent_id
     return reachable
+
+
+def check_may_transfer_ownership(
+    actor: Actor,
+    account: Account,
+    owner: User | None,
+    new_owner: User,
+    membership: Membership,
+    role: Role | None,
+) -> None:
+    """Only the owner (or the operator) hands ownership over, to an active admin."""
+    if not (actor.is_system or is_the_person(actor, owner)):
+        raise Forbidden(
+            ErrorCode.FORBIDDEN, "Only the account owner can hand ownership over.", field="user"
+        )
+    if (
+        membership.status is not MembershipStatus.ACTIVE
+        or new_owner.status is not UserStatus.ACTIVATED
+        or role is None
+        or not role.is_admin_like
+    ):
+        raise Conflict(
+            ErrorCode.CONFLICT,
+            "Ownership goes to an active admin of the account.",
+            field="user",
+        )

@@ -4,8 +4,12 @@ rules weigh. Grants come from `policy`; this module only asks it."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from tenantry.domain import memberships as rules
 from tenantry.domain.accounts import Account
 from tenantry.domain.errors import ErrorCode, Forbidden, NotFound
+from tenantry.domain.invitations import Invitation
 from tenantry.domain.memberships import Membership, MembershipStatus
 from tenantry.domain.roles import Need
 from tenantry.domain.users import User, UserStatus
@@ -29,6 +33,22 @@ def memberships_weighed_elsewhere(
     in another account"). An invitation to an identity that is in use elsewhere gates
     nothing: otherwise any account could lock a person out of every other one by inviting
     them, and that the person never agreed to."""
+    held = uow.memberships.elsewhere(user.id, account_id)
+    gating = user.status is UserStatus.PENDING and any(
+        m.status is MembershipStatus.PENDING for m, _ in held
+    )
+    invitations = uow.invitations.open_for_user(user.id) if gating else []
+    return weighed_elsewhere(ctx, user, held, invitations)
+
+
+def weighed_elsewhere(
+    ctx: ServiceContext,
+    user: User,
+    held: Sequence[tuple[Membership, Account]],
+    open_invitations: Sequence[Invitation],
+) -> list[tuple[Membership, Account]]:
+    """`memberships_weighed_elsewhere` from what a caller read already: the user's memberships
+    in the other accounts, and the user's open invitations."""
     now = ctx.now()
 
     def weighed(membership: Membership, account: Account) -> bool:
@@ -36,9 +56,21 @@ def memberships_weighed_elsewhere(
             return True
         if user.status is not UserStatus.PENDING:
             return False
-        return any(i.expires_at > now for i in uow.invitations.open_for(user.id, account.id))
+        return any(i.account_id == account.id and i.expires_at > now for i in open_invitations)
 
-    return [(m, a) for m, a in uow.memberships.elsewhere(user.id, account_id) if weighed(m, a)]
+    return [(m, a) for m, a in held if weighed(m, a)]
+
+
+def check_may_join(
+    ctx: ServiceContext,
+    account: Account,
+    user: User,
+    held: Sequence[tuple[Membership, Account]],
+    open_invitations: Sequence[Invitation] = (),
+) -> None:
+    """The multi-account rules (`memberships.check_can_join`) for an identity that exists
+    joining `account`, over what `weighed_elsewhere` weighs of its memberships elsewhere."""
+    rules.check_can_join(account, weighed_elsewhere(ctx, user, held, open_invitations))
 
 
 def check_may_edit_identity(

@@ -1,7 +1,7 @@
 """SCIM provisioning over the core: an account's users as an identity provider keeps them.
 
 A SCIM User is a member of the account the credential belongs to. What an identity provider
-sends is applied through the core's own steps (`add_member_in`, `remove_member_in`, the rules of
+sends is applied through the core's own steps (the membership changes service, the rules of
 `domain.memberships`), one transaction per request, so a refused change leaves nothing behind:
 
 - a user is created with the account's base role (`base_role`): groups give the others;
@@ -38,15 +38,10 @@ from tenantry.domain.users import (
 from tenantry.services.context import Actor, ServiceContext, record
 from tenantry.services.identities import change_address
 from tenantry.services.member_query import UserQuery, UserRecord
-from tenantry.services.members import (
-    NewMember,
-    add_member_in,
-    remove_member_in,
-    set_user_active_in,
-    user_snapshot,
-)
-from tenantry.services.outbox import enqueue_invitations
-from tenantry.services.policy import active_admin_count, check_may_manage, require, roles_of
+from tenantry.services.members import set_user_active_in
+from tenantry.services.membership_changes import change_member_in
+from tenantry.services.membership_commands import NewMember, RemoveMember, user_snapshot
+from tenantry.services.policy import check_may_manage, require, roles_of
 from tenantry.services.policy_identities import check_may_edit_identity
 from tenantry.services.ports import UnitOfWork
 from tenantry.services.provisioning_common import base_role, check_text, check_version, version_tag
@@ -171,7 +166,7 @@ def create_user(
         if spec.external_id is not None:
             _check_external_id_free(uow, account_id, spec.external_id, None)
         username = spec.display_name if _is_username(spec.display_name) else None
-        added = add_member_in(
+        added = change_member_in(
             ctx,
             uow,
             actor,
@@ -195,8 +190,6 @@ def create_user(
         if spec.external_id is not None:
             _set_external_id(ctx, uow, actor, account_id, user_id, None, spec.external_id)
         created = _current(ctx, uow, account, user_id)
-        if added.invitation_token:
-            enqueue_invitations(ctx, uow, [(added.invitation_token, created.user.email)])
     return created
 
 
@@ -244,8 +237,7 @@ def delete_user(
         account, actor_role = require(ctx, uow, actor, account_id, Need.MANAGE_USERS)
         current = _current(ctx, uow, account, user_id)
         check_version(current.etag, if_match)
-        admins = active_admin_count(ctx, uow, account)
-        remove_member_in(ctx, uow, actor, account, actor_role, user_id, admins)
+        change_member_in(ctx, uow, actor, account, actor_role, RemoveMember(user_id=user_id))
         if current.external_id is not None:
             _set_external_id(ctx, uow, actor, account_id, user_id, current.external_id, None)
 

@@ -1,7 +1,7 @@
 """SCIM Groups over the core: one group per role of the account; its members hold that role.
 
-- Adding a member to a group changes their role to the group's (`change_role`'s rules), or adds
-  them to the account with it when they are not in it yet (`add_member`'s rules).
+- Adding a member to a group changes their role to the group's (the membership changes
+  service's rules); an id that is not a member of the account is refused.
 - Removing a member takes the role away: they fall back to the account's base role
   (`scim.base_role`) and stay in the account. Taking people out of the account is what deleting
   or deactivating the User does. Nobody can be removed from the base role's group, which
@@ -18,12 +18,14 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 
 from tenantry.domain.accounts import Account
 from tenantry.domain.errors import Conflict, ErrorCode, InvalidInput, NotFound
 from tenantry.domain.roles import Need, Role
 from tenantry.services.context import Actor, ServiceContext, record
-from tenantry.services.members import _change_role_in
+from tenantry.services.membership_changes import change_members_in
+from tenantry.services.membership_commands import BatchRejected, ChangeRole
 from tenantry.services.policy import require, roles_of
 from tenantry.services.ports import UnitOfWork
 from tenantry.services.provisioning import MAX_NAME_LENGTH
@@ -59,6 +61,32 @@ class MemberChanges:
     add: Sequence[str] = ()
     remove: Sequence[str] = ()
     members: Sequence[str] | None = None
+
+
+class EditAction(StrEnum):
+    ADD = "add"
+    REMOVE = "remove"
+    REPLACE = "replace"
+
+
+@dataclass(slots=True, frozen=True)
+class MemberEdit:
+    """One step of an edit to a group's members, applied in order to the members it finds:
+    add the ids, remove them (every member when `ids` is None), or replace the members."""
+
+    action: EditAction
+    ids: Sequence[str] | None = None
+
+    def apply(self, members: list[str]) -> None:
+        ids = list(self.ids or ())
+        if self.action is EditAction.ADD:
+            members.extend(i for i in dict.fromkeys(ids) if i not in members)
+        elif self.action is EditAction.REPLACE:
+            members[:] = list(dict.fromkeys(ids))
+        elif self.ids is None:
+            members.clear()
+        else:
+            members[:] = [m for m in members if m not in set(ids)]
 
 
 # -- reading -----------------------------------------------------------------------------------
@@ -131,7 +159,8 @@ def create_group(
             account_id=account_id,
             after={"key": role.key, "display_name": name, "like": base.key},
         )
-        _change_members(ctx, uow, actor, account, role, MemberChanges(add=member_ids))
+        if member_ids:
+            _change_members(ctx, uow, actor, account, role, MemberChanges(add=member_ids))
         group = _group(ctx, uow, account, role.key, with_members=True)
     return group
 
@@ -152,13 +181,57 @@ def update_group(
         current = _group(ctx, uow, account, key, with_members=True)
         assert current.etag is not None
         check_version(current.etag, if_match)
-        role = current.role
-        if display_name is not None and display_name != role.display_name:
-            _rename(ctx, uow, actor, account, role, _checked_name(display_name))
-        if changes is not None:
-            _change_members(ctx, uow, actor, account, role, changes)
+        _update(ctx, uow, actor, account, current.role, display_name, changes)
         group = _group(ctx, uow, account, key, with_members=True)
     return group
+
+
+def edit_group(
+    ctx: ServiceContext,
+    actor: Actor,
+    account_id: str,
+    key: str,
+    edits: Sequence[MemberEdit],
+    *,
+    display_name: str | None = None,
+    if_match: Sequence[str] | None = None,
+) -> RoleGroup:
+    """Apply `edits` to the group's members as they are now, then rename the group and move
+    the members that came or went, all in one transaction: nothing changes the group between
+    the reading and the writing."""
+    with ctx.uow() as uow:
+        account, _ = require(ctx, uow, actor, account_id, Need.MANAGE_USERS)
+        current = _group(ctx, uow, account, key, with_members=True)
+        assert current.etag is not None
+        assert current.member_ids is not None
+        check_version(current.etag, if_match)
+        before = list(current.member_ids)
+        members = list(before)
+        for edit in edits:
+            edit.apply(members)
+        kept = set(members)
+        changes = MemberChanges(
+            add=[m for m in members if m not in set(before)],
+            remove=[m for m in before if m not in kept],
+        )
+        _update(ctx, uow, actor, account, current.role, display_name, changes)
+        group = _group(ctx, uow, account, key, with_members=True)
+    return group
+
+
+def _update(
+    ctx: ServiceContext,
+    uow: UnitOfWork,
+    actor: Actor,
+    account: Account,
+    role: Role,
+    display_name: str | None,
+    changes: MemberChanges | None,
+) -> None:
+    if display_name is not None and display_name != role.display_name:
+        _rename(ctx, uow, actor, account, role, _checked_name(display_name))
+    if changes is not None:
+        _change_members(ctx, uow, actor, account, role, changes)
 
 
 def delete_group(
@@ -180,8 +253,7 @@ def delete_group(
                 ErrorCode.INVALID_INPUT, "Predefined roles can't be deleted.", field="id"
             )
         fallback = base_role(ctx, account).key
-        for user_id in current.member_ids:
-            _change_role_in(ctx, uow, actor, account_id, user_id, fallback, None)
+        _move(ctx, uow, actor, account, [ChangeRole(u, fallback) for u in current.member_ids])
         uow.custom_roles.delete(account_id, key)
         record(
             ctx,
@@ -223,19 +295,36 @@ def _change_members(
             "deactivate the user, instead.",
             field="members",
         )
-    for user_id in removing:
-        _change_role_in(ctx, uow, actor, account.id, user_id, fallback, None)
-    for user_id in adding:
-        membership = uow.memberships.find(user_id, account.id)
-        if membership is not None:
-            if membership.role_key != role.key:
-                _change_role_in(ctx, uow, actor, account.id, user_id, role.key, None)
-            continue
-        # A group's members are Users of this account (SCIM): an id of anyone else's is
-        # unknown here, whoever holds it, and tells nothing about them.
-        raise InvalidInput(
-            ErrorCode.INVALID_INPUT, f"There is no user with the id {user_id}.", field="members"
-        )
+    moves = [ChangeRole(user_id, fallback) for user_id in removing]
+    _move(ctx, uow, actor, account, moves + [ChangeRole(user_id, role.key) for user_id in adding])
+
+
+def _move(
+    ctx: ServiceContext,
+    uow: UnitOfWork,
+    actor: Actor,
+    account: Account,
+    moves: Sequence[ChangeRole],
+) -> None:
+    """Give members their new roles, all or none, through the membership changes service;
+    the first refusal is the request's."""
+    if not moves:
+        return
+    _, actor_role = require(ctx, uow, actor, account.id, Need.MANAGE_USERS)
+    try:
+        change_members_in(ctx, uow, actor, account, actor_role, moves, all_or_nothing=True)
+    except BatchRejected as rejected:
+        first = rejected.items[0]
+        if first.error.code is ErrorCode.USER_NOT_FOUND:
+            # A group's members are Users of this account: an id of anyone else's is unknown
+            # here, whoever holds it, and tells nothing about them.
+            user_id = moves[first.index].user_id
+            raise InvalidInput(
+                ErrorCode.INVALID_INPUT,
+                f"There is no user with the id {user_id}.",
+                field="members",
+            ) from None
+        raise first.error from None
 
 
 def _rename(

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Iterator, Sequence
+from contextlib import contextmanager
 from types import TracebackType
 
 import sqlalchemy as sa
 
 from tenantry.domain.errors import Conflict, ErrorCode
+from tenantry.domain.users import User
 from tenantry.services import ports
 from tenantry.storage.engine import readonly_options
+from tenantry.storage.memory import Memory
 from tenantry.storage.repositories.accounts import SqlAccountRepository
 from tenantry.storage.repositories.audit import SqlAuditRepository, SqlCounterRepository
 from tenantry.storage.repositories.auth import SqlAuthRepository
@@ -29,12 +32,18 @@ from tenantry.storage.repositories.users import SqlUserRepository
 
 
 class SqlSavepoint:
-    def __init__(self, connection: sa.Connection) -> None:
+    """A nested transaction; its rollback also takes back what the unit of work remembered
+    inside it (users read ahead, audit events held back)."""
+
+    def __init__(self, connection: sa.Connection, memories: Sequence[Memory]) -> None:
         self._connection = connection
+        self._memories = memories
+        self._marks: list[int] = []
         self._nested: sa.NestedTransaction | None = None
 
     def __enter__(self) -> SqlSavepoint:
         self._nested = self._connection.begin_nested()
+        self._marks = [memory.mark() for memory in self._memories]
         return self
 
     def __exit__(
@@ -48,6 +57,8 @@ class SqlSavepoint:
             self._nested.commit()
         else:
             self._nested.rollback()
+            for memory, mark in zip(self._memories, self._marks, strict=True):
+                memory.rollback_to(mark)
             if isinstance(exc, sa.exc.IntegrityError):
                 raise _conflict(exc) from exc
 
@@ -84,7 +95,7 @@ class SqlUnitOfWork:
         self._connection = connection
         connection.begin()
         self.accounts = SqlAccountRepository(connection)
-        self.users = SqlUserRepository(connection)
+        self.users = self._users = SqlUserRepository(connection)
         self.memberships = SqlMembershipRepository(connection)
         self.custom_roles = SqlCustomRoleRepository(connection)
         self.apps = SqlAppRepository(connection)
@@ -92,7 +103,7 @@ class SqlUnitOfWork:
         self.api_accounts = SqlApiAccountRepository(connection)
         self.api_tokens = SqlApiTokenRepository(connection)
         self.access_tokens = SqlAccessTokenRepository(connection)
-        self.audit = SqlAuditRepository(connection)
+        self.audit = self._audit = SqlAuditRepository(connection)
         self.counters = SqlCounterRepository(connection)
         self.gateway = SqlGatewayRepository(connection)
         self.network = SqlNetworkRepository(connection)
@@ -114,6 +125,7 @@ class SqlUnitOfWork:
         try:
             if exc_type is None:
                 try:
+                    self._audit.held.stop(keep=True)
                     connection.commit()
                 except sa.exc.IntegrityError as error:
                     raise _conflict(error) from error
@@ -133,7 +145,25 @@ class SqlUnitOfWork:
 
     def savepoint(self) -> SqlSavepoint:
         assert self._connection is not None
-        return SqlSavepoint(self._connection)
+        return SqlSavepoint(self._connection, [self._users.remembered, self._audit.held])
+
+    def prefetch_users(self, emails: Collection[str]) -> dict[str, User]:
+        return self._users.prefetch(emails)
+
+    @contextmanager
+    def defer_audit(self) -> Iterator[None]:
+        held = self._audit.held
+        owner = held.start()
+        mark = held.mark()
+        try:
+            yield
+        except BaseException:
+            held.rollback_to(mark)
+            if owner:
+                held.stop(keep=False)
+            raise
+        if owner:
+            held.stop(keep=True)
 
 
 def _conflict(error: sa.exc.IntegrityError) -> Conflict:

@@ -36,7 +36,7 @@ from tenantry.entrypoints.bulk_rest.views import item_error_view
 from tenantry.entrypoints.http.faces import ExceptionHandler
 from tenantry.entrypoints.http.refusals import TOO_LARGE, UNAVAILABLE
 from tenantry.entrypoints.http.responses import json_response
-from tenantry.services.member_batches import BatchRejected, ItemError
+from tenantry.services.membership_commands import BatchRejected, ItemError
 from tenantry.services.quotas import Quota, quota_of
 
 INTERNAL_ERROR = "Something went wrong. Your request couldn\u2019t be completed."

@@ -17,9 +17,11 @@ from tenantry.domain.ids import is_user_id
 from tenantry.entrypoints.bulk_members import parse_new_users
 from tenantry.entrypoints.bulk_rest import views
 from tenantry.entrypoints.bulk_rest.errors import Answer, item_errors, none_added, quota_headers
-from tenantry.services import member_batches, members, quotas, roles
+from tenantry.services import members, quotas, roles
 from tenantry.services.context import Actor, ServiceContext
 from tenantry.services.members import MAX_PAGE
+from tenantry.services.membership_changes import apply_membership_changes
+from tenantry.services.membership_commands import ItemError, RemoveMember
 from tenantry.services.ports import MemberCursor
 
 FACE = "bulk_rest"
@@ -106,16 +108,16 @@ def add_users(ctx: ServiceContext, actor: Actor, account_id: str, body: bytes) -
     items, refused = parse_new_users(ctx, body)
     added: list[dict[str, object]] = []
     if items:
-        result = member_batches.add_members_in_batch(ctx, actor, account_id, items)
-        added = [views.added_view(ctx.roles, a) for _, a in sorted(result.added, key=_index)]
-        refused += result.errors
+        limit = ctx.settings.member_batch_max_items
+        report = apply_membership_changes(
+            ctx, actor, account_id, [member for _, member in items], max_items=limit
+        )
+        # The report counts the users it was given; the answer, those of the request.
+        added = [views.added_view(ctx.roles, a) for _, a in report.applied]
+        refused += [ItemError(items[e.index][0], e.email, e.error) for e in report.errors]
     if not added:
         return none_added(refused)
     return Answer(200, {"data": added, "errors": item_errors(refused)})
-
-
-def _index(pair: tuple[int, object]) -> int:
-    return pair[0]
 
 
 # -- DELETE /users/{emails} --------------------------------------------------------------------
@@ -124,7 +126,10 @@ def _index(pair: tuple[int, object]) -> int:
 def delete_users(ctx: ServiceContext, actor: Actor, account_id: str, emails: str) -> Answer:
     """All or nothing: 204, or 422 with an error for each e-mail refused."""
     listed = [email.strip() for email in emails.split(",") if email.strip()]
-    member_batches.remove_members_in_batch(ctx, actor, account_id, listed)
+    if not listed:
+        raise InvalidInput(ErrorCode.INVALID_INPUT, "Invalid input")
+    changes = [RemoveMember(email=email) for email in listed]
+    apply_membership_changes(ctx, actor, account_id, changes, all_or_nothing=True)
     return Answer(204)
 
 

@@ -8,8 +8,8 @@ from typing import Any
 from tenantry.domain.memberships import MembershipStatus
 from tenantry.domain.roles import Role, RoleCatalogue
 from tenantry.entrypoints.bulk_members import FACE, apps_text, list_text, username
-from tenantry.services.member_batches import ItemError
-from tenantry.services.members import AddedMember, Member
+from tenantry.services.members import Member
+from tenantry.services.membership_commands import AddedMember, ItemError
 from tenantry.services.roles import RoleWithUsers
 
 # English month abbreviations whatever the server's locale (`%b` follows the locale).

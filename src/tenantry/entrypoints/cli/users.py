@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Annotated
 
@@ -12,15 +12,19 @@ from rich.progress import MofNCompleteColumn, Progress
 from rich.table import Table
 from rich.text import Text
 
-from tenantry.domain.errors import DomainError, ErrorCode
 from tenantry.entrypoints.cli.options import AccountOption, JsonOption
 from tenantry.entrypoints.cli.output import fail, plain, print_json, when
 from tenantry.entrypoints.cli.runtime import runtime
-from tenantry.entrypoints.cli.user_csv import CsvProblem, read_rows
-from tenantry.services import auth_resets, members
+from tenantry.entrypoints.cli.user_csv import CsvProblem, Row, read_rows
+from tenantry.services import auth_resets
+from tenantry.services.context import Actor, ServiceContext
 from tenantry.services.delivery import invitation_link
+from tenantry.services.membership_changes import apply_membership_changes
 
 app = typer.Typer(help="Users and their roles in accounts.", no_args_is_help=True)
+
+ROWS_PER_BATCH = 500
+"""Rows added in one transaction: a file of any size goes in steps of bounded size."""
 
 
 @dataclass(slots=True, frozen=True)
@@ -42,8 +46,8 @@ def import_(
     file: Annotated[
         Path,
         typer.Argument(
-            help="CSV with a header row: email, username, role, department, app_ids, "
-            "media_sources, geos, all_future_apps.",
+            help="CSV with a header row: email, role, username, department, app_ids, "
+            "media_sources, geos, all_future_apps (see the README).",
             exists=True,
             dir_okay=False,
             readable=True,
@@ -54,7 +58,8 @@ def import_(
 ) -> None:
     """Add the users of a CSV file to an account, each row on its own.
 
-    A refused row does not stop the others; the exit status is 1 when any row was refused.
+    A refused row does not stop the others (rows are added up to 500 per transaction); the
+    exit status is 1 when any row was refused.
     New users are invited: by e-mail when SMTP is configured, otherwise their invitation
     links are printed, for you to pass on.
     """
@@ -63,10 +68,6 @@ def import_(
         rows = read_rows(file, state.services.roles)
     except CsvProblem as problem:
         fail(state.err, str(problem))
-    added: list[str] = []
-    refused: list[Refusal] = []
-    links: list[InvitationLink] = []
-    show_links = state.services.mailer is None
     progress = Progress(
         *Progress.get_default_columns(),
         MofNCompleteColumn(),
@@ -74,24 +75,15 @@ def import_(
         disable=not state.err.is_terminal,
         transient=True,
     )
+    outcome = _Outcome()
     with progress:
         task = progress.add_task("Adding users", total=len(rows))
-        for row in rows:
-            if row.member is None:
-                refused.append(Refusal(row.line, row.email, row.problem or "Invalid row."))
-            else:
-                try:
-                    result = members.add_member(state.services, state.actor, account, row.member)
-                except DomainError as error:
-                    if error.code is ErrorCode.ACCOUNT_NOT_FOUND:
-                        raise  # no row can succeed: one message, not one per row
-                    refused.append(Refusal(row.line, row.email, error.message))
-                else:
-                    added.append(result.user.email)
-                    if show_links and result.invitation_token:
-                        link = invitation_link(state.services, result.invitation_token, row.email)
-                        links.append(InvitationLink(result.user.email, link))
-            progress.advance(task)
+        for start in range(0, len(rows), ROWS_PER_BATCH):
+            batch = rows[start : start + ROWS_PER_BATCH]
+            _add_rows(state.services, state.actor, account, batch, outcome)
+            progress.advance(task, len(batch))
+    added, refused, links = outcome.added, outcome.refused, outcome.links
+    refused.sort(key=lambda refusal: refusal.line)
 
     if as_json:
         print_json(
@@ -105,6 +97,36 @@ def import_(
         _report(state.out, added, refused, links)
     if refused:
         raise typer.Exit(1)
+
+
+@dataclass(slots=True)
+class _Outcome:
+    added: list[str] = field(default_factory=list)
+    refused: list[Refusal] = field(default_factory=list)
+    links: list[InvitationLink] = field(default_factory=list)
+
+
+def _add_rows(
+    ctx: ServiceContext, actor: Actor, account: str, rows: list[Row], outcome: _Outcome
+) -> None:
+    """Add the rows that can be read, in one call of the membership changes service."""
+    outcome.refused += [
+        Refusal(row.line, row.email, row.problem or "Invalid row.")
+        for row in rows
+        if row.member is None
+    ]
+    readable = [row for row in rows if row.member is not None]
+    changes = [row.member for row in readable if row.member is not None]
+    report = apply_membership_changes(ctx, actor, account, changes)
+    outcome.refused += [
+        Refusal(readable[e.index].line, e.email, e.error.message) for e in report.errors
+    ]
+    for index, result in report.applied:
+        outcome.added.append(result.user.email)
+        # Without SMTP, nothing mails the invitations: their links are shown instead.
+        if ctx.mailer is None and result.invitation_token:
+            link = invitation_link(ctx, result.invitation_token, readable[index].email)
+            outcome.links.append(InvitationLink(result.user.email, link))
 
 
 def _report(

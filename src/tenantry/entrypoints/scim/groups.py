@@ -1,8 +1,9 @@
 """/Groups: the account's roles, with the users holding each as members.
 
-A PATCH is read operation by operation against the group's current members (so adding one
-member to a group of thousands touches one membership); paths name `displayName`, `members`,
-or `members[value eq "..."]` (joined with `or` for several). `externalId` is not kept and is
+A PATCH is read operation by operation into edits of the group's members, which the core applies
+to the members as they are, in the one transaction that writes the result (so adding one member
+to a group of thousands touches one membership); paths name `displayName`, `members`, or
+`members[value eq "..."]` (joined with `or` for several). `externalId` is not kept and is
 ignored wherever it is sent.
 """
 
@@ -27,7 +28,6 @@ from scim2_models.path import (
     ValuePath,
 )
 
-from tenantry.domain.errors import Conflict, ErrorCode
 from tenantry.entrypoints.scim.answers import Answer
 from tenantry.entrypoints.scim.calls import (
     POLICY,
@@ -40,12 +40,10 @@ from tenantry.entrypoints.scim.calls import (
     wants,
 )
 from tenantry.entrypoints.scim.schema import LIST_RESPONSE, Group
-from tenantry.entrypoints.scim.users import PATCH_RETRIES
 from tenantry.entrypoints.scim.views import group_resource
 from tenantry.services import provisioning_groups
 from tenantry.services.context import ServiceContext
-from tenantry.services.provisioning_common import PreconditionFailed, check_version
-from tenantry.services.provisioning_groups import MemberChanges, RoleGroup
+from tenantry.services.provisioning_groups import EditAction, MemberChanges, MemberEdit, RoleGroup
 
 
 def list_groups(ctx: ServiceContext, caller: Caller, call: Call, *, from_body: bool) -> Answer:
@@ -124,37 +122,20 @@ def patch_group(ctx: ServiceContext, caller: Caller, call: Call, key: str) -> An
     patch = PatchOp[Group].model_validate(
         body_object(call), scim_ctx=Context.RESOURCE_PATCH_REQUEST, scim_policy=POLICY
     )
-    for _ in range(PATCH_RETRIES):
-        current = provisioning_groups.get_group(ctx, caller.actor, caller.account_id, key)
-        assert current.etag is not None
-        assert current.member_ids is not None
-        check_version(current.etag, call.if_match)
-        before = list(current.member_ids)
-        members = list(before)
-        display_name: str | None = None
-        for operation in patch.operations or []:
-            display_name = _apply(operation, members) or display_name
-        kept = set(members)
-        changes = MemberChanges(
-            add=[m for m in members if m not in set(before)],
-            remove=[m for m in before if m not in kept],
-        )
-        try:
-            group = provisioning_groups.update_group(
-                ctx,
-                caller.actor,
-                caller.account_id,
-                key,
-                display_name=display_name,
-                changes=changes,
-                if_match=(current.etag,),
-            )
-        except PreconditionFailed:
-            if call.if_match:
-                raise
-            continue
-        return _resource(group, caller, call, 200, Context.RESOURCE_PATCH_RESPONSE)
-    raise Conflict(ErrorCode.CONFLICT, "The group kept changing while this PATCH applied; retry.")
+    edits: list[MemberEdit] = []
+    display_name: str | None = None
+    for operation in patch.operations or []:
+        display_name = _read(operation, edits) or display_name
+    group = provisioning_groups.edit_group(
+        ctx,
+        caller.actor,
+        caller.account_id,
+        key,
+        edits,
+        display_name=display_name,
+        if_match=call.if_match,
+    )
+    return _resource(group, caller, call, 200, Context.RESOURCE_PATCH_RESPONSE)
 
 
 def delete_group(ctx: ServiceContext, caller: Caller, call: Call, key: str) -> Answer:
@@ -179,8 +160,8 @@ def _member_ids(resource: Group) -> list[str]:
     return [member.value for member in resource.members or [] if member.value]
 
 
-def _apply(operation: Any, members: list[str]) -> str | None:
-    """Apply one operation to the member list; the new displayName it sets, if any."""
+def _read(operation: Any, edits: list[MemberEdit]) -> str | None:
+    """Read one operation: the member edits it makes, and the new displayName it sets."""
     op = operation.op.value
     node = operation.path.ast if operation.path is not None else None
     if node is None:
@@ -188,23 +169,22 @@ def _apply(operation: Any, members: list[str]) -> str | None:
             raise InvalidValueException(detail="An operation without a path takes an object.")
         name = None
         for attribute, value in operation.value.items():
-            name = _apply_attribute(op, attribute, value, members) or name
+            name = _read_attribute(op, attribute, value, edits) or name
         return name
     if isinstance(node, AttrPath) and node.sub_attr is None:
-        return _apply_attribute(op, node.attr, operation.value, members)
+        return _read_attribute(op, node.attr, operation.value, edits)
     if isinstance(node, ValuePath) and node.attr_path.attr.lower() == "members":
         if op != "remove" or node.sub_attr:
             raise NoTargetException(
                 detail="Members are added or replaced as a whole; a filter only selects "
                 "members to remove."
             )
-        selected = _selected_ids(node.val_filter)
-        members[:] = [m for m in members if m not in selected]
+        edits.append(MemberEdit(EditAction.REMOVE, sorted(_selected_ids(node.val_filter))))
         return None
     raise InvalidPathException(detail=f"{operation.path} can't be changed on a group.")
 
 
-def _apply_attribute(op: str, attribute: str, value: Any, members: list[str]) -> str | None:
+def _read_attribute(op: str, attribute: str, value: Any, edits: list[MemberEdit]) -> str | None:
     name = attribute.lower().removeprefix("urn:ietf:params:scim:schemas:core:2.0:group:")
     if name == "externalid":
         return None
@@ -214,15 +194,10 @@ def _apply_attribute(op: str, attribute: str, value: Any, members: list[str]) ->
         return value
     if name != "members":
         raise InvalidPathException(detail=f"{attribute} can't be changed on a group.")
-    ids = _values(value)
-    if op == "add":
-        members.extend(i for i in ids if i not in members)
-    elif op == "replace":
-        members[:] = list(dict.fromkeys(ids))
-    elif value is None:
-        members.clear()
+    if op == "remove" and value is None:
+        edits.append(MemberEdit(EditAction.REMOVE))
     else:
-        members[:] = [m for m in members if m not in set(ids)]
+        edits.append(MemberEdit(EditAction(op), _values(value)))
     return None
 
 

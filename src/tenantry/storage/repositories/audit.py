@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from tenantry.domain.audit import AuditEvent
+from tenantry.storage.memory import HeldEvents
 from tenantry.storage.repositories.base import Repository
 from tenantry.storage.tables import audit_events, counters
 
@@ -27,11 +28,24 @@ def _row(event: AuditEvent) -> dict[str, Any]:
 
 
 class SqlAuditRepository(Repository):
+    """Audit events; while the unit of work defers them (`held`), they are written together,
+    in their order, when the deferring ends, or before anything reads the trail."""
+
+    def __init__(self, connection: sa.Connection) -> None:
+        super().__init__(connection)
+        self.held = HeldEvents(self._insert)
+
     def add(self, event: AuditEvent) -> None:
-        self.conn.execute(_INSERT, _row(event))
+        self.add_many([event])
 
     def add_many(self, events: Sequence[AuditEvent]) -> None:
         """`add` for many events, in one statement and in their order."""
+        if self.held.holding:
+            self.held.hold(events)
+        else:
+            self._insert(events)
+
+    def _insert(self, events: Sequence[AuditEvent]) -> None:
         if events:
             self.conn.execute(_INSERT, [_row(event) for event in events])
 
@@ -48,6 +62,7 @@ class SqlAuditRepository(Repository):
         limit: int = 50,
         before_id: int | None = None,
     ) -> list[AuditEvent]:
+        self.held.write()
         c = audit_events.c
         query = sa.select(audit_events).order_by(c.id.desc()).limit(limit)
         if account_ids is not None:

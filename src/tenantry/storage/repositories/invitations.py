@@ -1,6 +1,9 @@
 from __future__ import annotations
 
 import dataclasses
+from collections import defaultdict
+from collections.abc import Collection, Sequence
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -23,12 +26,25 @@ _OPEN_WITHOUT_ACCOUNT = _SELECT.where(
     invitations.c.user_id == sa.bindparam("user_id"), invitations.c.account_id.is_(None), *_OPEN
 )
 _OPEN_FOR_USER = _SELECT.where(invitations.c.user_id == sa.bindparam("user_id"), *_OPEN)
+_OPEN_FOR_USERS = _SELECT.where(
+    invitations.c.user_id.in_(sa.bindparam("user_ids", expanding=True)), *_OPEN
+)
+_REVOKE_OPEN = (
+    invitations.update()
+    .where(
+        invitations.c.account_id == sa.bindparam("where_account_id"),
+        invitations.c.user_id.in_(sa.bindparam("user_ids", expanding=True)),
+        *_OPEN,
+    )
+    .values(revoked_at=sa.bindparam("at"))
+)
 _FOR_ACCOUNT = (
     _SELECT.where(invitations.c.account_id == sa.bindparam("account_id"))
     .order_by(invitations.c.id.desc())
     .limit(sa.bindparam("limit", type_=sa.Integer))
 )
 _INSERT = invitations.insert().returning(invitations.c.id)
+_INSERT_MANY = invitations.insert()
 # A bound name other than a column's: those are reserved for the SET clause.
 _UPDATE = invitations.update().where(invitations.c.id == sa.bindparam("where_id"))
 
@@ -46,6 +62,11 @@ class SqlInvitationRepository(Repository):
     def add(self, invitation: Invitation) -> Invitation:
         new_id = self.conn.execute(_INSERT, _values(invitation)).scalar_one()
         return dataclasses.replace(invitation, id=new_id)
+
+    def add_many(self, new: Sequence[Invitation]) -> None:
+        """`add` for many invitations, in one statement (their ids are not read back)."""
+        if new:
+            self.conn.execute(_INSERT_MANY, [_values(invitation) for invitation in new])
 
     def find_by_token_hash(self, token_hash: str) -> Invitation | None:
         row = self._one(_BY_TOKEN_HASH, {"token_hash": token_hash})
@@ -69,6 +90,23 @@ class SqlInvitationRepository(Repository):
         return [
             to_invitation(row) for row in self.conn.execute(_OPEN_FOR_USER, {"user_id": user_id})
         ]
+
+    def open_for_users(self, user_ids: Collection[str]) -> dict[str, list[Invitation]]:
+        """`open_for_user` for many users, in one statement."""
+        found: dict[str, list[Invitation]] = defaultdict(list)
+        if user_ids:
+            rows = self.conn.execute(_OPEN_FOR_USERS, {"user_ids": list(set(user_ids))})
+            for invitation in map(to_invitation, rows):
+                found[invitation.user_id].append(invitation)
+        return found
+
+    def revoke_open(self, account_id: str, user_ids: Collection[str], at: datetime) -> None:
+        """Revoke the users' open invitations to the account, in one statement."""
+        if user_ids:
+            self.conn.execute(
+                _REVOKE_OPEN,
+                {"where_account_id": account_id, "user_ids": list(set(user_ids)), "at": at},
+            )
 
     def for_account(self, account_id: str, *, limit: int) -> list[Invitation]:
         rows = self.conn.execute(_FOR_ACCOUNT, {"account_id": account_id, "limit": limit})

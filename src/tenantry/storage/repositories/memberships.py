@@ -71,6 +71,12 @@ def _new_row(m: Membership) -> dict[str, Any]:
     return values
 
 
+def _update_row(m: Membership) -> dict[str, Any]:
+    values = _values(m)
+    values["where_user_id"], values["where_account_id"] = m.user_id, m.account_id
+    return values
+
+
 _ACTIVE = MembershipStatus.ACTIVE.value
 _ACTIVATED = int(UserStatus.ACTIVATED)
 _WITH_USERS = memberships.join(users, users.c.id == memberships.c.user_id)
@@ -91,6 +97,12 @@ _ELSEWHERE = (
         memberships.c.user_id == sa.bindparam("user_id"),
         memberships.c.account_id != sa.bindparam("account_id"),
     )
+)
+_EVERYWHERE = (
+    sa.select(*MEMBERSHIP_COLUMNS, *ACCOUNT_COLUMNS)
+    .join(accounts, accounts.c.id == memberships.c.account_id)
+    .where(memberships.c.user_id.in_(sa.bindparam("user_ids", expanding=True)))
+    .order_by(memberships.c.created_at, memberships.c.account_id)
 )
 _FOR_USERS = _SELECT.where(
     memberships.c.user_id.in_(sa.bindparam("user_ids", expanding=True))
@@ -253,6 +265,14 @@ class SqlMembershipRepository(Repository):
         at = len(ACCOUNT_COLUMNS)
         return [(to_membership(row, at), to_account(row)) for row in rows]
 
+    def everywhere(self, user_ids: Collection[str]) -> dict[str, list[tuple[Membership, Account]]]:
+        result: dict[str, list[tuple[Membership, Account]]] = defaultdict(list)
+        if not user_ids:
+            return result
+        for row in self.conn.execute(_EVERYWHERE, {"user_ids": list(set(user_ids))}).all():
+            result[row[0]].append((to_membership(row), to_account(row, _WIDTH)))
+        return result
+
     def for_user(self, user_id: str) -> list[Membership]:
         return self.for_users([user_id]).get(user_id, [])
 
@@ -350,10 +370,12 @@ class SqlMembershipRepository(Repository):
             self.conn.execute(_INSERT, [_new_row(m) for m in new_memberships])
 
     def update(self, membership: Membership) -> None:
-        values = _values(membership)
-        values["where_user_id"] = membership.user_id
-        values["where_account_id"] = membership.account_id
-        self.conn.execute(_UPDATE, values)
+        self.conn.execute(_UPDATE, _update_row(membership))
+
+    def update_many(self, changed: Sequence[Membership]) -> None:
+        """`update` for many memberships, in one statement."""
+        if changed:
+            self.conn.execute(_UPDATE, [_update_row(m) for m in changed])
 
     def delete(self, user_id: str, account_id: str) -> None:
         self.delete_many([user_id], account_id)

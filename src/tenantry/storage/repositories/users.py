@@ -8,6 +8,7 @@ import sqlalchemy as sa
 
 from tenantry.domain.errors import ErrorCode, NotFound
 from tenantry.domain.users import NotificationEmail, User, UserStatus
+from tenantry.storage.memory import RememberedUsers
 from tenantry.storage.repositories.base import Repository, columns
 from tenantry.storage.tables import user_emails, users
 
@@ -156,6 +157,24 @@ _DELETE_EMAILS = user_emails.delete().where(user_emails.c.user_id == sa.bindpara
 
 
 class SqlUserRepository(Repository):
+    """Users; the addresses read ahead with `prefetch` are answered from memory for the rest
+    of the transaction, kept current by this repository's own writes."""
+
+    def __init__(self, connection: sa.Connection) -> None:
+        super().__init__(connection)
+        self.remembered = RememberedUsers()
+
+    def prefetch(self, emails: Collection[str]) -> dict[str, User]:
+        """The users behind `emails` (normalized addresses), read in one statement at most and
+        remembered, as the users the transaction adds later are."""
+        missing = self.remembered.missing(emails)
+        if missing:
+            found = self.find_by_emails(missing)
+            for email in missing:
+                self.remembered.put(email, found.get(email))
+        users = (self.remembered.get(email) for email in set(emails))
+        return {user.email: user for user in users if user is not None}
+
     def get(self, user_id: str) -> User:
         user = self.find(user_id)
         if user is None:
@@ -166,6 +185,8 @@ class SqlUserRepository(Repository):
         return self._first(_FIND, {"id": user_id})
 
     def find_by_email(self, email: str) -> User | None:
+        if self.remembered.knows(email):
+            return self.remembered.get(email)
         return self._first(_BY_EMAIL, {"email": email})
 
     def find_by_network_id(self, network_account_id: str, id_from_network: str) -> User | None:
@@ -188,6 +209,7 @@ class SqlUserRepository(Repository):
         self.conn.execute(_INSERT, _new_row(user))
         if user.notification_emails:
             self.conn.execute(_INSERT_EMAILS, _email_rows(user))
+        self.remembered.written(user)
 
     def add_many(self, new_users: Sequence[User]) -> None:
         """`add` for many users: one statement for the users, one for their e-mail addresses."""
@@ -197,6 +219,8 @@ class SqlUserRepository(Repository):
         emails = [row for user in new_users for row in _email_rows(user)]
         if emails:
             self.conn.execute(_INSERT_EMAILS, emails)
+        for user in new_users:
+            self.remembered.written(user)
 
     def update(self, user: User) -> None:
         values = user_values(user)
@@ -205,9 +229,11 @@ class SqlUserRepository(Repository):
         self.conn.execute(_DELETE_EMAILS, {"user_id": user.id})
         if user.notification_emails:
             self.conn.execute(_INSERT_EMAILS, _email_rows(user))
+        self.remembered.written(user)
 
     def delete(self, user_id: str) -> None:
         self.conn.execute(_DELETE, {"id": user_id})
+        self.remembered.deleted(user_id)
 
     def _first(self, statement: sa.Select[Any], parameters: Mapping[str, Any]) -> User | None:
         found = self._many(statement, parameters)

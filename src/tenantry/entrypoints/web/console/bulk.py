@@ -20,8 +20,8 @@ from tenantry.entrypoints.web.console.base import (
     FormState,
     Viewer,
 )
-from tenantry.services import member_batches
-from tenantry.services.member_batches import BatchAddResult
+from tenantry.services.membership_changes import apply_membership_changes, check_users_per_call
+from tenantry.services.membership_commands import ChangeReport, ItemError, NewMember
 
 FIELDS = ("csv", "csv_file")
 NOTHING_SENT = "Paste a CSV, or choose a CSV file."
@@ -76,17 +76,11 @@ def add_bulk_pages(router: APIRouter, console: Console) -> None:
             raise Forbidden(ErrorCode.FORBIDDEN)
         kept = {"csv": form.get("csv", "")}
         try:
-            items = csv_rows.read_items(*await _csv_of(request, form))
-            members, refused = csv_rows.new_members(ctx, items)
-            result = BatchAddResult([], [])
-            if members:
-                result = await console.call(
-                    member_batches.add_members_in_batch, ctx, viewer.actor, here.account.id, members
-                )
+            text, field = await _csv_of(request, form)
+            results = await _add_rows(console, viewer, here.account.id, text, field)
         except DomainError as error:
             failed = FormState.failed(kept, error, FIELDS)
             return page(request, viewer, here, form=failed, status=http_status(error))
-        results = _results(result, refused + result.errors)
         if any(r.added for r in results):
             return page(request, viewer, here, results=results)
         # Nothing was added: the CSV stays in the form, to be put right and sent again.
@@ -97,6 +91,28 @@ def add_bulk_pages(router: APIRouter, console: Console) -> None:
     path = "/hub/accounts/{account_id}/users/bulk"
     router.get(path)(console.page(bulk_page))
     router.post(path)(console.action(bulk_add))
+
+
+async def _add_rows(
+    console: Console, viewer: Viewer, account_id: str, text: str, field: str
+) -> list[RowResult]:
+    """Add the CSV's rows through the membership changes service: what became of each."""
+    ctx = console.ctx
+    limit = ctx.settings.member_batch_max_items
+    rows = csv_rows.read_rows(text, field, ctx.roles)
+    check_users_per_call(len(rows), limit)
+    members, refused = csv_rows.new_members(rows)
+    report = ChangeReport()
+    if members:
+        report = await console.call(
+            apply_membership_changes,
+            ctx,
+            viewer.actor,
+            account_id,
+            [member for _, member in members],
+            max_items=limit,
+        )
+    return _results(members, report, refused)
 
 
 async def _csv_of(request: Request, form: dict[str, str]) -> tuple[str, str]:
@@ -115,16 +131,20 @@ async def _csv_of(request: Request, form: dict[str, str]) -> tuple[str, str]:
     return text, "csv"
 
 
-def _results(result: BatchAddResult, errors: list[member_batches.ItemError]) -> list[RowResult]:
+def _results(
+    members: list[tuple[int, NewMember]], report: ChangeReport, refused: list[ItemError]
+) -> list[RowResult]:
+    """Each row's result; the report numbers the members it was given, from 0."""
     rows = [
         RowResult(
-            index + 1,
+            members[position][0] + 1,
             added.user.email,
             "Added" if added.membership.status is MembershipStatus.ACTIVE else "Invited",
             True,
             added.user.id,
         )
-        for index, added in result.added
+        for position, added in report.applied
     ]
-    rows += [RowResult(e.index + 1, e.email, e.error.message, False) for e in errors]
+    errors = [ItemError(members[e.index][0], e.email, e.error) for e in report.errors]
+    rows += [RowResult(e.index + 1, e.email, e.error.message, False) for e in refused + errors]
     return sorted(rows, key=lambda r: r.row)
