@@ -7,17 +7,26 @@ not one is refused."""
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import orjson
 import pytest
+from starlette.testclient import TestClient
 
+from tenantry.app import Composition
 from tenantry.domain.accounts import AccountKind
-from tenantry.domain.idempotency import BAD_KEY, KEY_IN_FLIGHT, KEY_REUSED, fingerprint
+from tenantry.domain.idempotency import (
+    BAD_KEY,
+    KEY_IN_FLIGHT,
+    KEY_REUSED,
+    StoredAnswer,
+    fingerprint,
+)
 from tenantry.services import accounts, credentials, idempotency
-from tenantry.services.context import ServiceContext
+from tenantry.services.context import Actor, ServiceContext
 from tenantry.services.idempotency import Reserved
 
 from factories import OPERATOR, build_world, stored, unique_email
@@ -211,3 +220,25 @@ def test_an_invitation_link_is_answered_again_to_its_credential_only(
     assert link.startswith("http://testserver/auth/verify/")
     assert add(one()).json() == first.json()
     assert link not in add(two()).text
+
+
+def test_a_running_server_prunes_keys_older_than_a_day(composition: Composition) -> None:
+    ctx = composition.context
+    actor = credentials.authenticate(ctx, api_token(ctx, build_world(ctx))(), face="test")
+    ctx.clock = lambda: datetime.now(UTC) - timedelta(days=1, seconds=1)
+    reserved = idempotency.begin_idempotent_call(ctx, actor, KEY, "0" * 64)
+    assert isinstance(reserved, Reserved)
+    idempotency.finish_idempotent_call(ctx, reserved, StoredAnswer(201, (), b"{}"))
+    ctx.clock = lambda: datetime.now(UTC)
+    assert kept(ctx, actor)
+
+    with TestClient(composition.asgi_app()):  # runs the server's lifespan
+        deadline = time.monotonic() + 10
+        while kept(ctx, actor) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not kept(ctx, actor)
+
+
+def kept(ctx: ServiceContext, actor: Actor) -> bool:
+    with ctx.uow(readonly=True) as uow:
+        return uow.idempotency.find(idempotency.scope_of(actor), KEY) is not None
