@@ -222,6 +222,27 @@ def test_an_invitation_link_is_answered_again_to_its_credential_only(
     assert link not in add(two()).text
 
 
+def test_a_call_refused_by_the_daily_quota_runs_when_retried_the_next_day(
+    ctx: ServiceContext, client: HttpClient
+) -> None:
+    """The bulk API answers a spent quota with a 400, which a retry after midnight does not
+    meet: the key is released, not kept with that answer."""
+    clock = Clock()
+    clock.now = datetime(2024, 4, 15, 23, 59, tzinfo=UTC)
+    ctx.clock = clock
+    ctx.settings = ctx.settings.model_copy(update={"member_batch_calls_per_day": 1})
+    face = FACES["bulk"](ctx, client, build_world(ctx))
+    assert succeeded(face.call(face.new_body(), key=None))
+    body = face.new_body()
+    assert face.call(body).status_code == 400
+
+    clock.now += timedelta(minutes=2)
+    retried = face.call(body)
+
+    assert succeeded(retried), retried.text
+    assert "idempotent-replayed" not in retried.headers
+
+
 def test_a_running_server_prunes_keys_older_than_a_day(composition: Composition) -> None:
     ctx = composition.context
     actor = credentials.authenticate(ctx, api_token(ctx, build_world(ctx))(), face="test")
