@@ -214,6 +214,10 @@ def _services_taking_an_actor() -> set[str]:
 # Services that name no account: they act on the account the caller's credentials belong to,
 # so there is no "other account" to point them at. Each has its own isolation test below.
 OWN_ACCOUNT_ONLY = {"quotas.admit_batch_call"}
+# The idempotency keys of the caller's own credential, naming no account either: two
+# credentials' keys never meet (tests/integration/test_idempotency_keys.py, and per face in
+# tests/api/test_idempotency.py).
+CREDENTIAL_SCOPED = {"idempotency.begin_idempotent_call", "idempotency.scope_of"}
 # Services for the operator (the system actor) alone, naming no account: every person and
 # credential is refused, as the test below checks.
 OPERATOR_ONLY = {"auth_resets.issue_password_reset"}
@@ -223,7 +227,13 @@ DEPLOYMENT_OPERATORS = {"outbox.outbox_counts", "outbox.list_outbox", "outbox.de
 
 
 def test_every_service_taking_an_actor_has_a_row() -> None:
-    found = _services_taking_an_actor() - OWN_ACCOUNT_ONLY - OPERATOR_ONLY - DEPLOYMENT_OPERATORS
+    found = (
+        _services_taking_an_actor()
+        - OWN_ACCOUNT_ONLY
+        - CREDENTIAL_SCOPED
+        - OPERATOR_ONLY
+        - DEPLOYMENT_OPERATORS
+    )
     rows = [row.name for row in ROWS]
     assert len(rows) == len(set(rows)), "a service has two rows"
     assert sorted(found - set(rows)) == [], "services without a matrix row"

@@ -130,12 +130,10 @@ def upsert_advertiser(
             raise Forbidden(ErrorCode.FORBIDDEN, account_id=network.id)
         problems: list[Problem] = []
         account = _named_advertiser(uow, network, spec.id_from_network, name, problems)
-        if account is not None:
-            # An update answers with the members: reaching the advertiser takes what reading
-            # it takes (one that turned partner management off is its own, as on GET).
-            reached = role_in(ctx, uow, actor, [account, network])
-            if reached is None or not reached.allows(Need.READ_ACCOUNT):
-                raise Forbidden(ErrorCode.FORBIDDEN, account_id=account.id)
+        # The network renames its advertisers as a parent does (accounts.update_account), but
+        # the answer lists the members only to who may read them: one that turned partner
+        # management off keeps them to itself, as on GET.
+        shown = account is None or _may_read(ctx, uow, actor, network, account)
         created = account is None
         if created and problems:
             raise InvalidNetworkInput(problems)
@@ -147,7 +145,7 @@ def upsert_advertiser(
             account = _create(ctx, uow, network, spec, name, profile)
         else:
             account, before = _update(uow, account, spec, name, profile, write=not problems)
-        outcome = MembersOutcome(members_of(ctx, uow, account) if not created else [])
+        outcome = MembersOutcome(members_of(ctx, uow, account) if not created and shown else [])
         if spec.users is not None:
             try:
                 outcome = _replace_users(ctx, uow, actor, network, account, spec.users)
@@ -168,7 +166,15 @@ def upsert_advertiser(
                 before=None if before is None else {**before, "users": outcome.before},
                 after={**after, "users": outcome.after},
             )
-        return UpsertedAdvertiser(AdvertiserView(account, profile, outcome.members), created)
+        members = outcome.members if shown else []
+        return UpsertedAdvertiser(AdvertiserView(account, profile, members), created)
+
+
+def _may_read(
+    ctx: ServiceContext, uow: UnitOfWork, actor: Actor, network: Account, account: Account
+) -> bool:
+    role = role_in(ctx, uow, actor, [account, network])
+    return role is not None and role.allows(Need.READ_ACCOUNT)
 
 
 def _named_advertiser(
