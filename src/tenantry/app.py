@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -11,8 +12,10 @@ from typing import TYPE_CHECKING
 from tenantry.mail import SmtpMailer
 from tenantry.services.catalogues import load_media_sources, load_role_catalogue
 from tenantry.services.context import ServiceContext
+from tenantry.services.idempotency import prune_idempotency_keys
 from tenantry.services.outbox import OutboxSender
 from tenantry.services.passwords import Argon2Hasher
+from tenantry.services.ports import DatabaseUnavailable
 from tenantry.settings import Settings
 from tenantry.storage.backup import backup_database, restore_database
 from tenantry.storage.engine import create_engine, ping
@@ -21,6 +24,12 @@ from tenantry.storage.uow import SqlUnitOfWorkFactory
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
+
+log = logging.getLogger("tenantry.server")
+
+PRUNE_EVERY_SECONDS = 300
+"""How often each server deletes idempotency keys older than a day (with the answers kept
+with them, which may carry secrets)."""
 
 
 class Composition:
@@ -100,10 +109,24 @@ class Composition:
     @asynccontextmanager
     async def _lifespan(self, app: object) -> AsyncIterator[None]:
         self.start_outbox_sender()
+        pruning = asyncio.create_task(self._prune_idempotency_keys())
         try:
             yield
         finally:
+            pruning.cancel()
             await asyncio.to_thread(self.stop_outbox_sender)
+
+    async def _prune_idempotency_keys(self) -> None:
+        """Every `PRUNE_EVERY_SECONDS` while the server runs (in every process: a delete of
+        what has expired, cheap when there is nothing to delete)."""
+        while True:
+            try:
+                await asyncio.to_thread(prune_idempotency_keys, self.context)
+            except DatabaseUnavailable as error:
+                log.warning("idempotency keys not pruned: %s", error)
+            except Exception:
+                log.exception("idempotency keys not pruned")
+            await asyncio.sleep(PRUNE_EVERY_SECONDS)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

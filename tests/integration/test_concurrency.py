@@ -18,7 +18,7 @@ from tenantry.services import members
 from tenantry.services.context import ServiceContext
 from tenantry.services.members import NewMember
 
-from factories import OPERATOR, World, unique_email
+from factories import OPERATOR, World, make_account, make_member, unique_email
 
 pytestmark = pytest.mark.slow
 
@@ -139,3 +139,46 @@ def test_two_processes_increment_one_counter(ctx: ServiceContext, database_url: 
     assert returned == list(range(1, PROCESSES * INCREMENTS + 1))
     with ctx.uow(readonly=True) as uow:
         assert uow.counters.get("race:counter", "w") == PROCESSES * INCREMENTS
+
+
+def remove_one_admin_each(
+    url: str, rounds: list[tuple[str, list[str]]], barrier: Barrier, results: Queue[Any]
+) -> None:
+    """Each process removes its own admin of an account that has two, at the same moment."""
+    composition = _context(url)
+    ctx = composition.context
+    try:
+        mine = int(multiprocessing.current_process().name.rsplit("-", 1)[-1]) % PROCESSES
+        members.list_members(ctx, OPERATOR, rounds[0][0])  # connect before the race
+        for account_id, admins in rounds:
+            barrier.wait(TIMEOUT)
+            try:
+                members.remove_member(ctx, OPERATOR, account_id, admins[mine])
+            except DomainError as error:
+                results.put((account_id, "refused", error.code.value))
+            except BaseException as error:
+                results.put((account_id, "unhandled", f"{type(error).__name__}: {error}"))
+            else:
+                results.put((account_id, "removed", None))
+    finally:
+        composition.dispose()
+
+
+def test_two_processes_cannot_remove_an_accounts_last_admins_together(
+    ctx: ServiceContext, world: World, database_url: str
+) -> None:
+    """Two calls that each take away one of two admins: one of them is refused, whichever
+    engine (a hostile review emptied an account this way on PostgreSQL)."""
+    rounds = []
+    for _ in range(ROUNDS):
+        account = make_account(ctx, parent=world.host, name="Two admins")
+        rounds.append((account.id, [make_member(ctx, account, role="admin").id for _ in "ab"]))
+    outcomes = run_workers(
+        remove_one_admin_each, (database_url, rounds), expected_results=ROUNDS * PROCESSES
+    )
+    assert [o for o in outcomes if o[1] == "unhandled"] == []
+    for account_id, _ in rounds:
+        kinds = sorted(kind for acc, kind, _ in outcomes if acc == account_id)
+        assert kinds == ["refused", "removed"], (account_id, outcomes)
+        page = members.list_members(ctx, OPERATOR, account_id)
+        assert [m.role.key for m in page.items] == ["admin"]

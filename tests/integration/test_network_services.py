@@ -242,3 +242,19 @@ def test_a_network_rewrites_only_people_whose_accounts_it_still_reaches(
     assert codes(refused.value) == [ErrorCode.NOT_IDENTITY_OWNER]
     [member] = members.list_members(ctx, OPERATOR, first.id, search="u1").items
     assert member.user.email == "moved@example.com"
+
+
+def test_an_advertiser_that_left_partner_management_is_not_updated_nor_shown(
+    ctx: ServiceContext, host: Account
+) -> None:
+    """An update answers with the members; a network that may not read the advertiser any
+    more neither changes it nor learns who is in it (a hostile review read them this way)."""
+    account = advertiser(ctx, host, "adv1")
+    network_admin = as_user(make_member(ctx, host, role="admin"))
+    own = make_member(ctx, account, role="admin")
+    accounts.update_account(ctx, as_user(own), account.id, AccountChanges(can_partner_manage=False))
+    with pytest.raises(Forbidden):
+        managed_accounts.upsert_advertiser(
+            ctx, network_admin, host.id, advertiser_spec("adv1", name="Renamed")
+        )
+    assert accounts.get_account(ctx, OPERATOR, account.id).name == account.name

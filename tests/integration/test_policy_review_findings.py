@@ -283,3 +283,41 @@ def test_declining_an_accounts_ownership_leaves_it_without_an_owner(
     invitations.decline_invitation(ctx, token, email)
     assert accounts.get_account(ctx, OPERATOR, owned.id).owner_user_id is None
     assert members.list_members(ctx, OPERATOR, owned.id).items == []
+
+
+def test_another_accounts_link_never_sets_the_password_of_an_identity(
+    ctx: ServiceContext, world: World
+) -> None:
+    """B creates an identity and withdraws its invitation; A then invites the same address and
+    is shown a link. That link must not let A choose the password of B's identity (and so
+    take it over, move its address and join B through B's next invitation): only the link of
+    the identity's home account, or the one only ever mailed, sets it."""
+    email = unique_email("newhire")
+    members.add_member(ctx, as_user(world.b_admin), world.b.id, NewMember(email, "admin"))
+    invitations.revoke_invitation(ctx, as_user(world.b_admin), world.b.id, email)
+    invited = members.add_member(ctx, as_user(world.a_admin), world.a.id, NewMember(email, "view"))
+    assert invited.invitation_token is not None
+
+    check = invitations.check_invitation(ctx, invited.invitation_token, email)
+    assert (check.needs_password, check.needs_sign_in) == (False, True)
+    with pytest.raises(Forbidden) as refused:
+        invitations.accept_invitation(ctx, invited.invitation_token, email, "a-Long-passphrase-9")
+    assert refused.value.code is ErrorCode.SIGN_IN_TO_ACCEPT
+    with ctx.uow(readonly=True) as uow:
+        user = uow.users.get(invited.user.id)
+    assert (user.status, user.password_hash) == (UserStatus.PENDING, None)
+    assert members.get_member(ctx, OPERATOR, world.a.id, user.id).membership.status is (
+        MembershipStatus.PENDING
+    )
+
+
+def test_the_home_accounts_link_still_sets_the_password(ctx: ServiceContext, world: World) -> None:
+    email = unique_email("newhire")
+    added = members.add_member(ctx, as_user(world.b_admin), world.b.id, NewMember(email, "view"))
+    assert added.invitation_token is not None
+    assert invitations.check_invitation(ctx, added.invitation_token, email).needs_password
+    user = invitations.accept_invitation(ctx, added.invitation_token, email, "a-Long-passphrase-9")
+    assert user.status is UserStatus.ACTIVATED
+    assert members.get_member(ctx, OPERATOR, world.b.id, user.id).membership.status is (
+        MembershipStatus.ACTIVE
+    )

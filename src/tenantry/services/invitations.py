@@ -158,7 +158,7 @@ def check_invitation(ctx: ServiceContext, token: str, email: str) -> InvitationC
     except InvalidInput:
         raise InvalidInput(ErrorCode.INVALID_INPUT, INVALID_LINK, field="token") from None
     with ctx.uow(readonly=True) as uow:
-        invitation, _ = _find(uow, token)
+        invitation, mailed = _find(uow, token)
         if invitation is None or invitation.email != email:
             raise InvalidInput(ErrorCode.INVALID_INPUT, INVALID_LINK, field="token")
         status = invitation.status(ctx.now())
@@ -179,16 +179,24 @@ def check_invitation(ctx: ServiceContext, token: str, email: str) -> InvitationC
             role_name=role.display_name if role else invitation.role_key,
             invited_by=invitation.invited_by,
             expires_at=invitation.expires_at,
-            needs_password=user.can_login_via_platform and _is_new(user),
-            needs_sign_in=user.can_login_via_platform and not _is_new(user),
+            needs_password=user.can_login_via_platform and _sets_password(user, invitation, mailed),
+            needs_sign_in=user.can_login_via_platform
+            and not _sets_password(user, invitation, mailed),
             network_managed=user.is_network_managed,
         )
 
 
-def _is_new(user: User) -> bool:
-    """An identity nobody has accepted an invitation of yet: the link sets its password.
-    Any other (one with a login, or activated another way) is its owner's to sign in as."""
-    return user.status is UserStatus.PENDING and user.password_hash is None
+def _sets_password(user: User, invitation: Invitation, mailed: bool) -> bool:
+    """Whether accepting this link sets the identity's password: only for an identity nobody
+    has accepted an invitation of yet, and only by the link only ever mailed (it proves the
+    address) or by an invitation of the account that created the identity (its home). Another
+    account's shown link would otherwise hand that account an identity it does not own; any
+    other identity is its owner's to sign in as (a mailed reset sets a password first)."""
+    if user.status is not UserStatus.PENDING or user.password_hash is not None:
+        return False
+    return mailed or (
+        invitation.account_id is not None and invitation.account_id == user.home_account_id
+    )
 
 
 def _find(uow: UnitOfWork, token: str) -> tuple[Invitation | None, bool]:
@@ -238,7 +246,9 @@ def accept_invitation(
         user = uow.users.get(invitation.user_id)
         actor = Actor.for_user(user.id, user.email, face=face)
         user_before = user.status
-        _claim_login(ctx, uow, user, actor, password, mailed=mailed, signed_in=signed_in_user_id)
+        _claim_login(
+            ctx, uow, user, invitation, actor, password, mailed=mailed, signed_in=signed_in_user_id
+        )
         if user.status is UserStatus.PENDING:
             user.status = UserStatus.ACTIVATED
         uow.users.update(user)
@@ -270,15 +280,16 @@ def _claim_login(
     ctx: ServiceContext,
     uow: UnitOfWork,
     user: User,
+    invitation: Invitation,
     actor: Actor,
     password: str | None,
     *,
     mailed: bool,
     signed_in: str | None,
 ) -> None:
-    """An identity with a login accepts only signed in as itself; a new one sets its password
-    here, and proves its address when the link was the mailed one."""
-    if user.can_login_via_platform and not _is_new(user):
+    """Only the identity's owner, signed in, accepts; except where the link sets the password
+    (`_sets_password`), which then proves the address too when the link was the mailed one."""
+    if user.can_login_via_platform and not _sets_password(user, invitation, mailed):
         if signed_in != user.id:
             raise Forbidden(ErrorCode.SIGN_IN_TO_ACCEPT, field="token")
     elif user.can_login_via_platform:

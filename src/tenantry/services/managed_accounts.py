@@ -130,6 +130,12 @@ def upsert_advertiser(
             raise Forbidden(ErrorCode.FORBIDDEN, account_id=network.id)
         problems: list[Problem] = []
         account = _named_advertiser(uow, network, spec.id_from_network, name, problems)
+        if account is not None:
+            # An update answers with the members: reaching the advertiser takes what reading
+            # it takes (one that turned partner management off is its own, as on GET).
+            reached = role_in(ctx, uow, actor, [account, network])
+            if reached is None or not reached.allows(Need.READ_ACCOUNT):
+                raise Forbidden(ErrorCode.FORBIDDEN, account_id=account.id)
         created = account is None
         if created and problems:
             raise InvalidNetworkInput(problems)

@@ -137,6 +137,7 @@ class _Sync:
     ) -> None:
         self.ctx, self.uow, self.actor = ctx, uow, actor
         self.network, self.account, self.actor_role, self.base = network, account, actor_role, base
+        uow.accounts.lock(account.id)  # the last-admin rule weighs the members read here
         self.roles = roles_of(ctx, uow, account)
         self.current = uow.network.members([account.id]).get(account.id, [])
         self.by_id = {user.id: (user, membership) for user, membership in self.current}

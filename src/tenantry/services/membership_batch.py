@@ -126,6 +126,8 @@ class MembershipBatch:
         roles = roles_of(ctx, uow, account)
         reads = read_people(uow, account, changes)
         takes_away = any(not isinstance(c, NewMember) for c in changes)
+        if takes_away:  # two batches must not each take away an admin the other counted
+            uow.accounts.lock(account.id)
         admins = active_admin_count(ctx, uow, account, roles) if takes_away else None
         batch = cls(ctx, uow, actor, account, actor_role, roles, reads, admins, audited=audited)
         wanted = {

@@ -362,6 +362,7 @@ def check_admin_kept(
     if not current.is_admin_like:
         return
     if active_admins is None:
+        uow.accounts.lock(account.id)  # so that no other transaction counts the same admins
         active_admins = active_admin_count(ctx, uow, account, roles)
     rules.check_keeps_an_admin(
         current, membership, new_role, active_admins, user_active=user_active

@@ -14,6 +14,7 @@ from tenantry.domain.accounts import Account, AccountKind, AccountLink
 from tenantry.domain.audit import AuditEvent
 from tenantry.domain.auth import PasswordReset, SecondFactor, Session
 from tenantry.domain.credentials import AccessToken, ApiAccount, ApiToken
+from tenantry.domain.idempotency import IdempotencyRecord, KeyScope, StoredAnswer
 from tenantry.domain.invitations import Invitation
 from tenantry.domain.managed import AdvertiserProfile
 from tenantry.domain.memberships import Membership
@@ -81,6 +82,7 @@ class MemberQuery:
 
 class AccountRepository(Protocol):
     def get(self, account_id: str) -> Account: ...
+    def lock(self, account_id: str) -> None: ...
     def find(self, account_id: str) -> Account | None: ...
     def find_many(self, account_ids: Collection[str]) -> dict[str, Account]: ...
     def chain(self, account_id: str) -> list[Account]: ...
@@ -354,6 +356,25 @@ class OutboxRepository(Protocol):
     def page(self, status: OutboxStatus | None, *, limit: int) -> list[OutboxEntry]: ...
 
 
+class IdempotencyRepository(Protocol):
+    """Idempotency keys. `reserve` inserts a key and returns its row's id, unless its scope
+    already holds it (the unique constraint decides between concurrent callers: None); the
+    others act on a row only while `holder` still holds it, and answer whether they did."""
+
+    def reserve(
+        self, scope: KeyScope, key: str, fingerprint: str, holder: str, now: datetime
+    ) -> int | None: ...
+    def find(self, scope: KeyScope, key: str) -> IdempotencyRecord | None: ...
+    def take_over(
+        self, record: IdempotencyRecord, fingerprint: str, holder: str, now: datetime
+    ) -> bool: ...
+    def store(self, record_id: int, holder: str, answer: StoredAnswer) -> bool: ...
+    def release(self, record_id: int, holder: str) -> bool: ...
+    def prune(self, before: datetime) -> int:
+        """Delete the keys written at `before` or earlier; how many."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction: committed when the `with` block ends normally, rolled back otherwise."""
 
@@ -373,6 +394,7 @@ class UnitOfWork(Protocol):
     auth: AuthRepository
     member_search: MemberSearchRepository
     outbox: OutboxRepository
+    idempotency: IdempotencyRepository
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(

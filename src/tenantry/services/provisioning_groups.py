@@ -78,15 +78,18 @@ class MemberEdit:
     ids: Sequence[str] | None = None
 
     def apply(self, members: list[str]) -> None:
+        # Sets for the lookups: an edit may name thousands of ids (linear, not quadratic).
         ids = list(self.ids or ())
         if self.action is EditAction.ADD:
-            members.extend(i for i in dict.fromkeys(ids) if i not in members)
+            present = set(members)
+            members.extend(i for i in dict.fromkeys(ids) if i not in present)
         elif self.action is EditAction.REPLACE:
             members[:] = list(dict.fromkeys(ids))
         elif self.ids is None:
             members.clear()
         else:
-            members[:] = [m for m in members if m not in set(ids)]
+            gone = set(ids)
+            members[:] = [m for m in members if m not in gone]
 
 
 # -- reading -----------------------------------------------------------------------------------
@@ -209,9 +212,9 @@ def edit_group(
         members = list(before)
         for edit in edits:
             edit.apply(members)
-        kept = set(members)
+        kept, had = set(members), set(before)
         changes = MemberChanges(
-            add=[m for m in members if m not in set(before)],
+            add=[m for m in members if m not in had],
             remove=[m for m in before if m not in kept],
         )
         _update(ctx, uow, actor, account, current.role, display_name, changes)

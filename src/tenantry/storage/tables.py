@@ -387,6 +387,30 @@ outbox = sa.Table(
 # What a sender looks for: entries by when they are due.
 sa.Index("ix_outbox_available_at", outbox.c.available_at)
 
+# -- idempotency keys: the first answer to a change, kept a day for the retries of it ----------
+
+idempotency_keys = sa.Table(
+    "idempotency_keys",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    # No foreign key: a row lives a day at most, and must not hold up deleting its account.
+    sa.Column("account_id", ACCOUNT_ID, nullable=False),
+    sa.Column("credential", sa.String(64), nullable=False),
+    sa.Column("key", sa.String(255), nullable=False),
+    # A digest of the request; the request itself is not kept.
+    sa.Column("fingerprint", sa.String(64), nullable=False),
+    sa.Column("holder", sa.String(32), nullable=False),
+    _created(),
+    # The answer, once the first call ended (NULL while it runs); it may carry secrets (an
+    # invitation link), which is why rows are deleted a day after they were written.
+    sa.Column("status", sa.SmallInteger),
+    sa.Column("headers", sa.JSON),
+    sa.Column("body", sa.LargeBinary),
+    sa.UniqueConstraint("account_id", "credential", "key"),
+)
+# What pruning looks for: keys by age.
+sa.Index("ix_idempotency_keys_created_at", idempotency_keys.c.created_at)
+
 # The gateway's tables live in their own module; importing it registers them on `metadata`,
 # so that migrations see the whole schema from this module.
 from tenantry.storage import gateway_tables  # noqa: E402, F401

@@ -22,6 +22,7 @@ from tenantry.storage.repositories.credentials import (
     SqlApiTokenRepository,
 )
 from tenantry.storage.repositories.gateway import SqlGatewayRepository
+from tenantry.storage.repositories.idempotency import SqlIdempotencyRepository
 from tenantry.storage.repositories.invitations import SqlInvitationRepository
 from tenantry.storage.repositories.managed import SqlNetworkRepository
 from tenantry.storage.repositories.member_search import SqlMemberSearchRepository
@@ -81,6 +82,7 @@ class SqlUnitOfWork:
     auth: ports.AuthRepository
     member_search: ports.MemberSearchRepository
     outbox: ports.OutboxRepository
+    idempotency: ports.IdempotencyRepository
 
     def __init__(self, engine: sa.Engine, *, readonly: bool = False) -> None:
         self._engine = engine
@@ -110,6 +112,7 @@ class SqlUnitOfWork:
         self.auth = SqlAuthRepository(connection)
         self.member_search = SqlMemberSearchRepository(connection)
         self.outbox = SqlOutboxRepository(connection)
+        self.idempotency = SqlIdempotencyRepository(connection)
         self._after_commit = []
         return self
 

@@ -1,5 +1,6 @@
-"""The daily quota is exact across processes: two real servers on one PostgreSQL database,
-called at once, admit exactly the quota's number of calls between them."""
+"""What must hold across processes, on two real servers sharing one PostgreSQL database: called
+at once, they admit exactly the daily quota's number of calls between them, and run a change
+sent to both with one Idempotency-Key once."""
 
 from __future__ import annotations
 
@@ -17,13 +18,14 @@ import httpx
 import pytest
 
 from tenantry.entrypoints.bulk_rest import PREFIX
-from tenantry.services import credentials
+from tenantry.services import credentials, members
 from tenantry.services.context import ServiceContext
 
 from factories import OPERATOR, World
 
 QUOTA = 25
 CALLS = 2 * QUOTA + 10
+ALL_APPS = {"allow_access_to_all_future_apps": True}
 
 # A server as `tenantry serve` runs one.
 SERVER = """
@@ -119,3 +121,41 @@ def test_two_servers_share_one_exact_quota(
     admitted = sorted(remaining for status, remaining in answers if status == 200)
     assert admitted == list(range(QUOTA))
     assert all(remaining == 0 for status, remaining in answers if status == 400)
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_one_idempotency_key_sent_to_two_servers_adds_once(
+    servers: list[str], ctx: ServiceContext, world: World
+) -> None:
+    _, token, _ = credentials.create_api_token(
+        ctx, OPERATOR, world.a.id, user_email=world.a_admin.email
+    )
+    email = "once@example.com"
+    body = [{"email": email, "username": "Ada Lovelace", "role": "admin"} | ALL_APPS]
+    headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": "add-ada-once"}
+    clients = [httpx.Client(base_url=base, headers=headers, timeout=30) for base in servers]
+
+    def add(number: int) -> httpx.Response:
+        return clients[number % 2].post(PREFIX + "/users", json=body)
+
+    try:
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            answers = list(pool.map(add, range(8)))
+        first = [
+            a for a in answers if a.status_code == 200 and "idempotent-replayed" not in a.headers
+        ]
+        assert len(first) == 1, [(a.status_code, a.text) for a in answers]
+        for answer in answers:  # the others waited on it (409) or got its answer
+            assert answer.status_code == 409 or answer.content == first[0].content, answer.text
+        # Once it has answered, either server answers it again.
+        for client in clients:
+            again = add(clients.index(client))
+            assert again.headers["idempotent-replayed"] == "true"
+            assert again.content == first[0].content
+    finally:
+        for client in clients:
+            client.close()
+    everyone = members.list_all_members(ctx, OPERATOR, world.a.id)
+    assert [m.user.email for m in everyone].count(email) == 1

@@ -8,6 +8,8 @@ vendor's OpenAPI declares (400 bad input or limit exceeded, 401 credentials or p
     Conflict, NotFound           → 422
     InvalidInput, anything else  → 400
     a control character          → 400
+    an Idempotency-Key           → 400 not a key, 409 its call still runs, 422 used for
+                                   another request
     an unexpected exception      → 500, the documents' "Something went wrong" text
 
 Once a call is admitted against the daily quota, its answer carries the quota headers, whatever
@@ -132,7 +134,7 @@ def with_quota_headers(handler: ExceptionHandler) -> ExceptionHandler:
 
 def refusal(status: int, *, limit: int, request_id: str, detail: str) -> Response:
     """A refusal (`http.refusals.Refusal`), as this API answers."""
-    messages = {400: detail, 413: TOO_LARGE, 503: UNAVAILABLE}
+    messages = {400: detail, 409: detail, 422: detail, 413: TOO_LARGE, 503: UNAVAILABLE}
     if status in messages:
         return json_response({"message": messages[status]}, status)
     return respond(internal_error())

@@ -7,7 +7,7 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 
 import orjson
 from starlette.datastructures import State
@@ -93,9 +93,12 @@ def decode_cursor(text: str) -> MemberCursor:
         raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
         joined, user_id = orjson.loads(raw)
         moment = datetime.fromisoformat(joined)
-    except (binascii.Error, orjson.JSONDecodeError, TypeError, ValueError):
+        if moment.tzinfo is None:
+            raise ValueError("a cursor's moment has its offset")
+        moment = moment.astimezone(UTC)  # at the calendar's edges there is none: refused
+    except (binascii.Error, orjson.JSONDecodeError, TypeError, ValueError, OverflowError):
         raise InvalidInput(ErrorCode.INVALID_INPUT, BAD_CURSOR, field="cursor") from None
-    if moment.tzinfo is None or not isinstance(user_id, str) or not is_user_id(user_id):
+    if not isinstance(user_id, str) or not is_user_id(user_id):
         raise InvalidInput(ErrorCode.INVALID_INPUT, BAD_CURSOR, field="cursor")
     return moment, user_id
 

@@ -16,6 +16,7 @@ from tenantry.entrypoints.bulk_rest import errors, openapi, operations
 from tenantry.entrypoints.bulk_rest.errors import Answer
 from tenantry.entrypoints.http.caller import Callers
 from tenantry.entrypoints.http.faces import face_app, unexpected_error
+from tenantry.entrypoints.http.idempotency import Idempotency
 from tenantry.entrypoints.http.middleware import request_id_of
 from tenantry.entrypoints.http.responses import json_response
 from tenantry.services.context import Actor, ServiceContext
@@ -33,22 +34,24 @@ _ALLOWED = (
 
 
 def bulk_rest_app(ctx: ServiceContext) -> FastAPI:
-    """The API, its errors answered as `{"message"}` (`errors`)."""
+    """The API, its errors answered as `{"message"}` (`errors`); adding users honours
+    `Idempotency-Key`."""
     limit = ctx.settings.max_body_bytes
+    callers = Callers(ctx, face=operations.FACE, missing=errors.NO_BEARER)
     return face_app(
-        bulk_rest_router(ctx),
+        bulk_rest_router(ctx, callers),
         limit=limit,
         refusal=errors.refusal,
         domain_error=errors.domain_error,
         handlers={
             Exception: errors.with_quota_headers(unexpected_error(errors.refusal, limit=limit))
         },
+        idempotency=Idempotency(callers),
     )
 
 
-def bulk_rest_router(ctx: ServiceContext) -> APIRouter:
+def bulk_rest_router(ctx: ServiceContext, callers: Callers) -> APIRouter:
     router = APIRouter(prefix=PREFIX, tags=["user management"])
-    callers = Callers(ctx, face=operations.FACE, missing=errors.NO_BEARER)
 
     async def respond(request: Request, operation: Callable[[Actor, str], Answer]) -> Response:
         caller = partial(

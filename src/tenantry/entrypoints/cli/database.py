@@ -1,12 +1,14 @@
-"""`tenantry db`: apply the migrations and show where the database stands."""
+"""`tenantry db`: apply the migrations, show where the database stands, and delete what it
+keeps only for a while."""
 
 from __future__ import annotations
 
 import typer
 from rich.text import Text
 
-from tenantry.entrypoints.cli.output import plain
+from tenantry.entrypoints.cli.output import counted, plain
 from tenantry.entrypoints.cli.runtime import runtime
+from tenantry.services import idempotency
 
 app = typer.Typer(help="The database schema (Alembic migrations).", no_args_is_help=True)
 
@@ -29,3 +31,12 @@ def current(ctx: typer.Context) -> None:
     state.out.print(Text.assemble("head:    ", plain(head)))
     if current != head:
         state.out.print(Text("Run `tenantry db upgrade` to migrate.", style="yellow"))
+
+
+@app.command()
+def prune(ctx: typer.Context) -> None:
+    """Delete the idempotency keys older than a day, and the answers kept with them (servers
+    do this every few minutes; this is for when none runs)."""
+    state = runtime(ctx)
+    deleted = idempotency.prune_idempotency_keys(state.services)
+    state.out.print(f"Deleted {counted(deleted, 'idempotency key')} older than a day.")

@@ -1,6 +1,7 @@
 """The HTTP side of a GraphQL face: POST executes, GET serves an explorer for people; errors
 outside execution (credentials, a body that is not a GraphQL request, refusals) are answered by
-the face's handlers as GraphQL errors (`errors`)."""
+the face's handlers as GraphQL errors (`errors`). Mutations honour `Idempotency-Key`; queries
+ignore it."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 
 import orjson
 from fastapi import APIRouter, FastAPI, Request
-from graphql import ExecutionResult
+from graphql import ExecutionResult, OperationDefinitionNode, OperationType
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, Response
 
@@ -18,6 +19,7 @@ from tenantry.entrypoints.graphql.errors import domain_error, error_body, format
 from tenantry.entrypoints.graphql.explorer import explorer_headers, explorer_page, new_nonce
 from tenantry.entrypoints.http.caller import Callers
 from tenantry.entrypoints.http.faces import face_app
+from tenantry.entrypoints.http.idempotency import Idempotency, final_by_status
 from tenantry.entrypoints.http.middleware import request_id_of
 from tenantry.entrypoints.http.responses import json_response
 from tenantry.services.context import Actor, ServiceContext
@@ -37,11 +39,16 @@ def graphql_app(
     title: str,
 ) -> FastAPI:
     """A GraphQL face at `path`, its errors answered as GraphQL errors."""
+    callers = Callers(ctx, face=face, missing=NO_BEARER)
     router = graphql_router(
-        path, engine=engine, ctx=ctx, face=face, make_context=make_context, title=title
+        path, engine=engine, ctx=ctx, callers=callers, make_context=make_context, title=title
     )
     return face_app(
-        router, limit=ctx.settings.max_body_bytes, refusal=refusal, domain_error=domain_error
+        router,
+        limit=ctx.settings.max_body_bytes,
+        refusal=refusal,
+        domain_error=domain_error,
+        idempotency=Idempotency(callers, changes=_is_mutation(engine), final=_is_final),
     )
 
 
@@ -50,14 +57,13 @@ def graphql_router(
     *,
     engine: GraphQLEngine,
     ctx: ServiceContext,
-    face: str,
+    callers: Callers,
     make_context: ContextFactory,
     title: str,
 ) -> APIRouter:
     """Routes for `path` and `path/` (the documents write the trailing slash; both work)."""
     router = APIRouter()
     stem = path.rstrip("/")
-    callers = Callers(ctx, face=face, missing=NO_BEARER)
 
     async def execute_request(request: Request) -> Response:
         request_id = request_id_of(request.scope)
@@ -105,6 +111,43 @@ def _run(
         payload["errors"] = [format_error(e, request_id) for e in result.errors]
     payload["data"] = result.data
     return payload
+
+
+def _is_mutation(engine: GraphQLEngine) -> Callable[[str, bytes], bool]:
+    """Whether a request's body asks for a mutation (the operation it names, or its only
+    one); a body that is no valid request is none (the face refuses it as always)."""
+
+    def is_mutation(path: str, body: bytes) -> bool:
+        try:
+            query, _, name = _read_request(body)
+        except ValueError:
+            return False
+        document = engine.prepare(query).document
+        if document is None:
+            return False
+        chosen = [
+            d
+            for d in document.definitions
+            if isinstance(d, OperationDefinitionNode)
+            and (name is None or (d.name is not None and d.name.value == name))
+        ]
+        return len(chosen) == 1 and chosen[0].operation is OperationType.MUTATION
+
+    return is_mutation
+
+
+def _is_final(status: int, body: bytes) -> bool:
+    """An answer a retry should get again: final by its HTTP status, and none of its errors
+    one a retry may not meet (a 500, a limit's 429, credentials' 401): a mutation's errors
+    come with HTTP 200."""
+    if not final_by_status(status, body):
+        return False
+    try:
+        errors = orjson.loads(body).get("errors") or []
+    except (orjson.JSONDecodeError, AttributeError):
+        return True
+    codes = [e.get("extensions", {}).get("code") for e in errors if isinstance(e, dict)]
+    return all(final_by_status(c, b"") for c in codes if isinstance(c, int))
 
 
 def _read_request(body: bytes) -> tuple[str, dict[str, Any] | None, str | None]:

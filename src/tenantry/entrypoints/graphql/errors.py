@@ -80,6 +80,9 @@ def format_error(error: GraphQLError, request_id: str | None) -> dict[str, Any]:
     return formatted
 
 
+_KEY_REFUSALS = {409: "CONFLICT", 422: "UNPROCESSABLE_ENTITY"}
+
+
 def error_body(message: str, code: int, kind: str) -> dict[str, Any]:
     """A whole answer that is only an error, for failures before execution."""
     return {"errors": [{"message": message, "extensions": {"code": code, "type": kind}}]}
@@ -97,6 +100,8 @@ def refusal(status: int, *, limit: int, request_id: str, detail: str) -> Respons
     """A refusal (`http.refusals.Refusal`), as a GraphQL answer."""
     if status == 400:  # as a body that is not a GraphQL request is answered
         body = error_body(detail, 400, "BAD_REQUEST")
+    elif status in _KEY_REFUSALS:  # an Idempotency-Key that serves no request here
+        body = error_body(detail, status, _KEY_REFUSALS[status])
     elif status == 413:
         body = error_body(f"The request body is over {limit} bytes.", 413, "PAYLOAD_TOO_LARGE")
     elif status == 503:

@@ -34,6 +34,7 @@ from starlette.responses import Response
 from tenantry.domain.pixels import MAX_EVENT_COUNT, TrafficReport
 from tenantry.entrypoints.http.caller import Callers
 from tenantry.entrypoints.http.faces import face_app
+from tenantry.entrypoints.http.idempotency import Idempotency
 from tenantry.entrypoints.http.refusals import plain_domain_error, plain_refusal
 from tenantry.entrypoints.http.responses import json_response
 from tenantry.services import gateway_traffic
@@ -65,18 +66,20 @@ class TrafficBody(BaseModel):
 
 
 def traffic_app(ctx: ServiceContext) -> FastAPI:
-    """The endpoint, every error of it answered as `{"message"}`."""
+    """The endpoint, every error of it answered as `{"message"}`; reports honour
+    `Idempotency-Key` (counts add up, so a report sent twice would count twice)."""
+    callers = Callers(ctx, face=FACE, missing=NO_BEARER)
     return face_app(
-        traffic_router(ctx),
+        traffic_router(ctx, callers),
         limit=ctx.settings.max_body_bytes,
         refusal=plain_refusal,
         domain_error=plain_domain_error,
+        idempotency=Idempotency(callers),
     )
 
 
-def traffic_router(ctx: ServiceContext) -> APIRouter:
+def traffic_router(ctx: ServiceContext, callers: Callers) -> APIRouter:
     router = APIRouter()
-    callers = Callers(ctx, face=FACE, missing=NO_BEARER)
 
     @router.post(
         PATH,

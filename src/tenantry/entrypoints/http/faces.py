@@ -9,6 +9,9 @@ handlers then answer, whatever raised it and wherever:
     DatabaseUnavailable   503 with Retry-After; one log line, no traceback
     DomainError           the face's rendering of the one error model (401 included)
     anything else         500 telling the request id only; the log says what failed
+
+A face whose requests change things says which (`idempotency.Idempotency`); those honour an
+`Idempotency-Key`, its 400, 409 and 422 worded by the face's `Refusal` too.
 """
 
 from __future__ import annotations
@@ -20,8 +23,9 @@ from fastapi import APIRouter, FastAPI
 from starlette.requests import Request
 from starlette.responses import Response
 
-from tenantry.domain.errors import DomainError
+from tenantry.domain.errors import DomainError, Throttled
 from tenantry.entrypoints.http.guard import RequestGuard, RequestRefused
+from tenantry.entrypoints.http.idempotency import Idempotency, IdempotentCalls, release_key
 from tenantry.entrypoints.http.middleware import request_id_of
 from tenantry.entrypoints.http.refusals import (
     RETRY_AFTER_SECONDS,
@@ -43,9 +47,11 @@ def face_app(
     refusal: Refusal,
     domain_error: DomainErrorAnswer,
     handlers: Mapping[int | type[Exception], ExceptionHandler] | None = None,
+    idempotency: Idempotency | None = None,
 ) -> FastAPI:
     """An application serving `routers`, its bodies capped at `limit` bytes, its errors
-    answered by `refusal` and `domain_error`; `handlers` add to or replace those handlers."""
+    answered by `refusal` and `domain_error`; `handlers` add to or replace those handlers;
+    the changes `idempotency` names honour `Idempotency-Key`."""
 
     async def refused(request: Request, error: RequestRefused) -> Response:
         request_id = request_id_of(request.scope)
@@ -59,6 +65,8 @@ def face_app(
         return answer
 
     async def refused_by_the_core(request: Request, error: DomainError) -> Response:
+        if isinstance(error, Throttled):
+            release_key(request)  # a limit that lifts: a retry with the key should run
         return domain_error(request, error)
 
     exception_handlers: dict[int | type[Exception], ExceptionHandler] = {
@@ -73,6 +81,14 @@ def face_app(
     )
     for router in routers:
         app.include_router(router)
+    if idempotency is not None:  # inside the guard, which checks the body it reads
+        app.add_middleware(
+            IdempotentCalls,
+            idempotency=idempotency,
+            refusal=refusal,
+            limit=limit,
+            unavailable=unavailable,
+        )
     app.add_middleware(RequestGuard, max_body_bytes=limit, refused=refused)
     return app
 

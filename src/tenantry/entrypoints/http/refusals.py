@@ -26,8 +26,10 @@ _QUOTING_MODULES = frozenset({"sqlalchemy", "psycopg", "sqlite3"})
 
 class Refusal(Protocol):
     """A face's answer for a request it refuses whatever it asked for: 400 (its text carries a
-    control character no field accepts, which `detail` names; a face answers as it answers any
-    malformed request), 413 (the body is over `limit` bytes), 503 (the database cannot be
+    control character no field accepts, or its `Idempotency-Key` is not one, which `detail`
+    names; a face answers as it answers any malformed request), 409 and 422 (its
+    `Idempotency-Key` is held by a request still running, or was used for another request:
+    `detail` says which), 413 (the body is over `limit` bytes), 503 (the database cannot be
     reached; `UNAVAILABLE`) or 500 (an unexpected error, told by `request_id` only)."""
 
     def __call__(self, status: int, *, limit: int, request_id: str, detail: str) -> Response: ...
@@ -35,7 +37,7 @@ class Refusal(Protocol):
 
 def plain_refusal(status: int, *, limit: int, request_id: str, detail: str) -> Response:
     """`{"message": ...}`: for the server's own paths, and faces that answer that way."""
-    messages = {400: detail, 413: TOO_LARGE, 503: UNAVAILABLE}
+    messages = {400: detail, 409: detail, 422: detail, 413: TOO_LARGE, 503: UNAVAILABLE}
     if status in messages:
         body = {"message": messages[status]}
     else:

@@ -7,8 +7,12 @@
      [{"email_address": ["is invalid"]}]}]}}, lists aligned with the input's, `{}` for
      entries without problems; problems about no field are under "base"; refusing to
      change a user who logs in directly is one of these, and so is a control character
-     in the request (under "base")
+     in the request, or an Idempotency-Key that is not one (under "base")
 404  {"errors": {"invalid_data": "Could not find ...", "class": "RecordNotFound"}}
+409  {"errors": {"invalid_data": "<why>", "class": "Conflict"}}
+     the Idempotency-Key is held by the same request, still running
+422  {"errors": {"invalid_data": "<why>", "class": "UnprocessableEntity"}}
+     the Idempotency-Key was used for another request
 413  {"errors": {"invalid_data": "request body is larger than ...", "class":
      "RequestEntityTooLarge"}}
 500  {"errors": {"invalid_data": "refer to error handle <id>", "class":
@@ -41,6 +45,7 @@ from tenantry.entrypoints.http.responses import json_response
 UNAUTHORIZED = "Unauthorized"
 NOT_FOUND = "RecordNotFound"
 INTERNAL = "InternalServiceError"
+_KEY_REFUSALS = {409: "Conflict", 422: "UnprocessableEntity"}
 
 
 def error_response(error: DomainError) -> Response:
@@ -76,7 +81,9 @@ def refusal(status: int, *, limit: int, request_id: str, detail: str) -> Respons
     input, answered as a body that is not JSON is (403)."""
     if status == 400:
         return invalid([Problem((), detail)])
-    if status == 413:
+    if status in _KEY_REFUSALS:  # an Idempotency-Key that serves no request here
+        body = _described(detail, _KEY_REFUSALS[status])
+    elif status == 413:
         body = _described(f"request body is larger than {limit} bytes", "RequestEntityTooLarge")
     elif status == 503:
         body = _described(UNAVAILABLE, "ServiceUnavailable")

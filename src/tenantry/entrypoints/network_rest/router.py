@@ -24,6 +24,7 @@ from tenantry.domain.errors import ErrorCode, NotFound
 from tenantry.domain.managed import InvalidNetworkInput
 from tenantry.entrypoints.http.caller import TOKEN_KEY, Callers, Credential
 from tenantry.entrypoints.http.faces import face_app
+from tenantry.entrypoints.http.idempotency import Idempotency
 from tenantry.entrypoints.http.responses import json_response
 from tenantry.entrypoints.network_rest import errors, openapi
 from tenantry.entrypoints.network_rest import operations as ops
@@ -77,23 +78,25 @@ ROUTES = (
 
 
 def network_rest_app(ctx: ServiceContext) -> FastAPI:
-    """The API, its errors answered in its dialect (`errors`)."""
-    return face_app(
-        network_rest_router(ctx),
-        limit=ctx.settings.max_body_bytes,
-        refusal=errors.refusal,
-        domain_error=errors.domain_error,
-    )
-
-
-def network_rest_router(ctx: ServiceContext) -> APIRouter:
-    router = APIRouter(tags=["network integration"])
+    """The API, its errors answered in its dialect (`errors`); its creates and updates (POST
+    and PUT, upserts that may create) honour `Idempotency-Key`."""
     callers = Callers(
         ctx,
         face=FACE,
         missing=MISSING_CREDENTIALS,
         accepts=Credential.BEARER | Credential.BARE | Credential.QUERY | Credential.BODY,
     )
+    return face_app(
+        network_rest_router(ctx, callers),
+        limit=ctx.settings.max_body_bytes,
+        refusal=errors.refusal,
+        domain_error=errors.domain_error,
+        idempotency=Idempotency(callers, methods=frozenset({"POST", "PUT"})),
+    )
+
+
+def network_rest_router(ctx: ServiceContext, callers: Callers) -> APIRouter:
+    router = APIRouter(tags=["network integration"])
     for route in ROUTES:
         endpoint = _endpoint(ctx, callers, route)
         # The suffixed form first: an id followed by `.json` is the id.

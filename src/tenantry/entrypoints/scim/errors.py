@@ -14,6 +14,9 @@ a control character no field accepts       → 400 invalidValue (in the request'
                                              found in a filter or path)
 scim2-models' SCIMException                → its own status and scimType (invalidFilter,
                                              invalidPath, noTarget, mutability, tooMany...)
+an Idempotency-Key that is not one         → 400 invalidValue
+an Idempotency-Key held by a running call  → 409
+an Idempotency-Key used for another call   → 422
 a body over the server's limit             → 413
 a database that cannot be reached          → 503, with Retry-After
 anything unexpected                        → 500, with the request id and nothing else
@@ -109,6 +112,8 @@ def refusal(status: int, *, limit: int, request_id: str, detail: str) -> Respons
     """A refusal (`http.refusals.Refusal`), as a SCIM Error."""
     if status == 400:
         return http_response(error(400, detail, INVALID_VALUE))
+    if status in (409, 422):  # an Idempotency-Key that serves no request here
+        return http_response(error(status, detail))
     if status == 413:
         return http_response(error(413, f"The body is larger than {limit} bytes."))
     if status == 503:

@@ -167,4 +167,9 @@ def _moment(node: Comparison, value: Any) -> datetime:
             raise InvalidFilterException(detail=f"{node}: the value must be a dateTime.") from None
     else:
         raise InvalidFilterException(detail=f"{node}: the value must be a dateTime.")
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    try:
+        # In UTC here: a moment at the edge of the calendar (year 1 or 9999 with an offset)
+        # has no UTC time, and is refused as a value rather than failing in storage.
+        return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+    except OverflowError:
+        raise InvalidFilterException(detail=f"{node}: the dateTime is out of range.") from None

@@ -13,6 +13,7 @@ from starlette.responses import Response
 from tenantry.domain.errors import DomainError
 from tenantry.entrypoints.http.caller import Callers
 from tenantry.entrypoints.http.faces import face_app
+from tenantry.entrypoints.http.idempotency import Idempotency
 from tenantry.entrypoints.http.middleware import request_id_of
 from tenantry.entrypoints.scim import errors
 from tenantry.entrypoints.scim.answers import http_response
@@ -25,22 +26,28 @@ _METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
 def scim_app(ctx: ServiceContext) -> FastAPI:
-    """The SCIM service, its every error a SCIM Error."""
+    """The SCIM service, its every error a SCIM Error; its creates (POST, Bulk included, but
+    not searches) honour `Idempotency-Key`."""
 
     def domain_error(_: Request, error: DomainError) -> Response:
         return http_response(errors.from_domain(error))
 
+    callers = Callers(ctx, face=FACE, missing=NO_BEARER)
     return face_app(
-        scim_router(ctx),
+        scim_router(ctx, callers),
         limit=ctx.settings.max_body_bytes,
         refusal=errors.refusal,
         domain_error=domain_error,
+        idempotency=Idempotency(callers, changes=_not_a_search),
     )
 
 
-def scim_router(ctx: ServiceContext) -> APIRouter:
+def _not_a_search(path: str, body: bytes) -> bool:
+    return not path.rstrip("/").endswith("/.search")
+
+
+def scim_router(ctx: ServiceContext, callers: Callers) -> APIRouter:
     service = ScimService(ctx)
-    callers = Callers(ctx, face=FACE, missing=NO_BEARER)
     router = APIRouter(prefix=PREFIX, tags=["scim"])
 
     async def endpoint(request: Request) -> Response:

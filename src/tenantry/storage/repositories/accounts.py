@@ -145,6 +145,7 @@ _INSERT = accounts.insert()
 # A bound name other than a column's: those are reserved for the SET clause.
 _UPDATE = accounts.update().where(accounts.c.id == sa.bindparam("where_id"))
 _DELETE = accounts.delete().where(accounts.c.id == sa.bindparam("id"))
+_LOCK = sa.select(accounts.c.id).where(accounts.c.id == sa.bindparam("id")).with_for_update()
 
 
 class SqlAccountRepository(Repository):
@@ -153,6 +154,13 @@ class SqlAccountRepository(Repository):
         if account is None:
             raise NotFound(ErrorCode.ACCOUNT_NOT_FOUND, field="account_id", account_id=account_id)
         return account
+
+    def lock(self, account_id: str) -> None:
+        """Hold the account's row until the transaction ends, so that transactions weighing
+        its members against each other (the last-admin rule) take turns. SQLite needs no
+        lock: its writing transactions take turns from their start (BEGIN IMMEDIATE)."""
+        if self.conn.dialect.name != "sqlite":
+            self.conn.execute(_LOCK, {"id": account_id})
 
     def find(self, account_id: str) -> Account | None:
         row = self._one(_FIND, {"id": account_id})
