@@ -146,3 +146,28 @@ def test_a_refused_replacement_leaves_everything_as_it_was(
         ("users", 40, "email_settings", 0, "email_address")
     ]
     assert len(managed_users.get_network(ctx, OPERATOR, host.id).members) == 51
+
+
+def test_the_addresses_of_users_deleted_in_a_call_go_to_users_of_the_same_call(
+    ctx: ServiceContext, host: Account
+) -> None:
+    replace(ctx, host, [user(n) for n in range(4)])
+    # 0 and 1 leave and are deleted; a new user takes 0's address, user 2 takes 1's.
+    after = [user(2, emails=("u1@example.com",)), user(3), user(9, emails=("u0@example.com",))]
+    view = replace(ctx, host, after)
+    shown = {m.user.id_from_network: m.user.email for m in view.members if m.user.id_from_network}
+    assert shown == {
+        "net-2": "u1@example.com",
+        "net-3": "u3@example.com",
+        "net-9": "u0@example.com",
+    }
+    again = managed_users.get_network(ctx, OPERATOR, host.id)
+    assert [m.user.id_from_network for m in again.members][1:] == ["net-2", "net-3", "net-9"]
+    # One audit event for the call, the new user in it with the id they were given.
+    with ctx.uow(readonly=True) as uow:
+        [event] = uow.audit.query(account_ids=[host.id], action="network.users.replace", limit=1)
+    assert event.after is not None
+    assert event.before is not None
+    assert list(event.after["users"]) == ["net-2", "net-9"]
+    assert event.after["users"]["net-9"]["id"] == again.members[-1].user.id
+    assert set(event.before["users"]) == {"net-0", "net-1", "net-2"}

@@ -15,7 +15,7 @@ from tenantry.domain.audit import AuditEvent
 from tenantry.domain.errors import Unauthenticated
 from tenantry.domain.memberships import Membership, MembershipStatus, Scope
 from tenantry.domain.users import NotificationEmail, User
-from tenantry.services import accounts, auth, credentials, provisioning_groups
+from tenantry.services import accounts, auth, credentials, managed_users, provisioning_groups
 from tenantry.services.accounts import AccountChanges
 from tenantry.services.context import ServiceContext
 from tenantry.services.membership_changes import apply_membership_changes
@@ -32,7 +32,9 @@ from factories import (
     World,
     add_in_batch,
     as_user,
+    listed_users,
     make_member,
+    managed_user,
     statements,
     unique_email,
 )
@@ -50,6 +52,15 @@ BULK_STATEMENTS = 8
 # memberships, a revoking UPDATE and an INSERT of invitations, and the INSERTs of users and
 # audit events. (People still pending elsewhere add one read of their open invitations.)
 MIXED_STATEMENTS = 17
+# A network's full replacement that adds, changes, moves and removes users: BEGIN, the
+# network, its roles, its members with their addresses, the users it names elsewhere, their
+# placements, the owners of the addresses taken; the users' own rows (an UPDATE and the
+# addresses' DELETE and INSERT); then the membership changes service's reads (roles, people
+# by address and by id, their memberships, the admin count, the network's ids) and writes
+# (users and their addresses, memberships deleted, updated and inserted, invitations
+# revoked); the orphans' addresses and rows; one audit event. 21 when the replacement wrote
+# its memberships itself, without the service's reads.
+NETWORK_REPLACE_STATEMENTS = 29
 PASSWORD = "Correct-Horse-42-battery"
 
 
@@ -269,3 +280,39 @@ def test_the_client_credentials_throttle_reads_once_and_a_failure_counts_once(
             credentials.issue_access_token(ctx, created.client_id, "wrong", source="192.0.2.1")
         credentials.issue_access_token(ctx, created.client_id, secret, source="192.0.2.1")
     assert len(_on_counters(sent)) == 3, _on_counters(sent)
+
+
+def _network_replace_statements(ctx: ServiceContext, world: World, n: int) -> int:
+    """A network's full replacement of `n` users of which a quarter change role, a quarter
+    leave (and are deleted), a quarter are new and one changes address: the statements of
+    the replacement itself, after a first one that made the `n` users."""
+    roles = ("admin", "manage", "member", "view")
+    before = [
+        managed_user(f"r{n}-{i}", role=roles[i % 4], emails=(f"r{n}-{i}@example.com",))
+        for i in range(n)
+    ]
+    managed_users.replace_network_users(ctx, OPERATOR, world.host.id, listed_users(*before))
+    quarter = n // 4
+    after = [
+        *before[: 2 * quarter],
+        *(
+            managed_user(s.id_from_network, role="view", emails=tuple(e.address for e in s.emails))
+            for s in before[2 * quarter : 3 * quarter]
+        ),
+        *(managed_user(f"r{n}-new-{i}", role="member") for i in range(quarter)),
+    ]
+    moved = (f"r{n}-moved@example.com",)
+    after[1] = managed_user(after[1].id_from_network, role=after[1].role_key, emails=moved)
+    with statements(ctx) as sent:
+        view = managed_users.replace_network_users(
+            ctx, OPERATOR, world.host.id, listed_users(*after)
+        )
+    assert len(view.members) == n + 1  # and the host's admin
+    return len(sent)
+
+
+def test_a_network_replacement_sends_as_many_statements_at_any_size(
+    ctx: ServiceContext, world: World
+) -> None:
+    counts = [_network_replace_statements(ctx, world, n) for n in (20, 200)]
+    assert counts[0] == counts[1] <= NETWORK_REPLACE_STATEMENTS, counts

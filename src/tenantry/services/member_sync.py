@@ -1,7 +1,10 @@
 """The members of one account as a network describes them, applied as a diff.
 
 `apply_members` compares what the network sends with what is stored and writes only what
-differs: new users, changed users, new or changed memberships, removed members. It reads in a
+differs: new users, changed users, new or changed memberships, removed members. It checks the
+whole list first and reports every problem at once; then it writes the users' own rows and
+hands the membership changes (joins, role changes, removals) to the membership changes
+service (`member_sync_changes`), and deletes the users left in no account. It reads in a
 constant number of statements and writes in batches, whatever the number of users (a network
 replaces thousands at once), inside the caller's transaction; a call that changes nothing
 writes nothing.
@@ -23,10 +26,8 @@ Rules, beyond each field's own (`domain.managed`):
 from __future__ import annotations
 
 import dataclasses
-import itertools
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Any
 
 from tenantry.domain import memberships as rules
@@ -40,14 +41,14 @@ from tenantry.domain.managed import (
     addresses_of,
     apply_spec,
     audit_fields,
-    new_managed_user,
     spec_fields,
     user_fields,
 )
-from tenantry.domain.memberships import UNRESTRICTED, Membership, MembershipStatus
+from tenantry.domain.memberships import Membership
 from tenantry.domain.roles import Role
 from tenantry.domain.users import User
 from tenantry.services.context import Actor, ServiceContext
+from tenantry.services.member_sync_changes import change_memberships
 from tenantry.services.member_sync_checks import (
     SyncPlan,
     check_addresses,
@@ -56,6 +57,7 @@ from tenantry.services.member_sync_checks import (
     listed_targets,
 )
 from tenantry.services.members import Member
+from tenantry.services.membership_commands import AddedMember
 from tenantry.services.policy import (
     OwnerChange,
     check_may_manage,
@@ -144,11 +146,6 @@ class _Sync:
         self.outcome = MembersOutcome([])
         self.placements: dict[str, list[tuple[Membership, Account]]] = {}
         self.rewritten: dict[str, Path] = {}
-        # Members who join in one call join in the order listed: their joining times are
-        # apart by a microsecond each, the order every list of members is read in.
-        now = ctx.now()
-        self.now = now
-        self.joined_at = (now + timedelta(microseconds=n) for n in itertools.count())
 
     def known_users(self, specs: Sequence[ManagedUserSpec]) -> dict[str, User]:
         """The network's users the specs name, by their network id: those in the account
@@ -166,6 +163,7 @@ class _Sync:
     def plan_removals(self, remove: Collection[str], joining: set[str]) -> None:
         plan, account = self.plan, self.account
         plan.removed = [self.by_id[user_id] for user_id in remove if user_id in self.by_id]
+        plan.memberships.removals = [user.id for user, _ in plan.removed]
         self.placements = self.uow.network.placements({*joining, *(u.id for u, _ in plan.removed)})
         for user, membership in plan.removed:
             check_may_manage(
@@ -182,6 +180,10 @@ class _Sync:
 
     def plan_member(self, spec: ManagedUserSpec, original: User | None, role: Role) -> None:
         """The user as the spec describes them, and their membership with `role`."""
+        if original is None:  # a new user (named by the network's id), made as they join
+            self.plan.memberships.joins.append((spec, None, role))
+            self.outcome.after[str(spec.id_from_network)] = {}  # its place, filled once made
+            return
         user, user_changed = self._user(spec, original)
         self.plan.users[user.id] = user
         old_role: Role | None = None
@@ -190,26 +192,21 @@ class _Sync:
             if not self._join(spec, user, role):
                 return
         else:
-            planned = self._change(spec, user, role, existing[1], user_changed)
+            planned = self._change(spec, role, existing[1], user_changed)
             if planned is None:
                 return
             old_role = planned
         key = spec.id_from_network or user.id
-        if original is not None:
-            if user_changed:
-                self.plan.changed_users.append(user)
-                self.plan.previous[user.id] = addresses_of(original)
-                self.rewritten[user.id] = spec.path
-            self.outcome.before[key] = audit_fields(original, old_role)
+        if user_changed:
+            self.plan.changed_users.append(user)
+            self.plan.previous[user.id] = addresses_of(original)
+            self.rewritten[user.id] = spec.path
+        self.outcome.before[key] = audit_fields(original, old_role)
         self.outcome.after[key] = audit_fields(user, role)
 
-    def _user(self, spec: ManagedUserSpec, original: User | None) -> tuple[User, bool]:
-        """The user after the spec (a new one, the original, or a changed copy), and whether
-        an existing user changes."""
-        if original is None:
-            user = new_managed_user(spec, self.network.id, self.now)
-            self.plan.new_users.append(user)
-            return user, False
+    def _user(self, spec: ManagedUserSpec, original: User) -> tuple[User, bool]:
+        """The user after the spec (the original, or a changed copy), and whether they
+        change."""
         if spec_fields(spec) == user_fields(original):
             return original, False
         user = dataclasses.replace(original, notification_emails=list(original.notification_emails))
@@ -223,25 +220,16 @@ class _Sync:
         except DomainError as error:
             self.problems.append(Problem(spec.email_paths[0], error.message, error.code))
             return False
-        self.plan.new_memberships.append(
-            Membership(
-                user.id,
-                self.account.id,
-                role.key,
-                MembershipStatus.ACTIVE,
-                UNRESTRICTED,
-                next(self.joined_at),
-            )
-        )
-        self.outcome.joined.add(user.id)
+        self.plan.memberships.joins.append((spec, user, role))
         return True
 
     def _change(
-        self, spec: ManagedUserSpec, user: User, role: Role, old: Membership, user_changed: bool
+        self, spec: ManagedUserSpec, role: Role, old: Membership, user_changed: bool
     ) -> Role | None:
         """Plan the member's new role; their role before, or None when nothing is planned
-        (nothing changes, or a problem was found)."""
-        membership = dataclasses.replace(old, role_key=role.key, status=MembershipStatus.ACTIVE)
+        (nothing changes, or a problem was found). Members the network manages are active
+        wherever they are (they join active), so only their role can change."""
+        membership = dataclasses.replace(old, role_key=role.key)
         if membership == old and not user_changed:
             return None
         check_may_manage(self.ctx, self.uow, self.account, self.actor_role, old, roles=self.roles)
@@ -249,73 +237,91 @@ class _Sync:
         if membership != old:
             try:
                 rules.check_scope_for_role(role, membership.scope)
-                if role.key != old.role_key:
-                    check_owner_kept(self.account, user.id, OwnerChange.DEMOTE)
+                check_owner_kept(self.account, old.user_id, OwnerChange.DEMOTE)
             except DomainError as error:
                 self.problems.append(Problem((*spec.path, "role"), error.message, error.code))
                 return None
-            self.plan.changed_memberships.append(membership)
+            self.plan.memberships.role_changes.append((spec, membership, role))
             if old_role.is_admin_like and not role.is_admin_like:
                 self.plan.demotions.append((*spec.path, "role"))
         return old_role
 
     def finish(self) -> MembersOutcome:
-        """Check what holds only of the whole plan, then write it, or report every problem."""
-        ctx, plan = self.ctx, self.plan
-        check_reach(ctx, self.uow, self.actor, self.account, self.rewritten, self.problems)
-        final = _final_members(ctx, self.current, plan, self.roles)
-        check_keeps_an_admin(self.current, final, self.roles, plan, self.base, self.problems)
+        """Check what holds only of the whole plan, then make it, or report every problem."""
+        ctx, uow, plan = self.ctx, self.uow, self.plan
+        check_reach(ctx, uow, self.actor, self.account, self.rewritten, self.problems)
+        admin = ctx.roles.admin
+        check_keeps_an_admin(self.current, plan, self.roles, admin, self.base, self.problems)
         if self.problems:
             raise InvalidNetworkInput(self.problems)
         for user, membership in plan.removed:
-            role = self.roles.get(membership.role_key, ctx.roles.admin)
+            role = self.roles.get(membership.role_key, admin)
             self.outcome.before[user.id_from_network or user.id] = audit_fields(user, role)
-        _write(self.uow, self.account, plan)
-        self.outcome.members = final
+        _write_users(uow, plan)
+        made = change_memberships(
+            ctx, uow, self.actor, self.account, self.actor_role, plan.memberships, self.base
+        )
+        if plan.orphans:
+            uow.network.delete_users(plan.orphans)
+        self.outcome.members = self._final_members(made)
         return self.outcome
 
+    def _final_members(
+        self, made: list[tuple[ManagedUserSpec | None, AddedMember]]
+    ) -> list[Member]:
+        """The account's members once the plan is made, in joining order; who joined is
+        noted, and the new users enter the audit trail with the ids they were given."""
+        plan, roles, admin = self.plan, self.roles, self.ctx.roles.admin
+        removed = {u.id for u, _ in plan.removed}
+        changed: dict[str, Member] = {}
+        for spec, added in made:
+            user_id = added.user.id
+            if spec is None:  # a removal
+                continue
+            changed[user_id] = Member(
+                plan.users.get(user_id, added.user), added.membership, added.role
+            )
+            if user_id not in self.by_id:
+                self.outcome.joined.add(user_id)
+                if user_id not in plan.users:
+                    fields = audit_fields(added.user, added.role)
+                    self.outcome.after[str(spec.id_from_network)] = fields
+        final: list[Member] = []
+        for user, membership in self.current:
+            if user.id not in removed:
+                member = changed.pop(user.id, None)
+                if member is None:
+                    role = roles.get(membership.role_key, admin)
+                    member = Member(plan.users.get(user.id, user), membership, role)
+                final.append(member)
+        final.extend(changed.values())  # who joined, in the order listed
+        return final
 
-# -- building and writing ------------------------------------------------------------------------
+
+# -- writing the users' own rows -----------------------------------------------------------------
 
 
-def _final_members(
-    ctx: ServiceContext,
-    current: Sequence[tuple[User, Membership]],
-    plan: SyncPlan,
-    roles: dict[str, Role],
-) -> list[Member]:
-    """The account's members once the plan is written, in joining order."""
-    removed = {u.id for u, _ in plan.removed}
-    memberships = {m.user_id: m for m in (*plan.new_memberships, *plan.changed_memberships)}
-    final: list[Member] = []
-    for user, membership in current:
-        if user.id not in removed:
-            membership = memberships.pop(user.id, membership)
-            role = roles.get(membership.role_key, ctx.roles.admin)
-            final.append(Member(plan.users.get(user.id, user), membership, role))
-    for membership in memberships.values():
-        role = roles.get(membership.role_key, ctx.roles.admin)
-        final.append(Member(plan.users[membership.user_id], membership, role))
-    return final
-
-
-def _write(uow: UnitOfWork, account: Account, plan: SyncPlan) -> None:
-    """Removals first, so that what they free can be taken; a changed user whose address
-    another user of the call takes lets go of its addresses before anyone takes them."""
+def _write_users(uow: UnitOfWork, plan: SyncPlan) -> None:
+    """The users' own rows, before any membership changes: a user who gives up an address
+    that another user of the call takes (a changed user, or one deleted in the call) lets
+    go of its addresses first, then the changed users take theirs; the new users are made
+    with their memberships. So the membership changes service reads each user as they will
+    be, and finds an address free when it is."""
     network = uow.network
-    if plan.removed:
-        network.delete_memberships(account.id, [u.id for u, _ in plan.removed])
-    if plan.orphans:
-        network.delete_users(plan.orphans)
-    taker = {a: u.id for u in (*plan.changed_users, *plan.new_users) for a in addresses_of(u)}
+    taker: dict[str, str | None] = {}  # who holds each address a listed user takes (None: new)
+    for spec, joining, _ in plan.memberships.joins:
+        if joining is None:
+            taker.update(dict.fromkeys((e.address for e in spec.emails), None))
+    for user in plan.changed_users:
+        taker.update(dict.fromkeys(addresses_of(user), user.id))
+    orphans = set(plan.orphans)
+    giving_up = [(u, plan.previous[u.id]) for u in plan.changed_users]
+    giving_up += [(u, addresses_of(u)) for u, _ in plan.removed if u.id in orphans]
     holders = [
         dataclasses.replace(u, email=f"{u.id}@{_MOVING_DOMAIN}", notification_emails=[])
-        for u in plan.changed_users
-        if any(taker.get(a, u.id) != u.id for a in plan.previous[u.id])
+        for u, held in giving_up
+        if any(taker.get(a, u.id) != u.id for a in held)
     ]
     if holders:
         network.update_users(holders)
     network.update_users(plan.changed_users)
-    network.add_users(plan.new_users)
-    network.add_memberships(plan.new_memberships)
-    network.update_memberships(plan.changed_memberships)

@@ -22,9 +22,9 @@ from tenantry.domain.managed import (
 )
 from tenantry.domain.memberships import Membership, MembershipStatus
 from tenantry.domain.roles import Role
-from tenantry.domain.users import User
+from tenantry.domain.users import User, UserStatus
 from tenantry.services.context import Actor, ServiceContext
-from tenantry.services.members import Member
+from tenantry.services.member_sync_changes import MembershipPlan
 from tenantry.services.policy import check_grantable, is_acting_admin, readable_accounts
 from tenantry.services.ports import UnitOfWork
 
@@ -33,13 +33,14 @@ Target = tuple[ManagedUserSpec, User | None, Role]
 
 @dataclass(slots=True)
 class SyncPlan:
-    new_users: list[User] = field(default_factory=list)
+    """What a call changes: the users' own rows, written by `member_sync`, and the
+    memberships, handed to the membership changes service (`member_sync_changes`)."""
+
     changed_users: list[User] = field(default_factory=list)
-    new_memberships: list[Membership] = field(default_factory=list)
-    changed_memberships: list[Membership] = field(default_factory=list)
+    memberships: MembershipPlan = field(default_factory=MembershipPlan)
     removed: list[tuple[User, Membership]] = field(default_factory=list)
     orphans: list[str] = field(default_factory=list)
-    users: dict[str, User] = field(default_factory=dict)  # every listed user, as they will be
+    users: dict[str, User] = field(default_factory=dict)  # listed users who exist, as they will be
     previous: dict[str, set[str]] = field(default_factory=dict)  # changed users' old addresses
     demotions: list[Path] = field(default_factory=list)
 
@@ -182,20 +183,32 @@ def check_addresses(
 
 def check_keeps_an_admin(
     current: Sequence[tuple[User, Membership]],
-    final: Sequence[Member],
-    roles: dict[str, Role],
     plan: SyncPlan,
+    roles: dict[str, Role],
+    unknown: Role,
     base: Path,
     problems: list[Problem],
 ) -> None:
-    """An account that had an admin who can act keeps one: the batch form of the rule that
-    the last admin can't be removed or demoted."""
+    """An account that had an admin who can act keeps one once the plan is made: the batch
+    form of the rule that the last admin can't be removed or demoted. A stored role the
+    account does not know counts as `unknown` (the admin role) once the plan is made."""
 
     def acting_admin(user: User, membership: Membership, role: Role | None) -> bool:
         return role is not None and is_acting_admin(role, membership, user)
 
-    had = any(acting_admin(u, m, roles.get(m.role_key)) for u, m in current)
-    keeps = any(acting_admin(m.user, m.membership, m.role) for m in final)
-    if had and not keeps:
-        where = plan.demotions[0] if plan.demotions else base
-        problems.append(Problem(where, MESSAGES[ErrorCode.LAST_ADMIN], ErrorCode.LAST_ADMIN))
+    if not any(acting_admin(u, m, roles.get(m.role_key)) for u, m in current):
+        return
+    removed = {u.id for u, _ in plan.removed}
+    changed = {m.user_id: m for _, m, _ in plan.memberships.role_changes}
+    for user, membership in current:
+        if user.id not in removed:
+            membership = changed.get(user.id, membership)
+            role = roles.get(membership.role_key, unknown)
+            if acting_admin(plan.users.get(user.id, user), membership, role):
+                return
+    # Who joins joins active; a new user is active at once.
+    for _, joining, role in plan.memberships.joins:
+        if role.is_admin_like and (joining is None or joining.status is UserStatus.ACTIVATED):
+            return
+    where = plan.demotions[0] if plan.demotions else base
+    problems.append(Problem(where, MESSAGES[ErrorCode.LAST_ADMIN], ErrorCode.LAST_ADMIN))

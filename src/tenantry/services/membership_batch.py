@@ -8,10 +8,11 @@ network ids already taken and the count of its active admins.
 
 `apply` then decides one change in memory, in the batch's order, with the policy's own checks
 (`services.policy`): a change sees what the changes before it made (an address added twice is
-a member the second time; the admins removed so far are counted). A refused change raises
-before it touches anything, so it leaves no trace. `write` sends what was made, one statement
-per kind of row. Audit events are recorded as each change is made, for the unit of work to
-hold back and write together.
+a member the second time; the admins removed so far are counted; those who join, join in
+the batch's order). A refused change raises before it touches anything, so it leaves no
+trace. `write` sends what was made, one statement per kind of row. Audit events are recorded
+as each change is made (unless the caller records its own), for the unit of work to hold
+back and write together.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from tenantry.domain import memberships as rules
@@ -99,9 +101,15 @@ class MembershipBatch:
     """The account's active admins, counted once and kept across the batch; None when no
     change of the batch could take an admin away."""
     network_ids_taken: set[str] = field(default_factory=set)
+    audited: bool = True
+    """Whether each change records its own audit event (a caller that records one event
+    for the whole call, with every member before and after, turns it off)."""
     writes: _Writes = field(default_factory=_Writes)
     _apps: dict[str, str] | None = None
     _network: str | None = None
+    _granted: dict[str, Role] = field(default_factory=dict)
+    _joined: int = 0
+    _started: datetime | None = None
 
     @classmethod
     def load(
@@ -112,6 +120,8 @@ class MembershipBatch:
         account: Account,
         actor_role: Role,
         changes: Sequence[MembershipChange],
+        *,
+        audited: bool = True,
     ) -> MembershipBatch:
         roles = roles_of(ctx, uow, account)
         reads = read_people(uow, account, changes)
@@ -119,7 +129,7 @@ class MembershipBatch:
         if takes_away:  # two batches must not each take away an admin the other counted
             uow.accounts.lock(account.id)
         admins = active_admin_count(ctx, uow, account, roles) if takes_away else None
-        batch = cls(ctx, uow, actor, account, actor_role, roles, reads, admins)
+        batch = cls(ctx, uow, actor, account, actor_role, roles, reads, admins, audited=audited)
         wanted = {
             c.id_from_network
             for c in changes
@@ -171,7 +181,7 @@ class MembershipBatch:
             role_key=role.key,
             status=MembershipStatus.ACTIVE if joins_now else MembershipStatus.PENDING,
             scope=scope,
-            created_at=self.ctx.now(),
+            created_at=self._joining_time(),
         )
         self._count(None, membership, user)
         self.reads.here[user.id] = membership
@@ -326,9 +336,13 @@ class MembershipBatch:
     # -- what the changes share ----------------------------------------------------------------
 
     def _grantable(self, role_key: str) -> Role:
-        """The role `role_key` names in the account, if the actor may grant it there."""
-        role = usable_role(self.ctx, self.uow, self.account, role_key, self.roles)
-        check_grantable(self.actor_role, role)
+        """The role `role_key` names in the account, if the actor may grant it there (the
+        answer for each key is kept: a batch names a few roles for many people)."""
+        role = self._granted.get(role_key)
+        if role is None:
+            role = usable_role(self.ctx, self.uow, self.account, role_key, self.roles)
+            check_grantable(self.actor_role, role)
+            self._granted[role_key] = role
         return role
 
     def scope(self, role: Role, spec: ScopeRequest) -> Scope:
@@ -363,6 +377,15 @@ class MembershipBatch:
             self._network = top.id
         return self._network
 
+    def _joining_time(self) -> datetime:
+        """When the next member of the batch joins: those of one batch join a microsecond
+        apart, in the batch's order, which is the order every list of members is read in."""
+        if self._started is None:
+            self._started = self.ctx.now()
+        joined_at = self._started + timedelta(microseconds=self._joined)
+        self._joined += 1
+        return joined_at
+
     def _count(self, before: Membership | None, after: Membership | None, user: User) -> None:
         """Keep the count of active admins as the batch changes memberships."""
         if self.admins is None:
@@ -378,6 +401,8 @@ class MembershipBatch:
         return role or self.ctx.roles.admin
 
     def _record(self, action: str, user_id: str, **states: dict[str, Any]) -> None:
+        if not self.audited:
+            return
         record(
             self.ctx,
             self.uow,

@@ -2,12 +2,13 @@
 at once, in one unit of work, with one result per change.
 
 Every face that changes memberships comes through here (a console form, a CSV, an API call of
-one user or of twenty, an identity provider's group), so the rules of a membership are decided
-in one place, with the policy's checks (`services.policy`): the role exists for the account and
-the actor may grant it; nobody acts on a member above them; the owner keeps the account and
-their role; the last active admin stays, counted here and kept counting across the changes of a
-batch; a person who has an identity already joins pending, with an invitation (consent); the
-multi-account rules; the scope fits the role and the account's apps.
+one user or of twenty, an identity provider's group, a network's list of its users), so the
+rules of a membership are decided in one place, with the policy's checks (`services.policy`):
+the role exists for the account and the actor may grant it; nobody acts on a member above
+them; the owner keeps the account and their role; the last active admin stays, counted here
+and kept counting across the changes of a batch; a person who has an identity already joins
+pending, with an invitation (consent); the multi-account rules; the scope fits the role and
+the account's apps.
 
 Two ways to take refusals: item by item (a refused change leaves no trace, the others are
 made), or `all_or_nothing` (any refusal raises `BatchRejected`, listing each, and nothing is
@@ -64,12 +65,15 @@ def change_members_in(
     changes: Sequence[MembershipChange],
     *,
     all_or_nothing: bool = False,
+    audited: bool = True,
 ) -> ChangeReport:
     """`apply_membership_changes` inside the caller's transaction, for an actor already known
-    to manage the account's users with `actor_role`."""
+    to manage the account's users with `actor_role`. A caller that records one audit event
+    for the whole call, with every member before and after, passes `audited=False`; each
+    change then records none of its own."""
     report = ChangeReport()
     with uow.defer_audit():
-        batch = MembershipBatch.load(ctx, uow, actor, account, actor_role, changes)
+        batch = MembershipBatch.load(ctx, uow, actor, account, actor_role, changes, audited=audited)
         for index, change in enumerate(changes):
             try:
                 made = batch.apply(change)

@@ -18,7 +18,7 @@ from tenantry.entrypoints.http.logs import JsonFormatter
 from tenantry.entrypoints.network_rest.errors import error_response, nest
 from tenantry.services import managed_users
 from tenantry.services.context import ServiceContext
-from tenantry.storage.repositories.managed import SqlNetworkRepository
+from tenantry.storage.repositories.users import SqlUserRepository
 
 from factories import make_member, stored
 from network_support import Net, advertiser_body, user_body
@@ -188,12 +188,12 @@ def test_an_unexpected_failure_is_a_500_with_a_handle_in_the_log(
 def test_secrets_never_reach_the_log(
     net: Net, monkeypatch: pytest.MonkeyPatch, logged: list[str]
 ) -> None:
-    def failing(self: SqlNetworkRepository, users: object) -> None:
+    def failing(self: SqlUserRepository, users: object) -> None:
         raise sa.exc.DataError(
             "INSERT INTO users ...", {"oauth_refresh_token": "refresh-secret-42"}, Exception()
         )
 
-    monkeypatch.setattr(SqlNetworkRepository, "add_users", failing)
+    monkeypatch.setattr(SqlUserRepository, "add_many", failing)  # the network's new users
     body = {"users": [user_body("u1", oauth_refresh_token="refresh-secret-42")]}
     response = net.client.put(net.url(f"/network.json?oauth_token={net.token}"), json=body)
     assert response.status_code == 500

@@ -46,18 +46,6 @@ def _chunks(values: Collection[str]) -> Iterator[list[str]]:
         yield ordered[start : start + _CHUNK]
 
 
-def _membership_row(m: Membership) -> dict[str, Any]:
-    s = m.scope
-    return {
-        "role_key": m.role_key,
-        "status": m.status.value,
-        "app_ids": None if s.app_ids is None else list(s.app_ids),
-        "all_future_apps": s.all_future_apps,
-        "media_sources": None if s.media_sources is None else list(s.media_sources),
-        "geos": None if s.geos is None else list(s.geos),
-    }
-
-
 class SqlNetworkRepository(Repository):
     # -- advertisers -------------------------------------------------------------------------------
 
@@ -223,15 +211,6 @@ class SqlNetworkRepository(Repository):
 
     # -- writing in batches ------------------------------------------------------------------------
 
-    def add_users(self, new_users: Sequence[User]) -> None:
-        if not new_users:
-            return
-        self.conn.execute(
-            users.insert(),
-            [{"id": u.id, "created_at": u.created_at, **user_values(u)} for u in new_users],
-        )
-        self._write_emails(new_users)
-
     def update_users(self, changed: Sequence[User]) -> None:
         if not changed:
             return
@@ -247,35 +226,6 @@ class SqlNetworkRepository(Repository):
         for chunk in _chunks(user_ids):
             self.conn.execute(user_emails.delete().where(self._in(user_emails.c.user_id, chunk)))
             self.conn.execute(users.delete().where(self._in(users.c.id, chunk)))
-
-    def add_memberships(self, new: Sequence[Membership]) -> None:
-        if new:
-            self.conn.execute(
-                memberships.insert(),
-                [
-                    {
-                        "user_id": m.user_id,
-                        "account_id": m.account_id,
-                        "created_at": m.created_at,
-                        **_membership_row(m),
-                    }
-                    for m in new
-                ],
-            )
-
-    def update_memberships(self, changed: Sequence[Membership]) -> None:
-        if changed:
-            m = memberships.c
-            self.conn.execute(
-                memberships.update().where(
-                    m.user_id == sa.bindparam("b_user_id"),
-                    m.account_id == sa.bindparam("b_account_id"),
-                ),
-                [
-                    {"b_user_id": x.user_id, "b_account_id": x.account_id, **_membership_row(x)}
-                    for x in changed
-                ],
-            )
 
     def delete_memberships(self, account_id: str, user_ids: Collection[str]) -> None:
         for chunk in _chunks(user_ids):
