@@ -53,14 +53,15 @@ BULK_STATEMENTS = 8
 # audit events. (People still pending elsewhere add one read of their open invitations.)
 MIXED_STATEMENTS = 17
 # A network's full replacement that adds, changes, moves and removes users: BEGIN, the
-# network, its roles, its members with their addresses, the users it names elsewhere, their
+# network, on PostgreSQL the lock of the account's row (the last-admin rule weighs its
+# members), its roles, its members with their addresses, the users it names elsewhere, their
 # placements, the owners of the addresses taken; the users' own rows (an UPDATE and the
 # addresses' DELETE and INSERT); then the membership changes service's reads (roles, people
 # by address and by id, their memberships, the admin count, the network's ids) and writes
 # (users and their addresses, memberships deleted, updated and inserted, invitations
 # revoked); the orphans' addresses and rows; one audit event. 21 when the replacement wrote
 # its memberships itself, without the service's reads.
-NETWORK_REPLACE_STATEMENTS = 29
+NETWORK_REPLACE_STATEMENTS = 30
 PASSWORD = "Correct-Horse-42-battery"
 
 
