@@ -17,7 +17,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from tenantry.app import Composition
-from tenantry.domain.accounts import AccountKind
+from tenantry.domain.accounts import AccountKind, AccountStatus
 from tenantry.domain.idempotency import (
     BAD_KEY,
     KEY_IN_FLIGHT,
@@ -270,3 +270,29 @@ def test_a_running_server_prunes_keys_older_than_a_day(composition: Composition)
 def kept(ctx: ServiceContext, actor: Actor) -> bool:
     with ctx.uow(readonly=True) as uow:
         return uow.idempotency.find(idempotency.scope_of(actor), KEY) is not None
+
+
+def test_a_stored_answer_is_not_given_to_a_credential_that_lost_its_account(
+    ctx: ServiceContext, client: HttpClient
+) -> None:
+    """A replay runs no face's check: once the credential's account is deactivated, the same
+    request with its key is answered by the face, which refuses it (a review saw it replayed)."""
+    world = build_world(ctx)
+    token = api_token(ctx, world)()
+    headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": KEY}
+    users = [
+        {"email": unique_email("kept"), "username": "Demi Smith", "role": "marketing"}
+        | {"allow_access_to_all_future_apps": True, "media_sources": [], "geos": []}
+    ]
+    first = client.post("/api/user-management/v1.0/users", json=users, headers=headers)
+    assert first.status_code == 200, first.text
+    again = client.post("/api/user-management/v1.0/users", json=users, headers=headers)
+    assert again.headers.get("idempotent-replayed") == "true"
+
+    accounts.update_account(
+        ctx, OPERATOR, world.a.id, accounts.AccountChanges(status=AccountStatus.DEACTIVATED)
+    )
+    refused = client.post("/api/user-management/v1.0/users", json=users, headers=headers)
+    assert refused.status_code == 401, refused.text
+    assert "idempotent-replayed" not in refused.headers
+    assert users[0]["email"] not in refused.text

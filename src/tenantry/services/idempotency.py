@@ -27,6 +27,7 @@ from tenantry.domain.idempotency import (
     StoredAnswer,
 )
 from tenantry.services.context import Actor, ServiceContext
+from tenantry.services.policy import grant_in
 
 log = logging.getLogger("tenantry.idempotency")
 
@@ -61,6 +62,19 @@ Begun = Reserved | Replay | KeyRefusal
 def scope_of(actor: Actor) -> KeyScope:
     """Whose keys these are: the actor's credential, in the account it belongs to."""
     return KeyScope(actor.home_account_id or "", f"{actor.kind.value}:{actor.id}")
+
+
+def may_replay(ctx: ServiceContext, actor: Actor) -> bool:
+    """Whether a stored answer may still be given to the actor: its credential still holds an
+    open grant in its own account (a replay runs no face's check, and an account deactivated
+    or a role taken away since must not keep answering). Without one the face answers the
+    request itself, and refuses it as it refuses any other."""
+    if actor.home_account_id is None:
+        return True
+    with ctx.uow(readonly=True) as uow:
+        chain = uow.accounts.chain(actor.home_account_id)
+        grant = grant_in(ctx, uow, actor, chain) if chain else None
+        return grant is not None and not grant.closed
 
 
 def begin_idempotent_call(ctx: ServiceContext, actor: Actor, key: str, fingerprint: str) -> Begun:

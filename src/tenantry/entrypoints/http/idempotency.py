@@ -173,6 +173,8 @@ class IdempotentCalls:
         if isinstance(begun, Reserved):
             return begun
         if isinstance(begun, Replay):
+            if not idempotency.may_replay(self.ctx, actor):
+                return None  # the face answers, and refuses what the caller may no longer do
             return _replayed(begun.answer)
         if begun is KeyRefusal.REUSED:
             return self._refuse(scope, 422, KEY_REUSED)
