@@ -217,7 +217,11 @@ OWN_ACCOUNT_ONLY = {"quotas.admit_batch_call"}
 # The idempotency keys of the caller's own credential, naming no account either: two
 # credentials' keys never meet (tests/integration/test_idempotency_keys.py, and per face in
 # tests/api/test_idempotency.py).
-CREDENTIAL_SCOPED = {"idempotency.begin_idempotent_call", "idempotency.scope_of"}
+CREDENTIAL_SCOPED = {
+    "idempotency.begin_idempotent_call",
+    "idempotency.may_replay",
+    "idempotency.scope_of",
+}
 # Services for the operator (the system actor) alone, naming no account: every person and
 # credential is refused, as the test below checks.
 OPERATOR_ONLY = {"auth_resets.issue_password_reset"}
