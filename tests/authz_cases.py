@@ -673,11 +673,13 @@ ROWS: tuple[Row, ...] = (
         writes=False,
         reveals=lambda found, c: bool(found) and {e.account_id for e in found} == {c.target.id},
     ),
-    # -- gateway: usage and the ingress domain read with the account, pixels need data.pixels
-    # (read for view, all for manage, so manage changes pixels as a matter of course) --
+    # -- gateway: the ingress domain reads with the account, usage needs a role inside it (a
+    # parent without partner management sees the child, not its pixels), pixels need
+    # data.pixels (read for view, all for manage, so manage changes pixels as a matter of
+    # course) --
     Row(
         gateway.usage_of_accounts,
-        expect(a=HIDDEN, view=ALLOW, manage=ALLOW, unmanaged=ALLOW),
+        expect(a=HIDDEN, view=ALLOW, manage=ALLOW, unmanaged=HIDDEN),
         call=lambda c: gateway.usage_of_accounts(c.ctx, c.actor, [c.account_id]),
         prepare=_pixel_of_b,
         writes=False,
@@ -687,7 +689,7 @@ ROWS: tuple[Row, ...] = (
     ),
     Row(
         gateway.tenant_usage,
-        expect(view=ALLOW, manage=ALLOW, unmanaged=ALLOW),
+        expect(view=ALLOW, manage=ALLOW),
         call=lambda c: gateway.tenant_usage(c.ctx, c.actor, c.account_id),
         prepare=_pixel_of_b,
         writes=False,
