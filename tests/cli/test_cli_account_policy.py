@@ -95,7 +95,7 @@ def test_bad_values_are_refused_and_change_nothing(
     for args, message in (
         (("--invitation-days", "0"), "Invitations last 1 to 90 days."),
         (("--session-minutes", "1"), "Console sessions last 5 to 720 minutes."),
-        (("--allowed-domains", "not a domain"), "'not a domain' is not an e-mail domain"),
+        (("--allowed-domains", "not a domain"), "\u201cnot a domain\u201d is not an e-mail domain"),
     ):
         refused = cli("accounts", "policy", world.a.id, "--require-2fa", *args)
         assert refused.exit_code == 1

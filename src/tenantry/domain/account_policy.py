@@ -181,7 +181,7 @@ def _ascii_domain(text: str) -> str:
     if len(labels) < 2 or len(name) > 253 or not all(_LABEL.fullmatch(p) for p in labels):
         raise InvalidInput(
             ErrorCode.INVALID_INPUT,
-            f"{text!r} is not an e-mail domain (such as example.com).",
+            f"\u201c{text}\u201d is not an e-mail domain (such as example.com).",
             field="allowed_email_domains",
         )
     return ".".join(labels)
