@@ -68,6 +68,8 @@ def test_an_admin_changes_the_policy_and_sees_who_it_affects(
     assert event.after["affected_members"]["outside_allowed_domains"] == 1
     kept = members.list_all_members(ctx, OPERATOR, host.tenant.id)
     assert outsider.email in {m.user.email for m in kept}  # the member stays
+    trail = text_of(browser.get(f"/hub/accounts/{host.tenant.id}/audit"))
+    assert "Security policy changed" in trail
     # The form shows the policy as it is now.
     fields = browser.form(browser.get(settings_url(host.tenant)), settings_url(host.tenant)).fields
     assert fields["invitation_days"] == "5"
