@@ -12,7 +12,7 @@ from tenantry.domain.account_policy import KEEP, Breach, PolicyChanges
 from tenantry.domain.accounts import Account, SsoMode
 from tenantry.domain.auth import SESSION_LIFETIME, SecondFactor
 from tenantry.domain.errors import Conflict, ErrorCode, Forbidden, InvalidInput
-from tenantry.services import accounts, auth, members
+from tenantry.services import accounts, auth, invitations, members
 from tenantry.services.account_policy import PolicyUpdate, update_account_policy
 from tenantry.services.context import Actor, ServiceContext
 from tenantry.services.members import NewMember
@@ -273,3 +273,25 @@ def test_a_shorter_lifetime_ends_longer_sessions_now(
     assert auth.authenticate_session(ctx, unbound) is not None
     update = change(ctx, as_user(world.a_admin), world.a, session_lifetime_minutes=5)
     assert update.sessions_shortened == 0  # nothing live is longer any more
+
+
+def test_joining_a_stricter_account_while_signed_in_shortens_the_session(
+    timed: tuple[ServiceContext, Clock], world: World
+) -> None:
+    ctx, clock = timed
+    email = _password_user(ctx, world.a)
+    cookie = auth.sign_in(ctx, email, PASSWORD, ORIGIN).cookie
+    change(ctx, OPERATOR, world.b, session_lifetime_minutes=15)
+    added = members.add_member(ctx, OPERATOR, world.b.id, NewMember(email, "view"))
+    assert added.invitation_token is not None
+    # An invitation not accepted yet binds nobody.
+    assert auth.sign_in(ctx, email, PASSWORD, ORIGIN).expires_at == ctx.now() + SESSION_LIFETIME
+    clock.now += timedelta(minutes=10)
+    signed_in = auth.authenticate_session(ctx, cookie)
+    assert signed_in is not None
+    invitations.accept_invitation(
+        ctx, added.invitation_token, email, None, signed_in_user_id=signed_in.user.id
+    )
+    assert auth.authenticate_session(ctx, cookie) is not None
+    clock.now += timedelta(minutes=6)  # 16 minutes after signing in
+    assert auth.authenticate_session(ctx, cookie) is None

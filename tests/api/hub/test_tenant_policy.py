@@ -134,3 +134,21 @@ def test_refusals_in_the_face_format(hub: Hub, ctx: ServiceContext) -> None:
     assert not accounts.get_account(ctx, OPERATOR, elsewhere.id).two_factor_required
     unknown = hub.call(UPDATE, {"input": {"tenantId": elsewhere.id, "sso": "SOMETIMES"}})
     assert only_error(unknown)["extensions"]["code"] == 400
+
+
+ADD = """mutation ($input: AddUserWithRoleInput!) {
+  userMutations { addUserWithRole(input: $input) { user { email } } }
+}"""
+
+
+def test_allowed_domains_refuse_new_members_with_a_409(hub: Hub, ctx: ServiceContext) -> None:
+    tenant = make_account(ctx, parent=hub.host)
+    update(hub, tenantId=tenant.id, allowedEmailDomains=["example.com"])
+    role = f"advertiser-view-{tenant.id}"
+    refused = hub.call(ADD, {"input": {"email": "ann@elsewhere.example", "roleName": role}})
+    error = only_error(refused)
+    assert error["extensions"]["code"] == 409
+    assert error["extensions"]["reason"] == "email_domain_not_allowed"
+    assert error["message"].endswith("only accepts addresses at example.com.")
+    added = hub.call(ADD, {"input": {"email": "ann@example.com", "roleName": role}})
+    assert "errors" not in added, added
