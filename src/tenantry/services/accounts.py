@@ -61,7 +61,9 @@ def snapshot(account: Account) -> dict[str, Any]:
 
 @dataclass(slots=True, frozen=True)
 class AccountChanges:
-    """Fields to change; None leaves a field as it is."""
+    """Fields to change; None leaves a field as it is. The faces change the security policy
+    (users in several accounts, SSO, 2FA, lifetimes) through `account_policy`, which checks
+    partner reach and names the members a stricter policy affects."""
 
     name: str | None = None
     status: int | None = None
