@@ -15,12 +15,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from tenantry.domain.account_policy import PolicyChanges
 from tenantry.domain.accounts import Account, AccountKind
 from tenantry.domain.errors import DomainError, Forbidden, InvalidInput, NotFound
 from tenantry.domain.pixels import FilterKind, FilterState, Pixel, TrafficReport
 from tenantry.domain.users import User
 from tenantry.services import (
     access,
+    account_policy,
     accounts,
     audit,
     credentials,
@@ -431,6 +433,13 @@ ROWS: tuple[Row, ...] = (
         # updateTenant mutation, canPartnerManage included), so the flag does not stop it.
         expect(unmanaged=ALLOW),
         prepare=lambda c: AccountChanges(name=_unique("Renamed B")),
+    ),
+    Row(
+        account_policy.update_account_policy,
+        # The security policy is B's settings admins', or the parent's while partner management
+        # reaches B: unlike renaming B, a parent whose reach B turned off has no say in it.
+        expect(),
+        prepare=lambda c: PolicyChanges(invitation_ttl_days=next(_numbers) % 90 + 1),
     ),
     Row(
         accounts.delete_account,

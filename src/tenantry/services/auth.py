@@ -16,7 +16,6 @@ from datetime import datetime, timedelta
 
 from tenantry.domain.auth import (
     PENDING_SESSION_LIFETIME,
-    SESSION_LIFETIME,
     SESSION_TOUCH_INTERVAL,
     Session,
     SessionStage,
@@ -28,6 +27,7 @@ from tenantry.domain.ids import hash_secret, secret_matches
 from tenantry.domain.throttling import Limits, SlidingWindow
 from tenantry.domain.users import User, UserStatus, is_valid_email
 from tenantry.services import invitations, throttling
+from tenantry.services.account_policy import session_lifetime_of
 from tenantry.services.context import Actor, ActorKind, ServiceContext, record
 from tenantry.services.ports import UnitOfWork
 from tenantry.services.throttling import Throttle
@@ -194,7 +194,8 @@ def open_session(
     minutes. Sessions that ended long ago are cleared out on the way."""
     now = ctx.now()
     complete = stage is SessionStage.COMPLETE
-    expires_at = now + (SESSION_LIFETIME if complete else PENDING_SESSION_LIFETIME)
+    # A complete session lasts as long as the strictest account of the person allows.
+    expires_at = now + (session_lifetime_of(uow, user.id) if complete else PENDING_SESSION_LIFETIME)
     cookie, key, digest = new_session_credentials()
     uow.auth.add_session(
         Session(

@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from tenantry.domain import memberships as rules
+from tenantry.domain.account_policy import check_email_domain
 from tenantry.domain.accounts import Account
 from tenantry.domain.errors import Conflict, ErrorCode, InvalidInput, NotFound
 from tenantry.domain.ids import hash_secret, new_secret, new_user_id
@@ -167,7 +168,8 @@ class MembershipBatch:
         existed = user is not None
         if user is not None:
             self._check_joining(user)
-        else:
+        check_email_domain(self.account, email)
+        if user is None:
             user = self._new_user(email, username, spec)
             self._created(user)
         # Consent: only people a network signs in join at once, inside that network (checked

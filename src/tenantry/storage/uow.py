@@ -11,8 +11,10 @@ import sqlalchemy as sa
 from tenantry.domain.errors import Conflict, ErrorCode
 from tenantry.domain.users import User
 from tenantry.services import ports
+from tenantry.services.ports_security import AccountPolicyRepository
 from tenantry.storage.engine import readonly_options
 from tenantry.storage.memory import Memory
+from tenantry.storage.repositories.account_policy import SqlAccountPolicyRepository
 from tenantry.storage.repositories.accounts import SqlAccountRepository
 from tenantry.storage.repositories.audit import SqlAuditRepository, SqlCounterRepository
 from tenantry.storage.repositories.auth import SqlAuthRepository
@@ -83,6 +85,7 @@ class SqlUnitOfWork:
     member_search: ports.MemberSearchRepository
     outbox: ports.OutboxRepository
     idempotency: ports.IdempotencyRepository
+    account_policy: AccountPolicyRepository
 
     def __init__(self, engine: sa.Engine, *, readonly: bool = False) -> None:
         self._engine = engine
@@ -113,6 +116,7 @@ class SqlUnitOfWork:
         self.member_search = SqlMemberSearchRepository(connection)
         self.outbox = SqlOutboxRepository(connection)
         self.idempotency = SqlIdempotencyRepository(connection)
+        self.account_policy = SqlAccountPolicyRepository(connection)
         self._after_commit = []
         return self
 

@@ -17,8 +17,9 @@ from tenantry.domain.users import User
 from tenantry.entrypoints.graphql.endpoint import graphql_app
 from tenantry.entrypoints.graphql.engine import GraphQLEngine, load_schema
 from tenantry.entrypoints.graphql.hub_loaders import HubLoaders
+from tenantry.entrypoints.graphql.hub_policy import policy_changes, policy_view, update_view
 from tenantry.entrypoints.graphql.roles import parse_role_name, role_view
-from tenantry.services import accounts, directory, gateway, invitations, members
+from tenantry.services import account_policy, accounts, directory, gateway, invitations, members
 from tenantry.services.accounts import AccountChanges
 from tenantry.services.context import Actor, ServiceContext
 from tenantry.services.delivery import invitation_link
@@ -268,6 +269,16 @@ def resolve_transfer_tenant_ownership(_: Any, info: Info, input: dict[str, Any])
     return {"tenant": TenantNode(account)}
 
 
+def resolve_update_tenant_policy(_: Any, info: Info, input: dict[str, Any]) -> dict[str, Any]:
+    request = _request(info)
+    changes = policy_changes(input)
+    update = account_policy.update_account_policy(
+        request.ctx, request.actor, _checked(input["tenantId"]), changes
+    )
+    request.loaders.replace(update.account)
+    return update_view(update, TenantNode(update.account))
+
+
 def resolve_delete_tenant(_: Any, info: Info, tenantId: str) -> bool:
     request = _request(info)
     accounts.delete_account(request.ctx, request.actor, _checked(tenantId))
@@ -386,6 +397,7 @@ RESOLVERS: dict[str, dict[str, Any]] = {
         "updateTenant": resolve_update_tenant,
         "deleteTenant": resolve_delete_tenant,
         "transferTenantOwnership": resolve_transfer_tenant_ownership,
+        "updateTenantPolicy": resolve_update_tenant_policy,
     },
     "Tenant": {
         "id": lambda n, _: n.account.id,
@@ -399,6 +411,7 @@ RESOLVERS: dict[str, dict[str, Any]] = {
         "canEditTenantSettingsInUI": _ui_flag(Need.MANAGE_SETTINGS),
         "canViewTenantInUI": _ui_flag(Need.READ_ACCOUNT),
         "canEditTenantUsersInUI": _ui_flag(Need.MANAGE_USERS),
+        "policy": lambda n, _: policy_view(n.account),
     },
     "User": {
         "id": lambda n, _: n.user.id,

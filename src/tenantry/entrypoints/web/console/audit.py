@@ -38,6 +38,7 @@ ACTIONS = {
     "account.update": "Account changed",
     "account.delete": "Account deleted",
     "account.transfer_ownership": "Account ownership handed over",
+    "account.policy_update": "Security policy changed",
     "api_account.create": "API account created",
     "api_account.revoke": "API account revoked",
     "api_token.create": "API token created",
