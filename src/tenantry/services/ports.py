@@ -32,6 +32,7 @@ from tenantry.domain.roles import Role
 from tenantry.domain.users import User
 from tenantry.services.member_query import Filter as UserFilter
 from tenantry.services.member_query import UserQuery, UserRecord
+from tenantry.services.sso_ports import SingleSignOnRepository
 
 MemberCursor = tuple[datetime, str]
 
@@ -395,6 +396,7 @@ class UnitOfWork(Protocol):
     member_search: MemberSearchRepository
     outbox: OutboxRepository
     idempotency: IdempotencyRepository
+    single_sign_on: SingleSignOnRepository
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(

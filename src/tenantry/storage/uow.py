@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from tenantry.domain.errors import Conflict, ErrorCode
 from tenantry.domain.users import User
 from tenantry.services import ports
+from tenantry.services.sso_ports import SingleSignOnRepository
 from tenantry.storage.engine import readonly_options
 from tenantry.storage.memory import Memory
 from tenantry.storage.repositories.accounts import SqlAccountRepository
@@ -29,6 +30,7 @@ from tenantry.storage.repositories.member_search import SqlMemberSearchRepositor
 from tenantry.storage.repositories.memberships import SqlMembershipRepository
 from tenantry.storage.repositories.outbox import SqlOutboxRepository
 from tenantry.storage.repositories.roles import SqlAppRepository, SqlCustomRoleRepository
+from tenantry.storage.repositories.sso import SqlSingleSignOnRepository
 from tenantry.storage.repositories.users import SqlUserRepository
 
 
@@ -83,6 +85,7 @@ class SqlUnitOfWork:
     member_search: ports.MemberSearchRepository
     outbox: ports.OutboxRepository
     idempotency: ports.IdempotencyRepository
+    single_sign_on: SingleSignOnRepository
 
     def __init__(self, engine: sa.Engine, *, readonly: bool = False) -> None:
         self._engine = engine
@@ -113,6 +116,7 @@ class SqlUnitOfWork:
         self.member_search = SqlMemberSearchRepository(connection)
         self.outbox = SqlOutboxRepository(connection)
         self.idempotency = SqlIdempotencyRepository(connection)
+        self.single_sign_on = SqlSingleSignOnRepository(connection)
         self._after_commit = []
         return self
 
