@@ -51,7 +51,8 @@ def test_set_show_and_remove(cli: Cli, ctx: ServiceContext, world: World) -> Non
         [event] = uow.audit.query(account_ids=None, action="account.sso_set")
     assert stored is not None
     assert SECRET not in stored.client_secret  # encrypted at rest
-    assert SECRET not in str(event.after) and SECRET not in str(event.before)
+    assert SECRET not in str(event.after)
+    assert SECRET not in str(event.before)
 
     assert cli.json("sso", "remove", tenant.id) == {"account_id": tenant.id, "removed": True}
     assert cli.json("sso", "show", tenant.id) == {"account_id": tenant.id, "provider": None}

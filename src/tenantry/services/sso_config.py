@@ -14,11 +14,12 @@ from datetime import datetime
 from typing import Any
 
 from tenantry.domain import sso as rules
-from tenantry.domain.errors import Conflict, ErrorCode, InvalidInput, NotFound
-from tenantry.domain.roles import Need
+from tenantry.domain.errors import Conflict, DomainError, ErrorCode, InvalidInput, NotFound
+from tenantry.domain.memberships import check_role_for_account
+from tenantry.domain.roles import Need, Role
 from tenantry.domain.sso import IdentityProvider
 from tenantry.services.context import Actor, ServiceContext, record
-from tenantry.services.policy import check_grantable, require, usable_role
+from tenantry.services.policy import check_grantable, may_grant, require, roles_of, usable_role
 from tenantry.services.sso_secrets import seal
 
 NO_PROVIDER = "This account has no identity provider."
@@ -151,6 +152,25 @@ def identity_provider(ctx: ServiceContext, actor: Actor, account_id: str) -> Pro
         account, _ = require(ctx, uow, actor, account_id, Need.MANAGE_SETTINGS)
         provider = uow.single_sign_on.find(account.id)
         return view_of(provider) if provider is not None else None
+
+
+def identity_provider_form(
+    ctx: ServiceContext, actor: Actor, account_id: str
+) -> tuple[ProviderView | None, list[Role]]:
+    """The account's identity provider (without its secret), and the roles the actor may
+    choose for newcomers: those of the account that it may grant."""
+    with ctx.uow(readonly=True) as uow:
+        account, actor_role = require(ctx, uow, actor, account_id, Need.MANAGE_SETTINGS)
+        provider = uow.single_sign_on.find(account.id)
+        choices = []
+        for role in roles_of(ctx, uow, account).values():
+            try:
+                check_role_for_account(role, account)
+            except DomainError:
+                continue
+            if may_grant(actor_role, role):
+                choices.append(role)
+        return (view_of(provider) if provider is not None else None), choices
 
 
 def remove_identity_provider(ctx: ServiceContext, actor: Actor, account_id: str) -> None:

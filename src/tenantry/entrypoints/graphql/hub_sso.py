@@ -8,6 +8,8 @@ from typing import Any
 
 from graphql import GraphQLResolveInfo
 
+Info = GraphQLResolveInfo[Any]
+
 from tenantry.domain.errors import ErrorCode, InvalidInput
 from tenantry.domain.ids import is_account_id
 from tenantry.entrypoints.graphql.roles import parse_role_name, role_view
@@ -23,7 +25,7 @@ def _tenant(tenant_id: str) -> str:
     return tenant_id
 
 
-def _view(info: GraphQLResolveInfo, view: ProviderView) -> dict[str, Any]:
+def _view(info: Info, view: ProviderView) -> dict[str, Any]:
     request = info.context
     role_name = view.jit_role_key
     predefined = request.ctx.roles.find(role_name) if role_name is not None else None
@@ -42,15 +44,13 @@ def _view(info: GraphQLResolveInfo, view: ProviderView) -> dict[str, Any]:
     }
 
 
-def resolve_single_sign_on(_: Any, info: GraphQLResolveInfo, tenantId: str) -> Any:
+def resolve_single_sign_on(_: Any, info: Info, tenantId: str) -> Any:
     request = info.context
     view = sso_config.identity_provider(request.ctx, request.actor, _tenant(tenantId))
     return _view(info, view) if view is not None else None
 
 
-def resolve_set_single_sign_on(
-    _: Any, info: GraphQLResolveInfo, input: dict[str, Any]
-) -> dict[str, Any]:
+def resolve_set_single_sign_on(_: Any, info: Info, input: dict[str, Any]) -> dict[str, Any]:
     request = info.context
     tenant_id = _tenant(input["tenantId"])
     role = input.get("jitRoleName")
@@ -73,7 +73,7 @@ def resolve_set_single_sign_on(
     return {"singleSignOn": _view(info, view)}
 
 
-def resolve_remove_single_sign_on(_: Any, info: GraphQLResolveInfo, tenantId: str) -> bool:
+def resolve_remove_single_sign_on(_: Any, info: Info, tenantId: str) -> bool:
     request = info.context
     sso_config.remove_identity_provider(request.ctx, request.actor, _tenant(tenantId))
     return True
