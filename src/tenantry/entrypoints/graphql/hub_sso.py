@@ -8,14 +8,13 @@ from typing import Any
 
 from graphql import GraphQLResolveInfo
 
-Info = GraphQLResolveInfo[Any]
-
 from tenantry.domain.errors import ErrorCode, InvalidInput
 from tenantry.domain.ids import is_account_id
 from tenantry.entrypoints.graphql.roles import parse_role_name, role_view
 from tenantry.services import accounts, sso_config
 from tenantry.services.sso_config import ProviderSettings, ProviderView
 
+Info = GraphQLResolveInfo[Any]
 _ROLE_NAME = re.compile(r"^(agency|advertiser)-", re.I)
 
 

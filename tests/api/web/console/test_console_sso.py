@@ -62,7 +62,8 @@ def test_an_admin_sets_changes_and_removes_the_provider(
     changed = browser.submit(shown, sso_url(host), client_secret="", require_verified_email="yes")
     assert changed.status_code == 303, text_of(changed)
     view = sso_config.identity_provider(ctx, OPERATOR, host.tenant.id)
-    assert view is not None and view.require_verified_email
+    assert view is not None
+    assert view.require_verified_email
     assert len(audit(ctx, "account.sso_set")) == 2
 
     page = browser.get(sso_url(host))
