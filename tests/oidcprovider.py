@@ -10,20 +10,24 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import threading
+
 import flask
 import httpx
 import oidc_provider_mock
 import pytest
+import werkzeug.serving
 from authlib import jose
 
 
 @dataclass
 class Provider:
     server: Any
+    host: str = "localhost"
 
     @property
     def issuer(self) -> str:
-        return f"http://localhost:{self.server.server_port}"
+        return f"http://{self.host}:{self.server.server_port}"
 
     @property
     def app(self) -> flask.Flask:
@@ -70,6 +74,22 @@ def running_provider(
         require_nonce=True, access_token_max_age=token_max_age
     ) as server:
         yield Provider(server)
+
+
+@contextmanager
+def provider_on_loopback(monkeypatch: pytest.MonkeyPatch) -> Iterator[Provider]:
+    """The provider on 127.0.0.1 itself (a browser that may reach nothing else reaches it)."""
+    monkeypatch.setenv("AUTHLIB_INSECURE_TRANSPORT", "1")
+    app = oidc_provider_mock.app(require_nonce=True)
+    server = werkzeug.serving.make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1})
+    thread.start()
+    try:
+        yield Provider(server, host="127.0.0.1")
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+        server.server_close()
 
 
 def query_of(url: str) -> dict[str, str]:

@@ -48,7 +48,9 @@ class SingleSignOnPages(Pages):
                 email=email,
                 error=error.message,
             )
-        response = self.web.redirect(request, started.url)
+        # A page that moves on by itself, rather than a redirect: browsers hold a form's
+        # redirect to the form's own policy (`form-action 'self'`).
+        response = self.web.render(request, "sso_continue.html", url=started.url)
         response.set_cookie(
             BINDING_COOKIE,
             started.binding,
