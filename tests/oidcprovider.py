@@ -3,14 +3,13 @@ package: authlib's authorization server behind Flask), and what a person does th
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
-
-import threading
 
 import flask
 import httpx

@@ -10,13 +10,13 @@ from collections.abc import Callable, Iterator
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
+from oidcprovider import Provider, provider_on_loopback
 from tenantry.domain.memberships import MembershipStatus
 from tenantry.services import accounts
 from tenantry.services.accounts import AccountChanges
 
 from conftest import LiveServer
 from factories import OPERATOR
-from oidcprovider import Provider, provider_on_loopback
 
 
 @pytest.fixture

@@ -20,6 +20,7 @@ from tenantry.domain.roles import Need, Role
 from tenantry.domain.sso import IdentityProvider
 from tenantry.services.context import Actor, ServiceContext, record
 from tenantry.services.policy import check_grantable, may_grant, require, roles_of, usable_role
+from tenantry.services.ports import UnitOfWork
 from tenantry.services.sso_secrets import seal
 
 NO_PROVIDER = "This account has no identity provider."
@@ -97,25 +98,8 @@ def set_identity_provider(
             check_grantable(actor_role, role, field="jitRole")
             jit_role_key = role.key
         before = uow.single_sign_on.find(account.id)
-        held = {
-            domain: holder
-            for domain, holder in uow.single_sign_on.domain_holders(domains).items()
-            if holder != account.id
-        }
-        if held:
-            raise Conflict(
-                ErrorCode.CONFLICT,
-                f"Another account's identity provider serves {', '.join(sorted(held))}.",
-                field="domains",
-            )
-        if wanted.client_secret is not None:
-            secret = seal(ctx.settings, rules.validate_client_secret(wanted.client_secret))
-        elif before is not None:
-            secret = before.client_secret
-        else:
-            raise InvalidInput(
-                ErrorCode.INVALID_INPUT, "Give the client secret.", field="clientSecret"
-            )
+        _check_domains_free(uow, account.id, domains)
+        secret = _sealed_secret(ctx, wanted, before)
         provider = IdentityProvider(
             account_id=account.id,
             issuer=issuer,
@@ -144,6 +128,31 @@ def set_identity_provider(
             },
         )
         return view_of(provider)
+
+
+def _check_domains_free(uow: UnitOfWork, account_id: str, domains: tuple[str, ...]) -> None:
+    """One domain, one provider: those another account's provider serves are refused."""
+    held = {
+        domain
+        for domain, holder in uow.single_sign_on.domain_holders(domains).items()
+        if holder != account_id
+    }
+    if held:
+        raise Conflict(
+            ErrorCode.CONFLICT,
+            f"Another account's identity provider serves {', '.join(sorted(held))}.",
+            field="domains",
+        )
+
+
+def _sealed_secret(
+    ctx: ServiceContext, wanted: ProviderSettings, before: IdentityProvider | None
+) -> str:
+    if wanted.client_secret is not None:
+        return seal(ctx.settings, rules.validate_client_secret(wanted.client_secret))
+    if before is not None:
+        return before.client_secret
+    raise InvalidInput(ErrorCode.INVALID_INPUT, "Give the client secret.", field="clientSecret")
 
 
 def identity_provider(ctx: ServiceContext, actor: Actor, account_id: str) -> ProviderView | None:

@@ -4,11 +4,10 @@ checks, just-in-time membership, and the password rules where single sign-on is 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import timedelta
-
 import html
 import re
+from collections.abc import Iterator
+from datetime import timedelta
 
 import httpx
 import pytest
