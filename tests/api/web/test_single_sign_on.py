@@ -21,7 +21,7 @@ from tenantry.services.context import ServiceContext
 from tenantry.services.sso_config import ProviderSettings
 
 from browsing import Browser, Host, audit, person, set_cookies, sign_in, text_of
-from factories import OPERATOR
+from factories import OPERATOR, make_member
 from mailserver import Inbox
 
 DOMAIN = "example.org"
@@ -301,3 +301,35 @@ def test_password_users_are_unaffected(
     use_provider(ctx, host, provider)
     email = person(ctx, host.tenant, email="rae@corp.example")
     assert sign_in(browser, email).status_code == 303
+
+
+def test_network_managed_people_sign_in_through_their_networks_provider(
+    host: Host, browser: Browser, ctx: ServiceContext, provider: Provider
+) -> None:
+    sso_config.set_identity_provider(
+        ctx,
+        OPERATOR,
+        host.account.id,
+        ProviderSettings(
+            issuer=provider.issuer,
+            client_id="network-client",
+            client_secret="network-secret",
+            domains=["network.example"],
+        ),
+    )
+    user = make_member(
+        ctx,
+        host.account,
+        role="view",
+        email="nia@agency.example",
+        network_managed=True,
+        id_from_network="nia-1",
+    )
+    assert user.network_account_id == host.account.id
+    # No password here to try: the address goes to the network's provider.
+    sent = to_provider(browser, user.email)
+    assert sent_to(sent).startswith(provider.issuer)
+    provider.set_user("nia", email=user.email, email_verified=True)
+    answer = browser.get(provider.authorize(sent_to(sent), "nia"))
+    assert answer.status_code == 303, text_of(answer)
+    assert "Signed in as nia@agency.example" in text_of(browser.get("/auth/account"))
