@@ -20,7 +20,17 @@ from tenantry.services.accounts import AccountChanges
 from tenantry.services.context import ServiceContext
 from tenantry.services.sso_config import ProviderSettings
 
-from browsing import Browser, Host, audit, person, set_cookies, sign_in, text_of
+from browsing import (
+    Browser,
+    Clock,
+    Host,
+    audit,
+    current_code,
+    person,
+    set_cookies,
+    sign_in,
+    text_of,
+)
 from factories import OPERATOR, make_member
 from mailserver import Inbox
 
@@ -333,3 +343,22 @@ def test_network_managed_people_sign_in_through_their_networks_provider(
     answer = browser.get(provider.authorize(sent_to(sent), "nia"))
     assert answer.status_code == 303, text_of(answer)
     assert "Signed in as nia@agency.example" in text_of(browser.get("/auth/account"))
+
+
+def test_a_second_factor_the_account_requires_comes_after_the_provider(
+    host: Host, browser: Browser, ctx: ServiceContext, provider: Provider, clock: Clock
+) -> None:
+    use_provider(ctx, host, provider)
+    host.require_two_factor()
+    provider.set_user("hal", email="hal@example.org", email_verified=True)
+    answer = sso_sign_in(browser, provider, "hal@example.org", "hal")
+    assert answer.headers["location"].startswith("/auth/2fa/setup")
+    assert browser.get("/hub/").status_code == 303  # not in before the second factor
+    setup = browser.get(answer.headers["location"])
+    assert setup.status_code == 200
+    secret = re.search(r'<code class="secret" id="secret">([A-Z2-7 ]+)</code>', setup.text)
+    assert secret, text_of(setup)
+    done = browser.submit(setup, "/auth/2fa/setup", code=current_code(secret.group(1), clock))
+    assert done.status_code == 200, text_of(done)
+    # The complete session holds, though this person has no password here.
+    assert "Signed in as hal@example.org" in text_of(browser.get("/auth/account"))
