@@ -10,10 +10,11 @@ import pytest
 from pydantic import SecretStr
 
 from tenantry.domain.errors import Forbidden, InvalidInput
-from tenantry.services import accounts, roles, sso_config
+from tenantry.services import accounts, credentials, roles, sso_config
 from tenantry.services.accounts import AccountChanges
 from tenantry.services.context import Actor, ServiceContext
 from tenantry.services.sso_config import ProviderSettings
+from tenantry.services.sso_rules import requires_single_sign_on
 from tenantry.services.sso_secrets import unseal
 
 from factories import OPERATOR, World, make_member
@@ -104,3 +105,17 @@ def test_without_the_servers_secret_key_nothing_is_stored(
         sso_config.set_identity_provider(ctx, OPERATOR, world.a.id, SETTINGS)
     with ctx.uow(readonly=True) as uow:
         assert uow.single_sign_on.find(world.a.id) is None
+
+
+def test_requiring_sso_leaves_api_tokens_working(ctx: ServiceContext, world: World) -> None:
+    admin = world.a_admin
+    _, token, _ = credentials.create_api_token(ctx, OPERATOR, world.a.id, user_email=admin.email)
+    with ctx.uow() as uow:
+        account = uow.accounts.get(world.a.id)
+        account.sso_enabled = account.sso_required = True
+        uow.accounts.update(account)
+        user = uow.users.get(admin.id)
+        assert requires_single_sign_on(uow, user)  # no password sign-in nor reset for them
+    actor = credentials.authenticate(ctx, token, face="test")
+    assert actor.user_id == admin.id
+    assert [a.id for a in accounts.list_accounts(ctx, actor, limit=10)] == [world.a.id]
