@@ -4,6 +4,8 @@ checks, just-in-time membership, and the password rules where single sign-on is 
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import html
 import re
 from collections.abc import Iterator
@@ -14,6 +16,7 @@ import pytest
 from pydantic import SecretStr
 
 from oidcprovider import Provider, query_of, running_provider
+from tenantry.domain.ids import hash_secret
 from tenantry.domain.memberships import MembershipStatus
 from tenantry.services import accounts, sso_config
 from tenantry.services.accounts import AccountChanges
@@ -104,7 +107,12 @@ def test_a_first_sign_in_joins_the_account_with_the_role_and_a_second_signs_in_a
     params = query_of(location)
     assert location.startswith(f"{provider.issuer}/oauth2/authorize?")
     assert params["code_challenge_method"] == "S256"
-    assert len(params["code_challenge"]) == 43
+    with ctx.uow(readonly=True) as uow:
+        pending = uow.single_sign_on.find_sign_in(hash_secret(params["state"]))
+    assert pending is not None  # kept server-side, the state only as its digest
+    assert pending.nonce == params["nonce"]
+    digest = hashlib.sha256(pending.code_verifier.encode()).digest()
+    assert params["code_challenge"] == base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
     assert params["client_id"] == "tenantry-client"
     assert params["redirect_uri"] == "http://testserver/auth/sso/callback"
     assert {"openid", "email"} <= set(params["scope"].split())
