@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tenantry.mail import SmtpMailer
+from tenantry.oidc import OidcClient
 from tenantry.services.catalogues import load_media_sources, load_role_catalogue
 from tenantry.services.context import ServiceContext
 from tenantry.services.idempotency import prune_idempotency_keys
@@ -51,6 +52,7 @@ class Composition:
                 media_sources=load_media_sources(self.settings.media_source_catalogue),
                 passwords=Argon2Hasher(),
                 mailer=SmtpMailer(self.settings) if self.settings.smtp_host else None,
+                identity_providers=OidcClient(),
             )
         return self._context
 

@@ -94,6 +94,8 @@ class LiveServer:
     viewer_email: str
     """An active member of the host account with the read-only role `view`."""
     viewer_password: str
+    ctx: ServiceContext
+    """The server's own services, for a test to set up what no page sets up yet."""
 
 
 def _seed(
@@ -203,6 +205,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
             member_id=member_id,
             viewer_email=viewer_email,
             viewer_password=SEEDED_PASSWORD,
+            ctx=ctx,
         )
     finally:
         server.should_exit = True

@@ -143,7 +143,9 @@ def test_the_admin_signs_in_and_lands_on_the_accounts(
     page: Page, live_server: LiveServer, check_page: Callable[[Page, str], None]
 ) -> None:
     page.goto("/auth/login")
+    expect(page.get_by_label("Password", exact=True)).to_have_count(0)  # the address first
     page.get_by_label("E-mail address").fill(live_server.admin_email)
+    page.get_by_role("button", name="Continue").click()
     page.get_by_label("Password", exact=True).fill("not-the-password")
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("alert")).to_be_visible()
@@ -164,6 +166,7 @@ def test_a_page_asked_for_before_signing_in_opens_after_it(
     page.goto(at(live_server))
     expect(page).to_have_url(re.compile(r"/auth/login\?next="))
     page.get_by_label("E-mail address").fill(live_server.admin_email)
+    page.get_by_role("button", name="Continue").click()
     page.get_by_label("Password", exact=True).fill(live_server.admin_password)
     page.get_by_role("button", name="Sign in").click()
     expect(page).to_have_url(f"{live_server.url}{at(live_server)}")

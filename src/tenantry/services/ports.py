@@ -33,6 +33,7 @@ from tenantry.domain.users import User
 from tenantry.services.member_query import Filter as UserFilter
 from tenantry.services.member_query import UserQuery, UserRecord
 from tenantry.services.ports_security import AccountPolicyRepository
+from tenantry.services.sso_ports import SingleSignOnRepository
 
 MemberCursor = tuple[datetime, str]
 
@@ -397,6 +398,7 @@ class UnitOfWork(Protocol):
     outbox: OutboxRepository
     idempotency: IdempotencyRepository
     account_policy: AccountPolicyRepository
+    single_sign_on: SingleSignOnRepository
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(

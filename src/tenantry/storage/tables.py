@@ -307,6 +307,8 @@ sessions = sa.Table(
     sa.Column("revoked_at", UTCDateTime()),
     sa.Column("source", sa.String(64), nullable=False),
     sa.Column("user_agent", sa.String(256), nullable=False),
+    # Opened through the account's identity provider: such a session holds without a password.
+    sa.Column("single_sign_on", sa.Boolean, nullable=False, server_default=sa.false()),
 )
 
 password_resets = sa.Table(
@@ -416,4 +418,4 @@ sa.Index("ix_idempotency_keys_created_at", idempotency_keys.c.created_at)
 
 # The gateway's tables live in their own module; importing it registers them on `metadata`,
 # so that migrations see the whole schema from this module.
-from tenantry.storage import gateway_tables  # noqa: E402, F401
+from tenantry.storage import gateway_tables, sso_tables  # noqa: E402, F401

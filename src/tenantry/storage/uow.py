@@ -12,6 +12,7 @@ from tenantry.domain.errors import Conflict, ErrorCode
 from tenantry.domain.users import User
 from tenantry.services import ports
 from tenantry.services.ports_security import AccountPolicyRepository
+from tenantry.services.sso_ports import SingleSignOnRepository
 from tenantry.storage.engine import readonly_options
 from tenantry.storage.memory import Memory
 from tenantry.storage.repositories.account_policy import SqlAccountPolicyRepository
@@ -31,6 +32,7 @@ from tenantry.storage.repositories.member_search import SqlMemberSearchRepositor
 from tenantry.storage.repositories.memberships import SqlMembershipRepository
 from tenantry.storage.repositories.outbox import SqlOutboxRepository
 from tenantry.storage.repositories.roles import SqlAppRepository, SqlCustomRoleRepository
+from tenantry.storage.repositories.sso import SqlSingleSignOnRepository
 from tenantry.storage.repositories.users import SqlUserRepository
 
 
@@ -86,6 +88,7 @@ class SqlUnitOfWork:
     outbox: ports.OutboxRepository
     idempotency: ports.IdempotencyRepository
     account_policy: AccountPolicyRepository
+    single_sign_on: SingleSignOnRepository
 
     def __init__(self, engine: sa.Engine, *, readonly: bool = False) -> None:
         self._engine = engine
@@ -117,6 +120,7 @@ class SqlUnitOfWork:
         self.outbox = SqlOutboxRepository(connection)
         self.idempotency = SqlIdempotencyRepository(connection)
         self.account_policy = SqlAccountPolicyRepository(connection)
+        self.single_sign_on = SqlSingleSignOnRepository(connection)
         self._after_commit = []
         return self
 

@@ -19,6 +19,7 @@ from tenantry.entrypoints.cli import (
     outbox,
     server,
     setup,
+    sso,
     tokens,
     users,
 )
@@ -100,6 +101,7 @@ def build_cli(make_composition: CompositionFactory) -> typer.Typer:
     cli.add_typer(access.app, name="access")
     cli.add_typer(users.app, name="users")
     cli.add_typer(outbox.app, name="outbox")
+    cli.add_typer(sso.app, name="sso")
     return cli
 
 

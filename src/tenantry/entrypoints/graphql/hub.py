@@ -18,6 +18,7 @@ from tenantry.entrypoints.graphql.endpoint import graphql_app
 from tenantry.entrypoints.graphql.engine import GraphQLEngine, load_schema
 from tenantry.entrypoints.graphql.hub_loaders import HubLoaders
 from tenantry.entrypoints.graphql.hub_policy import policy_changes, policy_view, update_view
+from tenantry.entrypoints.graphql.hub_sso import add_sso_resolvers
 from tenantry.entrypoints.graphql.roles import parse_role_name, role_view
 from tenantry.services import account_policy, accounts, directory, gateway, invitations, members
 from tenantry.services.accounts import AccountChanges
@@ -425,6 +426,9 @@ RESOLVERS: dict[str, dict[str, Any]] = {
         "userExpiry": lambda n, _: n.user.expires_on.isoformat() if n.user.expires_on else None,
     },
 }
+
+
+add_sso_resolvers(RESOLVERS)
 
 
 def build_hub_engine() -> GraphQLEngine:

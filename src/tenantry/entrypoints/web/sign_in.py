@@ -11,7 +11,8 @@ from starlette.responses import Response
 
 from tenantry.domain.auth import SessionStage
 from tenantry.domain.errors import Conflict, Throttled, Unauthenticated
-from tenantry.entrypoints.web.pages import Flash, Pages, Web, safe_next, stage_page
+from tenantry.entrypoints.web.pages import HOME, Flash, Pages, Web, safe_next, stage_page
+from tenantry.entrypoints.web.sso import SingleSignOnPages
 from tenantry.services import auth, auth_totp
 
 # Longer than any password the strength rules allow: a longer one cannot be right, and
@@ -25,6 +26,7 @@ def login_url(next_url: str) -> str:
 
 def add_sign_in_pages(router: APIRouter, web: Web) -> None:
     pages = SignInPages(web)
+    pages.single_sign_on.route(router)
     router.get("/auth/login")(pages.login_page)
     router.post("/auth/login")(pages.login)
     router.post("/auth/logout")(pages.logout)
@@ -33,19 +35,29 @@ def add_sign_in_pages(router: APIRouter, web: Web) -> None:
 
 
 class SignInPages(Pages):
+    def __init__(self, web: Web) -> None:
+        super().__init__(web)
+        self.single_sign_on = SingleSignOnPages(web)
+
     async def login_page(self, request: Request) -> Response:
         next_url = safe_next(request.query_params.get("next"))
         signed_in = await self.web.signed_in(request)
         if signed_in is not None:
             return self.web.redirect(request, stage_page(signed_in.stage, next_url))
-        return self.web.render(request, "login.html", next=next_url, email="", error=None)
+        return self.web.render(
+            request, "login.html", next=next_url, home=HOME, email="", error=None
+        )
 
     async def login(self, request: Request) -> Response:
+        """The address first (its form has nothing else): it goes on to an identity provider
+        or to the password step; then the password, with the address, as before."""
         form = await self.web.form(request)
         if not self.web.csrf.pre_session_valid(request, form):
             return self.web.forbidden(request)
-        next_url = safe_next(form.get("next"))
+        next_url = safe_next(form.get("next") or request.query_params.get("next"))
         email = form.get("email", "")[:254]
+        if "password" not in form:
+            return await self.single_sign_on.address_step(request, email, next_url)
         password = form.get("password", "")[:MAX_PASSWORD_CHARS]
         try:
             issued = await run_in_threadpool(
@@ -54,9 +66,10 @@ class SignInPages(Pages):
         except (Throttled, Unauthenticated) as error:
             return self.web.render(
                 request,
-                "login.html",
+                "login_password.html",
                 status=429 if isinstance(error, Throttled) else 401,
                 next=next_url,
+                home=HOME,
                 email=email,
                 error=error.message,
             )
