@@ -32,6 +32,7 @@ from tenantry.domain.roles import Role
 from tenantry.domain.users import User
 from tenantry.services.member_query import Filter as UserFilter
 from tenantry.services.member_query import UserQuery, UserRecord
+from tenantry.services.passkey_ports import PasskeyRepository as PasskeyRepository
 
 MemberCursor = tuple[datetime, str]
 
@@ -392,6 +393,7 @@ class UnitOfWork(Protocol):
     gateway: GatewayRepository
     network: NetworkRepository
     auth: AuthRepository
+    passkeys: PasskeyRepository
     member_search: MemberSearchRepository
     outbox: OutboxRepository
     idempotency: IdempotencyRepository
