@@ -14,7 +14,12 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from tenantry.domain.accounts import Account
 from tenantry.domain.auth import SessionStage, totp_code, totp_step
 from tenantry.domain.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
-from tenantry.domain.passkeys import MAX_PASSKEYS, relying_party
+from tenantry.domain.passkeys import (
+    MAX_NAME_CHARS,
+    MAX_PASSKEYS,
+    normalize_passkey_name,
+    relying_party,
+)
 from tenantry.services import accounts, auth, auth_passkeys, auth_totp, identities
 from tenantry.services.accounts import AccountChanges
 from tenantry.services.auth import SignedIn
@@ -67,6 +72,14 @@ def test_the_relying_party_is_the_base_urls_host() -> None:
     # Browsers refuse an IP address as a passkey's site.
     assert relying_party("http://127.0.0.1:8000") is None
     assert relying_party("http://[::1]:8000") is None
+
+
+def test_a_name_is_trimmed_printable_and_bounded() -> None:
+    assert normalize_passkey_name(" Blue\tkey\x00 ") == "Blue key"
+    assert normalize_passkey_name("é" * MAX_NAME_CHARS) == "é" * MAX_NAME_CHARS
+    for bad in ("", " \n ", "\x00", "x" * (MAX_NAME_CHARS + 1)):
+        with pytest.raises(InvalidInput):
+            normalize_passkey_name(bad)
 
 
 def test_a_passkey_is_added_then_asked_for_after_the_password(

@@ -84,7 +84,9 @@ def relying_party(base_url: str) -> RelyingParty | None:
 
 def normalize_passkey_name(name: str) -> str:
     """A passkey's name as shown in the list: trimmed, printable, at most 60 characters."""
-    cleaned = " ".join("".join(ch for ch in name if ch.isprintable()).split())
+    # Whitespace of any kind (tabs, new lines) becomes one space; other control characters go.
+    words = ("".join(ch for ch in word if ch.isprintable()) for word in name.split())
+    cleaned = " ".join(word for word in words if word)
     if not cleaned:
         raise InvalidInput(
             ErrorCode.INVALID_INPUT,
