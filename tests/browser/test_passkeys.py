@@ -1,6 +1,6 @@
 """Passkeys in real Chromium, with its virtual authenticator (CDP `WebAuthn`, a CTAP2 platform
 authenticator that verifies the user): add a passkey on the account page, sign out, sign in
-with the password and answer the second-factor step with the passkey.
+with the password and answer the second-factor step with the passkey, then remove it.
 
 Browsers refuse an IP address as a passkey's site, so this test serves tenantry at
 `http://localhost:PORT` (a secure context, like https) on a server of its own, with its own
@@ -132,7 +132,7 @@ def test_a_passkey_added_on_the_account_page_answers_the_second_factor(
     server = localhost_server
 
     _password_step(page, server.admin_email, server.admin_password)
-    expect(page).to_have_url(re.compile(r"/hub/$"))
+    expect(page).to_have_url(f"{server.url}/hub/")
     page.goto("/auth/account")
     expect(page.get_by_text("None yet.")).to_be_visible()
     page.get_by_role("link", name="Add a passkey").click()
@@ -143,7 +143,7 @@ def test_a_passkey_added_on_the_account_page_answers_the_second_factor(
     check_page(page, "passkey-new")
     page.get_by_label("Name of the passkey").fill("Work laptop")
     page.get_by_role("button", name="Create the passkey").click()
-    expect(page).to_have_url(re.compile(r"/auth/account$"))
+    expect(page).to_have_url(f"{server.url}/auth/account")
     expect(page.get_by_text("Passkey “Work laptop” added.")).to_be_visible()
     listed = page.locator(".passkeys__item")
     expect(listed).to_have_count(1)
@@ -162,10 +162,21 @@ def test_a_passkey_added_on_the_account_page_answers_the_second_factor(
     expect(page.get_by_role("heading", level=1)).to_have_text("Confirm it's you")
     check_page(page, "passkey-second-factor")
     page.get_by_role("button", name="Use a passkey").click()
-    expect(page).to_have_url(re.compile(r"/hub/$"))
+    expect(page).to_have_url(f"{server.url}/hub/")
 
     page.goto("/auth/account")
     expect(page.locator(".passkeys__item")).to_contain_text("last used")
     [used] = cdp.send("WebAuthn.getCredentials", {"authenticatorId": authenticator})["credentials"]
     assert used["signCount"] > credential["signCount"]
+
+    # Removing asks first; Cancel keeps it, confirming removes it.
+    page.get_by_role("button", name="Remove the passkey Work laptop").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Remove the passkey “Work laptop”?")
+    check_page(page, "passkey-remove")
+    page.get_by_role("link", name="Cancel").click()
+    expect(page.locator(".passkeys__item")).to_have_count(1)
+    page.get_by_role("button", name="Remove the passkey Work laptop").click()
+    page.get_by_role("button", name="Remove the passkey").click()
+    expect(page.get_by_text("Passkey “Work laptop” removed.")).to_be_visible()
+    expect(page.get_by_text("None yet.")).to_be_visible()
     assert not refused, refused

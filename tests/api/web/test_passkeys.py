@@ -129,7 +129,7 @@ def test_a_required_second_factor_can_be_a_passkey_and_the_last_one_stays(
     assert "/remove" not in account.text
     # Asked for anyway (an old page, a script), the last one is refused.
     removal = browser.post(
-        "/auth/passkeys/1/remove", data={"csrf_token": _csrf(account)}, follow_redirects=False
+        "/auth/passkeys/1/remove", data={"csrf_token": _csrf(account), "confirmed": "yes"}
     )
     assert "add another passkey or an authenticator app" in text_of(browser.follow(removal))
 
@@ -137,16 +137,29 @@ def test_a_required_second_factor_can_be_a_passkey_and_the_last_one_stays(
     assert _add(browser, second, "Security key").status_code == 303
     account = browser.get("/auth/account")
     assert account.text.count("/remove") == 2
-    removed = browser.submit(account, "/auth/passkeys/1/remove")
+    # Removing asks first, naming the passkey; until then nothing changes.
+    asked = browser.submit(account, "/auth/passkeys/1/remove")
+    assert asked.status_code == 200
+    assert "Remove the passkey “Phone”?" in text_of(asked)
+    assert browser.get("/auth/account").text.count("/remove") == 2
+    removed = browser.submit(asked, "/auth/passkeys/1/remove")
     assert "Passkey “Phone” removed." in text_of(browser.follow(removed))
     [event] = audit(ctx, "auth.passkey_remove")
     assert event.after == {"passkeys": 1, "passkey": "Phone", "passkey_id": 1}
     # Nobody removes a passkey that is not theirs, whatever number they send.
-    for number in ("2", "999", "x", "99999999999999999999"):
-        answer = browser.post(
-            f"/auth/passkeys/{number}/remove", data={"csrf_token": _csrf(account)}
-        )
-        assert answer.status_code == 303
+    # No number names a passkey that is not theirs; the one left is their last factor.
+    for number in ("999", "x", "99999999999999999999"):
+        for confirmed in ("", "yes"):
+            answer = browser.post(
+                f"/auth/passkeys/{number}/remove",
+                data={"csrf_token": _csrf(account), "confirmed": confirmed},
+            )
+            assert answer.status_code == 303
+            assert "no such passkey" in text_of(browser.follow(answer))
+    last = browser.post(
+        "/auth/passkeys/2/remove", data={"csrf_token": _csrf(account), "confirmed": "yes"}
+    )
+    assert "add another passkey" in text_of(browser.follow(last))
     assert "Security key" in text_of(browser.get("/auth/account"))
 
 

@@ -22,7 +22,7 @@ from tenantry.domain.auth import SessionStage
 from tenantry.domain.errors import Conflict, DomainError, Throttled, Unauthenticated
 from tenantry.entrypoints.http.errors import http_status
 from tenantry.entrypoints.web.pages import Flash, Pages, Web, safe_next, stage_page
-from tenantry.services import auth_passkeys
+from tenantry.services import auth_passkeys, auth_totp
 from tenantry.services.auth import SignedIn
 
 ACCOUNT_PAGE = "/auth/account"
@@ -128,12 +128,15 @@ class PasskeyPages(Pages):
         if not self.web.csrf.session_valid(request, form, signed_in):
             return self.web.forbidden(request)
         number = int(passkey_id) if passkey_id.isascii() and passkey_id.isdigit() else 0
+        number = number if number < 2**31 else 0
+        if form.get("confirmed") != "yes":
+            return await self._confirm_removal(request, signed_in, number)
         try:
             removed = await run_in_threadpool(
                 auth_passkeys.remove_passkey,
                 self.ctx,
                 signed_in,
-                number if number < 2**31 else 0,
+                number,
                 self.web.origin(request),
             )
         except DomainError as error:
@@ -168,6 +171,17 @@ class PasskeyPages(Pages):
         response = self.web.redirect(request, next_url)
         self.web.cookies.set_session(response, request, issued)
         return response
+
+    async def _confirm_removal(
+        self, request: Request, signed_in: SignedIn, number: int
+    ) -> Response:
+        """Removing asks first, naming the passkey, as every destructive action does."""
+        status = await run_in_threadpool(auth_totp.two_factor_status, self.ctx, signed_in)
+        passkey = next((p for p in status.passkeys if p.id == number), None)
+        if passkey is None:
+            flash = Flash("error", "You have no such passkey.")
+            return self.web.redirect(request, ACCOUNT_PAGE, flash=flash)
+        return self.web.render(request, "passkey_remove.html", signed_in=signed_in, passkey=passkey)
 
     async def _new(
         self,
