@@ -5,7 +5,7 @@ A session is opened in one of three stages (`SessionStage`): complete, or waitin
 second factor (a challenge for users who set one up, enrolment where an account requires one
 and none is set up). A session that clears its second factor is replaced by a new one, so the
 cookie that was issued before the second factor never grants more than the challenge.
-Two-factor steps and password resets live in `auth_totp` and `auth_resets`.
+Two-factor steps and password resets live in `auth_totp`, `auth_passkeys` and `auth_resets`.
 """
 
 from __future__ import annotations
@@ -185,8 +185,7 @@ def two_factor_required(uow: UnitOfWork, user: User) -> bool:
 
 def stage_after_password(uow: UnitOfWork, user: User) -> SessionStage:
     """What a session still needs once the password (or an accepted invitation) is through."""
-    factor = uow.auth.find_second_factor(user.id)
-    if factor is not None and factor.confirmed_at is not None:
+    if uow.passkeys.has_second_factor(user.id):
         return SessionStage.CHALLENGE
     if two_factor_required(uow, user):
         return SessionStage.ENROL
@@ -361,9 +360,8 @@ def authenticate_session(ctx: ServiceContext, cookie: str) -> SignedIn | None:
         if session.second_factor_done:
             stage = SessionStage.COMPLETE
         else:
-            factor = uow.auth.find_second_factor(user.id)
-            confirmed = factor is not None and factor.confirmed_at is not None
-            stage = SessionStage.CHALLENGE if confirmed else SessionStage.ENROL
+            has_factor = uow.passkeys.has_second_factor(user.id)
+            stage = SessionStage.CHALLENGE if has_factor else SessionStage.ENROL
     if now - session.last_seen_at > SESSION_TOUCH_INTERVAL:
         with ctx.uow() as uow:
             uow.auth.touch_session(key, now)

@@ -416,6 +416,6 @@ idempotency_keys = sa.Table(
 # What pruning looks for: keys by age.
 sa.Index("ix_idempotency_keys_created_at", idempotency_keys.c.created_at)
 
-# The gateway's tables live in their own module; importing it registers them on `metadata`,
-# so that migrations see the whole schema from this module.
-from tenantry.storage import gateway_tables, sso_tables  # noqa: E402, F401
+# The gateway's, single sign-on's and passkeys' tables live in modules of their own; importing
+# them registers them on `metadata`, so that migrations see the whole schema from this module.
+from tenantry.storage import gateway_tables, passkey_tables, sso_tables  # noqa: E402, F401

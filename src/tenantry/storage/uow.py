@@ -31,6 +31,7 @@ from tenantry.storage.repositories.managed import SqlNetworkRepository
 from tenantry.storage.repositories.member_search import SqlMemberSearchRepository
 from tenantry.storage.repositories.memberships import SqlMembershipRepository
 from tenantry.storage.repositories.outbox import SqlOutboxRepository
+from tenantry.storage.repositories.passkeys import SqlPasskeyRepository
 from tenantry.storage.repositories.roles import SqlAppRepository, SqlCustomRoleRepository
 from tenantry.storage.repositories.sso import SqlSingleSignOnRepository
 from tenantry.storage.repositories.users import SqlUserRepository
@@ -84,6 +85,7 @@ class SqlUnitOfWork:
     gateway: ports.GatewayRepository
     network: ports.NetworkRepository
     auth: ports.AuthRepository
+    passkeys: ports.PasskeyRepository
     member_search: ports.MemberSearchRepository
     outbox: ports.OutboxRepository
     idempotency: ports.IdempotencyRepository
@@ -116,6 +118,7 @@ class SqlUnitOfWork:
         self.gateway = SqlGatewayRepository(connection)
         self.network = SqlNetworkRepository(connection)
         self.auth = SqlAuthRepository(connection)
+        self.passkeys = SqlPasskeyRepository(connection)
         self.member_search = SqlMemberSearchRepository(connection)
         self.outbox = SqlOutboxRepository(connection)
         self.idempotency = SqlIdempotencyRepository(connection)

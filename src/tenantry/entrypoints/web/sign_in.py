@@ -1,4 +1,5 @@
-"""`/auth/login`, `/auth/logout` and `/auth/2fa` (the code asked for after the password)."""
+"""`/auth/login`, `/auth/logout` and `/auth/2fa` (the code asked for after the password; a
+passkey may answer it instead: `passkeys`)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from starlette.responses import Response
 from tenantry.domain.auth import SessionStage
 from tenantry.domain.errors import Conflict, Throttled, Unauthenticated
 from tenantry.entrypoints.web.pages import HOME, Flash, Pages, Web, safe_next, stage_page
+from tenantry.entrypoints.web.passkeys import render_challenge
 from tenantry.entrypoints.web.sso import SingleSignOnPages
 from tenantry.services import auth, auth_totp
 
@@ -100,9 +102,7 @@ class SignInPages(Pages):
             return self.web.redirect(request, login_url(next_url))
         if signed_in.stage is not SessionStage.CHALLENGE:
             return self.web.redirect(request, stage_page(signed_in.stage, next_url))
-        return self.web.render(
-            request, "two_factor.html", signed_in=signed_in, next=next_url, error=None
-        )
+        return await render_challenge(self.web, request, signed_in, next_url)
 
     async def challenge(self, request: Request) -> Response:
         form = await self.web.form(request)
@@ -124,13 +124,9 @@ class SignInPages(Pages):
         except Conflict:
             return self.web.redirect(request, stage_page(signed_in.stage, next_url))
         except (Throttled, Unauthenticated) as error:
-            return self.web.render(
-                request,
-                "two_factor.html",
-                status=429 if isinstance(error, Throttled) else 401,
-                signed_in=signed_in,
-                next=next_url,
-                error=error.message,
+            status = 429 if isinstance(error, Throttled) else 401
+            return await render_challenge(
+                self.web, request, signed_in, next_url, status=status, error=error.message
             )
         response = self.web.redirect(request, next_url)
         self.web.cookies.set_session(response, request, issued)
