@@ -217,9 +217,17 @@ def list_members(
 
 
 def list_all_members(
-    ctx: ServiceContext, actor: Actor, account_id: str, *, page_size: int = MAX_PAGE
+    ctx: ServiceContext,
+    actor: Actor,
+    account_id: str,
+    *,
+    page_size: int = MAX_PAGE,
+    at_most: int | None = None,
 ) -> list[Member]:
-    """Every member of an account, read page by page in one read transaction."""
+    """Every member of an account, read page by page in one read transaction; with `at_most`,
+    no more than one member beyond it (enough for a caller to tell there are too many)."""
+    if at_most is not None:
+        page_size = min(page_size, at_most + 1)
     with ctx.uow(readonly=True) as uow:
         account, _ = require(ctx, uow, actor, account_id, Need.READ_ACCOUNT)
         roles = roles_of(ctx, uow, account)
@@ -228,7 +236,7 @@ def list_all_members(
         while True:
             rows = uow.memberships.members(account_id, limit=page_size, after=after)
             members += [Member(u, m, roles.get(m.role_key, ctx.roles.admin)) for u, m in rows]
-            if len(rows) < page_size:
+            if len(rows) < page_size or (at_most is not None and len(members) > at_most):
                 return members
             last = rows[-1][1]
             assert last.created_at is not None
