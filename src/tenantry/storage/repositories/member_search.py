@@ -63,6 +63,8 @@ _COLUMNS: dict[UserAttribute, sa.ColumnElement[Any]] = {
     A.JOINED_AT: memberships.c.created_at,
 }
 _OPTIONAL_TEXT = {A.DISPLAY_NAME, A.FIRST_NAME, A.LAST_NAME, A.DEPARTMENT}
+# Columns that are never NULL (the external id is, through its outer join).
+_NEVER_NULL = {A.USER_ID, A.EMAIL, A.DISPLAY_NAME, A.ROLE, A.JOINED_AT}
 
 _SELECT = sa.select(*USER_COLUMNS, *MEMBERSHIP_COLUMNS, scim_external_ids.c.external_id)
 _ONE = _SELECT.select_from(_MEMBERS).where(_IN_ACCOUNT, users.c.id == sa.bindparam("user_id"))
@@ -231,7 +233,8 @@ class _Compiler:
         operand = value if exact else value.lower()
         if operator is Operator.NE:
             return sa.or_(column.is_(None), text != operand)
-        has_value = column.is_not(None)
+        # A needless IS NOT NULL is an index condition PostgreSQL may prefer to the search's.
+        has_value = sa.true() if attribute in _NEVER_NULL else column.is_not(None)
         if operator is Operator.EQ:
             return sa.and_(has_value, text == operand)
         if operator in (Operator.CO, Operator.SW, Operator.EW):
