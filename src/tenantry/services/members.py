@@ -33,6 +33,9 @@ from tenantry.services.policy_identities import check_may_see_user
 from tenantry.services.ports import MemberCursor, UnitOfWork
 
 MAX_PAGE = 1000
+LIST_CAP = 10_000
+"""The most members or accounts a face answers in one list its callers did not ask to page
+(the vendors' documents define lists without pages); more is an error that says so."""
 
 
 @dataclass(slots=True)

@@ -15,7 +15,7 @@ from tenantry.entrypoints.bulk_rest import views
 from tenantry.entrypoints.bulk_rest.errors import Answer, item_errors, none_added, quota_headers
 from tenantry.services import members, quotas, roles
 from tenantry.services.context import Actor, ServiceContext
-from tenantry.services.members import MAX_PAGE
+from tenantry.services.members import LIST_CAP, MAX_PAGE
 from tenantry.services.membership_changes import apply_membership_changes
 from tenantry.services.membership_commands import ItemError, RemoveMember
 from tenantry.services.ports import MemberCursor
@@ -23,6 +23,10 @@ from tenantry.services.ports import MemberCursor
 FACE = "bulk_rest"
 BAD_PAGE_SIZE = f"page_size must be a whole number from 1 to {MAX_PAGE}."
 BAD_CURSOR = "The cursor is not one this API returned."
+TOO_MANY_USERS = (
+    f"This account has more than {LIST_CAP:,} users: ask for them a page at a time,"
+    f" with page_size (1 to {MAX_PAGE}) and the next_cursor of each answer."
+)
 
 
 def serve(
@@ -52,7 +56,9 @@ def get_users(
     page_size, cursor = query.get("page_size"), query.get("cursor")
     catalogue = ctx.roles
     if page_size is None and cursor is None:
-        everyone = members.list_all_members(ctx, actor, account_id)
+        everyone = members.list_all_members(ctx, actor, account_id, at_most=LIST_CAP)
+        if len(everyone) > LIST_CAP:
+            raise InvalidInput(ErrorCode.INVALID_INPUT, TOO_MANY_USERS, field="page_size")
         return Answer(200, {"users": [views.user_view(catalogue, m) for m in everyone]})
     page = members.list_members(
         ctx,
