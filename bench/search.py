@@ -23,6 +23,8 @@ from datetime import UTC, datetime, timedelta
 from time import perf_counter
 from typing import Any
 
+import sqlalchemy as sa
+
 from bench.database import RawDatabase, Target, open_target
 from tenantry.domain.accounts import AccountKind
 from tenantry.services import accounts, member_browsing, provisioning
@@ -67,6 +69,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--large", type=int, default=100_000, help="members of the one large advertiser"
     )
     parser.add_argument("--rounds", type=int, default=21, help="calls timed per search")
+    parser.add_argument(
+        "--explain", action="store_true", help="print the plan of each search's statements"
+    )
     return parser.parse_args(argv)
 
 
@@ -87,6 +92,8 @@ def seed(target: Target, raw: RawDatabase, *, users: int, advertisers: int, larg
     rows = [(i, name, kind, parent, *flags) for i, name, kind, parent in account_rows]
     _load(target, raw, "accounts", ACCOUNT_COLUMNS, rows)
     ordinary = users - large
+    # Building an index once is far quicker than growing it a row at a time.
+    rebuild = _drop_search_indexes(raw) if target.engine == "postgresql" else []
 
     start = datetime.now(UTC) - timedelta(seconds=users)
 
@@ -110,10 +117,24 @@ def seed(target: Target, raw: RawDatabase, *, users: int, advertisers: int, larg
             batch = []
     if batch:
         _load_members(target, raw, batch)
+    for definition in rebuild:
+        raw.conn.execute(definition)  # type: ignore[attr-defined]
     if target.engine == "postgresql":
-        raw.conn.execute("ANALYZE")  # type: ignore[attr-defined]  # as autovacuum soon would
+        # As autovacuum soon would: statistics, and the visibility map index-only scans need.
+        raw.conn.execute("VACUUM ANALYZE")  # type: ignore[attr-defined]
     per_account = (users - large) // advertisers
     return Seeded(host, ids, large_id, users, per_account, large, perf_counter() - began)
+
+
+def _drop_search_indexes(raw: RawDatabase) -> list[str]:
+    """Drop the migration's search indexes; their definitions, to build them again."""
+    found = raw.fetchall(
+        raw.sql("SELECT indexname, indexdef FROM pg_indexes WHERE indexname LIKE ?"),
+        ("search\\_%",),
+    )
+    for name, _ in found:
+        raw.conn.execute(f"DROP INDEX {name}")  # type: ignore[attr-defined]
+    return [definition for _, definition in found]
 
 
 def _load_members(target: Target, raw: RawDatabase, batch: list[Any]) -> None:
@@ -146,6 +167,31 @@ def timed(call: Callable[[], object], rounds: int) -> tuple[float, float]:
         call()
         spent.append((perf_counter() - began) * 1000)
     return statistics.median(spent), max(spent)
+
+
+def explained(engine: sa.Engine, call: Callable[[], object]) -> str:
+    """The engine's plan of every SELECT `call` sends (on PostgreSQL run, with buffers)."""
+    sent: list[tuple[str, Any]] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        if statement.lstrip().upper().startswith("SELECT") and (
+            "FROM memberships" in statement or "FROM accounts" in statement
+        ):
+            sent.append((statement, parameters))
+
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        call()
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+    sqlite = engine.dialect.name == "sqlite"
+    explain = "EXPLAIN QUERY PLAN " if sqlite else "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) "
+    lines = []
+    with engine.connect() as conn:
+        for statement, parameters in sent[-2:]:  # the page, and the count if any
+            rows = conn.exec_driver_sql(explain + statement, parameters).all()
+            lines += [f"    {row[-1]}" for row in rows] + ["    --"]
+    return "\n".join(lines)
 
 
 def searches(ctx: Any, seeded: Seeded) -> list[tuple[str, Callable[[], object]]]:
@@ -211,6 +257,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             for label, call in searches(ctx, seeded):
                 median, worst = timed(call, args.rounds)
                 print(f"{label:<48} {median:>10.2f} {worst:>10.2f}")
+                if args.explain:
+                    print(explained(ctx.uow.engine, call))
         finally:
             composition.dispose()
 
