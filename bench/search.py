@@ -85,7 +85,7 @@ def seed(target: Target, raw: RawDatabase, *, users: int, advertisers: int, larg
     now = raw.timestamp(datetime.now(UTC))
     host, large_id = account_id(0), account_id(advertisers + 1)
     ids = [account_id(n) for n in range(1, advertisers + 1)]
-    account_rows = [(host, "Bench host", "partner", None)]
+    account_rows: list[tuple[str, str, str, str | None]] = [(host, "Bench host", "partner", None)]
     account_rows += [(i, f"Advertiser {n:05d}", "advertiser", host) for n, i in enumerate(ids)]
     account_rows.append((large_id, "The large advertiser", "advertiser", host))
     flags = (0, True, False, True, False, False, "{}", now)
@@ -258,7 +258,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                 median, worst = timed(call, args.rounds)
                 print(f"{label:<48} {median:>10.2f} {worst:>10.2f}")
                 if args.explain:
-                    print(explained(ctx.uow.engine, call))
+                    print(explained(ctx.uow.engine, call))  # type: ignore[attr-defined]
         finally:
             composition.dispose()
 
