@@ -229,17 +229,17 @@ def list_all_members(
 ) -> list[Member]:
     """Every member of an account, read page by page in one read transaction; with `at_most`,
     no more than one member beyond it (enough for a caller to tell there are too many)."""
-    if at_most is not None:
-        page_size = min(page_size, at_most + 1)
+    wanted = None if at_most is None else at_most + 1
     with ctx.uow(readonly=True) as uow:
         account, _ = require(ctx, uow, actor, account_id, Need.READ_ACCOUNT)
         roles = roles_of(ctx, uow, account)
         members: list[Member] = []
         after: MemberCursor | None = None
         while True:
-            rows = uow.memberships.members(account_id, limit=page_size, after=after)
+            limit = page_size if wanted is None else min(page_size, wanted - len(members))
+            rows = uow.memberships.members(account_id, limit=limit, after=after)
             members += [Member(u, m, roles.get(m.role_key, ctx.roles.admin)) for u, m in rows]
-            if len(rows) < page_size or (at_most is not None and len(members) > at_most):
+            if len(rows) < limit or len(members) == wanted:
                 return members
             last = rows[-1][1]
             assert last.created_at is not None
