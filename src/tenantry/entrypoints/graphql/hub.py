@@ -14,6 +14,7 @@ from tenantry.domain.errors import ErrorCode, InvalidInput
 from tenantry.domain.ids import is_account_id
 from tenantry.domain.roles import Need
 from tenantry.domain.users import User
+from tenantry.entrypoints.graphql import hub_pages
 from tenantry.entrypoints.graphql.endpoint import graphql_app
 from tenantry.entrypoints.graphql.engine import GraphQLEngine, load_schema
 from tenantry.entrypoints.graphql.hub_loaders import HubLoaders
@@ -289,8 +290,18 @@ def resolve_delete_tenant(_: Any, info: Info, tenantId: str) -> bool:
 # -- object fields -----------------------------------------------------------------------------
 
 
-def _tenant_users(node: TenantNode, info: Info) -> list[UserNode]:
-    return [UserNode(m.user) for m in _request(info).loaders.members(node.account.id)]
+def _tenant_users(
+    node: TenantNode, info: Info, first: int | None = None, after: str | None = None
+) -> list[UserNode]:
+    found = hub_pages.tenant_users(_request(info).loaders, node.account.id, first, after)
+    return [UserNode(m.user) for m in found]
+
+
+def _tenant_users_connection(
+    node: TenantNode, info: Info, first: int | None = None, after: str | None = None
+) -> dict[str, Any]:
+    page = hub_pages.users_page(_request(info).loaders, node.account.id, first, after)
+    return {"nodes": [UserNode(m.user) for m in page.items], **hub_pages.page_info(page)}
 
 
 def _tenant_roles(node: TenantNode, info: Info) -> list[dict[str, Any]]:
@@ -407,6 +418,7 @@ RESOLVERS: dict[str, dict[str, Any]] = {
         "canPartnerManage": lambda n, _: n.account.can_partner_manage,
         "eventEnrichment": lambda n, _: n.account.event_enrichment,
         "users": _tenant_users,
+        "usersConnection": _tenant_users_connection,
         "availableRoles": _tenant_roles,
         "tenantUsage": _tenant_usage,
         "canEditTenantSettingsInUI": _ui_flag(Need.MANAGE_SETTINGS),
