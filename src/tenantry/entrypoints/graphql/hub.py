@@ -20,12 +20,12 @@ from tenantry.entrypoints.graphql.engine import GraphQLEngine, load_schema
 from tenantry.entrypoints.graphql.hub_loaders import HubLoaders
 from tenantry.entrypoints.graphql.hub_policy import policy_changes, policy_view, update_view
 from tenantry.entrypoints.graphql.hub_sso import add_sso_resolvers
+from tenantry.entrypoints.graphql.hub_views import ingress_view, usage_view
 from tenantry.entrypoints.graphql.roles import parse_role_name, role_view
 from tenantry.services import account_policy, accounts, directory, gateway, invitations, members
 from tenantry.services.accounts import AccountChanges
 from tenantry.services.context import Actor, ServiceContext
 from tenantry.services.delivery import invitation_link
-from tenantry.services.gateway import Usage
 from tenantry.services.members import NewMember, RoleRef
 
 SDL = Path(__file__).with_name("hub.graphql")
@@ -343,39 +343,6 @@ def _user_default_tenant(node: UserNode, info: Info) -> str | None:
     advertisers = [p for p in placements if p.account.kind is AccountKind.ADVERTISER]
     chosen = (advertisers or placements)[:1]
     return chosen[0].account.id if chosen else None
-
-
-def usage_view(usage: Usage) -> dict[str, Any]:
-    traffic = usage.traffic
-    return {
-        "totalPixels": usage.total_pixels,
-        "totalActivePixels": usage.total_active_pixels,
-        "totalInactivePixels": usage.total_inactive_pixels,
-        "totalPipelines": usage.total_pipelines,
-        "totalActivePipeline": usage.total_active_pipelines,
-        "pixelIds": usage.pixel_ids,
-        "tenantUsageByTraffic": {
-            "totalEventsReceived": traffic.total_events_received,
-            "totalPixelsWithTraffic": traffic.total_pixels_with_traffic,
-            "publishError": traffic.publish_error,
-            "durationInHours": traffic.duration_in_hours,
-            "lastUpdatedAt": traffic.last_updated_at.isoformat()
-            if traffic.last_updated_at
-            else None,
-        },
-    }
-
-
-def ingress_view(account: Account, domain: Any) -> dict[str, Any]:
-    return {
-        "id": domain.id,
-        "ingress": domain.ingress,
-        "targetDomain": domain.target_domain,
-        "tenantName": account.name,
-        "cnameResolveSuccess": domain.cname_resolve_success,
-        "tenant1pDomain": domain.tenant_1p_domain,
-        "tenant1pDomainStatus": domain.tenant_1p_domain_status,
-    }
 
 
 def _marker(*_: Any) -> dict[str, Any]:

@@ -1,7 +1,7 @@
 """search indexes: users by e-mail address and name, accounts by name, in any part of the text
 
 Revision ID: 0013
-Revises: 0008
+Revises: 0011
 Create Date: 2026-12-02 19:00:00
 
 PostgreSQL: trigram GIN indexes (`pg_trgm`, shipped with the server's contrib modules) on the
@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0013"
-down_revision: str | None = "0008"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
