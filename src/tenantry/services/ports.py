@@ -221,7 +221,16 @@ class AuditRepository(Protocol):
         until: datetime | None = None,
         limit: int = 50,
         before_id: int | None = None,
-    ) -> list[AuditEvent]: ...
+        after_id: int | None = None,
+        oldest_first: bool = False,
+    ) -> list[AuditEvent]:
+        """Events of these accounts (all when None) that match every filter given: newest
+        first, or oldest first; `before_id` and `after_id` page by id."""
+        ...
+
+    def delete_older_than(self, cutoff: datetime, limit: int) -> int:
+        """Delete up to `limit` events written before `cutoff`, oldest first; how many."""
+        ...
 
 
 class CounterRepository(Protocol):

@@ -16,6 +16,7 @@ from tenantry.domain.roles import Need
 from tenantry.domain.users import User
 from tenantry.entrypoints.graphql.endpoint import graphql_app
 from tenantry.entrypoints.graphql.engine import GraphQLEngine, load_schema
+from tenantry.entrypoints.graphql.hub_audit import resolve_audit_events
 from tenantry.entrypoints.graphql.hub_loaders import HubLoaders
 from tenantry.entrypoints.graphql.roles import parse_role_name, role_view
 from tenantry.services import accounts, directory, gateway, invitations, members
@@ -366,6 +367,7 @@ RESOLVERS: dict[str, dict[str, Any]] = {
         "tenants": resolve_tenants,
         "user": resolve_user,
         "ingressDomain": resolve_ingress_domain,
+        "auditEvents": resolve_audit_events,
     },
     "Mutation": {
         "userMutations": _marker,
