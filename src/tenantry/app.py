@@ -117,6 +117,9 @@ class Composition:
         finally:
             pruning.cancel()
             await asyncio.to_thread(self.stop_outbox_sender)
+            from tenantry.entrypoints.http.metrics import process_ended
+
+            process_ended()
 
     async def _prune_idempotency_keys(self) -> None:
         """Every `PRUNE_EVERY_SECONDS` while the server runs (in every process: a delete of
