@@ -30,6 +30,7 @@ from tenantry.entrypoints.graphql import (
     hub_app,
     traffic_app,
 )
+from tenantry.entrypoints.http.api_docs import assets_router
 from tenantry.entrypoints.http.faces import face_app
 from tenantry.entrypoints.http.logs import configure_logging
 from tenantry.entrypoints.http.metrics import FACE_KEY, metrics_router
@@ -111,8 +112,8 @@ def create_http_app(
 
 
 def _server_app(ctx: ServiceContext, readiness: Callable[[], None]) -> FastAPI:
-    """Health, readiness and metrics; its `{"message"}` answers are those of any path no face
-    claims."""
+    """Health, readiness, metrics and the API documentation pages' files; its `{"message"}`
+    answers are those of any path no face claims."""
     router = APIRouter(include_in_schema=False)
 
     @router.get("/healthz")
@@ -130,6 +131,7 @@ def _server_app(ctx: ServiceContext, readiness: Callable[[], None]) -> FastAPI:
     return face_app(
         router,
         metrics_router(ctx),
+        assets_router(),
         limit=ctx.settings.max_body_bytes,
         refusal=plain_refusal,
         domain_error=plain_domain_error,
