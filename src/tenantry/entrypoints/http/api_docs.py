@@ -42,8 +42,7 @@ class Asset:
 
     @property
     def url(self) -> str:
-        version = metadata.version(self.distribution)
-        return f"{PREFIX}/{self.distribution}-{version}/{self.path.rsplit('/', 1)[-1]}"
+        return _url(self)
 
     @property
     def file(self) -> Traversable:
@@ -151,6 +150,13 @@ def _page(
 <script nonce="{nonce}">{start}</script>
 </body>
 </html>"""
+
+
+@functools.cache
+def _url(asset: Asset) -> str:
+    """The file's URL, naming the installed version of its package (read once)."""
+    version = metadata.version(asset.distribution)
+    return f"{PREFIX}/{asset.distribution}-{version}/{asset.path.rsplit('/', 1)[-1]}"
 
 
 @functools.cache

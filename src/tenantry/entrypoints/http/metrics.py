@@ -69,11 +69,27 @@ def observe_request(
     scope: MutableMapping[str, Any], method: str, status: int, seconds: float
 ) -> None:
     """Count and time one answered request; `scope` is the one the faces routed."""
-    face = str(scope.get(FACE_KEY, UNMATCHED))
-    route = route_template(scope)
-    method = method if method in METHODS else "other"
-    REQUESTS.labels(face, route, method, str(status)).inc()
-    DURATION.labels(face, route, method).observe(seconds)
+    key = (
+        str(scope.get(FACE_KEY, UNMATCHED)),
+        route_template(scope),
+        method if method in METHODS else "other",
+        status,
+    )
+    found = _series.get(key)
+    if found is None:
+        face, route, method, _ = key
+        found = _series[key] = (
+            REQUESTS.labels(face, route, method, str(status)),
+            DURATION.labels(face, route, method),
+        )
+    count, duration = found
+    count.inc()
+    duration.observe(seconds)
+
+
+# Each request's series, looked up once: `labels` costs more than counting (a few hundred
+# entries at most: the routes are the app's, the statuses HTTP's).
+_series: dict[tuple[str, str, str, int], tuple[Any, Any]] = {}
 
 
 def route_template(scope: MutableMapping[str, Any]) -> str:
