@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from playwright.sync_api import ConsoleMessage, Error, Page, expect
 
-from conftest import LiveServer
+if TYPE_CHECKING:
+    from conftest import LiveServer
 
 GRAPHIQL = ["/hub/graphql/", "/capig/graphql/"]
 SWAGGER = {
