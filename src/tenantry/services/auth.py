@@ -26,7 +26,7 @@ from tenantry.domain.errors import ErrorCode, Throttled, Unauthenticated
 from tenantry.domain.ids import hash_secret, secret_matches
 from tenantry.domain.throttling import Limits, SlidingWindow
 from tenantry.domain.users import User, UserStatus, is_valid_email
-from tenantry.services import invitations, throttling
+from tenantry.services import invitations, metrics, throttling
 from tenantry.services.account_policy import session_lifetime_of
 from tenantry.services.context import Actor, ActorKind, ServiceContext, record
 from tenantry.services.ports import UnitOfWork
@@ -309,7 +309,8 @@ def record_failure(
     origin: Origin,
     reason: str,
 ) -> None:
-    """Audit a failed attempt, as the user it named when there is one."""
+    """Audit a failed attempt, as the user it named when there is one, and count it."""
+    metrics.SIGN_IN_FAILURES.labels(reason).inc()
     actor = (
         user_actor(user, origin)
         if user is not None

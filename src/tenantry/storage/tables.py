@@ -243,6 +243,19 @@ audit_events = sa.Table(
 )
 sa.Index("ix_audit_events_account_id", audit_events.c.account_id, audit_events.c.id)
 sa.Index("ix_audit_events_at", audit_events.c.at)
+# An account's events about one target, or by one actor, newest first (the audit API's filters).
+sa.Index(
+    "ix_audit_events_account_target",
+    audit_events.c.account_id,
+    audit_events.c.target_id,
+    audit_events.c.id,
+)
+sa.Index(
+    "ix_audit_events_account_actor",
+    audit_events.c.account_id,
+    audit_events.c.actor_id,
+    audit_events.c.id,
+)
 
 # Windowed counters (quotas, sign-in throttles), incremented atomically in the database so a
 # limit holds across processes and hosts.

@@ -14,6 +14,7 @@ from tenantry.entrypoints.cli import (
     accounts,
     api_accounts,
     apps,
+    audit,
     backups,
     database,
     outbox,
@@ -102,6 +103,7 @@ def build_cli(make_composition: CompositionFactory) -> typer.Typer:
     cli.add_typer(users.app, name="users")
     cli.add_typer(outbox.app, name="outbox")
     cli.add_typer(sso.app, name="sso")
+    cli.add_typer(audit.app, name="audit")
     return cli
 
 

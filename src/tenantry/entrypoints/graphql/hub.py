@@ -17,6 +17,7 @@ from tenantry.domain.users import User
 from tenantry.entrypoints.graphql import hub_pages
 from tenantry.entrypoints.graphql.endpoint import graphql_app
 from tenantry.entrypoints.graphql.engine import GraphQLEngine, load_schema
+from tenantry.entrypoints.graphql.hub_audit import resolve_audit_events
 from tenantry.entrypoints.graphql.hub_loaders import HubLoaders
 from tenantry.entrypoints.graphql.hub_policy import policy_changes, policy_view, update_view
 from tenantry.entrypoints.graphql.hub_sso import add_sso_resolvers
@@ -356,6 +357,7 @@ RESOLVERS: dict[str, dict[str, Any]] = {
         "tenants": resolve_tenants,
         "user": resolve_user,
         "ingressDomain": resolve_ingress_domain,
+        "auditEvents": resolve_audit_events,
     },
     "Mutation": {
         "userMutations": _marker,

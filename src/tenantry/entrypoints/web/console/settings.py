@@ -1,6 +1,6 @@
-"""Settings: where the API reference lives (the GraphQL explorers and the REST faces' OpenAPI
-documents), and the person's own sign-in settings; and an account's settings page, where its
-security policy is read and, by those who manage its settings, changed."""
+"""Settings: where the API reference lives (the GraphQL explorers and the REST faces'
+documentation pages), and the person's own sign-in settings; and an account's settings page,
+where its security policy is read and, by those who manage its settings, changed."""
 
 from __future__ import annotations
 
@@ -61,14 +61,16 @@ def api_references(base_url: str) -> list[Reference]:
             "Pixels (signal configs), filters and event metrics; opens an explorer.",
         ),
         Reference(
-            "User management REST API (OpenAPI)",
-            f"{base}/api/user-management/v1.0/openapi.json",
-            "Bulk add, list and delete users, and read roles, with an account's API token.",
+            "User management REST API",
+            f"{base}/api/user-management/v1.0/docs",
+            "Bulk add, list and delete users, and read roles, with an account's API token "
+            "(the OpenAPI document is openapi.json beside the page).",
         ),
         Reference(
-            "Network integration REST API (OpenAPI)",
-            f"{base}/api/network-integration/openapi.json",
-            "Advertisers, their users and network users, for a network's integration.",
+            "Network integration REST API",
+            f"{base}/api/network-integration/docs",
+            "Advertisers, their users and network users, for a network's integration (the "
+            "OpenAPI document is openapi.json beside the page).",
         ),
         Reference(
             "SCIM 2.0 (discovery)",
