@@ -11,6 +11,7 @@ from datetime import timedelta
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from tenantry.domain.account_policy import Breach, PolicyChanges
 from tenantry.domain.accounts import Account
 from tenantry.domain.auth import SessionStage, totp_code, totp_step
 from tenantry.domain.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
@@ -20,7 +21,7 @@ from tenantry.domain.passkeys import (
     normalize_passkey_name,
     relying_party,
 )
-from tenantry.services import accounts, auth, auth_passkeys, auth_totp, identities
+from tenantry.services import account_policy, accounts, auth, auth_passkeys, auth_totp, identities
 from tenantry.services.accounts import AccountChanges
 from tenantry.services.auth import SignedIn
 from tenantry.services.context import ServiceContext
@@ -373,3 +374,22 @@ def test_the_app_may_go_where_a_passkey_stays(ctx: ServiceContext, world: World)
     with ctx.uow(readonly=True) as uow:
         assert uow.auth.find_second_factor(signed_in.user.id) is None
         assert uow.passkeys.has_second_factor(signed_in.user.id)
+
+
+def test_a_passkey_holder_is_not_named_as_lacking_a_second_factor(
+    ctx: ServiceContext, world: World
+) -> None:
+    with_passkey = _person(ctx, world)
+    _add(ctx, _signed_in(ctx, with_passkey))
+    without = _person(ctx, world)
+    update = account_policy.update_account_policy(
+        ctx, OPERATOR, world.a.id, PolicyChanges(two_factor_required=True)
+    )
+    lacking = {
+        m.email
+        for group in update.affected
+        if group.breach is Breach.WITHOUT_TWO_FACTOR
+        for m in group.members
+    }
+    assert without in lacking
+    assert with_passkey not in lacking

@@ -12,13 +12,16 @@ import sqlalchemy as sa
 
 from tenantry.domain.account_policy import Breach
 from tenantry.domain.memberships import MembershipStatus
+from tenantry.storage.passkey_tables import passkeys
 from tenantry.storage.repositories.base import Repository
 from tenantry.storage.tables import memberships, second_factors, sessions, users
 
-_confirmed_factor = (
+# A second factor is a confirmed authenticator app or any passkey (as signing in counts it).
+_confirmed_factor = sa.or_(
     sa.select(second_factors.c.user_id)
     .where(second_factors.c.user_id == users.c.id, second_factors.c.confirmed_at.is_not(None))
-    .exists()
+    .exists(),
+    sa.select(passkeys.c.id).where(passkeys.c.user_id == users.c.id).exists(),
 )
 _elsewhere = memberships.alias("elsewhere")
 _in_other_accounts = (
