@@ -16,7 +16,6 @@ from tenantry.domain.errors import Unauthenticated
 from tenantry.domain.memberships import Membership, MembershipStatus, Scope
 from tenantry.domain.users import NotificationEmail, User
 from tenantry.services import accounts, auth, credentials, managed_users, provisioning_groups
-from tenantry.services.accounts import AccountChanges
 from tenantry.services.context import ServiceContext
 from tenantry.services.membership_changes import apply_membership_changes
 from tenantry.services.membership_commands import (
@@ -35,6 +34,7 @@ from factories import (
     listed_users,
     make_member,
     managed_user,
+    set_policy,
     statements,
     unique_email,
 )
@@ -221,8 +221,7 @@ def test_a_batch_of_every_kind_of_change_sends_as_many_statements_at_any_size(
 ) -> None:
     accounts.add_app(ctx, OPERATOR, world.a.id, "com.example.one")
     for account in (world.a, world.b):
-        changes = AccountChanges(multi_account_users=True)
-        accounts.update_account(ctx, OPERATOR, account.id, changes)
+        set_policy(ctx, account.id, multi_account_users=True)
     counts = [_statements_for(ctx, world, _every_kind(ctx, world, n)) for n in (2, 20)]
     assert counts[0] == counts[1] <= MIXED_STATEMENTS, counts
 
