@@ -144,6 +144,8 @@ invitations = sa.Table(
     sa.Column("accepted_at", UTCDateTime()),
     sa.Column("revoked_at", UTCDateTime()),
     sa.Column("delivered", sa.Boolean),
+    # When its expiry was recorded (audited, and so an `invitation.expired` webhook event).
+    sa.Column("expiry_recorded_at", UTCDateTime()),
 )
 sa.Index("ix_invitations_user_account", invitations.c.user_id, invitations.c.account_id)
 sa.Index("ix_invitations_account", invitations.c.account_id)
@@ -383,9 +385,22 @@ outbox = sa.Table(
     sa.Column("claimed_by", sa.String(100)),
     sa.Column("sent_at", UTCDateTime()),
     sa.Column("failed_at", UTCDateTime()),
+    # Entries of one lane leave one at a time, in the order they were written (a webhook
+    # endpoint's events of one account); entries without a lane leave in any order.
+    sa.Column("lane", sa.String(60)),
+    # A webhook delivery's endpoint (its delivery log), and the receiver's last status code.
+    sa.Column(
+        "endpoint_id",
+        sa.String(40),
+        sa.ForeignKey("webhook_endpoints.id", ondelete="CASCADE"),
+    ),
+    sa.Column("last_status_code", sa.SmallInteger),
 )
-# What a sender looks for: entries by when they are due.
+# What a sender looks for: entries by when they are due; what comes before an entry in its
+# lane; an endpoint's deliveries, newest first.
 sa.Index("ix_outbox_available_at", outbox.c.available_at)
+sa.Index("ix_outbox_lane", outbox.c.lane, outbox.c.id)
+sa.Index("ix_outbox_endpoint_id", outbox.c.endpoint_id, outbox.c.id)
 
 # -- idempotency keys: the first answer to a change, kept a day for the retries of it ----------
 
@@ -411,6 +426,6 @@ idempotency_keys = sa.Table(
 # What pruning looks for: keys by age.
 sa.Index("ix_idempotency_keys_created_at", idempotency_keys.c.created_at)
 
-# The gateway's tables live in their own module; importing it registers them on `metadata`,
+# The gateway's and the webhooks' tables live in their own modules; importing it registers them on `metadata`,
 # so that migrations see the whole schema from this module.
-from tenantry.storage import gateway_tables  # noqa: E402, F401
+from tenantry.storage import gateway_tables, webhook_tables  # noqa: E402, F401
