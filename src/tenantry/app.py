@@ -21,6 +21,7 @@ from tenantry.storage.backup import backup_database, restore_database
 from tenantry.storage.engine import create_engine, ping
 from tenantry.storage.migrations import current_revision, head_revision, upgrade_database
 from tenantry.storage.uow import SqlUnitOfWorkFactory
+from tenantry.webhook_http import HttpWebhookTransport
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -51,6 +52,7 @@ class Composition:
                 media_sources=load_media_sources(self.settings.media_source_catalogue),
                 passwords=Argon2Hasher(),
                 mailer=SmtpMailer(self.settings) if self.settings.smtp_host else None,
+                webhook_transport=HttpWebhookTransport(self.settings),
             )
         return self._context
 
@@ -77,11 +79,10 @@ class Composition:
         ping(uow_factory.engine)
 
     def start_outbox_sender(self) -> OutboxSender | None:
-        """Send the outbox's mail from a thread of this process, woken by its own commits;
-        None when there is nothing to send with (no SMTP) or the settings leave it to
-        `tenantry outbox run`."""
+        """Send the outbox's mail and webhook deliveries from a thread of this process, woken
+        by its own commits; None when the settings leave it to `tenantry outbox run`."""
         ctx = self.context
-        if ctx.mailer is None or not self.settings.outbox_sender or self._sender is not None:
+        if not self.settings.outbox_sender or self._sender is not None:
             return None
         self._sender = OutboxSender(ctx, poll_seconds=self.settings.outbox_poll_seconds)
         ctx.outbox_written = self._sender.wake

@@ -103,6 +103,14 @@ class Settings(BaseSettings):
     """How often a sender looks for due mail besides being woken by this process's commits:
     the longest a retry, or mail written by another process, waits past its time."""
 
+    webhooks_allow_private: bool = False
+    """Webhook receivers on loopback, private, link-local or other non-public addresses are
+    refused (when an endpoint is saved, and again when each delivery is sent, as the name
+    resolves then) unless this is set: a receiver on the same network as tenantry."""
+    webhooks_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+    """How long a delivery waits to connect, and then for the receiver's answer, before the
+    attempt counts as failed (and is tried again later)."""
+
     secret_key: SecretStr | None = None
     """Signs browser form tokens and flash messages: the same value (32+ bytes) in every
     process. Without it each process makes its own, which suits a single process only."""

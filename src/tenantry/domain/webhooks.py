@@ -54,14 +54,12 @@ class EventType(StrEnum):
     PIXEL_CREATED = "pixel.created"
     PIXEL_UPDATED = "pixel.updated"
     PIXEL_DELETED = "pixel.deleted"
-    WEBHOOK_ENDPOINT_CREATED = "webhook_endpoint.created"
-    WEBHOOK_ENDPOINT_UPDATED = "webhook_endpoint.updated"
-    WEBHOOK_ENDPOINT_DELETED = "webhook_endpoint.deleted"
 
 
 E = EventType
 # The events each audited action is. Sign-ins, sign-outs, failed sign-ins, reset requests and
-# gateway traffic reports change nothing an integrator provisions from, and are no events.
+# gateway traffic reports change nothing an integrator provisions from, and are no events; nor
+# are the changes to webhook endpoints themselves (audited, but no receiver's business).
 _EVENTS: dict[str, tuple[EventType, ...]] = {
     "user.create": (E.USER_CREATED,),
     "user.update": (E.USER_UPDATED,),
@@ -104,10 +102,6 @@ _EVENTS: dict[str, tuple[EventType, ...]] = {
     "pixel.delete": (E.PIXEL_DELETED,),
     "event_filter.update": (E.PIXEL_UPDATED,),
     "domain_filter.update": (E.PIXEL_UPDATED,),
-    "webhook_endpoint.create": (E.WEBHOOK_ENDPOINT_CREATED,),
-    "webhook_endpoint.update": (E.WEBHOOK_ENDPOINT_UPDATED,),
-    "webhook_endpoint.rotate_secret": (E.WEBHOOK_ENDPOINT_UPDATED,),
-    "webhook_endpoint.delete": (E.WEBHOOK_ENDPOINT_DELETED,),
 }
 # A network's calls record one audit event for all the users they changed, keyed by the
 # network's ids; each user becomes an event of its own.

@@ -426,6 +426,6 @@ idempotency_keys = sa.Table(
 # What pruning looks for: keys by age.
 sa.Index("ix_idempotency_keys_created_at", idempotency_keys.c.created_at)
 
-# The gateway's and the webhooks' tables live in their own modules; importing it registers them on `metadata`,
-# so that migrations see the whole schema from this module.
+# The gateway's and the webhooks' tables live in modules of their own; importing them registers
+# them on `metadata`, so that migrations see the whole schema from this module.
 from tenantry.storage import gateway_tables, webhook_tables  # noqa: E402, F401

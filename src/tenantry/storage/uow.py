@@ -30,6 +30,7 @@ from tenantry.storage.repositories.memberships import SqlMembershipRepository
 from tenantry.storage.repositories.outbox import SqlOutboxRepository
 from tenantry.storage.repositories.roles import SqlAppRepository, SqlCustomRoleRepository
 from tenantry.storage.repositories.users import SqlUserRepository
+from tenantry.storage.repositories.webhooks import SqlWebhookRepository
 
 
 class SqlSavepoint:
@@ -83,6 +84,7 @@ class SqlUnitOfWork:
     member_search: ports.MemberSearchRepository
     outbox: ports.OutboxRepository
     idempotency: ports.IdempotencyRepository
+    webhooks: ports.WebhookRepository
 
     def __init__(self, engine: sa.Engine, *, readonly: bool = False) -> None:
         self._engine = engine
@@ -113,6 +115,7 @@ class SqlUnitOfWork:
         self.member_search = SqlMemberSearchRepository(connection)
         self.outbox = SqlOutboxRepository(connection)
         self.idempotency = SqlIdempotencyRepository(connection)
+        self.webhooks = SqlWebhookRepository(connection)
         self._after_commit = []
         return self
 
