@@ -83,4 +83,3 @@ WEBHOOK_ROWS: tuple[Row, ...] = (
         call=lambda c: webhooks.resend_delivery(c.ctx, c.actor, c.prepared[1]),
     ),
 )
-
