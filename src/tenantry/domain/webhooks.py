@@ -108,8 +108,6 @@ _EVENTS: dict[str, tuple[EventType, ...]] = {
 _MEMBER_SETS = frozenset(
     {"network.users.replace", "network.advertiser_user.upsert", "network.advertiser_user.delete"}
 )
-# The faces as the events name them (the audit trail's own names where they differ).
-_FACES = {"network": "network_rest"}
 
 
 @dataclass(slots=True)
@@ -336,7 +334,7 @@ def _event(
             "user_id": audit.actor_user_id,
             "minted_by": audit.actor_minted_by,
         },
-        "face": _FACES.get(audit.face, audit.face),
+        "face": audit.face,
         "request_id": audit.request_id,
     }
     body = {"type": kind.value, "timestamp": _timestamp(audit.at), "data": data}
