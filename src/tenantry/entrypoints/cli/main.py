@@ -21,6 +21,7 @@ from tenantry.entrypoints.cli import (
     setup,
     tokens,
     users,
+    webhooks,
 )
 from tenantry.entrypoints.cli.output import fail, make_console
 from tenantry.entrypoints.cli.runtime import CompositionFactory, Runtime
@@ -100,6 +101,7 @@ def build_cli(make_composition: CompositionFactory) -> typer.Typer:
     cli.add_typer(access.app, name="access")
     cli.add_typer(users.app, name="users")
     cli.add_typer(outbox.app, name="outbox")
+    cli.add_typer(webhooks.app, name="webhooks")
     return cli
 
 
