@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from tenantry.domain.accounts import Account
 from tenantry.domain.errors import Conflict, ErrorCode, InvalidInput, NotFound
 from tenantry.domain.outbox import OutboxEntry
 from tenantry.domain.webhooks import (
@@ -29,7 +30,7 @@ from tenantry.domain.webhooks import (
     new_signing_secret,
 )
 from tenantry.services.context import Actor, ServiceContext, record
-from tenantry.services.policy_webhooks import require_webhook_manager
+from tenantry.services.policy_webhooks import may_manage_webhooks, require_webhook_manager
 from tenantry.services.ports import UnitOfWork
 from tenantry.services.webhook_transport import UnsafeDestination
 
@@ -99,6 +100,26 @@ def list_endpoints(ctx: ServiceContext, actor: Actor, account_id: str) -> list[W
     with ctx.uow(readonly=True) as uow:
         account = require_webhook_manager(ctx, uow, actor, account_id)
         return uow.webhooks.for_account(account.id)
+
+
+@dataclass(frozen=True, slots=True)
+class ManagedAccount:
+    account: Account
+    endpoints: int
+
+
+def accounts_managed(
+    ctx: ServiceContext, actor: Actor, account_ids: Iterable[str]
+) -> list[ManagedAccount]:
+    """Of `account_ids`, those whose webhooks the actor manages, with how many endpoints each
+    has (for a person's overview of their own accounts)."""
+    with ctx.uow(readonly=True) as uow:
+        found = uow.accounts.find_many(set(account_ids))
+        return [
+            ManagedAccount(account, uow.webhooks.count_for_account(account.id))
+            for account in sorted(found.values(), key=lambda a: (a.name.lower(), a.id))
+            if may_manage_webhooks(ctx, uow, actor, account.id)
+        ]
 
 
 def get_endpoint(ctx: ServiceContext, actor: Actor, endpoint_id: str) -> WebhookEndpoint:
