@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -13,6 +13,8 @@ from tenantry.mail import SmtpMailer
 from tenantry.services.catalogues import load_media_sources, load_role_catalogue
 from tenantry.services.context import ServiceContext
 from tenantry.services.idempotency import prune_idempotency_keys
+from tenantry.services.invitation_expiry import BATCH as EXPIRY_BATCH
+from tenantry.services.invitation_expiry import record_expired_invitations
 from tenantry.services.outbox import OutboxSender
 from tenantry.services.passwords import Argon2Hasher
 from tenantry.services.ports import DatabaseUnavailable
@@ -31,6 +33,8 @@ log = logging.getLogger("tenantry.server")
 PRUNE_EVERY_SECONDS = 300
 """How often each server deletes idempotency keys older than a day (with the answers kept
 with them, which may carry secrets)."""
+EXPIRIES_EVERY_SECONDS = 60
+"""How often each server records the invitations that expired (`invitation.expired` events)."""
 
 
 class Composition:
@@ -110,24 +114,39 @@ class Composition:
     @asynccontextmanager
     async def _lifespan(self, app: object) -> AsyncIterator[None]:
         self.start_outbox_sender()
-        pruning = asyncio.create_task(self._prune_idempotency_keys())
+        chores = [
+            asyncio.create_task(
+                self._every(PRUNE_EVERY_SECONDS, prune_idempotency_keys, "idempotency keys")
+            ),
+            asyncio.create_task(
+                self._every(EXPIRIES_EVERY_SECONDS, _record_expiries, "invitation expiries")
+            ),
+        ]
         try:
             yield
         finally:
-            pruning.cancel()
+            for chore in chores:
+                chore.cancel()
             await asyncio.to_thread(self.stop_outbox_sender)
 
-    async def _prune_idempotency_keys(self) -> None:
-        """Every `PRUNE_EVERY_SECONDS` while the server runs (in every process: a delete of
-        what has expired, cheap when there is nothing to delete)."""
+    async def _every(
+        self, seconds: float, chore: Callable[[ServiceContext], object], what: str
+    ) -> None:
+        """Run `chore` every `seconds` while the server runs (in every process: each is cheap
+        when there is nothing to do)."""
         while True:
             try:
-                await asyncio.to_thread(prune_idempotency_keys, self.context)
+                await asyncio.to_thread(chore, self.context)
             except DatabaseUnavailable as error:
-                log.warning("idempotency keys not pruned: %s", error)
+                log.warning("%s not done: %s", what, error)
             except Exception:
-                log.exception("idempotency keys not pruned")
-            await asyncio.sleep(PRUNE_EVERY_SECONDS)
+                log.exception("%s not done", what)
+            await asyncio.sleep(seconds)
+
+
+def _record_expiries(ctx: ServiceContext) -> None:
+    while record_expired_invitations(ctx) == EXPIRY_BATCH:
+        pass
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -14,10 +14,10 @@ import pytest
 
 from tenantry.services import credentials, setup, webhooks
 from tenantry.services.context import ServiceContext
-from webhook_receiver import Receiver, allow_private, receiver, send_all
 
 from factories import OPERATOR, World, build_world, unique_email
 from httpclient import HttpClient
+from webhook_receiver import Receiver, allow_private, receiver, send_all
 
 __all__ = ["allow_private", "receiver"]  # fixtures, used by name
 

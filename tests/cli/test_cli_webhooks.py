@@ -8,10 +8,10 @@ import pytest
 from tenantry.domain.errors import MESSAGES, ErrorCode
 from tenantry.services import accounts
 from tenantry.services.context import ServiceContext
-from webhook_receiver import Receiver, receiver
 
 from clitools import Cli, table_rows
 from factories import OPERATOR, World
+from webhook_receiver import Receiver, receiver
 
 __all__ = ["receiver"]  # a fixture, used by name
 

@@ -18,11 +18,12 @@ from tenantry.domain.webhooks import DeliveryStatus
 from tenantry.services import accounts, members, outbox, webhooks
 from tenantry.services.accounts import AccountChanges
 from tenantry.services.context import ServiceContext, record
+from tenantry.services.invitation_expiry import record_expired_invitations
 from tenantry.services.members import NewMember
 from tenantry.services.webhooks import EndpointChanges
-from webhook_receiver import Receiver, allow_private, receiver, send_all, webhook_receiver
 
 from factories import OPERATOR, World, add_in_batch, as_user, make_account, unique_email
+from webhook_receiver import Receiver, allow_private, receiver, send_all, webhook_receiver
 
 __all__ = ["allow_private", "receiver"]  # fixtures, used by name
 
@@ -270,6 +271,34 @@ def test_an_account_deleted_is_heard_by_its_parent(
     send_all(ctx)
     deleted = [e for e in receiver.events(secret) if e["type"] == "account.deleted"]
     assert [e["data"]["account_id"] for e in deleted] == [doomed.id]
+
+
+def test_an_invitation_that_expires_is_an_event_once(
+    allow_private: ServiceContext, world: World, receiver: Receiver, clock: Clock
+) -> None:
+    ctx = allow_private
+    _, secret = _endpoint(ctx, world.a.id, receiver.url, event_types=["invitation.expired"])
+    real_now = clock.now
+    clock.now = real_now - timedelta(days=8)  # invited 8 days ago: expired a day ago
+    email = _add_member(ctx, world)
+    clock.now = real_now
+    late = _add_member(ctx, world)  # invited now: still open
+    clock.now = real_now - timedelta(days=8)
+    members.add_member(ctx, OPERATOR, world.b.id, NewMember(unique_email("b"), "view"))
+    clock.now = real_now
+
+    assert record_expired_invitations(ctx) == 2  # A's and B's; B's endpoint-less: no delivery
+    assert record_expired_invitations(ctx) == 0  # once
+    send_all(ctx)
+    [event] = receiver.events(secret)
+    data = event["data"]
+    assert (data["action"], data["face"], data["actor"]["kind"]) == (
+        "invitation.expire",
+        "system",
+        "system",
+    )
+    assert data["after"]["email"] == email != late
+    assert data["after"]["invitation"]["status"] == "expired"
 
 
 def test_an_endpoint_hears_only_its_event_types_and_nothing_while_switched_off(

@@ -149,6 +149,8 @@ invitations = sa.Table(
 )
 sa.Index("ix_invitations_user_account", invitations.c.user_id, invitations.c.account_id)
 sa.Index("ix_invitations_account", invitations.c.account_id)
+# What the recording of expiries reads: invitations by when they expire.
+sa.Index("ix_invitations_expires_at", invitations.c.expires_at)
 
 api_accounts = sa.Table(
     "api_accounts",

@@ -11,10 +11,10 @@ import pytest
 from tenantry.domain.accounts import Account
 from tenantry.services import credentials
 from tenantry.services.context import ServiceContext
-from webhook_receiver import Receiver, allow_private, receiver, send_all
 
 from factories import OPERATOR, make_account, make_member, unique_email
 from hub_support import Hub, only_error
+from webhook_receiver import Receiver, allow_private, receiver, send_all
 
 __all__ = ["allow_private", "receiver"]  # fixtures, used by name
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from tenantry.services import webhooks
 from tenantry.services.context import ServiceContext
-from webhook_receiver import Receiver, allow_private, receiver, send_all
 
 from browsing import Browser, Host, audit, text_of
 from console_support import console_user, shown_secret
 from factories import OPERATOR, make_account, make_member
+from webhook_receiver import Receiver, allow_private, receiver, send_all
 
 __all__ = ["allow_private", "receiver"]  # fixtures, used by name
 

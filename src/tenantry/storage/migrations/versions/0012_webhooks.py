@@ -71,6 +71,7 @@ def upgrade() -> None:
                 nullable=True,
             )
         )
+        batch_op.create_index("ix_invitations_expires_at", ["expires_at"], unique=False)
     # Invitations that expired before this release are not news: only later expiries are
     # recorded (and so become `invitation.expired` events).
     invitations = sa.table(
@@ -87,6 +88,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     with op.batch_alter_table("invitations", schema=None) as batch_op:
+        batch_op.drop_index("ix_invitations_expires_at")
         batch_op.drop_column("expiry_recorded_at")
     with op.batch_alter_table("outbox", schema=None) as batch_op:
         batch_op.drop_index("ix_outbox_endpoint_id")
