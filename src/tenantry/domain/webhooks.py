@@ -274,6 +274,13 @@ def check_description(description: str) -> str:
 # -- events ------------------------------------------------------------------------------------
 
 
+def is_event(audit: AuditEvent) -> bool:
+    """Whether the audited change is any event (before asking who hears it)."""
+    return audit.account_id is not None and (
+        audit.action in _EVENTS or audit.action in _MEMBER_SETS
+    )
+
+
 def events_of(audit: AuditEvent) -> list[WebhookEvent]:
     """The events an audited change is; none for what is no event, or about no account."""
     if audit.account_id is None:

@@ -15,7 +15,13 @@ from typing import TYPE_CHECKING
 
 from tenantry.domain.audit import AuditEvent
 from tenantry.domain.outbox import OutboxEntry, OutboxKind
-from tenantry.domain.webhooks import Subscription, WebhookEvent, deliveries_for, events_of
+from tenantry.domain.webhooks import (
+    Subscription,
+    WebhookEvent,
+    deliveries_for,
+    events_of,
+    is_event,
+)
 
 if TYPE_CHECKING:
     from tenantry.services.context import ServiceContext
@@ -24,10 +30,12 @@ if TYPE_CHECKING:
 
 def publish(ctx: ServiceContext, uow: UnitOfWork, audit: AuditEvent) -> None:
     """Write the deliveries of an audited change (none when nothing hears it)."""
-    events = events_of(audit)
-    if not events or audit.account_id is None:
+    if not is_event(audit) or audit.account_id is None:
         return
-    pairs = deliveries_for(events, uow.webhooks.subscriptions(audit.account_id))
+    heard = uow.webhooks.subscriptions(audit.account_id)
+    if not heard:
+        return
+    pairs = deliveries_for(events_of(audit), heard)
     if not pairs:
         return
     now = ctx.now()
