@@ -49,7 +49,14 @@ def test_two_servers_deliver_each_event_once_in_order(
     clients = [httpx.Client(base_url=base, headers=headers, timeout=30) for base in servers]
     try:
         for number, email in enumerate(emails):  # one after the other, through both servers
-            body = [{"email": email, "username": "Ada Lovelace", "role": "admin"}]
+            body = [
+                {
+                    "email": email,
+                    "username": "Ada Lovelace",
+                    "role": "admin",
+                    "allow_access_to_all_future_apps": True,
+                }
+            ]
             answer = clients[number % 2].post(PREFIX + "/users", json=body)
             assert answer.status_code == 200, answer.text
     finally:

@@ -61,9 +61,10 @@ MIXED_STATEMENTS = 18
 # addresses' DELETE and INSERT); then the membership changes service's reads (roles, people
 # by address and by id, their memberships, the admin count, the network's ids) and writes
 # (users and their addresses, memberships deleted, updated and inserted, invitations
-# revoked); the orphans' addresses and rows; one audit event. 21 when the replacement wrote
-# its memberships itself, without the service's reads.
-NETWORK_REPLACE_STATEMENTS = 30
+# revoked); the orphans' addresses and rows; one audit event, and who hears the network's
+# events (webhooks). 21 when the replacement wrote its memberships itself, without the
+# service's reads.
+NETWORK_REPLACE_STATEMENTS = 31
 PASSWORD = "Correct-Horse-42-battery"
 
 
