@@ -315,14 +315,16 @@ class DeliveryStatus:
     sending: bool
     """A mailer is configured: entries are written and sent."""
     counts: dict[OutboxStatus, int]
+    """Of mail only (webhook deliveries have their endpoints' logs)."""
 
 
 def delivery_status(ctx: ServiceContext, actor: Actor) -> DeliveryStatus | None:
-    """The outbox's counts for an operator; None for anyone else (nothing to show them)."""
+    """The outbox's mail counts for an operator; None for anyone else (nothing to show them)."""
     with ctx.uow(readonly=True) as uow:
         if not is_operator(ctx, uow, actor):
             return None
-        return DeliveryStatus(ctx.mailer is not None, uow.outbox.counts())
+        mail = [kind for kind in OutboxKind if kind.is_mail]
+        return DeliveryStatus(ctx.mailer is not None, uow.outbox.counts(mail))
 
 
 def list_outbox(

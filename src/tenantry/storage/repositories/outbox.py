@@ -145,8 +145,11 @@ class SqlOutboxRepository(Repository):
             entry_id, worker, failed_at=now, last_error=error[:500], last_status_code=status_code
         )
 
-    def counts(self) -> dict[OutboxStatus, int]:
-        found = {OutboxStatus(s): n for s, n in self.conn.execute(_COUNTS).all()}
+    def counts(self, kinds: Collection[OutboxKind] | None = None) -> dict[OutboxStatus, int]:
+        query = (
+            _COUNTS if kinds is None else _COUNTS.where(outbox.c.kind.in_([k.value for k in kinds]))
+        )
+        found = {OutboxStatus(s): n for s, n in self.conn.execute(query).all()}
         return {status: found.get(status, 0) for status in OutboxStatus}
 
     def page(self, status: OutboxStatus | None, *, limit: int) -> list[OutboxEntry]:
