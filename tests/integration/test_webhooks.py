@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from standardwebhooks.webhooks import WebhookVerificationError
 
-from tenantry.domain.errors import Forbidden, InvalidInput
+from tenantry.domain.errors import Forbidden, InvalidInput, NotFound
 from tenantry.domain.webhooks import DeliveryStatus
 from tenantry.services import accounts, members, outbox, webhooks
 from tenantry.services.accounts import AccountChanges
@@ -345,6 +345,10 @@ def test_sending_a_delivery_again_keeps_its_webhook_id(
     assert len(receiver.events(secret)) == 2
     with pytest.raises(Forbidden):
         webhooks.resend_delivery(ctx, as_user(world.b_admin), first.id)
+    other_id, _ = _endpoint(ctx, world.a.id, receiver.url)
+    with pytest.raises(NotFound):  # named through another endpoint: nothing is queued
+        webhooks.resend_delivery(ctx, OPERATOR, first.id, endpoint_id=other_id)
+    assert len(webhooks.list_deliveries(ctx, OPERATOR, endpoint_id)) == 2
 
 
 def test_the_secret_is_shown_once_and_signs_until_rotated(

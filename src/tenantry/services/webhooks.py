@@ -196,12 +196,17 @@ def list_deliveries(
         return uow.webhooks.deliveries(endpoint.id, limit=page, before_id=before_id)
 
 
-def resend_delivery(ctx: ServiceContext, actor: Actor, delivery_id: int) -> WebhookDelivery:
+def resend_delivery(
+    ctx: ServiceContext, actor: Actor, delivery_id: int, *, endpoint_id: str | None = None
+) -> WebhookDelivery:
     """Send a delivery's event again, as a new delivery at the end of its lane, with the same
-    `webhook-id` (so a receiver that had it can tell)."""
+    `webhook-id` (so a receiver that had it can tell); `endpoint_id`, when given, is the
+    endpoint the delivery must be of."""
     with ctx.uow() as uow:
         entry = uow.webhooks.delivery_entry(delivery_id)
         if entry is None or entry.endpoint_id is None:
+            raise _no_delivery()
+        if endpoint_id is not None and entry.endpoint_id != endpoint_id:
             raise _no_delivery()
         endpoint = _managed(ctx, uow, actor, entry.endpoint_id, missing=_no_delivery())
         now = ctx.now()

@@ -186,10 +186,12 @@ class WebhookPages(ConsolePages):
         if not delivery_id.isdigit():
             raise NotFound(ErrorCode.NOT_FOUND, "No such webhook delivery.")
         delivery = await self.console.call(
-            webhooks.resend_delivery, self.ctx, viewer.actor, int(delivery_id)
+            webhooks.resend_delivery,
+            self.ctx,
+            viewer.actor,
+            int(delivery_id),
+            endpoint_id=endpoint.id,
         )
-        if delivery.endpoint_id != endpoint.id:
-            raise NotFound(ErrorCode.NOT_FOUND, "No such webhook delivery.")
         return self.console.done(
             request, _endpoint_url(endpoint), f"The {delivery.event_type} event is sent again."
         )
