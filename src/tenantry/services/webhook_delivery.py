@@ -88,6 +88,11 @@ def _post(
         code = transport.post(url, body.encode(), headers)
     except DeliveryError as error:
         return Attempt(entry, error=str(error) or type(error).__name__)
+    except Exception as error:
+        # One receiver's surprise must not leave the batch unsettled (its deliveries would go
+        # out again once their claims ran out): this try failed, like any other.
+        log.exception("webhook post failed", extra={"endpoint_id": entry.endpoint_id})
+        return Attempt(entry, error=f"unexpected error: {type(error).__name__}")
     if 200 <= code < 300:
         return Attempt(entry, code)
     return Attempt(entry, code, f"the receiver answered {code}")
