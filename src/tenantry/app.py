@@ -10,8 +10,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tenantry.mail import SmtpMailer
+from tenantry.oidc import OidcClient
+from tenantry.services.audit import prune_audit_events
 from tenantry.services.catalogues import load_media_sources, load_role_catalogue
-from tenantry.services.context import ServiceContext
+from tenantry.services.context import Actor, ServiceContext
 from tenantry.services.idempotency import prune_idempotency_keys
 from tenantry.services.invitation_expiry import BATCH as EXPIRY_BATCH
 from tenantry.services.invitation_expiry import record_expired_invitations
@@ -32,7 +34,8 @@ log = logging.getLogger("tenantry.server")
 
 PRUNE_EVERY_SECONDS = 300
 """How often each server deletes idempotency keys older than a day (with the answers kept
-with them, which may carry secrets)."""
+with them, which may carry secrets), and audit events past the retention when one is set."""
+PRUNER = Actor.system(face="server", label="retention")
 EXPIRIES_EVERY_SECONDS = 60
 """How often each server records the invitations that expired (`invitation.expired` events)."""
 
@@ -56,6 +59,7 @@ class Composition:
                 media_sources=load_media_sources(self.settings.media_source_catalogue),
                 passwords=Argon2Hasher(),
                 mailer=SmtpMailer(self.settings) if self.settings.smtp_host else None,
+                identity_providers=OidcClient(),
                 webhook_transport=HttpWebhookTransport(self.settings),
             )
         return self._context
@@ -116,7 +120,7 @@ class Composition:
         self.start_outbox_sender()
         chores = [
             asyncio.create_task(
-                self._every(PRUNE_EVERY_SECONDS, prune_idempotency_keys, "idempotency keys")
+                self._every(PRUNE_EVERY_SECONDS, _prune, "idempotency keys or audit events")
             ),
             asyncio.create_task(
                 self._every(EXPIRIES_EVERY_SECONDS, _record_expiries, "invitation expiries")
@@ -128,6 +132,9 @@ class Composition:
             for chore in chores:
                 chore.cancel()
             await asyncio.to_thread(self.stop_outbox_sender)
+            from tenantry.entrypoints.http.metrics import process_ended
+
+            process_ended()
 
     async def _every(
         self, seconds: float, chore: Callable[[ServiceContext], object], what: str
@@ -142,6 +149,13 @@ class Composition:
             except Exception:
                 log.exception("%s not done", what)
             await asyncio.sleep(seconds)
+
+
+def _prune(ctx: ServiceContext) -> None:
+    """Idempotency keys older than a day, and audit events past the retention if one is set."""
+    prune_idempotency_keys(ctx)
+    if ctx.settings.audit_retention_days is not None:
+        prune_audit_events(ctx, PRUNER, None)
 
 
 def _record_expiries(ctx: ServiceContext) -> None:

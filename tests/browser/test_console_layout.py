@@ -32,6 +32,7 @@ MAIN_PAGES = [
     ("settings", "/hub/settings"),
     ("webhooks-overview", "/hub/settings/webhooks"),
     ("webhooks", "/hub/accounts/{host}/webhooks"),
+    ("account-settings", "/hub/accounts/{host}/settings"),
 ]
 
 

@@ -12,7 +12,6 @@ from typing import Protocol
 
 from tenantry.domain.accounts import Account, AccountKind, AccountLink
 from tenantry.domain.audit import AuditEvent
-from tenantry.domain.auth import PasswordReset, SecondFactor, Session
 from tenantry.domain.credentials import AccessToken, ApiAccount, ApiToken
 from tenantry.domain.idempotency import IdempotencyRecord, KeyScope, StoredAnswer
 from tenantry.domain.invitations import Invitation
@@ -33,6 +32,10 @@ from tenantry.services.delivery_ports import OutboxRepository as OutboxRepositor
 from tenantry.services.delivery_ports import WebhookRepository as WebhookRepository
 from tenantry.services.member_query import Filter as UserFilter
 from tenantry.services.member_query import UserQuery, UserRecord
+from tenantry.services.passkey_ports import PasskeyRepository as PasskeyRepository
+from tenantry.services.ports_security import AccountPolicyRepository
+from tenantry.services.ports_security import AuthRepository as AuthRepository
+from tenantry.services.sso_ports import SingleSignOnRepository
 
 MemberCursor = tuple[datetime, str]
 
@@ -226,7 +229,10 @@ class AuditRepository(Protocol):
         until: datetime | None = None,
         limit: int = 50,
         before_id: int | None = None,
+        after_id: int | None = None,
+        oldest_first: bool = False,
     ) -> list[AuditEvent]: ...
+    def delete_older_than(self, cutoff: datetime, limit: int) -> int: ...
 
 
 class CounterRepository(Protocol):
@@ -303,35 +309,6 @@ class NetworkRepository(Protocol):
     def delete_memberships(self, account_id: str, user_ids: Collection[str]) -> None: ...
 
 
-class AuthRepository(Protocol):
-    """Signing in: sessions, password resets, second factors and recovery codes. The `use_*`
-    and `advance_*` methods are atomic and answer whether this call won."""
-
-    def add_session(self, session: Session) -> Session: ...
-    def find_session(self, key: str) -> Session | None: ...
-    def touch_session(self, key: str, now: datetime) -> None: ...
-    def revoke_session(self, key: str, now: datetime) -> bool: ...
-    def revoke_sessions(self, user_id: str, now: datetime) -> int: ...
-    def delete_sessions_expired_before(self, before: datetime) -> int: ...
-    def add_password_reset(self, reset: PasswordReset) -> PasswordReset: ...
-    def find_password_reset(self, token_hash: str) -> PasswordReset | None: ...
-    def use_password_reset(self, reset_id: int, now: datetime) -> bool: ...
-    def close_password_resets(self, user_id: str, now: datetime) -> int: ...
-    def set_password_reset_delivered(self, token_hash: str, delivered: bool) -> None: ...
-    def reissue_password_reset(self, reset_id: int, token_hash: str) -> PasswordReset | None:
-        """Give the reset a new token (the one about to be mailed); None when it is gone."""
-        ...
-
-    def find_second_factor(self, user_id: str) -> SecondFactor | None: ...
-    def replace_second_factor(self, factor: SecondFactor) -> None: ...
-    def confirm_second_factor(self, user_id: str, confirmed_at: datetime) -> None: ...
-    def advance_totp_step(self, user_id: str, step: int) -> bool: ...
-    def delete_second_factor(self, user_id: str) -> None: ...
-    def replace_recovery_codes(self, user_id: str, code_hashes: Sequence[str]) -> None: ...
-    def use_recovery_code(self, user_id: str, code_hash: str, now: datetime) -> bool: ...
-    def unused_recovery_codes(self, user_id: str) -> int: ...
-
-
 class MemberSearchRepository(Protocol):
     """Reads over an account's members, filtered, sorted and paged in the database, and the
     identity provider's id for each user, kept per account."""
@@ -381,10 +358,13 @@ class UnitOfWork(Protocol):
     gateway: GatewayRepository
     network: NetworkRepository
     auth: AuthRepository
+    passkeys: PasskeyRepository
     member_search: MemberSearchRepository
     outbox: OutboxRepository
     idempotency: IdempotencyRepository
     webhooks: WebhookRepository
+    account_policy: AccountPolicyRepository
+    single_sign_on: SingleSignOnRepository
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(

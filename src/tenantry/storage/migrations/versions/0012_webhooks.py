@@ -1,7 +1,7 @@
 """webhooks: endpoints, their deliveries as outbox entries in lanes, recorded expiries
 
 Revision ID: 0012
-Revises: 0009
+Revises: 0014 (written beside 0013 and 0014, it lands after them)
 Create Date: 2026-12-10 12:00:00
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 import tenantry.storage.types
 
 revision: str = "0012"
-down_revision: str | None = "0009"
+down_revision: str | None = "0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
