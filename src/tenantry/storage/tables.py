@@ -405,10 +405,9 @@ outbox = sa.Table(
     sa.Column("claimed_by", sa.String(100)),
     sa.Column("sent_at", UTCDateTime()),
     sa.Column("failed_at", UTCDateTime()),
-    # Entries of one lane leave one at a time, in the order they were written (a webhook
-    # endpoint's events of one account); entries without a lane leave in any order.
+    # A lane's entries leave one at a time, in the order written (a webhook endpoint's events
+    # of one account); then a webhook delivery's endpoint, and its receiver's last answer.
     sa.Column("lane", sa.String(60)),
-    # A webhook delivery's endpoint (its delivery log), and the receiver's last status code.
     sa.Column(
         "endpoint_id",
         sa.String(40),
@@ -416,8 +415,7 @@ outbox = sa.Table(
     ),
     sa.Column("last_status_code", sa.SmallInteger),
 )
-# What a sender looks for: entries by when they are due; what comes before an entry in its
-# lane; an endpoint's deliveries, newest first.
+# What senders look for: entries by when due, and before one in its lane; endpoints' logs.
 sa.Index("ix_outbox_available_at", outbox.c.available_at)
 sa.Index("ix_outbox_lane", outbox.c.lane, outbox.c.id)
 sa.Index("ix_outbox_endpoint_id", outbox.c.endpoint_id, outbox.c.id)
@@ -446,12 +444,7 @@ idempotency_keys = sa.Table(
 # What pruning looks for: keys by age.
 sa.Index("ix_idempotency_keys_created_at", idempotency_keys.c.created_at)
 
-# The gateway's, single sign-on's, passkeys' and webhooks' tables live in modules of their own;
-# importing them registers them on `metadata`, so that migrations see the whole schema from
-# this module.
-from tenantry.storage import (  # noqa: E402, F401
-    gateway_tables,
-    passkey_tables,
-    sso_tables,
-    webhook_tables,
-)
+# The gateway's, single sign-on's, passkeys' and webhooks' tables live in modules of their own:
+# importing them registers them on `metadata`, for migrations to see the whole schema here.
+import tenantry.storage.webhook_tables  # noqa: E402, F401
+from tenantry.storage import gateway_tables, passkey_tables, sso_tables  # noqa: E402, F401
