@@ -367,6 +367,7 @@ def delete_account(ctx: ServiceContext, actor: Actor, account_id: str) -> None:
         require_for_child(ctx, uow, actor, account, Need.MANAGE_CHILD_ACCOUNTS)
         if uow.accounts.has_children(account_id):
             raise Conflict(ErrorCode.ACCOUNT_HAS_CHILDREN, field="account_id")
+        uow.webhooks.account_leaving(account_id)  # its parents' webhooks hear its deletion
         uow.accounts.delete(account_id)
         record(
             ctx,
