@@ -227,6 +227,8 @@ def wrk(base: str, script: str, seconds: float, connections: int = CONNECTIONS) 
                 f"-c{connections}",
                 f"-d{max(1, round(seconds))}s",
                 "--latency",
+                "--timeout",
+                "30s",
                 "-s",
                 file.name,
                 base,

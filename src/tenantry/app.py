@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from tenantry.mail import SmtpMailer
 from tenantry.services.catalogues import load_media_sources, load_role_catalogue
 from tenantry.services.context import ServiceContext
+from tenantry.services.credential_cache import CredentialCache
 from tenantry.services.idempotency import prune_idempotency_keys
 from tenantry.services.outbox import OutboxSender
 from tenantry.services.passwords import Argon2Hasher
@@ -44,13 +45,15 @@ class Composition:
     def context(self) -> ServiceContext:
         if self._context is None:
             engine = create_engine(self.settings.database_url)
+            cache = CredentialCache(self.settings.credential_cache_seconds)
             self._context = ServiceContext(
-                uow=SqlUnitOfWorkFactory(engine),
+                uow=SqlUnitOfWorkFactory(engine, wrote=cache.invalidate),
                 settings=self.settings,
                 roles=load_role_catalogue(self.settings.role_catalogue),
                 media_sources=load_media_sources(self.settings.media_source_catalogue),
                 passwords=Argon2Hasher(),
                 mailer=SmtpMailer(self.settings) if self.settings.smtp_host else None,
+                credential_cache=cache,
             )
         return self._context
 

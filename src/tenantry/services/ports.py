@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from types import TracebackType
 from typing import Protocol
@@ -29,11 +29,13 @@ from tenantry.domain.pixels import (
     TrafficTotals,
 )
 from tenantry.domain.roles import Role
-from tenantry.domain.users import User
+from tenantry.domain.users import User, UserStatus
 from tenantry.services.member_query import Filter as UserFilter
 from tenantry.services.member_query import UserQuery, UserRecord
 
 MemberCursor = tuple[datetime, str]
+MemberPlacementRow = tuple[str, str, UserStatus, date | None, str, str]
+"""(user id, e-mail, user status, expires on, account id of a membership, its role key)"""
 
 
 class DatabaseUnavailable(Exception):
@@ -125,6 +127,7 @@ class MembershipRepository(Protocol):
     def in_accounts(self, user_id: str, account_ids: Collection[str]) -> dict[str, Membership]: ...
     def elsewhere(self, user_id: str, account_id: str) -> list[tuple[Membership, Account]]: ...
     def for_users(self, user_ids: Collection[str]) -> dict[str, list[Membership]]: ...
+    def member_placements(self, account_id: str) -> list[MemberPlacementRow]: ...
     def everywhere(self, user_ids: Collection[str]) -> dict[str, list[tuple[Membership, Account]]]:
         """Each user's memberships in every account, with the accounts, in one statement."""
         ...

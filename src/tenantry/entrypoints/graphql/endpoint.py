@@ -100,8 +100,8 @@ def _run(
     prepared = engine.prepare(query)
     if prepared.document is None:
         return {"errors": [format_error(e, request_id) for e in prepared.errors]}
-    result: ExecutionResult = engine.execute(
-        prepared.document, variables=variables, operation_name=operation, context=context
+    result: ExecutionResult = engine.execute_prepared(
+        prepared, variables=variables, operation_name=operation, context=context
     )
     payload: dict[str, Any] = {}
     if result.errors:

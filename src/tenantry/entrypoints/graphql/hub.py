@@ -24,6 +24,7 @@ from tenantry.services.context import Actor, ServiceContext
 from tenantry.services.delivery import invitation_link
 from tenantry.services.gateway import Usage
 from tenantry.services.members import NewMember, RoleRef
+from tenantry.services.tenant_members import UserFacts
 
 SDL = Path(__file__).with_name("hub.graphql")
 FACE = "graphql"
@@ -47,7 +48,7 @@ class TenantNode:
 
 @dataclass(slots=True)
 class UserNode:
-    user: User
+    user: User | UserFacts
 
 
 def _request(info: Info) -> HubRequest:
@@ -278,7 +279,7 @@ def resolve_delete_tenant(_: Any, info: Info, tenantId: str) -> bool:
 
 
 def _tenant_users(node: TenantNode, info: Info) -> list[UserNode]:
-    return [UserNode(m.user) for m in _request(info).loaders.members(node.account.id)]
+    return [UserNode(user) for user in _request(info).loaders.users_of(node.account.id)]
 
 
 def _tenant_roles(node: TenantNode, info: Info) -> list[dict[str, Any]]:
@@ -304,21 +305,17 @@ def _ui_flag(need: tuple[str, str, Any]) -> Any:
 
 def _user_roles(node: UserNode, info: Info) -> list[dict[str, Any]]:
     request = _request(info)
-    return [
-        role_view(request.ctx.roles, p.account, p.role)
-        for p in request.loaders.placements(node.user.id).placements
-    ]
+    return [request.loaders.role_view(h) for h in request.loaders.roles_held(node.user.id)]
 
 
 def _user_tenants(node: UserNode, info: Info) -> list[TenantNode]:
-    placements = _request(info).loaders.placements(node.user.id).placements
-    return [TenantNode(p.account) for p in placements]
+    return [TenantNode(h.account) for h in _request(info).loaders.roles_held(node.user.id)]
 
 
 def _user_default_tenant(node: UserNode, info: Info) -> str | None:
-    placements = _request(info).loaders.placements(node.user.id).placements
-    advertisers = [p for p in placements if p.account.kind is AccountKind.ADVERTISER]
-    chosen = (advertisers or placements)[:1]
+    held = _request(info).loaders.roles_held(node.user.id)
+    advertisers = [h for h in held if h.account.kind is AccountKind.ADVERTISER]
+    chosen = (advertisers or held)[:1]
     return chosen[0].account.id if chosen else None
 
 
