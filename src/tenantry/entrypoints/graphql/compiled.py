@@ -13,8 +13,9 @@ nulls propagated to the nearest nullable field.
 Documents whose shape this path does not cover are answered by graphql-core: operations
 other than queries, introspection (`__schema`, `__type`), abstract types, and anything that
 needs the reference to say what went wrong before execution (an unknown operation, variables
-that do not coerce). `tests/api/graphql/test_compiled.py` checks, on generated queries, that
-both paths give identical answers.
+that do not coerce). `tests/unit/test_graphql_compiled.py` and
+`tests/api/hub/test_compiled_paths.py` check, on generated queries, that both paths give
+identical answers.
 """
 
 from __future__ import annotations
@@ -126,7 +127,7 @@ class CompiledOperation:
         # Plans are made per selection set; with @skip/@include depending on variables, per
         # set of their values (few in practice).
         self._plans: dict[tuple[tuple[int, ...], Any], list[_Field]] = {}
-        self.projection: Callable[[Any, Any], dict[str, Any]] | None = None
+        self.projection: Callable[[Any, Any, Any], dict[str, Any]] | None = None
         if not self.dynamic:
             root_plan = self._plan(root, [operation.selection_set], None)  # Unsupported now
             self.projection = build_projection(self, root, root_plan)
@@ -378,7 +379,9 @@ class CompiledOperation:
         assert field.definition is not None
         return get_argument_values(field.definition, field.nodes[0], run.variables)
 
-    def execute(self, context: Any, raw_variables: dict[str, Any] | None) -> ExecutionResult | None:
+    def execute(
+        self, context: Any, raw_variables: dict[str, Any] | None, root_value: Any = None
+    ) -> ExecutionResult | None:
         """The result, or None when the reference must answer (variables that do not
         coerce: it reports them in its own words)."""
         variables = get_variable_values(
@@ -392,13 +395,13 @@ class CompiledOperation:
         info = ResolveInfo(context)
         if self.projection is not None:
             try:
-                return ExecutionResult(self.projection(info, variables), None)
+                return ExecutionResult(self.projection(root_value, info, variables), None)
             except Exception:  # noqa: S110 (the generic path says what went wrong, exactly)
                 pass
         run = _Run(info, variables, [])
         plan = self._plan(self.root, [self.operation.selection_set], variables)
         try:
-            data: dict[str, Any] | None = self._execute_fields(plan, None, None, run)
+            data: dict[str, Any] | None = self._execute_fields(plan, root_value, None, run)
         except _Propagate as propagated:
             run.errors.append(propagated.error)
             data = None

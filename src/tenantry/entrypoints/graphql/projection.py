@@ -31,7 +31,7 @@ from graphql.pyutils import Undefined
 if TYPE_CHECKING:
     from tenantry.entrypoints.graphql.compiled import CompiledOperation, _Field
 
-Projection = Callable[[Any, Any], dict[str, Any]]
+Projection = Callable[[Any, Any, Any], dict[str, Any]]
 
 
 class GiveUp(Exception):
@@ -56,8 +56,8 @@ def build_projection(
     exec(compile(source, "<graphql projection>", "exec"), namespace)  # noqa: S102 (our code)
     function = namespace[name]
 
-    def project(info: Any, variables: Any) -> dict[str, Any]:
-        result: dict[str, Any] = function(None, info, variables)
+    def project(root: Any, info: Any, variables: Any) -> dict[str, Any]:
+        result: dict[str, Any] = function(root, info, variables)
         return result
 
     return project
