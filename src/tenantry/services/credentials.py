@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TypeVar
 
@@ -364,9 +364,8 @@ def _api_token_actor(
     if user.has_expired(now.date()):
         raise Unauthenticated(ErrorCode.UNAUTHENTICATED, "The token's user has expired.")
     if token.last_used_at is None or now - token.last_used_at > TOUCH_INTERVAL:
-        touched = replace(token, last_used_at=now)
-        with ctx.uow() as uow:
-            uow.api_tokens.update(touched)
+        with ctx.uow() as uow:  # its last use alone: what was read may be a second old
+            uow.api_tokens.touch(key, now)
     return Actor(
         ActorKind.API_TOKEN,
         id=key,
@@ -413,9 +412,9 @@ def _access_token_actor(
     if api_account.revoked_at is not None:
         raise Unauthenticated(ErrorCode.UNAUTHENTICATED)
     if api_account.last_used_at is None or now - api_account.last_used_at > TOUCH_INTERVAL:
-        touched = replace(api_account, last_used_at=now)
-        with ctx.uow() as uow:
-            uow.api_accounts.update(touched)
+        assert api_account.id is not None
+        with ctx.uow() as uow:  # its last use alone: what was read may be a second old
+            uow.api_accounts.touch(api_account.id, now)
     return Actor(
         ActorKind.API_ACCOUNT,
         id=api_account.client_id,
