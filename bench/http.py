@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import socket
 import statistics
 import subprocess
@@ -45,6 +46,7 @@ TENANT_USERS = 50
 BULK_SIZE = 20
 BULK_ROLE = "contributor"  # the bulk API's name for the `member` role
 CONNECTIONS = 16
+WRK = shutil.which("wrk") or "wrk"
 QUERY = """query ($tenantId: String!) {
   tenant(tenantId: $tenantId) {
     id name
@@ -78,7 +80,11 @@ class HttpSeeded:
 @dataclass(slots=True)
 class HttpRun:
     figures: list[HttpFigure]
-    rss_mb: float  # the server process's resident memory at the end
+
+
+@dataclass(slots=True)
+class Memory:
+    rss_mb: float  # `tenantry serve`'s resident memory after the load
     peak_rss_mb: float
 
 
@@ -136,22 +142,28 @@ def _free_port() -> int:
         return port
 
 
-def start_server(database_url: str) -> tuple[subprocess.Popen[bytes], str]:
+# `tenantry serve` itself, as a deployment runs it (the console script's entry point).
+TENANTRY_SERVE = "from tenantry.app import cli; cli()"
+
+
+def start_server(database_url: str, *, plain: bool = False) -> tuple[subprocess.Popen[bytes], str]:
+    """The bench server (tenantry's app and the raw routes), or with `plain` the real
+    `tenantry serve` alone (for its memory)."""
     port = _free_port()
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join(sys.path),
         "TENANTRY_BULK_DAILY_QUOTA": "100000000",
+        "TENANTRY_DATABASE_URL": database_url,
     }
+    if plain:
+        command = [sys.executable, "-c", TENANTRY_SERVE, "serve", "--port", str(port)]
+    else:
+        command = [sys.executable, "-m", "bench.http_server", database_url, str(port)]
     # The JSON request logs are written, and thrown away (or kept in $BENCH_SERVER_LOG).
     log_path = os.environ.get("BENCH_SERVER_LOG")
     log = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115
-    server = subprocess.Popen(
-        [sys.executable, "-m", "bench.http_server", database_url, str(port)],
-        env=env,
-        stdout=log,
-        stderr=log,
-    )
+    server = subprocess.Popen(command, env=env, stdout=log, stderr=log)
     base = f"http://127.0.0.1:{port}"
     for _ in range(400):
         try:
@@ -215,14 +227,16 @@ _ERRORS = re.compile(r"Non-2xx or 3xx responses: (\d+)|Socket errors: (.*)")
 _UNIT = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
 
-def wrk(base: str, script: str, seconds: float, connections: int = CONNECTIONS) -> tuple[float, float]:
+def wrk(
+    base: str, script: str, seconds: float, connections: int = CONNECTIONS
+) -> tuple[float, float]:
     """Requests per second and median latency (ms) of `connections` connections."""
     with tempfile.NamedTemporaryFile("w", suffix=".lua") as file:
         file.write(script)
         file.flush()
         done = subprocess.run(
             [
-                "wrk",
+                WRK,
                 "-t1",
                 f"-c{connections}",
                 f"-d{max(1, round(seconds))}s",
@@ -242,7 +256,8 @@ def wrk(base: str, script: str, seconds: float, connections: int = CONNECTIONS) 
     if errors:
         raise SystemExit(f"wrk met errors, nothing is reported:\n{out}")
     rate, p50 = _RATE.search(out), _P50.search(out)
-    assert rate is not None and p50 is not None, out
+    assert rate is not None, out
+    assert p50 is not None, out
     return float(rate.group(1)), float(p50.group(1)) * _UNIT[p50.group(2)]
 
 
@@ -275,11 +290,27 @@ def run_http(database_url: str, seeded: HttpSeeded, *, seconds: float, rounds: i
             graphql_figure(base, seeded, seconds, rounds),
             bulk_add_figure(base, seeded, seconds, rounds),
         ]
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    return HttpRun(figures)
+
+
+def serve_memory(database_url: str, seeded: HttpSeeded, seconds: float) -> Memory:
+    """`tenantry serve` alone (one worker) under the GraphQL and bulk-add loads, then its
+    resident memory: what one worker serving this database holds."""
+    server, base = start_server(database_url, plain=True)
+    try:
+        auth = {"Authorization": f"Bearer {seeded.token}", "Content-Type": "application/json"}
+        body = orjson.dumps({"query": QUERY, "variables": {"tenantId": seeded.tenant_id}})
+        wrk(base, _static("POST", "/hub/graphql/", auth, body.decode()), seconds)
+        run = os.urandom(3).hex()
+        wrk(base, _bulk_script(f"{BULK_PREFIX}/users", seeded.bulk_token, f"m{run}x"), seconds)
         rss, peak = rss_mb(server.pid)
     finally:
         server.terminate()
         server.wait(timeout=30)
-    return HttpRun(figures, rss, peak)
+    return Memory(rss, peak)
 
 
 def graphql_figure(base: str, seeded: HttpSeeded, seconds: float, rounds: int) -> HttpFigure:
@@ -290,7 +321,9 @@ def graphql_figure(base: str, seeded: HttpSeeded, seconds: float, rounds: int) -
     ours = httpx.post(f"{base}/hub/graphql/", content=body, headers=graphql_headers).json()
     theirs = httpx.get(base + raw_path, headers=auth).json()
     if ours != theirs or "errors" in ours or len(ours["data"]["tenant"]["users"]) != TENANT_USERS:
-        raise SystemExit(f"the GraphQL and raw answers differ; nothing was timed:\n{ours}\n{theirs}")
+        raise SystemExit(
+            f"the GraphQL and raw answers differ; nothing was timed:\n{ours}\n{theirs}"
+        )
     scripts = (
         _static("POST", "/hub/graphql/", graphql_headers, body),
         _static("GET", raw_path, auth, None),

@@ -78,7 +78,7 @@ class Raw:
         token (its digest, its expiry, its API account not revoked)."""
         header = request.headers.get("authorization", "")
         _, _, token = header.partition(" ")
-        prefix, _, rest = token.partition("_")
+        _, _, rest = token.partition("_")
         key, _, secret = rest.partition("_")
         db = self.db()
         row = db.fetchone(db.sql(ACCESS_TOKEN), (key,))
@@ -112,7 +112,9 @@ class Raw:
             user["roles"].append(self.role(kind, account_id, role_key))
         kind = tenant_row[2]
         available = [
-            self.role(kind, tenant_row[0], r["key"]) for r in self.roles if kind in r["account_kinds"]
+            self.role(kind, tenant_row[0], r["key"])
+            for r in self.roles
+            if kind in r["account_kinds"]
         ]
         tenant = {
             "id": tenant_row[0],
@@ -150,8 +152,10 @@ class Raw:
             )
             db.executemany(
                 db.sql(INSERT_MEMBERSHIP),
-                [(u, account_id, k, "pending", "null", True, "null", "null", stamp)
-                 for u, _, _, k, _ in rows],
+                [
+                    (u, account_id, k, "pending", "null", True, "null", "null", stamp)
+                    for u, _, _, k, _ in rows
+                ],
             )
             expires = db.timestamp(now + timedelta(days=7))
             db.executemany(
@@ -160,15 +164,43 @@ class Raw:
             )
             events = []
             for u, e, n, k, _ in rows:
-                user_after = {"id": u, "email": e, "name": n, "status": PENDING_USER,
-                              "can_login_via_platform": True}
-                membership_after = {"user_id": u, "role": k, "status": "pending", "app_ids": None,
-                                    "all_future_apps": True, "media_sources": None, "geos": None}
-                for action, after in (("user.create", user_after),
-                                      ("membership.create", membership_after)):
-                    events.append((stamp, account_id, "api_account", client_id, client_id,
-                                   minted_by, "bulk_rest", request_id, action, "user", u, "null",
-                                   orjson.dumps(after).decode()))
+                user_after = {
+                    "id": u,
+                    "email": e,
+                    "name": n,
+                    "status": PENDING_USER,
+                    "can_login_via_platform": True,
+                }
+                membership_after = {
+                    "user_id": u,
+                    "role": k,
+                    "status": "pending",
+                    "app_ids": None,
+                    "all_future_apps": True,
+                    "media_sources": None,
+                    "geos": None,
+                }
+                for action, after in (
+                    ("user.create", user_after),
+                    ("membership.create", membership_after),
+                ):
+                    events.append(
+                        (
+                            stamp,
+                            account_id,
+                            "api_account",
+                            client_id,
+                            client_id,
+                            minted_by,
+                            "bulk_rest",
+                            request_id,
+                            action,
+                            "user",
+                            u,
+                            "null",
+                            orjson.dumps(after).decode(),
+                        )
+                    )
             db.executemany(db.sql(INSERT_AUDIT), events)
         data = [
             {"user_id": u, "username": n, "pending": True, "role": self.bulk_name[k]}

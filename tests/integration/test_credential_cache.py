@@ -71,7 +71,9 @@ def test_another_process_refuses_a_revoked_token_within_a_second(
     other = Composition(Settings(database_url=database_url))  # another worker: its own cache
     try:
         clock = Clock()
-        elsewhere = dataclasses.replace(other.context, credential_cache=CredentialCache(clock=clock))
+        elsewhere = dataclasses.replace(
+            other.context, credential_cache=CredentialCache(clock=clock)
+        )
         for _ in range(2):  # the second read follows the first one's write of its last use
             credentials.authenticate(elsewhere, token, face="test")
         credentials.revoke_api_token(ctx, OPERATOR, world.a.id, key)
@@ -91,7 +93,9 @@ def test_a_deactivated_user_is_refused_within_a_second_elsewhere(
     other = Composition(Settings(database_url=database_url))
     try:
         clock = Clock()
-        elsewhere = dataclasses.replace(other.context, credential_cache=CredentialCache(clock=clock))
+        elsewhere = dataclasses.replace(
+            other.context, credential_cache=CredentialCache(clock=clock)
+        )
         for _ in range(2):
             credentials.authenticate(elsewhere, token, face="test")
         make_member(ctx, world.a, role="admin")  # the last admin could not be deactivated

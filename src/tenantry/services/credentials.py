@@ -353,7 +353,9 @@ def _api_token_actor(
     ctx: ServiceContext, parts: tuple[str, str], now: datetime, face: str, request_id: str | None
 ) -> Actor:
     key, secret = parts
-    token, user = _read_cached(ctx, f"{API_TOKEN_PREFIX}_{key}", lambda uow: _api_token_rows(uow, key))
+    token, user = _read_cached(
+        ctx, f"{API_TOKEN_PREFIX}_{key}", lambda uow: _api_token_rows(uow, key)
+    )
     valid = secret_matches(secret, token.secret_hash if token else _DUMMY_HASH)
     if token is None or not valid or token.revoked_at is not None:
         raise Unauthenticated(ErrorCode.UNAUTHENTICATED)

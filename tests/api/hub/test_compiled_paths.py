@@ -41,7 +41,8 @@ class Data:
 @pytest.fixture
 def data(ctx: ServiceContext) -> Data:
     init = setup.initialize(ctx)
-    assert init.client_id is not None and init.client_secret is not None
+    assert init.client_id is not None
+    assert init.client_secret is not None
     tenants = [
         accounts.create_account(
             ctx, OPERATOR, name=f"T{n}", kind=AccountKind.ADVERTISER, parent_id=init.account_id
@@ -106,9 +107,7 @@ def test_hub_queries_answer_alike(ctx: ServiceContext, data: Data, draw: st.Data
 
 @SETTINGS
 @given(st.data())
-def test_capig_queries_answer_alike(
-    ctx: ServiceContext, data: Data, draw: st.DataObject
-) -> None:
+def test_capig_queries_answer_alike(ctx: ServiceContext, data: Data, draw: st.DataObject) -> None:
     engines = pair(capig.build_engine)
     query = with_ids(draw.draw(queries(engines[0].schema)), draw.draw, data)
     actor = draw.draw(st.sampled_from(data.actors))

@@ -20,7 +20,7 @@ identical answers.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,7 +49,7 @@ from graphql import (
     located_error,
 )
 from graphql.execution.values import get_argument_values, get_directive_values, get_variable_values
-from graphql.pyutils import Path, Undefined, inspect
+from graphql.pyutils import Path, Undefined, inspect, is_iterable
 
 from tenantry.entrypoints.graphql.projection import build_projection
 
@@ -300,9 +300,9 @@ class CompiledOperation:
                 return None
             if isinstance(value, Exception):
                 raise value
-            if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
+            if not is_iterable(value):
                 raise GraphQLError(message)
-            completed = []
+            completed: list[Any] = []
             append = completed.append
             for index, element in enumerate(value):
                 item_path = Path(path, index, None)
@@ -351,7 +351,7 @@ class CompiledOperation:
                 else:
                     args = field.static_args
                     if args is None:
-                        args = get_argument_values(field.definition, field.nodes[0], run.variables)
+                        args = self._args(field, run)
                     value = resolver(source, info, **args) if args else resolver(source, info)
                 completed = field.complete(value, field_path, run)  # type: ignore[arg-type]
                 if completed is None and field.non_null:

@@ -124,8 +124,10 @@ class _Builder:
             ]
         else:
             resolver = self.name("R", field.resolver)
-            call = f"{resolver}(source, info)" if field.static_args == {} else (
-                f"{resolver}(source, info, **{args})"
+            call = (
+                f"{resolver}(source, info)"
+                if field.static_args == {}
+                else (f"{resolver}(source, info, **{args})")
             )
             lines = [f"v = {call}"]
         assert field.nullable is not None
