@@ -17,7 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis_graphql import queries
 
-from tenantry.entrypoints.graphql.compiled import CompiledOperation, choose_operation
+from tenantry.entrypoints.graphql.compiled import CompiledOperation
+from tenantry.entrypoints.graphql.documents import choose_operation
 from tenantry.entrypoints.graphql.engine import GraphQLEngine
 
 SDL = """

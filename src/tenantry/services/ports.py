@@ -35,7 +35,6 @@ from tenantry.services.member_query import UserQuery, UserRecord
 
 MemberCursor = tuple[datetime, str]
 MemberPlacementRow = tuple[str, str, UserStatus, date | None, str, str]
-"""(user id, e-mail, user status, expires on, account id of a membership, its role key)"""
 
 
 class DatabaseUnavailable(Exception):

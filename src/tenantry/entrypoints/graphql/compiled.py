@@ -20,6 +20,7 @@ identical answers.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -33,14 +34,12 @@ from graphql import (
     GraphQLError,
     GraphQLField,
     GraphQLID,
-    GraphQLIncludeDirective,
     GraphQLLeafType,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
     GraphQLSchema,
-    GraphQLSkipDirective,
     GraphQLString,
     InlineFragmentNode,
     OperationDefinitionNode,
@@ -48,9 +47,15 @@ from graphql import (
     SelectionSetNode,
     located_error,
 )
-from graphql.execution.values import get_argument_values, get_directive_values, get_variable_values
+from graphql.execution.values import get_argument_values, get_variable_values
 from graphql.pyutils import Path, Undefined, inspect, is_iterable
 
+from tenantry.entrypoints.graphql.documents import (
+    condition_key,
+    has_conditions,
+    included,
+    uses_variables,
+)
 from tenantry.entrypoints.graphql.projection import build_projection
 
 MAX_COERCION_ERRORS = 50  # as graphql-core's executor
@@ -92,8 +97,10 @@ class _Field:
     non_null: bool
     null_message: str
     leaf: bool  # completing needs no path (only an error does)
-    nullable: GraphQLOutputType | None  # the type without its non-null wrapper
-    sets: list[SelectionSetNode]  # the field's selection sets (objects)
+    nullable: GraphQLOutputType | None = None  # the type without its non-null wrapper
+    sets: list[SelectionSetNode] = dataclasses.field(
+        default_factory=list
+    )  # its selection sets (objects)
 
 
 @dataclass(slots=True)
@@ -122,7 +129,7 @@ class CompiledOperation:
         self.fragments = {
             d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
         }
-        self.dynamic = _has_conditions(document)
+        self.dynamic = has_conditions(document)
         self.root = root
         # Plans are made per selection set; with @skip/@include depending on variables, per
         # set of their values (few in practice).
@@ -137,7 +144,7 @@ class CompiledOperation:
     def _plan(
         self, parent: GraphQLObjectType, sets: list[SelectionSetNode], variables: Any
     ) -> list[_Field]:
-        conditions = _condition_key(variables) if self.dynamic else None
+        conditions = condition_key(variables) if self.dynamic else None
         cache_key = (tuple(map(id, sets)), conditions)
         plan = self._plans.get(cache_key)
         if plan is None:
@@ -155,57 +162,46 @@ class CompiledOperation:
         for key, nodes in grouped.items():
             name = nodes[0].name.value
             if name == TYPENAME:
+                typename = _typename(parent)
                 plan.append(
-                    _Field(
-                        key,
-                        name,
-                        nodes,
-                        None,
-                        parent,
-                        None,
-                        {},
-                        _typename(parent),
-                        True,
-                        "",
-                        True,
-                        None,
-                        [],
-                    )
+                    _Field(key, name, nodes, None, parent, None, {}, typename, True, "", True)
                 )
                 continue
             if name.startswith("__"):
                 raise Unsupported("introspection")
             definition = parent.fields.get(name)
-            if definition is None:
-                continue  # as the reference: a field the type lacks is skipped
-            static = None
-            if not _uses_variables(nodes[0]):
-                static = (
-                    get_argument_values(definition, nodes[0], None)
-                    if definition.args or nodes[0].arguments
-                    else {}
-                )
-            type_ = definition.type
-            non_null = isinstance(type_, GraphQLNonNull)
-            nullable = type_.of_type if isinstance(type_, GraphQLNonNull) else type_
-            plan.append(
-                _Field(
-                    key,
-                    name,
-                    nodes,
-                    definition,
-                    parent,
-                    definition.resolve,
-                    static,
-                    self._completer(nullable, parent, name, nodes),
-                    non_null,
-                    _null_message(parent, name),
-                    isinstance(nullable, GraphQLLeafType),
-                    nullable,
-                    [n.selection_set for n in nodes if n.selection_set is not None],
-                )
-            )
+            if definition is not None:  # as the reference: a field the type lacks is skipped
+                plan.append(self._field(key, nodes, parent, definition))
         return plan
+
+    def _field(
+        self, key: str, nodes: list[FieldNode], parent: GraphQLObjectType, definition: GraphQLField
+    ) -> _Field:
+        name = nodes[0].name.value
+        static = None
+        if not uses_variables(nodes[0]):
+            static = (
+                get_argument_values(definition, nodes[0], None)
+                if definition.args or nodes[0].arguments
+                else {}
+            )
+        type_ = definition.type
+        nullable = type_.of_type if isinstance(type_, GraphQLNonNull) else type_
+        return _Field(
+            key,
+            name,
+            nodes,
+            definition,
+            parent,
+            definition.resolve,
+            static,
+            self._completer(nullable, parent, name, nodes),
+            isinstance(type_, GraphQLNonNull),
+            _null_message(parent, name),
+            isinstance(nullable, GraphQLLeafType),
+            nullable,
+            [n.selection_set for n in nodes if n.selection_set is not None],
+        )
 
     def _collect(
         self,
@@ -216,7 +212,7 @@ class CompiledOperation:
         visited: set[str],
     ) -> None:
         for selection in selection_set.selections:
-            if not _included(selection, variables):
+            if not included(selection, variables):
                 continue
             if isinstance(selection, FieldNode):
                 key = selection.alias.value if selection.alias else selection.name.value
@@ -452,70 +448,3 @@ def _leaf_completer(type_: GraphQLLeafType) -> Completer:
         return coerced
 
     return complete_leaf
-
-
-def _included(node: Any, variables: Any) -> bool:
-    if not node.directives:
-        return True
-    skip = get_directive_values(GraphQLSkipDirective, node, variables)
-    if skip and skip["if"] is True:
-        return False
-    include = get_directive_values(GraphQLIncludeDirective, node, variables)
-    return not (include and include["if"] is False)
-
-
-def _has_conditions(document: DocumentNode) -> bool:
-    """Whether any @skip or @include reads a variable (else one plan fits every request)."""
-    found = False
-
-    def visit(node: Any) -> None:
-        nonlocal found
-        for directive in getattr(node, "directives", None) or ():
-            if directive.name.value in ("skip", "include") and any(
-                a.value.kind == "variable" for a in directive.arguments or ()
-            ):
-                found = True
-        selection_set = getattr(node, "selection_set", None)
-        if selection_set is not None:
-            for selection in selection_set.selections:
-                visit(selection)
-
-    for definition in document.definitions:
-        visit(definition)
-    return found
-
-
-def _condition_key(variables: Any) -> Any:
-    coerced = getattr(variables, "coerced", None) or {}
-    return tuple(sorted((k, repr(v)) for k, v in coerced.items()))
-
-
-def _uses_variables(node: FieldNode) -> bool:
-    found = False
-
-    def visit(value: Any) -> None:
-        nonlocal found
-        kind = value.kind
-        if kind == "variable":
-            found = True
-        elif kind == "list_value":
-            for item in value.values:
-                visit(item)
-        elif kind == "object_value":
-            for field in value.fields:
-                visit(field.value)
-
-    for argument in node.arguments or ():
-        visit(argument.value)
-    return found
-
-
-def choose_operation(
-    document: DocumentNode, operation_name: str | None
-) -> OperationDefinitionNode | None:
-    """The operation to run, or None where the reference reports an error."""
-    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
-    if operation_name is None:
-        return operations[0] if len(operations) == 1 else None
-    named = [o for o in operations if o.name is not None and o.name.value == operation_name]
-    return named[0] if len(named) == 1 else None

@@ -42,7 +42,8 @@ from graphql import (
     validate,
 )
 
-from tenantry.entrypoints.graphql.compiled import CompiledOperation, Unsupported, choose_operation
+from tenantry.entrypoints.graphql.compiled import CompiledOperation, Unsupported
+from tenantry.entrypoints.graphql.documents import choose_operation
 from tenantry.entrypoints.http import control_characters
 
 Resolver = Callable[..., Any]
