@@ -48,10 +48,15 @@ def tenant_members(ctx: ServiceContext, actor: Actor, account_id: str) -> Tenant
     """Every member of an account, each with the roles they hold wherever the actor may see
     members, and the roles the account offers."""
     with ctx.uow(readonly=True) as uow:
-        account, _ = require(ctx, uow, actor, account_id, Need.READ_ACCOUNT)
+        # The rows first, so that one statement reads the chains of every account they name;
+        # nothing read is shown unless `require` says so.
         rows = uow.memberships.member_placements(account_id)
         elsewhere = {row[4] for row in rows} - {account_id}
-        readable = readable_accounts(ctx, uow, actor, elsewhere, with_members=True)
+        chains = uow.accounts.chains({account_id} | elsewhere)
+        account, _ = require(
+            ctx, uow, actor, account_id, Need.READ_ACCOUNT, chain=chains.get(account_id, [])
+        )
+        readable = readable_accounts(ctx, uow, actor, elsewhere, with_members=True, chains=chains)
         readable[account_id] = account  # `require` said so
         custom = uow.custom_roles.for_accounts(readable.keys())
     predefined = ctx.roles
