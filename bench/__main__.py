@@ -120,7 +120,15 @@ def main(argv: list[str] | None = None) -> None:
     for engine in args.engines:
         for users in args.sizes:
             with console.status(f"{engine}, {users:,} users…"):
-                runs.append(measure(engine, args, users, rounds))
+                run = measure(engine, args, users, rounds)
+            runs.append(run)
+            for f in run.figures:  # as it goes, in case the whole run is cut short
+                print(
+                    f"# {engine} {users} {f.name}: {f.tenantry:.1f} / {f.raw:.1f} = {f.ratio:.3f}",
+                    file=sys.stderr,
+                )
+            if run.memory is not None:
+                print(f"# {engine} {users} rss {run.memory.rss_mb:.0f} MB", file=sys.stderr)
     print_header(console, runs, seconds=args.seconds, rounds=rounds, load=load)
     console.print(figures_table(runs))
     for line in flatness(runs):
