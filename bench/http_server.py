@@ -127,8 +127,9 @@ class Raw:
     # -- the bulk add --------------------------------------------------------------------------
 
     def add_users(self, request: Request, body: bytes) -> bytes:
-        """The rows tenantry's bulk add writes for 20 new people: the day's quota counter,
-        then users, memberships, invitations and two audit events each, in one transaction."""
+        """The rows tenantry's bulk add writes for 20 new people: the day's quota counter (its
+        own transaction), then users, memberships, invitations and two audit events each, in
+        one transaction."""
         account_id, client_id, minted_by = self.authenticate(request)
         request_id = uuid.uuid4().hex
         items = orjson.loads(body)
@@ -141,11 +142,14 @@ class Raw:
             key = self.bulk_key[item["role"]]
             email = item["email"].strip().lower()
             rows.append((str(uuid.uuid4()), email, item["username"], key, new_digest()))
+        # The day's quota first, in a transaction of its own, as tenantry admits a call
+        # before it changes anything (so the counter's row is not locked for the whole add).
+        quota_expiry = db.timestamp(datetime.combine(day + timedelta(days=2), time(), UTC))
         with db.transaction():
-            quota_expiry = db.timestamp(datetime.combine(day + timedelta(days=2), time(), UTC))
             db.fetchone(
                 db.sql(QUOTA), (f"member-batch-calls:{account_id}", day.isoformat(), quota_expiry)
             )
+        with db.transaction():
             db.executemany(
                 db.sql(INSERT_USER),
                 [(u, e, n, PENDING_USER, True, "{}", stamp, account_id) for u, e, n, _, _ in rows],
