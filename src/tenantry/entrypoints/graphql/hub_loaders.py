@@ -15,7 +15,6 @@ from tenantry.services import accounts, directory, gateway, members, tenant_memb
 from tenantry.services.context import Actor, ActorKind, ServiceContext
 from tenantry.services.directory import UserPlacements
 from tenantry.services.gateway import Usage
-from tenantry.services.members import Member
 from tenantry.services.tenant_members import RoleHeld, UserFacts
 
 V = TypeVar("V")
@@ -26,7 +25,6 @@ class HubLoaders:
         self.ctx = ctx
         self.actor = actor
         self._accounts: dict[str, Account] = {}
-        self._members: dict[str, list[Member]] = {}
         self._placements: dict[str, UserPlacements] = {}
         self._roles: dict[str, list[Role]] = {}
         self._usage: dict[str, Usage | None] = {}
@@ -65,13 +63,6 @@ class HubLoaders:
         return account.id
 
     # -- users ---------------------------------------------------------------------------------
-
-    def members(self, account_id: str) -> list[Member]:
-        if account_id not in self._members:
-            found = members.list_all_members(self.ctx, self.actor, account_id)
-            self._members[account_id] = found
-            self._seen_users.update(m.user.id for m in found)
-        return self._members[account_id]
 
     def users_of(self, account_id: str) -> list[UserFacts]:
         """An account's members, read together with every role each holds where the caller
