@@ -34,7 +34,7 @@ from pgcluster import PostgresCluster
 
 TENANTRY = shutil.which("tenantry", path=str(Path(sys.executable).parent)) or "tenantry"
 SECRET_KEY = "fault-suite-signing-key-of-at-least-32-bytes"
-READY_SECONDS = 30
+READY_SECONDS = 90  # a start takes ~3 s; much longer on a loaded machine
 
 # -- the figures printed at the end of the suite -----------------------------------------------
 
@@ -111,6 +111,8 @@ class Server:
     log: Path
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
+    program: list[str] = field(default_factory=lambda: [TENANTRY, "serve"])
+    """What to run, before the address options: `tenantry serve` unless told otherwise."""
 
     @property
     def base(self) -> str:
@@ -124,7 +126,7 @@ class Server:
     def start(self) -> None:
         with self.log.open("ab") as sink:
             self.process = subprocess.Popen(
-                [TENANTRY, "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+                [*self.program, "--host", "127.0.0.1", "--port", str(self.port)],
                 env=self.env,
                 stdout=sink,
                 stderr=subprocess.STDOUT,
@@ -388,3 +390,106 @@ def sign_in(base: str, tenancy: Tenancy) -> httpx.Cookies:
         answer = client.post("/auth/login", data=fields)
         assert answer.status_code == 303, answer.text
         return client.cookies
+
+
+# -- calls of every face ------------------------------------------------------------------------
+
+BULK = "/api/user-management/v1.0/users"
+SCIM_USER = "urn:ietf:params:scim:schemas:core:2.0:User"
+
+
+def exercise_every_face(base: str, tenancy: Tenancy, tag: str) -> dict[str, Any]:
+    """The main calls of every face, each answered 2xx; what they made."""
+    token = tenancy.access_token(base)
+    bearer = {"Authorization": f"Bearer {token}"}
+    api = {"Authorization": f"Bearer {tenancy.api_token}"}
+    with httpx.Client(base_url=base, timeout=30) as client:
+
+        def ok(response: httpx.Response) -> Any:
+            assert response.status_code < 300, (response.request.url, response.text)
+            if response.status_code == 204 or not response.content:
+                return None
+            body = response.json()
+            assert not (isinstance(body, dict) and body.get("errors")), body
+            return body
+
+        def graphql(query: str, variables: dict[str, Any] | None = None) -> Any:
+            body = {"query": query, "variables": variables or {}}
+            return ok(client.post("/hub/graphql/", json=body, headers=bearer))["data"]
+
+        tenant = graphql(
+            "mutation($input: CreateTenantInput!) { tenantMutations { createTenant(input: $input)"
+            " { tenant { id } } } }",
+            {"input": {"name": f"Made by {tag}", "canPartnerManage": True}},
+        )["tenantMutations"]["createTenant"]["tenant"]["id"]
+        graphql(
+            "mutation($input: AddUserWithRoleInput!) { userMutations {"
+            " addUserWithRole(input: $input) { user { id } } } }",
+            {
+                "input": {
+                    "email": f"{tag}-graphql@example.org",
+                    "roleName": f"advertiser-view-{tenant}",
+                }
+            },
+        )
+        users = graphql(f'{{ tenant(tenantId: "{tenant}") {{ users {{ email }} }} }}')
+        assert {u["email"] for u in users["tenant"]["users"]} >= {f"{tag}-graphql@example.org"}
+
+        email = f"{tag}-bulk@example.org"
+        added = ok(
+            client.post(
+                BULK,
+                json=[
+                    {"email": email, "username": tag, "role": "marketing"}
+                    | {"allow_access_to_all_future_apps": True},
+                    {"email": f"{tag}-gone@example.org", "username": tag, "role": "qa"}
+                    | {"allow_access_to_all_future_apps": True},
+                ],
+                headers=api,
+            )
+        )
+        assert len(added["data"]) == 2, added
+        ok(client.delete(f"{BULK}/{tag}-gone@example.org", headers=api))
+        ok(client.get(f"{BULK}", headers=api))
+        ok(client.get("/api/user-management/v1.0/roles", headers=api))
+
+        network = f"/api/2019-05-01/{tenancy.host.id}"
+        auth = {"Authorization": token}
+        ok(
+            client.put(
+                f"{network}/advertisers/{tag}.json",
+                json={"id_from_network": tag, "name": f"Network {tag}", "sites": []},
+                headers=auth,
+            )
+        )
+        user = {
+            "id_from_network": f"{tag}-u",
+            "email_settings": [
+                {"email_address": f"{tag}-net@example.org", "use_for_notifications": True}
+            ],
+            "first_name": "Net",
+            "last_name": tag,
+            "role": "Member",
+        }
+        ok(client.put(f"{network}/advertisers/{tag}/users/{tag}-u.json", json=user, headers=auth))
+        ok(client.get(f"{network}/advertisers/{tag}/users.json", headers=auth))
+        ok(client.get(f"{network}/network.json", headers=auth))
+
+        scim_email = f"{tag}-scim@example.org"
+        created = ok(
+            client.post(
+                "/scim/v2/Users",
+                json={
+                    "schemas": [SCIM_USER],
+                    "userName": scim_email,
+                    "name": {"givenName": "Scim", "familyName": tag},
+                    "emails": [{"primary": True, "value": scim_email, "type": "work"}],
+                    "active": True,
+                },
+                headers=api,
+            )
+        )
+        ok(client.get(f"/scim/v2/Users/{created['id']}", headers=api))
+        ok(client.get("/scim/v2/Groups", headers=api))
+        ok(client.get("/auth/login"))
+    return {"tenant": tenant, "bulk": email}

@@ -19,6 +19,7 @@ from tenantry.services.ports import DatabaseUnavailable
 READONLY = "tenantry_readonly"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 POOL_RECYCLE_SECONDS = 1800
+PREPARE_THRESHOLD = "prepare_threshold"
 
 
 def create_engine(url: str, **kwargs: Any) -> sa.Engine:
@@ -57,6 +58,14 @@ def _server_engine(sa_url: sa.URL, **kwargs: Any) -> sa.Engine:
     # rather pay the round trip passes pool_pre_ping=True.
     kwargs.setdefault("pool_pre_ping", False)
     kwargs.setdefault("pool_recycle", POOL_RECYCLE_SECONDS)
+    threshold = sa_url.query.get(PREPARE_THRESHOLD)
+    if isinstance(threshold, str):
+        # psycopg prepares a statement from its fifth use on a connection; behind a pooler in
+        # transaction mode (PgBouncer before 1.21) the next transaction may run on a server
+        # connection that never saw it, so such a deployment says `?prepare_threshold=none`.
+        sa_url = sa_url.difference_update_query([PREPARE_THRESHOLD])
+        prepare = None if threshold.lower() in ("", "none") else int(threshold)
+        kwargs.setdefault("connect_args", {})[PREPARE_THRESHOLD] = prepare
     return sa.create_engine(sa_url, **kwargs)
 
 

@@ -81,10 +81,12 @@ def resolve_tenant_usage(_: Any, info: Info, tenantId: str) -> dict[str, Any]:
 def resolve_tenants(
     _: Any,
     info: Info,
-    first: int = 50,
+    first: int | None = 50,
     after: str | None = None,
     search: str | None = None,
 ) -> dict[str, Any]:
+    if first is None:  # an explicit null: the schema's default
+        first = 50
     if not 1 <= first <= 500:
         raise InvalidInput(
             ErrorCode.INVALID_INPUT, "`first` must be between 1 and 500.", field="first"
