@@ -321,3 +321,39 @@ def test_the_home_accounts_link_still_sets_the_password(ctx: ServiceContext, wor
     assert members.get_member(ctx, OPERATOR, world.b.id, user.id).membership.status is (
         MembershipStatus.ACTIVE
     )
+
+
+def test_a_role_that_creates_accounts_but_is_below_admin_names_no_admin(
+    ctx: ServiceContext, world: World
+) -> None:
+    roles.create_custom_role(
+        ctx,
+        OPERATOR,
+        world.host.id,
+        key="launcher",
+        display_name="Launcher",
+        capabilities={"account": {"child_accounts": "all"}},
+    )
+    launcher = make_member(ctx, world.host, role="launcher")
+    before = accounts.list_accounts(ctx, OPERATOR, parent_id=world.host.id)
+    with pytest.raises(Forbidden) as refused:
+        accounts.create_account(
+            ctx,
+            as_user(launcher),
+            name="Own fief",
+            kind=AccountKind.ADVERTISER,
+            parent_id=world.host.id,
+            can_partner_manage=False,
+            admin_email=launcher.email,
+        )
+    assert refused.value.field == "adminEmail"
+    assert accounts.list_accounts(ctx, OPERATOR, parent_id=world.host.id) == before
+    # Without an admin to name, it still creates accounts its partner manages.
+    made = accounts.create_account(
+        ctx,
+        as_user(launcher),
+        name="Managed brand",
+        kind=AccountKind.ADVERTISER,
+        parent_id=world.host.id,
+    )
+    assert made.owner_user_id is None

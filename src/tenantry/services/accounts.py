@@ -11,12 +11,13 @@ from tenantry.domain import accounts as rules
 from tenantry.domain.accounts import Account, AccountKind, AccountStatus
 from tenantry.domain.errors import Conflict, ErrorCode, Forbidden, InvalidInput, NotFound
 from tenantry.domain.ids import new_account_id
-from tenantry.domain.roles import ADMIN, Need
+from tenantry.domain.roles import ADMIN, Need, Role
 from tenantry.domain.users import User, normalize_email
 from tenantry.services.context import Actor, ServiceContext, record
 from tenantry.services.membership_changes import change_member_in
 from tenantry.services.membership_commands import NewMember
 from tenantry.services.policy import (
+    check_grantable,
     grant_in,
     readable_accounts,
     require,
@@ -100,7 +101,7 @@ def create_account(
             field="adminEmail",
         )
     with ctx.uow() as uow:
-        account = _new_account(
+        account, creator_role = _new_account(
             ctx,
             uow,
             actor,
@@ -114,6 +115,9 @@ def create_account(
             custom_data=custom_data,
         )
         if admin_email:
+            # The new account's admin is granted by its creator: a role that may create
+            # child accounts but is below admin must not make anyone (itself included) one.
+            check_grantable(creator_role, ctx.roles.admin, field="adminEmail")
             added = change_member_in(
                 ctx, uow, actor, account, ctx.roles.admin, NewMember(admin_email, ADMIN)
             )
@@ -135,13 +139,15 @@ def _new_account(
     id_from_network: str | None,
     status: AccountStatus,
     custom_data: dict[str, str] | None,
-) -> Account:
+) -> tuple[Account, Role]:
+    """The new account, and the role its creator holds where it was created."""
     parent = None
+    creator_role = ctx.roles.admin
     if parent_id is None:
         if not actor.is_system:
             raise Forbidden(ErrorCode.FORBIDDEN)
     else:
-        parent, _ = require(ctx, uow, actor, parent_id, Need.MANAGE_CHILD_ACCOUNTS)
+        parent, creator_role = require(ctx, uow, actor, parent_id, Need.MANAGE_CHILD_ACCOUNTS)
     rules.check_parent(kind, parent)
     if (
         id_from_network is not None
@@ -172,7 +178,7 @@ def _new_account(
         account_id=account.id,
         after=snapshot(account),
     )
-    return account
+    return account, creator_role
 
 
 def get_account(ctx: ServiceContext, actor: Actor, account_id: str) -> Account:

@@ -32,6 +32,9 @@ accounts = sa.Table(
     sa.Column("invitation_ttl_days", sa.Integer),
     sa.Column("custom_data", sa.JSON, nullable=False),
     _created(),
+    sa.Column("sso_required", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("allowed_email_domains", sa.JSON),  # null: any domain
+    sa.Column("session_lifetime_minutes", sa.Integer),
     sa.UniqueConstraint("parent_id", "id_from_network"),
     sa.CheckConstraint("kind in ('partner', 'agency', 'advertiser')", name="kind"),
     sa.CheckConstraint("status in (0, 1, 2)", name="status"),
