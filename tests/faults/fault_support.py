@@ -420,7 +420,13 @@ def exercise_every_face(base: str, tenancy: Tenancy, tag: str) -> dict[str, Any]
         tenant = graphql(
             "mutation($input: CreateTenantInput!) { tenantMutations { createTenant(input: $input)"
             " { tenant { id } } } }",
-            {"input": {"name": f"Made by {tag}", "canPartnerManage": True}},
+            {
+                "input": {
+                    "name": f"Made by {tag}",
+                    "canPartnerManage": True,
+                    "eventEnrichment": False,
+                }
+            },
         )["tenantMutations"]["createTenant"]["tenant"]["id"]
         graphql(
             "mutation($input: AddUserWithRoleInput!) { userMutations {"
@@ -454,11 +460,12 @@ def exercise_every_face(base: str, tenancy: Tenancy, tag: str) -> dict[str, Any]
         ok(client.get("/api/user-management/v1.0/roles", headers=api))
 
         network = f"/api/2019-05-01/{tenancy.host.id}"
+        site = {"id_from_network": f"{tag}-site", "name": f"{tag}.example"}
         auth = {"Authorization": token}
         ok(
             client.put(
                 f"{network}/advertisers/{tag}.json",
-                json={"id_from_network": tag, "name": f"Network {tag}", "sites": []},
+                json={"id_from_network": tag, "name": f"Network {tag}", "sites": [site]},
                 headers=auth,
             )
         )
@@ -471,7 +478,8 @@ def exercise_every_face(base: str, tenancy: Tenancy, tag: str) -> dict[str, Any]
             "last_name": tag,
             "role": "Member",
         }
-        ok(client.put(f"{network}/advertisers/{tag}/users/{tag}-u.json", json=user, headers=auth))
+        path = f"{network}/advertisers/{tag}/users/{tag}-u.json"
+        ok(client.put(path, json={"user": user}, headers=auth))
         ok(client.get(f"{network}/advertisers/{tag}/users.json", headers=auth))
         ok(client.get(f"{network}/network.json", headers=auth))
 

@@ -64,7 +64,7 @@ def _server_engine(sa_url: sa.URL, **kwargs: Any) -> sa.Engine:
         # transaction mode (PgBouncer before 1.21) the next transaction may run on a server
         # connection that never saw it, so such a deployment says `?prepare_threshold=none`.
         sa_url = sa_url.difference_update_query([PREPARE_THRESHOLD])
-        prepare = None if threshold.lower() in ("", "none") else int(threshold)
+        prepare = None if threshold.lower() == "none" else int(threshold)
         kwargs.setdefault("connect_args", {})[PREPARE_THRESHOLD] = prepare
     return sa.create_engine(sa_url, **kwargs)
 
