@@ -49,6 +49,7 @@ VERSION = "2019-05-01"
 BULK_PATH = "/api/user-management/v1.0/users"
 SCIM_BULK = "urn:ietf:params:scim:api:messages:2.0:BulkRequest"
 SCIM_USER = "urn:ietf:params:scim:schemas:core:2.0:User"
+NAMES = {"bulk": "bulk adds", "network": "network replaces", "scim": "SCIM Bulk calls"}
 
 
 @dataclass
@@ -201,8 +202,8 @@ def test_a_killed_server_leaves_every_call_whole_or_absent(deployment: Any) -> N
         victim.start()
 
     interrupted = [c for c in calls.made if c.answers == ["interrupted"]]
-    FIGURES.calls.update(c.kind for c in calls.made)
-    FIGURES.interrupted.update(c.kind for c in interrupted)
+    FIGURES.calls.update(NAMES[c.kind] for c in calls.made)
+    FIGURES.interrupted.update(NAMES[c.kind] for c in interrupted)
     assert interrupted, "no call was under way when the server died"
     answered = [c for c in calls.made if c not in interrupted]
     assert all(c.answers[0] in (200, 201) for c in answered), _answers(answered)
