@@ -350,6 +350,11 @@ ORPHANS = {
 }
 
 
+def json_value(value: Any) -> Any:
+    """A JSON column as read (PostgreSQL's `json` comes back as text through `sa.text`)."""
+    return json.loads(value) if isinstance(value, str) else value
+
+
 def orphans(url: str) -> dict[str, int]:
     """Rows that only a half-applied change would leave, by kind (all zero when whole)."""
     found = {name: len(rows(url, query)) for name, query in ORPHANS.items()}

@@ -29,6 +29,7 @@ from fault_support import (
     admined,
     fresh_database,
     invariants,
+    json_value,
     mail_settings,
     orphans,
     outbox_sender,
@@ -278,8 +279,8 @@ def _check_network(url: str, tenancy: Tenancy, made: list[Call]) -> None:
         "AND account_id = :account ORDER BY id",
         account=tenancy.host.id,
     ):
-        replayed -= set(_json(event.before)["users"])
-        replayed |= set(_json(event.after)["users"])
+        replayed -= set(json_value(event.before)["users"])
+        replayed |= set(json_value(event.after)["users"])
     assert replayed == current
 
 
@@ -322,9 +323,3 @@ def _wait_for(condition: Callable[[], object], seconds: float) -> None:
     while not condition():
         assert time.monotonic() < deadline, f"not within {seconds} s"
         time.sleep(0.2)
-
-
-def _json(value: Any) -> Any:
-    import json
-
-    return json.loads(value) if isinstance(value, str) else value

@@ -29,6 +29,7 @@ from fault_support import (
     admined,
     fresh_database,
     invariants,
+    json_value,
     mail_settings,
     orphans,
     rows,
@@ -345,7 +346,7 @@ def _check_audit_holds_each_change(url: str, tenancy: Tenancy, tally: Tally) -> 
         if event.action == "membership.delete":
             members.pop(event.target_id, None)
         else:
-            members[event.target_id] = _json(event.after)["role"]
+            members[event.target_id] = json_value(event.after)["role"]
     current = {
         r.user_id: r.role_key
         for r in rows(
@@ -355,9 +356,3 @@ def _check_audit_holds_each_change(url: str, tenancy: Tenancy, tally: Tally) -> 
         )
     }
     assert members == current
-
-
-def _json(value: Any) -> Any:
-    import json
-
-    return json.loads(value) if isinstance(value, str) else value
