@@ -10,8 +10,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tenantry.mail import SmtpMailer
+from tenantry.oidc import OidcClient
+from tenantry.services.audit import prune_audit_events
 from tenantry.services.catalogues import load_media_sources, load_role_catalogue
-from tenantry.services.context import ServiceContext
+from tenantry.services.context import Actor, ServiceContext
 from tenantry.services.idempotency import prune_idempotency_keys
 from tenantry.services.outbox import OutboxSender
 from tenantry.services.passwords import Argon2Hasher
@@ -29,7 +31,8 @@ log = logging.getLogger("tenantry.server")
 
 PRUNE_EVERY_SECONDS = 300
 """How often each server deletes idempotency keys older than a day (with the answers kept
-with them, which may carry secrets)."""
+with them, which may carry secrets), and audit events past the retention when one is set."""
+PRUNER = Actor.system(face="server", label="retention")
 
 
 class Composition:
@@ -51,6 +54,7 @@ class Composition:
                 media_sources=load_media_sources(self.settings.media_source_catalogue),
                 passwords=Argon2Hasher(),
                 mailer=SmtpMailer(self.settings) if self.settings.smtp_host else None,
+                identity_providers=OidcClient(),
             )
         return self._context
 
@@ -115,6 +119,9 @@ class Composition:
         finally:
             pruning.cancel()
             await asyncio.to_thread(self.stop_outbox_sender)
+            from tenantry.entrypoints.http.metrics import process_ended
+
+            process_ended()
 
     async def _prune_idempotency_keys(self) -> None:
         """Every `PRUNE_EVERY_SECONDS` while the server runs (in every process: a delete of
@@ -122,10 +129,12 @@ class Composition:
         while True:
             try:
                 await asyncio.to_thread(prune_idempotency_keys, self.context)
+                if self.settings.audit_retention_days is not None:
+                    await asyncio.to_thread(prune_audit_events, self.context, PRUNER, None)
             except DatabaseUnavailable as error:
-                log.warning("idempotency keys not pruned: %s", error)
+                log.warning("idempotency keys or audit events not pruned: %s", error)
             except Exception:
-                log.exception("idempotency keys not pruned")
+                log.exception("idempotency keys or audit events not pruned")
             await asyncio.sleep(PRUNE_EVERY_SECONDS)
 
 

@@ -103,6 +103,16 @@ class Settings(BaseSettings):
     """How often a sender looks for due mail besides being woken by this process's commits:
     the longest a retry, or mail written by another process, waits past its time."""
 
+    audit_retention_days: int | None = Field(default=None, ge=1)
+    """Audit events older than this many days are deleted by `tenantry audit prune`, and by
+    every server every few minutes; unset, the trail is kept whole."""
+
+    metrics: bool = False
+    """Serve `GET /metrics` (Prometheus text format) to whoever reaches it."""
+    metrics_token: SecretStr | None = None
+    """Serve `GET /metrics` only to `Authorization: Bearer <this token>` (with or without
+    `metrics`)."""
+
     secret_key: SecretStr | None = None
     """Signs browser form tokens and flash messages: the same value (32+ bytes) in every
     process. Without it each process makes its own, which suits a single process only."""

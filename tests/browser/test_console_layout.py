@@ -30,6 +30,7 @@ MAIN_PAGES = [
     ("usage-chart", "/hub/accounts/{tenant}/usage"),
     ("audit", "/hub/accounts/{host}/audit"),
     ("settings", "/hub/settings"),
+    ("account-settings", "/hub/accounts/{host}/settings"),
 ]
 
 

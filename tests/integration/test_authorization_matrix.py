@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from authz_sso_cases import SSO_ROWS
 from tenantry import services
 from tenantry.domain.errors import DomainError, Forbidden
 from tenantry.domain.outbox import OutboxStatus
@@ -47,7 +48,7 @@ from authz_network_cases import NETWORK_ROWS
 from authz_scim_cases import SCIM_ROWS
 from factories import OPERATOR, as_user, build_world, make_member
 
-ROWS = (*CORE_ROWS, *NETWORK_ROWS, *SCIM_ROWS)
+ROWS = (*CORE_ROWS, *NETWORK_ROWS, *SCIM_ROWS, *SSO_ROWS)
 
 Snapshot = dict[str, list[str]]
 

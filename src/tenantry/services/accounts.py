@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tenantry.domain import accounts as rules
+from tenantry.domain.account_policy import check_invitation_days
 from tenantry.domain.accounts import Account, AccountKind, AccountStatus
 from tenantry.domain.errors import Conflict, ErrorCode, Forbidden, InvalidInput, NotFound
 from tenantry.domain.ids import new_account_id
@@ -60,7 +61,9 @@ def snapshot(account: Account) -> dict[str, Any]:
 
 @dataclass(slots=True, frozen=True)
 class AccountChanges:
-    """Fields to change; None leaves a field as it is."""
+    """Fields to change; None leaves a field as it is. The faces change the security policy
+    (users in several accounts, SSO, 2FA, lifetimes) through `account_policy`, which checks
+    partner reach and names the members a stricter policy affects."""
 
     name: str | None = None
     status: int | None = None
@@ -296,12 +299,7 @@ def update_account(
         updated.status = rules.parse_status(int(updated.status))
         check_status_change(ctx, uow, actor, account, updated.status)
         check_partner_manage_change(ctx, uow, actor, account, updated.can_partner_manage)
-        if updated.invitation_ttl_days is not None and not 1 <= updated.invitation_ttl_days <= 90:
-            raise InvalidInput(
-                ErrorCode.INVALID_INPUT,
-                "Invitations last 1 to 90 days.",
-                field="invitation_ttl_days",
-            )
+        check_invitation_days(updated.invitation_ttl_days)
         if (
             updated.id_from_network != account.id_from_network
             and updated.id_from_network is not None

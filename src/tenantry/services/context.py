@@ -13,6 +13,7 @@ from tenantry.domain.audit import AuditEvent
 from tenantry.domain.roles import RoleCatalogue
 from tenantry.services.mail import Mailer
 from tenantry.services.ports import PasswordHasher, UnitOfWork, UnitOfWorkFactory
+from tenantry.services.sso_ports import IdentityProviderClient
 from tenantry.settings import Settings
 
 
@@ -76,6 +77,8 @@ class ServiceContext:
     clock: Callable[[], datetime] = utcnow
     mailer: Mailer | None = None
     """Sends invitation and password-reset mail; None when no SMTP server is configured."""
+    identity_providers: IdentityProviderClient | None = None
+    """Talks to accounts' OpenID Connect providers; None where single sign-on is not wired."""
     outbox_written: Callable[[], None] = lambda: None
     """Called after a commit that wrote outbox entries: wakes the sender, when one runs here."""
 

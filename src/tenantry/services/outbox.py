@@ -34,6 +34,7 @@ from tenantry.domain.ids import hash_secret, new_secret
 from tenantry.domain.invitations import Invitation, InvitationStatus
 from tenantry.domain.outbox import OutboxEntry, OutboxKind, OutboxStatus, next_attempt
 from tenantry.domain.users import User, UserStatus
+from tenantry.services import metrics
 from tenantry.services.context import Actor, ServiceContext
 from tenantry.services.delivery import invitation_link, password_reset_link
 from tenantry.services.mail import (
@@ -265,6 +266,8 @@ def _settle(
                 else:
                     uow.outbox.retry_later(entry.id, worker, retry_at, error)
                     report.retrying += 1
+                outcome = "given_up" if retry_at is None else "retrying"
+                metrics.OUTBOX_DELIVERY_FAILURES.labels(entry.kind.value, outcome).inc()
             _record_delivered(uow, item.delivered_flag, delivered=error is None)
 
 
@@ -286,6 +289,13 @@ def outbox_counts(ctx: ServiceContext, actor: Actor) -> dict[OutboxStatus, int]:
     with ctx.uow(readonly=True) as uow:
         _check_operator(ctx, uow, actor)
         return uow.outbox.counts()
+
+
+def outbox_backlog(ctx: ServiceContext, actor: Actor) -> dict[tuple[str, OutboxStatus], int]:
+    """Entries waiting (pending) and given up on (failed), by kind, for operators."""
+    with ctx.uow(readonly=True) as uow:
+        _check_operator(ctx, uow, actor)
+        return uow.outbox.unsent_by_kind()
 
 
 @dataclass(frozen=True, slots=True)

@@ -243,6 +243,19 @@ audit_events = sa.Table(
 )
 sa.Index("ix_audit_events_account_id", audit_events.c.account_id, audit_events.c.id)
 sa.Index("ix_audit_events_at", audit_events.c.at)
+# An account's events about one target, or by one actor, newest first (the audit API's filters).
+sa.Index(
+    "ix_audit_events_account_target",
+    audit_events.c.account_id,
+    audit_events.c.target_id,
+    audit_events.c.id,
+)
+sa.Index(
+    "ix_audit_events_account_actor",
+    audit_events.c.account_id,
+    audit_events.c.actor_id,
+    audit_events.c.id,
+)
 
 # Windowed counters (quotas, sign-in throttles), incremented atomically in the database so a
 # limit holds across processes and hosts.
@@ -307,6 +320,8 @@ sessions = sa.Table(
     sa.Column("revoked_at", UTCDateTime()),
     sa.Column("source", sa.String(64), nullable=False),
     sa.Column("user_agent", sa.String(256), nullable=False),
+    # Opened through the account's identity provider: such a session holds without a password.
+    sa.Column("single_sign_on", sa.Boolean, nullable=False, server_default=sa.false()),
 )
 
 password_resets = sa.Table(
@@ -414,6 +429,6 @@ idempotency_keys = sa.Table(
 # What pruning looks for: keys by age.
 sa.Index("ix_idempotency_keys_created_at", idempotency_keys.c.created_at)
 
-# The gateway's tables live in their own module; importing it registers them on `metadata`,
-# so that migrations see the whole schema from this module.
-from tenantry.storage import gateway_tables  # noqa: E402, F401
+# The gateway's, single sign-on's and passkeys' tables live in modules of their own; importing
+# them registers them on `metadata`, so that migrations see the whole schema from this module.
+from tenantry.storage import gateway_tables, passkey_tables, sso_tables  # noqa: E402, F401

@@ -207,9 +207,19 @@ def accept(browser: Browser, link: str, password: str = STRONG_PASSWORD) -> http
 
 
 def sign_in(browser: Browser, email: str, password: str = STRONG_PASSWORD) -> httpx.Response:
+    """The two steps of the sign-in page: the address alone, then the password."""
+    return browser.submit(password_step(browser, email), "/auth/login", password=password)
+
+
+def password_step(browser: Browser, email: str) -> httpx.Response:
+    """The page that asks for the password, after the address was sent alone."""
     page = browser.get("/auth/login")
     assert page.status_code == 200
-    return browser.submit(page, "/auth/login", email=email, password=password)
+    first = browser.form(page, "/auth/login")
+    assert sorted(first.fields) == ["csrf_token", "email"]
+    step = browser.submit(page, "/auth/login", email=email)
+    assert step.status_code == 200, text_of(step)
+    return step
 
 
 def person(

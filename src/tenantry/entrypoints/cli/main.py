@@ -14,11 +14,13 @@ from tenantry.entrypoints.cli import (
     accounts,
     api_accounts,
     apps,
+    audit,
     backups,
     database,
     outbox,
     server,
     setup,
+    sso,
     tokens,
     users,
 )
@@ -100,6 +102,8 @@ def build_cli(make_composition: CompositionFactory) -> typer.Typer:
     cli.add_typer(access.app, name="access")
     cli.add_typer(users.app, name="users")
     cli.add_typer(outbox.app, name="outbox")
+    cli.add_typer(sso.app, name="sso")
+    cli.add_typer(audit.app, name="audit")
     return cli
 
 

@@ -14,9 +14,17 @@ from tenantry.services import accounts, directory, gateway, members
 from tenantry.services.context import Actor, ActorKind, ServiceContext
 from tenantry.services.directory import UserPlacements
 from tenantry.services.gateway import Usage
-from tenantry.services.members import Member
+from tenantry.services.members import MAX_PAGE, Member, MemberPage
+from tenantry.services.ports import MemberCursor
 
 V = TypeVar("V")
+
+USERS_CAP = MAX_PAGE
+"""The most users `Tenant.users` lists without paging arguments, and the largest page."""
+TOO_MANY_USERS = (
+    f"This tenant has more than {USERS_CAP:,} users: page through them with"
+    " users(first: ..., after: ...) and usersConnection { endCursor hasNextPage }."
+)
 
 
 class HubLoaders:
@@ -25,6 +33,7 @@ class HubLoaders:
         self.actor = actor
         self._accounts: dict[str, Account] = {}
         self._members: dict[str, list[Member]] = {}
+        self._member_pages: dict[tuple[str, int, MemberCursor | None], MemberPage] = {}
         self._placements: dict[str, UserPlacements] = {}
         self._roles: dict[str, list[Role]] = {}
         self._usage: dict[str, Usage | None] = {}
@@ -62,11 +71,24 @@ class HubLoaders:
     # -- users ---------------------------------------------------------------------------------
 
     def members(self, account_id: str) -> list[Member]:
+        """Every member, as `Tenant.users` answers without paging arguments: up to
+        `USERS_CAP`; more is an error that says to page."""
         if account_id not in self._members:
-            found = members.list_all_members(self.ctx, self.actor, account_id)
+            found = members.list_all_members(self.ctx, self.actor, account_id, at_most=USERS_CAP)
+            if len(found) > USERS_CAP:
+                raise InvalidInput(ErrorCode.INVALID_INPUT, TOO_MANY_USERS, field="users")
             self._members[account_id] = found
             self._seen_users.update(m.user.id for m in found)
         return self._members[account_id]
+
+    def member_page(self, account_id: str, first: int, after: MemberCursor | None) -> MemberPage:
+        """`first` members after `after`, in joining order; asked once per request."""
+        key = (account_id, first, after)
+        if key not in self._member_pages:
+            page = members.list_members(self.ctx, self.actor, account_id, limit=first, after=after)
+            self._member_pages[key] = page
+            self._seen_users.update(m.user.id for m in page.items)
+        return self._member_pages[key]
 
     def prime_placements(self, user_id: str, placements: UserPlacements) -> None:
         self._placements.setdefault(user_id, placements)

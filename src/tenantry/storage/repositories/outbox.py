@@ -51,6 +51,11 @@ _STATUS = sa.case(
     else_=OutboxStatus.PENDING.value,
 )
 _COUNTS = sa.select(_STATUS, sa.func.count()).group_by(_STATUS)
+_UNSENT_BY_KIND = (
+    sa.select(outbox.c.kind, _STATUS, sa.func.count())
+    .where(outbox.c.sent_at.is_(None))
+    .group_by(outbox.c.kind, _STATUS)
+)
 _WHERE_STATUS = {
     OutboxStatus.PENDING: _OPEN,
     OutboxStatus.SENT: (outbox.c.sent_at.is_not(None),),
@@ -90,6 +95,10 @@ class SqlOutboxRepository(Repository):
     def counts(self) -> dict[OutboxStatus, int]:
         found = {OutboxStatus(s): n for s, n in self.conn.execute(_COUNTS).all()}
         return {status: found.get(status, 0) for status in OutboxStatus}
+
+    def unsent_by_kind(self) -> dict[tuple[str, OutboxStatus], int]:
+        rows = self.conn.execute(_UNSENT_BY_KIND).all()
+        return {(kind, OutboxStatus(status)): n for kind, status, n in rows}
 
     def page(self, status: OutboxStatus | None, *, limit: int) -> list[OutboxEntry]:
         query = _SELECT.order_by(outbox.c.id.desc()).limit(limit)
