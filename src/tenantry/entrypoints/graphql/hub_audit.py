@@ -24,9 +24,11 @@ def resolve_audit_events(
     info: GraphQLResolveInfo[Any],
     tenantId: str | None = None,
     filter: dict[str, Any] | None = None,
-    first: int = 50,
+    first: int | None = 50,
     after: str | None = None,
 ) -> dict[str, Any]:
+    if first is None:  # an explicit null: the schema's default
+        first = 50
     if not 1 <= first <= MAX_FIRST:
         raise _invalid(f"`first` must be between 1 and {MAX_FIRST}.", "first")
     request = info.context  # hub.HubRequest
