@@ -12,11 +12,9 @@ from playwright.sync_api import BrowserContext, Page, expect
 
 from oidcprovider import Provider, provider_on_loopback
 from tenantry.domain.memberships import MembershipStatus
-from tenantry.services import accounts
-from tenantry.services.accounts import AccountChanges
 
 from conftest import LiveServer
-from factories import OPERATOR
+from factories import set_policy
 
 
 @pytest.fixture
@@ -50,7 +48,7 @@ def test_a_newcomer_signs_in_through_the_accounts_identity_provider(
     expect(admin_page.get_by_text("The identity provider was saved.")).to_be_visible()
     expect(admin_page.locator("#sso-status")).to_contain_text(provider.issuer)
     # Single sign-on on for the account (its security policy).
-    accounts.update_account(live_server.ctx, OPERATOR, tenant, AccountChanges(sso_enabled=True))
+    set_policy(live_server.ctx, tenant, sso_enabled=True)
     provider.set_user("kim", email="kim@sso-browser.example", email_verified=True)
 
     context = new_context()

@@ -21,12 +21,11 @@ from tenantry.domain.passkeys import (
     normalize_passkey_name,
     relying_party,
 )
-from tenantry.services import account_policy, accounts, auth, auth_passkeys, auth_totp, identities
-from tenantry.services.accounts import AccountChanges
+from tenantry.services import account_policy, auth, auth_passkeys, auth_totp, identities
 from tenantry.services.auth import SignedIn
 from tenantry.services.context import ServiceContext
 
-from factories import OPERATOR, World, make_member
+from factories import OPERATOR, World, make_member, set_policy
 from passkey_authenticator import USER_PRESENT, SoftwareAuthenticator
 
 ORIGIN = auth.Origin(source="192.0.2.1", user_agent="test", request_id="req-1")
@@ -287,7 +286,7 @@ def test_an_account_that_requires_it_is_satisfied_by_a_passkey(
     ctx: ServiceContext, world: World
 ) -> None:
     email = _person(ctx, world)
-    accounts.update_account(ctx, OPERATOR, world.a.id, AccountChanges(two_factor_required=True))
+    set_policy(ctx, world.a.id, two_factor_required=True)
     waiting = auth.authenticate_session(ctx, auth.sign_in(ctx, email, PASSWORD, ORIGIN).cookie)
     assert waiting is not None
     assert waiting.stage is SessionStage.ENROL
@@ -345,7 +344,7 @@ def test_proving_the_address_revokes_passkeys_someone_else_set(
 
 def test_the_app_may_go_where_a_passkey_stays(ctx: ServiceContext, world: World) -> None:
     email = _person(ctx, world)
-    accounts.update_account(ctx, OPERATOR, world.a.id, AccountChanges(two_factor_required=True))
+    set_policy(ctx, world.a.id, two_factor_required=True)
     waiting = auth.authenticate_session(ctx, auth.sign_in(ctx, email, PASSWORD, ORIGIN).cookie)
     assert waiting is not None
     _, added = _add(ctx, waiting)

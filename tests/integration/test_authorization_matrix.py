@@ -46,9 +46,10 @@ from authz_cases import (
 )
 from authz_network_cases import NETWORK_ROWS
 from authz_scim_cases import SCIM_ROWS
+from authz_webhook_cases import WEBHOOK_ROWS
 from factories import OPERATOR, as_user, build_world, make_member
 
-ROWS = (*CORE_ROWS, *NETWORK_ROWS, *SCIM_ROWS, *SSO_ROWS)
+ROWS = (*CORE_ROWS, *NETWORK_ROWS, *SCIM_ROWS, *SSO_ROWS, *WEBHOOK_ROWS)
 
 Snapshot = dict[str, list[str]]
 

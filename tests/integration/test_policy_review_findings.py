@@ -31,7 +31,7 @@ from tenantry.services.member_query import UserQuery
 from tenantry.services.members import NewMember, RoleRef
 from tenantry.services.provisioning import UserSpec
 
-from factories import OPERATOR, World, as_user, make_account, make_member, unique_email
+from factories import OPERATOR, World, as_user, make_account, make_member, set_policy, unique_email
 
 
 def _rename(ctx: ServiceContext, actor: Actor, account: Account, user: User) -> None:
@@ -216,7 +216,7 @@ def test_accepting_checks_the_multi_account_rules_again(ctx: ServiceContext, wor
     theirs = make_member(ctx, world.b, role="view")
     invited = members.add_member(ctx, OPERATOR, world.a.id, NewMember(theirs.email, "view"))
     assert invited.invitation_token is not None
-    accounts.update_account(ctx, OPERATOR, world.a.id, AccountChanges(multi_account_users=False))
+    set_policy(ctx, world.a.id, multi_account_users=False)
     with pytest.raises(Conflict) as refused:
         invitations.accept_invitation(
             ctx, invited.invitation_token, theirs.email, None, signed_in_user_id=theirs.id

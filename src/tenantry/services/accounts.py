@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from tenantry.domain import accounts as rules
-from tenantry.domain.account_policy import check_invitation_days
 from tenantry.domain.accounts import Account, AccountKind, AccountStatus
 from tenantry.domain.errors import Conflict, ErrorCode, Forbidden, InvalidInput, NotFound
 from tenantry.domain.ids import new_account_id
@@ -42,10 +41,6 @@ _SETTINGS_FIELDS = (
     "status",
     "can_partner_manage",
     "event_enrichment",
-    "multi_account_users",
-    "sso_enabled",
-    "two_factor_required",
-    "invitation_ttl_days",
     "id_from_network",
     "custom_data",
 )
@@ -69,10 +64,6 @@ class AccountChanges:
     status: int | None = None
     can_partner_manage: bool | None = None
     event_enrichment: bool | None = None
-    multi_account_users: bool | None = None
-    sso_enabled: bool | None = None
-    two_factor_required: bool | None = None
-    invitation_ttl_days: int | None = None
     id_from_network: str | None = None
     custom_data: dict[str, str] | None = None
 
@@ -299,7 +290,6 @@ def update_account(
         updated.status = rules.parse_status(int(updated.status))
         check_status_change(ctx, uow, actor, account, updated.status)
         check_partner_manage_change(ctx, uow, actor, account, updated.can_partner_manage)
-        check_invitation_days(updated.invitation_ttl_days)
         if (
             updated.id_from_network != account.id_from_network
             and updated.id_from_network is not None
@@ -377,6 +367,7 @@ def delete_account(ctx: ServiceContext, actor: Actor, account_id: str) -> None:
         require_for_child(ctx, uow, actor, account, Need.MANAGE_CHILD_ACCOUNTS)
         if uow.accounts.has_children(account_id):
             raise Conflict(ErrorCode.ACCOUNT_HAS_CHILDREN, field="account_id")
+        uow.webhooks.account_leaving(account_id)  # its parents' webhooks hear its deletion
         uow.accounts.delete(account_id)
         record(
             ctx,

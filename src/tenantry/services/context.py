@@ -14,6 +14,8 @@ from tenantry.domain.roles import RoleCatalogue
 from tenantry.services.mail import Mailer
 from tenantry.services.ports import PasswordHasher, UnitOfWork, UnitOfWorkFactory
 from tenantry.services.sso_ports import IdentityProviderClient
+from tenantry.services.webhook_events import publish
+from tenantry.services.webhook_transport import WebhookTransport
 from tenantry.settings import Settings
 
 
@@ -81,6 +83,8 @@ class ServiceContext:
     """Talks to accounts' OpenID Connect providers; None where single sign-on is not wired."""
     outbox_written: Callable[[], None] = lambda: None
     """Called after a commit that wrote outbox entries: wakes the sender, when one runs here."""
+    webhook_transport: WebhookTransport | None = None
+    """Posts webhook deliveries; None: nothing is sent (the entries wait in the outbox)."""
 
     def now(self) -> datetime:
         return self.clock()
@@ -101,22 +105,23 @@ def record(
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
 ) -> None:
-    """Write an audit event in the caller's transaction."""
-    uow.audit.add(
-        AuditEvent(
-            action=action,
-            target_type=target_type,
-            target_id=target_id,
-            account_id=account_id,
-            actor_kind=actor.kind.value,
-            actor_id=actor.id,
-            actor_label=actor.label,
-            actor_user_id=actor.user_id if actor.kind is not ActorKind.USER else None,
-            actor_minted_by=actor.minted_by,
-            face=actor.face,
-            request_id=actor.request_id,
-            before=before,
-            after=after,
-            at=ctx.now(),
-        )
+    """Write an audit event in the caller's transaction, and the webhook deliveries it is
+    (`webhook_events.publish`) in the same transaction."""
+    event = AuditEvent(
+        action=action,
+        target_type=target_type,
+        target_id=target_id,
+        account_id=account_id,
+        actor_kind=actor.kind.value,
+        actor_id=actor.id,
+        actor_label=actor.label,
+        actor_user_id=actor.user_id if actor.kind is not ActorKind.USER else None,
+        actor_minted_by=actor.minted_by,
+        face=actor.face,
+        request_id=actor.request_id,
+        before=before,
+        after=after,
+        at=ctx.now(),
     )
+    uow.audit.add(event)
+    publish(ctx, uow, event)

@@ -291,6 +291,7 @@ def delete_advertiser(
         uow.network.delete_memberships(account.id, [m.user.id for m in view.members])
         uow.network.delete_users(orphans)
         uow.network.delete_profile(account.id)
+        uow.webhooks.account_leaving(account.id)  # its network's webhooks hear its deletion
         uow.accounts.delete(account.id)
         record(
             ctx,

@@ -17,7 +17,6 @@ from tenantry.domain.idempotency import IdempotencyRecord, KeyScope, StoredAnswe
 from tenantry.domain.invitations import Invitation
 from tenantry.domain.managed import AdvertiserProfile
 from tenantry.domain.memberships import Membership
-from tenantry.domain.outbox import OutboxEntry, OutboxStatus
 from tenantry.domain.pixels import (
     FilterKind,
     IngressDomain,
@@ -29,6 +28,8 @@ from tenantry.domain.pixels import (
 )
 from tenantry.domain.roles import Role
 from tenantry.domain.users import User
+from tenantry.services.delivery_ports import OutboxRepository as OutboxRepository
+from tenantry.services.delivery_ports import WebhookRepository as WebhookRepository
 from tenantry.services.member_query import Filter as UserFilter
 from tenantry.services.member_query import UserQuery, UserRecord
 from tenantry.services.passkey_ports import PasskeyRepository as PasskeyRepository
@@ -183,6 +184,10 @@ class InvitationRepository(Protocol):
     def open_for_users(self, user_ids: Collection[str]) -> dict[str, list[Invitation]]: ...
     def revoke_open(self, account_id: str, user_ids: Collection[str], at: datetime) -> None: ...
     def for_account(self, account_id: str, *, limit: int) -> list[Invitation]: ...
+    def expired_unrecorded(
+        self, since: datetime, now: datetime, *, limit: int
+    ) -> list[Invitation]: ...
+    def record_expiry(self, invitation_ids: Collection[int], at: datetime) -> None: ...
     def update(self, invitation: Invitation) -> None: ...
     def set_mail_token(self, invitation_id: int, mail_token_hash: str) -> bool: ...
     def set_delivered(self, token_hash: str, delivered: bool) -> None: ...
@@ -319,23 +324,6 @@ class MemberSearchRepository(Protocol):
     def role_members(self, account_id: str, role_key: str) -> list[str]: ...
 
 
-class OutboxRepository(Protocol):
-    """Entries waiting to leave the process. A sender claims due entries for a while (the
-    claim is atomic: two senders never hold one entry), then settles each one; settling
-    answers False when the claim was no longer this sender's."""
-
-    def add_many(self, entries: Sequence[OutboxEntry]) -> None: ...
-    def claim(
-        self, worker: str, now: datetime, until: datetime, limit: int
-    ) -> list[OutboxEntry]: ...
-    def mark_sent(self, entry_id: int, worker: str, now: datetime, note: str | None) -> bool: ...
-    def retry_later(self, entry_id: int, worker: str, at: datetime, error: str) -> bool: ...
-    def give_up(self, entry_id: int, worker: str, now: datetime, error: str) -> bool: ...
-    def counts(self) -> dict[OutboxStatus, int]: ...
-    def unsent_by_kind(self) -> dict[tuple[str, OutboxStatus], int]: ...
-    def page(self, status: OutboxStatus | None, *, limit: int) -> list[OutboxEntry]: ...
-
-
 class IdempotencyRepository(Protocol):
     """Idempotency keys. `reserve` inserts a key and returns its row's id, unless its scope
     already holds it (the unique constraint decides between concurrent callers: None); the
@@ -376,6 +364,7 @@ class UnitOfWork(Protocol):
     member_search: MemberSearchRepository
     outbox: OutboxRepository
     idempotency: IdempotencyRepository
+    webhooks: WebhookRepository
     account_policy: AccountPolicyRepository
     single_sign_on: SingleSignOnRepository
 

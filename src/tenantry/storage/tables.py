@@ -147,9 +147,13 @@ invitations = sa.Table(
     sa.Column("accepted_at", UTCDateTime()),
     sa.Column("revoked_at", UTCDateTime()),
     sa.Column("delivered", sa.Boolean),
+    # When its expiry was recorded (audited, and so an `invitation.expired` webhook event).
+    sa.Column("expiry_recorded_at", UTCDateTime()),
 )
 sa.Index("ix_invitations_user_account", invitations.c.user_id, invitations.c.account_id)
 sa.Index("ix_invitations_account", invitations.c.account_id)
+# What the recording of expiries reads: invitations by when they expire.
+sa.Index("ix_invitations_expires_at", invitations.c.expires_at)
 
 api_accounts = sa.Table(
     "api_accounts",
@@ -401,9 +405,20 @@ outbox = sa.Table(
     sa.Column("claimed_by", sa.String(100)),
     sa.Column("sent_at", UTCDateTime()),
     sa.Column("failed_at", UTCDateTime()),
+    # A lane's entries leave one at a time, in the order written (a webhook endpoint's events
+    # of one account); then a webhook delivery's endpoint, and its receiver's last answer.
+    sa.Column("lane", sa.String(60)),
+    sa.Column(
+        "endpoint_id",
+        sa.String(40),
+        sa.ForeignKey("webhook_endpoints.id", ondelete="CASCADE"),
+    ),
+    sa.Column("last_status_code", sa.SmallInteger),
 )
-# What a sender looks for: entries by when they are due.
+# What senders look for: entries by when due, and before one in its lane; endpoints' logs.
 sa.Index("ix_outbox_available_at", outbox.c.available_at)
+sa.Index("ix_outbox_lane", outbox.c.lane, outbox.c.id)
+sa.Index("ix_outbox_endpoint_id", outbox.c.endpoint_id, outbox.c.id)
 
 # -- idempotency keys: the first answer to a change, kept a day for the retries of it ----------
 
@@ -429,6 +444,7 @@ idempotency_keys = sa.Table(
 # What pruning looks for: keys by age.
 sa.Index("ix_idempotency_keys_created_at", idempotency_keys.c.created_at)
 
-# The gateway's, single sign-on's and passkeys' tables live in modules of their own; importing
-# them registers them on `metadata`, so that migrations see the whole schema from this module.
+# The gateway's, single sign-on's, passkeys' and webhooks' tables live in modules of their own:
+# importing them registers them on `metadata`, for migrations to see the whole schema here.
+import tenantry.storage.webhook_tables  # noqa: E402, F401
 from tenantry.storage import gateway_tables, passkey_tables, sso_tables  # noqa: E402, F401

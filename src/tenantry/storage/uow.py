@@ -35,6 +35,7 @@ from tenantry.storage.repositories.passkeys import SqlPasskeyRepository
 from tenantry.storage.repositories.roles import SqlAppRepository, SqlCustomRoleRepository
 from tenantry.storage.repositories.sso import SqlSingleSignOnRepository
 from tenantry.storage.repositories.users import SqlUserRepository
+from tenantry.storage.repositories.webhooks import SqlWebhookRepository
 
 
 class SqlSavepoint:
@@ -89,6 +90,7 @@ class SqlUnitOfWork:
     member_search: ports.MemberSearchRepository
     outbox: ports.OutboxRepository
     idempotency: ports.IdempotencyRepository
+    webhooks: ports.WebhookRepository
     account_policy: AccountPolicyRepository
     single_sign_on: SingleSignOnRepository
 
@@ -122,6 +124,7 @@ class SqlUnitOfWork:
         self.member_search = SqlMemberSearchRepository(connection)
         self.outbox = SqlOutboxRepository(connection)
         self.idempotency = SqlIdempotencyRepository(connection)
+        self.webhooks = SqlWebhookRepository(connection)
         self.account_policy = SqlAccountPolicyRepository(connection)
         self.single_sign_on = SqlSingleSignOnRepository(connection)
         self._after_commit = []

@@ -16,11 +16,9 @@ import httpx
 from tenantry.domain.accounts import Account
 from tenantry.domain.audit import AuditEvent
 from tenantry.domain.auth import totp_code, totp_step
-from tenantry.services import accounts
-from tenantry.services.accounts import AccountChanges
 from tenantry.services.context import ServiceContext
 
-from factories import OPERATOR, make_member
+from factories import make_member, set_policy
 from httpclient import HttpClient
 from mailserver import Inbox
 
@@ -170,12 +168,7 @@ class Host:
         return link
 
     def require_two_factor(self, account: Account | None = None) -> None:
-        accounts.update_account(
-            self.ctx,
-            OPERATOR,
-            (account or self.tenant).id,
-            AccountChanges(two_factor_required=True),
-        )
+        set_policy(self.ctx, (account or self.tenant).id, two_factor_required=True)
 
 
 def mailed_link(inbox: Inbox, to: str) -> str:

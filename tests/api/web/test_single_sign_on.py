@@ -18,8 +18,7 @@ from pydantic import SecretStr
 from oidcprovider import Provider, query_of, running_provider
 from tenantry.domain.ids import hash_secret
 from tenantry.domain.memberships import MembershipStatus
-from tenantry.services import accounts, sso_config
-from tenantry.services.accounts import AccountChanges
+from tenantry.services import sso_config
 from tenantry.services.context import ServiceContext
 from tenantry.services.sso_config import ProviderSettings
 
@@ -34,7 +33,7 @@ from browsing import (
     sign_in,
     text_of,
 )
-from factories import OPERATOR, make_member
+from factories import OPERATOR, make_member, set_policy
 from mailserver import Inbox
 
 DOMAIN = "example.org"
@@ -72,7 +71,7 @@ def use_provider(
             **extra,  # type: ignore[arg-type]
         ),
     )
-    accounts.update_account(ctx, OPERATOR, host.tenant.id, AccountChanges(sso_enabled=True))
+    set_policy(ctx, host.tenant.id, sso_enabled=True)
 
 
 def to_provider(browser: Browser, email: str) -> httpx.Response:

@@ -23,6 +23,7 @@ from tenantry.entrypoints.cli import (
     sso,
     tokens,
     users,
+    webhooks,
 )
 from tenantry.entrypoints.cli.output import fail, make_console
 from tenantry.entrypoints.cli.runtime import CompositionFactory, Runtime
@@ -102,6 +103,7 @@ def build_cli(make_composition: CompositionFactory) -> typer.Typer:
     cli.add_typer(access.app, name="access")
     cli.add_typer(users.app, name="users")
     cli.add_typer(outbox.app, name="outbox")
+    cli.add_typer(webhooks.app, name="webhooks")
     cli.add_typer(sso.app, name="sso")
     cli.add_typer(audit.app, name="audit")
     return cli

@@ -22,6 +22,7 @@ from tenantry.entrypoints.graphql.hub_loaders import HubLoaders
 from tenantry.entrypoints.graphql.hub_policy import policy_changes, policy_view, update_view
 from tenantry.entrypoints.graphql.hub_sso import add_sso_resolvers
 from tenantry.entrypoints.graphql.hub_views import ingress_view, usage_view
+from tenantry.entrypoints.graphql.hub_webhooks import WEBHOOK_RESOLVERS
 from tenantry.entrypoints.graphql.roles import parse_role_name, role_view
 from tenantry.services import account_policy, accounts, directory, gateway, invitations, members
 from tenantry.services.accounts import AccountChanges
@@ -414,8 +415,15 @@ RESOLVERS: dict[str, dict[str, Any]] = {
 add_sso_resolvers(RESOLVERS)
 
 
+def _with_webhooks() -> dict[str, dict[str, Any]]:
+    merged = {name: dict(fields) for name, fields in RESOLVERS.items()}
+    for name, fields in WEBHOOK_RESOLVERS.items():
+        merged.setdefault(name, {}).update(fields)
+    return merged
+
+
 def build_hub_engine() -> GraphQLEngine:
-    return GraphQLEngine(load_schema(SDL, RESOLVERS))
+    return GraphQLEngine(load_schema(SDL, _with_webhooks()))
 
 
 def hub_app(ctx: ServiceContext, engine: GraphQLEngine | None = None) -> FastAPI:

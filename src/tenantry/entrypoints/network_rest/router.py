@@ -34,7 +34,7 @@ from tenantry.services.context import ServiceContext
 PREFIX = "/api/{version}/{network_id}"
 OPENAPI_PATH = "/api/network-integration/openapi.json"
 DOCS_PATH = "/api/network-integration/docs"
-FACE = "network"
+FACE = "network_rest"
 FIRST_VERSION = date(2019, 5, 1)
 
 _VERSION = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")

@@ -84,6 +84,11 @@ ACTIONS = {
     "user.deactivate": "User deactivated",
     "user.external_id": "User's external id set",
     "user.address_proved": "User's address proved",
+    "invitation.expire": "Invitation expired",
+    "webhook_endpoint.create": "Webhook endpoint added",
+    "webhook_endpoint.update": "Webhook endpoint changed",
+    "webhook_endpoint.rotate_secret": "Webhook signing secret renewed",
+    "webhook_endpoint.delete": "Webhook endpoint removed",
 }
 
 # The faces a change can come through, as the audit trail names them.
@@ -91,10 +96,12 @@ FACES = {
     "console": "Console",
     "graphql": "GraphQL API",
     "bulk_rest": "User management REST API",
-    "network": "Network REST API",
+    "network_rest": "Network REST API",
+    "network": "Network REST API (entries before webhooks)",
     "scim": "SCIM",
     "traffic": "Gateway traffic reports",
     "cli": "Command line",
+    "system": "tenantry itself (expiries)",
     "api": "API",
 }
 
