@@ -9,8 +9,10 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
@@ -509,3 +511,34 @@ def exercise_every_face(base: str, tenancy: Tenancy, tag: str) -> dict[str, Any]
         ok(client.get("/scim/v2/Groups", headers=api))
         ok(client.get("/auth/login"))
     return {"tenant": tenant, "bulk": email}
+
+
+@contextmanager
+def hanging_receiver(port: int) -> Iterator[list[socket.socket]]:
+    """Accepts connections on `port` and never answers them."""
+    listener = socket.socket()
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", port))
+    listener.listen(16)
+    listener.settimeout(0.1)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        while not stop.is_set():
+            try:
+                connection, _ = listener.accept()
+            except TimeoutError:
+                continue
+            held.append(connection)
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield held
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+        listener.close()
+        for connection in held:
+            connection.close()

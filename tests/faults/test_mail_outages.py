@@ -7,8 +7,6 @@ leaves the process today is mail (webhooks, when they come, go through the same 
 
 from __future__ import annotations
 
-import socket
-import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -25,6 +23,7 @@ from fault_support import (
     FIGURES,
     Server,
     fresh_database,
+    hanging_receiver,
     mail_settings,
     orphans,
     rows,
@@ -43,37 +42,6 @@ ANSWER_WITHIN_SECONDS = 5.0
 """Every call answers well before the mail server's timeout: nothing waits on it."""
 DELIVERED_WITHIN_SECONDS = 120
 """A failed attempt is tried again 30 s later, then a minute later, and so on."""
-
-
-@contextmanager
-def hanging_receiver(port: int) -> Iterator[list[socket.socket]]:
-    """Accepts connections on `port` and never answers them."""
-    listener = socket.socket()
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind(("127.0.0.1", port))
-    listener.listen(16)
-    listener.settimeout(0.1)
-    held: list[socket.socket] = []
-    stop = threading.Event()
-
-    def accept() -> None:
-        while not stop.is_set():
-            try:
-                connection, _ = listener.accept()
-            except TimeoutError:
-                continue
-            held.append(connection)
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    try:
-        yield held
-    finally:
-        stop.set()
-        thread.join(timeout=5)
-        listener.close()
-        for connection in held:
-            connection.close()
 
 
 @contextmanager
