@@ -14,7 +14,7 @@ PORT ?= 8000
 TENANTRY_BASE_URL ?= http://$(HOST):$(PORT)
 PYTEST_ARGS ?= -n 2
 
-.PHONY: venv dev run test lint check fmt bench
+.PHONY: venv dev run test faults lint check fmt bench
 
 venv: $(RUNTIME_STAMP)
 
@@ -40,6 +40,13 @@ run: venv
 # The whole suite, PostgreSQL included: the tests start their own cluster.
 test: dev
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# The fault suite (tests/faults, a few minutes): two real servers on a PostgreSQL cluster of its
+# own, killed mid-call, the database restarted under load, mail down or hanging, a soak, and the
+# previous release served on the migrated schema; it prints its figures at the end. Not part of
+# `make test`: CI runs it after it (.ci/run).
+faults: dev
+	$(BIN)/pytest --faults tests/faults
 
 lint: dev
 	$(BIN)/ruff format --check .

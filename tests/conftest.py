@@ -39,6 +39,25 @@ TEMPLATE_DATABASE = "tenantry_template"
 _database_names = (f"test_{number}" for number in itertools.count(1))
 
 
+FAULTS_DIR = Path(__file__).parent / "faults"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--faults",
+        action="store_true",
+        help="collect the fault suite in tests/faults (`make faults`); left out otherwise",
+    )
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    # The fault suite kills, restarts and loads servers for minutes: `make faults` runs it,
+    # on its own, rather than `make test` beside the rest.
+    if collection_path == FAULTS_DIR and not config.getoption("--faults"):
+        return True
+    return None
+
+
 @pytest.hookimpl(tryfirst=True)  # before `-m` deselects by marker
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     # Tests asking for the cluster directly belong with the other PostgreSQL tests, so that

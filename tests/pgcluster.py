@@ -147,6 +147,15 @@ class PostgresCluster:
         finally:
             shutil.rmtree(self.root, ignore_errors=True)
 
+    def halt(self) -> None:
+        """Stop the server as an operator's restart does (``-m fast``: open sessions are ended,
+        the files stay), for tests of what the application does while it is down."""
+        self._run("pg_ctl", "-D", str(self.datadir), "-m", "fast", "-w", "stop")
+
+    def resume(self) -> None:
+        """Start a halted server again on the same port."""
+        self._run("pg_ctl", *self._start_arguments())
+
     def url(self, dbname: str) -> str:
         """SQLAlchemy URL of a database in this cluster."""
         return f"postgresql+psycopg://{SUPERUSER}@127.0.0.1:{self.port}/{dbname}"
@@ -212,30 +221,22 @@ class PostgresCluster:
     def _start_server(self) -> None:
         for attempt in range(1, START_ATTEMPTS + 1):
             self.port = _free_port()
-            options = (
-                f"-h 127.0.0.1 -p {self.port} -k {self.root} -F"
-                " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-            )
             try:
-                self._run(
-                    "pg_ctl",
-                    "-D",
-                    str(self.datadir),
-                    "-l",
-                    str(self.logfile),
-                    "-o",
-                    options,
-                    "-w",
-                    "-t",
-                    "60",
-                    "start",
-                )
+                self._run("pg_ctl", *self._start_arguments())
             except RuntimeError as exc:
                 if attempt == START_ATTEMPTS:
                     log = self.logfile.read_text(errors="replace") if self.logfile.exists() else ""
                     raise RuntimeError(f"{exc}\n--- server log ---\n{log}") from None
             else:
                 return
+
+    def _start_arguments(self) -> list[str]:
+        options = (
+            f"-h 127.0.0.1 -p {self.port} -k {self.root} -F"
+            " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        )
+        datadir, log = str(self.datadir), str(self.logfile)
+        return ["-D", datadir, "-l", log, "-o", options, "-w", "-t", "60", "start"]
 
     def _run(self, program: str, *args: str) -> None:
         command = [str(self.bindir / program), *args]

@@ -10,6 +10,7 @@ import pytest
 
 from tenantry.domain.errors import InvalidInput
 from tenantry.domain.ids import hash_secret
+from tenantry.domain.invitations import Invitation
 from tenantry.domain.outbox import GIVE_UP_AFTER, OutboxKind, OutboxStatus, next_attempt
 from tenantry.mail import SmtpMailer
 from tenantry.services import auth, auth_resets, invitations, outbox
@@ -17,6 +18,7 @@ from tenantry.services.context import ServiceContext
 from tenantry.services.mail import AddressChangedMail
 from tenantry.services.members import NewMember
 from tenantry.services.passwords import Argon2Hasher
+from tenantry.storage.repositories.invitations import SqlInvitationRepository
 
 from factories import OPERATOR, World, add_in_batch, make_member, unique_email
 from mailserver import Inbox, free_port
@@ -189,6 +191,30 @@ def test_an_invitation_revoked_before_sending_is_skipped(
     [entry] = _entries(mailing)
     assert entry.status is OutboxStatus.SENT
     assert entry.last_error == outbox.SKIPPED
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_an_invitation_revoked_while_its_mail_is_prepared_stays_revoked(
+    mailing: ServiceContext, world: World, inbox: Inbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sender reads the invitation, then the member is removed (another transaction
+    commits): the sender's write must not bring the invitation back. (SQLite's writers take
+    turns from BEGIN, so only PostgreSQL lets the removal in between.)"""
+    user = make_member(mailing, world.a, role="view", active=False)
+    found = SqlInvitationRepository.find_by_token_hash
+
+    def read_then_revoked(self: SqlInvitationRepository, token_hash: str) -> Invitation | None:
+        invitation = found(self, token_hash)
+        monkeypatch.setattr(SqlInvitationRepository, "find_by_token_hash", found)
+        invitations.revoke_invitation(mailing, OPERATOR, world.a.id, user.email)
+        return invitation
+
+    monkeypatch.setattr(SqlInvitationRepository, "find_by_token_hash", read_then_revoked)
+    report = outbox.send_pending(mailing)
+    assert (report.sent, report.skipped) == (0, 1)
+    assert inbox.messages == []
+    with mailing.uow(readonly=True) as uow:
+        assert uow.invitations.open_for(user.id, world.a.id) == []
 
 
 def test_a_reset_link_is_made_when_it_is_mailed(

@@ -52,7 +52,7 @@ def test_run_installs_only_the_runtime(tmp_path: Path) -> None:
     assert "/bin/tenantry serve --host 127.0.0.1 --port 8000" in commands[-1]
 
 
-@pytest.mark.parametrize("target", ["test", "lint", "check", "fmt", "bench"])
+@pytest.mark.parametrize("target", ["test", "faults", "lint", "check", "fmt", "bench"])
 def test_developer_targets_install_the_dev_tools(tmp_path: Path, target: str) -> None:
     [install] = installs(planned(target, tmp_path))
     assert install.endswith(DEV_INSTALL)
@@ -68,6 +68,11 @@ def test_check_is_lint_then_the_whole_suite(tmp_path: Path) -> None:
         "lint-imports",
         "pytest -n 2",
     ]
+
+
+def test_faults_runs_the_fault_suite_alone(tmp_path: Path) -> None:
+    command = planned("faults", tmp_path)[-1]
+    assert command.endswith("/bin/pytest --faults tests/faults")
 
 
 def test_host_and_port_reach_the_server_and_its_links(tmp_path: Path) -> None:

@@ -200,7 +200,8 @@ def _prepare(ctx: ServiceContext, uow: UnitOfWork, entries: list[OutboxEntry]) -
                 prepared.append(_Prepared(entry, None))
                 continue
             mail = _invitation_mail(ctx, uow, invitation, entry.payload["address"], accounts, users)
-            prepared.append(_Prepared(entry, mail, ("invitation", invitation.token_hash)))
+            flag = ("invitation", invitation.token_hash) if mail is not None else None
+            prepared.append(_Prepared(entry, mail, flag))
         elif entry.kind is OutboxKind.PASSWORD_RESET:
             token = new_secret(32)
             reset = uow.auth.reissue_password_reset(entry.payload["reset"], hash_secret(token))
@@ -224,11 +225,14 @@ def _invitation_mail(
     address: str,
     accounts: dict[str, Account],
     users: dict[str, User],
-) -> InvitationMail:
-    """The mail for an open invitation, with a mail token made now: only its hash is kept."""
+) -> InvitationMail | None:
+    """The mail for an open invitation, with a mail token made now: only its hash is kept.
+    None when the invitation was revoked or accepted since it was read (a member removed
+    while the mail was being prepared): nothing to send, and the revocation stands."""
     mail_token = new_secret(16)
-    invitation.mail_token_hash = hash_secret(mail_token)
-    uow.invitations.update(invitation)
+    assert invitation.id is not None
+    if not uow.invitations.set_mail_token(invitation.id, hash_secret(mail_token)):
+        return None
     account = accounts.get(invitation.account_id or "")
     role = ctx.roles.find(invitation.role_key or "")
     user = users.get(invitation.user_id)
@@ -296,10 +300,7 @@ def _record_delivered(uow: UnitOfWork, flag: tuple[str, str] | None, *, delivere
     if what == "reset":
         uow.auth.set_password_reset_delivered(token_hash, delivered)
         return
-    invitation = uow.invitations.find_by_token_hash(token_hash)
-    if invitation is not None:
-        invitation.delivered = delivered
-        uow.invitations.update(invitation)
+    uow.invitations.set_delivered(token_hash, delivered)
 
 
 # -- status ------------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ POOL_RECYCLE_SECONDS = 1800
 # keeps enough for a loaded worker, and still lets a burst through.
 POOL_SIZE = 20
 POOL_OVERFLOW = 20
+PREPARE_THRESHOLD = "prepare_threshold"
 
 
 def create_engine(url: str, **kwargs: Any) -> sa.Engine:
@@ -70,6 +71,14 @@ def _server_engine(sa_url: sa.URL, **kwargs: Any) -> sa.Engine:
     kwargs.setdefault("pool_recycle", POOL_RECYCLE_SECONDS)
     kwargs.setdefault("pool_size", POOL_SIZE)
     kwargs.setdefault("max_overflow", POOL_OVERFLOW)
+    threshold = sa_url.query.get(PREPARE_THRESHOLD)
+    if isinstance(threshold, str):
+        # psycopg prepares a statement from its fifth use on a connection; behind a pooler in
+        # transaction mode (PgBouncer before 1.21) the next transaction may run on a server
+        # connection that never saw it, so such a deployment says `?prepare_threshold=none`.
+        sa_url = sa_url.difference_update_query([PREPARE_THRESHOLD])
+        prepare = None if threshold.lower() == "none" else int(threshold)
+        kwargs.setdefault("connect_args", {})[PREPARE_THRESHOLD] = prepare
     return sa.create_engine(sa_url, **kwargs)
 
 

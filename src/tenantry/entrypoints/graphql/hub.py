@@ -23,6 +23,7 @@ from tenantry.entrypoints.graphql.hub_policy import policy_changes, policy_view,
 from tenantry.entrypoints.graphql.hub_sso import add_sso_resolvers
 from tenantry.entrypoints.graphql.hub_views import ingress_view, usage_view
 from tenantry.entrypoints.graphql.hub_webhooks import WEBHOOK_RESOLVERS
+from tenantry.entrypoints.graphql.paging import page_size
 from tenantry.entrypoints.graphql.roles import parse_role_name, role_view
 from tenantry.services import account_policy, accounts, directory, gateway, invitations, members
 from tenantry.services.accounts import AccountChanges
@@ -87,14 +88,11 @@ def resolve_tenant_usage(_: Any, info: Info, tenantId: str) -> dict[str, Any]:
 def resolve_tenants(
     _: Any,
     info: Info,
-    first: int = 50,
+    first: int | None = 50,
     after: str | None = None,
     search: str | None = None,
 ) -> dict[str, Any]:
-    if not 1 <= first <= 500:
-        raise InvalidInput(
-            ErrorCode.INVALID_INPUT, "`first` must be between 1 and 500.", field="first"
-        )
+    first = page_size(first, default=50, most=500)
     request = _request(info)
     found = accounts.list_accounts(
         request.ctx,

@@ -12,6 +12,7 @@ from tenantry.domain.audit import AuditEvent
 from tenantry.domain.errors import ErrorCode, InvalidInput
 from tenantry.domain.ids import is_account_id
 from tenantry.entrypoints.audit_export import parse_moment
+from tenantry.entrypoints.graphql.paging import page_size
 from tenantry.services import audit
 
 MAX_FIRST = audit.MAX_PAGE
@@ -24,11 +25,10 @@ def resolve_audit_events(
     info: GraphQLResolveInfo[Any],
     tenantId: str | None = None,
     filter: dict[str, Any] | None = None,
-    first: int = 50,
+    first: int | None = 50,
     after: str | None = None,
 ) -> dict[str, Any]:
-    if not 1 <= first <= MAX_FIRST:
-        raise _invalid(f"`first` must be between 1 and {MAX_FIRST}.", "first")
+    first = page_size(first, default=50, most=MAX_FIRST)
     request = info.context  # hub.HubRequest
     account_id = _tenant(tenantId) if tenantId else request.loaders.host_account_id()
     wanted = filter or {}

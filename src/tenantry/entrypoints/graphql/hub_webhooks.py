@@ -10,6 +10,7 @@ from typing import Any, Protocol
 from tenantry.domain.errors import ErrorCode, InvalidInput
 from tenantry.domain.ids import is_account_id
 from tenantry.domain.webhooks import WebhookDelivery, WebhookEndpoint
+from tenantry.entrypoints.graphql.paging import page_size
 from tenantry.services import webhooks
 from tenantry.services.context import Actor, ServiceContext
 from tenantry.services.webhooks import EndpointChanges
@@ -45,14 +46,9 @@ def resolve_endpoints(_: Any, info: Any, tenantId: str | None = None) -> list[We
 
 
 def resolve_deliveries(
-    _: Any, info: Any, endpointId: str, first: int = 50, before: int | None = None
+    _: Any, info: Any, endpointId: str, first: int | None = 50, before: int | None = None
 ) -> list[WebhookDelivery]:
-    if not 1 <= first <= webhooks.MAX_DELIVERY_PAGE:
-        raise InvalidInput(
-            ErrorCode.INVALID_INPUT,
-            f"`first` must be between 1 and {webhooks.MAX_DELIVERY_PAGE}.",
-            field="first",
-        )
+    first = page_size(first, default=50, most=webhooks.MAX_DELIVERY_PAGE)
     request = _request(info)
     return webhooks.list_deliveries(
         request.ctx, request.actor, endpointId, limit=first, before_id=before

@@ -23,6 +23,8 @@ requests without the header pass through untouched.
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -38,6 +40,7 @@ from tenantry.domain.idempotency import (
     BAD_KEY,
     KEY_IN_FLIGHT,
     KEY_REUSED,
+    LEASE,
     StoredAnswer,
     fingerprint,
     parse_key,
@@ -47,7 +50,7 @@ from tenantry.entrypoints.http.guard import RequestRefused
 from tenantry.entrypoints.http.middleware import request_id_of
 from tenantry.entrypoints.http.refusals import Refusal
 from tenantry.services import idempotency
-from tenantry.services.context import Actor
+from tenantry.services.context import Actor, ServiceContext
 from tenantry.services.idempotency import KeyRefusal, Replay, Reserved
 from tenantry.services.ports import DatabaseUnavailable
 
@@ -122,6 +125,7 @@ class IdempotentCalls:
         self.refusal = refusal
         self.limit = limit
         self.unavailable = unavailable
+        self.owed = _OwedReleases(self.ctx)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         header = self._key_header(scope)
@@ -222,8 +226,59 @@ class IdempotentCalls:
                     await run_in_threadpool(
                         idempotency.finish_idempotent_call, self.ctx, reserved, answer
                     )
+            except DatabaseUnavailable:
+                if answer is None:
+                    # The outage that ended the call: release the key once the database is
+                    # back, so that the retry the 503 asked for runs instead of meeting a
+                    # reservation nobody holds (409 until its lease runs out).
+                    self.owed.add(reserved)
+                else:
+                    log.error("idempotency key not settled: DatabaseUnavailable")
             except Exception as error:
                 log.error("idempotency key not settled: %s", type(error).__name__)
+
+
+class _OwedReleases:
+    """Keys whose release met an outage, released by a thread of their own once the database
+    answers again (tried every `RETRY_SECONDS`, for at most the keys' lease: after that a
+    retry takes a key over anyway)."""
+
+    RETRY_SECONDS = 1.0
+
+    def __init__(self, ctx: ServiceContext) -> None:
+        self.ctx = ctx
+        self._keys: list[tuple[Reserved, float]] = []
+        self._lock = threading.Lock()
+        self._releasing = False
+
+    def add(self, reserved: Reserved) -> None:
+        with self._lock:
+            self._keys.append((reserved, time.monotonic() + LEASE.total_seconds()))
+            if self._releasing:
+                return
+            self._releasing = True
+        threading.Thread(target=self._release, name="idempotency-releases", daemon=True).start()
+
+    def _release(self) -> None:
+        while True:
+            time.sleep(self.RETRY_SECONDS)
+            with self._lock:
+                now = time.monotonic()
+                owed = [(key, until) for key, until in self._keys if until > now]
+                self._keys = []
+            for number, (reserved, _) in enumerate(owed):
+                try:
+                    idempotency.abandon_idempotent_call(self.ctx, reserved)
+                except DatabaseUnavailable:
+                    with self._lock:
+                        self._keys.extend(owed[number:])
+                    break
+                except Exception as error:
+                    log.error("idempotency key not released: %s", type(error).__name__)
+            with self._lock:
+                if not self._keys:
+                    self._releasing = False
+                    return
 
 
 class _Captured:

@@ -67,6 +67,18 @@ _INSERT = invitations.insert().returning(invitations.c.id)
 _INSERT_MANY = invitations.insert()
 # A bound name other than a column's: those are reserved for the SET clause.
 _UPDATE = invitations.update().where(invitations.c.id == sa.bindparam("where_id"))
+# The sender's two writes touch their own column only, so that a revocation or acceptance
+# committed since it read the invitation stands.
+_SET_MAIL_TOKEN = (
+    invitations.update()
+    .where(invitations.c.id == sa.bindparam("where_id"), *_OPEN)
+    .values(mail_token_hash=sa.bindparam("new_hash"))
+)
+_SET_DELIVERED = (
+    invitations.update()
+    .where(invitations.c.token_hash == sa.bindparam("where_token_hash"))
+    .values(delivered=sa.bindparam("new_delivered"))
+)
 
 
 def to_invitation(row: Any) -> Invitation:
@@ -145,3 +157,14 @@ class SqlInvitationRepository(Repository):
         values = _values(invitation)
         values["where_id"] = invitation.id
         self.conn.execute(_UPDATE, values)
+
+    def set_mail_token(self, invitation_id: int, mail_token_hash: str) -> bool:
+        """Keep the hash of the token an open invitation's mail carries; False when the
+        invitation is no longer open (accepted or revoked since it was read)."""
+        params = {"where_id": invitation_id, "new_hash": mail_token_hash}
+        return bool(self.conn.execute(_SET_MAIL_TOKEN, params).rowcount == 1)
+
+    def set_delivered(self, token_hash: str, delivered: bool) -> None:
+        """Record whether the invitation's mail was delivered, touching nothing else."""
+        params = {"where_token_hash": token_hash, "new_delivered": delivered}
+        self.conn.execute(_SET_DELIVERED, params)
