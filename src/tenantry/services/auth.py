@@ -141,6 +141,8 @@ def accept_invitation_and_sign_in(
     if not check.needs_password or not may_sign_in(user, ctx.now()):
         return None
     with ctx.uow() as uow:
+        if requires_single_sign_on(uow, user):
+            return None  # no password session where single sign-on is required
         issued = open_session(ctx, uow, user, stage_after_password(uow, user), origin)
         if issued.stage is SessionStage.COMPLETE:
             finish_sign_in(ctx, uow, user, origin, method="invitation")

@@ -44,11 +44,17 @@ def requires_single_sign_on(uow: UnitOfWork, user: User) -> bool:
     return bool(single_sign_on_accounts(uow, user))
 
 
-def check_invitation_without_password(account: Account) -> None:
-    """An invitation of an account that requires single sign-on sets no password and opens no
-    password session: its person signs in through the provider."""
-    if account.sso_enabled and account.sso_required:
+def accepts_without_password(account: Account | None, user: User, signed_in: str | None) -> bool:
+    """Whether an invitation of `account` is accepted with no password set nor password session
+    opened: so it is where the account requires single sign-on, and then only by its person
+    signed in (through the provider); anyone else is refused, told to sign in that way."""
+    if account is None or not (account.sso_enabled and account.sso_required):
+        return False
+    if not user.can_login_via_platform:
+        return False  # their network signs them in: no password here anyway
+    if signed_in != user.id:
         raise Forbidden(ErrorCode.FORBIDDEN, INVITATION_NEEDS_SINGLE_SIGN_ON, field="password")
+    return True
 
 
 def provider_speaks_for(uow: UnitOfWork, provider_account_id: str, user: User) -> bool:

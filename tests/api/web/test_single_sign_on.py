@@ -30,6 +30,7 @@ from browsing import (
     Browser,
     Clock,
     Host,
+    accept,
     audit,
     current_code,
     person,
@@ -449,3 +450,25 @@ def test_a_provider_on_this_machine_is_not_reached_unless_allowed(
     assert "answered" not in text_of(answer)
     with pytest.raises(InvalidInput, match="https"):
         use_provider(ctx, host, provider)
+
+
+def test_an_invitation_where_sso_is_required_sets_no_password(
+    host: Host, browser: Browser, ctx: ServiceContext, provider: Provider
+) -> None:
+    use_provider(ctx, host, provider)
+    with ctx.uow() as uow:
+        account = uow.accounts.get(host.tenant.id)
+        account.sso_required = True
+        uow.accounts.update(account)
+    link = host.invite("newcomer@corp.example")
+    refused = accept(browser, link)
+    assert refused.status_code in (401, 403), text_of(refused)
+    assert "Sign in through your organisation's identity provider" in text_of(refused)
+    assert "tenantry_session" not in set_cookies(refused)
+    with ctx.uow(readonly=True) as uow:
+        user = uow.users.find_by_email("newcomer@corp.example")
+        assert user is not None
+        assert user.password_hash is None
+        membership = uow.memberships.find(user.id, host.tenant.id)
+    assert membership is not None
+    assert membership.status is MembershipStatus.PENDING
