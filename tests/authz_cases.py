@@ -35,6 +35,7 @@ from tenantry.services import (
     members,
     membership_changes,
     roles,
+    tenant_members,
 )
 from tenantry.services.accounts import AccountChanges
 from tenantry.services.context import Actor, ServiceContext
@@ -505,6 +506,12 @@ ROWS: tuple[Row, ...] = (
         reveals=lambda page, c: c.world.base.b_admin.id in {m.user.id for m in page.items},
     ),
     Row(
+        tenant_members.tenant_members,
+        expect(view=ALLOW, manage=ALLOW),
+        writes=False,
+        reveals=lambda found, c: c.world.base.b_admin.id in {u.id for u in found.users},
+    ),
+    Row(
         members.list_all_members,
         expect(view=ALLOW, manage=ALLOW),
         writes=False,
@@ -679,6 +686,14 @@ ROWS: tuple[Row, ...] = (
         audit.list_audit_events,
         # The catalogue gives manage the audit log read-only and view none of it.
         expect(manage=ALLOW),
+        writes=False,
+        reveals=lambda found, c: bool(found) and {e.account_id for e in found} == {c.target.id},
+    ),
+    Row(
+        audit.export_audit_events,
+        # Read as the audit page reads it; the iterator is consumed, as an export is.
+        expect(manage=ALLOW),
+        call=lambda c: list(audit.export_audit_events(c.ctx, c.actor, c.account_id)),
         writes=False,
         reveals=lambda found, c: bool(found) and {e.account_id for e in found} == {c.target.id},
     ),

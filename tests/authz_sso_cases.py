@@ -8,6 +8,7 @@ partner manage it), and nobody else's, to read as to change.
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 
 from pydantic import SecretStr
 
@@ -27,13 +28,13 @@ def _settings(c: Cell) -> ProviderSettings:
         issuer="https://idp.example.com",
         client_id="matrix",
         client_secret="matrix-secret",
-        domains=[f"matrix{next(_numbers)}.example"],
         jit_role_key="view",
     )
 
 
 def _provider_of_b(c: Cell) -> None:
-    sso_config.set_identity_provider(c.ctx, OPERATOR, c.target.id, _settings(c))
+    settings = replace(_settings(c), domains=[f"matrix{next(_numbers)}.example"])
+    sso_config.set_identity_provider(c.ctx, OPERATOR, c.target.id, settings)
 
 
 SSO_ROWS: tuple[Row, ...] = (

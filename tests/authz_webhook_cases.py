@@ -11,7 +11,7 @@ from tenantry.domain.webhooks import WebhookEndpoint
 from tenantry.services import accounts, webhooks
 from tenantry.services.webhooks import EndpointChanges
 
-from authz_cases import Cell, Row, _unique, expect
+from authz_cases import HIDDEN, Cell, Row, _unique, expect
 from factories import OPERATOR
 
 # Never sent: the matrix runs no sender, and the name does not resolve.
@@ -42,6 +42,15 @@ def _endpoint_call(service: object) -> Row:
 
 WEBHOOK_ROWS: tuple[Row, ...] = (
     Row(webhooks.create_endpoint, expect(), prepare=lambda c: RECEIVER),
+    Row(
+        webhooks.accounts_managed,
+        # A person's overview: the accounts they may not manage are left out, not refused.
+        expect(a=HIDDEN, view=HIDDEN, manage=HIDDEN, unmanaged=HIDDEN),
+        prepare=_endpoint_of_b,
+        call=lambda c: webhooks.accounts_managed(c.ctx, c.actor, [c.account_id]),
+        writes=False,
+        reveals=lambda found, c: [m.account.id for m in found] == [c.target.id],
+    ),
     Row(
         webhooks.list_endpoints,
         expect(),

@@ -161,7 +161,10 @@ def composition(database_url: str) -> Iterator[Composition]:
     from tenantry.services.passwords import Argon2Hasher
     from tenantry.settings import Settings
 
-    built = Composition(Settings(database_url=database_url, base_url="http://testserver"))
+    # The tests' identity providers run on 127.0.0.1 over plain http.
+    built = Composition(
+        Settings(database_url=database_url, base_url="http://testserver", sso_allow_insecure=True)
+    )
     # Argon2 at production cost would make password-heavy tests slow; the algorithm is the same.
     built.context.passwords = Argon2Hasher(time_cost=1, memory_cost=1024)
     try:

@@ -61,7 +61,7 @@ class Composition:
                 media_sources=load_media_sources(self.settings.media_source_catalogue),
                 passwords=Argon2Hasher(),
                 mailer=SmtpMailer(self.settings) if self.settings.smtp_host else None,
-                identity_providers=OidcClient(),
+                identity_providers=OidcClient(self.settings),
                 webhook_transport=HttpWebhookTransport(self.settings),
                 credential_cache=cache,
             )

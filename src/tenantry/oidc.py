@@ -3,14 +3,21 @@ token endpoint (authorization code with PKCE), and ID-token checks with joserfc.
 
 A provider's metadata is kept a few minutes and its signing keys until a token names a key
 they lack: then they are fetched again, once (key rotation). Nothing here logs a secret.
+
+The issuer and every endpoint its discovery names are https sites whose names resolve to
+public addresses only (not loopback, private, link-local or otherwise reserved), so an account
+admin can't point the server at what only the server reaches; `TENANTRY_SSO_ALLOW_INSECURE`
+lifts this for development and tests.
 """
 
 from __future__ import annotations
 
+import ipaddress
+import socket
 import threading
 import time
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import httpx
 from authlib.oauth2.rfc7636 import create_s256_code_challenge  # type: ignore[import-untyped]
@@ -25,6 +32,7 @@ from tenantry.services.sso_ports import (
     ProviderUnavailable,
     TokenRejected,
 )
+from tenantry.settings import Settings
 
 METADATA_SECONDS = 300.0
 LEEWAY_SECONDS = 60
@@ -35,7 +43,8 @@ MAX_ANSWER_BYTES = 512 * 1024
 
 
 class OidcClient:
-    def __init__(self, *, timeout_seconds: float = 10.0) -> None:
+    def __init__(self, settings: Settings | None = None, *, timeout_seconds: float = 10.0) -> None:
+        self._settings = settings
         self._http = httpx.Client(timeout=timeout_seconds, follow_redirects=False)
         self._lock = threading.Lock()
         self._metadata: dict[str, tuple[float, dict[str, Any]]] = {}
@@ -78,6 +87,7 @@ class OidcClient:
             )
         else:
             form |= {"client_id": exchange.client_id, "client_secret": exchange.client_secret}
+        self._check_reachable(metadata["token_endpoint"])
         try:
             response = self._http.post(
                 metadata["token_endpoint"], data=form, auth=auth or httpx.USE_CLIENT_DEFAULT
@@ -85,7 +95,7 @@ class OidcClient:
         except httpx.HTTPError as error:
             raise ProviderUnavailable(type(error).__name__) from None
         if response.status_code != 200:
-            raise TokenRejected(f"the token endpoint answered {response.status_code}")
+            raise TokenRejected("the token endpoint refused the code")
         body = _json(response)
         id_token = body.get("id_token")
         if not isinstance(id_token, str):
@@ -150,6 +160,7 @@ class OidcClient:
             cached = self._metadata.get(issuer)
         if cached is not None and now - cached[0] < METADATA_SECONDS:
             return cached[1]
+        self._check_reachable(issuer)
         metadata = self._get_json(f"{issuer}/.well-known/openid-configuration")
         # OpenID Connect Discovery 4.3: the document must name the issuer it was asked for.
         if metadata.get("issuer") != issuer:
@@ -158,18 +169,46 @@ class OidcClient:
             value = metadata.get(name)
             if not isinstance(value, str) or not value.startswith(("https://", "http://")):
                 raise ProviderUnavailable(f"no {name}")
+            self._check_reachable(value)
         with self._lock:
             self._metadata[issuer] = (now, metadata)
         return metadata
 
+    def _check_reachable(self, url: str) -> None:
+        """Refuse a URL that is not https, or whose host resolves to an address that is not
+        public (unless insecure providers are allowed)."""
+        if self._settings is not None and self._settings.sso_allow_insecure:
+            return
+        parts = urlsplit(url)
+        if parts.scheme != "https" or not parts.hostname:
+            raise ProviderUnavailable("not an https URL")
+        try:
+            found = socket.getaddrinfo(parts.hostname, parts.port or 443, proto=socket.IPPROTO_TCP)
+        except (OSError, UnicodeError):
+            raise ProviderUnavailable("name not resolved") from None
+        for *_, sockaddr in found:
+            if not _public(str(sockaddr[0])):
+                raise ProviderUnavailable("not a public address")
+
     def _get_json(self, url: str) -> dict[str, Any]:
+        self._check_reachable(url)
         try:
             response = self._http.get(url, headers={"Accept": "application/json"})
         except httpx.HTTPError as error:
             raise ProviderUnavailable(type(error).__name__) from None
         if response.status_code != 200:
-            raise ProviderUnavailable(f"{url} answered {response.status_code}")
+            raise ProviderUnavailable("the provider answered with an error")
         return _json(response)
+
+
+def _public(address: str) -> bool:
+    try:
+        ip = ipaddress.ip_address(address.split("%")[0])
+    except ValueError:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_global and not ip.is_multicast
 
 
 def _json(response: httpx.Response) -> dict[str, Any]:

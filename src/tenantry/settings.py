@@ -126,6 +126,11 @@ class Settings(BaseSettings):
     """Serve `GET /metrics` only to `Authorization: Bearer <this token>` (with or without
     `metrics`)."""
 
+    sso_allow_insecure: bool = False
+    """Let identity providers be reached over plain http and on loopback or private network
+    addresses (their issuer and every endpoint their discovery names): development and tests
+    only. Off, a provider must be an https site on a public address."""
+
     secret_key: SecretStr | None = None
     """Signs browser form tokens and flash messages: the same value (32+ bytes) in every
     process. Without it each process makes its own, which suits a single process only."""

@@ -178,6 +178,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         smtp_host=None,
         log_json=False,
         log_level="WARNING",
+        sso_allow_insecure=True,  # the identity providers of the tests run on 127.0.0.1
     )
     composition = Composition(settings)
     composition.upgrade_database()

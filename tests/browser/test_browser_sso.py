@@ -12,9 +12,11 @@ from playwright.sync_api import BrowserContext, Page, expect
 
 from oidcprovider import Provider, provider_on_loopback
 from tenantry.domain.memberships import MembershipStatus
+from tenantry.services import sso_config
+from tenantry.services.sso_config import ProviderSettings
 
 from conftest import LiveServer
-from factories import set_policy
+from factories import OPERATOR, set_policy
 
 
 @pytest.fixture
@@ -42,11 +44,23 @@ def test_a_newcomer_signs_in_through_the_accounts_identity_provider(
     admin_page.get_by_label("Issuer URL").fill(provider.issuer)
     admin_page.get_by_label("Client id").fill("tenantry-console")
     admin_page.get_by_label("Client secret").fill("console-client-secret")
-    admin_page.get_by_label("E-mail domains").fill("sso-browser.example")
     admin_page.get_by_label("Role for people who arrive for the first time").select_option("view")
     admin_page.get_by_role("button", name="Save").click()
     expect(admin_page.get_by_text("The identity provider was saved.")).to_be_visible()
     expect(admin_page.locator("#sso-status")).to_contain_text(provider.issuer)
+    # The operator assigns the domain it serves.
+    sso_config.set_identity_provider(
+        live_server.ctx,
+        OPERATOR,
+        tenant,
+        ProviderSettings(
+            issuer=provider.issuer,
+            client_id="tenantry-console",
+            client_secret=None,
+            domains=["sso-browser.example"],
+            jit_role_key="view",
+        ),
+    )
     # Single sign-on on for the account (its security policy).
     set_policy(live_server.ctx, tenant, sso_enabled=True)
     provider.set_user("kim", email="kim@sso-browser.example", email_verified=True)

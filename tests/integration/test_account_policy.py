@@ -10,7 +10,7 @@ import pytest
 
 from tenantry.domain.account_policy import KEEP, Breach, PolicyChanges
 from tenantry.domain.accounts import Account, SsoMode
-from tenantry.domain.auth import SESSION_LIFETIME, SecondFactor
+from tenantry.domain.auth import SESSION_LIFETIME, SecondFactor, SessionStage
 from tenantry.domain.errors import Conflict, ErrorCode, Forbidden, InvalidInput
 from tenantry.services import accounts, auth, invitations, members
 from tenantry.services.account_policy import PolicyUpdate, update_account_policy
@@ -18,7 +18,7 @@ from tenantry.services.context import Actor, ServiceContext
 from tenantry.services.members import NewMember
 from tenantry.services.passwords import Argon2Hasher
 
-from factories import OPERATOR, World, as_user, make_account, make_member, stored
+from factories import OPERATOR, World, activate, as_user, make_account, make_member, stored
 
 PASSWORD = "Correct-Horse-42-battery"
 ORIGIN = auth.Origin(source="192.0.2.1", user_agent="test")
@@ -164,7 +164,11 @@ def test_the_answer_lists_the_members_a_stricter_policy_affects(
     confirm_second_factor(ctx, world.a_admin.id)
     twice = make_member(ctx, world.a, role="view", email="twice@other.example")
     make_member(ctx, world.b, role="view", email=twice.email)
+    # Invitations not accepted (here, or elsewhere) impose nothing and are nobody's business.
     pending = make_member(ctx, world.a, role="view", email="pending@example.com", active=False)
+    invited = make_member(ctx, world.a, role="view", email="invited@example.com")
+    confirm_second_factor(ctx, invited.id)
+    make_member(ctx, world.b, role="view", email=invited.email, active=False)
     update = change(
         ctx,
         OPERATOR,
@@ -174,21 +178,35 @@ def test_the_answer_lists_the_members_a_stricter_policy_affects(
         allowed_email_domains=["example.com"],
         sso_mode=SsoMode.REQUIRED,
     )
-    assert emails_of(update, Breach.WITHOUT_TWO_FACTOR) == sorted([pending.email, twice.email])
+    assert emails_of(update, Breach.WITHOUT_TWO_FACTOR) == [twice.email]
     assert emails_of(update, Breach.IN_OTHER_ACCOUNTS) == [twice.email]
     assert emails_of(update, Breach.OUTSIDE_ALLOWED_DOMAINS) == [twice.email]
     assert emails_of(update, Breach.NEEDS_SSO) == sorted(
-        [world.a_admin.email, secured.email, twice.email, pending.email]
+        [world.a_admin.email, secured.email, twice.email, invited.email]
     )
     # They all keep their memberships.
-    assert len(members.list_all_members(ctx, OPERATOR, world.a.id)) == 4
+    assert len(members.list_all_members(ctx, OPERATOR, world.a.id)) == 5
     [event] = policy_events(ctx)
     assert event.after["affected_members"] == {
-        "without_two_factor": 2,
+        "without_two_factor": 1,
         "in_other_accounts": 1,
         "outside_allowed_domains": 1,
         "needs_sso": 4,
     }
+    assert pending.email not in str(update.affected)
+
+
+def test_an_invitation_not_accepted_imposes_no_second_factor(
+    ctx: ServiceContext, world: World
+) -> None:
+    user = make_member(ctx, world.b, role="view", email="guest@example.com")
+    make_member(ctx, world.a, role="view", email=user.email, active=False)
+    change(ctx, OPERATOR, world.a, two_factor_required=True)
+    with ctx.uow(readonly=True) as uow:
+        assert auth.stage_after_password(uow, user) is SessionStage.COMPLETE
+    activate(ctx, user.id, world.a.id)
+    with ctx.uow(readonly=True) as uow:
+        assert auth.stage_after_password(uow, user) is SessionStage.ENROL
     # Tightening again what is already on names nobody.
     assert change(ctx, OPERATOR, world.a, two_factor_required=True).affected == []
 

@@ -25,7 +25,7 @@ from authz_sso_cases import SSO_ROWS
 from tenantry import services
 from tenantry.domain.errors import DomainError, Forbidden
 from tenantry.domain.outbox import OutboxStatus
-from tenantry.services import accounts, auth_resets, credentials, outbox, quotas
+from tenantry.services import accounts, audit, auth_resets, credentials, outbox, quotas
 from tenantry.services.context import ServiceContext
 from tenantry.services.membership_commands import BatchRejected, ChangeReport
 from tenantry.storage.uow import SqlUnitOfWorkFactory
@@ -226,10 +226,15 @@ CREDENTIAL_SCOPED = {
 }
 # Services for the operator (the system actor) alone, naming no account: every person and
 # credential is refused, as the test below checks.
-OPERATOR_ONLY = {"auth_resets.issue_password_reset"}
+OPERATOR_ONLY = {"auth_resets.issue_password_reset", "audit.prune_audit_events"}
 # Deployment-wide state (mail waiting to go out, for every account): the operator and the admins
 # of the deployment's first top-level account only, as the test below checks.
-DEPLOYMENT_OPERATORS = {"outbox.outbox_counts", "outbox.list_outbox", "outbox.delivery_status"}
+DEPLOYMENT_OPERATORS = {
+    "outbox.outbox_counts",
+    "outbox.list_outbox",
+    "outbox.delivery_status",
+    "outbox.outbox_backlog",
+}
 
 
 def test_every_service_taking_an_actor_has_a_row() -> None:
@@ -272,7 +277,10 @@ def test_operator_only_services_refuse_everyone_else(ctx: ServiceContext) -> Non
     for actor in others:
         with pytest.raises(Forbidden):
             auth_resets.issue_password_reset(ctx, actor, email)
+        with pytest.raises(Forbidden):
+            audit.prune_audit_events(ctx, actor, 30)
     assert auth_resets.issue_password_reset(ctx, OPERATOR, email).to == email
+    assert audit.prune_audit_events(ctx, OPERATOR, 30) == 0
 
 
 def test_the_outbox_is_shown_to_the_deployments_operators_only(ctx: ServiceContext) -> None:
@@ -283,10 +291,13 @@ def test_the_outbox_is_shown_to_the_deployments_operators_only(ctx: ServiceConte
             outbox.list_outbox(ctx, actor)
         with pytest.raises(Forbidden):
             outbox.outbox_counts(ctx, actor)
+        with pytest.raises(Forbidden):
+            outbox.outbox_backlog(ctx, actor)
         assert outbox.delivery_status(ctx, actor) is None
     for actor in (OPERATOR, as_user(world.host_admin)):
         assert outbox.list_outbox(ctx, actor) == []
         assert outbox.outbox_counts(ctx, actor) == dict.fromkeys(OutboxStatus, 0)
+        assert outbox.outbox_backlog(ctx, actor) == {}
         assert outbox.delivery_status(ctx, actor) is not None
 
 

@@ -23,7 +23,6 @@ SETTINGS = ProviderSettings(
     issuer="https://idp.example.com",
     client_id="tenantry",
     client_secret="s3cret-value",
-    domains=["example.com"],
 )
 
 
@@ -52,6 +51,25 @@ def test_the_accounts_admin_and_the_parents_admin_set_it(ctx: ServiceContext, wo
     assert stored is not None
     assert unseal(ctx.settings, stored.client_secret) == "s3cret-value"  # kept
     assert sso_config.identity_provider(ctx, as_user(world.a_admin), world.a.id) == again
+
+
+def test_only_the_operator_assigns_domains(ctx: ServiceContext, world: World) -> None:
+    with_domains = replace(SETTINGS, domains=["victimcorp.test", "gmail.com"])
+    for actor in (as_user(world.a_admin), as_user(world.host_admin)):
+        with pytest.raises(Forbidden, match="Only the operator assigns e-mail domains"):
+            sso_config.set_identity_provider(ctx, actor, world.a.id, with_domains)
+    made = sso_config.set_identity_provider(ctx, OPERATOR, world.a.id, with_domains)
+    assert made.domains == ("victimcorp.test", "gmail.com")
+    # The admin changes the rest, the domains staying as the operator assigned them.
+    changed = sso_config.set_identity_provider(
+        ctx, as_user(world.a_admin), world.a.id, replace(SETTINGS, client_id="other")
+    )
+    assert (changed.client_id, set(changed.domains)) == ("other", set(made.domains))
+    for domains in ([], ["gmail.com"], ["victimcorp.test", "gmail.com", "yahoo.com"]):
+        with pytest.raises(Forbidden):
+            sso_config.set_identity_provider(
+                ctx, as_user(world.a_admin), world.a.id, replace(SETTINGS, domains=domains)
+            )
 
 
 def test_others_may_not(ctx: ServiceContext, world: World) -> None:

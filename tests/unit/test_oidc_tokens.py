@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
+import socket
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -15,7 +16,9 @@ from joserfc import jwt
 from joserfc.jwk import KeySet, OctKey, RSAKey
 
 from tenantry.oidc import OidcClient
-from tenantry.services.sso_ports import CodeExchange, TokenRejected
+from tenantry.services.metrics import sign_in_failure_label
+from tenantry.services.sso_ports import CodeExchange, ProviderUnavailable, TokenRejected
+from tenantry.settings import Settings
 
 ISSUER = "https://idp.example.com"
 JWKS = f"{ISSUER}/jwks"
@@ -88,3 +91,63 @@ def test_unsigned_and_shared_secret_tokens_are_refused(client: OidcClient) -> No
     confused = jwt.encode({"alg": "HS256", "kid": "k1"}, claims(), public)
     with pytest.raises(TokenRejected):
         client._verify(confused, METADATA, exchange())
+
+
+def _resolving_to(monkeypatch: pytest.MonkeyPatch, address: str) -> None:
+    def getaddrinfo(host: str, port: int, *args: Any, **kwargs: Any) -> list[Any]:
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+
+
+@pytest.mark.parametrize(
+    ("url", "address"),
+    [
+        ("http://idp.example.com", "93.184.216.34"),  # not https
+        ("https://idp.example.com", "127.0.0.1"),
+        ("https://idp.example.com", "10.1.2.3"),
+        ("https://idp.example.com", "169.254.169.254"),  # a cloud's metadata service
+        ("https://idp.example.com", "::ffff:192.168.0.1"),
+    ],
+)
+def test_a_provider_on_a_private_address_or_over_http_is_never_reached(
+    monkeypatch: pytest.MonkeyPatch, url: str, address: str
+) -> None:
+    _resolving_to(monkeypatch, address)
+    reached: list[str] = []
+    strict = OidcClient(Settings(sso_allow_insecure=False))
+    monkeypatch.setattr(strict._http, "get", lambda target, **_: reached.append(target))
+    with pytest.raises(ProviderUnavailable):
+        strict._discover(url)
+    assert reached == []
+
+
+def test_every_endpoint_discovery_names_is_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    addresses = {"idp.example.com": "93.184.216.34", "internal.example.com": "10.0.0.7"}
+
+    def getaddrinfo(host: str, port: int, *args: Any, **kwargs: Any) -> list[Any]:
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (addresses[host], port))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    document = {
+        "issuer": ISSUER,
+        "authorization_endpoint": f"{ISSUER}/authorize",
+        "token_endpoint": "https://internal.example.com/token",
+        "jwks_uri": JWKS,
+    }
+    strict = OidcClient(Settings(sso_allow_insecure=False))
+    monkeypatch.setattr(strict, "_get_json", lambda url: document)
+    with pytest.raises(ProviderUnavailable, match="not a public address"):
+        strict._discover(ISSUER)
+    addresses["internal.example.com"] = "93.184.216.35"
+    assert strict._discover(ISSUER) == document
+
+
+def test_a_providers_words_never_become_a_metrics_label() -> None:
+    garbage = "token_rejected: algorithm 'x-\\u2603-' + 'a' * 90 + ' is not accepted"
+    assert sign_in_failure_label(garbage) == "token_rejected"
+    assert sign_in_failure_label("token_rejected: claims: ExpiredTokenError") == "token_rejected"
+    assert sign_in_failure_label("join_refused: 409") == "join_refused"
+    assert sign_in_failure_label("wrong_password") == "wrong_password"
+    assert sign_in_failure_label("algorithm 'HS256-evil' is not accepted") == "other"
+    assert sign_in_failure_label("") == "other"

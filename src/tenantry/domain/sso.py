@@ -1,8 +1,9 @@
 """Single sign-on: an account's identity provider (OpenID Connect), and a sign-in under way.
 
-An account may name one identity provider, and the e-mail domains it serves; a domain is
-served by one provider at most, so an address leads to one place. The client secret is kept
-encrypted (never hashed: it must be sent to the provider) and never shown again.
+An account may name one identity provider, and the operator the e-mail domains it serves (none,
+at first); a domain is served by one provider at most, so an address leads to one place. The
+client secret is kept encrypted (never hashed: it must be sent to the provider) and never shown
+again.
 """
 
 from __future__ import annotations
@@ -61,6 +62,8 @@ class PendingSignIn:
     created_at: datetime
     expires_at: datetime
     used_at: datetime | None = None
+    email: str = ""
+    """The address the person typed: the provider must sign in that address, or nobody."""
 
     def is_usable(self, now: datetime) -> bool:
         return self.used_at is None and now < self.expires_at
@@ -70,12 +73,14 @@ def email_domain(email: str) -> str:
     return email.rpartition("@")[2].lower()
 
 
-def validate_issuer(raw: str) -> str:
-    """An https URL (http only on this machine's loopback, for development), without query
-    or fragment; kept without a trailing slash, as providers usually name themselves."""
+def validate_issuer(raw: str, *, allow_insecure: bool = False) -> str:
+    """An https URL (with `allow_insecure`, for development, http on this machine's loopback
+    too), without query or fragment; kept without a trailing slash, as providers usually name
+    themselves."""
     issuer = raw.strip()
     parts = urlsplit(issuer)
-    secure = parts.scheme == "https" or (parts.scheme == "http" and _loopback(parts.hostname))
+    loopback_http = parts.scheme == "http" and _loopback(parts.hostname)
+    secure = parts.scheme == "https" or (allow_insecure and loopback_http)
     if (
         not issuer
         or len(issuer) > MAX_ISSUER_LENGTH
@@ -88,7 +93,7 @@ def validate_issuer(raw: str) -> str:
     ):
         raise InvalidInput(
             ErrorCode.INVALID_INPUT,
-            "The issuer must be an https URL (http only for a provider on this machine).",
+            "The issuer must be an https URL.",
             field="issuer",
         )
     return issuer.rstrip("/")
@@ -126,10 +131,6 @@ def validate_client_secret(raw: str) -> str:
 
 def validate_domains(raw: Iterable[str]) -> tuple[str, ...]:
     domains = tuple(dict.fromkeys(d.strip().lower() for d in raw if d.strip()))
-    if not domains:
-        raise InvalidInput(
-            ErrorCode.INVALID_INPUT, "Name at least one e-mail domain.", field="domains"
-        )
     if len(domains) > MAX_DOMAINS:
         raise InvalidInput(
             ErrorCode.INVALID_INPUT, f"At most {MAX_DOMAINS} domains.", field="domains"

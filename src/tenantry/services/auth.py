@@ -24,6 +24,7 @@ from tenantry.domain.auth import (
 )
 from tenantry.domain.errors import ErrorCode, Throttled, Unauthenticated
 from tenantry.domain.ids import hash_secret, secret_matches
+from tenantry.domain.memberships import MembershipStatus
 from tenantry.domain.throttling import Limits, SlidingWindow
 from tenantry.domain.users import User, UserStatus, is_valid_email
 from tenantry.services import invitations, metrics, throttling
@@ -140,6 +141,8 @@ def accept_invitation_and_sign_in(
     if not check.needs_password or not may_sign_in(user, ctx.now()):
         return None
     with ctx.uow() as uow:
+        if requires_single_sign_on(uow, user):
+            return None  # no password session where single sign-on is required
         issued = open_session(ctx, uow, user, stage_after_password(uow, user), origin)
         if issued.stage is SessionStage.COMPLETE:
             finish_sign_in(ctx, uow, user, origin, method="invitation")
@@ -177,8 +180,13 @@ def _password_problem(
 
 
 def two_factor_required(uow: UnitOfWork, user: User) -> bool:
-    """Whether any account the user belongs to requires two-factor sign-in."""
-    account_ids = {m.account_id for m in uow.memberships.for_user(user.id)}
+    """Whether any account the user is an active member of requires two-factor sign-in (an
+    invitation not accepted yet imposes nothing)."""
+    account_ids = {
+        m.account_id
+        for m in uow.memberships.for_user(user.id)
+        if m.status is MembershipStatus.ACTIVE
+    }
     accounts = uow.accounts.find_many(account_ids) if account_ids else {}
     return any(a.two_factor_required for a in accounts.values())
 
@@ -309,8 +317,9 @@ def record_failure(
     origin: Origin,
     reason: str,
 ) -> None:
-    """Audit a failed attempt, as the user it named when there is one, and count it."""
-    metrics.SIGN_IN_FAILURES.labels(reason).inc()
+    """Audit a failed attempt, as the user it named when there is one, and count it (under
+    the kind of failure alone: `metrics.sign_in_failure_label`)."""
+    metrics.SIGN_IN_FAILURES.labels(metrics.sign_in_failure_label(reason)).inc()
     actor = (
         user_actor(user, origin)
         if user is not None

@@ -22,9 +22,19 @@ from tenantry.services.outbox import enqueue_address_notice
 from tenantry.services.ports import UnitOfWork
 
 
-def prove_address(ctx: ServiceContext, uow: UnitOfWork, user: User, actor: Actor, how: str) -> None:
+def prove_address(
+    ctx: ServiceContext,
+    uow: UnitOfWork,
+    user: User,
+    actor: Actor,
+    how: str,
+    *,
+    keep_second_factor: bool = False,
+) -> None:
     """The owner of `user`'s address proved it (`how`: the kind of mailed link followed),
-    inside the caller's transaction. Saves `user`."""
+    inside the caller's transaction. Saves `user`. With `keep_second_factor` (a sign-in by a
+    party that could manage the identity anyway, which then asks for that factor) the second
+    factor stays: the sign-in must clear it, so it can never be wiped on the way in."""
     now = ctx.now()
     revoked: dict[str, int] = {}
     if not user.is_verified:
@@ -33,9 +43,10 @@ def prove_address(ctx: ServiceContext, uow: UnitOfWork, user: User, actor: Actor
         revoked = {
             "sessions": uow.auth.revoke_sessions(user.id, now),
             "api_tokens": uow.api_tokens.revoke_for_user(user.id, now),
-            "second_factor": _drop_second_factor(uow, user.id),
-            "passkeys": uow.passkeys.delete_for_user(user.id),
         }
+        if not keep_second_factor:
+            revoked["second_factor"] = _drop_second_factor(uow, user.id)
+            revoked["passkeys"] = uow.passkeys.delete_for_user(user.id)
     before = user.email_verified_at
     user.email_verified_at = now
     uow.users.update(user)

@@ -19,6 +19,7 @@ from tenantry.services.passwords import check_strength
 from tenantry.services.policy import check_may_manage, require
 from tenantry.services.policy_identities import memberships_weighed_elsewhere
 from tenantry.services.ports import UnitOfWork
+from tenantry.services.sso_rules import accepts_without_password
 
 INVALID_LINK = "This invitation link is not valid any more. Ask for a new one."
 
@@ -289,7 +290,12 @@ def _claim_login(
     signed_in: str | None,
 ) -> None:
     """Only the identity's owner, signed in, accepts; except where the link sets the password
-    (`_sets_password`), which then proves the address too when the link was the mailed one."""
+    (`_sets_password`), which then proves the address too when the link was the mailed one.
+    Where the account requires single sign-on no link sets a password: its person accepts
+    signed in (`sso_rules.accepts_without_password`)."""
+    account = uow.accounts.find(invitation.account_id) if invitation.account_id else None
+    if accepts_without_password(account, user, signed_in):
+        return
     if user.can_login_via_platform and not _sets_password(user, invitation, mailed):
         if signed_in != user.id:
             raise Forbidden(ErrorCode.SIGN_IN_TO_ACCEPT, field="token")

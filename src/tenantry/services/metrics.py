@@ -14,6 +14,39 @@ QUOTA_REFUSALS = Counter(
     "tenantry_member_batch_quota_refusals",
     "Calls of the bulk user API refused because their account's daily quota was spent.",
 )
+SIGN_IN_FAILURE_REASONS = frozenset(
+    {
+        "throttled",
+        "single_sign_on_required",
+        "unknown_user",
+        "no_password",
+        "wrong_password",
+        "not_allowed",
+        "wrong_code",
+        "wrong_passkey",
+        "provider_refused",
+        "provider_unavailable",
+        "token_rejected",
+        "no_address",
+        "other_address",
+        "address_unverified",
+        "address_not_served",
+        "unknown_person",
+        "account_deactivated",
+        "join_refused",
+    }
+)
+
+
+def sign_in_failure_label(reason: str) -> str:
+    """The label a failed sign-in is counted under: the kind of failure, the part of the
+    reason before its detail (`token_rejected: bad signature` counts as `token_rejected`),
+    when it is a known one, else `other`. The detail, which may come from an identity
+    provider, stays in the audit trail."""
+    kind = reason.partition(":")[0].strip()
+    return kind if kind in SIGN_IN_FAILURE_REASONS else "other"
+
+
 SIGN_IN_FAILURES = Counter(
     "tenantry_sign_in_failures",
     "Failed console sign-ins: wrong password or code, unknown or locked out, throttled.",

@@ -4,6 +4,8 @@ over."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from tenantry.domain.accounts import Account, AccountStatus
 from tenantry.domain.errors import Conflict, ErrorCode, Forbidden
 from tenantry.domain.memberships import Membership, MembershipStatus
@@ -72,6 +74,30 @@ def check_partner_manage_change(
     if actor.is_system or active_admin_count(ctx, uow, account) == 0:
         return
     raise Forbidden(ErrorCode.PARTNER_MANAGE_LOCKED, field="canPartnerManage")
+
+
+def accounts_managed_from(uow: UnitOfWork, account_id: str) -> set[str]:
+    """The account, and the accounts below it its admins manage: as far down as every account
+    on the way lets its partner manage it (the reach `reachable_parents` gives an admin)."""
+    reached: set[str] = set()
+    for link in uow.accounts.subtree(account_id):
+        if link.id == account_id or (link.parent_id in reached and link.can_partner_manage):
+            reached.add(link.id)
+    return reached
+
+
+ONLY_THE_OPERATOR_ASSIGNS_DOMAINS = "Only the operator assigns e-mail domains to a provider."
+
+
+def check_may_assign_provider_domains(
+    actor: Actor, before: Collection[str], wanted: Collection[str]
+) -> None:
+    """Which e-mail domains an identity provider serves is the operator's to say: a provider
+    speaks for the people of its domains, so an account's admin naming another company's (or
+    a public mail) domain would be claiming those people."""
+    if actor.is_system or set(before) == set(wanted):
+        return
+    raise Forbidden(ErrorCode.FORBIDDEN, ONLY_THE_OPERATOR_ASSIGNS_DOMAINS, field="domains")
 
 
 def reachable_account_ids(ctx: ServiceContext, uow: UnitOfWork, actor: Actor) -> set[str]:

@@ -9,10 +9,13 @@ with PKCE).
    send the browser.
 3. `finish_sign_in` takes the provider's answer: the sign-in is used once (a replayed answer
    loses), the code is traded for an ID token whose signature, issuer, audience, expiry and
-   nonce the client checks, and the person behind the address signs in. Signing in this way
-   proves the address (`identities.prove_address`, DESIGN rule 4). A person the provider's
-   account does not know yet joins it with the provider's just-in-time role, when it has one
-   (consent: they asked by signing in); otherwise they are refused.
+   nonce the client checks, and the person behind the address signs in: the address typed
+   at the first step, and only while the provider speaks for that identity (every account it
+   belongs to is one the provider's account manages: `sso_rules.provider_speaks_for`).
+   Signing in this way proves the address (`identities.prove_address`, DESIGN rule 4), but
+   never removes a second factor. A person nobody knows yet, of a domain the provider serves,
+   joins its account with the provider's just-in-time role, when it has one (consent: they
+   asked by signing in); otherwise they are refused.
 Then the session goes through the usual stages (a second factor where one is set or required).
 """
 
@@ -54,7 +57,7 @@ from tenantry.services.sso_ports import (
     ProviderUnavailable,
     TokenRejected,
 )
-from tenantry.services.sso_rules import single_sign_on_accounts
+from tenantry.services.sso_rules import provider_speaks_for, single_sign_on_accounts
 from tenantry.services.sso_secrets import SecretUnreadable, unseal
 
 FACE = "console"
@@ -76,6 +79,10 @@ UNVERIFIED_ADDRESS = (
     "requires that. Verify it there, then sign in again."
 )
 NOT_SERVED = "Your identity provider may not sign in this e-mail address here."
+OTHER_ADDRESS = (
+    "Your identity provider signed you in with another e-mail address than the one you typed. "
+    "Start again with the address you use there."
+)
 NO_ADDRESS = "Your identity provider did not tell your e-mail address."
 NOT_ALLOWED = "This user may not sign in. Ask an admin of your organisation."
 _DUMMY_HASH = hash_secret("not-a-sign-in")
@@ -190,6 +197,7 @@ def start_sign_in(ctx: ServiceContext, account_id: str, email: str, next_url: st
         next_url=next_url[:500],
         created_at=now,
         expires_at=now + SIGN_IN_LIFETIME,
+        email=typed_address(email),
     )
     with ctx.uow() as uow:
         uow.single_sign_on.add_sign_in(pending, expired_before=now - _KEEP_ENDED_SIGN_INS)
@@ -209,7 +217,7 @@ def finish_sign_in(ctx: ServiceContext, answer: ProviderAnswer, origin: Origin) 
             raise _Refused("provider_refused", PROVIDER_REFUSED)
         claims = _exchange(ctx, client, provider, pending, answer.code)
         with ctx.uow() as uow:
-            user = _signing_in(ctx, uow, provider, claims, origin)
+            user = _signing_in(ctx, uow, provider, pending, claims, origin)
             stage = stage_after_password(uow, user)
             issued = open_session(ctx, uow, user, stage, origin, single_sign_on=True)
             if issued.stage is SessionStage.COMPLETE:
@@ -263,7 +271,7 @@ def _exchange(
             )
         )
     except TokenRejected as error:
-        raise _Refused(f"token_rejected: {error}"[:120], PROVIDER_FAILED) from None
+        raise _Refused(f"token_rejected: {error}"[:200], PROVIDER_FAILED) from None
     except (ProviderUnavailable, SecretUnreadable):
         raise _Refused("provider_unavailable", PROVIDER_FAILED) from None
 
@@ -272,6 +280,7 @@ def _signing_in(
     ctx: ServiceContext,
     uow: UnitOfWork,
     provider: IdentityProvider,
+    pending: PendingSignIn,
     claims: dict[str, Any],
     origin: Origin,
 ) -> User:
@@ -281,12 +290,15 @@ def _signing_in(
         raise _Refused("no_address", NO_ADDRESS)
     email = normalize_email(raw)
     user = uow.users.find_by_email(email)
+    if email != pending.email:
+        raise _Refused("other_address", OTHER_ADDRESS, user)
     if provider.require_verified_email and claims.get("email_verified") is not True:
         raise _Refused("address_unverified", UNVERIFIED_ADDRESS, user)
-    # A provider speaks for the domains it serves, and for people whose home (or network) is
-    # its account: never for an address elsewhere, which would let it take that identity.
-    homes = (user.home_account_id, user.network_account_id) if user is not None else ()
-    if not provider.serves(email) and provider.account_id not in homes:
+    # A provider speaks for newcomers of the domains it serves, and for an existing identity
+    # only while its account manages every account that identity belongs to.
+    if user is None and not provider.serves(email):
+        raise _Refused("address_not_served", NOT_SERVED)
+    if user is not None and not provider_speaks_for(uow, provider.account_id, user):
         raise _Refused("address_not_served", NOT_SERVED, user)
     if user is None:
         user = _join(ctx, uow, provider, email)
@@ -296,7 +308,10 @@ def _signing_in(
         user.status = UserStatus.ACTIVATED  # the person proved who they are
         uow.users.update(user)
     if not user.is_verified:
-        prove_address(ctx, uow, user, user_actor(user, origin), "single_sign_on")
+        # A second factor already set stays, and the session that follows must clear it.
+        kept = uow.passkeys.has_second_factor(user.id)
+        actor = user_actor(user, origin)
+        prove_address(ctx, uow, user, actor, "single_sign_on", keep_second_factor=kept)
     return user
 
 

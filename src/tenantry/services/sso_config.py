@@ -1,8 +1,10 @@
 """Configuring an account's identity provider (OpenID Connect single sign-on).
 
 An admin of the account, or of a parent whose partner management reaches it, sets, reads and
-removes it (`Need.MANAGE_SETTINGS`, through the one policy). The role given to people who arrive
-for the first time must be one the configuring actor may grant. The client secret is stored
+removes it (`Need.MANAGE_SETTINGS`, through the one policy). The e-mail domains it serves are
+the operator's to assign (`policy_accounts.check_may_assign_provider_domains`): an admin may
+change everything else. The role given to people who arrive for the first time must be one the
+configuring actor may grant. The client secret is stored
 encrypted (`sso_secrets`) and never answered, nor written to the audit trail.
 """
 
@@ -20,6 +22,7 @@ from tenantry.domain.roles import Need, Role
 from tenantry.domain.sso import IdentityProvider
 from tenantry.services.context import Actor, ServiceContext, record
 from tenantry.services.policy import check_grantable, may_grant, require, roles_of, usable_role
+from tenantry.services.policy_accounts import check_may_assign_provider_domains
 from tenantry.services.ports import UnitOfWork
 from tenantry.services.sso_secrets import seal
 
@@ -28,12 +31,13 @@ NO_PROVIDER = "This account has no identity provider."
 
 @dataclass(frozen=True, slots=True)
 class ProviderSettings:
-    """What an admin sets; `client_secret` None keeps the stored one (on a change)."""
+    """What an admin sets; `client_secret` None keeps the stored one (on a change), and so
+    does `domains` None (none, for a new provider)."""
 
     issuer: str
     client_id: str
     client_secret: str | None
-    domains: Sequence[str]
+    domains: Sequence[str] | None = None
     scopes: Sequence[str] | None = None
     jit_role_key: str | None = None
     require_verified_email: bool = True
@@ -85,9 +89,8 @@ def set_identity_provider(
     ctx: ServiceContext, actor: Actor, account_id: str, wanted: ProviderSettings
 ) -> ProviderView:
     """Create or replace the account's identity provider; audited without its secret."""
-    issuer = rules.validate_issuer(wanted.issuer)
+    issuer = rules.validate_issuer(wanted.issuer, allow_insecure=ctx.settings.sso_allow_insecure)
     client_id = rules.validate_client_id(wanted.client_id)
-    domains = rules.validate_domains(wanted.domains)
     scopes = rules.validate_scopes(wanted.scopes)
     now = ctx.now()
     with ctx.uow() as uow:
@@ -98,6 +101,9 @@ def set_identity_provider(
             check_grantable(actor_role, role, field="jitRole")
             jit_role_key = role.key
         before = uow.single_sign_on.find(account.id)
+        held = before.domains if before is not None else ()
+        domains = held if wanted.domains is None else rules.validate_domains(wanted.domains)
+        check_may_assign_provider_domains(actor, held, domains)
         _check_domains_free(uow, account.id, domains)
         secret = _sealed_secret(ctx, wanted, before)
         provider = IdentityProvider(

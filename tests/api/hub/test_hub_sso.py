@@ -6,9 +6,12 @@ from __future__ import annotations
 import pytest
 from pydantic import SecretStr
 
+from tenantry.domain.errors import Conflict
+from tenantry.services import sso_config
 from tenantry.services.context import ServiceContext
+from tenantry.services.sso_config import ProviderSettings
 
-from factories import make_account
+from factories import OPERATOR, make_account
 from hub_support import Hub, only_error
 
 SET = """mutation set($input: SetSingleSignOnInput!) {
@@ -29,6 +32,39 @@ def secret_key(ctx: ServiceContext) -> None:
     ctx.settings.secret_key = SecretStr("k" * 40)
 
 
+def test_only_the_operator_assigns_domains(hub: Hub, ctx: ServiceContext) -> None:
+    tenant = make_account(ctx, parent=hub.host)
+    wanted = {
+        "tenantId": tenant.id,
+        "issuer": "https://login.example.com/realms/acme",
+        "clientId": "tenantry",
+        "clientSecret": "very-secret-value",
+    }
+    for domains in (["victimcorp.test", "gmail.com"], ["acme.example"]):
+        refused = only_error(hub.call(SET, {"input": {**wanted, "domains": domains}}))
+        assert refused["message"] == "Only the operator assigns e-mail domains to a provider."
+    made = hub.call(SET, {"input": wanted})["data"]["tenantMutations"]["setSingleSignOn"]
+    assert made["singleSignOn"]["domains"] == []
+    sso_config.set_identity_provider(
+        ctx,
+        OPERATOR,
+        tenant.id,
+        ProviderSettings(
+            issuer=wanted["issuer"],
+            client_id="tenantry",
+            client_secret=None,
+            domains=["acme.example"],
+        ),
+    )
+    for domains in ([], ["acme.example", "gmail.com"]):
+        refused = only_error(hub.call(SET, {"input": {**wanted, "domains": domains}}))
+        assert refused["message"] == "Only the operator assigns e-mail domains to a provider."
+    same = hub.call(SET, {"input": {**wanted, "domains": ["ACME.example"], "clientId": "other"}})
+    assert same["data"]["tenantMutations"]["setSingleSignOn"]["singleSignOn"]["clientId"] == "other"
+    read = hub.call(READ, {"id": tenant.id})
+    assert read["data"]["singleSignOn"]["domains"] == ["acme.example"]
+
+
 def test_set_read_and_remove(hub: Hub, ctx: ServiceContext) -> None:
     tenant = make_account(ctx, parent=hub.host)
     wanted = {
@@ -36,7 +72,6 @@ def test_set_read_and_remove(hub: Hub, ctx: ServiceContext) -> None:
         "issuer": "https://login.example.com/realms/acme",
         "clientId": "tenantry",
         "clientSecret": "very-secret-value",
-        "domains": ["acme.example"],
         "jitRoleName": f"advertiser-view-{tenant.id}",
         "requireVerifiedEmail": False,
     }
@@ -48,10 +83,21 @@ def test_set_read_and_remove(hub: Hub, ctx: ServiceContext) -> None:
         "issuer": "https://login.example.com/realms/acme",
         "clientId": "tenantry",
         "scopes": ["openid", "email", "profile"],
-        "domains": ["acme.example"],
+        "domains": [],
         "jitRoleName": f"advertiser-view-{tenant.id}",
         "requireVerifiedEmail": False,
     }
+    sso_config.set_identity_provider(
+        ctx,
+        OPERATOR,
+        tenant.id,
+        ProviderSettings(
+            issuer=wanted["issuer"],
+            client_id="tenantry",
+            client_secret=None,
+            domains=["acme.example"],
+        ),
+    )
     read = hub.call(READ, {"id": tenant.id})
     assert read["data"]["singleSignOn"]["domains"] == ["acme.example"]
     assert "very-secret-value" not in str(read)
@@ -60,8 +106,18 @@ def test_set_read_and_remove(hub: Hub, ctx: ServiceContext) -> None:
     kept = hub.call(SET, {"input": {**wanted, "clientSecret": None, "jitRoleName": None}})
     assert kept["data"]["tenantMutations"]["setSingleSignOn"]["singleSignOn"]["jitRoleName"] is None
     other = make_account(ctx, parent=hub.host)
-    taken = only_error(hub.call(SET, {"input": {**wanted, "tenantId": other.id}}))
-    assert taken["extensions"]["code"] == 409
+    with pytest.raises(Conflict):
+        sso_config.set_identity_provider(
+            ctx,
+            OPERATOR,
+            other.id,
+            ProviderSettings(
+                issuer=wanted["issuer"],
+                client_id="x",
+                client_secret="secret-value",
+                domains=["acme.example"],
+            ),
+        )
     bad = only_error(hub.call(SET, {"input": {**wanted, "issuer": "ftp://x"}}))
     assert bad["extensions"]["code"] == 400
 

@@ -39,6 +39,7 @@ def composition(
         smtp_port=mail_server[1],
         smtp_security="none",
         smtp_timeout_seconds=2,
+        sso_allow_insecure=True,  # the identity providers of the tests run on 127.0.0.1
     )
     built = Composition(settings)
     built.context.passwords = Argon2Hasher(time_cost=1, memory_cost=1024)

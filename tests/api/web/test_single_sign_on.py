@@ -13,12 +13,16 @@ from datetime import timedelta
 
 import httpx
 import pytest
+from prometheus_client import REGISTRY
 from pydantic import SecretStr
 
 from oidcprovider import Provider, query_of, running_provider
+from tenantry.domain.accounts import SsoMode
+from tenantry.domain.auth import SecondFactor
+from tenantry.domain.errors import InvalidInput
 from tenantry.domain.ids import hash_secret
 from tenantry.domain.memberships import MembershipStatus
-from tenantry.services import sso_config
+from tenantry.services import members, sso_config
 from tenantry.services.context import ServiceContext
 from tenantry.services.sso_config import ProviderSettings
 
@@ -26,6 +30,7 @@ from browsing import (
     Browser,
     Clock,
     Host,
+    accept,
     audit,
     current_code,
     person,
@@ -33,7 +38,7 @@ from browsing import (
     sign_in,
     text_of,
 )
-from factories import OPERATOR, make_member, set_policy
+from factories import OPERATOR, make_account, make_member, set_policy
 from mailserver import Inbox
 
 DOMAIN = "example.org"
@@ -205,6 +210,15 @@ def test_keys_rotate_and_a_token_signed_with_an_unknown_key_is_refused(
     assert "could not be trusted" in text_of(refused)
     failed = [e.after["reason"] for e in audit(ctx, "auth.sign_in_failed") if e.after]
     assert failed == ["token_rejected: signed with an unknown key"]
+    # Counted by kind only: the detail, the provider's doing, stays in the audit trail.
+    labels = {
+        sample.labels["reason"]
+        for family in REGISTRY.collect()
+        if family.name == "tenantry_sign_in_failures"
+        for sample in family.samples
+    }
+    assert "token_rejected" in labels
+    assert not any(":" in label for label in labels)
 
 
 def test_an_expired_token_is_refused(
@@ -254,9 +268,63 @@ def test_a_provider_never_signs_in_an_address_outside_its_domains(
     use_provider(ctx, host, provider)
     victim = person(ctx, host.account, email="root@elsewhere.example")
     provider.set_user("mallory", email=victim, email_verified=True)
-    refused = sso_sign_in(browser, provider, "mallory@example.org", "mallory")
-    assert refused.status_code == 401
-    assert "may not sign in this e-mail address" in text_of(refused)
+    # Typed one address, signed in as another: refused, whoever the other is.
+    swapped = sso_sign_in(browser, provider, "mallory@example.org", "mallory")
+    assert swapped.status_code == 401
+    assert "another e-mail address than the one you typed" in text_of(swapped)
+    assert "tenantry_session" not in set_cookies(swapped)
+
+
+def test_a_provider_signs_in_nobody_who_belongs_to_an_account_it_does_not_manage(
+    host: Host, browser: Browser, ctx: ServiceContext, provider: Provider
+) -> None:
+    victim_co = make_account(ctx, name="Victim Co")
+    # An admin of another account, whose address happens to be of the served domain.
+    admin = make_member(ctx, victim_co, role="admin", email="boss@example.org")
+    # Someone the tenant added once, removed, and another account added later.
+    carol = make_member(ctx, host.tenant, role="view", email="carol@example.org")
+    assert carol.home_account_id == host.tenant.id
+    members.remove_member(ctx, OPERATOR, host.tenant.id, carol.id)
+    make_member(ctx, victim_co, role="admin", email="carol@example.org")
+    # Someone whose only other membership is still pending (an invitation elsewhere).
+    dan = make_member(ctx, host.tenant, role="view", email="dan@example.org")
+    make_member(ctx, victim_co, role="view", email=dan.email, active=False)
+    use_provider(ctx, host, provider)  # the tenant's provider serves example.org
+    for user in (admin, carol, dan):
+        provider.set_user(user.id, email=user.email, email_verified=True)
+        refused = sso_sign_in(browser, provider, user.email, user.id)
+        assert refused.status_code == 401, user.email
+        assert "may not sign in this e-mail address" in text_of(refused)
+        assert "tenantry_session" not in set_cookies(refused)
+    with ctx.uow(readonly=True) as uow:
+        assert uow.memberships.find(admin.id, host.tenant.id) is None
+        assert not any(uow.users.get(u.id).is_verified for u in (admin, carol, dan))
+    # Its own member, though, it signs in.
+    own = make_member(ctx, host.tenant, role="view", email="eli@example.org")
+    provider.set_user("eli", email=own.email, email_verified=True)
+    assert sso_sign_in(browser, provider, own.email, "eli").status_code == 303
+
+
+def test_signing_in_through_a_provider_never_removes_a_second_factor(
+    host: Host, browser: Browser, ctx: ServiceContext, provider: Provider
+) -> None:
+    use_provider(ctx, host, provider)
+    user = make_member(ctx, host.tenant, role="admin", email="tia@example.org")
+    with ctx.uow() as uow:
+        uow.auth.replace_second_factor(
+            SecondFactor(user.id, "JBSWY3DPEHPK3PXP", ctx.now(), None, ctx.now())
+        )
+        assert not uow.users.get(user.id).is_verified
+    provider.set_user("tia", email=user.email, email_verified=True)
+    answer = sso_sign_in(browser, provider, user.email, "tia")
+    assert answer.status_code == 303, text_of(answer)
+    assert answer.headers["location"].startswith("/auth/2fa")
+    assert not answer.headers["location"].startswith("/auth/2fa/setup")
+    assert browser.get("/hub/").status_code == 303  # not in before the second factor
+    with ctx.uow(readonly=True) as uow:
+        assert uow.auth.find_second_factor(user.id) is not None
+        assert uow.users.get(user.id).is_verified
+    assert audit(ctx, "auth.sign_in") == []
 
 
 def test_a_domain_no_account_serves_goes_on_to_the_password_as_an_unknown_address_does(
@@ -282,10 +350,7 @@ def test_members_of_an_account_that_requires_sso_get_no_password_sign_in_nor_res
 ) -> None:
     use_provider(ctx, host, provider)
     email = person(ctx, host.tenant, email="quinn@corp.example")
-    with ctx.uow() as uow:
-        account = uow.accounts.get(host.tenant.id)
-        account.sso_required = True
-        uow.accounts.update(account)
+    set_policy(ctx, host.tenant.id, sso_mode=SsoMode.REQUIRED)
     # The address step sends them to the provider, though the domain is not served...
     sent = to_provider(browser, email)
     assert sent_to(sent).startswith(provider.issuer)
@@ -369,3 +434,35 @@ def test_a_second_factor_the_account_requires_comes_after_the_provider(
     assert done.status_code == 200, text_of(done)
     # The complete session holds, though this person has no password here.
     assert "Signed in as hal@example.org" in text_of(browser.get("/auth/account"))
+
+
+def test_a_provider_on_this_machine_is_not_reached_unless_allowed(
+    host: Host, browser: Browser, ctx: ServiceContext, provider: Provider
+) -> None:
+    use_provider(ctx, host, provider)
+    ctx.settings.sso_allow_insecure = False
+    answer = to_provider(browser, "ann@example.org")
+    assert answer.status_code == 503
+    assert "could not be reached" in text_of(answer)
+    assert "answered" not in text_of(answer)
+    with pytest.raises(InvalidInput, match="https"):
+        use_provider(ctx, host, provider)
+
+
+def test_an_invitation_where_sso_is_required_sets_no_password(
+    host: Host, browser: Browser, ctx: ServiceContext, provider: Provider
+) -> None:
+    use_provider(ctx, host, provider)
+    set_policy(ctx, host.tenant.id, sso_mode=SsoMode.REQUIRED)
+    link = host.invite("newcomer@corp.example")
+    refused = accept(browser, link)
+    assert refused.status_code in (401, 403), text_of(refused)
+    assert "Sign in through your organisation's identity provider" in text_of(refused)
+    assert "tenantry_session" not in set_cookies(refused)
+    with ctx.uow(readonly=True) as uow:
+        user = uow.users.find_by_email("newcomer@corp.example")
+        assert user is not None
+        assert user.password_hash is None
+        membership = uow.memberships.find(user.id, host.tenant.id)
+    assert membership is not None
+    assert membership.status is MembershipStatus.PENDING

@@ -19,6 +19,10 @@ app = typer.Typer(
     help="Single sign-on: an account's OpenID Connect identity provider.", no_args_is_help=True
 )
 
+DOMAINS_HELP = (
+    "E-mail domains it serves, comma-separated (only the operator assigns them); left out: "
+    "those it serves stay."
+)
 AccountId = Annotated[str, typer.Argument(help="Account id.", show_default=False)]
 
 
@@ -39,9 +43,7 @@ def set_(
             show_envvar=True,
         ),
     ],
-    domains: Annotated[
-        str, typer.Option(help="E-mail domains it serves, comma-separated.", show_default=False)
-    ],
+    domains: Annotated[str | None, typer.Option(help=DOMAINS_HELP)] = None,
     jit_role: Annotated[
         str | None,
         typer.Option(help="Role given to people who arrive for the first time (none: refused)."),
@@ -68,7 +70,7 @@ def set_(
             issuer=issuer,
             client_id=client_id,
             client_secret=client_secret,
-            domains=domains.split(","),
+            domains=domains.split(",") if domains is not None else None,
             scopes=scopes.split(",") if scopes is not None else None,
             jit_role_key=jit_role,
             require_verified_email=require_verified_email,

@@ -63,7 +63,7 @@ def resolve_set_single_sign_on(_: Any, info: Info, input: dict[str, Any]) -> dic
             issuer=input["issuer"],
             client_id=input["clientId"],
             client_secret=input.get("clientSecret"),
-            domains=input["domains"],
+            domains=input.get("domains"),
             scopes=input.get("scopes"),
             jit_role_key=role or None,
             require_verified_email=input.get("requireVerifiedEmail", True) is not False,

@@ -29,6 +29,7 @@ _in_other_accounts = (
     .where(
         _elsewhere.c.user_id == users.c.id,
         _elsewhere.c.account_id != sa.bindparam("account_id"),
+        _elsewhere.c.status == MembershipStatus.ACTIVE.value,
     )
     .exists()
 )
@@ -48,9 +49,9 @@ class SqlAccountPolicyRepository(Repository):
     def members_breaking(
         self, account_id: str, breach: Breach, *, domains: Sequence[str] = (), limit: int
     ) -> tuple[list[tuple[str, str]], int]:
-        """The first `limit` members (user id, address; by address) of the account, pending
-        ones included, who break the policy in the way `breach` says, and how many there are
-        in all. One statement."""
+        """The first `limit` active members (user id, address; by address) of the account who
+        break the policy in the way `breach` says, and how many there are in all; memberships
+        not accepted yet, here or elsewhere, count for nothing. One statement."""
         condition: sa.ColumnElement[bool]
         if breach is Breach.WITHOUT_TWO_FACTOR:
             condition = sa.and_(users.c.can_login_via_platform, ~_confirmed_factor)
@@ -64,7 +65,11 @@ class SqlAccountPolicyRepository(Repository):
         statement = (
             sa.select(users.c.id, users.c.email, sa.func.count().over())
             .select_from(users.join(memberships, memberships.c.user_id == users.c.id))
-            .where(memberships.c.account_id == sa.bindparam("account_id"), condition)
+            .where(
+                memberships.c.account_id == sa.bindparam("account_id"),
+                memberships.c.status == MembershipStatus.ACTIVE.value,
+                condition,
+            )
             .order_by(users.c.email)
             .limit(limit)
         )

@@ -59,6 +59,7 @@ _SIGN_IN = sa.select(
     sso_sign_ins.c.created_at,
     sso_sign_ins.c.expires_at,
     sso_sign_ins.c.used_at,
+    sso_sign_ins.c.email,
 ).where(sso_sign_ins.c.state_hash == sa.bindparam("state_hash"))
 _USE_SIGN_IN = (
     sso_sign_ins.update()
@@ -95,6 +96,8 @@ class SqlSingleSignOnRepository(Repository):
 
     def domain_holders(self, domains: Collection[str]) -> dict[str, str]:
         """Which account's provider serves each of `domains` (those served at all)."""
+        if not domains:
+            return {}
         rows = self.conn.execute(_DOMAIN_HOLDERS, {"domains": list(domains)}).all()
         return dict(rows)
 
@@ -116,10 +119,11 @@ class SqlSingleSignOnRepository(Repository):
         else:
             self.conn.execute(_UPDATE_PROVIDER, {**values, "where_account_id": provider.account_id})
         self.conn.execute(_DELETE_DOMAINS, {"account_id": provider.account_id})
-        self.conn.execute(
-            sso_domains.insert(),
-            [{"domain": d, "account_id": provider.account_id} for d in provider.domains],
-        )
+        if provider.domains:
+            self.conn.execute(
+                sso_domains.insert(),
+                [{"domain": d, "account_id": provider.account_id} for d in provider.domains],
+            )
 
     def delete(self, account_id: str) -> bool:
         self.conn.execute(_DELETE_DOMAINS, {"account_id": account_id})
@@ -145,6 +149,7 @@ class SqlSingleSignOnRepository(Repository):
                 "nonce": pending.nonce,
                 "code_verifier": pending.code_verifier,
                 "next_url": pending.next_url,
+                "email": pending.email,
                 "created_at": pending.created_at,
                 "expires_at": pending.expires_at,
                 "used_at": None,
@@ -165,6 +170,7 @@ class SqlSingleSignOnRepository(Repository):
             created_at=row[6],
             expires_at=row[7],
             used_at=row[8],
+            email=row[9],
         )
 
     def use_sign_in(self, state_hash: str, now: datetime) -> bool:

@@ -10,6 +10,7 @@ from pydantic import SecretStr
 
 from tenantry.services import sso_config
 from tenantry.services.context import ServiceContext
+from tenantry.services.sso_config import ProviderSettings
 
 from browsing import Browser, Host, audit, text_of
 from console_support import console_user
@@ -43,13 +44,29 @@ def test_an_admin_sets_changes_and_removes_the_provider(
         issuer="https://idp.example.com",
         client_id="tenantry",
         client_secret=SECRET,
-        domains="acme.example, acme.test",
         jit_role="view",
         require_verified_email="",  # unticked (the test's form reader sends every input)
     )
     assert answer.status_code == 303, text_of(answer)
     shown = browser.follow(answer)
     assert "The identity provider was saved." in text_of(shown)
+    assert "E-mail domains it serves: none." in text_of(shown)
+    assert "Only the operator assigns e-mail domains to a provider." in text_of(shown)
+    assert 'name="domains"' not in shown.text
+    sso_config.set_identity_provider(
+        ctx,
+        OPERATOR,
+        host.tenant.id,
+        ProviderSettings(
+            issuer="https://idp.example.com",
+            client_id="tenantry",
+            client_secret=None,
+            domains=["acme.example", "acme.test"],
+            jit_role_key="view",
+            require_verified_email=False,
+        ),
+    )
+    shown = browser.get(sso_url(host))
     assert "Signing in through https://idp.example.com for acme.example, acme.test" in text_of(
         shown
     )
@@ -64,7 +81,8 @@ def test_an_admin_sets_changes_and_removes_the_provider(
     view = sso_config.identity_provider(ctx, OPERATOR, host.tenant.id)
     assert view is not None
     assert view.require_verified_email
-    assert len(audit(ctx, "account.sso_set")) == 2
+    assert set(view.domains) == {"acme.example", "acme.test"}  # kept as the operator set them
+    assert len(audit(ctx, "account.sso_set")) == 3
 
     page = browser.get(sso_url(host))
     asked = browser.submit(page, sso_url(host, "remove"))
@@ -85,11 +103,10 @@ def test_a_refused_setting_is_shown_next_to_its_field_and_nothing_saved(
         issuer="http://idp.example.com",
         client_id="tenantry",
         client_secret=SECRET,
-        domains="acme.example",
     )
     assert answer.status_code == 400
     assert re.search(r'id="issuer-error">The issuer must be an https URL', answer.text)
-    assert 'value="acme.example"' in answer.text
+    assert 'value="tenantry"' in answer.text
     assert SECRET not in answer.text  # not even sent back into the form
     assert sso_config.identity_provider(ctx, OPERATOR, host.tenant.id) is None
 

@@ -1,5 +1,6 @@
 """Single sign-on: an account's identity provider (OpenID Connect), set and removed by those
-who manage its settings. The client secret is never shown; left empty on a change, it is kept."""
+who manage its settings. The client secret is never shown; left empty on a change, it is kept.
+The e-mail domains it serves are shown, not changed: the operator assigns them."""
 
 from __future__ import annotations
 
@@ -27,7 +28,6 @@ FIELDS = {
     "issuer": "issuer",
     "clientId": "client_id",
     "clientSecret": "client_secret",
-    "domains": "domains",
     "scopes": "scopes",
     "jitRole": "jit_role",
 }
@@ -48,7 +48,6 @@ def _form_of(view: ProviderView | None) -> FormState:
         {
             "issuer": view.issuer,
             "client_id": view.client_id,
-            "domains": ", ".join(view.domains),
             "scopes": " ".join(view.scopes),
             "jit_role": view.jit_role_key or "",
             "require_verified_email": "yes" if view.require_verified_email else "",
@@ -71,7 +70,6 @@ class SingleSignOnPages(ConsolePages):
             issuer=form.get("issuer", ""),
             client_id=form.get("client_id", ""),
             client_secret=form.get("client_secret") or None,
-            domains=form.get("domains", "").replace(",", " ").split(),
             scopes=form.get("scopes", "").replace(",", " ").split() or None,
             jit_role_key=form.get("jit_role") or None,
             require_verified_email=form.get("require_verified_email") == "yes",
