@@ -15,12 +15,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from tenantry.domain.account_policy import PolicyChanges
 from tenantry.domain.accounts import Account, AccountKind
 from tenantry.domain.errors import DomainError, Forbidden, InvalidInput, NotFound
 from tenantry.domain.pixels import FilterKind, FilterState, Pixel, TrafficReport
 from tenantry.domain.users import User
 from tenantry.services import (
     access,
+    account_policy,
     accounts,
     audit,
     credentials,
@@ -433,6 +435,13 @@ ROWS: tuple[Row, ...] = (
         prepare=lambda c: AccountChanges(name=_unique("Renamed B")),
     ),
     Row(
+        account_policy.update_account_policy,
+        # The security policy is B's settings admins', or the parent's while partner management
+        # reaches B: unlike renaming B, a parent whose reach B turned off has no say in it.
+        expect(),
+        prepare=lambda c: PolicyChanges(invitation_ttl_days=next(_numbers) % 90 + 1),
+    ),
+    Row(
         accounts.delete_account,
         # Only the parent deletes an account; B's admin can't delete B.
         expect(b_admin=FORBIDDEN, unmanaged=ALLOW),
@@ -673,11 +682,13 @@ ROWS: tuple[Row, ...] = (
         writes=False,
         reveals=lambda found, c: bool(found) and {e.account_id for e in found} == {c.target.id},
     ),
-    # -- gateway: usage and the ingress domain read with the account, pixels need data.pixels
-    # (read for view, all for manage, so manage changes pixels as a matter of course) --
+    # -- gateway: the ingress domain reads with the account, usage needs a role inside it (a
+    # parent without partner management sees the child, not its pixels), pixels need
+    # data.pixels (read for view, all for manage, so manage changes pixels as a matter of
+    # course) --
     Row(
         gateway.usage_of_accounts,
-        expect(a=HIDDEN, view=ALLOW, manage=ALLOW, unmanaged=ALLOW),
+        expect(a=HIDDEN, view=ALLOW, manage=ALLOW, unmanaged=HIDDEN),
         call=lambda c: gateway.usage_of_accounts(c.ctx, c.actor, [c.account_id]),
         prepare=_pixel_of_b,
         writes=False,
@@ -687,7 +698,7 @@ ROWS: tuple[Row, ...] = (
     ),
     Row(
         gateway.tenant_usage,
-        expect(view=ALLOW, manage=ALLOW, unmanaged=ALLOW),
+        expect(view=ALLOW, manage=ALLOW),
         call=lambda c: gateway.tenant_usage(c.ctx, c.actor, c.account_id),
         prepare=_pixel_of_b,
         writes=False,

@@ -10,11 +10,12 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from tenantry.domain.accounts import Account, AccountKind
+from tenantry.domain.account_policy import PolicyChanges
+from tenantry.domain.accounts import Account, AccountKind, SsoMode
 from tenantry.domain.managed import AdvertiserSpec, ApprovalStatus, ManagedUserSpec, Site
 from tenantry.domain.memberships import MembershipStatus
 from tenantry.domain.users import NOTIFICATION_FLAGS, NotificationEmail, User, UserStatus
-from tenantry.services import accounts, members, setup
+from tenantry.services import account_policy, accounts, members, setup
 from tenantry.services.context import Actor, ServiceContext
 from tenantry.services.members import NewMember
 from tenantry.services.membership_changes import apply_membership_changes
@@ -67,6 +68,15 @@ def remove_in_batch(
     changes = [RemoveMember(email=email) for email in emails]
     report = apply_membership_changes(ctx, actor, account_id, changes, all_or_nothing=True)
     return [removed.user.id for _, removed in report.applied]
+
+
+def set_policy(ctx: ServiceContext, account_id: str, **settings: Any) -> Account:
+    """Change an account's security policy as the operator, through the one service that
+    changes it; `sso_enabled=True` stands for SSO allowed."""
+    if "sso_enabled" in settings:
+        settings["sso_mode"] = SsoMode.ALLOWED if settings.pop("sso_enabled") else SsoMode.OFF
+    changes = PolicyChanges(**settings)
+    return account_policy.update_account_policy(ctx, OPERATOR, account_id, changes).account
 
 
 def make_member(

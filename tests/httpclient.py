@@ -22,6 +22,10 @@ class HttpClient:
         self._portal = portal
         self._client = client
 
+    @property
+    def cookies(self) -> httpx.Cookies:
+        return self._client.cookies
+
     def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         response: httpx.Response = self._portal.call(
             lambda: self._client.request(method, url, **kwargs)

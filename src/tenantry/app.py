@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tenantry.mail import SmtpMailer
+from tenantry.oidc import OidcClient
+from tenantry.services.audit import prune_audit_events
 from tenantry.services.catalogues import load_media_sources, load_role_catalogue
-from tenantry.services.context import ServiceContext
+from tenantry.services.context import Actor, ServiceContext
 from tenantry.services.credential_cache import CredentialCache
 from tenantry.services.idempotency import prune_idempotency_keys
+from tenantry.services.invitation_expiry import BATCH as EXPIRY_BATCH
+from tenantry.services.invitation_expiry import record_expired_invitations
 from tenantry.services.outbox import OutboxSender
 from tenantry.services.passwords import Argon2Hasher
 from tenantry.services.ports import DatabaseUnavailable
@@ -22,6 +26,7 @@ from tenantry.storage.backup import backup_database, restore_database
 from tenantry.storage.engine import create_engine, ping
 from tenantry.storage.migrations import current_revision, head_revision, upgrade_database
 from tenantry.storage.uow import SqlUnitOfWorkFactory
+from tenantry.webhook_http import HttpWebhookTransport
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -30,7 +35,10 @@ log = logging.getLogger("tenantry.server")
 
 PRUNE_EVERY_SECONDS = 300
 """How often each server deletes idempotency keys older than a day (with the answers kept
-with them, which may carry secrets)."""
+with them, which may carry secrets), and audit events past the retention when one is set."""
+PRUNER = Actor.system(face="server", label="retention")
+EXPIRIES_EVERY_SECONDS = 60
+"""How often each server records the invitations that expired (`invitation.expired` events)."""
 
 
 class Composition:
@@ -53,6 +61,8 @@ class Composition:
                 media_sources=load_media_sources(self.settings.media_source_catalogue),
                 passwords=Argon2Hasher(),
                 mailer=SmtpMailer(self.settings) if self.settings.smtp_host else None,
+                identity_providers=OidcClient(),
+                webhook_transport=HttpWebhookTransport(self.settings),
                 credential_cache=cache,
             )
         return self._context
@@ -80,11 +90,10 @@ class Composition:
         ping(uow_factory.engine)
 
     def start_outbox_sender(self) -> OutboxSender | None:
-        """Send the outbox's mail from a thread of this process, woken by its own commits;
-        None when there is nothing to send with (no SMTP) or the settings leave it to
-        `tenantry outbox run`."""
+        """Send the outbox's mail and webhook deliveries from a thread of this process, woken
+        by its own commits; None when the settings leave it to `tenantry outbox run`."""
         ctx = self.context
-        if ctx.mailer is None or not self.settings.outbox_sender or self._sender is not None:
+        if not self.settings.outbox_sender or self._sender is not None:
             return None
         self._sender = OutboxSender(ctx, poll_seconds=self.settings.outbox_poll_seconds)
         ctx.outbox_written = self._sender.wake
@@ -112,24 +121,49 @@ class Composition:
     @asynccontextmanager
     async def _lifespan(self, app: object) -> AsyncIterator[None]:
         self.start_outbox_sender()
-        pruning = asyncio.create_task(self._prune_idempotency_keys())
+        chores = [
+            asyncio.create_task(
+                self._every(PRUNE_EVERY_SECONDS, _prune, "idempotency keys or audit events")
+            ),
+            asyncio.create_task(
+                self._every(EXPIRIES_EVERY_SECONDS, _record_expiries, "invitation expiries")
+            ),
+        ]
         try:
             yield
         finally:
-            pruning.cancel()
+            for chore in chores:
+                chore.cancel()
             await asyncio.to_thread(self.stop_outbox_sender)
+            from tenantry.entrypoints.http.metrics import process_ended
 
-    async def _prune_idempotency_keys(self) -> None:
-        """Every `PRUNE_EVERY_SECONDS` while the server runs (in every process: a delete of
-        what has expired, cheap when there is nothing to delete)."""
+            process_ended()
+
+    async def _every(
+        self, seconds: float, chore: Callable[[ServiceContext], object], what: str
+    ) -> None:
+        """Run `chore` every `seconds` while the server runs (in every process: each is cheap
+        when there is nothing to do)."""
         while True:
             try:
-                await asyncio.to_thread(prune_idempotency_keys, self.context)
+                await asyncio.to_thread(chore, self.context)
             except DatabaseUnavailable as error:
-                log.warning("idempotency keys not pruned: %s", error)
+                log.warning("%s not done: %s", what, error)
             except Exception:
-                log.exception("idempotency keys not pruned")
-            await asyncio.sleep(PRUNE_EVERY_SECONDS)
+                log.exception("%s not done", what)
+            await asyncio.sleep(seconds)
+
+
+def _prune(ctx: ServiceContext) -> None:
+    """Idempotency keys older than a day, and audit events past the retention if one is set."""
+    prune_idempotency_keys(ctx)
+    if ctx.settings.audit_retention_days is not None:
+        prune_audit_events(ctx, PRUNER, None)
+
+
+def _record_expiries(ctx: ServiceContext) -> None:
+    while record_expired_invitations(ctx) == EXPIRY_BATCH:
+        pass
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

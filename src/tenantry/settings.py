@@ -101,11 +101,30 @@ class Settings(BaseSettings):
     smtp_ca_file: Path | None = None
     """Extra CA certificates to trust for the SMTP server (a private CA, or tests)."""
     outbox_sender: bool = True
-    """The server sends the outbox's mail in a background thread (when SMTP is configured).
-    Turn it off where `tenantry outbox run` does the sending in processes of their own."""
+    """The server sends the outbox's mail (when SMTP is configured) and webhook deliveries in a
+    background thread. Turn it off where `tenantry outbox run` does the sending in processes of
+    their own."""
     outbox_poll_seconds: float = Field(default=5.0, gt=0)
-    """How often a sender looks for due mail besides being woken by this process's commits:
-    the longest a retry, or mail written by another process, waits past its time."""
+    """How often a sender looks for due mail and webhooks besides being woken by this process's
+    commits: the longest a retry, or an entry written by another process, waits past its time."""
+
+    webhooks_allow_private: bool = False
+    """Webhook receivers on loopback, private, link-local or other non-public addresses are
+    refused (when an endpoint is saved, and again when each delivery is sent, as the name
+    resolves then) unless this is set: a receiver on the same network as tenantry."""
+    webhooks_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+    """How long a delivery waits to connect, and then for the receiver's answer, before the
+    attempt counts as failed (and is tried again later)."""
+
+    audit_retention_days: int | None = Field(default=None, ge=1)
+    """Audit events older than this many days are deleted by `tenantry audit prune`, and by
+    every server every few minutes; unset, the trail is kept whole."""
+
+    metrics: bool = False
+    """Serve `GET /metrics` (Prometheus text format) to whoever reaches it."""
+    metrics_token: SecretStr | None = None
+    """Serve `GET /metrics` only to `Authorization: Bearer <this token>` (with or without
+    `metrics`)."""
 
     secret_key: SecretStr | None = None
     """Signs browser form tokens and flash messages: the same value (32+ bytes) in every

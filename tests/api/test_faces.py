@@ -49,6 +49,8 @@ class FaceCase:
     invalid_input: int = 400
     quotes_request_id: bool = True
     headers: dict[str, str] = field(default_factory=dict)
+    routes_before_authenticating: bool = True
+    """SCIM reads the credential first; tests/api/scim checks its 404 and 405 with a caller."""
 
 
 def _bearer(value: str) -> dict[str, Any]:
@@ -89,7 +91,13 @@ FACES = {
         "message",
     ),
     "scim": FaceCase(
-        scim_app, "GET", "/scim/v2/Users", _bearer(API_TOKEN), (credentials, "authenticate"), "scim"
+        scim_app,
+        "GET",
+        "/scim/v2/Users",
+        _bearer(API_TOKEN),
+        (credentials, "authenticate"),
+        "scim",
+        routes_before_authenticating=False,
     ),
     "bulk": FaceCase(
         bulk_rest_app,
@@ -190,6 +198,29 @@ def test_a_line_break_in_the_path_is_refused_in_the_faces_format(
     response = client.request(case.method, case.path.rstrip("/") + "/a%0Ab%01", **case.request)
     assert response.status_code == case.invalid_input
     assert format_of(response) == case.format
+
+
+ROUTING_FIRST = [name for name, case in FACES.items() if case.routes_before_authenticating]
+
+
+@pytest.mark.parametrize("face", ROUTING_FIRST, indirect=True)
+def test_an_unknown_path_is_a_404_in_the_faces_format(face: tuple[FaceCase, HttpClient]) -> None:
+    case, client = face
+    prefix = case.path.rsplit("/", 1)[0] if not case.path.endswith("/") else case.path
+    answer = client.request(case.method, prefix + "/no-such-route", **case.request)
+    assert answer.status_code == 404
+    assert format_of(answer) == case.format
+
+
+@pytest.mark.parametrize("face", ROUTING_FIRST, indirect=True)
+def test_a_method_no_route_takes_is_a_405_in_the_faces_format(
+    face: tuple[FaceCase, HttpClient],
+) -> None:
+    case, client = face
+    answer = client.request("PUT", case.path, **case.request)
+    assert answer.status_code == 405
+    assert case.method in answer.headers["allow"]
+    assert format_of(answer) == case.format
 
 
 def test_an_oversized_body_is_refused_in_the_faces_format(

@@ -67,8 +67,9 @@ CHROMIUM_ARGS = [
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
-    # Every host name but the loopback address fails to resolve: nothing leaves the machine.
-    "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
+    # Every host name but the loopback address (and `localhost`, which passkeys need: browsers
+    # refuse an IP address as a passkey's site) fails to resolve: nothing leaves the machine.
+    "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1 , EXCLUDE localhost",
 ]
 LAPTOP: ViewportSize = {"width": 1280, "height": 800}
 PHONE: ViewportSize = {"width": 390, "height": 844}
@@ -94,6 +95,8 @@ class LiveServer:
     viewer_email: str
     """An active member of the host account with the read-only role `view`."""
     viewer_password: str
+    ctx: ServiceContext
+    """The server's own services, for a test to set up what no page sets up yet."""
 
 
 def _seed(
@@ -203,6 +206,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
             member_id=member_id,
             viewer_email=viewer_email,
             viewer_password=SEEDED_PASSWORD,
+            ctx=ctx,
         )
     finally:
         server.should_exit = True

@@ -143,7 +143,9 @@ def test_the_admin_signs_in_and_lands_on_the_accounts(
     page: Page, live_server: LiveServer, check_page: Callable[[Page, str], None]
 ) -> None:
     page.goto("/auth/login")
+    expect(page.get_by_label("Password", exact=True)).to_have_count(0)  # the address first
     page.get_by_label("E-mail address").fill(live_server.admin_email)
+    page.get_by_role("button", name="Continue").click()
     page.get_by_label("Password", exact=True).fill("not-the-password")
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("alert")).to_be_visible()
@@ -164,6 +166,7 @@ def test_a_page_asked_for_before_signing_in_opens_after_it(
     page.goto(at(live_server))
     expect(page).to_have_url(re.compile(r"/auth/login\?next="))
     page.get_by_label("E-mail address").fill(live_server.admin_email)
+    page.get_by_role("button", name="Continue").click()
     page.get_by_label("Password", exact=True).fill(live_server.admin_password)
     page.get_by_role("button", name="Sign in").click()
     expect(page).to_have_url(f"{live_server.url}{at(live_server)}")
@@ -412,3 +415,26 @@ def test_an_api_token_is_shown_once_and_revoked_after_confirming(
     expect(revoked.get_by_role("button", name="Revoke")).to_have_count(0)
     expect_audited(admin_page, live_server, "api_token.create", name)
     expect_audited(admin_page, live_server, "api_token.revoke", name)
+
+
+def test_an_admin_changes_an_accounts_security_policy(
+    admin_page: Page, live_server: LiveServer
+) -> None:
+    page = admin_page
+    settings = "/".join(("/hub/accounts", live_server.tenant_id, "settings"))
+    page.goto(settings)
+    expect(heading(page)).to_have_text("Settings")
+    save = "Save the security policy"
+    submit(page, save, {"two_factor_required": "yes", "invitation_days": "30"})
+    expect(page.get_by_role("status")).to_contain_text("The security policy was saved.")
+    expect(page.get_by_label("Two-factor sign-in")).to_have_value("yes")
+    expect(page.get_by_label("Invitation lifetime (days)")).to_have_value("30")
+    submit(page, save, {"allowed_email_domains": "not a domain"})  # refused by its field, kept
+    expect(page.locator("#allowed_email_domains-error")).to_contain_text("is not an e-mail domain")
+    expect(page.get_by_label("Allowed e-mail domains")).to_have_value("not a domain")
+    submit(
+        page,
+        save,
+        {"two_factor_required": "no", "invitation_days": "", "allowed_email_domains": ""},
+    )
+    expect(page.get_by_role("status")).to_contain_text("The security policy was saved.")

@@ -30,6 +30,9 @@ MAIN_PAGES = [
     ("usage-chart", "/hub/accounts/{tenant}/usage"),
     ("audit", "/hub/accounts/{host}/audit"),
     ("settings", "/hub/settings"),
+    ("webhooks-overview", "/hub/settings/webhooks"),
+    ("webhooks", "/hub/accounts/{host}/webhooks"),
+    ("account-settings", "/hub/accounts/{host}/settings"),
 ]
 
 

@@ -102,3 +102,33 @@ def test_a_bad_port_is_a_usage_error(served: list[tuple[Any, dict[str, Any]]]) -
     result = CliRunner().invoke(build_cli(FakeComposition), ["serve", "--port", "0"])
     assert result.exit_code == 2
     assert served == []
+
+
+def test_several_workers_with_metrics_share_a_fresh_metrics_folder(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    folders: list[str] = []
+
+    def run(app: Any, **options: Any) -> None:
+        folder = os.environ["PROMETHEUS_MULTIPROC_DIR"]
+        assert os.path.isdir(folder)
+        assert os.listdir(folder) == []
+        folders.append(folder)
+
+    monkeypatch.setattr(uvicorn, "run", run)
+    monkeypatch.setenv("TENANTRY_DATABASE_URL", "sqlite:///./from-the-environment.db")
+    monkeypatch.setenv("TENANTRY_METRICS", "1")
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
+    _serve("--workers", "2")
+    [folder] = folders
+    assert not os.path.exists(folder)  # removed once the server stopped
+    assert "PROMETHEUS_MULTIPROC_DIR" not in os.environ
+
+
+def test_without_metrics_the_workers_get_no_metrics_folder(
+    served: list[tuple[Any, dict[str, Any]]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("TENANTRY_METRICS", raising=False)
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
+    _serve("--workers", "2")
+    assert "PROMETHEUS_MULTIPROC_DIR" not in os.environ

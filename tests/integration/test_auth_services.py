@@ -21,7 +21,6 @@ from tenantry.domain.errors import ErrorCode, Forbidden, InvalidInput, Throttled
 from tenantry.domain.outbox import OutboxStatus
 from tenantry.mail import SmtpMailer
 from tenantry.services import (
-    accounts,
     auth,
     auth_resets,
     auth_totp,
@@ -29,12 +28,11 @@ from tenantry.services import (
     members,
     outbox,
 )
-from tenantry.services.accounts import AccountChanges
 from tenantry.services.context import ServiceContext
 from tenantry.services.members import NewMember
 from tenantry.services.passwords import Argon2Hasher
 
-from factories import OPERATOR, World, make_member
+from factories import OPERATOR, World, make_member, set_policy
 from mailserver import free_port, smtp_server
 
 ORIGIN = auth.Origin(source="192.0.2.1", user_agent="test", request_id="req-1")
@@ -119,7 +117,7 @@ def test_sessions_and_their_stages(fast: ServiceContext, world: World) -> None:
     assert session is not None
     assert (session.source, session.user_agent) == ("192.0.2.1", "test")
 
-    accounts.update_account(ctx, OPERATOR, world.a.id, AccountChanges(two_factor_required=True))
+    set_policy(ctx, world.a.id, two_factor_required=True)
     waiting = auth.sign_in(ctx, email, PASSWORD, ORIGIN)
     assert waiting.stage is SessionStage.ENROL
     assert waiting.expires_at - ctx.now() <= timedelta(minutes=10)

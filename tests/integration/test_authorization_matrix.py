@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from authz_sso_cases import SSO_ROWS
 from tenantry import services
 from tenantry.domain.errors import DomainError, Forbidden
 from tenantry.domain.outbox import OutboxStatus
@@ -45,9 +46,10 @@ from authz_cases import (
 )
 from authz_network_cases import NETWORK_ROWS
 from authz_scim_cases import SCIM_ROWS
+from authz_webhook_cases import WEBHOOK_ROWS
 from factories import OPERATOR, as_user, build_world, make_member
 
-ROWS = (*CORE_ROWS, *NETWORK_ROWS, *SCIM_ROWS)
+ROWS = (*CORE_ROWS, *NETWORK_ROWS, *SCIM_ROWS, *SSO_ROWS, *WEBHOOK_ROWS)
 
 Snapshot = dict[str, list[str]]
 

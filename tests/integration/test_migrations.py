@@ -14,6 +14,7 @@ from tenantry.storage.migrations import (
     alembic_config,
     current_revision,
     head_revision,
+    include_name,
     upgrade_database,
 )
 from tenantry.storage.tables import metadata
@@ -24,7 +25,12 @@ def schema_differences(url: str) -> list[Any]:
     try:
         with engine.connect() as connection:
             context = MigrationContext.configure(
-                connection, opts={"compare_type": True, "compare_server_default": True}
+                connection,
+                opts={
+                    "compare_type": True,
+                    "compare_server_default": True,
+                    "include_name": include_name,
+                },
             )
             return list(compare_metadata(context, metadata))
     finally:

@@ -24,6 +24,7 @@ from factories import (
     make_account,
     make_member,
     managed_user,
+    set_policy,
 )
 
 
@@ -123,9 +124,7 @@ def test_the_owner_of_an_advertiser_stays(ctx: ServiceContext, host: Account) ->
 
 def test_multi_account_rules_hold(ctx: ServiceContext, host: Account) -> None:
     account = advertiser(ctx, host, "adv")
-    accounts.update_account(
-        ctx, OPERATOR, account.id, accounts.AccountChanges(multi_account_users=False)
-    )
+    set_policy(ctx, account.id, multi_account_users=False)
     managed_users.replace_network_users(ctx, OPERATOR, host.id, listed_users(person("net-user")))
     other = advertiser(ctx, host, "other")
     managed_users.upsert_advertiser_user(ctx, OPERATOR, host.id, "other", person("adv-user"))

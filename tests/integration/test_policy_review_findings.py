@@ -31,7 +31,7 @@ from tenantry.services.member_query import UserQuery
 from tenantry.services.members import NewMember, RoleRef
 from tenantry.services.provisioning import UserSpec
 
-from factories import OPERATOR, World, as_user, make_account, make_member, unique_email
+from factories import OPERATOR, World, as_user, make_account, make_member, set_policy, unique_email
 
 
 def _rename(ctx: ServiceContext, actor: Actor, account: Account, user: User) -> None:
@@ -216,7 +216,7 @@ def test_accepting_checks_the_multi_account_rules_again(ctx: ServiceContext, wor
     theirs = make_member(ctx, world.b, role="view")
     invited = members.add_member(ctx, OPERATOR, world.a.id, NewMember(theirs.email, "view"))
     assert invited.invitation_token is not None
-    accounts.update_account(ctx, OPERATOR, world.a.id, AccountChanges(multi_account_users=False))
+    set_policy(ctx, world.a.id, multi_account_users=False)
     with pytest.raises(Conflict) as refused:
         invitations.accept_invitation(
             ctx, invited.invitation_token, theirs.email, None, signed_in_user_id=theirs.id
@@ -321,3 +321,39 @@ def test_the_home_accounts_link_still_sets_the_password(ctx: ServiceContext, wor
     assert members.get_member(ctx, OPERATOR, world.b.id, user.id).membership.status is (
         MembershipStatus.ACTIVE
     )
+
+
+def test_a_role_that_creates_accounts_but_is_below_admin_names_no_admin(
+    ctx: ServiceContext, world: World
+) -> None:
+    roles.create_custom_role(
+        ctx,
+        OPERATOR,
+        world.host.id,
+        key="launcher",
+        display_name="Launcher",
+        capabilities={"account": {"child_accounts": "all"}},
+    )
+    launcher = make_member(ctx, world.host, role="launcher")
+    before = accounts.list_accounts(ctx, OPERATOR, parent_id=world.host.id)
+    with pytest.raises(Forbidden) as refused:
+        accounts.create_account(
+            ctx,
+            as_user(launcher),
+            name="Own fief",
+            kind=AccountKind.ADVERTISER,
+            parent_id=world.host.id,
+            can_partner_manage=False,
+            admin_email=launcher.email,
+        )
+    assert refused.value.field == "adminEmail"
+    assert accounts.list_accounts(ctx, OPERATOR, parent_id=world.host.id) == before
+    # Without an admin to name, it still creates accounts its partner manages.
+    made = accounts.create_account(
+        ctx,
+        as_user(launcher),
+        name="Managed brand",
+        kind=AccountKind.ADVERTISER,
+        parent_id=world.host.id,
+    )
+    assert made.owner_user_id is None

@@ -289,7 +289,7 @@ def _fail_bulk_remove(ctx: ServiceContext, world: World) -> Callable[[], object]
 
 
 def _fail_update(ctx: ServiceContext, world: World) -> Callable[[], object]:
-    changes = AccountChanges(name="Renamed", invitation_ttl_days=500)
+    changes = AccountChanges(name="Renamed", status=7)
     return lambda: accounts.update_account(ctx, OPERATOR, world.a.id, changes)
 
 

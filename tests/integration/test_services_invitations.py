@@ -11,14 +11,13 @@ from tenantry.domain.errors import ErrorCode, Forbidden, InvalidInput, NotFound
 from tenantry.domain.invitations import InvitationStatus
 from tenantry.domain.memberships import MembershipStatus
 from tenantry.domain.users import User, UserStatus
-from tenantry.services import accounts, invitations, members
-from tenantry.services.accounts import AccountChanges
+from tenantry.services import invitations, members
 from tenantry.services.context import ServiceContext
 from tenantry.services.delivery import invitation_link
 from tenantry.services.invitations import INVALID_LINK
 from tenantry.services.members import AddedMember, NewMember
 
-from factories import OPERATOR, World, as_user, make_member, unique_email
+from factories import OPERATOR, World, as_user, make_member, set_policy, unique_email
 
 STRONG_PASSWORD = "Correct-Horse-9-Battery"
 
@@ -176,7 +175,7 @@ def test_expired_link_is_refused(ctx: ServiceContext, world: World, clock: Clock
 def test_the_account_sets_how_long_links_last(
     ctx: ServiceContext, world: World, clock: Clock
 ) -> None:
-    accounts.update_account(ctx, OPERATOR, world.a.id, AccountChanges(invitation_ttl_days=1))
+    set_policy(ctx, world.a.id, invitation_ttl_days=1)
     added = invite(ctx, world)
     assert added.invitation_token is not None
     clock.advance(timedelta(days=1))

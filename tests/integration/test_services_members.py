@@ -21,13 +21,21 @@ from tenantry.domain.invitations import InvitationStatus
 from tenantry.domain.memberships import MembershipStatus
 from tenantry.domain.users import User, UserStatus
 from tenantry.services import accounts, invitations, members
-from tenantry.services.accounts import AccountChanges
 from tenantry.services.catalogues import load_role_catalogue
 from tenantry.services.context import ServiceContext
 from tenantry.services.members import NewMember
 from tenantry.settings import CATALOGUE_DIR
 
-from factories import OPERATOR, World, activate, as_user, make_account, make_member, unique_email
+from factories import (
+    OPERATOR,
+    World,
+    activate,
+    as_user,
+    make_account,
+    make_member,
+    set_policy,
+    unique_email,
+)
 
 STRONG_PASSWORD = "Correct-Horse-9-Battery"
 
@@ -48,7 +56,7 @@ def membership_of(ctx: ServiceContext, user_id: str, account_id: str) -> object:
 
 
 def set_account(ctx: ServiceContext, account: Account, **changes: object) -> None:
-    accounts.update_account(ctx, OPERATOR, account.id, AccountChanges(**changes))  # type: ignore[arg-type]
+    set_policy(ctx, account.id, **changes)
 
 
 # -- adding ------------------------------------------------------------------------------------

@@ -22,6 +22,15 @@ class AccountKind(StrEnum):
         return self is not AccountKind.ADVERTISER
 
 
+class SsoMode(StrEnum):
+    """How an account's members sign in to the console. "Uses SSO" in the multi-account rules
+    means any mode but off."""
+
+    OFF = "off"
+    ALLOWED = "allowed"
+    REQUIRED = "required"
+
+
 class AccountStatus(IntEnum):
     """Numbers as the GraphQL Tenant object documents them."""
 
@@ -45,8 +54,19 @@ class Account:
     two_factor_required: bool = False
     owner_user_id: str | None = None
     invitation_ttl_days: int | None = None
+    # Kept beside `sso_enabled` (rather than replacing it) so that a process of the previous
+    # release still reads "uses SSO" correctly from a migrated database.
+    sso_required: bool = False
+    allowed_email_domains: tuple[str, ...] = ()
+    session_lifetime_minutes: int | None = None
     custom_data: dict[str, str] = field(default_factory=dict)
     created_at: datetime | None = None
+
+    @property
+    def sso_mode(self) -> SsoMode:
+        if not self.sso_enabled:
+            return SsoMode.OFF
+        return SsoMode.REQUIRED if self.sso_required else SsoMode.ALLOWED
 
 
 @dataclass(slots=True, frozen=True)

@@ -66,6 +66,8 @@ class Session:
     revoked_at: datetime | None = None
     source: str = ""
     user_agent: str = ""
+    single_sign_on: bool = False
+    """Opened through an identity provider: it holds for a user without a password here."""
 
     def is_live(self, now: datetime) -> bool:
         return (

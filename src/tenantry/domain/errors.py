@@ -52,6 +52,7 @@ class ErrorCode(StrEnum):
     OTHER_ACCOUNT_2FA = "other_account_2fa"
     THIS_ACCOUNT_2FA = "this_account_2fa"
     OTHER_NETWORK_USER = "other_network_user"
+    EMAIL_DOMAIN_NOT_ALLOWED = "email_domain_not_allowed"
     LAST_ADMIN = "last_admin"
     OWNER_PROTECTED = "owner_protected"
     SELF_DELETE = "self_delete"
@@ -126,6 +127,10 @@ MESSAGES: dict[ErrorCode, str] = {
     ErrorCode.THIS_ACCOUNT_2FA: "This user can't be added because this account uses 2FA.",
     ErrorCode.OTHER_NETWORK_USER: (
         "This user can't be added because another network manages how they sign in."
+    ),
+    ErrorCode.EMAIL_DOMAIN_NOT_ALLOWED: (
+        "This user can't be added because this account only accepts addresses in its allowed "
+        "e-mail domains."
     ),
     ErrorCode.LAST_ADMIN: "The last admin of an account can't be removed or demoted.",
     ErrorCode.OWNER_PROTECTED: "Can’t delete account owner",
@@ -234,6 +239,7 @@ _CLASS_BY_PREFIX: tuple[tuple[type[DomainError], frozenset[ErrorCode]], ...] = (
                 ErrorCode.OTHER_ACCOUNT_2FA,
                 ErrorCode.THIS_ACCOUNT_2FA,
                 ErrorCode.OTHER_NETWORK_USER,
+                ErrorCode.EMAIL_DOMAIN_NOT_ALLOWED,
                 ErrorCode.LAST_ADMIN,
                 ErrorCode.OWNER_PROTECTED,
                 ErrorCode.SELF_DELETE,

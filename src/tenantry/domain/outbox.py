@@ -21,6 +21,11 @@ class OutboxKind(StrEnum):
     INVITATION = "mail.invitation"
     PASSWORD_RESET = "mail.password_reset"  # noqa: S105 -- a kind of mail, not a password
     ADDRESS_CHANGED = "mail.address_changed"
+    WEBHOOK = "webhook"
+
+    @property
+    def is_mail(self) -> bool:
+        return self is not OutboxKind.WEBHOOK
 
 
 class OutboxStatus(StrEnum):
@@ -42,6 +47,12 @@ class OutboxEntry:
     claimed_by: str | None = None
     sent_at: datetime | None = None
     failed_at: datetime | None = None
+    lane: str | None = None
+    """Entries of one lane are sent one at a time, in the order they were written."""
+    endpoint_id: str | None = None
+    """A webhook delivery's endpoint."""
+    last_status_code: int | None = None
+    """A webhook receiver's last answer."""
 
     @property
     def status(self) -> OutboxStatus:

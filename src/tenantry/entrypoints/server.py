@@ -30,8 +30,10 @@ from tenantry.entrypoints.graphql import (
     hub_app,
     traffic_app,
 )
+from tenantry.entrypoints.http.api_docs import assets_router
 from tenantry.entrypoints.http.faces import face_app
 from tenantry.entrypoints.http.logs import configure_logging
+from tenantry.entrypoints.http.metrics import FACE_KEY, metrics_router
 from tenantry.entrypoints.http.middleware import RequestContextMiddleware
 from tenantry.entrypoints.http.refusals import plain_domain_error, plain_refusal
 from tenantry.entrypoints.http.responses import json_response
@@ -49,8 +51,9 @@ class Face(Mount):
     in full, so the URLs it builds (pages, redirects, the explorer, SCIM locations, OpenAPI
     documents) and the paths it logs read as they do without the mount."""
 
-    def __init__(self, app: ASGIApp, *prefixes: str) -> None:
+    def __init__(self, name: str, app: ASGIApp, *prefixes: str) -> None:
         super().__init__("", app=app)
+        self.face = name  # for the request metrics
         self.prefixes = tuple(prefix.rstrip("/") for prefix in prefixes)
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
@@ -63,7 +66,11 @@ class Face(Mount):
         if not any(path == p or path.startswith(p + "/") for p in self.prefixes):
             return Match.NONE, {}
         app_root_path = scope.get("app_root_path", root_path)
-        return Match.FULL, {"app_root_path": app_root_path, "endpoint": self.app}
+        return Match.FULL, {
+            "app_root_path": app_root_path,
+            "endpoint": self.app,
+            FACE_KEY: self.face,
+        }
 
 
 def create_http_app(
@@ -80,15 +87,15 @@ def create_http_app(
     # The first face whose prefix matches serves the path: the GraphQL API under /hub/ comes
     # before the console, the bulk API before the network integration's /api/.
     faces: list[BaseRoute] = [
-        Face(token.token_app(ctx), token.PATH),
-        Face(hub_app(ctx), HUB_PATH),
-        Face(capig_app(ctx), CAPIG_PATH),
-        Face(traffic_app(ctx), TRAFFIC_PATH),
-        Face(scim_app(ctx), SCIM_PREFIX),
-        Face(bulk_rest_app(ctx), BULK_PREFIX),
-        Face(network_rest_app(ctx), NETWORK_PREFIX),
-        Face(web.web_app(ctx, signing_key=key), *web.PATHS),
-        Face(_server_app(ctx, readiness), "/"),
+        Face("token", token.token_app(ctx), token.PATH),
+        Face("graphql", hub_app(ctx), HUB_PATH),
+        Face("graphql", capig_app(ctx), CAPIG_PATH),
+        Face("traffic", traffic_app(ctx), TRAFFIC_PATH),
+        Face("scim", scim_app(ctx), SCIM_PREFIX),
+        Face("bulk_rest", bulk_rest_app(ctx), BULK_PREFIX),
+        Face("network_rest", network_rest_app(ctx), NETWORK_PREFIX),
+        Face("console", web.web_app(ctx, signing_key=key), *web.PATHS),
+        Face("server", _server_app(ctx, readiness), "/"),
     ]
     app = FastAPI(
         routes=faces,
@@ -105,7 +112,8 @@ def create_http_app(
 
 
 def _server_app(ctx: ServiceContext, readiness: Callable[[], None]) -> FastAPI:
-    """Health and readiness; its `{"message"}` answers are those of any path no face claims."""
+    """Health, readiness, metrics and the API documentation pages' files; its `{"message"}`
+    answers are those of any path no face claims."""
     router = APIRouter(include_in_schema=False)
 
     @router.get("/healthz")
@@ -122,6 +130,8 @@ def _server_app(ctx: ServiceContext, readiness: Callable[[], None]) -> FastAPI:
 
     return face_app(
         router,
+        metrics_router(ctx),
+        assets_router(),
         limit=ctx.settings.max_body_bytes,
         refusal=plain_refusal,
         domain_error=plain_domain_error,

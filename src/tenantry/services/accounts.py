@@ -11,12 +11,13 @@ from tenantry.domain import accounts as rules
 from tenantry.domain.accounts import Account, AccountKind, AccountStatus
 from tenantry.domain.errors import Conflict, ErrorCode, Forbidden, InvalidInput, NotFound
 from tenantry.domain.ids import new_account_id
-from tenantry.domain.roles import ADMIN, Need
+from tenantry.domain.roles import ADMIN, Need, Role
 from tenantry.domain.users import User, normalize_email
 from tenantry.services.context import Actor, ServiceContext, record
 from tenantry.services.membership_changes import change_member_in
 from tenantry.services.membership_commands import NewMember
 from tenantry.services.policy import (
+    check_grantable,
     grant_in,
     readable_accounts,
     require,
@@ -40,10 +41,6 @@ _SETTINGS_FIELDS = (
     "status",
     "can_partner_manage",
     "event_enrichment",
-    "multi_account_users",
-    "sso_enabled",
-    "two_factor_required",
-    "invitation_ttl_days",
     "id_from_network",
     "custom_data",
 )
@@ -59,16 +56,14 @@ def snapshot(account: Account) -> dict[str, Any]:
 
 @dataclass(slots=True, frozen=True)
 class AccountChanges:
-    """Fields to change; None leaves a field as it is."""
+    """Fields to change; None leaves a field as it is. The faces change the security policy
+    (users in several accounts, SSO, 2FA, lifetimes) through `account_policy`, which checks
+    partner reach and names the members a stricter policy affects."""
 
     name: str | None = None
     status: int | None = None
     can_partner_manage: bool | None = None
     event_enrichment: bool | None = None
-    multi_account_users: bool | None = None
-    sso_enabled: bool | None = None
-    two_factor_required: bool | None = None
-    invitation_ttl_days: int | None = None
     id_from_network: str | None = None
     custom_data: dict[str, str] | None = None
 
@@ -100,7 +95,7 @@ def create_account(
             field="adminEmail",
         )
     with ctx.uow() as uow:
-        account = _new_account(
+        account, creator_role = _new_account(
             ctx,
             uow,
             actor,
@@ -114,6 +109,9 @@ def create_account(
             custom_data=custom_data,
         )
         if admin_email:
+            # The new account's admin is granted by its creator: a role that may create
+            # child accounts but is below admin must not make anyone (itself included) one.
+            check_grantable(creator_role, ctx.roles.admin, field="adminEmail")
             added = change_member_in(
                 ctx, uow, actor, account, ctx.roles.admin, NewMember(admin_email, ADMIN)
             )
@@ -135,13 +133,15 @@ def _new_account(
     id_from_network: str | None,
     status: AccountStatus,
     custom_data: dict[str, str] | None,
-) -> Account:
+) -> tuple[Account, Role]:
+    """The new account, and the role its creator holds where it was created."""
     parent = None
+    creator_role = ctx.roles.admin
     if parent_id is None:
         if not actor.is_system:
             raise Forbidden(ErrorCode.FORBIDDEN)
     else:
-        parent, _ = require(ctx, uow, actor, parent_id, Need.MANAGE_CHILD_ACCOUNTS)
+        parent, creator_role = require(ctx, uow, actor, parent_id, Need.MANAGE_CHILD_ACCOUNTS)
     rules.check_parent(kind, parent)
     if (
         id_from_network is not None
@@ -172,7 +172,7 @@ def _new_account(
         account_id=account.id,
         after=snapshot(account),
     )
-    return account
+    return account, creator_role
 
 
 def get_account(ctx: ServiceContext, actor: Actor, account_id: str) -> Account:
@@ -290,12 +290,6 @@ def update_account(
         updated.status = rules.parse_status(int(updated.status))
         check_status_change(ctx, uow, actor, account, updated.status)
         check_partner_manage_change(ctx, uow, actor, account, updated.can_partner_manage)
-        if updated.invitation_ttl_days is not None and not 1 <= updated.invitation_ttl_days <= 90:
-            raise InvalidInput(
-                ErrorCode.INVALID_INPUT,
-                "Invitations last 1 to 90 days.",
-                field="invitation_ttl_days",
-            )
         if (
             updated.id_from_network != account.id_from_network
             and updated.id_from_network is not None
@@ -373,6 +367,7 @@ def delete_account(ctx: ServiceContext, actor: Actor, account_id: str) -> None:
         require_for_child(ctx, uow, actor, account, Need.MANAGE_CHILD_ACCOUNTS)
         if uow.accounts.has_children(account_id):
             raise Conflict(ErrorCode.ACCOUNT_HAS_CHILDREN, field="account_id")
+        uow.webhooks.account_leaving(account_id)  # its parents' webhooks hear its deletion
         uow.accounts.delete(account_id)
         record(
             ctx,

@@ -5,7 +5,7 @@ A session is opened in one of three stages (`SessionStage`): complete, or waitin
 second factor (a challenge for users who set one up, enrolment where an account requires one
 and none is set up). A session that clears its second factor is replaced by a new one, so the
 cookie that was issued before the second factor never grants more than the challenge.
-Two-factor steps and password resets live in `auth_totp` and `auth_resets`.
+Two-factor steps and password resets live in `auth_totp`, `auth_passkeys` and `auth_resets`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from datetime import datetime, timedelta
 
 from tenantry.domain.auth import (
     PENDING_SESSION_LIFETIME,
-    SESSION_LIFETIME,
     SESSION_TOUCH_INTERVAL,
     Session,
     SessionStage,
@@ -27,9 +26,11 @@ from tenantry.domain.errors import ErrorCode, Throttled, Unauthenticated
 from tenantry.domain.ids import hash_secret, secret_matches
 from tenantry.domain.throttling import Limits, SlidingWindow
 from tenantry.domain.users import User, UserStatus, is_valid_email
-from tenantry.services import invitations, throttling
+from tenantry.services import invitations, metrics, throttling
+from tenantry.services.account_policy import session_lifetime_of
 from tenantry.services.context import Actor, ActorKind, ServiceContext, record
 from tenantry.services.ports import UnitOfWork
+from tenantry.services.sso_rules import SINGLE_SIGN_ON_REQUIRED, requires_single_sign_on
 from tenantry.services.throttling import Throttle
 from tenantry.settings import Settings
 
@@ -68,6 +69,7 @@ class SignedIn:
     csrf_token: str
     stage: SessionStage
     expires_at: datetime
+    single_sign_on: bool = False
 
     def actor(self, request_id: str | None = None) -> Actor:
         return Actor.for_user(self.user.id, self.user.email, face=FACE).via(FACE, request_id)
@@ -95,17 +97,21 @@ def sign_in(ctx: ServiceContext, email: str, password: str, origin: Origin) -> I
         else:
             user = uow.users.find_by_email(typed) if is_valid_email(typed) else None
             reason = _password_problem(ctx, user, password, now)
+            if user is not None and reason is None and requires_single_sign_on(uow, user):
+                reason = "single_sign_on_required"
             if user is not None and reason is None:
                 issued = open_session(ctx, uow, user, stage_after_password(uow, user), origin)
                 if issued.stage is SessionStage.COMPLETE:
                     finish_sign_in(ctx, uow, user, origin, method="password")
                 return issued
     with ctx.uow() as uow:
-        if reason != "throttled":
+        if reason not in ("throttled", "single_sign_on_required"):
             count_sign_in_failure(ctx, uow, typed, origin)
         record_failure(ctx, uow, typed, user, origin, reason or "wrong_password")
     if reason == "throttled":
         raise Throttled(ErrorCode.THROTTLED)
+    if reason == "single_sign_on_required":
+        raise Unauthenticated(ErrorCode.UNAUTHENTICATED, SINGLE_SIGN_ON_REQUIRED)
     raise Unauthenticated(ErrorCode.UNAUTHENTICATED, WRONG_CREDENTIALS)
 
 
@@ -179,8 +185,7 @@ def two_factor_required(uow: UnitOfWork, user: User) -> bool:
 
 def stage_after_password(uow: UnitOfWork, user: User) -> SessionStage:
     """What a session still needs once the password (or an accepted invitation) is through."""
-    factor = uow.auth.find_second_factor(user.id)
-    if factor is not None and factor.confirmed_at is not None:
+    if uow.passkeys.has_second_factor(user.id):
         return SessionStage.CHALLENGE
     if two_factor_required(uow, user):
         return SessionStage.ENROL
@@ -188,13 +193,20 @@ def stage_after_password(uow: UnitOfWork, user: User) -> SessionStage:
 
 
 def open_session(
-    ctx: ServiceContext, uow: UnitOfWork, user: User, stage: SessionStage, origin: Origin
+    ctx: ServiceContext,
+    uow: UnitOfWork,
+    user: User,
+    stage: SessionStage,
+    origin: Origin,
+    *,
+    single_sign_on: bool = False,
 ) -> IssuedSession:
     """A new session in the caller's transaction; one waiting for a second factor lives only
     minutes. Sessions that ended long ago are cleared out on the way."""
     now = ctx.now()
     complete = stage is SessionStage.COMPLETE
-    expires_at = now + (SESSION_LIFETIME if complete else PENDING_SESSION_LIFETIME)
+    # A complete session lasts as long as the strictest account of the person allows.
+    expires_at = now + (session_lifetime_of(uow, user.id) if complete else PENDING_SESSION_LIFETIME)
     cookie, key, digest = new_session_credentials()
     uow.auth.add_session(
         Session(
@@ -209,6 +221,7 @@ def open_session(
             expires_at=expires_at,
             source=origin.source[:64],
             user_agent=origin.user_agent[:256],
+            single_sign_on=single_sign_on,
         )
     )
     uow.auth.delete_sessions_expired_before(now - _KEEP_ENDED_SESSIONS)
@@ -244,7 +257,14 @@ def replace_session(
 ) -> IssuedSession:
     """The second factor is cleared: end the waiting session and open a complete one."""
     uow.auth.revoke_session(signed_in.key, ctx.now())
-    issued = open_session(ctx, uow, signed_in.user, SessionStage.COMPLETE, origin)
+    issued = open_session(
+        ctx,
+        uow,
+        signed_in.user,
+        SessionStage.COMPLETE,
+        origin,
+        single_sign_on=signed_in.single_sign_on,
+    )
     finish_sign_in(ctx, uow, signed_in.user, origin, method=method)
     return issued
 
@@ -289,7 +309,8 @@ def record_failure(
     origin: Origin,
     reason: str,
 ) -> None:
-    """Audit a failed attempt, as the user it named when there is one."""
+    """Audit a failed attempt, as the user it named when there is one, and count it."""
+    metrics.SIGN_IN_FAILURES.labels(reason).inc()
     actor = (
         user_actor(user, origin)
         if user is not None
@@ -335,18 +356,27 @@ def authenticate_session(ctx: ServiceContext, cookie: str) -> SignedIn | None:
         if session is None or not valid or not session.is_live(now):
             return None
         user = uow.users.find(session.user_id)
-        if user is None or not may_sign_in(user, now):
+        if user is None or not _may_hold(session, user, now):
             return None
         if session.second_factor_done:
             stage = SessionStage.COMPLETE
         else:
-            factor = uow.auth.find_second_factor(user.id)
-            confirmed = factor is not None and factor.confirmed_at is not None
-            stage = SessionStage.CHALLENGE if confirmed else SessionStage.ENROL
+            has_factor = uow.passkeys.has_second_factor(user.id)
+            stage = SessionStage.CHALLENGE if has_factor else SessionStage.ENROL
     if now - session.last_seen_at > SESSION_TOUCH_INTERVAL:
         with ctx.uow() as uow:
             uow.auth.touch_session(key, now)
-    return SignedIn(key, user, session.csrf_token, stage, session.expires_at)
+    return SignedIn(
+        key, user, session.csrf_token, stage, session.expires_at, session.single_sign_on
+    )
+
+
+def _may_hold(session: Session, user: User, now: datetime) -> bool:
+    """A session holds while its user may sign in the way it was opened: with a password
+    here, or through an identity provider (which needs no password here)."""
+    if session.single_sign_on:
+        return user.status is UserStatus.ACTIVATED and not user.has_expired(now.date())
+    return may_sign_in(user, now)
 
 
 def sign_out(ctx: ServiceContext, signed_in: SignedIn, origin: Origin) -> None:

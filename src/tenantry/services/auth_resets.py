@@ -27,6 +27,7 @@ from tenantry.services.mail import PasswordResetMail
 from tenantry.services.outbox import enqueue_password_reset
 from tenantry.services.passwords import check_strength
 from tenantry.services.ports import UnitOfWork
+from tenantry.services.sso_rules import requires_single_sign_on
 from tenantry.services.throttling import Throttle
 from tenantry.settings import Settings
 
@@ -52,7 +53,7 @@ def request_password_reset(ctx: ServiceContext, email: str, origin: Origin) -> N
         if not is_valid_email(typed):
             return
         user = uow.users.find_by_email(typed)
-        if user is None or not _may_reset(user):
+        if user is None or not _may_reset(uow, user):
             return
         # The token made here is never told: the sender makes the one it mails.
         reset, _ = _new_reset(
@@ -81,7 +82,7 @@ def issue_password_reset(ctx: ServiceContext, actor: Actor, email: str) -> Passw
         raise Forbidden(ErrorCode.FORBIDDEN)
     with ctx.uow() as uow:
         user = uow.users.find_by_email(typed_address(email))
-        if user is None or not _may_reset(user):
+        if user is None or not _may_reset(uow, user):
             raise NotFound(ErrorCode.USER_NOT_FOUND, NOT_RESETTABLE, field="email")
         reset, token = _new_reset(ctx, uow, user, actor, {}, shown=True)
         return PasswordResetMail(
@@ -165,11 +166,16 @@ def complete_password_reset(ctx: ServiceContext, token: str, password: str, orig
 def _usable_reset(ctx: ServiceContext, uow: UnitOfWork, token: str) -> tuple[PasswordReset, User]:
     reset = uow.auth.find_password_reset(hash_secret(token)) if 0 < len(token) <= 128 else None
     user = uow.users.find(reset.user_id) if reset is not None else None
-    if reset is None or user is None or not reset.is_usable(ctx.now()) or not _may_reset(user):
+    if reset is None or user is None or not reset.is_usable(ctx.now()) or not _may_reset(uow, user):
         raise InvalidInput(ErrorCode.INVALID_INPUT, INVALID_RESET_LINK, field="token")
     return reset, user
 
 
-def _may_reset(user: User) -> bool:
-    """Active users who sign in here (not through their network) may reset a password."""
-    return user.can_login_via_platform and user.status is UserStatus.ACTIVATED
+def _may_reset(uow: UnitOfWork, user: User) -> bool:
+    """Active users who sign in here (not through their network, nor only through their
+    account's identity provider) may reset a password."""
+    return (
+        user.can_login_via_platform
+        and user.status is UserStatus.ACTIVATED
+        and not requires_single_sign_on(uow, user)
+    )

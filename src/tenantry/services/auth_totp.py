@@ -30,6 +30,7 @@ from tenantry.domain.errors import (
     Throttled,
     Unauthenticated,
 )
+from tenantry.domain.passkeys import Passkey
 from tenantry.domain.users import User
 from tenantry.services.auth import (
     IssuedSession,
@@ -69,8 +70,16 @@ class Enrolled:
 @dataclass(frozen=True, slots=True)
 class TwoFactorStatus:
     enrolled: bool
+    """An authenticator app (TOTP) is set up."""
     required: bool
     recovery_codes_left: int
+    passkeys: tuple[Passkey, ...] = ()
+    """The person's passkeys, the other second factor, oldest first."""
+
+    @property
+    def app_may_be_removed(self) -> bool:
+        """Turning the app off leaves what an account requires (a passkey, or nothing)."""
+        return not self.required or bool(self.passkeys)
 
 
 def start_totp_enrolment(ctx: ServiceContext, signed_in: SignedIn) -> TotpEnrolment:
@@ -170,13 +179,15 @@ def regenerate_recovery_codes(
 
 
 def disable_totp(ctx: ServiceContext, signed_in: SignedIn, code: str, origin: Origin) -> None:
-    """Turn two-factor sign-in off, with a current code; refused where an account requires it."""
+    """Turn the authenticator app off, with a current code; refused where an account
+    requires two-factor sign-in and no passkey is left."""
     user = _complete(signed_in)
     with ctx.uow() as uow:
-        if two_factor_required(uow, user):
+        if two_factor_required(uow, user) and not uow.passkeys.for_user(user.id):
             raise Forbidden(
                 ErrorCode.FORBIDDEN,
-                "An account you belong to requires two-factor sign-in, so it stays on.",
+                "An account you belong to requires two-factor sign-in, so it stays on "
+                "until you add a passkey.",
             )
         _require_totp(ctx, uow, user.id, code)
         uow.auth.delete_second_factor(user.id)
@@ -194,7 +205,8 @@ def disable_totp(ctx: ServiceContext, signed_in: SignedIn, code: str, origin: Or
 
 
 def two_factor_status(ctx: ServiceContext, signed_in: SignedIn) -> TwoFactorStatus:
-    """Whether the user has it on, must have it, and how many recovery codes are left."""
+    """Whether the user has the app on, must have a second factor, how many recovery codes
+    are left, and which passkeys they have."""
     user = signed_in.user
     with ctx.uow(readonly=True) as uow:
         factor = uow.auth.find_second_factor(user.id)
@@ -203,6 +215,7 @@ def two_factor_status(ctx: ServiceContext, signed_in: SignedIn) -> TwoFactorStat
             enrolled=enrolled,
             required=two_factor_required(uow, user),
             recovery_codes_left=uow.auth.unused_recovery_codes(user.id) if enrolled else 0,
+            passkeys=tuple(uow.passkeys.for_user(user.id)),
         )
 
 

@@ -14,6 +14,9 @@ from tenantry.domain.roles import RoleCatalogue
 from tenantry.services.credential_cache import CredentialCache
 from tenantry.services.mail import Mailer
 from tenantry.services.ports import PasswordHasher, UnitOfWork, UnitOfWorkFactory
+from tenantry.services.sso_ports import IdentityProviderClient
+from tenantry.services.webhook_events import publish
+from tenantry.services.webhook_transport import WebhookTransport
 from tenantry.settings import Settings
 
 
@@ -77,8 +80,12 @@ class ServiceContext:
     clock: Callable[[], datetime] = utcnow
     mailer: Mailer | None = None
     """Sends invitation and password-reset mail; None when no SMTP server is configured."""
+    identity_providers: IdentityProviderClient | None = None
+    """Talks to accounts' OpenID Connect providers; None where single sign-on is not wired."""
     outbox_written: Callable[[], None] = lambda: None
     """Called after a commit that wrote outbox entries: wakes the sender, when one runs here."""
+    webhook_transport: WebhookTransport | None = None
+    """Posts webhook deliveries; None: nothing is sent (the entries wait in the outbox)."""
     credential_cache: CredentialCache = dataclasses.field(default_factory=CredentialCache)
     """What authenticating tokens read, for up to a second (cleared by this process's writes:
     the composition root has the unit of work call `invalidate` after each write commits)."""
@@ -102,22 +109,23 @@ def record(
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
 ) -> None:
-    """Write an audit event in the caller's transaction."""
-    uow.audit.add(
-        AuditEvent(
-            action=action,
-            target_type=target_type,
-            target_id=target_id,
-            account_id=account_id,
-            actor_kind=actor.kind.value,
-            actor_id=actor.id,
-            actor_label=actor.label,
-            actor_user_id=actor.user_id if actor.kind is not ActorKind.USER else None,
-            actor_minted_by=actor.minted_by,
-            face=actor.face,
-            request_id=actor.request_id,
-            before=before,
-            after=after,
-            at=ctx.now(),
-        )
+    """Write an audit event in the caller's transaction, and the webhook deliveries it is
+    (`webhook_events.publish`) in the same transaction."""
+    event = AuditEvent(
+        action=action,
+        target_type=target_type,
+        target_id=target_id,
+        account_id=account_id,
+        actor_kind=actor.kind.value,
+        actor_id=actor.id,
+        actor_label=actor.label,
+        actor_user_id=actor.user_id if actor.kind is not ActorKind.USER else None,
+        actor_minted_by=actor.minted_by,
+        face=actor.face,
+        request_id=actor.request_id,
+        before=before,
+        after=after,
+        at=ctx.now(),
     )
+    uow.audit.add(event)
+    publish(ctx, uow, event)

@@ -29,7 +29,7 @@ from tenantry.domain.memberships import MembershipStatus
 from tenantry.domain.roles import Need, Role
 from tenantry.domain.throttling import Limits, SlidingWindow
 from tenantry.domain.users import User, UserStatus, normalize_email
-from tenantry.services import throttling
+from tenantry.services import metrics, throttling
 from tenantry.services.context import Actor, ActorKind, ServiceContext, record
 from tenantry.services.policy import (
     check_may_manage,
@@ -159,6 +159,7 @@ def issue_access_token(
     throttle = _token_failures(settings)
     with ctx.uow() as uow:
         if throttling.refused(uow, throttle, client_id, source, now):
+            metrics.TOKEN_GRANT_FAILURES.labels("throttled").inc()
             raise Throttled(ErrorCode.THROTTLED)
         api_account = uow.api_accounts.find_by_client_id(client_id)
         # Compare against a dummy digest when the client is unknown, so timing tells nothing.
@@ -169,6 +170,7 @@ def issue_access_token(
             assert api_account.id is not None
             chain = uow.accounts.chain(api_account.account_id)
             if any(a.status is AccountStatus.DEACTIVATED for a in chain):
+                metrics.TOKEN_GRANT_FAILURES.labels("deactivated").inc()
                 raise Unauthenticated(ErrorCode.UNAUTHENTICATED, DEACTIVATED_CREDENTIAL)
             token, key, digest = new_token(ACCESS_TOKEN_PREFIX)
             ttl = settings.access_token_ttl_seconds
@@ -187,6 +189,7 @@ def issue_access_token(
             return IssuedAccessToken(token, ttl)
     with ctx.uow() as uow:
         throttling.count(uow, throttle, client_id, source, now)
+    metrics.TOKEN_GRANT_FAILURES.labels("invalid_credentials").inc()
     raise Unauthenticated(ErrorCode.UNAUTHENTICATED, "Invalid client credentials.")
 
 

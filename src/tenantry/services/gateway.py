@@ -10,7 +10,9 @@ Usage, as `tenantUsage` shows it:
 - traffic sums the pixels' minute buckets over the last `hours` hours (24 by default), the
   current minute included; `publishError` is true when any publish failed in that time.
 
-Reading usage and the ingress domain takes what reading the account takes; reading pixels and
+Reading the ingress domain takes what reading the account takes; usage (pixel ids and
+traffic are the account's own data) takes a role inside the account, held or inherited through
+partner management, so a parent that lost partner management sees none; reading pixels and
 metrics takes `data.pixels` read access, changing them `data.pixels` all; setting the ingress
 domain changes the account's settings (`account.settings` all).
 """
@@ -79,8 +81,8 @@ def usage_of_accounts(
     pixels get zeros."""
     hours = _checked_hours(hours)
     with ctx.uow(readonly=True) as uow:
-        readable = readable_accounts(ctx, uow, actor, account_ids)
-        return _usage(ctx, uow, readable, hours)
+        inside = readable_accounts(ctx, uow, actor, account_ids, with_members=True)
+        return _usage(ctx, uow, inside, hours)
 
 
 def tenant_usage(
@@ -90,7 +92,7 @@ def tenant_usage(
     read it."""
     hours = _checked_hours(hours)
     with ctx.uow(readonly=True) as uow:
-        account = readable_account(ctx, uow, actor, account_id)
+        account = readable_account(ctx, uow, actor, account_id, inside=True)
         return _usage(ctx, uow, [account.id], hours)[account.id]
 
 
@@ -205,11 +207,12 @@ def _ingress_snapshot(domain: IngressDomain) -> dict[str, Any]:
 
 
 def readable_account(
-    ctx: ServiceContext, uow: UnitOfWork, actor: Actor, account_id: str
+    ctx: ServiceContext, uow: UnitOfWork, actor: Actor, account_id: str, *, inside: bool = False
 ) -> Account:
     """The account when the actor may read it (as `readable_accounts` decides); NotFound when
-    it does not exist, Forbidden otherwise."""
-    readable = readable_accounts(ctx, uow, actor, [account_id])
+    it does not exist, Forbidden otherwise. `inside` asks for a role in the account itself,
+    held or inherited through partner management, not a parent's view of its child."""
+    readable = readable_accounts(ctx, uow, actor, [account_id], with_members=inside)
     if account_id in readable:
         return readable[account_id]
     uow.accounts.get(account_id)  # raises the not-found error

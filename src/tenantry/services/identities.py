@@ -5,8 +5,8 @@ address could walk into every account that later adds that address. Two steps gu
 
 - proving the address (following a link that was only ever mailed: an invitation's mailed
   link, a mailed password reset) marks the identity verified and, the first time, revokes
-  every session, API token and second factor that someone else may have set while it was
-  unproven;
+  every session, API token and second factor (TOTP app, passkeys) that someone else may have
+  set while it was unproven;
 - changing the address (by the person, or an admin of the identity's home account while every
   account the identity belongs to is within that admin's reach: `policy`) makes the identity
   unproven again, ends its sessions and tokens, and tells the old address.
@@ -34,6 +34,7 @@ def prove_address(ctx: ServiceContext, uow: UnitOfWork, user: User, actor: Actor
             "sessions": uow.auth.revoke_sessions(user.id, now),
             "api_tokens": uow.api_tokens.revoke_for_user(user.id, now),
             "second_factor": _drop_second_factor(uow, user.id),
+            "passkeys": uow.passkeys.delete_for_user(user.id),
         }
     before = user.email_verified_at
     user.email_verified_at = now

@@ -11,6 +11,7 @@ from tenantry.domain.invitations import Invitation, InvitationStatus
 from tenantry.domain.memberships import MembershipStatus, check_can_join
 from tenantry.domain.roles import Need
 from tenantry.domain.users import User, UserStatus, normalize_email
+from tenantry.services.account_policy import bound_sessions_on_joining
 from tenantry.services.context import Actor, ServiceContext, record
 from tenantry.services.identities import prove_address
 from tenantry.services.outbox import enqueue_invitations
@@ -313,12 +314,12 @@ def _activate_membership(
         return None
     # The multi-account rules, again: what the person joined since the invitation was made
     # counts now (invitations elsewhere never gated the invitation).
-    check_can_join(
-        uow.accounts.get(account_id), memberships_weighed_elsewhere(ctx, uow, user, account_id)
-    )
+    account = uow.accounts.get(account_id)
+    check_can_join(account, memberships_weighed_elsewhere(ctx, uow, user, account_id))
     before = membership.status
     membership.status = MembershipStatus.ACTIVE
     uow.memberships.update(membership)
+    bound_sessions_on_joining(ctx, uow, user.id, account)
     return before
 
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from tenantry.domain import accounts as account_rules
 from tenantry.domain.accounts import Account, AccountKind
-from tenantry.domain.errors import Conflict, ErrorCode, Forbidden
+from tenantry.domain.errors import Conflict, ErrorCode, Forbidden, InvalidInput
 from tenantry.domain.ids import new_account_id
 from tenantry.domain.managed import (
     TAKEN,
@@ -36,7 +36,7 @@ from tenantry.services.managed_users import (
     open_network,
 )
 from tenantry.services.member_sync import MembersOutcome, apply_members
-from tenantry.services.members import Member
+from tenantry.services.members import LIST_CAP, Member
 from tenantry.services.policy import readable_accounts, role_in
 from tenantry.services.ports import UnitOfWork
 
@@ -80,6 +80,13 @@ def list_advertisers(ctx: ServiceContext, actor: Actor, network_id: str) -> list
             page = uow.network.advertisers(network.id, limit=PAGE, after=after)
             readable = readable_accounts(ctx, uow, actor, [a.id for a in page], with_members=True)
             views += _views(ctx, uow, [a for a in page if a.id in readable])
+            if len(views) > LIST_CAP:
+                raise InvalidInput(
+                    ErrorCode.INVALID_INPUT,
+                    f"The network has more than {LIST_CAP:,} advertisers: too many for one"
+                    " answer; read them one at a time by id_from_network.",
+                    field="advertisers",
+                )
             if len(page) < PAGE:
                 return views
             after = page[-1].id_from_network
@@ -284,6 +291,7 @@ def delete_advertiser(
         uow.network.delete_memberships(account.id, [m.user.id for m in view.members])
         uow.network.delete_users(orphans)
         uow.network.delete_profile(account.id)
+        uow.webhooks.account_leaving(account.id)  # its network's webhooks hear its deletion
         uow.accounts.delete(account.id)
         record(
             ctx,

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from tenantry.domain.accounts import Account, AccountKind
-from tenantry.domain.errors import ErrorCode, Forbidden, NotFound
+from tenantry.domain.errors import ErrorCode, Forbidden, InvalidInput, NotFound
 from tenantry.domain.ids import is_account_id
 from tenantry.domain.managed import (
     BLANK,
@@ -28,7 +28,7 @@ from tenantry.domain.managed import (
 from tenantry.domain.roles import Need, Role
 from tenantry.services.context import Actor, ServiceContext, record
 from tenantry.services.member_sync import MembersOutcome, apply_members
-from tenantry.services.members import Member
+from tenantry.services.members import LIST_CAP, Member
 from tenantry.services.policy import Requirement, role_in, roles_of
 from tenantry.services.ports import UnitOfWork
 
@@ -161,6 +161,13 @@ def list_advertiser_users(
     with ctx.uow(readonly=True) as uow:
         network, _ = open_network(ctx, uow, actor, network_id, Need.READ_ACCOUNT)
         account, _ = open_advertiser(ctx, uow, actor, network, advertiser_id, Need.READ_ACCOUNT)
+        if uow.memberships.count(account.id) > LIST_CAP:
+            raise InvalidInput(
+                ErrorCode.INVALID_INPUT,
+                f"The advertiser has more than {LIST_CAP:,} users: too many for one answer;"
+                " read them one at a time by id_from_network.",
+                field="users",
+            )
         return members_of(ctx, uow, account)
 
 

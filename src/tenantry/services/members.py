@@ -33,6 +33,9 @@ from tenantry.services.policy_identities import check_may_see_user
 from tenantry.services.ports import MemberCursor, UnitOfWork
 
 MAX_PAGE = 1000
+LIST_CAP = 10_000
+"""The most members or accounts a face answers in one list its callers did not ask to page
+(the vendors' documents define lists without pages); more is an error that says so."""
 
 
 @dataclass(slots=True)
@@ -217,18 +220,26 @@ def list_members(
 
 
 def list_all_members(
-    ctx: ServiceContext, actor: Actor, account_id: str, *, page_size: int = MAX_PAGE
+    ctx: ServiceContext,
+    actor: Actor,
+    account_id: str,
+    *,
+    page_size: int = MAX_PAGE,
+    at_most: int | None = None,
 ) -> list[Member]:
-    """Every member of an account, read page by page in one read transaction."""
+    """Every member of an account, read page by page in one read transaction; with `at_most`,
+    no more than one member beyond it (enough for a caller to tell there are too many)."""
+    wanted = None if at_most is None else at_most + 1
     with ctx.uow(readonly=True) as uow:
         account, _ = require(ctx, uow, actor, account_id, Need.READ_ACCOUNT)
         roles = roles_of(ctx, uow, account)
         members: list[Member] = []
         after: MemberCursor | None = None
         while True:
-            rows = uow.memberships.members(account_id, limit=page_size, after=after)
+            limit = page_size if wanted is None else min(page_size, wanted - len(members))
+            rows = uow.memberships.members(account_id, limit=limit, after=after)
             members += [Member(u, m, roles.get(m.role_key, ctx.roles.admin)) for u, m in rows]
-            if len(rows) < page_size:
+            if len(rows) < limit or len(members) == wanted:
                 return members
             last = rows[-1][1]
             assert last.created_at is not None

@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from tenantry.domain import memberships as rules
+from tenantry.domain.account_policy import check_email_domain
 from tenantry.domain.accounts import Account
 from tenantry.domain.errors import Conflict, ErrorCode, InvalidInput, NotFound
 from tenantry.domain.ids import hash_secret, new_secret, new_user_id
@@ -167,14 +168,16 @@ class MembershipBatch:
         existed = user is not None
         if user is not None:
             self._check_joining(user)
-        else:
+        check_email_domain(self.account, email)
+        if user is None:
             user = self._new_user(email, username, spec)
             self._created(user)
         # Consent: only people a network signs in join at once, inside that network (checked
         # above): they have no login here to accept with, and the network, their home, speaks
         # for them. Everyone else, an identity that exists already included, is pending until
-        # its owner accepts this account's own invitation.
-        joins_now = user.is_network_managed
+        # its owner accepts this account's own invitation. A new person who arrives through the
+        # account's identity provider asks to join by signing in, and joins at once.
+        joins_now = user.is_network_managed or (spec.consented and not existed)
         membership = Membership(
             user_id=user.id,
             account_id=self.account.id,
@@ -218,7 +221,11 @@ class MembershipBatch:
             department=spec.department,
             contact_country_code=spec.contact_country_code,
             contact_phone_number=spec.contact_phone_number,
-            status=UserStatus.ACTIVATED if spec.network_managed else UserStatus.PENDING,
+            status=(
+                UserStatus.ACTIVATED
+                if spec.network_managed or spec.consented
+                else UserStatus.PENDING
+            ),
             expires_on=spec.expires_on,
             can_login_via_platform=not spec.network_managed,
             network_account_id=network_id,

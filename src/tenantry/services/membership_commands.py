@@ -52,6 +52,9 @@ class NewMember:
     notifications: dict[str, bool] = field(default_factory=dict)
     notification_emails: list[NotificationEmail] = field(default_factory=list)
     oauth_refresh_token: str | None = None
+    consented: bool = False
+    """The person asks to join by this very change (arriving through the account's identity
+    provider): a new identity is active at once, and so is its membership."""
 
 
 @dataclass(slots=True, frozen=True)

@@ -1,4 +1,5 @@
-"""The outbox: mail written in a change's transaction, sent afterwards by any process.
+"""The outbox: mail and webhook deliveries written in a change's transaction, sent afterwards
+by any process (webhooks: `webhook_events` writes them, `webhook_delivery` posts them).
 
 A service that makes an invitation, a password reset or an address change adds an entry in its
 own unit of work (`enqueue_*`), so a change that rolls back sends nothing and a mail server that
@@ -34,6 +35,7 @@ from tenantry.domain.ids import hash_secret, new_secret
 from tenantry.domain.invitations import Invitation, InvitationStatus
 from tenantry.domain.outbox import OutboxEntry, OutboxKind, OutboxStatus, next_attempt
 from tenantry.domain.users import User, UserStatus
+from tenantry.services import metrics, webhook_delivery
 from tenantry.services.context import Actor, ServiceContext
 from tenantry.services.delivery import invitation_link, password_reset_link
 from tenantry.services.mail import (
@@ -124,19 +126,41 @@ class _Prepared:
 def send_pending(
     ctx: ServiceContext, *, worker: str | None = None, limit: int = BATCH
 ) -> SendReport:
-    """Claim up to `limit` due entries, send them through one mail session, and settle each:
-    sent, skipped (its invitation or reset is no longer usable), to be tried again, or given
-    up on. Nothing happens without a mailer."""
+    """Claim up to `limit` due entries and send them: mail through one mail session, webhook
+    deliveries side by side (`webhook_delivery`); then settle each: sent, skipped (its
+    invitation or reset is no longer usable), to be tried again, or given up on. Mail waits
+    without a mailer, webhooks without a transport."""
     report = SendReport()
-    if ctx.mailer is None:
+    kinds = sendable_kinds(ctx)
+    if not kinds:
         return report
     worker = worker or new_worker_name()
     now = ctx.now()
     with ctx.uow() as uow:
-        entries = uow.outbox.claim(worker, now, now + CLAIM_FOR, limit)
+        entries = uow.outbox.claim(worker, now, now + CLAIM_FOR, limit, kinds)
     report.claimed = len(entries)
-    if not entries:
-        return report
+    mails = [e for e in entries if e.kind.is_mail]
+    if mails:
+        _send_mail(ctx, worker, mails, report)
+    hooks = [e for e in entries if not e.kind.is_mail]
+    if hooks:
+        webhook_delivery.settle(ctx, worker, webhook_delivery.deliver(ctx, hooks), report)
+    return report
+
+
+def sendable_kinds(ctx: ServiceContext) -> list[OutboxKind]:
+    """The kinds this process can send: mail with a mailer, webhooks with a transport."""
+    return [
+        kind
+        for kind in OutboxKind
+        if (ctx.mailer if kind.is_mail else ctx.webhook_transport) is not None
+    ]
+
+
+def _send_mail(
+    ctx: ServiceContext, worker: str, entries: list[OutboxEntry], report: SendReport
+) -> None:
+    assert ctx.mailer is not None
     with ctx.uow() as uow:
         prepared = _prepare(ctx, uow, entries)
     errors: dict[int, str] = {}
@@ -156,7 +180,6 @@ def send_pending(
             except DeliveryFailed as error:
                 errors[item.entry.id] = str(error)
     _settle(ctx, worker, prepared, errors, report)
-    return report
 
 
 def _prepare(ctx: ServiceContext, uow: UnitOfWork, entries: list[OutboxEntry]) -> list[_Prepared]:
@@ -261,6 +284,8 @@ def _settle(
                 else:
                     uow.outbox.retry_later(entry.id, worker, retry_at, error)
                     report.retrying += 1
+                outcome = "given_up" if retry_at is None else "retrying"
+                metrics.OUTBOX_DELIVERY_FAILURES.labels(entry.kind.value, outcome).inc()
             _record_delivered(uow, item.delivered_flag, delivered=error is None)
 
 
@@ -287,19 +312,28 @@ def outbox_counts(ctx: ServiceContext, actor: Actor) -> dict[OutboxStatus, int]:
         return uow.outbox.counts()
 
 
+def outbox_backlog(ctx: ServiceContext, actor: Actor) -> dict[tuple[str, OutboxStatus], int]:
+    """Entries waiting (pending) and given up on (failed), by kind, for operators."""
+    with ctx.uow(readonly=True) as uow:
+        _check_operator(ctx, uow, actor)
+        return uow.outbox.unsent_by_kind()
+
+
 @dataclass(frozen=True, slots=True)
 class DeliveryStatus:
     sending: bool
     """A mailer is configured: entries are written and sent."""
     counts: dict[OutboxStatus, int]
+    """Of mail only (webhook deliveries have their endpoints' logs)."""
 
 
 def delivery_status(ctx: ServiceContext, actor: Actor) -> DeliveryStatus | None:
-    """The outbox's counts for an operator; None for anyone else (nothing to show them)."""
+    """The outbox's mail counts for an operator; None for anyone else (nothing to show them)."""
     with ctx.uow(readonly=True) as uow:
         if not is_operator(ctx, uow, actor):
             return None
-        return DeliveryStatus(ctx.mailer is not None, uow.outbox.counts())
+        mail = [kind for kind in OutboxKind if kind.is_mail]
+        return DeliveryStatus(ctx.mailer is not None, uow.outbox.counts(mail))
 
 
 def list_outbox(
@@ -362,5 +396,6 @@ class OutboxSender:
             except Exception:
                 log.exception("outbox sender failed")
                 return
-            if report.claimed < BATCH:
+            # A full batch may have left more; a delivered webhook frees its lane's next one.
+            if report.claimed < BATCH and not report.sent:
                 return

@@ -14,6 +14,7 @@ from tenantry.services.policy import (
     active_admin_count,
     is_the_person,
     manages_from_parent,
+    require,
     require_for_child,
     role_in,
 )
@@ -29,6 +30,17 @@ def check_may_change_account(
     if role is not None and role.allows(Need.MANAGE_SETTINGS):
         return
     require_for_child(ctx, uow, actor, account, Need.MANAGE_CHILD_ACCOUNTS)
+
+
+def check_may_change_policy(
+    ctx: ServiceContext, uow: UnitOfWork, actor: Actor, account_id: str
+) -> Account:
+    """An account's security policy is its settings admins' to change, or theirs who manage it
+    from above while partner management reaches it (the role they inherit there). Unlike
+    `check_may_change_account`, the parent side has no say of its own here: a parent whose
+    reach the account's admins turned off can't loosen (or tighten) how its members sign in."""
+    account, _ = require(ctx, uow, actor, account_id, Need.MANAGE_SETTINGS)
+    return account
 
 
 def check_status_change(

@@ -93,7 +93,7 @@ def check_may_edit_identity(
     ):
         raise Forbidden(ErrorCode.NOT_IDENTITY_OWNER, field="userName")
     owns = set(uow.accounts.owned_by(user.id)) & {m.account_id for m in held}
-    if address and (owns or _has_second_factor(uow, user)):
+    if address and (owns or uow.passkeys.has_second_factor(user.id)):
         raise Forbidden(
             ErrorCode.NOT_IDENTITY_OWNER,
             "Only the person can change the address of an account owner or of a login "
@@ -111,11 +111,6 @@ def _admin_over(ctx: ServiceContext, uow: UnitOfWork, actor: Actor, m: Membershi
         and role.allows(Need.MANAGE_ADMINS)
         and (theirs is None or may_grant(role, theirs))
     )
-
-
-def _has_second_factor(uow: UnitOfWork, user: User) -> bool:
-    factor = uow.auth.find_second_factor(user.id)
-    return factor is not None and factor.confirmed_at is not None
 
 
 def check_may_see_user(ctx: ServiceContext, uow: UnitOfWork, actor: Actor, user_id: str) -> User:

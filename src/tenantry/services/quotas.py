@@ -11,6 +11,7 @@ from datetime import UTC, datetime, time, timedelta
 
 from tenantry.domain.errors import DomainError, ErrorCode, Forbidden, Throttled
 from tenantry.domain.roles import Need
+from tenantry.services import metrics
 from tenantry.services.context import Actor, ServiceContext
 from tenantry.services.policy import require
 
@@ -71,6 +72,7 @@ def admit_batch_call(ctx: ServiceContext, actor: Actor) -> Quota:
         used = uow.counters.increment(key, window, resets_at + timedelta(days=1))
     quota = Quota(account_id, limit, used, resets_at)
     if used > limit:
+        metrics.QUOTA_REFUSALS.inc()
         raise Throttled(
             ErrorCode.QUOTA_EXCEEDED,
             f"Exceeded the limit of {limit} API calls a day for this account (Get users, Add "

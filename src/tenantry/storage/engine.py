@@ -14,6 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import event
 
+from tenantry.services.metrics import CONNECTIONS_IN_USE
 from tenantry.services.ports import DatabaseUnavailable
 
 READONLY = "tenantry_readonly"
@@ -38,6 +39,9 @@ def create_engine(url: str, **kwargs: Any) -> sa.Engine:
     else:
         engine = _server_engine(sa_url, **kwargs)
     event.listen(engine, "handle_error", _unavailable)
+    # Every checkout is followed by a checkin, the connection's invalidation included.
+    event.listen(engine, "checkout", lambda *_: CONNECTIONS_IN_USE.inc())
+    event.listen(engine, "checkin", lambda *_: CONNECTIONS_IN_USE.dec())
     return engine
 
 

@@ -32,6 +32,9 @@ accounts = sa.Table(
     sa.Column("invitation_ttl_days", sa.Integer),
     sa.Column("custom_data", sa.JSON, nullable=False),
     _created(),
+    sa.Column("sso_required", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("allowed_email_domains", sa.JSON),  # null: any domain
+    sa.Column("session_lifetime_minutes", sa.Integer),
     sa.UniqueConstraint("parent_id", "id_from_network"),
     sa.CheckConstraint("kind in ('partner', 'agency', 'advertiser')", name="kind"),
     sa.CheckConstraint("status in (0, 1, 2)", name="status"),
@@ -144,9 +147,13 @@ invitations = sa.Table(
     sa.Column("accepted_at", UTCDateTime()),
     sa.Column("revoked_at", UTCDateTime()),
     sa.Column("delivered", sa.Boolean),
+    # When its expiry was recorded (audited, and so an `invitation.expired` webhook event).
+    sa.Column("expiry_recorded_at", UTCDateTime()),
 )
 sa.Index("ix_invitations_user_account", invitations.c.user_id, invitations.c.account_id)
 sa.Index("ix_invitations_account", invitations.c.account_id)
+# What the recording of expiries reads: invitations by when they expire.
+sa.Index("ix_invitations_expires_at", invitations.c.expires_at)
 
 api_accounts = sa.Table(
     "api_accounts",
@@ -240,6 +247,19 @@ audit_events = sa.Table(
 )
 sa.Index("ix_audit_events_account_id", audit_events.c.account_id, audit_events.c.id)
 sa.Index("ix_audit_events_at", audit_events.c.at)
+# An account's events about one target, or by one actor, newest first (the audit API's filters).
+sa.Index(
+    "ix_audit_events_account_target",
+    audit_events.c.account_id,
+    audit_events.c.target_id,
+    audit_events.c.id,
+)
+sa.Index(
+    "ix_audit_events_account_actor",
+    audit_events.c.account_id,
+    audit_events.c.actor_id,
+    audit_events.c.id,
+)
 
 # Windowed counters (quotas, sign-in throttles), incremented atomically in the database so a
 # limit holds across processes and hosts.
@@ -304,6 +324,8 @@ sessions = sa.Table(
     sa.Column("revoked_at", UTCDateTime()),
     sa.Column("source", sa.String(64), nullable=False),
     sa.Column("user_agent", sa.String(256), nullable=False),
+    # Opened through the account's identity provider: such a session holds without a password.
+    sa.Column("single_sign_on", sa.Boolean, nullable=False, server_default=sa.false()),
 )
 
 password_resets = sa.Table(
@@ -383,9 +405,20 @@ outbox = sa.Table(
     sa.Column("claimed_by", sa.String(100)),
     sa.Column("sent_at", UTCDateTime()),
     sa.Column("failed_at", UTCDateTime()),
+    # A lane's entries leave one at a time, in the order written (a webhook endpoint's events
+    # of one account); then a webhook delivery's endpoint, and its receiver's last answer.
+    sa.Column("lane", sa.String(60)),
+    sa.Column(
+        "endpoint_id",
+        sa.String(40),
+        sa.ForeignKey("webhook_endpoints.id", ondelete="CASCADE"),
+    ),
+    sa.Column("last_status_code", sa.SmallInteger),
 )
-# What a sender looks for: entries by when they are due.
+# What senders look for: entries by when due, and before one in its lane; endpoints' logs.
 sa.Index("ix_outbox_available_at", outbox.c.available_at)
+sa.Index("ix_outbox_lane", outbox.c.lane, outbox.c.id)
+sa.Index("ix_outbox_endpoint_id", outbox.c.endpoint_id, outbox.c.id)
 
 # -- idempotency keys: the first answer to a change, kept a day for the retries of it ----------
 
@@ -411,6 +444,7 @@ idempotency_keys = sa.Table(
 # What pruning looks for: keys by age.
 sa.Index("ix_idempotency_keys_created_at", idempotency_keys.c.created_at)
 
-# The gateway's tables live in their own module; importing it registers them on `metadata`,
-# so that migrations see the whole schema from this module.
-from tenantry.storage import gateway_tables  # noqa: E402, F401
+# The gateway's, single sign-on's, passkeys' and webhooks' tables live in modules of their own:
+# importing them registers them on `metadata`, for migrations to see the whole schema here.
+import tenantry.storage.webhook_tables  # noqa: E402, F401
+from tenantry.storage import gateway_tables, passkey_tables, sso_tables  # noqa: E402, F401

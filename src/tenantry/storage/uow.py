@@ -11,8 +11,11 @@ import sqlalchemy as sa
 from tenantry.domain.errors import Conflict, ErrorCode
 from tenantry.domain.users import User
 from tenantry.services import ports
+from tenantry.services.ports_security import AccountPolicyRepository
+from tenantry.services.sso_ports import SingleSignOnRepository
 from tenantry.storage.engine import readonly_options
 from tenantry.storage.memory import Memory
+from tenantry.storage.repositories.account_policy import SqlAccountPolicyRepository
 from tenantry.storage.repositories.accounts import SqlAccountRepository
 from tenantry.storage.repositories.audit import SqlAuditRepository, SqlCounterRepository
 from tenantry.storage.repositories.auth import SqlAuthRepository
@@ -28,8 +31,11 @@ from tenantry.storage.repositories.managed import SqlNetworkRepository
 from tenantry.storage.repositories.member_search import SqlMemberSearchRepository
 from tenantry.storage.repositories.memberships import SqlMembershipRepository
 from tenantry.storage.repositories.outbox import SqlOutboxRepository
+from tenantry.storage.repositories.passkeys import SqlPasskeyRepository
 from tenantry.storage.repositories.roles import SqlAppRepository, SqlCustomRoleRepository
+from tenantry.storage.repositories.sso import SqlSingleSignOnRepository
 from tenantry.storage.repositories.users import SqlUserRepository
+from tenantry.storage.repositories.webhooks import SqlWebhookRepository
 
 
 class SqlSavepoint:
@@ -80,9 +86,13 @@ class SqlUnitOfWork:
     gateway: ports.GatewayRepository
     network: ports.NetworkRepository
     auth: ports.AuthRepository
+    passkeys: ports.PasskeyRepository
     member_search: ports.MemberSearchRepository
     outbox: ports.OutboxRepository
     idempotency: ports.IdempotencyRepository
+    webhooks: ports.WebhookRepository
+    account_policy: AccountPolicyRepository
+    single_sign_on: SingleSignOnRepository
 
     def __init__(
         self,
@@ -117,9 +127,13 @@ class SqlUnitOfWork:
         self.gateway = SqlGatewayRepository(connection)
         self.network = SqlNetworkRepository(connection)
         self.auth = SqlAuthRepository(connection)
+        self.passkeys = SqlPasskeyRepository(connection)
         self.member_search = SqlMemberSearchRepository(connection)
         self.outbox = SqlOutboxRepository(connection)
         self.idempotency = SqlIdempotencyRepository(connection)
+        self.webhooks = SqlWebhookRepository(connection)
+        self.account_policy = SqlAccountPolicyRepository(connection)
+        self.single_sign_on = SqlSingleSignOnRepository(connection)
         self._after_commit = []
         return self
 

@@ -16,11 +16,10 @@ from tenantry.domain.accounts import Account, AccountKind
 from tenantry.domain.users import User
 from tenantry.entrypoints.bulk_rest import PREFIX
 from tenantry.entrypoints.server import create_http_app
-from tenantry.services import accounts, credentials, members
-from tenantry.services.accounts import AccountChanges
+from tenantry.services import credentials, members
 from tenantry.services.context import ServiceContext
 
-from factories import OPERATOR, World, make_account, make_member, unique_email
+from factories import OPERATOR, World, make_account, make_member, set_policy, unique_email
 from httpclient import HttpClient, http_client
 
 RATE_LIMIT_HEADERS = ("x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset")
@@ -80,7 +79,7 @@ class Bulk:
         return token
 
     def change(self, account: Account, **settings: Any) -> None:
-        accounts.update_account(self.ctx, OPERATOR, account.id, AccountChanges(**settings))
+        set_policy(self.ctx, account.id, **settings)
 
 
 @pytest.fixture

@@ -130,6 +130,22 @@ def test_paging_walks_every_member_once(bulk: Bulk) -> None:
     assert pages == 3
 
 
+def test_more_members_than_the_cap_must_be_paged(
+    bulk: Bulk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tenantry.entrypoints.bulk_rest import operations
+
+    assert bulk.add([new_user() for _ in range(2)]).status_code == 200
+    monkeypatch.setattr(operations, "LIST_CAP", 3)
+    assert len(bulk.get_users().json()["users"]) == 3
+    monkeypatch.setattr(operations, "LIST_CAP", 2)
+    refused = bulk.get_users()
+    assert refused.status_code == 400
+    assert "page_size" in refused.json()["message"]
+    assert "next_cursor" in refused.json()["message"]
+    assert len(bulk.get_users(page_size=2).json()["users"]) == 2
+
+
 def test_a_page_as_large_as_the_account_has_no_next_page(bulk: Bulk) -> None:
     body = bulk.get_users(page_size=1000).json()
     assert body == {"users": body["users"], "next_cursor": None}

@@ -4,11 +4,6 @@ sent to both with one Idempotency-Key once."""
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -22,74 +17,19 @@ from tenantry.services import credentials, members
 from tenantry.services.context import ServiceContext
 
 from factories import OPERATOR, World
+from serving import running_servers
 
 QUOTA = 25
 CALLS = 2 * QUOTA + 10
 ALL_APPS = {"allow_access_to_all_future_apps": True}
 
-# A server as `tenantry serve` runs one.
-SERVER = """
-import sys
-
-import uvicorn
-
-from tenantry.app import Composition
-
-app = Composition().asgi_app()
-uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning")
-"""
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
 
 @pytest.fixture
 def servers(database_url: str, tmp_path: Path) -> Iterator[list[str]]:
-    env = {
-        **os.environ,
-        "TENANTRY_DATABASE_URL": database_url,
-        "TENANTRY_BULK_DAILY_QUOTA": str(QUOTA),
-        "TENANTRY_LOG_LEVEL": "WARNING",
-    }
-    started: list[tuple[subprocess.Popen[bytes], Path, str]] = []
-    try:
-        for number in range(2):
-            port = free_port()
-            log = tmp_path / f"server{number}.log"
-            with log.open("wb") as sink:
-                process = subprocess.Popen(
-                    [sys.executable, "-c", SERVER, str(port)],
-                    env=env,
-                    stdout=sink,
-                    stderr=subprocess.STDOUT,
-                )
-            started.append((process, log, f"http://127.0.0.1:{port}"))
-        for process, log, base in started:
-            _wait_until_ready(process, log, base)
-        yield [base for _, _, base in started]
-    finally:
-        for process, _, _ in started:
-            process.terminate()
-        for process, _, _ in started:
-            process.wait(timeout=10)
-
-
-def _wait_until_ready(process: subprocess.Popen[bytes], log: Path, base: str) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"a server exited: {log.read_text()}")
-        try:
-            if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    pytest.fail("a server did not become ready in 30 s")
+    with running_servers(
+        database_url, tmp_path, {"TENANTRY_BULK_DAILY_QUOTA": str(QUOTA)}
+    ) as bases:
+        yield bases
 
 
 @pytest.mark.slow

@@ -236,6 +236,17 @@ def test_reads_401_for_another_account(
     assert code_of(hub.call(query, {"tenantId": tenant.id}, token=view_token(ctx, other))) == 401
 
 
+def test_usage_401_for_a_parent_without_partner_management(hub: Hub, ctx: ServiceContext) -> None:
+    # The parent still sees the child as an account of its tree, but not its pixels or traffic.
+    closed = make_account(
+        ctx, parent=hub.host, can_partner_manage=False, admin_email="own@closed.example"
+    )
+    managed = make_account(ctx, parent=hub.host)
+    assert code_of(hub.call(samples.TENANT_USAGE_SCHEMA, {"tenantId": closed.id})) == 401
+    answer = hub.call(samples.TENANT_USAGE_SCHEMA, {"tenantId": managed.id})
+    assert answer["data"]["tenantUsage"]["totalPixels"] == 0
+
+
 @pytest.mark.parametrize("query", [samples.TENANT, samples.TENANT_USAGE_SCHEMA])
 def test_reads_404_unknown_tenant(hub: Hub, query: str) -> None:
     assert code_of(hub.call(query, {"tenantId": "ZZZZZZZZ"})) == 404

@@ -64,7 +64,7 @@ def test_one_audit_event_per_replacement_without_the_refresh_token(net: Net) -> 
     net.put("/network.json", json=body)
     event = net.audit()[0]
     assert event.action == "network.users.replace"
-    assert event.face == "network"
+    assert event.face == "network_rest"
     assert event.after is not None
     assert event.after["users"]["u1"]["oauth_refresh_token"] == "[set]"
     assert "secret-refresh-token" not in repr(event)

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from tenantry.domain.accounts import AccountKind
-from tenantry.services import accounts, members
-from tenantry.services.accounts import AccountChanges
+from tenantry.services import members
 
-from factories import OPERATOR, make_account, make_member, unique_email
+from factories import OPERATOR, make_account, make_member, set_policy, unique_email
 from scim_support import ENTERPRISE, USER, Scim, error_of, new_user
 
 
@@ -150,7 +149,7 @@ def test_multi_account_rules_hold(scim: Scim) -> None:
     assert "agency" in detail
     sso = make_account(scim.ctx, parent=scim.world.host)
     token = scim.token_for(sso)
-    accounts.update_account(scim.ctx, OPERATOR, sso.id, AccountChanges(sso_enabled=True))
+    set_policy(scim.ctx, sso.id, sso_enabled=True)
     elsewhere = make_member(scim.ctx, scim.world.b, role="view")
     detail = error_of(scim.post("/Users", new_user(elsewhere.email), token=token), 409)
     assert "SSO" in detail

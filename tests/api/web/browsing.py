@@ -16,11 +16,9 @@ import httpx
 from tenantry.domain.accounts import Account
 from tenantry.domain.audit import AuditEvent
 from tenantry.domain.auth import totp_code, totp_step
-from tenantry.services import accounts
-from tenantry.services.accounts import AccountChanges
 from tenantry.services.context import ServiceContext
 
-from factories import OPERATOR, make_member
+from factories import make_member, set_policy
 from httpclient import HttpClient
 from mailserver import Inbox
 
@@ -170,12 +168,7 @@ class Host:
         return link
 
     def require_two_factor(self, account: Account | None = None) -> None:
-        accounts.update_account(
-            self.ctx,
-            OPERATOR,
-            (account or self.tenant).id,
-            AccountChanges(two_factor_required=True),
-        )
+        set_policy(self.ctx, (account or self.tenant).id, two_factor_required=True)
 
 
 def mailed_link(inbox: Inbox, to: str) -> str:
@@ -207,9 +200,19 @@ def accept(browser: Browser, link: str, password: str = STRONG_PASSWORD) -> http
 
 
 def sign_in(browser: Browser, email: str, password: str = STRONG_PASSWORD) -> httpx.Response:
+    """The two steps of the sign-in page: the address alone, then the password."""
+    return browser.submit(password_step(browser, email), "/auth/login", password=password)
+
+
+def password_step(browser: Browser, email: str) -> httpx.Response:
+    """The page that asks for the password, after the address was sent alone."""
     page = browser.get("/auth/login")
     assert page.status_code == 200
-    return browser.submit(page, "/auth/login", email=email, password=password)
+    first = browser.form(page, "/auth/login")
+    assert sorted(first.fields) == ["csrf_token", "email"]
+    step = browser.submit(page, "/auth/login", email=email)
+    assert step.status_code == 200, text_of(step)
+    return step
 
 
 def person(

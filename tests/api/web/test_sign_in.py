@@ -18,6 +18,7 @@ from browsing import (
     Host,
     audit,
     cookie_value,
+    forms_of,
     person,
     set_cookies,
     sign_in,
@@ -35,10 +36,14 @@ def test_sign_in_and_out(host: Host, browser: Browser, ctx: ServiceContext, cloc
     assert page.headers["x-frame-options"] == "DENY"
     assert page.headers["cache-control"] == "no-store"
     assert '<label for="email">' in page.text
-    assert '<label for="password">' in page.text
+    assert '<label for="password">' not in page.text  # the address comes alone, first
+    step = browser.submit(page, "/auth/login", email=email.upper())
+    assert step.status_code == 200
+    assert '<label for="password">' in step.text
+    assert f'value="{email.upper()}"' in step.text
 
     clock.advance(minutes=5)
-    signed_in = browser.submit(page, "/auth/login", email=email.upper(), password=STRONG_PASSWORD)
+    signed_in = browser.submit(step, "/auth/login", password=STRONG_PASSWORD)
     assert signed_in.status_code == 303
     assert signed_in.headers["location"] == "/hub/"
     cookie = set_cookies(signed_in)["tenantry_session"]
@@ -163,7 +168,10 @@ def test_where_to_go_after_signing_in(host: Host, browser: Browser, ctx: Service
         ("/\\evil.example", "/hub/"),
     ]:
         browser_page = browser.get("/auth/login", params={"next": asked})
-        answer = browser.submit(browser_page, "/auth/login", email=email, password=STRONG_PASSWORD)
+        [first] = forms_of(browser_page)  # the address alone; `next` rides in its action
+        assert sorted(first.fields) == ["csrf_token", "email"]
+        step = browser.post(first.action, data={**first.fields, "email": email})
+        answer = browser.submit(step, "/auth/login", password=STRONG_PASSWORD)
         assert answer.headers["location"] == expected, asked
         browser.submit(browser.get("/auth/account"), "/auth/logout")
 
@@ -187,8 +195,10 @@ def test_any_text_typed_gets_a_clean_answer(host: Host, browser: Browser) -> Non
         assert browser.submit(page, "/auth/reset", email=typed).status_code == 200
     typed = "nul\x00@example.com"
     page = browser.get("/auth/reset")
+    login = browser.get("/auth/login")
     for answer in (
-        sign_in(browser, typed, "Wrong-Password-123"),
+        browser.submit(login, "/auth/login", email=typed),  # the address step
+        browser.submit(login, "/auth/login", email=typed, password="Wrong-Password-123"),
         browser.submit(page, "/auth/reset", email=typed),
     ):
         assert answer.status_code == 400

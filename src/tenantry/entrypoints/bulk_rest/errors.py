@@ -135,6 +135,7 @@ def with_quota_headers(handler: ExceptionHandler) -> ExceptionHandler:
 def refusal(status: int, *, limit: int, request_id: str, detail: str) -> Response:
     """A refusal (`http.refusals.Refusal`), as this API answers."""
     messages = {400: detail, 409: detail, 422: detail, 413: TOO_LARGE, 503: UNAVAILABLE}
+    messages |= {404: detail, 405: detail}
     if status in messages:
         return json_response({"message": messages[status]}, status)
     return respond(internal_error())

@@ -4,22 +4,18 @@ the face's handlers answer (`errors`)."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
 
-import orjson
 from starlette.datastructures import State
 
 from tenantry.domain.errors import ErrorCode, InvalidInput
-from tenantry.domain.ids import is_user_id
+from tenantry.entrypoints import member_cursors
 from tenantry.entrypoints.bulk_members import parse_new_users
 from tenantry.entrypoints.bulk_rest import views
 from tenantry.entrypoints.bulk_rest.errors import Answer, item_errors, none_added, quota_headers
 from tenantry.services import members, quotas, roles
 from tenantry.services.context import Actor, ServiceContext
-from tenantry.services.members import MAX_PAGE
+from tenantry.services.members import LIST_CAP, MAX_PAGE
 from tenantry.services.membership_changes import apply_membership_changes
 from tenantry.services.membership_commands import ItemError, RemoveMember
 from tenantry.services.ports import MemberCursor
@@ -27,6 +23,10 @@ from tenantry.services.ports import MemberCursor
 FACE = "bulk_rest"
 BAD_PAGE_SIZE = f"page_size must be a whole number from 1 to {MAX_PAGE}."
 BAD_CURSOR = "The cursor is not one this API returned."
+TOO_MANY_USERS = (
+    f"This account has more than {LIST_CAP:,} users: ask for them a page at a time,"
+    f" with page_size (1 to {MAX_PAGE}) and the next_cursor of each answer."
+)
 
 
 def serve(
@@ -56,7 +56,9 @@ def get_users(
     page_size, cursor = query.get("page_size"), query.get("cursor")
     catalogue = ctx.roles
     if page_size is None and cursor is None:
-        everyone = members.list_all_members(ctx, actor, account_id)
+        everyone = members.list_all_members(ctx, actor, account_id, at_most=LIST_CAP)
+        if len(everyone) > LIST_CAP:
+            raise InvalidInput(ErrorCode.INVALID_INPUT, TOO_MANY_USERS, field="page_size")
         return Answer(200, {"users": [views.user_view(catalogue, m) for m in everyone]})
     page = members.list_members(
         ctx,
@@ -69,7 +71,9 @@ def get_users(
         200,
         {
             "users": [views.user_view(catalogue, m) for m in page.items],
-            "next_cursor": encode_cursor(page.next_cursor) if page.next_cursor else None,
+            "next_cursor": member_cursors.encode_cursor(page.next_cursor)
+            if page.next_cursor
+            else None,
         },
     )
 
@@ -82,25 +86,11 @@ def _page_size(text: str | None) -> int:
     return int(text)
 
 
-def encode_cursor(cursor: MemberCursor) -> str:
-    joined, user_id = cursor
-    raw = orjson.dumps([joined.isoformat(), user_id])
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
 def decode_cursor(text: str) -> MemberCursor:
-    try:
-        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-        joined, user_id = orjson.loads(raw)
-        moment = datetime.fromisoformat(joined)
-        if moment.tzinfo is None:
-            raise ValueError("a cursor's moment has its offset")
-        moment = moment.astimezone(UTC)  # at the calendar's edges there is none: refused
-    except (binascii.Error, orjson.JSONDecodeError, TypeError, ValueError, OverflowError):
-        raise InvalidInput(ErrorCode.INVALID_INPUT, BAD_CURSOR, field="cursor") from None
-    if not isinstance(user_id, str) or not is_user_id(user_id):
+    cursor = member_cursors.decode_cursor(text)
+    if cursor is None:
         raise InvalidInput(ErrorCode.INVALID_INPUT, BAD_CURSOR, field="cursor")
-    return moment, user_id
+    return cursor
 
 
 # -- POST /users -------------------------------------------------------------------------------

@@ -8,12 +8,12 @@ from collections.abc import Callable
 from functools import partial
 
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.openapi.docs import get_swagger_ui_html
 from starlette.concurrency import run_in_threadpool
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, Response
 
 from tenantry.entrypoints.bulk_rest import errors, openapi, operations
 from tenantry.entrypoints.bulk_rest.errors import Answer
+from tenantry.entrypoints.http.api_docs import new_nonce, page_headers, swagger_page
 from tenantry.entrypoints.http.caller import Callers
 from tenantry.entrypoints.http.faces import face_app, unexpected_error
 from tenantry.entrypoints.http.idempotency import Idempotency
@@ -114,7 +114,9 @@ def _add_documents_and_fallback(router: APIRouter, ctx: ServiceContext) -> None:
         return json_response(document)
 
     async def docs(_: Request) -> Response:
-        return get_swagger_ui_html(openapi_url=OPENAPI_PATH, title=openapi.TITLE)
+        nonce = new_nonce()
+        page = swagger_page(openapi.TITLE, OPENAPI_PATH, nonce)
+        return HTMLResponse(page, headers=page_headers(nonce))
 
     async def not_here(request: Request) -> Response:
         rest = request.url.path.removeprefix(PREFIX).lstrip("/")

@@ -1,18 +1,21 @@
-"""`tenantry accounts`: create and list accounts."""
+"""`tenantry accounts`: create and list accounts, hand ownership over, and show or change an
+account's security policy."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 from rich.text import Text
 
-from tenantry.domain.accounts import Account, AccountKind
+from tenantry.domain.account_policy import KEEP, Keep, PolicyChanges
+from tenantry.domain.accounts import Account, AccountKind, SsoMode
 from tenantry.entrypoints.cli.options import JsonOption
 from tenantry.entrypoints.cli.output import counted, plain, print_json
-from tenantry.entrypoints.cli.runtime import runtime
-from tenantry.services import accounts
+from tenantry.entrypoints.cli.runtime import Runtime, runtime
+from tenantry.services import account_policy, accounts
+from tenantry.services.account_policy import PolicyUpdate
 
 app = typer.Typer(help="Partner, agency and advertiser accounts.", no_args_is_help=True)
 
@@ -122,3 +125,129 @@ def transfer_ownership(
             "].",
         )
     )
+
+
+def _lifetime(value: str | None, option: str) -> int | Keep | None:
+    """An option's number, or None for `default` (the deployment's); KEEP when not given."""
+    if value is None:
+        return KEEP
+    if value.strip().lower() == "default":
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise typer.BadParameter("a whole number, or `default`", param_hint=option) from None
+
+
+def _domains(value: str | None) -> list[str] | None:
+    return None if value is None else [d for d in value.split(",") if d.strip()]
+
+
+def policy_json(update: PolicyUpdate) -> dict[str, Any]:
+    account = update.account
+    return {
+        "account_id": account.id,
+        "multi_account_users": account.multi_account_users,
+        "two_factor_required": account.two_factor_required,
+        "sso": account.sso_mode.value,
+        "invitation_days": account.invitation_ttl_days,
+        "allowed_email_domains": list(account.allowed_email_domains),
+        "session_minutes": account.session_lifetime_minutes,
+        "affected_members": [
+            {
+                "reason": a.breach.value,
+                "consequence": a.consequence,
+                "count": a.total,
+                "users": [{"id": m.user_id, "email": m.email} for m in a.members],
+            }
+            for a in update.affected
+        ],
+        "sessions_shortened": update.sessions_shortened,
+    }
+
+
+def _print_policy(state: Runtime, update: PolicyUpdate) -> None:
+    account = update.account
+    table = Table("setting", "value", title=f"Security policy of {account.name} [{account.id}]")
+    default = "the deployment's default"
+    for name, value in (
+        ("users in several accounts", "allowed" if account.multi_account_users else "refused"),
+        ("two-factor sign-in", "required" if account.two_factor_required else "optional"),
+        ("single sign-on", account.sso_mode.value),
+        ("invitation days", account.invitation_ttl_days or default),
+        ("allowed e-mail domains", ", ".join(account.allowed_email_domains) or "any"),
+        ("session minutes", account.session_lifetime_minutes or default),
+    ):
+        table.add_row(plain(name), plain(value))
+    state.out.print(table)
+    for affected in update.affected:
+        state.out.print(Text(f"{counted(affected.total, 'member')}: {affected.consequence}"))
+        for member in affected.members:
+            state.out.print(Text.assemble("  ", plain(member.email)))
+        if affected.total > len(affected.members):
+            state.out.print(Text(f"  and {affected.total - len(affected.members)} more", "dim"))
+    if update.sessions_shortened:
+        shortened = counted(update.sessions_shortened, "console session")
+        state.out.print(Text(f"{shortened} of members end sooner now."))
+
+
+@app.command()
+def policy(
+    ctx: typer.Context,
+    account: AccountId,
+    multi_account: Annotated[
+        bool | None,
+        typer.Option(
+            "--multi-account/--no-multi-account",
+            help="Whether its users may also be in other accounts.",
+            show_default=False,
+        ),
+    ] = None,
+    require_2fa: Annotated[
+        bool | None,
+        typer.Option(
+            "--require-2fa/--no-require-2fa",
+            help="Whether its members must sign in with a second factor.",
+            show_default=False,
+        ),
+    ] = None,
+    sso: Annotated[SsoMode | None, typer.Option(help="Single sign-on.", show_default=False)] = None,
+    invitation_days: Annotated[
+        str | None,
+        typer.Option(help="Days an invitation lasts (1-90), or `default`.", show_default=False),
+    ] = None,
+    allowed_domains: Annotated[
+        str | None,
+        typer.Option(
+            help="Comma-separated e-mail domains new members need; an empty value: any.",
+            show_default=False,
+        ),
+    ] = None,
+    session_minutes: Annotated[
+        str | None,
+        typer.Option(
+            help="Minutes a console session of its members lasts at most (5-720), or `default`.",
+            show_default=False,
+        ),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Show an account's security policy or, with options, change it (other settings stay).
+    Current members keep their memberships; those a stricter policy affects are listed."""
+    state = runtime(ctx)
+    changes = PolicyChanges(
+        multi_account_users=multi_account,
+        two_factor_required=require_2fa,
+        sso_mode=sso,
+        invitation_ttl_days=_lifetime(invitation_days, "--invitation-days"),
+        allowed_email_domains=_domains(allowed_domains),
+        session_lifetime_minutes=_lifetime(session_minutes, "--session-minutes"),
+    )
+    if changes == PolicyChanges():
+        update = PolicyUpdate(accounts.get_account(state.services, state.actor, account))
+    else:
+        update = account_policy.update_account_policy(state.services, state.actor, account, changes)
+    if as_json:
+        print_json(policy_json(update))
+        return
+    _print_policy(state, update)

@@ -14,13 +14,16 @@ from tenantry.entrypoints.cli import (
     accounts,
     api_accounts,
     apps,
+    audit,
     backups,
     database,
     outbox,
     server,
     setup,
+    sso,
     tokens,
     users,
+    webhooks,
 )
 from tenantry.entrypoints.cli.output import fail, make_console
 from tenantry.entrypoints.cli.runtime import CompositionFactory, Runtime
@@ -100,6 +103,9 @@ def build_cli(make_composition: CompositionFactory) -> typer.Typer:
     cli.add_typer(access.app, name="access")
     cli.add_typer(users.app, name="users")
     cli.add_typer(outbox.app, name="outbox")
+    cli.add_typer(webhooks.app, name="webhooks")
+    cli.add_typer(sso.app, name="sso")
+    cli.add_typer(audit.app, name="audit")
     return cli
 
 

@@ -1,4 +1,5 @@
-"""`tenantry outbox`: the mail waiting to go out, and a sender in a process of its own."""
+"""`tenantry outbox`: the mail and webhook deliveries waiting to go out, and a sender in a
+process of its own."""
 
 from __future__ import annotations
 
@@ -11,13 +12,15 @@ from rich.text import Text
 
 from tenantry.domain.outbox import OutboxEntry, OutboxStatus
 from tenantry.entrypoints.cli.options import JsonOption
-from tenantry.entrypoints.cli.output import counted, fail, plain, print_json, when
+from tenantry.entrypoints.cli.output import counted, plain, print_json, when
 from tenantry.entrypoints.cli.runtime import runtime
 from tenantry.services import outbox
 
-app = typer.Typer(help="Mail waiting to go out (the outbox).", no_args_is_help=True)
+app = typer.Typer(
+    help="Mail and webhook deliveries waiting to go out (the outbox).", no_args_is_help=True
+)
 
-NO_MAILER = "No SMTP server is configured (TENANTRY_SMTP_HOST): there is nothing to send with."
+NO_MAILER = "No SMTP server is configured (TENANTRY_SMTP_HOST): no mail is sent."
 
 
 @app.command()
@@ -25,23 +28,24 @@ def run(
     ctx: typer.Context,
     once: Annotated[bool, typer.Option("--once", help="Send what is due now, then exit.")] = False,
 ) -> None:
-    """Send the outbox's mail until stopped (Ctrl-C), as the server does in the background."""
+    """Send the outbox's mail and webhook deliveries until stopped (Ctrl-C), as the server does
+    in the background."""
     state = runtime(ctx)
     services = state.services
     if services.mailer is None:
-        fail(state.err, NO_MAILER)
+        state.err.print(Text(NO_MAILER + " Webhook deliveries are sent.", style="yellow"))
     if once:
         sent = failed = 0
         while True:
             report = outbox.send_pending(services)
             sent += report.sent
             failed += report.retrying + report.failed
-            if report.claimed < outbox.BATCH:
+            if not report.claimed:
                 break
-        state.out.print(f"Sent {counted(sent, 'mail')}; {failed} not delivered this time.")
+        state.out.print(f"Sent {counted(sent, 'message')}; {failed} not delivered this time.")
         return
     sender = outbox.OutboxSender(services, poll_seconds=state.settings.outbox_poll_seconds)
-    state.out.print("Sending the outbox's mail; Ctrl-C stops.")
+    state.out.print("Sending the outbox's mail and webhook deliveries; Ctrl-C stops.")
     try:
         sender.run()
     except KeyboardInterrupt:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import shutil
+import tempfile
 from typing import Annotated, Any
 
 import typer
@@ -15,6 +17,8 @@ from tenantry.entrypoints.cli.runtime import runtime
 # an import string; a string keeps this module free of an import of `tenantry.app`.
 APP_FACTORY = "tenantry.app:create_app"
 DATABASE_URL_ENV = "TENANTRY_DATABASE_URL"
+# prometheus_client's: where each process writes its counts, for /metrics to add them up.
+METRICS_FOLDER_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 
 def _fastest(module: str, fallback: str) -> str:
@@ -45,7 +49,18 @@ def serve(
     # The workers read their settings from the environment, so an overriding
     # --database-url must travel there.
     os.environ[DATABASE_URL_ENV] = state.settings.database_url
-    uvicorn.run(APP_FACTORY, factory=True, workers=workers, **options)
+    settings = state.settings
+    shared_metrics = (
+        settings.metrics or settings.metrics_token is not None
+    ) and not os.environ.get(METRICS_FOLDER_ENV)
+    if shared_metrics:
+        # A fresh folder, so that no earlier run's counts are added in.
+        os.environ[METRICS_FOLDER_ENV] = tempfile.mkdtemp(prefix="tenantry-metrics-")
+    try:
+        uvicorn.run(APP_FACTORY, factory=True, workers=workers, **options)
+    finally:
+        if shared_metrics:
+            shutil.rmtree(os.environ.pop(METRICS_FOLDER_ENV), ignore_errors=True)
 
 
 def register(cli: typer.Typer) -> None:

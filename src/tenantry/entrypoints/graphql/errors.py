@@ -81,6 +81,7 @@ def format_error(error: GraphQLError, request_id: str | None) -> dict[str, Any]:
 
 
 _KEY_REFUSALS = {409: "CONFLICT", 422: "UNPROCESSABLE_ENTITY"}
+_ROUTE_REFUSALS = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}
 
 
 def error_body(message: str, code: int, kind: str) -> dict[str, Any]:
@@ -102,6 +103,8 @@ def refusal(status: int, *, limit: int, request_id: str, detail: str) -> Respons
         body = error_body(detail, 400, "BAD_REQUEST")
     elif status in _KEY_REFUSALS:  # an Idempotency-Key that serves no request here
         body = error_body(detail, status, _KEY_REFUSALS[status])
+    elif status in _ROUTE_REFUSALS:
+        body = error_body(detail, status, _ROUTE_REFUSALS[status])
     elif status == 413:
         body = error_body(f"The request body is over {limit} bytes.", 413, "PAYLOAD_TOO_LARGE")
     elif status == 503:

@@ -14,15 +14,20 @@ from tenantry.domain.errors import ErrorCode, InvalidInput
 from tenantry.domain.ids import is_account_id
 from tenantry.domain.roles import Need
 from tenantry.domain.users import User
+from tenantry.entrypoints.graphql import hub_pages
 from tenantry.entrypoints.graphql.endpoint import graphql_app
 from tenantry.entrypoints.graphql.engine import GraphQLEngine, load_schema
+from tenantry.entrypoints.graphql.hub_audit import resolve_audit_events
 from tenantry.entrypoints.graphql.hub_loaders import HubLoaders
+from tenantry.entrypoints.graphql.hub_policy import policy_changes, policy_view, update_view
+from tenantry.entrypoints.graphql.hub_sso import add_sso_resolvers
+from tenantry.entrypoints.graphql.hub_views import ingress_view, usage_view
+from tenantry.entrypoints.graphql.hub_webhooks import WEBHOOK_RESOLVERS
 from tenantry.entrypoints.graphql.roles import parse_role_name, role_view
-from tenantry.services import accounts, directory, gateway, invitations, members
+from tenantry.services import account_policy, accounts, directory, gateway, invitations, members
 from tenantry.services.accounts import AccountChanges
 from tenantry.services.context import Actor, ServiceContext
 from tenantry.services.delivery import invitation_link
-from tenantry.services.gateway import Usage
 from tenantry.services.members import NewMember, RoleRef
 from tenantry.services.tenant_members import UserFacts
 
@@ -269,6 +274,16 @@ def resolve_transfer_tenant_ownership(_: Any, info: Info, input: dict[str, Any])
     return {"tenant": TenantNode(account)}
 
 
+def resolve_update_tenant_policy(_: Any, info: Info, input: dict[str, Any]) -> dict[str, Any]:
+    request = _request(info)
+    changes = policy_changes(input)
+    update = account_policy.update_account_policy(
+        request.ctx, request.actor, _checked(input["tenantId"]), changes
+    )
+    request.loaders.replace(update.account)
+    return update_view(update, TenantNode(update.account))
+
+
 def resolve_delete_tenant(_: Any, info: Info, tenantId: str) -> bool:
     request = _request(info)
     accounts.delete_account(request.ctx, request.actor, _checked(tenantId))
@@ -278,8 +293,18 @@ def resolve_delete_tenant(_: Any, info: Info, tenantId: str) -> bool:
 # -- object fields -----------------------------------------------------------------------------
 
 
-def _tenant_users(node: TenantNode, info: Info) -> list[UserNode]:
-    return [UserNode(user) for user in _request(info).loaders.users_of(node.account.id)]
+def _tenant_users(
+    node: TenantNode, info: Info, first: int | None = None, after: str | None = None
+) -> list[UserNode]:
+    found = hub_pages.tenant_users(_request(info).loaders, node.account.id, first, after)
+    return [UserNode(user) for user in found]
+
+
+def _tenant_users_connection(
+    node: TenantNode, info: Info, first: int | None = None, after: str | None = None
+) -> dict[str, Any]:
+    page = hub_pages.users_page(_request(info).loaders, node.account.id, first, after)
+    return {"nodes": [UserNode(m.user) for m in page.items], **hub_pages.page_info(page)}
 
 
 def _tenant_roles(node: TenantNode, info: Info) -> list[dict[str, Any]]:
@@ -319,39 +344,6 @@ def _user_default_tenant(node: UserNode, info: Info) -> str | None:
     return chosen[0].account.id if chosen else None
 
 
-def usage_view(usage: Usage) -> dict[str, Any]:
-    traffic = usage.traffic
-    return {
-        "totalPixels": usage.total_pixels,
-        "totalActivePixels": usage.total_active_pixels,
-        "totalInactivePixels": usage.total_inactive_pixels,
-        "totalPipelines": usage.total_pipelines,
-        "totalActivePipeline": usage.total_active_pipelines,
-        "pixelIds": usage.pixel_ids,
-        "tenantUsageByTraffic": {
-            "totalEventsReceived": traffic.total_events_received,
-            "totalPixelsWithTraffic": traffic.total_pixels_with_traffic,
-            "publishError": traffic.publish_error,
-            "durationInHours": traffic.duration_in_hours,
-            "lastUpdatedAt": traffic.last_updated_at.isoformat()
-            if traffic.last_updated_at
-            else None,
-        },
-    }
-
-
-def ingress_view(account: Account, domain: Any) -> dict[str, Any]:
-    return {
-        "id": domain.id,
-        "ingress": domain.ingress,
-        "targetDomain": domain.target_domain,
-        "tenantName": account.name,
-        "cnameResolveSuccess": domain.cname_resolve_success,
-        "tenant1pDomain": domain.tenant_1p_domain,
-        "tenant1pDomainStatus": domain.tenant_1p_domain_status,
-    }
-
-
 def _marker(*_: Any) -> dict[str, Any]:
     return {}
 
@@ -363,6 +355,7 @@ RESOLVERS: dict[str, dict[str, Any]] = {
         "tenants": resolve_tenants,
         "user": resolve_user,
         "ingressDomain": resolve_ingress_domain,
+        "auditEvents": resolve_audit_events,
     },
     "Mutation": {
         "userMutations": _marker,
@@ -383,6 +376,7 @@ RESOLVERS: dict[str, dict[str, Any]] = {
         "updateTenant": resolve_update_tenant,
         "deleteTenant": resolve_delete_tenant,
         "transferTenantOwnership": resolve_transfer_tenant_ownership,
+        "updateTenantPolicy": resolve_update_tenant_policy,
     },
     "Tenant": {
         "id": lambda n, _: n.account.id,
@@ -391,11 +385,13 @@ RESOLVERS: dict[str, dict[str, Any]] = {
         "canPartnerManage": lambda n, _: n.account.can_partner_manage,
         "eventEnrichment": lambda n, _: n.account.event_enrichment,
         "users": _tenant_users,
+        "usersConnection": _tenant_users_connection,
         "availableRoles": _tenant_roles,
         "tenantUsage": _tenant_usage,
         "canEditTenantSettingsInUI": _ui_flag(Need.MANAGE_SETTINGS),
         "canViewTenantInUI": _ui_flag(Need.READ_ACCOUNT),
         "canEditTenantUsersInUI": _ui_flag(Need.MANAGE_USERS),
+        "policy": lambda n, _: policy_view(n.account),
     },
     "User": {
         "id": lambda n, _: n.user.id,
@@ -411,8 +407,18 @@ RESOLVERS: dict[str, dict[str, Any]] = {
 }
 
 
+add_sso_resolvers(RESOLVERS)
+
+
+def _with_webhooks() -> dict[str, dict[str, Any]]:
+    merged = {name: dict(fields) for name, fields in RESOLVERS.items()}
+    for name, fields in WEBHOOK_RESOLVERS.items():
+        merged.setdefault(name, {}).update(fields)
+    return merged
+
+
 def build_hub_engine() -> GraphQLEngine:
-    return GraphQLEngine(load_schema(SDL, RESOLVERS))
+    return GraphQLEngine(load_schema(SDL, _with_webhooks()))
 
 
 def hub_app(ctx: ServiceContext, engine: GraphQLEngine | None = None) -> FastAPI:

@@ -15,9 +15,18 @@ from tenantry.services import accounts, directory, gateway, members, tenant_memb
 from tenantry.services.context import Actor, ActorKind, ServiceContext
 from tenantry.services.directory import UserPlacements
 from tenantry.services.gateway import Usage
+from tenantry.services.members import MAX_PAGE, MemberPage
+from tenantry.services.ports import MemberCursor
 from tenantry.services.tenant_members import RoleHeld, UserFacts
 
 V = TypeVar("V")
+
+USERS_CAP = MAX_PAGE
+"""The most users `Tenant.users` lists without paging arguments, and the largest page."""
+TOO_MANY_USERS = (
+    f"This tenant has more than {USERS_CAP:,} users: page through them with"
+    " users(first: ..., after: ...) and usersConnection { endCursor hasNextPage }."
+)
 
 
 class HubLoaders:
@@ -25,6 +34,7 @@ class HubLoaders:
         self.ctx = ctx
         self.actor = actor
         self._accounts: dict[str, Account] = {}
+        self._member_pages: dict[tuple[str, int, MemberCursor | None], MemberPage] = {}
         self._placements: dict[str, UserPlacements] = {}
         self._roles: dict[str, list[Role]] = {}
         self._usage: dict[str, Usage | None] = {}
@@ -65,10 +75,16 @@ class HubLoaders:
     # -- users ---------------------------------------------------------------------------------
 
     def users_of(self, account_id: str) -> list[UserFacts]:
-        """An account's members, read together with every role each holds where the caller
-        may see members, and with the roles the account offers (one service call)."""
+        """Every member, as `Tenant.users` answers without paging arguments (up to
+        `USERS_CAP`; more is an error that says to page), read together with every role each
+        holds where the caller may see members and the roles the account offers (one service
+        call)."""
         if account_id not in self._users_of:
-            found = tenant_members.tenant_members(self.ctx, self.actor, account_id)
+            found = tenant_members.tenant_members(
+                self.ctx, self.actor, account_id, at_most=USERS_CAP
+            )
+            if len(found.users) > USERS_CAP:
+                raise InvalidInput(ErrorCode.INVALID_INPUT, TOO_MANY_USERS, field="users")
             self.remember(found.account)
             self._roles.setdefault(account_id, found.roles)
             for user in found.users:
@@ -94,6 +110,15 @@ class HubLoaders:
         if view is None:
             view = self._role_views[key] = role_view(self.ctx.roles, held.account, held.role)
         return view
+
+    def member_page(self, account_id: str, first: int, after: MemberCursor | None) -> MemberPage:
+        """`first` members after `after`, in joining order; asked once per request."""
+        key = (account_id, first, after)
+        if key not in self._member_pages:
+            page = members.list_members(self.ctx, self.actor, account_id, limit=first, after=after)
+            self._member_pages[key] = page
+            self._seen_users.update(m.user.id for m in page.items)
+        return self._member_pages[key]
 
     def prime_placements(self, user_id: str, placements: UserPlacements) -> None:
         self._placements.setdefault(user_id, placements)

@@ -6,6 +6,7 @@ says how it words a refusal (`refusals.Refusal`) and a core error (`DomainErrorA
 handlers then answer, whatever raised it and wherever:
 
     RequestRefused        400 or 413, from the guard (`guard.RequestGuard`)
+    HTTPException         404 or 405: no route of the face has the path or the method
     DatabaseUnavailable   503 with Retry-After; one log line, no traceback
     DomainError           the face's rendering of the one error model (401 included)
     anything else         500 telling the request id only; the log says what failed
@@ -20,6 +21,7 @@ from collections.abc import Callable, Coroutine, Mapping
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -39,6 +41,11 @@ DomainErrorAnswer = Callable[[Request, DomainError], Response]
 """A face's answer for a core error that reached its handlers."""
 
 ExceptionHandler = Callable[[Request, Any], Coroutine[Any, Any, Response]]
+
+NO_ROUTE = {
+    404: "There is no such path here.",
+    405: "This path does not take this method.",
+}
 
 
 def face_app(
@@ -64,6 +71,15 @@ def face_app(
         answer.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
         return answer
 
+    async def no_route(request: Request, error: HTTPException) -> Response:
+        # Only routing raises these here (no route raises HTTPException itself).
+        status = error.status_code if error.status_code in NO_ROUTE else 404
+        answer = refusal(
+            status, limit=limit, request_id=request_id_of(request.scope), detail=NO_ROUTE[status]
+        )
+        answer.headers.update(error.headers or {})  # 405 names the methods allowed
+        return answer
+
     async def refused_by_the_core(request: Request, error: DomainError) -> Response:
         if isinstance(error, Throttled):
             release_key(request)  # a limit that lifts: a retry with the key should run
@@ -71,6 +87,7 @@ def face_app(
 
     exception_handlers: dict[int | type[Exception], ExceptionHandler] = {
         RequestRefused: refused,
+        HTTPException: no_route,
         DatabaseUnavailable: unavailable,
         DomainError: refused_by_the_core,
         Exception: unexpected_error(refusal, limit=limit),

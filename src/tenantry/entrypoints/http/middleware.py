@@ -1,5 +1,6 @@
-"""The one piece of ASGI middleware around every face: request ids, access logs, timing, HEAD,
-and a last resort for what no face answered.
+"""The one piece of ASGI middleware around every face: request ids, access logs, timing (and
+the request metrics, `metrics.observe_request`), HEAD, and a last resort for what no face
+answered.
 
 Written as plain ASGI (not BaseHTTPMiddleware) so it costs microseconds and streams untouched.
 Everything a face answers (its errors, 400, 413, 503 and 500 included) it answers itself, in
@@ -18,6 +19,7 @@ import time
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from tenantry.entrypoints.http.metrics import observe_request
 from tenantry.entrypoints.http.refusals import (
     RETRY_AFTER_SECONDS,
     log_unavailable,
@@ -91,6 +93,7 @@ class RequestContextMiddleware:
                 await _last_resort(error, status, request_id)(scope, receive, send_with_id)
         finally:
             _log_request(scope, status, started, request_id)
+            observe_request(app_scope, scope["method"], status, time.perf_counter() - started)
 
 
 def _last_resort(error: Exception, status: int, request_id: str) -> Response:

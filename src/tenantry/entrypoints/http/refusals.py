@@ -27,7 +27,8 @@ _QUOTING_MODULES = frozenset({"sqlalchemy", "psycopg", "sqlite3"})
 class Refusal(Protocol):
     """A face's answer for a request it refuses whatever it asked for: 400 (its text carries a
     control character no field accepts, or its `Idempotency-Key` is not one, which `detail`
-    names; a face answers as it answers any malformed request), 409 and 422 (its
+    names; a face answers as it answers any malformed request), 404 and 405 (no route of the
+    face has this path, or this method: `detail` says which), 409 and 422 (its
     `Idempotency-Key` is held by a request still running, or was used for another request:
     `detail` says which), 413 (the body is over `limit` bytes), 503 (the database cannot be
     reached; `UNAVAILABLE`) or 500 (an unexpected error, told by `request_id` only)."""
@@ -38,6 +39,7 @@ class Refusal(Protocol):
 def plain_refusal(status: int, *, limit: int, request_id: str, detail: str) -> Response:
     """`{"message": ...}`: for the server's own paths, and faces that answer that way."""
     messages = {400: detail, 409: detail, 422: detail, 413: TOO_LARGE, 503: UNAVAILABLE}
+    messages |= {404: detail, 405: detail}
     if status in messages:
         body = {"message": messages[status]}
     else:

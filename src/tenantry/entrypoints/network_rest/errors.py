@@ -76,6 +76,9 @@ def invalid(problems: Sequence[Problem]) -> Response:
     return json_response({"errors": nest(problems)}, status_code=403)
 
 
+_ROUTE_REFUSALS = {404: NOT_FOUND, 405: "MethodNotAllowed"}
+
+
 def refusal(status: int, *, limit: int, request_id: str, detail: str) -> Response:
     """A refusal (`http.refusals.Refusal`), in this dialect; a control character is invalid
     input, answered as a body that is not JSON is (403)."""
@@ -83,6 +86,8 @@ def refusal(status: int, *, limit: int, request_id: str, detail: str) -> Respons
         return invalid([Problem((), detail)])
     if status in _KEY_REFUSALS:  # an Idempotency-Key that serves no request here
         body = _described(detail, _KEY_REFUSALS[status])
+    elif status in _ROUTE_REFUSALS:
+        body = _described(detail, _ROUTE_REFUSALS[status])
     elif status == 413:
         body = _described(f"request body is larger than {limit} bytes", "RequestEntityTooLarge")
     elif status == 503:

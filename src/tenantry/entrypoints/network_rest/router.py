@@ -1,5 +1,5 @@
-"""Routes of the network integration under `/api/<version>/<network_id>/`, and its OpenAPI
-document at `/api/network-integration/openapi.json`.
+"""Routes of the network integration under `/api/<version>/<network_id>/`, its OpenAPI
+document at `/api/network-integration/openapi.json` and its docs page beside it (`docs`).
 
 Every route answers with and without the `.json` suffix the documents write; versions are the
 documents' `YYYY-MM-DD` strings, 2019-05-01 or later (2019-05-01, 2020-10-01, 2022-03-01 and
@@ -18,10 +18,11 @@ from typing import Any
 import orjson
 from fastapi import APIRouter, FastAPI, Request
 from starlette.concurrency import run_in_threadpool
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, Response
 
 from tenantry.domain.errors import ErrorCode, NotFound
 from tenantry.domain.managed import InvalidNetworkInput
+from tenantry.entrypoints.http.api_docs import new_nonce, page_headers, swagger_page
 from tenantry.entrypoints.http.caller import TOKEN_KEY, Callers, Credential
 from tenantry.entrypoints.http.faces import face_app
 from tenantry.entrypoints.http.idempotency import Idempotency
@@ -32,7 +33,8 @@ from tenantry.services.context import ServiceContext
 
 PREFIX = "/api/{version}/{network_id}"
 OPENAPI_PATH = "/api/network-integration/openapi.json"
-FACE = "network"
+DOCS_PATH = "/api/network-integration/docs"
+FACE = "network_rest"
 FIRST_VERSION = date(2019, 5, 1)
 
 _VERSION = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
@@ -116,7 +118,13 @@ def network_rest_router(ctx: ServiceContext, callers: Callers) -> APIRouter:
             document.update(openapi.openapi_document(router.routes))
         return json_response(document)
 
+    async def docs(_: Request) -> Response:
+        nonce = new_nonce()
+        page = swagger_page(openapi.TITLE, OPENAPI_PATH, nonce)
+        return HTMLResponse(page, headers=page_headers(nonce))
+
     router.add_api_route(OPENAPI_PATH, served_document, methods=["GET"], include_in_schema=False)
+    router.add_api_route(DOCS_PATH, docs, methods=["GET"], include_in_schema=False)
     return router
 
 

@@ -112,7 +112,7 @@ def refusal(status: int, *, limit: int, request_id: str, detail: str) -> Respons
     """A refusal (`http.refusals.Refusal`), as a SCIM Error."""
     if status == 400:
         return http_response(error(400, detail, INVALID_VALUE))
-    if status in (409, 422):  # an Idempotency-Key that serves no request here
+    if status in (404, 405, 409, 422):  # no such route; a key that serves no request here
         return http_response(error(status, detail))
     if status == 413:
         return http_response(error(413, f"The body is larger than {limit} bytes."))

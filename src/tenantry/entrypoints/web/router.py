@@ -17,6 +17,7 @@ from tenantry.entrypoints.web.account import add_account_pages
 from tenantry.entrypoints.web.console import add_console_pages
 from tenantry.entrypoints.web.invitations import add_invitation_pages
 from tenantry.entrypoints.web.pages import Web, return_url
+from tenantry.entrypoints.web.passkeys import add_passkey_pages
 from tenantry.entrypoints.web.resets import add_reset_pages
 from tenantry.entrypoints.web.sign_in import add_sign_in_pages, login_url
 from tenantry.services.context import ServiceContext
@@ -42,6 +43,7 @@ def web_app(ctx: ServiceContext, *, signing_key: bytes | None = None) -> FastAPI
     router = APIRouter(include_in_schema=False)
     add_sign_in_pages(router, web)
     add_account_pages(router, web)
+    add_passkey_pages(router, web)
     add_reset_pages(router, web)
     add_invitation_pages(router, web)
     add_console_pages(router, web)

@@ -1,4 +1,5 @@
-"""`/auth/login`, `/auth/logout` and `/auth/2fa` (the code asked for after the password)."""
+"""`/auth/login`, `/auth/logout` and `/auth/2fa` (the code asked for after the password; a
+passkey may answer it instead: `passkeys`)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ from starlette.responses import Response
 
 from tenantry.domain.auth import SessionStage
 from tenantry.domain.errors import Conflict, Throttled, Unauthenticated
-from tenantry.entrypoints.web.pages import Flash, Pages, Web, safe_next, stage_page
+from tenantry.entrypoints.web.pages import HOME, Flash, Pages, Web, safe_next, stage_page
+from tenantry.entrypoints.web.passkeys import render_challenge
+from tenantry.entrypoints.web.sso import SingleSignOnPages
 from tenantry.services import auth, auth_totp
 
 # Longer than any password the strength rules allow: a longer one cannot be right, and
@@ -25,6 +28,7 @@ def login_url(next_url: str) -> str:
 
 def add_sign_in_pages(router: APIRouter, web: Web) -> None:
     pages = SignInPages(web)
+    pages.single_sign_on.route(router)
     router.get("/auth/login")(pages.login_page)
     router.post("/auth/login")(pages.login)
     router.post("/auth/logout")(pages.logout)
@@ -33,19 +37,29 @@ def add_sign_in_pages(router: APIRouter, web: Web) -> None:
 
 
 class SignInPages(Pages):
+    def __init__(self, web: Web) -> None:
+        super().__init__(web)
+        self.single_sign_on = SingleSignOnPages(web)
+
     async def login_page(self, request: Request) -> Response:
         next_url = safe_next(request.query_params.get("next"))
         signed_in = await self.web.signed_in(request)
         if signed_in is not None:
             return self.web.redirect(request, stage_page(signed_in.stage, next_url))
-        return self.web.render(request, "login.html", next=next_url, email="", error=None)
+        return self.web.render(
+            request, "login.html", next=next_url, home=HOME, email="", error=None
+        )
 
     async def login(self, request: Request) -> Response:
+        """The address first (its form has nothing else): it goes on to an identity provider
+        or to the password step; then the password, with the address, as before."""
         form = await self.web.form(request)
         if not self.web.csrf.pre_session_valid(request, form):
             return self.web.forbidden(request)
-        next_url = safe_next(form.get("next"))
+        next_url = safe_next(form.get("next") or request.query_params.get("next"))
         email = form.get("email", "")[:254]
+        if "password" not in form:
+            return await self.single_sign_on.address_step(request, email, next_url)
         password = form.get("password", "")[:MAX_PASSWORD_CHARS]
         try:
             issued = await run_in_threadpool(
@@ -54,9 +68,10 @@ class SignInPages(Pages):
         except (Throttled, Unauthenticated) as error:
             return self.web.render(
                 request,
-                "login.html",
+                "login_password.html",
                 status=429 if isinstance(error, Throttled) else 401,
                 next=next_url,
+                home=HOME,
                 email=email,
                 error=error.message,
             )
@@ -87,9 +102,7 @@ class SignInPages(Pages):
             return self.web.redirect(request, login_url(next_url))
         if signed_in.stage is not SessionStage.CHALLENGE:
             return self.web.redirect(request, stage_page(signed_in.stage, next_url))
-        return self.web.render(
-            request, "two_factor.html", signed_in=signed_in, next=next_url, error=None
-        )
+        return await render_challenge(self.web, request, signed_in, next_url)
 
     async def challenge(self, request: Request) -> Response:
         form = await self.web.form(request)
@@ -111,13 +124,9 @@ class SignInPages(Pages):
         except Conflict:
             return self.web.redirect(request, stage_page(signed_in.stage, next_url))
         except (Throttled, Unauthenticated) as error:
-            return self.web.render(
-                request,
-                "two_factor.html",
-                status=429 if isinstance(error, Throttled) else 401,
-                signed_in=signed_in,
-                next=next_url,
-                error=error.message,
+            status = 429 if isinstance(error, Throttled) else 401
+            return await render_challenge(
+                self.web, request, signed_in, next_url, status=status, error=error.message
             )
         response = self.web.redirect(request, next_url)
         self.web.cookies.set_session(response, request, issued)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 
 from tenantry.storage.engine import create_engine
+from tenantry.storage.migrations import include_name
 from tenantry.storage.tables import metadata
 
 config = context.config
@@ -31,6 +32,7 @@ def _run(connection: object) -> None:
         target_metadata=metadata,
         render_as_batch=True,  # SQLite alters tables by copying them
         compare_type=True,
+        include_name=include_name,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -29,6 +29,9 @@ ACCOUNT_FIELDS = (
     "invitation_ttl_days",
     "custom_data",
     "created_at",
+    "sso_required",
+    "allowed_email_domains",
+    "session_lifetime_minutes",
 )
 ACCOUNT_COLUMNS = columns(accounts, ACCOUNT_FIELDS)
 _WIDTH = len(ACCOUNT_FIELDS)
@@ -54,6 +57,9 @@ def to_account(row: Sequence[Any], at: int = 0) -> Account:
         invitation_ttl_days,
         custom_data,
         created_at,
+        sso_required,
+        allowed_email_domains,
+        session_lifetime_minutes,
     ) = row[at : at + _WIDTH]
     return Account(
         id=account_id,
@@ -71,6 +77,9 @@ def to_account(row: Sequence[Any], at: int = 0) -> Account:
         invitation_ttl_days=invitation_ttl_days,
         custom_data=dict(custom_data or {}),
         created_at=created_at,
+        sso_required=sso_required,
+        allowed_email_domains=tuple(allowed_email_domains or ()),
+        session_lifetime_minutes=session_lifetime_minutes,
     )
 
 
@@ -89,6 +98,9 @@ def _values(account: Account) -> dict[str, Any]:
         "owner_user_id": account.owner_user_id,
         "invitation_ttl_days": account.invitation_ttl_days,
         "custom_data": account.custom_data,
+        "sso_required": account.sso_required,
+        "allowed_email_domains": list(account.allowed_email_domains) or None,
+        "session_lifetime_minutes": account.session_lifetime_minutes,
     }
 
 

@@ -61,10 +61,13 @@ class SqlAuditRepository(Repository):
         until: datetime | None = None,
         limit: int = 50,
         before_id: int | None = None,
+        after_id: int | None = None,
+        oldest_first: bool = False,
     ) -> list[AuditEvent]:
         self.held.write()
         c = audit_events.c
-        query = sa.select(audit_events).order_by(c.id.desc()).limit(limit)
+        order = c.id.asc() if oldest_first else c.id.desc()
+        query = sa.select(audit_events).order_by(order).limit(limit)
         if account_ids is not None:
             query = query.where(c.account_id.in_(set(account_ids)))
         for column, value in (
@@ -81,7 +84,27 @@ class SqlAuditRepository(Repository):
             query = query.where(c.at < until)
         if before_id is not None:
             query = query.where(c.id < before_id)
+        if after_id is not None:
+            query = query.where(c.id > after_id)
         return [to_event(row) for row in self.conn.execute(query)]
+
+    def delete_older_than(self, cutoff: datetime, limit: int) -> int:
+        """Delete up to `limit` of the oldest events written before `cutoff`; how many."""
+        self.held.write()
+        return self.conn.execute(_DELETE_OLDER, {"cutoff": cutoff, "limit": limit}).rowcount
+
+
+# By id, oldest first, through the index on `at`: a batch at a time, so that no transaction
+# holds the table for long.
+_DELETE_OLDER = audit_events.delete().where(
+    audit_events.c.id.in_(
+        sa.select(audit_events.c.id)
+        .where(audit_events.c.at < sa.bindparam("cutoff"))
+        .order_by(audit_events.c.at)
+        .limit(sa.bindparam("limit", type_=sa.Integer))
+        .scalar_subquery()
+    )
+)
 
 
 class SqlCounterRepository(Repository):

@@ -32,5 +32,9 @@ def columns(table: sa.FromClause, names: Sequence[str]) -> tuple[sa.ColumnElemen
 
 def like_pattern(text: str) -> str:
     """A case-insensitive LIKE pattern matching `text` anywhere, with wildcards escaped."""
-    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
+    return f"%{escape_like(text.lower())}%"
+
+
+def escape_like(text: str) -> str:
+    """`text` as a LIKE pattern (escape character `\\`) that matches only itself."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -38,6 +38,26 @@ _REVOKE_OPEN = (
     )
     .values(revoked_at=sa.bindparam("at"))
 )
+# Expired, never accepted nor revoked, and not yet recorded as expired: by expiry, within the
+# look-back (the index on expires_at keeps this a range read however many invitations there are).
+_EXPIRED_UNRECORDED = (
+    _SELECT.where(
+        invitations.c.accepted_at.is_(None),
+        invitations.c.revoked_at.is_(None),
+        invitations.c.expiry_recorded_at.is_(None),
+        invitations.c.expires_at > sa.bindparam("since"),
+        invitations.c.expires_at <= sa.bindparam("now"),
+    )
+    .order_by(invitations.c.expires_at, invitations.c.id)
+    .limit(sa.bindparam("limit", type_=sa.Integer))
+    # PostgreSQL: rows another process is recording right now are left to it.
+    .with_for_update(skip_locked=True)
+)
+_RECORD_EXPIRY = (
+    invitations.update()
+    .where(invitations.c.id.in_(sa.bindparam("ids", expanding=True)))
+    .values(expiry_recorded_at=sa.bindparam("at"))
+)
 _FOR_ACCOUNT = (
     _SELECT.where(invitations.c.account_id == sa.bindparam("account_id"))
     .order_by(invitations.c.id.desc())
@@ -111,6 +131,15 @@ class SqlInvitationRepository(Repository):
     def for_account(self, account_id: str, *, limit: int) -> list[Invitation]:
         rows = self.conn.execute(_FOR_ACCOUNT, {"account_id": account_id, "limit": limit})
         return [to_invitation(row) for row in rows]
+
+    def expired_unrecorded(self, since: datetime, now: datetime, *, limit: int) -> list[Invitation]:
+        """Invitations that expired in (since, now] and whose expiry is not recorded yet."""
+        rows = self.conn.execute(_EXPIRED_UNRECORDED, {"since": since, "now": now, "limit": limit})
+        return [to_invitation(row) for row in rows]
+
+    def record_expiry(self, invitation_ids: Collection[int], at: datetime) -> None:
+        if invitation_ids:
+            self.conn.execute(_RECORD_EXPIRY, {"ids": list(invitation_ids), "at": at})
 
     def update(self, invitation: Invitation) -> None:
         values = _values(invitation)

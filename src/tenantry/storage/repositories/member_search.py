@@ -32,7 +32,7 @@ from tenantry.services.member_query import (
     UserQuery,
     UserRecord,
 )
-from tenantry.storage.repositories.base import Repository
+from tenantry.storage.repositories.base import Repository, escape_like
 from tenantry.storage.repositories.memberships import MEMBERSHIP_COLUMNS, to_membership
 from tenantry.storage.repositories.users import USER_COLUMNS, USER_WIDTH, to_user
 from tenantry.storage.tables import audit_events, memberships, scim_external_ids, users
@@ -63,6 +63,8 @@ _COLUMNS: dict[UserAttribute, sa.ColumnElement[Any]] = {
     A.JOINED_AT: memberships.c.created_at,
 }
 _OPTIONAL_TEXT = {A.DISPLAY_NAME, A.FIRST_NAME, A.LAST_NAME, A.DEPARTMENT}
+# Columns that are never NULL (the external id is, through its outer join).
+_NEVER_NULL = {A.USER_ID, A.EMAIL, A.DISPLAY_NAME, A.ROLE, A.JOINED_AT}
 
 _SELECT = sa.select(*USER_COLUMNS, *MEMBERSHIP_COLUMNS, scim_external_ids.c.external_id)
 _ONE = _SELECT.select_from(_MEMBERS).where(_IN_ACCOUNT, users.c.id == sa.bindparam("user_id"))
@@ -231,16 +233,28 @@ class _Compiler:
         operand = value if exact else value.lower()
         if operator is Operator.NE:
             return sa.or_(column.is_(None), text != operand)
-        has_value = column.is_not(None)
+        # A needless IS NOT NULL is an index condition PostgreSQL may prefer to the search's.
+        has_value = sa.true() if attribute in _NEVER_NULL else column.is_not(None)
         if operator is Operator.EQ:
             return sa.and_(has_value, text == operand)
         if operator in (Operator.CO, Operator.SW, Operator.EW):
-            return sa.and_(has_value, self._contains(text, operator, operand, exact))
+            return sa.and_(has_value, self._contains(text, operator, operand))
         return sa.and_(has_value, _ordered(sa.collate(text, self._binary), operator, operand))
 
     def _contains(
-        self, text: sa.ColumnElement[Any], operator: Operator, operand: str, exact: bool
+        self, text: sa.ColumnElement[Any], operator: Operator, operand: str
     ) -> sa.ColumnElement[bool]:
+        if self.dialect == "postgresql":
+            # LIKE is case-sensitive there, and `lower(column) LIKE ...` is what the trigram
+            # indexes serve (migration 0013); strpos and substr would read every member.
+            escaped = escape_like(operand)
+            pattern = {
+                Operator.SW: f"{escaped}%",
+                Operator.EW: f"%{escaped}",
+                Operator.CO: f"%{escaped}%",
+            }[operator]
+            return text.like(pattern, "\\")
+        # LIKE ignores case on SQLite, which exact attributes must not: compare substrings.
         length = len(operand)
         if operator is Operator.SW:
             return sa.func.substr(text, 1, length) == operand
@@ -249,10 +263,6 @@ class _Compiler:
                 sa.func.length(text) >= length,
                 sa.func.substr(text, sa.func.length(text) - length + 1) == operand,
             )
-        # Both sides are lower-cased for inexact attributes; exact ones need a case-sensitive
-        # search, which LIKE is not on SQLite.
-        if self.dialect == "postgresql":
-            return sa.func.strpos(text, operand) > 0
         return sa.func.instr(text, operand) > 0
 
 

@@ -87,6 +87,7 @@ _ACTIVE = MembershipStatus.ACTIVE.value
 _USER_STATUSES = {int(status): status for status in UserStatus}
 _ACTIVATED = int(UserStatus.ACTIVATED)
 _WITH_USERS = memberships.join(users, users.c.id == memberships.c.user_id)
+_SEARCHED = (users.c.email, users.c.name)
 
 _SELECT = sa.select(*MEMBERSHIP_COLUMNS)
 _FIND = _SELECT.where(
@@ -115,9 +116,16 @@ _FOR_USERS = _SELECT.where(
     memberships.c.user_id.in_(sa.bindparam("user_ids", expanding=True))
 ).order_by(memberships.c.created_at, memberships.c.account_id)
 _OTHER = memberships.alias("other")
-# Each member of an account with every membership they hold (this one included), in the
-# members' joining order, then each one's memberships in theirs: one statement for what a
-# GraphQL tenant → users → roles walk shows, as plain rows (no domain objects).
+_FIRST = (
+    sa.select(memberships.c.user_id, memberships.c.created_at)
+    .where(memberships.c.account_id == sa.bindparam("account_id"))
+    .order_by(memberships.c.created_at, memberships.c.user_id)
+    .limit(sa.bindparam("limit", type_=sa.Integer))
+    .subquery("first")
+)
+# The first members of an account with every membership they hold (this one included), in
+# the members' joining order, then each one's memberships in theirs: one statement for what
+# a GraphQL tenant → users → roles walk shows, as plain rows (no domain objects).
 _MEMBER_PLACEMENTS = (
     sa.select(
         users.c.id,
@@ -127,14 +135,12 @@ _MEMBER_PLACEMENTS = (
         _OTHER.c.account_id,
         _OTHER.c.role_key,
     )
-    .select_from(_WITH_USERS.join(_OTHER, _OTHER.c.user_id == memberships.c.user_id))
-    .where(memberships.c.account_id == sa.bindparam("account_id"))
-    .order_by(
-        memberships.c.created_at,
-        memberships.c.user_id,
-        _OTHER.c.created_at,
-        _OTHER.c.account_id,
+    .select_from(
+        _FIRST.join(users, users.c.id == _FIRST.c.user_id).join(
+            _OTHER, _OTHER.c.user_id == _FIRST.c.user_id
+        )
     )
+    .order_by(_FIRST.c.created_at, _FIRST.c.user_id, _OTHER.c.created_at, _OTHER.c.account_id)
 )
 _COUNT = sa.select(sa.func.count()).where(memberships.c.account_id == sa.bindparam("account_id"))
 _ACTIVE_ROLE_COUNTS = (
@@ -188,6 +194,12 @@ _DELETE_MANY = memberships.delete().where(
 )
 
 
+def _searched(pattern: sa.ColumnElement[str] | str) -> sa.ColumnElement[bool]:
+    """The user's address or name holds the LIKE `pattern`, each written as the expression
+    PostgreSQL's trigram indexes cover (addresses are stored lower-case: same answer)."""
+    return sa.or_(*(sa.func.lower(column).like(pattern, "\\") for column in _SEARCHED))
+
+
 @functools.cache
 def _members(after: bool, search: bool, role: bool) -> sa.Select[Any]:
     """The members query for one combination of filters, built once.
@@ -211,12 +223,7 @@ def _members(after: bool, search: bool, role: bool) -> sa.Select[Any]:
         )
     if search:
         pattern = sa.bindparam("pattern", type_=sa.String)
-        query = query.where(
-            sa.or_(
-                users.c.email.like(pattern, "\\"),
-                sa.func.lower(users.c.name).like(pattern, "\\"),
-            )
-        )
+        query = query.where(_searched(pattern))
     if role:
         query = query.where(memberships.c.role_key == sa.bindparam("role_key"))
     return query
@@ -238,13 +245,7 @@ _STATE_FILTERS: dict[MemberState, sa.ColumnElement[bool]] = {
 def _browse_filters(account_id: str, query: MemberQuery) -> list[sa.ColumnElement[bool]]:
     where = [memberships.c.account_id == account_id]
     if query.search:
-        pattern = like_pattern(query.search)
-        where.append(
-            sa.or_(
-                users.c.email.like(pattern, "\\"),
-                sa.func.lower(users.c.name).like(pattern, "\\"),
-            )
-        )
+        where.append(_searched(like_pattern(query.search)))
     if query.role_key:
         where.append(memberships.c.role_key == query.role_key)
     if query.state is not None:
@@ -302,15 +303,15 @@ class SqlMembershipRepository(Repository):
             result[row[0]].append((to_membership(row), to_account(row, _WIDTH)))
         return result
 
-    def member_placements(self, account_id: str) -> list[MemberPlacementRow]:
-        """The account's members, in joining order, each with every membership they hold
-        (theirs in this account included), in the order they got them: plain rows
+    def member_placements(self, account_id: str, limit: int) -> list[MemberPlacementRow]:
+        """The account's first `limit` members, in joining order, each with every membership
+        they hold (theirs in this account included), in the order they got them: plain rows
         `(user id, e-mail, user status, expires on, account id, role key)`."""
         statuses = _USER_STATUSES
         return [
             (user_id, email, statuses[status], expires_on, account, role_key)
             for user_id, email, status, expires_on, account, role_key in self.conn.execute(
-                _MEMBER_PLACEMENTS, {"account_id": account_id}
+                _MEMBER_PLACEMENTS, {"account_id": account_id, "limit": limit}
             ).all()
         ]
 
@@ -371,7 +372,9 @@ class SqlMembershipRepository(Repository):
         ]
         if len(rows) < limit and (rows or offset == 0):
             return rows, offset + len(rows)  # the last page: no need to count
-        count = sa.select(sa.func.count()).select_from(_WITH_USERS).where(*where)
+        # Without a filter on users, the account's index on memberships counts alone.
+        counted = _WITH_USERS if query.search or query.state is not None else memberships
+        count = sa.select(sa.func.count()).select_from(counted).where(*where)
         total: int = self.conn.execute(count).scalar_one()
         return rows, total
 

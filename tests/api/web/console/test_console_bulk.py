@@ -9,13 +9,12 @@ import httpx
 from tenantry.domain.accounts import Account
 from tenantry.domain.memberships import MembershipStatus
 from tenantry.services import accounts, members
-from tenantry.services.accounts import AccountChanges
 from tenantry.services.auth import FACE
 from tenantry.services.context import ServiceContext
 
 from browsing import Browser, Host, audit, mailed_link, text_of
 from console_support import console_user, csrf_of
-from factories import OPERATOR, make_account, make_member, stored
+from factories import OPERATOR, make_account, make_member, set_policy, stored
 from mailserver import Inbox
 
 HEADER = "email,role,username,department,app_ids,media_sources,geos"
@@ -54,7 +53,7 @@ def test_good_rows_are_added_and_bad_ones_refused_with_the_apis_words(
     brand = make_account(ctx, parent=host.account, name="Brand")
     other = make_account(ctx, parent=host.account, name="Other brand")
     for account in (brand, other):
-        accounts.update_account(ctx, OPERATOR, account.id, AccountChanges(multi_account_users=True))
+        set_policy(ctx, account.id, multi_account_users=True)
     accounts.add_app(ctx, OPERATOR, brand.id, "com.brand.app", "Brand app")
     known = make_member(ctx, other, role="view", email="known@example.com")
     console_user(ctx, browser, brand)

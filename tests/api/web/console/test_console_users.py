@@ -14,12 +14,11 @@ from tenantry.domain.accounts import Account
 from tenantry.domain.memberships import Membership, MembershipStatus
 from tenantry.domain.users import User, UserStatus
 from tenantry.services import accounts, members
-from tenantry.services.accounts import AccountChanges
 from tenantry.services.context import ServiceContext
 
 from browsing import Browser, Host, accept, audit, forms_of, mailed_link, text_of
 from console_support import console_user, csrf_of
-from factories import OPERATOR, make_account, make_member
+from factories import OPERATOR, make_account, make_member, set_policy
 from mailserver import Inbox
 
 LAST_ADMIN = "The last admin of an account can't be removed or demoted."
@@ -268,7 +267,7 @@ def test_a_person_with_a_user_elsewhere_is_invited_not_added(
     # Consent: an existing identity joins only when its owner accepts this account's invitation.
     other = make_account(ctx, parent=host.account, name="Other brand")
     for account in (other, host.tenant):
-        accounts.update_account(ctx, OPERATOR, account.id, AccountChanges(multi_account_users=True))
+        set_policy(ctx, account.id, multi_account_users=True)
     known = make_member(ctx, other, role="view", email="known@example.com")
     console_user(ctx, browser, host.tenant)
     answer = browser.submit(

@@ -19,8 +19,10 @@ from tenantry.entrypoints.web.console.credentials import add_credential_pages
 from tenantry.entrypoints.web.console.invitations import add_invitation_pages
 from tenantry.entrypoints.web.console.roles import add_role_pages
 from tenantry.entrypoints.web.console.settings import add_settings_pages
+from tenantry.entrypoints.web.console.sso import add_sso_pages
 from tenantry.entrypoints.web.console.usage import add_usage_pages
 from tenantry.entrypoints.web.console.users import add_user_pages
+from tenantry.entrypoints.web.console.webhooks import add_webhook_pages
 from tenantry.entrypoints.web.pages import Web
 
 
@@ -37,5 +39,7 @@ def add_console_pages(router: APIRouter, web: Web) -> None:
         add_usage_pages,
         add_audit_pages,
         add_settings_pages,
+        add_webhook_pages,
+        add_sso_pages,
     ):
         add(router, console)

@@ -1,5 +1,7 @@
 """The audit log: an account's events, newest first, filtered by action, face, actor and dates,
-50 a page with an "Older" link; each event's before and after states in a disclosure.
+50 a page with an "Older" link; each event's before and after states in a disclosure. "Export"
+downloads every event the filters keep, oldest first, as CSV or JSON Lines, streamed as it is
+read (`entrypoints.audit_export`).
 
 Only people who may read the account's audit log get the page; the service refuses the others.
 """
@@ -14,9 +16,16 @@ from typing import Any
 import orjson
 from fastapi import APIRouter
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 
 from tenantry.domain.audit import AuditEvent
+from tenantry.entrypoints.audit_export import (
+    FORMATS,
+    MEDIA_TYPES,
+    Format,
+    export_lines,
+    file_name,
+)
 from tenantry.entrypoints.web.console.base import (
     Console,
     ConsolePages,
@@ -38,6 +47,7 @@ ACTIONS = {
     "account.update": "Account changed",
     "account.delete": "Account deleted",
     "account.transfer_ownership": "Account ownership handed over",
+    "account.policy_update": "Security policy changed",
     "api_account.create": "API account created",
     "api_account.revoke": "API account revoked",
     "api_token.create": "API token created",
@@ -74,6 +84,11 @@ ACTIONS = {
     "user.deactivate": "User deactivated",
     "user.external_id": "User's external id set",
     "user.address_proved": "User's address proved",
+    "invitation.expire": "Invitation expired",
+    "webhook_endpoint.create": "Webhook endpoint added",
+    "webhook_endpoint.update": "Webhook endpoint changed",
+    "webhook_endpoint.rotate_secret": "Webhook signing secret renewed",
+    "webhook_endpoint.delete": "Webhook endpoint removed",
 }
 
 # The faces a change can come through, as the audit trail names them.
@@ -81,10 +96,12 @@ FACES = {
     "console": "Console",
     "graphql": "GraphQL API",
     "bulk_rest": "User management REST API",
-    "network": "Network REST API",
+    "network_rest": "Network REST API",
+    "network": "Network REST API (entries before webhooks)",
     "scim": "SCIM",
     "traffic": "Gateway traffic reports",
     "cli": "Command line",
+    "system": "tenantry itself (expiries)",
     "api": "API",
 }
 
@@ -202,6 +219,7 @@ def options(known: Mapping[str, str], chosen: str, any_label: str) -> list[tuple
 def add_audit_pages(router: APIRouter, console: Console) -> None:
     pages = AuditPages(console)
     router.get("/hub/accounts/{account_id}/audit")(console.page(pages.audit_page))
+    router.get("/hub/accounts/{account_id}/audit/export")(console.page(pages.export))
 
 
 class AuditPages(ConsolePages):
@@ -248,4 +266,40 @@ class AuditPages(ConsolePages):
             newest_url=with_query(base, **form.values) if before_id is not None else None,
             base_url=base,
             actor_url=lambda actor_id: with_query(base, **{**form.values, "actor": actor_id}),
+            export_urls={
+                label: with_query(f"{base}/export", **form.values, format=format)
+                for format, label in (("csv", "CSV"), ("jsonl", "JSON Lines"))
+            },
+        )
+
+    async def export(self, request: Request, viewer: Viewer) -> Response:
+        """Every event the filters keep, oldest first, as a download; dates that are not
+        dates get the page, with their messages."""
+        here = await self.account(request, viewer)
+        filters, form = read_filters(request.query_params)
+        format = request.query_params.get("format", "csv")
+        if form.errors or format not in FORMATS:
+            return await self.audit_page(request, viewer)
+        chosen: Format = "jsonl" if format == "jsonl" else "csv"
+        events = await self.console.call(
+            audit.export_audit_events,
+            self.ctx,
+            viewer.actor,
+            here.account.id,
+            audit.AuditFilters(
+                action=filters.action,
+                actor_id=filters.actor,
+                face=filters.face,
+                since=filters.since,
+                until=filters.until,
+            ),
+        )
+        name = file_name(here.account.id, chosen)
+        return StreamingResponse(
+            export_lines(events, chosen),
+            media_type=MEDIA_TYPES[chosen],
+            headers={
+                "Content-Disposition": f'attachment; filename="{name}"',
+                "Cache-Control": "no-store",
+            },
         )

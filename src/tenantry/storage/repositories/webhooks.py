@@ -1,0 +1,214 @@
+"""Webhook endpoints, who hears an account's events, and the endpoints' delivery logs (their
+outbox entries)."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Collection
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from tenantry.domain.outbox import OutboxEntry, OutboxKind
+from tenantry.domain.webhooks import (
+    DeliveryStatus,
+    EventType,
+    Subscription,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
+from tenantry.storage.repositories.accounts import MAX_DEPTH
+from tenantry.storage.repositories.base import Repository, columns
+from tenantry.storage.repositories.outbox import SELECT_ENTRIES, to_entry
+from tenantry.storage.tables import accounts, outbox
+from tenantry.storage.webhook_tables import webhook_endpoints
+
+_FIELDS = tuple(f.name for f in dataclasses.fields(WebhookEndpoint))
+_SELECT = sa.select(*columns(webhook_endpoints, _FIELDS))
+_FIND = _SELECT.where(webhook_endpoints.c.id == sa.bindparam("id"))
+_FOR_ACCOUNT = _SELECT.where(webhook_endpoints.c.account_id == sa.bindparam("account_id")).order_by(
+    webhook_endpoints.c.created_at, webhook_endpoints.c.id
+)
+_COUNT = (
+    sa.select(sa.func.count())
+    .select_from(webhook_endpoints)
+    .where(webhook_endpoints.c.account_id == sa.bindparam("account_id"))
+)
+_SECRETS = sa.select(*columns(webhook_endpoints, _FIELDS), webhook_endpoints.c.secret).where(
+    webhook_endpoints.c.id.in_(sa.bindparam("ids", expanding=True))
+)
+_UPDATE = webhook_endpoints.update().where(webhook_endpoints.c.id == sa.bindparam("where_id"))
+_DELETE = webhook_endpoints.delete().where(webhook_endpoints.c.id == sa.bindparam("id"))
+
+
+def _subscriptions() -> sa.Select[Any]:
+    """The enabled endpoints that hear an account's events: its own, and those of each
+    ancestor that reaches it (every account on the way up lets its partner manage it) and
+    asked for its child accounts' events; with how far up each is. One recursive query."""
+    link = (accounts.c.id, accounts.c.parent_id, accounts.c.can_partner_manage)
+    base = sa.select(*link, sa.literal(0).label("depth")).where(accounts.c.id == sa.bindparam("id"))
+    up = base.cte("up", recursive=True)
+    up = up.union_all(
+        sa.select(*link, (up.c.depth + 1).label("depth"))
+        .join(up, accounts.c.id == up.c.parent_id)
+        .where(up.c.can_partner_manage, up.c.depth < MAX_DEPTH)
+    )
+    e = webhook_endpoints.c
+    return (
+        sa.select(e.id, e.account_id, e.event_types, up.c.depth)
+        .join(up, e.account_id == up.c.id)
+        .where(e.enabled, sa.or_(up.c.depth == 0, e.include_children))
+        .order_by(up.c.depth, e.created_at, e.id)
+    )
+
+
+_SUBSCRIPTIONS = _subscriptions()
+
+_DELIVERY_COLUMNS = (
+    outbox.c.id,
+    outbox.c.endpoint_id,
+    outbox.c.payload,
+    outbox.c.attempts,
+    outbox.c.created_at,
+    outbox.c.available_at,
+    outbox.c.last_status_code,
+    outbox.c.last_error,
+    outbox.c.sent_at,
+    outbox.c.failed_at,
+)
+_DELIVERIES = (
+    sa.select(*_DELIVERY_COLUMNS)
+    .where(outbox.c.endpoint_id == sa.bindparam("endpoint_id"))
+    .order_by(outbox.c.id.desc())
+    .limit(sa.bindparam("limit", type_=sa.Integer))
+)
+_DELIVERY = sa.select(*_DELIVERY_COLUMNS).where(
+    outbox.c.id == sa.bindparam("id"), outbox.c.kind == OutboxKind.WEBHOOK.value
+)
+_ENTRY = SELECT_ENTRIES.where(
+    outbox.c.id == sa.bindparam("id"), outbox.c.kind == OutboxKind.WEBHOOK.value
+)
+
+
+def _endpoint(row: Any) -> WebhookEndpoint:
+    values = dict(zip(_FIELDS, row[: len(_FIELDS)], strict=True))
+    values["event_types"] = _types(values["event_types"])
+    return WebhookEndpoint(**values)
+
+
+def _types(names: list[str]) -> tuple[EventType, ...]:
+    known = {t.value for t in EventType}
+    return tuple(EventType(n) for n in names if n in known)
+
+
+def _row(endpoint: WebhookEndpoint) -> dict[str, Any]:
+    values = {name: getattr(endpoint, name) for name in _FIELDS}
+    values["event_types"] = [t.value for t in endpoint.event_types]
+    return values
+
+
+def _delivery(row: Any) -> WebhookDelivery:
+    (id_, endpoint_id, payload, attempts, created, available, code, error, sent, failed) = row
+    status = (
+        DeliveryStatus.SENT
+        if sent is not None
+        else DeliveryStatus.FAILED
+        if failed is not None
+        else DeliveryStatus.PENDING
+    )
+    return WebhookDelivery(
+        id=id_,
+        endpoint_id=endpoint_id,
+        event_id=payload["event_id"],
+        event_type=payload["body"]["type"],
+        account_id=payload["account_id"],
+        status=status,
+        attempts=attempts,
+        created_at=created,
+        next_attempt_at=available if status is DeliveryStatus.PENDING else None,
+        last_status_code=code,
+        last_error=error,
+        sent_at=sent,
+        failed_at=failed,
+    )
+
+
+class SqlWebhookRepository(Repository):
+    def __init__(self, connection: sa.Connection) -> None:
+        super().__init__(connection)
+        # Who hears each account's events, read once per transaction: a batch of changes
+        # asks for every change it records.
+        self._heard: dict[str, list[Subscription]] = {}
+
+    # -- endpoints
+
+    def add(self, endpoint: WebhookEndpoint, secret: str) -> None:
+        self.conn.execute(webhook_endpoints.insert(), {**_row(endpoint), "secret": secret})
+        self._heard.clear()
+
+    def update(self, endpoint: WebhookEndpoint) -> None:
+        values = _row(endpoint)
+        del values["id"]
+        self.conn.execute(_UPDATE, {**values, "where_id": endpoint.id})
+        self._heard.clear()
+
+    def set_secret(self, endpoint_id: str, secret: str, at: datetime) -> None:
+        self.conn.execute(_UPDATE, {"secret": secret, "secret_set_at": at, "where_id": endpoint_id})
+
+    def delete(self, endpoint_id: str) -> None:
+        self.conn.execute(_DELETE, {"id": endpoint_id})
+        self._heard.clear()
+
+    def find(self, endpoint_id: str) -> WebhookEndpoint | None:
+        row = self._one(_FIND, {"id": endpoint_id})
+        return _endpoint(row) if row else None
+
+    def for_account(self, account_id: str) -> list[WebhookEndpoint]:
+        return [_endpoint(r) for r in self.conn.execute(_FOR_ACCOUNT, {"account_id": account_id})]
+
+    def count_for_account(self, account_id: str) -> int:
+        return int(self.conn.execute(_COUNT, {"account_id": account_id}).scalar_one())
+
+    def signing(self, endpoint_ids: Collection[str]) -> dict[str, tuple[WebhookEndpoint, str]]:
+        """The endpoints with their signing secrets, for the sender only."""
+        if not endpoint_ids:
+            return {}
+        rows = self.conn.execute(_SECRETS, {"ids": list(set(endpoint_ids))})
+        return {row[0]: (_endpoint(row), row[len(_FIELDS)]) for row in rows}
+
+    # -- who hears an account
+
+    def subscriptions(self, account_id: str) -> list[Subscription]:
+        heard = self._heard.get(account_id)
+        if heard is None:
+            rows = self.conn.execute(_SUBSCRIPTIONS, {"id": account_id})
+            heard = self._heard[account_id] = [
+                Subscription(endpoint_id, owner, _types(types), depth)
+                for endpoint_id, owner, types, depth in rows
+            ]
+        return heard
+
+    def account_leaving(self, account_id: str) -> None:
+        """The account is about to be deleted, its endpoints with it: its ancestors' endpoints
+        go on hearing its events in this transaction (its deletion among them)."""
+        self._heard[account_id] = [s for s in self.subscriptions(account_id) if s.depth > 0]
+
+    # -- deliveries
+
+    def deliveries(
+        self, endpoint_id: str, *, limit: int, before_id: int | None = None
+    ) -> list[WebhookDelivery]:
+        query = _DELIVERIES
+        if before_id is not None:
+            query = query.where(outbox.c.id < before_id)
+        parameters = {"endpoint_id": endpoint_id, "limit": limit}
+        return [_delivery(r) for r in self.conn.execute(query, parameters)]
+
+    def delivery_entry(self, delivery_id: int) -> OutboxEntry | None:
+        row = self._one(_ENTRY, {"id": delivery_id})
+        return to_entry(row) if row else None
+
+    def delivery(self, delivery_id: int) -> WebhookDelivery | None:
+        row = self._one(_DELIVERY, {"id": delivery_id})
+        return _delivery(row) if row else None
