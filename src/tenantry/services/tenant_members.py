@@ -44,13 +44,16 @@ class TenantMembers:
     """The roles the account offers: predefined ones for its kind, then its own."""
 
 
-def tenant_members(ctx: ServiceContext, actor: Actor, account_id: str) -> TenantMembers:
-    """Every member of an account, each with the roles they hold wherever the actor may see
-    members, and the roles the account offers."""
+def tenant_members(
+    ctx: ServiceContext, actor: Actor, account_id: str, *, at_most: int
+) -> TenantMembers:
+    """The members of an account (the first `at_most` + 1 who joined, so that a caller can
+    tell there are more), each with the roles they hold wherever the actor may see members,
+    and the roles the account offers."""
     with ctx.uow(readonly=True) as uow:
         # The rows first, so that one statement reads the chains of every account they name;
         # nothing read is shown unless `require` says so.
-        rows = uow.memberships.member_placements(account_id)
+        rows = uow.memberships.member_placements(account_id, at_most + 1)
         elsewhere = {row[4] for row in rows} - {account_id}
         chains = uow.accounts.chains({account_id} | elsewhere)
         account, _ = require(

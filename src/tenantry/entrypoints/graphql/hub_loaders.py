@@ -74,22 +74,15 @@ class HubLoaders:
 
     # -- users ---------------------------------------------------------------------------------
 
-    def member_page(self, account_id: str, first: int, after: MemberCursor | None) -> MemberPage:
-        """`first` members after `after`, in joining order; asked once per request."""
-        key = (account_id, first, after)
-        if key not in self._member_pages:
-            page = members.list_members(self.ctx, self.actor, account_id, limit=first, after=after)
-            self._member_pages[key] = page
-            self._seen_users.update(m.user.id for m in page.items)
-        return self._member_pages[key]
-
     def users_of(self, account_id: str) -> list[UserFacts]:
-        """An account's members, read together with every role each holds where the caller
-        may see members, and with the roles the account offers (one service call), as
-        `Tenant.users` answers without paging arguments: up to `USERS_CAP`; more is an error
-        that says to page."""
+        """Every member, as `Tenant.users` answers without paging arguments (up to
+        `USERS_CAP`; more is an error that says to page), read together with every role each
+        holds where the caller may see members and the roles the account offers (one service
+        call)."""
         if account_id not in self._users_of:
-            found = tenant_members.tenant_members(self.ctx, self.actor, account_id)
+            found = tenant_members.tenant_members(
+                self.ctx, self.actor, account_id, at_most=USERS_CAP
+            )
             if len(found.users) > USERS_CAP:
                 raise InvalidInput(ErrorCode.INVALID_INPUT, TOO_MANY_USERS, field="users")
             self.remember(found.account)
@@ -117,6 +110,15 @@ class HubLoaders:
         if view is None:
             view = self._role_views[key] = role_view(self.ctx.roles, held.account, held.role)
         return view
+
+    def member_page(self, account_id: str, first: int, after: MemberCursor | None) -> MemberPage:
+        """`first` members after `after`, in joining order; asked once per request."""
+        key = (account_id, first, after)
+        if key not in self._member_pages:
+            page = members.list_members(self.ctx, self.actor, account_id, limit=first, after=after)
+            self._member_pages[key] = page
+            self._seen_users.update(m.user.id for m in page.items)
+        return self._member_pages[key]
 
     def prime_placements(self, user_id: str, placements: UserPlacements) -> None:
         self._placements.setdefault(user_id, placements)

@@ -3,8 +3,6 @@ loaders, so `users(first:, after:)` and `usersConnection` of the same page cost 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from tenantry.domain.errors import ErrorCode, InvalidInput
 from tenantry.domain.users import User
 from tenantry.entrypoints.graphql.hub_loaders import USERS_CAP, HubLoaders
@@ -36,12 +34,12 @@ def users_page(
 
 def tenant_users(
     loaders: HubLoaders, account_id: str, first: int | None, after: str | None
-) -> Sequence[User | UserFacts]:
+) -> list[User | UserFacts]:
     """Without paging arguments every member, up to the cap (today's answer, read with their
     roles in one go); with them, a page."""
     if first is None and after is None:
-        return loaders.users_of(account_id)
-    return [member.user for member in users_page(loaders, account_id, first, after).items]
+        return list(loaders.users_of(account_id))
+    return [m.user for m in users_page(loaders, account_id, first, after).items]
 
 
 def page_info(page: MemberPage) -> dict[str, object]:

@@ -116,9 +116,16 @@ _FOR_USERS = _SELECT.where(
     memberships.c.user_id.in_(sa.bindparam("user_ids", expanding=True))
 ).order_by(memberships.c.created_at, memberships.c.account_id)
 _OTHER = memberships.alias("other")
-# Each member of an account with every membership they hold (this one included), in the
-# members' joining order, then each one's memberships in theirs: one statement for what a
-# GraphQL tenant → users → roles walk shows, as plain rows (no domain objects).
+_FIRST = (
+    sa.select(memberships.c.user_id, memberships.c.created_at)
+    .where(memberships.c.account_id == sa.bindparam("account_id"))
+    .order_by(memberships.c.created_at, memberships.c.user_id)
+    .limit(sa.bindparam("limit", type_=sa.Integer))
+    .subquery("first")
+)
+# The first members of an account with every membership they hold (this one included), in
+# the members' joining order, then each one's memberships in theirs: one statement for what
+# a GraphQL tenant → users → roles walk shows, as plain rows (no domain objects).
 _MEMBER_PLACEMENTS = (
     sa.select(
         users.c.id,
@@ -128,14 +135,12 @@ _MEMBER_PLACEMENTS = (
         _OTHER.c.account_id,
         _OTHER.c.role_key,
     )
-    .select_from(_WITH_USERS.join(_OTHER, _OTHER.c.user_id == memberships.c.user_id))
-    .where(memberships.c.account_id == sa.bindparam("account_id"))
-    .order_by(
-        memberships.c.created_at,
-        memberships.c.user_id,
-        _OTHER.c.created_at,
-        _OTHER.c.account_id,
+    .select_from(
+        _FIRST.join(users, users.c.id == _FIRST.c.user_id).join(
+            _OTHER, _OTHER.c.user_id == _FIRST.c.user_id
+        )
     )
+    .order_by(_FIRST.c.created_at, _FIRST.c.user_id, _OTHER.c.created_at, _OTHER.c.account_id)
 )
 _COUNT = sa.select(sa.func.count()).where(memberships.c.account_id == sa.bindparam("account_id"))
 _ACTIVE_ROLE_COUNTS = (
@@ -298,15 +303,15 @@ class SqlMembershipRepository(Repository):
             result[row[0]].append((to_membership(row), to_account(row, _WIDTH)))
         return result
 
-    def member_placements(self, account_id: str) -> list[MemberPlacementRow]:
-        """The account's members, in joining order, each with every membership they hold
-        (theirs in this account included), in the order they got them: plain rows
+    def member_placements(self, account_id: str, limit: int) -> list[MemberPlacementRow]:
+        """The account's first `limit` members, in joining order, each with every membership
+        they hold (theirs in this account included), in the order they got them: plain rows
         `(user id, e-mail, user status, expires on, account id, role key)`."""
         statuses = _USER_STATUSES
         return [
             (user_id, email, statuses[status], expires_on, account, role_key)
             for user_id, email, status, expires_on, account, role_key in self.conn.execute(
-                _MEMBER_PLACEMENTS, {"account_id": account_id}
+                _MEMBER_PLACEMENTS, {"account_id": account_id, "limit": limit}
             ).all()
         ]
 
