@@ -60,6 +60,10 @@ fmt: dev
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-# The benchmarks drive the HTTP faces with httpx, a dev tool.
+# The benchmarks load the HTTP faces with wrk (Debian's package, installed here when missing;
+# CI does not need it) and drive the rest with the dev tools. BENCH_ARGS narrows a run, e.g.
+# `make bench BENCH_ARGS="--engine sqlite --users 100000"`.
+BENCH_ARGS ?=
 bench: dev
-	$(BIN)/python -m bench
+	command -v wrk >/dev/null || { apt-get update && apt-get install -y --no-install-recommends wrk; }
+	$(BIN)/python -m bench $(BENCH_ARGS)

@@ -5,40 +5,54 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import shutil
 import sys
 import sysconfig
+from dataclasses import dataclass
 from time import perf_counter
 
 from rich.console import Console
 from rich.table import Table
 
 from bench import bulk_rest, network_rest
-from bench.database import Target, engine_of, open_target
+from bench.database import engine_of, open_target
+from bench.http import Memory, run_http, seed_http, serve_memory
 from bench.ops import Figure, run_operations
 from bench.seed import Seeded, seed
 from tenantry.app import Composition
 from tenantry.settings import Settings
 from tenantry.storage.migrations import upgrade_database
 
-QUICK = {"accounts": 50, "users": 5_000, "seconds": 0.5}
-DEFAULTS = {"accounts": 1_000, "users": 100_000, "seconds": 2.0}
+QUICK = {"accounts": 50, "users": "5000", "seconds": 0.5}
+DEFAULTS = {"accounts": 1_000, "users": "10000,100000,1000000", "seconds": 2.0}
+FLAT = 1.5  # the most a figure may move between the smallest and the largest database
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m bench",
-        description="Seed a scratch database and print tenantry's speed as a ratio of the raw "
-        "database driver's, measured in the same run.",
+        description="Seed scratch databases and print tenantry's speed as a ratio of the raw "
+        "database driver's, measured in the same run, in one table.",
     )
-    parser.add_argument("--engine", choices=("sqlite", "postgresql"), help="default: sqlite")
+    parser.add_argument(
+        "--engine",
+        choices=("sqlite", "postgresql", "both"),
+        help="default: both (sqlite only with --database-url sqlite:…)",
+    )
     parser.add_argument(
         "--database-url",
-        help="an empty database to fill (SQLAlchemy URL); by default a scratch SQLite file, or "
-        "for postgresql a throwaway cluster the bench starts and removes",
+        help="an empty database to fill (SQLAlchemy URL; one size only); by default a scratch "
+        "SQLite file, or for postgresql a throwaway cluster the bench starts and removes",
     )
     parser.add_argument("--accounts", type=int, help="accounts, the host included (1000)")
-    parser.add_argument("--users", type=int, help="users, one membership each (100000; up to 1M)")
+    parser.add_argument(
+        "--users",
+        help="users, one membership each, comma-separated sizes (10000,100000,1000000)",
+    )
     parser.add_argument("--seconds", type=float, help="time per operation and side (2)")
+    parser.add_argument(
+        "--no-http", action="store_true", help="skip the HTTP figures (wrk) and the memory"
+    )
     parser.add_argument(
         "--quick", action="store_true", help="a smoke run: 50 accounts, 5000 users, 0.5 s"
     )
@@ -56,17 +70,36 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     for name, value in (QUICK if args.quick else DEFAULTS).items():
         if getattr(args, name) is None:
             setattr(args, name, value)
+    args.sizes = [int(n.replace("_", "")) for n in str(args.users).split(",") if n.strip()]
     if args.database_url:
         url_engine = engine_of(args.database_url)
         if args.engine not in (None, url_engine):
             parser.error(f"--engine {args.engine} does not match the URL's {url_engine}")
         args.engine = url_engine
-    args.engine = args.engine or "sqlite"
-    if args.engine not in ("sqlite", "postgresql"):
-        parser.error(f"unsupported engine: {args.engine}")
-    if args.accounts < 2 or args.users < max(args.accounts, 100):
+        if len(args.sizes) != 1:
+            parser.error("--database-url fills one database: give one size with --users")
+    engine = args.engine or ("sqlite" if args.quick else "both")
+    args.engines = ["sqlite", "postgresql"] if engine == "both" else [engine]
+    if any(e not in ("sqlite", "postgresql") for e in args.engines):
+        parser.error(f"unsupported engine: {engine}")
+    args.engine = args.engines[0]
+    if args.accounts < 2 or any(n < max(args.accounts, 100) for n in args.sizes):
         parser.error("need at least 2 accounts, 100 users and as many users as accounts")
+    if not args.no_http and shutil.which("wrk") is None:
+        parser.error("the HTTP figures need wrk (apt-get install wrk; `make bench` does)")
     return args
+
+
+@dataclass(slots=True)
+class Run:
+    engine: str
+    server: str
+    origin: str
+    users: int
+    accounts: int
+    figures: list[Figure]
+    memory: Memory | None
+    seeding_seconds: float
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -80,30 +113,65 @@ def main(argv: list[str] | None = None) -> None:
     rounds = 3 if args.quick else 5
     console = Console()
     if not console.is_terminal:
-        console = Console(width=100)  # logs and pipes: keep the table on one line per row
+        console = Console(width=140)  # logs and pipes: keep the table on one line per row
     load = os.getloadavg()[0]
     began = perf_counter()
-    with open_target(args.engine, args.database_url) as target:
+    runs = []
+    for engine in args.engines:
+        for users in args.sizes:
+            with console.status(f"{engine}, {users:,} users…"):
+                run = measure(engine, args, users, rounds)
+            runs.append(run)
+            for f in run.figures:  # as it goes, in case the whole run is cut short
+                print(
+                    f"# {engine} {users} {f.name}: {f.tenantry:.1f} / {f.raw:.1f} = {f.ratio:.3f}",
+                    file=sys.stderr,
+                )
+            if run.memory is not None:
+                print(f"# {engine} {users} rss {run.memory.rss_mb:.0f} MB", file=sys.stderr)
+    print_header(console, runs, seconds=args.seconds, rounds=rounds, load=load)
+    console.print(figures_table(runs))
+    for line in flatness(runs):
+        console.print(line)
+    console.print(
+        f"seeding took {sum(r.seeding_seconds for r in runs):.0f} s, the whole run"
+        f" {perf_counter() - began:.0f} s; load average {os.getloadavg()[0]:.1f} at the end."
+    )
+
+
+def measure(engine: str, args: argparse.Namespace, users: int, rounds: int) -> Run:
+    with open_target(engine, args.database_url) as target:
         upgrade_database(target.url)
         composition = Composition(Settings(database_url=target.url))
         raw = target.connect_raw()
+        began = perf_counter()
         try:
             server = raw.describe()
-            with console.status(f"seeding {args.users:,} users…"):
-                seeded = seed(composition.context, raw, accounts=args.accounts, users=args.users)
+            seeded = seed(composition.context, raw, accounts=args.accounts, users=users)
+            http_seeded = None if args.no_http else seed_http(composition.context, seeded.host_id)
             seeding_seconds = perf_counter() - began
-            with console.status("timing the operations…"):
-                figures = run_operations(
-                    composition.context, raw, seeded, seconds=args.seconds, rounds=rounds
-                )
+            figures = run_operations(
+                composition.context, raw, seeded, seconds=args.seconds, rounds=rounds
+            )
         finally:
             raw.close()
             composition.dispose()
-    print_header(console, target, server, seeded, seconds=args.seconds, rounds=rounds, load=load)
-    console.print(figures_table(figures + seeding_figures(seeded)))
-    console.print(
-        f"seeding took {seeding_seconds:.1f} s, the whole run {perf_counter() - began:.1f} s."
-    )
+        memory = None
+        if http_seeded is not None:
+            http = run_http(target.url, http_seeded, seconds=args.seconds, rounds=rounds)
+            figures += [Figure(f.name, "req/s", f.tenantry, f.raw) for f in http.figures]
+            memory = serve_memory(target.url, http_seeded, args.seconds)
+        figures += seeding_figures(seeded)
+        return Run(
+            engine,
+            server,
+            target.origin,
+            seeded.users,
+            len(seeded.advertiser_ids) + 1,
+            figures,
+            memory,
+            seeding_seconds,
+        )
 
 
 def seeding_figures(seeded: Seeded) -> list[Figure]:
@@ -117,23 +185,19 @@ def seeding_figures(seeded: Seeded) -> list[Figure]:
 
 
 def print_header(
-    console: Console,
-    target: Target,
-    server: str,
-    seeded: Seeded,
-    *,
-    seconds: float,
-    rounds: int,
-    load: float,
+    console: Console, runs: list[Run], *, seconds: float, rounds: int, load: float
 ) -> None:
-    console.print(f"[bold]engine[/]   {target.engine}: {server}, {target.origin}")
+    for engine, server, origin in dict.fromkeys((r.engine, r.server, r.origin) for r in runs):
+        console.print(f"[bold]engine[/]   {engine}: {server}, {origin}")
+    sizes = ", ".join(f"{r.users:,}" for r in runs if r.engine == runs[0].engine)
     console.print(
-        f"[bold]sizes[/]    {len(seeded.advertiser_ids) + 1:,} accounts (a host partner and"
-        f" {len(seeded.advertiser_ids):,} advertisers), {seeded.users:,} users"
-        " with one membership each"
+        f"[bold]sizes[/]    {runs[0].accounts:,} accounts (a host partner and advertisers),"
+        f" users: {sizes}, one membership each; HTTP: one uvicorn worker, wrk with"
+        " 16 connections"
     )
     console.print(
-        f"[bold]timing[/]   {seconds:g} s per operation and side, median of {rounds} rounds"
+        f"[bold]timing[/]   {seconds:g} s per operation and side, median of {rounds} rounds,"
+        " the sides taking turns"
     )
     console.print(f"[bold]python[/]   {interpreter()}")
     console.print(
@@ -153,19 +217,57 @@ def interpreter() -> str:
     )
 
 
-def figures_table(figures: list[Figure]) -> Table:
+def figures_table(runs: list[Run]) -> Table:
     table = Table(
         title="tenantry against the raw driver, same database, same run",
         caption="ratio = tenantry / raw: 1 is as fast as the raw driver, 0.1 ten times slower",
     )
-    table.add_column("figure", no_wrap=True)
-    table.add_column("unit")
-    table.add_column("tenantry", justify="right")
-    table.add_column("raw", justify="right")
-    table.add_column("ratio", justify="right")
-    for f in figures:
-        table.add_row(f.name, f.unit, f"{f.tenantry:,.0f}", f"{f.raw:,.0f}", f"{f.ratio:.3f}")
+    for column in ("engine", "users", "figure", "unit", "tenantry", "raw", "ratio"):
+        justify = "right" if column in ("users", "tenantry", "raw", "ratio") else "left"
+        table.add_column(column, justify=justify, no_wrap=column == "figure")
+    for run in runs:
+        for f in run.figures:
+            table.add_row(
+                run.engine,
+                f"{run.users:,}",
+                f.name,
+                f.unit,
+                f"{f.tenantry:,.0f}",
+                f"{f.raw:,.0f}",
+                f"{f.ratio:.3f}",
+            )
+        if run.memory is not None:
+            table.add_row(
+                run.engine,
+                f"{run.users:,}",
+                "resident memory of one worker (tenantry serve), after load",
+                "MB",
+                f"{run.memory.rss_mb:,.0f} (peak {run.memory.peak_rss_mb:,.0f})",
+                "",
+                "",
+            )
+        table.add_section()
     return table
+
+
+def flatness(runs: list[Run]) -> list[str]:
+    """How much each tenantry figure moves between the smallest and the largest database."""
+    lines = []
+    for engine in dict.fromkeys(r.engine for r in runs):
+        mine = [r for r in runs if r.engine == engine]
+        if len(mine) < 2:
+            continue
+        for number, figure in enumerate(mine[0].figures):
+            if figure.name.startswith("seeding"):
+                continue
+            rates = [r.figures[number].tenantry for r in mine if len(r.figures) > number]
+            spread = max(rates) / min(rates) if min(rates) else float("inf")
+            verdict = "flat" if spread <= FLAT else "NOT flat"
+            lines.append(
+                f"{engine}: {figure.name}: largest / smallest across"
+                f" {', '.join(f'{r.users:,}' for r in mine)} users = {spread:.2f} ({verdict})"
+            )
+    return lines
 
 
 if __name__ == "__main__":

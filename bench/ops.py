@@ -6,6 +6,7 @@ a working call with a failing one.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
 import itertools
@@ -22,6 +23,7 @@ from bench.seed import OPERATOR, NewRow, Seeded, insert_raw
 from tenantry.domain.users import UserStatus
 from tenantry.services import credentials, member_browsing, members
 from tenantry.services.context import Actor, ServiceContext
+from tenantry.services.credential_cache import CredentialCache
 from tenantry.services.membership_changes import apply_membership_changes
 from tenantry.services.membership_commands import NewMember
 from tenantry.services.ports import MemberSort
@@ -74,8 +76,13 @@ def run_operations(
     # The token acts as the host's admin, who manages the advertisers through their parent.
     actor = credentials.authenticate(ctx, token, face="bench")
     accounts = seeded.advertiser_ids
+    uncached = dataclasses.replace(ctx, credential_cache=CredentialCache(0))
     pairs = [
         ("token authentication", token_authentication(ctx, raw, token)),
+        (
+            "token authentication, nothing cached (reads every time)",
+            token_authentication(uncached, raw, token),
+        ),
         (
             f"read an account ({PAGE} users and their roles)",
             read_account(ctx, raw, actor, accounts),

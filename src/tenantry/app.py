@@ -14,6 +14,7 @@ from tenantry.oidc import OidcClient
 from tenantry.services.audit import prune_audit_events
 from tenantry.services.catalogues import load_media_sources, load_role_catalogue
 from tenantry.services.context import Actor, ServiceContext
+from tenantry.services.credential_cache import CredentialCache
 from tenantry.services.idempotency import prune_idempotency_keys
 from tenantry.services.invitation_expiry import BATCH as EXPIRY_BATCH
 from tenantry.services.invitation_expiry import record_expired_invitations
@@ -52,8 +53,9 @@ class Composition:
     def context(self) -> ServiceContext:
         if self._context is None:
             engine = create_engine(self.settings.database_url)
+            cache = CredentialCache(self.settings.credential_cache_seconds)
             self._context = ServiceContext(
-                uow=SqlUnitOfWorkFactory(engine),
+                uow=SqlUnitOfWorkFactory(engine, wrote=cache.invalidate),
                 settings=self.settings,
                 roles=load_role_catalogue(self.settings.role_catalogue),
                 media_sources=load_media_sources(self.settings.media_source_catalogue),
@@ -61,6 +63,7 @@ class Composition:
                 mailer=SmtpMailer(self.settings) if self.settings.smtp_host else None,
                 identity_providers=OidcClient(),
                 webhook_transport=HttpWebhookTransport(self.settings),
+                credential_cache=cache,
             )
         return self._context
 

@@ -26,6 +26,10 @@ class Settings(BaseSettings):
 
     invitation_ttl_days: int = Field(default=7, ge=1, le=90)
     access_token_ttl_seconds: int = Field(default=36_000, ge=60)
+    credential_cache_seconds: float = Field(default=1.0, ge=0, le=1)
+    """How long a process may go on trusting what it read to authenticate a token (at most a
+    second: a token revoked elsewhere is refused by every process within that time; 0 reads
+    the database on every request)."""
 
     max_body_bytes: int = Field(default=4_000_000, ge=1_024)
     """Largest request body accepted by any face. A network replacement of 2,000 users with

@@ -11,6 +11,7 @@ from typing import Any
 
 from tenantry.domain.audit import AuditEvent
 from tenantry.domain.roles import RoleCatalogue
+from tenantry.services.credential_cache import CredentialCache
 from tenantry.services.mail import Mailer
 from tenantry.services.ports import PasswordHasher, UnitOfWork, UnitOfWorkFactory
 from tenantry.services.sso_ports import IdentityProviderClient
@@ -85,6 +86,9 @@ class ServiceContext:
     """Called after a commit that wrote outbox entries: wakes the sender, when one runs here."""
     webhook_transport: WebhookTransport | None = None
     """Posts webhook deliveries; None: nothing is sent (the entries wait in the outbox)."""
+    credential_cache: CredentialCache = dataclasses.field(default_factory=CredentialCache)
+    """What authenticating tokens read, for up to a second (cleared by this process's writes:
+    the composition root has the unit of work call `invalidate` after each write commits)."""
 
     def now(self) -> datetime:
         return self.clock()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from tenantry.domain.accounts import Account, AccountStatus
 from tenantry.domain.credentials import (
@@ -47,6 +49,7 @@ from tenantry.settings import Settings
 # precision is what people need to spot an unused credential.
 TOUCH_INTERVAL = timedelta(minutes=1)
 _DUMMY_HASH = hash_secret("not-a-secret")
+T = TypeVar("T")
 DEACTIVATED_CREDENTIAL = "The account this credential belongs to is deactivated."
 
 
@@ -353,22 +356,21 @@ def _api_token_actor(
     ctx: ServiceContext, parts: tuple[str, str], now: datetime, face: str, request_id: str | None
 ) -> Actor:
     key, secret = parts
-    with ctx.uow(readonly=True) as uow:
-        token = uow.api_tokens.find_by_key(key)
-        valid = secret_matches(secret, token.secret_hash if token else _DUMMY_HASH)
-        if token is None or not valid or token.revoked_at is not None:
-            raise Unauthenticated(ErrorCode.UNAUTHENTICATED)
-        if token.expires_at is not None and token.expires_at <= now:
-            raise Unauthenticated(ErrorCode.UNAUTHENTICATED, "The token has expired.")
-        user = uow.users.find(token.user_id)
-        if user is None or user.status is UserStatus.DEACTIVATED:
-            raise Unauthenticated(ErrorCode.UNAUTHENTICATED, "The token's user is deactivated.")
-        if user.has_expired(now.date()):
-            raise Unauthenticated(ErrorCode.UNAUTHENTICATED, "The token's user has expired.")
+    token, user = _read_cached(
+        ctx, f"{API_TOKEN_PREFIX}_{key}", lambda uow: _api_token_rows(uow, key)
+    )
+    valid = secret_matches(secret, token.secret_hash if token else _DUMMY_HASH)
+    if token is None or not valid or token.revoked_at is not None:
+        raise Unauthenticated(ErrorCode.UNAUTHENTICATED)
+    if token.expires_at is not None and token.expires_at <= now:
+        raise Unauthenticated(ErrorCode.UNAUTHENTICATED, "The token has expired.")
+    if user is None or user.status is UserStatus.DEACTIVATED:
+        raise Unauthenticated(ErrorCode.UNAUTHENTICATED, "The token's user is deactivated.")
+    if user.has_expired(now.date()):
+        raise Unauthenticated(ErrorCode.UNAUTHENTICATED, "The token's user has expired.")
     if token.last_used_at is None or now - token.last_used_at > TOUCH_INTERVAL:
-        with ctx.uow() as uow:
-            token.last_used_at = now
-            uow.api_tokens.update(token)
+        with ctx.uow() as uow:  # its last use alone: what was read may be a second old
+            uow.api_tokens.touch(key, now)
     return Actor(
         ActorKind.API_TOKEN,
         id=key,
@@ -383,22 +385,41 @@ def _api_token_actor(
     )
 
 
+def _api_token_rows(uow: UnitOfWork, key: str) -> tuple[ApiToken | None, User | None]:
+    token = uow.api_tokens.find_by_key(key)
+    return token, (uow.users.find(token.user_id) if token is not None else None)
+
+
+def _read_cached(ctx: ServiceContext, key: str, read: Callable[[UnitOfWork], T]) -> T:
+    """What `read` gives in a read transaction, or what it gave less than a second ago
+    (`credential_cache`); cached values are never changed, only replaced."""
+    cache = ctx.credential_cache
+    found: T | None = cache.get(key)
+    if found is None:
+        started = cache.start()
+        with ctx.uow(readonly=True) as uow:
+            found = read(uow)
+        cache.put(key, found, started)
+    return found
+
+
 def _access_token_actor(
     ctx: ServiceContext, parts: tuple[str, str], now: datetime, face: str, request_id: str | None
 ) -> Actor:
     key, secret = parts
-    with ctx.uow(readonly=True) as uow:
-        token = uow.access_tokens.find_by_key(key)
-        valid = secret_matches(secret, token.secret_hash if token else _DUMMY_HASH)
-        if token is None or not valid or token.revoked_at is not None or token.expires_at <= now:
-            raise Unauthenticated(ErrorCode.UNAUTHENTICATED)
-        api_account = uow.api_accounts.get(token.api_account_id)
-        if api_account.revoked_at is not None:
-            raise Unauthenticated(ErrorCode.UNAUTHENTICATED)
+    token, api_account = _read_cached(
+        ctx, f"{ACCESS_TOKEN_PREFIX}_{key}", lambda uow: _access_token_rows(uow, key)
+    )
+    valid = secret_matches(secret, token.secret_hash if token else _DUMMY_HASH)
+    if token is None or not valid or token.revoked_at is not None or token.expires_at <= now:
+        raise Unauthenticated(ErrorCode.UNAUTHENTICATED)
+    assert api_account is not None
+    if api_account.revoked_at is not None:
+        raise Unauthenticated(ErrorCode.UNAUTHENTICATED)
     if api_account.last_used_at is None or now - api_account.last_used_at > TOUCH_INTERVAL:
-        with ctx.uow() as uow:
-            api_account.last_used_at = now
-            uow.api_accounts.update(api_account)
+        assert api_account.id is not None
+        with ctx.uow() as uow:  # its last use alone: what was read may be a second old
+            uow.api_accounts.touch(api_account.id, now)
     return Actor(
         ActorKind.API_ACCOUNT,
         id=api_account.client_id,
@@ -410,3 +431,8 @@ def _access_token_actor(
         minted_by=api_account.created_by,
         minted_in=api_account.minted_in_account_id,
     )
+
+
+def _access_token_rows(uow: UnitOfWork, key: str) -> tuple[AccessToken | None, ApiAccount | None]:
+    token = uow.access_tokens.find_by_key(key)
+    return token, (uow.api_accounts.get(token.api_account_id) if token is not None else None)

@@ -177,14 +177,18 @@ def readable_accounts(
     account_ids: Collection[str],
     *,
     with_members: bool = False,
+    chains: Mapping[str, Sequence[Account]] | None = None,
 ) -> dict[str, Account]:
     """Of `account_ids`, those the actor may read, in a constant number of queries however
-    many ids are asked about.
+    many ids are asked about (`chains`, when the caller read them already, spares one).
 
     An account is readable with a role in it, or seen from its parent as a child account;
     `with_members` keeps only the first kind, whose members the actor may also see.
     """
-    chains = uow.accounts.chains(account_ids)
+    if chains is None:
+        chains = uow.accounts.chains(account_ids)
+    else:
+        chains = {a: chains[a] for a in account_ids if a in chains}
     own: Mapping[str, Membership] = {}
     if actor.user_id is not None and not actor.is_system:
         every = {a.id for chain in chains.values() for a in chain}
@@ -237,11 +241,18 @@ def usable_role(
 
 
 def require(
-    ctx: ServiceContext, uow: UnitOfWork, actor: Actor, account_id: str, *needs: Requirement
+    ctx: ServiceContext,
+    uow: UnitOfWork,
+    actor: Actor,
+    account_id: str,
+    *needs: Requirement,
+    chain: Sequence[Account] | None = None,
 ) -> tuple[Account, Role]:
     """The account and the actor's role in it, or Forbidden when a need is not met (with
-    `ACCOUNT_DEACTIVATED` when the role would do but is held in a deactivated account)."""
-    chain = uow.accounts.chain(account_id)
+    `ACCOUNT_DEACTIVATED` when the role would do but is held in a deactivated account);
+    `chain` is the account's, when the caller read it already."""
+    if chain is None:
+        chain = uow.accounts.chain(account_id)
     if not chain:
         uow.accounts.get(account_id)  # raises the not-found error
     grant = grant_in(ctx, uow, actor, chain)

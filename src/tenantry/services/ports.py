@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from types import TracebackType
 from typing import Protocol
@@ -27,7 +27,7 @@ from tenantry.domain.pixels import (
     TrafficTotals,
 )
 from tenantry.domain.roles import Role
-from tenantry.domain.users import User
+from tenantry.domain.users import User, UserStatus
 from tenantry.services.delivery_ports import OutboxRepository as OutboxRepository
 from tenantry.services.delivery_ports import WebhookRepository as WebhookRepository
 from tenantry.services.member_query import Filter as UserFilter
@@ -38,6 +38,7 @@ from tenantry.services.ports_security import AuthRepository as AuthRepository
 from tenantry.services.sso_ports import SingleSignOnRepository
 
 MemberCursor = tuple[datetime, str]
+MemberPlacementRow = tuple[str, str, UserStatus, date | None, str, str]
 
 
 class DatabaseUnavailable(Exception):
@@ -129,6 +130,7 @@ class MembershipRepository(Protocol):
     def in_accounts(self, user_id: str, account_ids: Collection[str]) -> dict[str, Membership]: ...
     def elsewhere(self, user_id: str, account_id: str) -> list[tuple[Membership, Account]]: ...
     def for_users(self, user_ids: Collection[str]) -> dict[str, list[Membership]]: ...
+    def member_placements(self, account_id: str) -> list[MemberPlacementRow]: ...
     def everywhere(self, user_ids: Collection[str]) -> dict[str, list[tuple[Membership, Account]]]:
         """Each user's memberships in every account, with the accounts, in one statement."""
         ...
@@ -199,6 +201,7 @@ class ApiAccountRepository(Protocol):
     def find_by_client_id(self, client_id: str) -> ApiAccount | None: ...
     def for_account(self, account_id: str) -> list[ApiAccount]: ...
     def update(self, api_account: ApiAccount) -> None: ...
+    def touch(self, api_account_id: int, at: datetime) -> None: ...
 
 
 class ApiTokenRepository(Protocol):
@@ -207,6 +210,7 @@ class ApiTokenRepository(Protocol):
     def find_by_key(self, key: str) -> ApiToken | None: ...
     def for_account(self, account_id: str) -> list[ApiToken]: ...
     def update(self, token: ApiToken) -> None: ...
+    def touch(self, key: str, at: datetime) -> None: ...
     def revoke_for_user(self, user_id: str, now: datetime) -> int: ...
 
 

@@ -20,6 +20,13 @@ from tenantry.services.ports import DatabaseUnavailable
 READONLY = "tenantry_readonly"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 POOL_RECYCLE_SECONDS = 1800
+# Requests run their units of work in the server's thread pool (up to 40 threads), so under
+# load many connections are checked out at once. SQLAlchemy's default pool keeps 5 and opens
+# the rest per unit of work and closes them again: under 16 concurrent requests most units of
+# work paid for a new connection (a PostgreSQL login, or SQLite's open and pragmas). The pool
+# keeps enough for a loaded worker, and still lets a burst through.
+POOL_SIZE = 20
+POOL_OVERFLOW = 20
 PREPARE_THRESHOLD = "prepare_threshold"
 
 
@@ -62,6 +69,8 @@ def _server_engine(sa_url: sa.URL, **kwargs: Any) -> sa.Engine:
     # rather pay the round trip passes pool_pre_ping=True.
     kwargs.setdefault("pool_pre_ping", False)
     kwargs.setdefault("pool_recycle", POOL_RECYCLE_SECONDS)
+    kwargs.setdefault("pool_size", POOL_SIZE)
+    kwargs.setdefault("max_overflow", POOL_OVERFLOW)
     threshold = sa_url.query.get(PREPARE_THRESHOLD)
     if isinstance(threshold, str):
         # psycopg prepares a statement from its fifth use on a connection; behind a pooler in
@@ -90,6 +99,9 @@ def _sqlite_engine(url: sa.URL, **kwargs: Any) -> sa.Engine:
     kwargs.setdefault("connect_args", {})
     kwargs["connect_args"].setdefault("check_same_thread", False)
     kwargs["connect_args"].setdefault("timeout", SQLITE_BUSY_TIMEOUT_MS / 1000)
+    if url.database not in (None, "", ":memory:"):
+        kwargs.setdefault("pool_size", POOL_SIZE)
+        kwargs.setdefault("max_overflow", POOL_OVERFLOW)
     engine = sa.create_engine(url, **kwargs)
 
     @event.listens_for(engine, "connect")

@@ -94,9 +94,16 @@ class SqlUnitOfWork:
     account_policy: AccountPolicyRepository
     single_sign_on: SingleSignOnRepository
 
-    def __init__(self, engine: sa.Engine, *, readonly: bool = False) -> None:
+    def __init__(
+        self,
+        engine: sa.Engine,
+        *,
+        readonly: bool = False,
+        wrote: Callable[[], None] | None = None,
+    ) -> None:
         self._engine = engine
         self._readonly = readonly
+        self._wrote = wrote
         self._connection: sa.Connection | None = None
         self._after_commit: list[Callable[[], None]] = []
 
@@ -153,6 +160,8 @@ class SqlUnitOfWork:
         finally:
             connection.close()
         if exc_type is None:
+            if self._wrote is not None:
+                self._wrote()
             callbacks, self._after_commit = self._after_commit, []
             for callback in dict.fromkeys(callbacks):  # each once, in the order first asked
                 callback()
@@ -189,8 +198,10 @@ def _conflict(error: sa.exc.IntegrityError) -> Conflict:
 
 
 class SqlUnitOfWorkFactory:
-    def __init__(self, engine: sa.Engine) -> None:
+    def __init__(self, engine: sa.Engine, *, wrote: Callable[[], None] | None = None) -> None:
         self.engine = engine
+        self.wrote = wrote
+        """Called after every write transaction commits (clears what this process cached)."""
 
     def __call__(self, *, readonly: bool = False) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.engine, readonly=readonly)
+        return SqlUnitOfWork(self.engine, readonly=readonly, wrote=None if readonly else self.wrote)

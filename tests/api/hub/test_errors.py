@@ -9,7 +9,7 @@ import pytest
 
 from tenantry.domain.accounts import Account
 from tenantry.entrypoints.http.control_characters import describe
-from tenantry.services import credentials, invitations, members
+from tenantry.services import credentials, invitations, members, tenant_members
 from tenantry.services.context import ServiceContext
 from tenantry.services.members import NewMember
 
@@ -253,7 +253,7 @@ def test_reads_404_unknown_tenant(hub: Hub, query: str) -> None:
 
 
 def test_tenant_500(hub: Hub, tenant: Account, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(members, "list_all_members", lambda *a, **k: 1 / 0)
+    monkeypatch.setattr(tenant_members, "tenant_members", lambda *a, **k: 1 / 0)
     body = hub.call(samples.TENANT, {"tenantId": tenant.id})
     assert code_of(body) == 500
     assert body["data"]["tenant"]["users"] is None

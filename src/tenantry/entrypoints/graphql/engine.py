@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeGuard
 
@@ -42,6 +42,8 @@ from graphql import (
     validate,
 )
 
+from tenantry.entrypoints.graphql.compiled import CompiledOperation, Unsupported
+from tenantry.entrypoints.graphql.documents import choose_operation
 from tenantry.entrypoints.http import control_characters
 
 Resolver = Callable[..., Any]
@@ -217,13 +219,19 @@ class ControlCharacterRule(ValidationRule):
 class PreparedDocument:
     document: DocumentNode | None
     errors: tuple[GraphQLError, ...] = ()
+    plans: dict[str | None, CompiledOperation | None] = field(default_factory=dict)
+    """The compiled plan of each operation run so far (None: the reference runs it)."""
 
 
 class GraphQLEngine:
     """One schema, its document cache and limits."""
 
-    def __init__(self, schema: GraphQLSchema, *, limits: ShapeLimits | None = None) -> None:
+    def __init__(
+        self, schema: GraphQLSchema, *, limits: ShapeLimits | None = None, compiled: bool = True
+    ) -> None:
         self.schema = schema
+        self.compiled = compiled
+        """Run queries through their compiled plans (`compiled`), graphql-core the reference."""
         self._rules = (
             *specified_rules,
             shape_limit_rule(limits or ShapeLimits()),
@@ -262,6 +270,43 @@ class GraphQLEngine:
             return PreparedDocument(None, tuple(errors))
         return PreparedDocument(document)
 
+    def execute_prepared(
+        self,
+        prepared: PreparedDocument,
+        *,
+        variables: dict[str, Any] | None,
+        operation_name: str | None,
+        context: Any,
+    ) -> ExecutionResult:
+        """Execute a valid prepared document: through its compiled plan where it has one,
+        else (and for what the plan leaves to it) through graphql-core."""
+        document = prepared.document
+        assert document is not None
+        if self.compiled:
+            plan = self._plan(prepared, document, operation_name)
+            if plan is not None:
+                result = plan.execute(context, variables)
+                if result is not None:
+                    return result
+        return self.execute(
+            document, variables=variables, operation_name=operation_name, context=context
+        )
+
+    def _plan(
+        self, prepared: PreparedDocument, document: DocumentNode, operation_name: str | None
+    ) -> CompiledOperation | None:
+        if operation_name in prepared.plans:
+            return prepared.plans[operation_name]
+        operation = choose_operation(document, operation_name)
+        plan = None
+        if operation is not None:
+            try:
+                plan = CompiledOperation(self.schema, document, operation)
+            except Unsupported:
+                plan = None
+        prepared.plans[operation_name] = plan
+        return plan
+
     def execute(
         self,
         document: DocumentNode,
@@ -270,6 +315,7 @@ class GraphQLEngine:
         operation_name: str | None,
         context: Any,
     ) -> ExecutionResult:
+        """The reference path: graphql-core's executor."""
         result = execute(
             self.schema,
             document,

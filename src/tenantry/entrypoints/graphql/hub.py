@@ -30,6 +30,7 @@ from tenantry.services.accounts import AccountChanges
 from tenantry.services.context import Actor, ServiceContext
 from tenantry.services.delivery import invitation_link
 from tenantry.services.members import NewMember, RoleRef
+from tenantry.services.tenant_members import UserFacts
 
 SDL = Path(__file__).with_name("hub.graphql")
 FACE = "graphql"
@@ -53,7 +54,7 @@ class TenantNode:
 
 @dataclass(slots=True)
 class UserNode:
-    user: User
+    user: User | UserFacts
 
 
 def _request(info: Info) -> HubRequest:
@@ -294,7 +295,7 @@ def _tenant_users(
     node: TenantNode, info: Info, first: int | None = None, after: str | None = None
 ) -> list[UserNode]:
     found = hub_pages.tenant_users(_request(info).loaders, node.account.id, first, after)
-    return [UserNode(m.user) for m in found]
+    return [UserNode(user) for user in found]
 
 
 def _tenant_users_connection(
@@ -327,21 +328,17 @@ def _ui_flag(need: tuple[str, str, Any]) -> Any:
 
 def _user_roles(node: UserNode, info: Info) -> list[dict[str, Any]]:
     request = _request(info)
-    return [
-        role_view(request.ctx.roles, p.account, p.role)
-        for p in request.loaders.placements(node.user.id).placements
-    ]
+    return [request.loaders.role_view(h) for h in request.loaders.roles_held(node.user.id)]
 
 
 def _user_tenants(node: UserNode, info: Info) -> list[TenantNode]:
-    placements = _request(info).loaders.placements(node.user.id).placements
-    return [TenantNode(p.account) for p in placements]
+    return [TenantNode(h.account) for h in _request(info).loaders.roles_held(node.user.id)]
 
 
 def _user_default_tenant(node: UserNode, info: Info) -> str | None:
-    placements = _request(info).loaders.placements(node.user.id).placements
-    advertisers = [p for p in placements if p.account.kind is AccountKind.ADVERTISER]
-    chosen = (advertisers or placements)[:1]
+    held = _request(info).loaders.roles_held(node.user.id)
+    advertisers = [h for h in held if h.account.kind is AccountKind.ADVERTISER]
+    chosen = (advertisers or held)[:1]
     return chosen[0].account.id if chosen else None
 
 

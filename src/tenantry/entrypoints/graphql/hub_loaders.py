@@ -5,17 +5,19 @@ the same handful of queries as a tenant with one."""
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from tenantry.domain.accounts import Account, AccountKind
 from tenantry.domain.errors import ErrorCode, InvalidInput
 from tenantry.domain.roles import Role
-from tenantry.services import accounts, directory, gateway, members
+from tenantry.entrypoints.graphql.roles import role_view
+from tenantry.services import accounts, directory, gateway, members, tenant_members
 from tenantry.services.context import Actor, ActorKind, ServiceContext
 from tenantry.services.directory import UserPlacements
 from tenantry.services.gateway import Usage
-from tenantry.services.members import MAX_PAGE, Member, MemberPage
+from tenantry.services.members import MAX_PAGE, MemberPage
 from tenantry.services.ports import MemberCursor
+from tenantry.services.tenant_members import RoleHeld, UserFacts
 
 V = TypeVar("V")
 
@@ -32,13 +34,15 @@ class HubLoaders:
         self.ctx = ctx
         self.actor = actor
         self._accounts: dict[str, Account] = {}
-        self._members: dict[str, list[Member]] = {}
         self._member_pages: dict[tuple[str, int, MemberCursor | None], MemberPage] = {}
         self._placements: dict[str, UserPlacements] = {}
         self._roles: dict[str, list[Role]] = {}
         self._usage: dict[str, Usage | None] = {}
         self._own_roles: dict[str, Role | None] = {}
         self._seen_users: set[str] = set()
+        self._users_of: dict[str, list[UserFacts]] = {}
+        self._held: dict[str, list[RoleHeld]] = {}
+        self._role_views: dict[tuple[str, str], dict[str, Any]] = {}
 
     # -- accounts ------------------------------------------------------------------------------
 
@@ -70,17 +74,6 @@ class HubLoaders:
 
     # -- users ---------------------------------------------------------------------------------
 
-    def members(self, account_id: str) -> list[Member]:
-        """Every member, as `Tenant.users` answers without paging arguments: up to
-        `USERS_CAP`; more is an error that says to page."""
-        if account_id not in self._members:
-            found = members.list_all_members(self.ctx, self.actor, account_id, at_most=USERS_CAP)
-            if len(found) > USERS_CAP:
-                raise InvalidInput(ErrorCode.INVALID_INPUT, TOO_MANY_USERS, field="users")
-            self._members[account_id] = found
-            self._seen_users.update(m.user.id for m in found)
-        return self._members[account_id]
-
     def member_page(self, account_id: str, first: int, after: MemberCursor | None) -> MemberPage:
         """`first` members after `after`, in joining order; asked once per request."""
         key = (account_id, first, after)
@@ -89,6 +82,41 @@ class HubLoaders:
             self._member_pages[key] = page
             self._seen_users.update(m.user.id for m in page.items)
         return self._member_pages[key]
+
+    def users_of(self, account_id: str) -> list[UserFacts]:
+        """An account's members, read together with every role each holds where the caller
+        may see members, and with the roles the account offers (one service call), as
+        `Tenant.users` answers without paging arguments: up to `USERS_CAP`; more is an error
+        that says to page."""
+        if account_id not in self._users_of:
+            found = tenant_members.tenant_members(self.ctx, self.actor, account_id)
+            if len(found.users) > USERS_CAP:
+                raise InvalidInput(ErrorCode.INVALID_INPUT, TOO_MANY_USERS, field="users")
+            self.remember(found.account)
+            self._roles.setdefault(account_id, found.roles)
+            for user in found.users:
+                self._seen_users.add(user.id)
+                self._held.setdefault(user.id, found.held[user.id])
+            self._users_of[account_id] = found.users
+        return self._users_of[account_id]
+
+    def roles_held(self, user_id: str) -> list[RoleHeld]:
+        """The user's roles where the caller may see members: as read with their account's
+        members, or else from their placements."""
+        held = self._held.get(user_id)
+        if held is None:
+            placements = self.placements(user_id).placements
+            held = self._held[user_id] = [RoleHeld(p.account, p.role) for p in placements]
+        return held
+
+    def role_view(self, held: RoleHeld) -> dict[str, Any]:
+        """A role as GraphQL shows it; made once per account and role in a request (the
+        many users holding it share the same read-only view)."""
+        key = (held.account.id, held.role.key)
+        view = self._role_views.get(key)
+        if view is None:
+            view = self._role_views[key] = role_view(self.ctx.roles, held.account, held.role)
+        return view
 
     def prime_placements(self, user_id: str, placements: UserPlacements) -> None:
         self._placements.setdefault(user_id, placements)

@@ -3,10 +3,14 @@ loaders, so `users(first:, after:)` and `usersConnection` of the same page cost 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from tenantry.domain.errors import ErrorCode, InvalidInput
+from tenantry.domain.users import User
 from tenantry.entrypoints.graphql.hub_loaders import USERS_CAP, HubLoaders
 from tenantry.entrypoints.member_cursors import decode_cursor, encode_cursor
-from tenantry.services.members import Member, MemberPage
+from tenantry.services.members import MemberPage
+from tenantry.services.tenant_members import UserFacts
 
 DEFAULT_FIRST = 100
 
@@ -32,11 +36,12 @@ def users_page(
 
 def tenant_users(
     loaders: HubLoaders, account_id: str, first: int | None, after: str | None
-) -> list[Member]:
-    """Without paging arguments every member, up to the cap (today's answer); with them, a page."""
+) -> Sequence[User | UserFacts]:
+    """Without paging arguments every member, up to the cap (today's answer, read with their
+    roles in one go); with them, a page."""
     if first is None and after is None:
-        return loaders.members(account_id)
-    return users_page(loaders, account_id, first, after).items
+        return loaders.users_of(account_id)
+    return [member.user for member in users_page(loaders, account_id, first, after).items]
 
 
 def page_info(page: MemberPage) -> dict[str, object]:

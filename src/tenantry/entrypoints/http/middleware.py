@@ -10,10 +10,11 @@ here, which carries the request id and no traceback.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
+import secrets
 import time
-import uuid
 
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -30,6 +31,16 @@ from tenantry.services.ports import DatabaseUnavailable
 log = logging.getLogger("tenantry.http")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 REQUEST_ID_HEADER = b"x-request-id"
+
+
+# A request id: this process's random prefix and a counter (32 hex digits, like a UUID's):
+# unique across processes and restarts without asking the kernel for randomness per request.
+_PREFIX = secrets.token_hex(8)
+_NUMBERS = itertools.count(1)
+
+
+def new_request_id() -> str:
+    return f"{_PREFIX}{next(_NUMBERS):016x}"
 
 
 def request_id_of(scope: Scope) -> str:
@@ -50,7 +61,7 @@ class RequestContextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = _incoming_request_id(scope) or uuid.uuid4().hex
+        request_id = _incoming_request_id(scope) or new_request_id()
         scope.setdefault("state", {})["request_id"] = request_id
         started = time.perf_counter()
         status = 500

@@ -99,6 +99,10 @@ class SqlApiAccountRepository(_DataclassTable):
     def update(self, api_account: ApiAccount) -> None:
         self._update_item(api_account)
 
+    def touch(self, api_account_id: int, at: datetime) -> None:
+        """Set its last use alone (what authenticating read may be a second old)."""
+        self.conn.execute(_TOUCH_API_ACCOUNT, {"of": api_account_id, "at": at})
+
 
 class SqlApiTokenRepository(_DataclassTable):
     table, model = api_tokens, ApiToken
@@ -120,6 +124,10 @@ class SqlApiTokenRepository(_DataclassTable):
     def update(self, token: ApiToken) -> None:
         self._update_item(token)
 
+    def touch(self, key: str, at: datetime) -> None:
+        """Set its last use alone (what authenticating read may be a second old)."""
+        self.conn.execute(_TOUCH_API_TOKEN, {"of": key, "at": at})
+
     def revoke_for_user(self, user_id: str, now: datetime) -> int:
         """Revoke every live token that acts as `user_id`; how many there were."""
         result = self.conn.execute(_REVOKE_FOR_USER, {"of_user": user_id, "now": now})
@@ -130,6 +138,16 @@ _REVOKE_FOR_USER = (
     api_tokens.update()
     .where(api_tokens.c.user_id == sa.bindparam("of_user"), api_tokens.c.revoked_at.is_(None))
     .values(revoked_at=sa.bindparam("now"))
+)
+_TOUCH_API_TOKEN = (
+    api_tokens.update()
+    .where(api_tokens.c.key == sa.bindparam("of"))
+    .values(last_used_at=sa.bindparam("at"))
+)
+_TOUCH_API_ACCOUNT = (
+    api_accounts.update()
+    .where(api_accounts.c.id == sa.bindparam("of"))
+    .values(last_used_at=sa.bindparam("at"))
 )
 _DELETE_EXPIRED = access_tokens.delete().where(access_tokens.c.expires_at < sa.bindparam("now"))
 

@@ -10,7 +10,13 @@ import sqlalchemy as sa
 from tenantry.domain.accounts import Account
 from tenantry.domain.memberships import Membership, MembershipStatus, Scope
 from tenantry.domain.users import User, UserStatus
-from tenantry.services.ports import MemberCursor, MemberQuery, MemberSort, MemberState
+from tenantry.services.ports import (
+    MemberCursor,
+    MemberPlacementRow,
+    MemberQuery,
+    MemberSort,
+    MemberState,
+)
 from tenantry.storage.repositories.accounts import ACCOUNT_COLUMNS, to_account
 from tenantry.storage.repositories.base import Repository, columns, like_pattern
 from tenantry.storage.repositories.users import USER_COLUMNS, USER_WIDTH, to_user
@@ -78,6 +84,7 @@ def _update_row(m: Membership) -> dict[str, Any]:
 
 
 _ACTIVE = MembershipStatus.ACTIVE.value
+_USER_STATUSES = {int(status): status for status in UserStatus}
 _ACTIVATED = int(UserStatus.ACTIVATED)
 _WITH_USERS = memberships.join(users, users.c.id == memberships.c.user_id)
 _SEARCHED = (users.c.email, users.c.name)
@@ -108,6 +115,28 @@ _EVERYWHERE = (
 _FOR_USERS = _SELECT.where(
     memberships.c.user_id.in_(sa.bindparam("user_ids", expanding=True))
 ).order_by(memberships.c.created_at, memberships.c.account_id)
+_OTHER = memberships.alias("other")
+# Each member of an account with every membership they hold (this one included), in the
+# members' joining order, then each one's memberships in theirs: one statement for what a
+# GraphQL tenant → users → roles walk shows, as plain rows (no domain objects).
+_MEMBER_PLACEMENTS = (
+    sa.select(
+        users.c.id,
+        users.c.email,
+        users.c.status,
+        users.c.expires_on,
+        _OTHER.c.account_id,
+        _OTHER.c.role_key,
+    )
+    .select_from(_WITH_USERS.join(_OTHER, _OTHER.c.user_id == memberships.c.user_id))
+    .where(memberships.c.account_id == sa.bindparam("account_id"))
+    .order_by(
+        memberships.c.created_at,
+        memberships.c.user_id,
+        _OTHER.c.created_at,
+        _OTHER.c.account_id,
+    )
+)
 _COUNT = sa.select(sa.func.count()).where(memberships.c.account_id == sa.bindparam("account_id"))
 _ACTIVE_ROLE_COUNTS = (
     sa.select(memberships.c.account_id, memberships.c.role_key, sa.func.count())
@@ -268,6 +297,18 @@ class SqlMembershipRepository(Repository):
         for row in self.conn.execute(_EVERYWHERE, {"user_ids": list(set(user_ids))}).all():
             result[row[0]].append((to_membership(row), to_account(row, _WIDTH)))
         return result
+
+    def member_placements(self, account_id: str) -> list[MemberPlacementRow]:
+        """The account's members, in joining order, each with every membership they hold
+        (theirs in this account included), in the order they got them: plain rows
+        `(user id, e-mail, user status, expires on, account id, role key)`."""
+        statuses = _USER_STATUSES
+        return [
+            (user_id, email, statuses[status], expires_on, account, role_key)
+            for user_id, email, status, expires_on, account, role_key in self.conn.execute(
+                _MEMBER_PLACEMENTS, {"account_id": account_id}
+            ).all()
+        ]
 
     def for_user(self, user_id: str) -> list[Membership]:
         return self.for_users([user_id]).get(user_id, [])

@@ -1,0 +1,82 @@
+"""An account's members with every role they hold where the actor may see it, for faces that
+walk tenant → users → roles (GraphQL): one read transaction, a constant handful of statements
+however many members, and plain facts rather than whole domain objects (a tenant of 50 people
+holding 2 roles each used to cost 150 objects and eleven statements in four transactions)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from tenantry.domain.accounts import Account
+from tenantry.domain.roles import Need, Role
+from tenantry.domain.users import UserStatus
+from tenantry.services.context import Actor, ServiceContext
+from tenantry.services.policy import readable_accounts, require
+
+
+@dataclass(frozen=True, slots=True)
+class UserFacts:
+    """What a listing of people shows of each: the fields of `User` it reads."""
+
+    id: str
+    email: str
+    status: UserStatus
+    expires_on: date | None
+
+
+@dataclass(frozen=True, slots=True)
+class RoleHeld:
+    """A role a user holds in an account the actor may see the members of."""
+
+    account: Account
+    role: Role
+
+
+@dataclass(slots=True)
+class TenantMembers:
+    account: Account
+    users: list[UserFacts]
+    held: dict[str, list[RoleHeld]]
+    """By user id: their roles in the accounts whose members the actor may see, in the order
+    they got them (as `directory.placements_of` gives them)."""
+    roles: list[Role]
+    """The roles the account offers: predefined ones for its kind, then its own."""
+
+
+def tenant_members(ctx: ServiceContext, actor: Actor, account_id: str) -> TenantMembers:
+    """Every member of an account, each with the roles they hold wherever the actor may see
+    members, and the roles the account offers."""
+    with ctx.uow(readonly=True) as uow:
+        # The rows first, so that one statement reads the chains of every account they name;
+        # nothing read is shown unless `require` says so.
+        rows = uow.memberships.member_placements(account_id)
+        elsewhere = {row[4] for row in rows} - {account_id}
+        chains = uow.accounts.chains({account_id} | elsewhere)
+        account, _ = require(
+            ctx, uow, actor, account_id, Need.READ_ACCOUNT, chain=chains.get(account_id, [])
+        )
+        readable = readable_accounts(ctx, uow, actor, elsewhere, with_members=True, chains=chains)
+        readable[account_id] = account  # `require` said so
+        custom = uow.custom_roles.for_accounts(readable.keys())
+    predefined = ctx.roles
+    users: list[UserFacts] = []
+    held: dict[str, list[RoleHeld]] = {}
+    views: dict[tuple[str, str], RoleHeld] = {}
+    for user_id, email, status, expires_on, in_account, role_key in rows:
+        entry = held.get(user_id)
+        if entry is None:
+            entry = held[user_id] = []
+            users.append(UserFacts(user_id, email, status, expires_on))
+        found = views.get((in_account, role_key))
+        if found is None:
+            where = readable.get(in_account)
+            if where is None:
+                continue
+            role = predefined.find(role_key) or next(
+                (r for r in custom.get(in_account, []) if r.key == role_key), predefined.admin
+            )
+            found = views[(in_account, role_key)] = RoleHeld(where, role)
+        entry.append(found)
+    offered = [r for r in predefined if r.applies_to(account.kind)] + custom.get(account_id, [])
+    return TenantMembers(account, users, held, offered)

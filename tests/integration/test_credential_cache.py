@@ -1,0 +1,114 @@
+"""Authenticating reads a token at most once a second per process, and a revocation holds:
+at once in the process that made it, within a second in every other."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from tenantry.app import Composition
+from tenantry.domain.errors import Unauthenticated
+from tenantry.services import credentials, members
+from tenantry.services.context import Actor, ServiceContext
+from tenantry.services.credential_cache import CredentialCache
+from tenantry.settings import Settings
+
+from factories import World, make_member, statements
+
+OPERATOR = Actor.system(face="test")
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def api_token(ctx: ServiceContext, world: World) -> tuple[str, str]:
+    """A token acting as advertiser A's admin, and its key."""
+    made, token, _ = credentials.create_api_token(ctx, OPERATOR, world.a.id, name="cached")
+    return token, made.key
+
+
+def test_a_second_authentication_within_the_second_reads_nothing(
+    ctx: ServiceContext, world: World
+) -> None:
+    token, _ = api_token(ctx, world)
+    credentials.authenticate(ctx, token, face="test")  # reads, and writes its last use
+    credentials.authenticate(ctx, token, face="test")  # reads again: that write cleared it
+    with statements(ctx) as seen:
+        actor = credentials.authenticate(ctx, token, face="test")
+    assert seen == []
+    assert actor.home_account_id == world.a.id
+
+
+def test_a_wrong_secret_is_refused_from_the_cache_too(ctx: ServiceContext, world: World) -> None:
+    token, _ = api_token(ctx, world)
+    for _ in range(3):
+        credentials.authenticate(ctx, token, face="test")
+    with pytest.raises(Unauthenticated):
+        credentials.authenticate(ctx, token[:-2] + ("AA" if token[-2:] != "AA" else "BB"), face="t")
+
+
+def test_a_revocation_holds_at_once_in_the_process_that_made_it(
+    ctx: ServiceContext, world: World
+) -> None:
+    token, key = api_token(ctx, world)
+    for _ in range(3):
+        credentials.authenticate(ctx, token, face="test")
+    credentials.revoke_api_token(ctx, OPERATOR, world.a.id, key)
+    with pytest.raises(Unauthenticated):
+        credentials.authenticate(ctx, token, face="test")
+
+
+def test_another_process_refuses_a_revoked_token_within_a_second(
+    ctx: ServiceContext, world: World, database_url: str
+) -> None:
+    token, key = api_token(ctx, world)
+    other = Composition(Settings(database_url=database_url))  # another worker: its own cache
+    try:
+        clock = Clock()
+        elsewhere = dataclasses.replace(
+            other.context, credential_cache=CredentialCache(clock=clock)
+        )
+        for _ in range(2):  # the second read follows the first one's write of its last use
+            credentials.authenticate(elsewhere, token, face="test")
+        credentials.revoke_api_token(ctx, OPERATOR, world.a.id, key)
+        clock.now += 0.5
+        credentials.authenticate(elsewhere, token, face="test")  # still trusted: read 0.5 s ago
+        clock.now += 0.5
+        with pytest.raises(Unauthenticated):
+            credentials.authenticate(elsewhere, token, face="test")
+    finally:
+        other.dispose()
+
+
+def test_a_deactivated_user_is_refused_within_a_second_elsewhere(
+    ctx: ServiceContext, world: World, database_url: str
+) -> None:
+    token, _ = api_token(ctx, world)
+    other = Composition(Settings(database_url=database_url))
+    try:
+        clock = Clock()
+        elsewhere = dataclasses.replace(
+            other.context, credential_cache=CredentialCache(clock=clock)
+        )
+        for _ in range(2):
+            credentials.authenticate(elsewhere, token, face="test")
+        make_member(ctx, world.a, role="admin")  # the last admin could not be deactivated
+        members.set_user_active(ctx, OPERATOR, world.a.id, world.a_admin.id, False)
+        clock.now += 1.0
+        with pytest.raises(Unauthenticated):
+            credentials.authenticate(elsewhere, token, face="test")
+    finally:
+        other.dispose()
+
+
+def test_the_cache_never_trusts_for_more_than_a_second() -> None:
+    assert CredentialCache(5.0).seconds == 1.0
+    assert Settings(credential_cache_seconds=0.5).credential_cache_seconds == 0.5
+    with pytest.raises(ValueError, match="less than or equal to 1"):
+        Settings(credential_cache_seconds=2)
