@@ -143,6 +143,11 @@ def test_a_network_call_is_an_event_per_user() -> None:
         ("fe80::1%eth0", False),
         ("fc00::1", False),
         ("::ffff:127.0.0.1", False),
+        ("::7f00:1", False),
+        ("::ffff:0:7f00:1", False),
+        ("64:ff9b::a00:1", False),
+        ("64:ff9b:1::7f00:1", False),
+        ("64:ff9b::5db8:d70e", True),  # 93.184.215.14 through NAT64
         ("224.0.0.1", False),
         ("not an address", False),
     ],

@@ -231,10 +231,26 @@ def is_public_address(address: str) -> bool:
     except ValueError:
         return False
     if isinstance(ip, ipaddress.IPv6Address):
-        embedded = ip.ipv4_mapped or ip.sixtofour
-        if embedded is not None:
-            ip = embedded
+        if any(ip in prefix for prefix in _IPV4_TRANSLATING):
+            # Behind a NAT64 gateway or on an SIIT network these reach the IPv4 address in
+            # their last 32 bits; a private one there is as private as it is written plainly.
+            ip = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+        else:
+            embedded = ip.ipv4_mapped or ip.sixtofour
+            if embedded is not None:
+                ip = embedded
     return ip.is_global and not ip.is_multicast
+
+
+_IPV4_TRANSLATING = tuple(
+    ipaddress.IPv6Network(prefix)
+    for prefix in (
+        "::/96",  # IPv4-compatible (deprecated, still routed by some stacks)
+        "::ffff:0:0:0/96",  # SIIT
+        "64:ff9b::/96",  # NAT64, well-known prefix
+        "64:ff9b:1::/48",  # NAT64, local-use prefix
+    )
+)
 
 
 def literal_address(host: str) -> str | None:
