@@ -156,7 +156,7 @@ def test_an_outage_during_a_query_is_503_not_a_graphql_error(
         return ExecutionResult(data=None, errors=[error])
 
     monkeypatch.setattr(credentials, "authenticate", signed_in)
-    monkeypatch.setattr(GraphQLEngine, "execute", down)
+    monkeypatch.setattr(GraphQLEngine, "execute_prepared", down)
     response = client.post(
         "/hub/graphql/", json={"query": "{ __typename }"}, headers={"Authorization": "Bearer x"}
     )
