@@ -49,7 +49,7 @@ sso_sign_ins = sa.Table(
     sa.Column("nonce", sa.String(64), nullable=False),
     sa.Column("code_verifier", sa.String(128), nullable=False),
     sa.Column("next_url", sa.String(500), nullable=False),
-    sa.Column("email", sa.String(254), nullable=False, server_default=""),
+    sa.Column("email", sa.String(254)),  # the address typed; every row is written with it
     created_column(),
     sa.Column("expires_at", UTCDateTime(), nullable=False, index=True),
     sa.Column("used_at", UTCDateTime()),

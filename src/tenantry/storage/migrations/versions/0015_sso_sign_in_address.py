@@ -22,7 +22,8 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     op.add_column(
         "sso_sign_ins",
-        sa.Column("email", sa.String(254), nullable=False, server_default=""),
+        # Nullable, no default: rows are short-lived sign-in state, each written with it.
+        sa.Column("email", sa.String(254), nullable=True),
     )
 
 
