@@ -508,6 +508,7 @@ ROWS: tuple[Row, ...] = (
     Row(
         tenant_members.tenant_members,
         expect(view=ALLOW, manage=ALLOW),
+        call=lambda c: tenant_members.tenant_members(c.ctx, c.actor, c.account_id, at_most=100),
         writes=False,
         reveals=lambda found, c: c.world.base.b_admin.id in {u.id for u in found.users},
     ),
