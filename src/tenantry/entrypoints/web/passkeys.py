@@ -10,6 +10,7 @@ Content-Security-Policy allows this site's own script files and nothing else.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable, Mapping
 from importlib import resources
 from urllib.parse import quote
 
@@ -23,7 +24,7 @@ from tenantry.domain.errors import Conflict, DomainError, Throttled, Unauthentic
 from tenantry.entrypoints.http.errors import http_status
 from tenantry.entrypoints.web.pages import Flash, Pages, Web, safe_next, stage_page
 from tenantry.services import auth_passkeys, auth_totp
-from tenantry.services.auth import SignedIn
+from tenantry.services.auth import IssuedSession, Origin, SignedIn
 
 ACCOUNT_PAGE = "/auth/account"
 NEW_PAGE = "/auth/passkeys/new"
@@ -145,32 +146,13 @@ class PasskeyPages(Pages):
         return self.web.redirect(request, ACCOUNT_PAGE, flash=flash)
 
     async def sign_in(self, request: Request) -> Response:
-        form = await self.web.form(request)
-        next_url = safe_next(form.get("next"))
-        signed_in = await self.web.signed_in(request)
-        if signed_in is None:
-            flash = Flash("error", "Signing in took too long. Start again.")
-            return self.web.redirect(request, _login(next_url), flash=flash)
-        if not self.web.csrf.session_valid(request, form, signed_in):
-            return self.web.forbidden(request)
-        try:
-            issued = await run_in_threadpool(
-                auth_passkeys.sign_in_with_passkey,
-                self.ctx,
-                signed_in,
-                form.get("credential", "")[:MAX_ANSWER_CHARS],
-                self.web.origin(request),
-            )
-        except Conflict:
-            return self.web.redirect(request, stage_page(signed_in.stage, next_url))
-        except (Throttled, Unauthenticated) as error:
-            status = 429 if isinstance(error, Throttled) else 401
-            return await render_challenge(
-                self.web, request, signed_in, next_url, status=status, error=error.message
-            )
-        response = self.web.redirect(request, next_url)
-        self.web.cookies.set_session(response, request, issued)
-        return response
+        return await answer_challenge(
+            self.web,
+            request,
+            lambda signed_in, form, origin: auth_passkeys.sign_in_with_passkey(
+                self.ctx, signed_in, form.get("credential", "")[:MAX_ANSWER_CHARS], origin
+            ),
+        )
 
     async def _confirm_removal(
         self, request: Request, signed_in: SignedIn, number: int
@@ -209,6 +191,35 @@ class PasskeyPages(Pages):
             next=next_url,
             error=error,
         )
+
+
+async def answer_challenge(
+    web: Web,
+    request: Request,
+    check: Callable[[SignedIn, Mapping[str, str], Origin], IssuedSession],
+) -> Response:
+    """The second-factor step's answer, whichever factor `check` verifies (the app's code or a
+    passkey): the session it completes, or the challenge again with why it failed."""
+    form = await web.form(request)
+    next_url = safe_next(form.get("next"))
+    signed_in = await web.signed_in(request)
+    if signed_in is None:
+        flash = Flash("error", "Signing in took too long. Start again.")
+        return web.redirect(request, _login(next_url), flash=flash)
+    if not web.csrf.session_valid(request, form, signed_in):
+        return web.forbidden(request)
+    try:
+        issued = await run_in_threadpool(check, signed_in, form, web.origin(request))
+    except Conflict:
+        return web.redirect(request, stage_page(signed_in.stage, next_url))
+    except (Throttled, Unauthenticated) as error:
+        status = 429 if isinstance(error, Throttled) else 401
+        return await render_challenge(
+            web, request, signed_in, next_url, status=status, error=error.message
+        )
+    response = web.redirect(request, next_url)
+    web.cookies.set_session(response, request, issued)
+    return response
 
 
 def _login(next_url: str) -> str:

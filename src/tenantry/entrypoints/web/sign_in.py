@@ -11,9 +11,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from tenantry.domain.auth import SessionStage
-from tenantry.domain.errors import Conflict, Throttled, Unauthenticated
+from tenantry.domain.errors import Throttled, Unauthenticated
 from tenantry.entrypoints.web.pages import HOME, Flash, Pages, Web, safe_next, stage_page
-from tenantry.entrypoints.web.passkeys import render_challenge
+from tenantry.entrypoints.web.passkeys import answer_challenge, render_challenge
 from tenantry.entrypoints.web.sso import SingleSignOnPages
 from tenantry.services import auth, auth_totp
 
@@ -105,29 +105,10 @@ class SignInPages(Pages):
         return await render_challenge(self.web, request, signed_in, next_url)
 
     async def challenge(self, request: Request) -> Response:
-        form = await self.web.form(request)
-        next_url = safe_next(form.get("next"))
-        signed_in = await self.web.signed_in(request)
-        if signed_in is None:
-            flash = Flash("error", "Signing in took too long. Start again.")
-            return self.web.redirect(request, login_url(next_url), flash=flash)
-        if not self.web.csrf.session_valid(request, form, signed_in):
-            return self.web.forbidden(request)
-        try:
-            issued = await run_in_threadpool(
-                auth_totp.verify_second_factor,
-                self.ctx,
-                signed_in,
-                form.get("code", "")[:64],
-                self.web.origin(request),
-            )
-        except Conflict:
-            return self.web.redirect(request, stage_page(signed_in.stage, next_url))
-        except (Throttled, Unauthenticated) as error:
-            status = 429 if isinstance(error, Throttled) else 401
-            return await render_challenge(
-                self.web, request, signed_in, next_url, status=status, error=error.message
-            )
-        response = self.web.redirect(request, next_url)
-        self.web.cookies.set_session(response, request, issued)
-        return response
+        return await answer_challenge(
+            self.web,
+            request,
+            lambda signed_in, form, origin: auth_totp.verify_second_factor(
+                self.ctx, signed_in, form.get("code", "")[:64], origin
+            ),
+        )
