@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from standardwebhooks.webhooks import WebhookVerificationError
 
+from tenantry.domain.accounts import AccountKind, AccountStatus
 from tenantry.domain.errors import Forbidden, InvalidInput, NotFound
 from tenantry.domain.webhooks import DeliveryStatus
 from tenantry.services import accounts, members, outbox, webhooks
@@ -271,6 +272,44 @@ def test_an_account_deleted_is_heard_by_its_parent(
     send_all(ctx)
     deleted = [e for e in receiver.events(secret) if e["type"] == "account.deleted"]
     assert [e["data"]["account_id"] for e in deleted] == [doomed.id]
+
+
+def test_an_account_deactivated_and_the_accounts_below_it_send_nothing(
+    allow_private: ServiceContext, world: World, receiver: Receiver
+) -> None:
+    ctx = allow_private
+    agency = make_account(ctx, parent=world.host, kind=AccountKind.AGENCY, name="Agency")
+    below = make_account(ctx, parent=agency, name="Below the agency")
+    _, host_secret = _endpoint(ctx, world.host.id, receiver.url, include_children=True)
+    with webhook_receiver() as closed:
+        _endpoint(ctx, agency.id, closed.url, include_children=True)
+        _endpoint(ctx, below.id, closed.url)
+        closing = AccountChanges(status=AccountStatus.DEACTIVATED)
+        accounts.update_account(ctx, OPERATOR, agency.id, closing)
+        accounts.add_app(ctx, OPERATOR, agency.id, "com.example.closed")
+        accounts.add_app(ctx, OPERATOR, below.id, "com.example.below")
+        send_all(ctx)
+        assert closed.arrivals == []
+    # The active partner above still hears what happens in the accounts it manages.
+    heard = [(e["type"], e["data"]["account_id"]) for e in receiver.events(host_secret)]
+    assert ("account.updated", agency.id) in heard
+    assert ("app.added", agency.id) in heard
+    assert ("app.added", below.id) in heard
+
+
+def test_a_waiting_delivery_of_an_account_deactivated_since_is_given_up_on(
+    allow_private: ServiceContext, world: World, receiver: Receiver
+) -> None:
+    ctx = allow_private
+    endpoint_id, _ = _endpoint(ctx, world.a.id, receiver.url)
+    accounts.add_app(ctx, OPERATOR, world.a.id, "com.example.queued")
+    closing = AccountChanges(status=AccountStatus.DEACTIVATED)
+    accounts.update_account(ctx, OPERATOR, world.a.id, closing)
+    send_all(ctx)
+    [delivery] = webhooks.list_deliveries(ctx, OPERATOR, endpoint_id)
+    assert delivery.status is DeliveryStatus.FAILED
+    assert "deactivated" in (delivery.last_error or "")
+    assert receiver.arrivals == []
 
 
 def test_an_invitation_that_expires_is_an_event_once(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import IntEnum, StrEnum
@@ -37,6 +38,12 @@ class AccountStatus(IntEnum):
     ACTIVE = 0
     PENDING_CONFIGURATION = 1
     DEACTIVATED = 2
+
+
+def is_closed(chain: Sequence[Account]) -> bool:
+    """An account and its ancestors (`chain`) are closed when any of them is deactivated:
+    nothing held in the first account grants anything, and nothing leaves it."""
+    return any(a.status is AccountStatus.DEACTIVATED for a in chain)
 
 
 @dataclass(slots=True)

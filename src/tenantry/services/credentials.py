@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TypeVar
 
-from tenantry.domain.accounts import Account, AccountStatus
+from tenantry.domain.accounts import Account, is_closed
 from tenantry.domain.credentials import (
     ACCESS_TOKEN_PREFIX,
     API_TOKEN_PREFIX,
@@ -169,7 +169,7 @@ def issue_access_token(
         if api_account is not None and valid and api_account.revoked_at is None:
             assert api_account.id is not None
             chain = uow.accounts.chain(api_account.account_id)
-            if any(a.status is AccountStatus.DEACTIVATED for a in chain):
+            if is_closed(chain):
                 metrics.TOKEN_GRANT_FAILURES.labels("deactivated").inc()
                 raise Unauthenticated(ErrorCode.UNAUTHENTICATED, DEACTIVATED_CREDENTIAL)
             token, key, digest = new_token(ACCESS_TOKEN_PREFIX)

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from tenantry.domain import memberships as rules
-from tenantry.domain.accounts import Account, AccountStatus
+from tenantry.domain.accounts import Account, is_closed
 from tenantry.domain.errors import Conflict, ErrorCode, Forbidden, InvalidInput
 from tenantry.domain.memberships import Membership, MembershipStatus
 from tenantry.domain.roles import AccessLevel, Need, Role, is_role_key
@@ -93,7 +93,7 @@ def _membership_grant(
             if role is None:
                 return None
             source = GrantSource.MEMBERSHIP if depth == 0 else GrantSource.INHERITED
-            return Grant(role, source, account, _closed(chain[depth:]))
+            return Grant(role, source, account, is_closed(chain[depth:]))
         if not account.can_partner_manage:
             return None
     return None
@@ -128,7 +128,7 @@ def _credential_grant(
         if own is None:
             return None
         role = role.limited_to(own.role)
-    return Grant(role, GrantSource.CREDENTIAL, home_chain[0], _closed(home_chain))
+    return Grant(role, GrantSource.CREDENTIAL, home_chain[0], is_closed(home_chain))
 
 
 def _maker_still_reaches(actor: Actor, home_chain: Sequence[Account]) -> bool:
@@ -152,10 +152,6 @@ def minted_in(grant: Grant, actor: Actor) -> str | None:
     if grant.source is GrantSource.CREDENTIAL:
         return actor.minted_in
     return None
-
-
-def _closed(chain: Sequence[Account]) -> bool:
-    return any(a.status is AccountStatus.DEACTIVATED for a in chain)
 
 
 def role_in(

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from standardwebhooks.webhooks import Webhook
 
+from tenantry.domain.accounts import is_closed
 from tenantry.domain.outbox import OutboxEntry, next_attempt
 from tenantry.services.context import ServiceContext
 from tenantry.services.webhook_transport import DeliveryError, WebhookTransport
@@ -33,6 +34,7 @@ PARALLEL_POSTS = 8
 USER_AGENT = "tenantry-webhooks/1"
 REMOVED = "given up: the endpoint was removed"
 SWITCHED_OFF = "given up: the endpoint is switched off"
+CLOSED = "given up: the endpoint's account is deactivated"
 
 
 @dataclass(slots=True)
@@ -51,6 +53,7 @@ def deliver(ctx: ServiceContext, entries: Sequence[OutboxEntry]) -> list[Attempt
     assert transport is not None
     with ctx.uow(readonly=True) as uow:
         endpoints = uow.webhooks.signing({e.endpoint_id for e in entries if e.endpoint_id})
+        chains = uow.accounts.chains({endpoint.account_id for endpoint, _ in endpoints.values()})
     attempts: list[Attempt] = []
     posts: list[tuple[OutboxEntry, str, str]] = []
     for entry in entries:
@@ -59,6 +62,9 @@ def deliver(ctx: ServiceContext, entries: Sequence[OutboxEntry]) -> list[Attempt
             attempts.append(Attempt(entry, error=REMOVED, final=True))
         elif not found[0].enabled:
             attempts.append(Attempt(entry, error=SWITCHED_OFF, final=True))
+        elif is_closed(chains.get(found[0].account_id, ())):
+            # Deactivated since the event was queued: nothing leaves a closed account.
+            attempts.append(Attempt(entry, error=CLOSED, final=True))
         else:
             posts.append((entry, found[0].url, found[1]))
     if posts:

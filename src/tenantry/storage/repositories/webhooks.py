@@ -10,6 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from tenantry.domain.accounts import AccountStatus
 from tenantry.domain.outbox import OutboxEntry, OutboxKind
 from tenantry.domain.webhooks import (
     DeliveryStatus,
@@ -45,20 +46,44 @@ _DELETE = webhook_endpoints.delete().where(webhook_endpoints.c.id == sa.bindpara
 def _subscriptions() -> sa.Select[Any]:
     """The enabled endpoints that hear an account's events: its own, and those of each
     ancestor that reaches it (every account on the way up lets its partner manage it) and
-    asked for its child accounts' events; with how far up each is. One recursive query."""
-    link = (accounts.c.id, accounts.c.parent_id, accounts.c.can_partner_manage)
-    base = sa.select(*link, sa.literal(0).label("depth")).where(accounts.c.id == sa.bindparam("id"))
+    asked for its child accounts' events; with how far up each is. An endpoint of an account
+    that is deactivated, or below one, hears nothing. One recursive query up to the root."""
+    a = accounts.c
+    base = sa.select(
+        a.id,
+        a.parent_id,
+        a.status,
+        a.can_partner_manage,
+        sa.true().label("reached"),
+        sa.literal(0).label("depth"),
+    ).where(a.id == sa.bindparam("id"))
     up = base.cte("up", recursive=True)
     up = up.union_all(
-        sa.select(*link, (up.c.depth + 1).label("depth"))
-        .join(up, accounts.c.id == up.c.parent_id)
-        .where(up.c.can_partner_manage, up.c.depth < MAX_DEPTH)
+        sa.select(
+            a.id,
+            a.parent_id,
+            a.status,
+            a.can_partner_manage,
+            sa.and_(up.c.reached, up.c.can_partner_manage).label("reached"),
+            (up.c.depth + 1).label("depth"),
+        )
+        .join(up, a.id == up.c.parent_id)
+        .where(up.c.depth < MAX_DEPTH)
+    )
+    above = up.alias("above")
+    closed = sa.exists().where(
+        above.c.status == AccountStatus.DEACTIVATED.value, above.c.depth >= up.c.depth
     )
     e = webhook_endpoints.c
     return (
         sa.select(e.id, e.account_id, e.event_types, up.c.depth)
         .join(up, e.account_id == up.c.id)
-        .where(e.enabled, sa.or_(up.c.depth == 0, e.include_children))
+        .where(
+            e.enabled,
+            up.c.reached,
+            sa.or_(up.c.depth == 0, e.include_children),
+            ~closed,
+        )
         .order_by(up.c.depth, e.created_at, e.id)
     )
 
