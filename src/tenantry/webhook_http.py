@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import http.client
+import logging
 import socket
 import ssl
 import threading
@@ -22,6 +23,8 @@ from urllib.parse import urlsplit
 from tenantry.domain.webhooks import is_public_address
 from tenantry.services.webhook_transport import DeliveryError, UnsafeDestination
 from tenantry.settings import Settings
+
+log = logging.getLogger("tenantry.webhooks")
 
 _ANSWER_READ = 1024  # of the receiver's body: enough to end the exchange cleanly
 
@@ -90,8 +93,11 @@ def _resolve(host: str, port: int) -> list[str]:
 def _check_public(host: str, addresses: list[str]) -> None:
     refused = [a for a in addresses if not is_public_address(a)]
     if refused:
+        # The addresses go to the operator's log only: in the delivery log, which an account's
+        # admins read, they would make this a lookup of the server's private names.
+        log.warning("webhook receiver refused", extra={"host": host, "addresses": refused})
         raise UnsafeDestination(
-            f"refused: {host} is on a non-public address ({', '.join(refused)}); "
+            f"refused: {host} is on a non-public address; "
             "TENANTRY_WEBHOOKS_ALLOW_PRIVATE=1 allows it"
         )
 

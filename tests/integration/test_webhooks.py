@@ -312,6 +312,58 @@ def test_a_waiting_delivery_of_an_account_deactivated_since_is_given_up_on(
     assert receiver.arrivals == []
 
 
+def test_an_endpoint_a_partner_set_up_in_a_child_stops_when_the_child_cuts_it_off(
+    allow_private: ServiceContext, world: World, receiver: Receiver
+) -> None:
+    ctx = allow_private
+    partner = as_user(world.host_admin)
+    planted, _ = webhooks.create_endpoint(ctx, partner, world.a.id, receiver.url)
+    assert planted.made_in == world.host.id
+    with webhook_receiver() as own:
+        mine, own_secret = webhooks.create_endpoint(
+            ctx, as_user(world.a_admin), world.a.id, own.url
+        )
+        assert mine.made_in is None
+        cut_off = AccountChanges(can_partner_manage=False)
+        accounts.update_account(ctx, OPERATOR, world.a.id, cut_off)
+        accounts.add_app(ctx, OPERATOR, world.a.id, "com.example.private")
+        send_all(ctx)
+        assert receiver.arrivals == []
+        assert ("app.added", world.a.id) in [
+            (e["type"], e["data"]["account_id"]) for e in own.events(own_secret)
+        ]
+    # The child's own admin choosing the receiver anew makes it the child's own.
+    adopted = webhooks.update_endpoint(
+        ctx, as_user(world.a_admin), planted.id, EndpointChanges(url=receiver.url + "/ours")
+    )
+    assert adopted.made_in is None
+    accounts.add_app(ctx, OPERATOR, world.a.id, "com.example.adopted")
+    send_all(ctx)
+    assert len(receiver.arrivals) == 1
+
+
+def test_a_partner_cut_off_gets_no_waiting_delivery_and_cannot_send_one_again(
+    allow_private: ServiceContext, world: World, receiver: Receiver
+) -> None:
+    ctx = allow_private
+    partner = as_user(world.host_admin)
+    endpoint, _ = webhooks.create_endpoint(
+        ctx, partner, world.host.id, receiver.url, include_children=True
+    )
+    accounts.add_app(ctx, OPERATOR, world.a.id, "com.example.queued")
+    cut_off = AccountChanges(can_partner_manage=False)
+    accounts.update_account(ctx, OPERATOR, world.a.id, cut_off)
+    send_all(ctx)
+    assert receiver.arrivals == []
+    [queued] = [
+        d for d in webhooks.list_deliveries(ctx, partner, endpoint.id) if d.account_id == world.a.id
+    ]
+    assert queued.status is DeliveryStatus.FAILED
+    assert "no longer hears" in (queued.last_error or "")
+    with pytest.raises(Forbidden):
+        webhooks.resend_delivery(ctx, partner, queued.id)
+
+
 def test_an_invitation_that_expires_is_an_event_once(
     allow_private: ServiceContext, world: World, receiver: Receiver, clock: Clock
 ) -> None:
@@ -462,14 +514,19 @@ def test_a_receiver_allowed_once_is_refused_again_when_it_is_sent_to(
     """Addresses are checked again at send time: an endpoint saved while private receivers
     were allowed (or a name that resolved elsewhere then) gets nothing once they are not."""
     ctx = allow_private
-    endpoint_id, _ = _endpoint(ctx, world.a.id, receiver.url, event_types=["app.added"])
+    by_name = receiver.url.replace("127.0.0.1", "localhost")
+    endpoint_id, _ = _endpoint(ctx, world.a.id, by_name, event_types=["app.added"])
     ctx.settings.webhooks_allow_private = False
     accounts.add_app(ctx, OPERATOR, world.a.id, "com.example.ssrf")
     assert send_all(ctx).retrying == 1
     assert receiver.arrivals == []
     [delivery] = webhooks.list_deliveries(ctx, OPERATOR, endpoint_id)
     assert delivery.status is DeliveryStatus.PENDING
-    assert (delivery.last_error or "").startswith("refused: 127.0.0.1 is on a non-public address")
+    # The name as written, never the addresses it resolves to (the log would be a resolver of
+    # the server's private names for the account's admins).
+    assert delivery.last_error == (
+        "refused: localhost is on a non-public address; TENANTRY_WEBHOOKS_ALLOW_PRIVATE=1 allows it"
+    )
 
 
 def test_redirects_are_not_followed(allow_private: ServiceContext, world: World) -> None:

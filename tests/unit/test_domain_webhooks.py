@@ -8,10 +8,12 @@ from typing import Any
 
 import pytest
 
+from tenantry.domain.accounts import Account, AccountKind, AccountStatus, reaches
 from tenantry.domain.audit import AuditEvent
 from tenantry.domain.errors import InvalidInput
 from tenantry.domain.webhooks import (
     EventType,
+    WebhookEndpoint,
     check_event_types,
     check_url,
     events_of,
@@ -176,3 +178,92 @@ def test_a_signing_secret_is_a_standard_webhooks_one() -> None:
     assert secret.startswith("whsec_")
     assert secret != new_signing_secret()
     Webhook(secret)  # the library takes it
+
+
+# -- who hears an account ----------------------------------------------------------------------
+
+
+def _chain(*links: tuple[str, bool, AccountStatus]) -> list[Account]:
+    """Accounts nearest first: (id, lets its partner manage it, status)."""
+    ids = [link[0] for link in links]
+    return [
+        Account(
+            id,
+            id,
+            AccountKind.PARTNER,
+            parent_id=ids[at + 1] if at + 1 < len(ids) else None,
+            can_partner_manage=manageable,
+            status=status,
+        )
+        for at, (id, manageable, status) in enumerate(links)
+    ]
+
+
+def _endpoint_of(account_id: str, *, children: bool, made_in: str | None = None) -> WebhookEndpoint:
+    return WebhookEndpoint(
+        "wh_1",
+        account_id,
+        "https://hooks.example.org/",
+        (),
+        True,
+        children,
+        "",
+        AT,
+        "x",
+        AT,
+        made_in,
+    )
+
+
+ON, OFF = AccountStatus.ACTIVE, AccountStatus.DEACTIVATED
+CHILD_GRANDPARENT = _chain(("child", True, ON), ("parent", True, ON), ("root", True, ON))
+
+
+@pytest.mark.parametrize(
+    ("chain", "endpoint", "hears"),
+    [
+        (CHILD_GRANDPARENT, _endpoint_of("child", children=False), True),
+        (CHILD_GRANDPARENT, _endpoint_of("parent", children=False), False),
+        (CHILD_GRANDPARENT, _endpoint_of("root", children=True), True),
+        (CHILD_GRANDPARENT, _endpoint_of("elsewhere", children=True), False),
+        # The child lets nobody above manage it: no parent's endpoint hears it.
+        (
+            _chain(("child", False, ON), ("parent", True, ON)),
+            _endpoint_of("parent", children=True),
+            False,
+        ),
+        # A receiver chosen from the parent stops when the child cuts the parent off ...
+        (
+            _chain(("child", False, ON), ("parent", True, ON)),
+            _endpoint_of("child", children=False, made_in="parent"),
+            False,
+        ),
+        # ... and is heard while the parent reaches it.
+        (CHILD_GRANDPARENT, _endpoint_of("child", children=False, made_in="root"), True),
+        # Deactivated, or below a deactivated account: its endpoints hear nothing ...
+        (
+            _chain(("child", True, ON), ("parent", True, OFF)),
+            _endpoint_of("child", children=False),
+            False,
+        ),
+        # ... while an active account above still hears what it manages.
+        (
+            _chain(("child", True, OFF), ("parent", True, ON)),
+            _endpoint_of("parent", children=True),
+            True,
+        ),
+    ],
+)
+def test_who_hears_an_account(chain: list[Account], endpoint: WebhookEndpoint, hears: bool) -> None:
+    assert endpoint.hears_account(chain) is hears
+
+
+def test_reach_stops_at_the_first_account_that_keeps_its_partner_out() -> None:
+    chain = _chain(("a", True, ON), ("b", False, ON), ("c", True, ON), ("d", True, ON))
+    assert [reaches(chain, above) for above in ("a", "b", "c", "d", "z")] == [
+        True,
+        True,
+        False,
+        False,
+        False,
+    ]

@@ -40,12 +40,6 @@ class AccountStatus(IntEnum):
     DEACTIVATED = 2
 
 
-def is_closed(chain: Sequence[Account]) -> bool:
-    """An account and its ancestors (`chain`) are closed when any of them is deactivated:
-    nothing held in the first account grants anything, and nothing leaves it."""
-    return any(a.status is AccountStatus.DEACTIVATED for a in chain)
-
-
 @dataclass(slots=True)
 class Account:
     id: str
@@ -137,3 +131,21 @@ def parse_status(value: int) -> AccountStatus:
         raise InvalidInput(
             ErrorCode.INVALID_INPUT, "The status must be 0, 1 or 2.", field="status"
         ) from None
+
+
+def is_closed(chain: Sequence[Account]) -> bool:
+    """An account and its ancestors (`chain`, nearest first) are closed when any of them is
+    deactivated: nothing held in the first account grants anything, and nothing leaves it."""
+    return any(a.status is AccountStatus.DEACTIVATED for a in chain)
+
+
+def reaches(chain: Sequence[Account], ancestor_id: str) -> bool:
+    """Whether the account `ancestor_id` (`chain[0]` itself, or one of the ancestors in
+    `chain`, nearest first) reaches `chain[0]`: every account below it on the way up lets its
+    partner manage it. Turning partner management off cuts every account above off."""
+    for account in chain:
+        if account.id == ancestor_id:
+            return True
+        if not account.can_partner_manage:
+            return False
+    return False

@@ -4,7 +4,8 @@ Every change the audit trail records becomes one or more events (`events_of`), e
 body `{"type", "timestamp", "data"}` as the Standard Webhooks specification suggests, whose
 `data` says which account, target, states before and after, actor, face and request made it.
 An endpoint hears the events of its own account and, when it asks (`include_children`), those
-of the child accounts its account reaches. Signing and sending happen later, from the outbox.
+of the child accounts its account reaches (`WebhookEndpoint.hears_account`). Signing and
+sending happen later, from the outbox.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from enum import StrEnum
 from typing import Any
 from urllib.parse import urlsplit
 
+from tenantry.domain.accounts import Account, is_closed, reaches
 from tenantry.domain.audit import AuditEvent
 from tenantry.domain.errors import ErrorCode, InvalidInput
 
@@ -127,9 +129,27 @@ class WebhookEndpoint:
     created_at: datetime
     created_by: str
     secret_set_at: datetime
+    made_in: str | None = None
+    """The account whose role chose the receiver, when not this one's: a partner's admin
+    acting in a child account. The endpoint hears only while that account reaches it."""
 
     def hears(self, event_type: EventType) -> bool:
         return not self.event_types or event_type in self.event_types
+
+    def hears_account(self, chain: Sequence[Account]) -> bool:
+        """Whether the endpoint hears the events of `chain[0]` (`chain`: that account and its
+        ancestors, nearest first), on or off aside: those of its own account, or of a child
+        its account reaches when it asked for them; only while the account that chose its
+        receiver reaches its own; never while its account is deactivated, or below one."""
+        at = next((i for i, a in enumerate(chain) if a.id == self.account_id), None)
+        if at is None or (at > 0 and not self.include_children):
+            return False
+        own = chain[at:]
+        return (
+            reaches(chain, self.account_id)
+            and reaches(own, self.made_in or self.account_id)
+            and not is_closed(own)
+        )
 
 
 @dataclass(frozen=True, slots=True)

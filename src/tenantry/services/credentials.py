@@ -32,9 +32,8 @@ from tenantry.domain.users import User, UserStatus, normalize_email
 from tenantry.services import metrics, throttling
 from tenantry.services.context import Actor, ActorKind, ServiceContext, record
 from tenantry.services.policy import (
+    acting_from,
     check_may_manage,
-    grant_in,
-    minted_in,
     require,
     resolve_role,
     roles_of,
@@ -88,7 +87,7 @@ def create_api_account(
                 role_key=role.key,
                 created_by=actor.label,
                 created_at=ctx.now(),
-                minted_in_account_id=_minted_in(ctx, uow, actor, account),
+                minted_in_account_id=acting_from(ctx, uow, actor, uow.accounts.chain(account.id)),
             )
         )
         record(
@@ -102,11 +101,6 @@ def create_api_account(
             after={"client_id": client_id, "role": role.key},
         )
         return api_account, secret
-
-
-def _minted_in(ctx: ServiceContext, uow: UnitOfWork, actor: Actor, account: Account) -> str | None:
-    grant = grant_in(ctx, uow, actor, uow.accounts.chain(account.id))
-    return minted_in(grant, actor) if grant is not None else None
 
 
 def _credential_role(
@@ -250,7 +244,7 @@ def create_api_token(
                 created_by=actor.label,
                 created_at=ctx.now(),
                 expires_at=expires_at,
-                minted_in_account_id=_minted_in(ctx, uow, actor, account),
+                minted_in_account_id=acting_from(ctx, uow, actor, uow.accounts.chain(account.id)),
             )
         )
         record(

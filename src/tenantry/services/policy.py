@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from tenantry.domain import memberships as rules
-from tenantry.domain.accounts import Account, is_closed
+from tenantry.domain.accounts import Account, is_closed, reaches
 from tenantry.domain.errors import Conflict, ErrorCode, Forbidden, InvalidInput
 from tenantry.domain.memberships import Membership, MembershipStatus
 from tenantry.domain.roles import AccessLevel, Need, Role, is_role_key
@@ -134,14 +134,17 @@ def _credential_grant(
 def _maker_still_reaches(actor: Actor, home_chain: Sequence[Account]) -> bool:
     """A credential that a parent's member made inside an account acts only while that
     parent still reaches the account: turning partner management off ends it too."""
-    if actor.minted_in is None or actor.minted_in == home_chain[0].id:
-        return True
-    for account in home_chain:
-        if account.id == actor.minted_in:
-            return True
-        if not account.can_partner_manage:
-            return False
-    return False
+    return actor.minted_in is None or reaches(home_chain, actor.minted_in)
+
+
+def acting_from(
+    ctx: ServiceContext, uow: UnitOfWork, actor: Actor, chain: Sequence[Account]
+) -> str | None:
+    """The account whose role the actor acts with in `chain[0]` when it is not `chain[0]`
+    (a parent's member, or a credential one made): what it makes there (a credential, a
+    webhook receiver) lasts only while that account reaches `chain[0]`."""
+    grant = grant_in(ctx, uow, actor, chain)
+    return minted_in(grant, actor) if grant is not None else None
 
 
 def minted_in(grant: Grant, actor: Actor) -> str | None:

@@ -10,22 +10,33 @@ from tenantry.domain.roles import Need, Role, parse_capabilities, validate_role_
 from tenantry.domain.users import User
 from tenantry.services.context import Actor, ServiceContext, record
 from tenantry.services.policy import require, roles_of
+from tenantry.services.ports import RoleHolders
+
+HOLDERS_LISTED = 1000
+"""Users listed per role; past it a role shows how many hold it, and the users' lists (which
+page and filter by role) show who."""
 
 
 @dataclass(slots=True)
 class RoleWithUsers:
     role: Role
     users: list[User]
+    """The first `HOLDERS_LISTED` holders, oldest membership first."""
+    user_count: int
+    """Every holder, pending invitations included."""
 
 
 def list_roles(ctx: ServiceContext, actor: Actor, account_id: str) -> list[RoleWithUsers]:
-    """Every role usable in the account with the users holding it (two queries in all)."""
+    """Every role usable in the account with how many hold it and who (the first
+    `HOLDERS_LISTED`), in two queries whatever the account's size."""
     with ctx.uow(readonly=True) as uow:
         account, _ = require(ctx, uow, actor, account_id, Need.READ_ACCOUNT)
-        holders = uow.memberships.users_by_role(account_id)
+        holders = uow.memberships.holders_by_role(account_id, limit=HOLDERS_LISTED)
+        nobody = RoleHolders(0, [])
         return [
-            RoleWithUsers(role, holders.get(role.key, []))
+            RoleWithUsers(role, held.first, held.count)
             for role in roles_of(ctx, uow, account).values()
+            for held in [holders.get(role.key, nobody)]
         ]
 
 
@@ -81,7 +92,7 @@ def delete_custom_role(ctx: ServiceContext, actor: Actor, account_id: str, key: 
         role = uow.custom_roles.find(account_id, key)
         if role is None:
             raise NotFound(ErrorCode.ROLE_NOT_FOUND, field="key")
-        if uow.memberships.users_by_role(account_id).get(key):
+        if uow.memberships.first_with_roles(account_id, [key]) is not None:
             raise Conflict(ErrorCode.CONFLICT, "Users still hold this role.", field="key")
         uow.custom_roles.delete(account_id, key)
         record(

@@ -20,8 +20,9 @@ from typing import TYPE_CHECKING
 
 from standardwebhooks.webhooks import Webhook
 
-from tenantry.domain.accounts import is_closed
+from tenantry.domain.accounts import Account
 from tenantry.domain.outbox import OutboxEntry, next_attempt
+from tenantry.domain.webhooks import WebhookEndpoint
 from tenantry.services.context import ServiceContext
 from tenantry.services.webhook_transport import DeliveryError, WebhookTransport
 
@@ -34,7 +35,10 @@ PARALLEL_POSTS = 8
 USER_AGENT = "tenantry-webhooks/1"
 REMOVED = "given up: the endpoint was removed"
 SWITCHED_OFF = "given up: the endpoint is switched off"
-CLOSED = "given up: the endpoint's account is deactivated"
+OUT_OF_HEARING = (
+    "given up: the endpoint no longer hears this account (deactivated, or partner management "
+    "turned off)"
+)
 
 
 @dataclass(slots=True)
@@ -53,7 +57,8 @@ def deliver(ctx: ServiceContext, entries: Sequence[OutboxEntry]) -> list[Attempt
     assert transport is not None
     with ctx.uow(readonly=True) as uow:
         endpoints = uow.webhooks.signing({e.endpoint_id for e in entries if e.endpoint_id})
-        chains = uow.accounts.chains({endpoint.account_id for endpoint, _ in endpoints.values()})
+        accounts = {e.payload["account_id"] for e in entries}
+        chains = uow.accounts.chains(accounts | {e.account_id for e, _ in endpoints.values()})
     attempts: list[Attempt] = []
     posts: list[tuple[OutboxEntry, str, str]] = []
     for entry in entries:
@@ -62,15 +67,30 @@ def deliver(ctx: ServiceContext, entries: Sequence[OutboxEntry]) -> list[Attempt
             attempts.append(Attempt(entry, error=REMOVED, final=True))
         elif not found[0].enabled:
             attempts.append(Attempt(entry, error=SWITCHED_OFF, final=True))
-        elif is_closed(chains.get(found[0].account_id, ())):
-            # Deactivated since the event was queued: nothing leaves a closed account.
-            attempts.append(Attempt(entry, error=CLOSED, final=True))
+        elif not still_hears(
+            found[0], chains.get(entry.payload["account_id"]), chains.get(found[0].account_id)
+        ):
+            # Deactivated, or cut off, since the event was queued: the rule of who hears an
+            # account holds when it is sent, not only when it was written.
+            attempts.append(Attempt(entry, error=OUT_OF_HEARING, final=True))
         else:
             posts.append((entry, found[0].url, found[1]))
     if posts:
         with ThreadPoolExecutor(min(PARALLEL_POSTS, len(posts)), "tenantry-webhook") as pool:
             attempts += pool.map(lambda post: _post(ctx, transport, *post), posts)
     return attempts
+
+
+def still_hears(
+    endpoint: WebhookEndpoint,
+    event_chain: Sequence[Account] | None,
+    own_chain: Sequence[Account] | None,
+) -> bool:
+    """Whether the endpoint may be sent an event of the account whose chain is `event_chain`
+    (`WebhookEndpoint.hears_account`). An account deleted since has no chain: who heard its
+    last events was decided when they were written, and the endpoint's own account decides
+    the rest (not deactivated, its receiver still chosen from within reach)."""
+    return endpoint.hears_account(event_chain or own_chain or ())
 
 
 def signed_headers(secret: str, message_id: str, ctx: ServiceContext, body: str) -> dict[str, str]:

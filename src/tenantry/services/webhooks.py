@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from tenantry.domain.accounts import Account
-from tenantry.domain.errors import Conflict, ErrorCode, InvalidInput, NotFound
+from tenantry.domain.errors import Conflict, ErrorCode, Forbidden, InvalidInput, NotFound
 from tenantry.domain.outbox import OutboxEntry
 from tenantry.domain.webhooks import (
     MAX_ENDPOINTS_PER_ACCOUNT,
@@ -30,11 +30,20 @@ from tenantry.domain.webhooks import (
     new_signing_secret,
 )
 from tenantry.services.context import Actor, ServiceContext, record
-from tenantry.services.policy_webhooks import may_manage_webhooks, require_webhook_manager
+from tenantry.services.policy_webhooks import (
+    may_manage_webhooks,
+    require_webhook_maker,
+    require_webhook_manager,
+)
 from tenantry.services.ports import UnitOfWork
+from tenantry.services.webhook_delivery import still_hears
 from tenantry.services.webhook_transport import UnsafeDestination
 
 MAX_DELIVERY_PAGE = 200
+NO_LONGER_HEARD = (
+    "The endpoint no longer hears this delivery's account (it is deactivated, or no longer lets "
+    "this account manage it), so its events can't be sent again."
+)
 PRIVATE_REFUSED = (
     "The receiver is on a loopback or private address, which is refused (the operator may "
     "allow it with TENANTRY_WEBHOOKS_ALLOW_PRIVATE=1)."
@@ -69,7 +78,7 @@ def create_endpoint(
     types = check_event_types(event_types)
     description = check_description(description)
     with ctx.uow() as uow:
-        account = require_webhook_manager(ctx, uow, actor, account_id)
+        account, made_in = require_webhook_maker(ctx, uow, actor, account_id)
         if uow.webhooks.count_for_account(account.id) >= MAX_ENDPOINTS_PER_ACCOUNT:
             raise Conflict(
                 ErrorCode.CONFLICT,
@@ -88,6 +97,7 @@ def create_endpoint(
             created_at=now,
             created_by=actor.label,
             secret_set_at=now,
+            made_in=made_in,
         )
         secret = new_signing_secret()
         uow.webhooks.add(endpoint, secret)
@@ -150,6 +160,9 @@ def update_endpoint(
             else changes.include_children,
             description=endpoint.description if description is None else description,
         )
+        if changed.url != endpoint.url:
+            # A new receiver is the choice of the account the actor acts from.
+            _, changed.made_in = require_webhook_maker(ctx, uow, actor, endpoint.account_id)
         if changed != endpoint:
             uow.webhooks.update(changed)
             after = snapshot(changed)
@@ -209,6 +222,9 @@ def resend_delivery(
         if endpoint_id is not None and entry.endpoint_id != endpoint_id:
             raise _no_delivery()
         endpoint = _managed(ctx, uow, actor, entry.endpoint_id, missing=_no_delivery())
+        event_chain = uow.accounts.chain(entry.payload["account_id"])
+        if not still_hears(endpoint, event_chain, uow.accounts.chain(endpoint.account_id)):
+            raise Forbidden(ErrorCode.FORBIDDEN, NO_LONGER_HEARD, field="id")
         now = ctx.now()
         again = OutboxEntry(
             None,

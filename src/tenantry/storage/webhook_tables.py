@@ -30,4 +30,7 @@ webhook_endpoints = sa.Table(
     sa.Column("secret_set_at", UTCDateTime(), nullable=False),
     created_column(),
     sa.Column("created_by", sa.String(254), nullable=False),
+    # The account whose role chose the receiver, when not the endpoint's own (a partner's
+    # admin acting in a child): the endpoint hears only while that account reaches its own.
+    sa.Column("made_in", ACCOUNT_ID),
 )

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from tenantry.services import roles
 
 from bulk_support import RATE_LIMIT_HEADERS, Bulk
-from factories import OPERATOR, make_member
+from factories import OPERATOR, make_member, unique_email
 
 
 def roles_by_name(bulk: Bulk) -> dict[str, dict[str, Any]]:
@@ -23,7 +25,7 @@ def test_the_shape(bulk: Bulk) -> None:
     response = bulk.get_roles()
     assert all(response.headers.get(h) for h in RATE_LIMIT_HEADERS)
     for role in response.json()["roles"]:
-        assert set(role) == {"name", "type", "capabilities", "users"}
+        assert set(role) == {"name", "type", "capabilities", "user_count", "users"}
         assert role["type"] in ("predefined", "custom")
         for section in role["capabilities"]:
             assert set(section) == {"section", "capabilities"}
@@ -74,8 +76,28 @@ def test_users_per_role(bulk: Bulk) -> None:
     make_member(bulk.ctx, bulk.world.b, role="qa")  # another account's user
     shown = roles_by_name(bulk)
     assert shown["admin"]["users"] == [{"email": bulk.admin.email, "name": bulk.admin.name}]
-    assert [u["email"] for u in shown["marketing"]["users"]] == [u.email for u in analysts]
+    assert sorted(u["email"] for u in shown["marketing"]["users"]) == sorted(
+        u.email for u in analysts
+    )
     assert shown["qa"]["users"] == []
+    assert (shown["admin"]["user_count"], shown["marketing"]["user_count"]) == (1, 2)
+    assert shown["qa"]["user_count"] == 0
+
+
+def test_a_role_held_by_many_lists_the_first_holders_and_counts_them_all(
+    bulk: Bulk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(roles, "HOLDERS_LISTED", 2)
+    # Made in the same second, holders are listed by address.
+    now = bulk.ctx.now()
+    monkeypatch.setattr(bulk.ctx, "clock", lambda: now)
+    emails = [unique_email(f"analyst-{letter}") for letter in "cab"]
+    for email in emails:
+        make_member(bulk.ctx, bulk.account, role="marketing", email=email)
+    shown = roles_by_name(bulk)
+    assert shown["marketing"]["user_count"] == 3
+    assert [u["email"] for u in shown["marketing"]["users"]] == sorted(emails)[:2]
+    assert shown["admin"]["user_count"] == len(shown["admin"]["users"]) == 1
 
 
 def test_custom_roles(bulk: Bulk) -> None:

@@ -83,7 +83,13 @@ class RoleView(BaseModel):
     name: str = Field(description="The name `POST /users` takes in `role`.")
     type: Literal["predefined", "custom"]
     capabilities: list[Section]
-    users: list[RoleUser] = Field(description="Its holders; their number is the user count.")
+    user_count: int = Field(
+        description="How many users hold the role, pending invitations included."
+    )
+    users: list[RoleUser] = Field(
+        description="Its holders, oldest membership first: all of them up to 1,000, the first "
+        "1,000 beyond (`GET /users` lists every user with their role)."
+    )
 
 
 class RolesPage(BaseModel):

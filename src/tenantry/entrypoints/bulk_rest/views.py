@@ -67,6 +67,7 @@ def role_view(roles: RoleCatalogue, held: RoleWithUsers) -> dict[str, Any]:
             }
             for section, names in roles.sections.items()
         ],
+        "user_count": held.user_count,
         "users": [{"email": u.email, "name": username(u)} for u in held.users],
     }
 

@@ -34,7 +34,7 @@ ACCOUNT_FIELDS = (
     "session_lifetime_minutes",
 )
 ACCOUNT_COLUMNS = columns(accounts, ACCOUNT_FIELDS)
-_WIDTH = len(ACCOUNT_FIELDS)
+ACCOUNT_WIDTH = _WIDTH = len(ACCOUNT_FIELDS)
 _KINDS = {kind.value: kind for kind in AccountKind}
 _STATUSES = {int(status): status for status in AccountStatus}
 
@@ -138,9 +138,12 @@ _SELECT = sa.select(*ACCOUNT_COLUMNS)
 _FIND = _SELECT.where(accounts.c.id == sa.bindparam("id"))
 _FIND_MANY = _SELECT.where(accounts.c.id.in_(sa.bindparam("ids", expanding=True)))
 _OWNED_BY = sa.select(accounts.c.id).where(accounts.c.owner_user_id == sa.bindparam("user_id"))
-_CHAIN = _chains(accounts.c.id == sa.bindparam("id"))
+CHAIN = _chains(accounts.c.id == sa.bindparam("id"))
+"""An account (`id`) and its ancestors, nearest first, as (account…, origin, depth) rows."""
 _CHAINS = _chains(accounts.c.id.in_(sa.bindparam("ids", expanding=True)))
 _SUBTREE = _subtree()
+
+
 _BY_NETWORK_ID = _SELECT.where(
     accounts.c.parent_id == sa.bindparam("parent_id"),
     accounts.c.id_from_network == sa.bindparam("id_from_network"),
@@ -186,7 +189,7 @@ class SqlAccountRepository(Repository):
 
     def chain(self, account_id: str) -> list[Account]:
         """The account and its ancestors, nearest first, in one recursive query."""
-        return [to_account(row) for row in self.conn.execute(_CHAIN, {"id": account_id}).all()]
+        return [to_account(row) for row in self.conn.execute(CHAIN, {"id": account_id}).all()]
 
     def chains(self, account_ids: Collection[str]) -> dict[str, list[Account]]:
         """`chain` for many accounts in one recursive query."""

@@ -16,9 +16,11 @@ from tenantry.services.ports import (
     MemberQuery,
     MemberSort,
     MemberState,
+    RoleHolders,
 )
 from tenantry.storage.repositories.accounts import ACCOUNT_COLUMNS, to_account
 from tenantry.storage.repositories.base import Repository, columns, like_pattern
+from tenantry.storage.repositories.role_holders import holders_by_role
 from tenantry.storage.repositories.users import USER_COLUMNS, USER_WIDTH, to_user
 from tenantry.storage.tables import accounts, memberships, users
 
@@ -182,6 +184,7 @@ _USERS_BY_ROLE = (
     .where(memberships.c.account_id == sa.bindparam("account_id"))
     .order_by(memberships.c.created_at, users.c.id)
 )
+
 _INSERT = memberships.insert()
 # Bound names other than the columns': those are reserved for the SET clause.
 _UPDATE = memberships.update().where(
@@ -404,6 +407,9 @@ class SqlMembershipRepository(Repository):
         for row in self.conn.execute(_USERS_BY_ROLE, {"account_id": account_id}).all():
             result[row[USER_WIDTH]].append(to_user(row))
         return result
+
+    def holders_by_role(self, account_id: str, *, limit: int) -> dict[str, RoleHolders]:
+        return holders_by_role(self.conn, account_id, limit=limit)
 
     def add(self, membership: Membership) -> None:
         self.conn.execute(_INSERT, _new_row(membership))

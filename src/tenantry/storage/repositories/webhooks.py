@@ -10,7 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from tenantry.domain.accounts import AccountStatus
+from tenantry.domain.accounts import Account
 from tenantry.domain.outbox import OutboxEntry, OutboxKind
 from tenantry.domain.webhooks import (
     DeliveryStatus,
@@ -19,10 +19,10 @@ from tenantry.domain.webhooks import (
     WebhookDelivery,
     WebhookEndpoint,
 )
-from tenantry.storage.repositories.accounts import MAX_DEPTH
+from tenantry.storage.repositories.accounts import ACCOUNT_WIDTH, CHAIN, to_account
 from tenantry.storage.repositories.base import Repository, columns
 from tenantry.storage.repositories.outbox import SELECT_ENTRIES, to_entry
-from tenantry.storage.tables import accounts, outbox
+from tenantry.storage.tables import outbox
 from tenantry.storage.webhook_tables import webhook_endpoints
 
 _FIELDS = tuple(f.name for f in dataclasses.fields(WebhookEndpoint))
@@ -43,52 +43,23 @@ _UPDATE = webhook_endpoints.update().where(webhook_endpoints.c.id == sa.bindpara
 _DELETE = webhook_endpoints.delete().where(webhook_endpoints.c.id == sa.bindparam("id"))
 
 
-def _subscriptions() -> sa.Select[Any]:
-    """The enabled endpoints that hear an account's events: its own, and those of each
-    ancestor that reaches it (every account on the way up lets its partner manage it) and
-    asked for its child accounts' events; with how far up each is. An endpoint of an account
-    that is deactivated, or below one, hears nothing. One recursive query up to the root."""
-    a = accounts.c
-    base = sa.select(
-        a.id,
-        a.parent_id,
-        a.status,
-        a.can_partner_manage,
-        sa.true().label("reached"),
-        sa.literal(0).label("depth"),
-    ).where(a.id == sa.bindparam("id"))
-    up = base.cte("up", recursive=True)
-    up = up.union_all(
-        sa.select(
-            a.id,
-            a.parent_id,
-            a.status,
-            a.can_partner_manage,
-            sa.and_(up.c.reached, up.c.can_partner_manage).label("reached"),
-            (up.c.depth + 1).label("depth"),
-        )
-        .join(up, a.id == up.c.parent_id)
-        .where(up.c.depth < MAX_DEPTH)
-    )
-    above = up.alias("above")
-    closed = sa.exists().where(
-        above.c.status == AccountStatus.DEACTIVATED.value, above.c.depth >= up.c.depth
-    )
+def _hearing() -> sa.Select[Any]:
+    """An account and its ancestors, nearest first, each with its enabled endpoints (or one
+    row of nulls): all that decides who hears the account, in one statement. Which of them
+    do is the domain's rule (`WebhookEndpoint.hears_account`)."""
+    chain = CHAIN.subquery("chain")
     e = webhook_endpoints.c
     return (
-        sa.select(e.id, e.account_id, e.event_types, up.c.depth)
-        .join(up, e.account_id == up.c.id)
-        .where(
-            e.enabled,
-            up.c.reached,
-            sa.or_(up.c.depth == 0, e.include_children),
-            ~closed,
+        sa.select(*chain.c, *columns(webhook_endpoints, _FIELDS))
+        .select_from(
+            chain.outerjoin(webhook_endpoints, sa.and_(e.account_id == chain.c.id, e.enabled))
         )
-        .order_by(up.c.depth, e.created_at, e.id)
+        .order_by(chain.c.depth, e.created_at, e.id)
     )
 
 
-_SUBSCRIPTIONS = _subscriptions()
+_HEARING = _hearing()
+_ENDPOINT_AT = ACCOUNT_WIDTH + 2  # after the account's columns, its origin and depth
 
 _DELIVERY_COLUMNS = (
     outbox.c.id,
@@ -116,8 +87,8 @@ _ENTRY = SELECT_ENTRIES.where(
 )
 
 
-def _endpoint(row: Any) -> WebhookEndpoint:
-    values = dict(zip(_FIELDS, row[: len(_FIELDS)], strict=True))
+def _endpoint(row: Any, at: int = 0) -> WebhookEndpoint:
+    values = dict(zip(_FIELDS, row[at : at + len(_FIELDS)], strict=True))
     values["event_types"] = _types(values["event_types"])
     return WebhookEndpoint(**values)
 
@@ -205,12 +176,20 @@ class SqlWebhookRepository(Repository):
     # -- who hears an account
 
     def subscriptions(self, account_id: str) -> list[Subscription]:
+        """The enabled endpoints that hear the account's events, its own first, then each
+        ancestor's, nearest first (one query, once per transaction)."""
         heard = self._heard.get(account_id)
         if heard is None:
-            rows = self.conn.execute(_SUBSCRIPTIONS, {"id": account_id})
+            rows = self.conn.execute(_HEARING, {"id": account_id}).all()
+            chain: dict[str, Account] = {}
+            for row in rows:
+                chain.setdefault(row[0], to_account(row))
+            depth = {account_id: at for at, account_id in enumerate(chain)}
+            endpoints = [_endpoint(row, _ENDPOINT_AT) for row in rows if row[_ENDPOINT_AT]]
             heard = self._heard[account_id] = [
-                Subscription(endpoint_id, owner, _types(types), depth)
-                for endpoint_id, owner, types, depth in rows
+                Subscription(e.id, e.account_id, e.event_types, depth[e.account_id])
+                for e in endpoints
+                if e.hears_account(list(chain.values()))
             ]
         return heard
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import httpx
+import pytest
 
 from tenantry.domain.accounts import Account
 from tenantry.domain.roles import AccessLevel
@@ -14,7 +15,7 @@ from tenantry.services.members import NewMember
 
 from browsing import Browser, Host, audit, forms_of, text_of
 from console_support import console_user, csrf_of
-from factories import OPERATOR, make_member
+from factories import OPERATOR, make_member, unique_email
 
 KEY_TAKEN = "A role with this key exists already."
 
@@ -52,6 +53,25 @@ def test_every_role_shows_its_capabilities_and_users(
     assert viewer.email in view
     assert "may be limited" in view.split("predefined")[1]
     assert 'aria-current="page">Roles<' in page.text
+
+
+def test_a_role_held_by_many_lists_the_first_and_links_to_them_all(
+    host: Host, browser: Browser, ctx: ServiceContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(roles, "HOLDERS_LISTED", 1)
+    console_user(ctx, browser, host.tenant)
+    # Made in the same second, holders are listed by address.
+    now = ctx.now()
+    monkeypatch.setattr(ctx, "clock", lambda: now)
+    second = make_member(ctx, host.tenant, role="view", email=unique_email("holder-b"))
+    first = make_member(ctx, host.tenant, role="view", email=unique_email("holder-a"))
+    text = text_of(browser.get(roles_url(host.tenant)))
+    view = text[text.index("View only predefined") :]
+    assert "Users with the role View only (2)" in view
+    assert first.email in view
+    assert second.email not in view
+    page = browser.get(roles_url(host.tenant))
+    assert f"/hub/accounts/{host.tenant.id}/users?role=view" in page.text
 
 
 def test_a_custom_role_is_created_and_can_be_given(
