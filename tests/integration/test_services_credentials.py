@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from tenantry.domain import credentials as domain_credentials
 from tenantry.domain.accounts import Account, AccountKind
 from tenantry.domain.errors import (
     Conflict,
@@ -19,6 +20,7 @@ from tenantry.domain.errors import (
 from tenantry.services import credentials, members, roles
 from tenantry.services.context import Actor, ActorKind, ServiceContext
 from tenantry.services.members import NewMember
+from tenantry.storage.repositories import credentials as credential_rows
 
 from factories import OPERATOR, World, as_user, make_account, make_member, unique_email
 
@@ -402,3 +404,36 @@ def test_actor_helpers() -> None:
     assert system.is_system
     via = system.via("graphql", "req-2")
     assert (via.face, via.request_id) == ("graphql", "req-2")
+
+
+def test_an_account_has_a_bounded_number_of_open_credentials(
+    ctx: ServiceContext, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(domain_credentials, "MAX_OPEN_CREDENTIALS", 2)
+    first, _ = api_account(ctx, world.a.id)
+    api_account(ctx, world.a.id)
+    with pytest.raises(Conflict, match="at most 2 API accounts"):
+        api_account(ctx, world.a.id)
+    credentials.revoke_api_account(ctx, OPERATOR, world.a.id, first)
+    api_account(ctx, world.a.id)  # a revoked one leaves room
+    api_account(ctx, world.b.id)  # another account has room of its own
+    for _ in range(2):
+        credentials.create_api_token(ctx, OPERATOR, world.a.id)
+    with pytest.raises(Conflict, match="at most 2 API tokens"):
+        credentials.create_api_token(ctx, OPERATOR, world.a.id)
+
+
+def test_a_listing_shows_the_open_credentials_and_the_latest_revoked(
+    ctx: ServiceContext, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(credential_rows, "REVOKED_LISTED", 1)
+    made = [api_account(ctx, world.a.id)[0] for _ in range(4)]
+    for client_id in made[:3]:
+        credentials.revoke_api_account(ctx, OPERATOR, world.a.id, client_id)
+    listed = credentials.list_api_accounts(ctx, OPERATOR, world.a.id)
+    assert [a.client_id for a in listed] == [made[2], made[3]]
+    tokens = [credentials.create_api_token(ctx, OPERATOR, world.a.id)[0] for _ in range(3)]
+    for token in tokens[:2]:
+        credentials.revoke_api_token(ctx, OPERATOR, world.a.id, token.key)
+    shown = credentials.list_api_tokens_with_users(ctx, OPERATOR, world.a.id)
+    assert [t.token.key for t in shown] == [tokens[1].key, tokens[2].key]

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from tenantry.domain import roles as domain_roles
 from tenantry.domain.errors import Conflict, ErrorCode, Forbidden, InvalidInput, NotFound
 from tenantry.domain.roles import AccessLevel, Need
-from tenantry.services import members, roles
+from tenantry.services import members, provisioning_groups, roles
 from tenantry.services.context import ServiceContext
 from tenantry.services.members import NewMember
 
@@ -159,3 +160,23 @@ def test_only_admins_make_roles(ctx: ServiceContext, world: World) -> None:
             )
     with pytest.raises(Forbidden):
         roles.list_roles(ctx, as_user(world.b_admin), world.a.id)
+
+
+def test_an_account_has_a_bounded_number_of_custom_roles(
+    ctx: ServiceContext, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(domain_roles, "MAX_CUSTOM_ROLES", 2)
+    for key in ("first", "second"):
+        roles.create_custom_role(
+            ctx, OPERATOR, world.a.id, key=key, display_name=key, capabilities={}
+        )
+    with pytest.raises(Conflict, match="at most 2 custom roles"):
+        roles.create_custom_role(
+            ctx, OPERATOR, world.a.id, key="third", display_name="3", capabilities={}
+        )
+    with pytest.raises(Conflict, match="at most 2 custom roles"):
+        provisioning_groups.create_group(ctx, OPERATOR, world.a.id, "Third")
+    # Another account has room of its own.
+    roles.create_custom_role(
+        ctx, OPERATOR, world.b.id, key="first", display_name="1", capabilities={}
+    )

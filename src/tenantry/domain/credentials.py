@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from tenantry.domain.errors import ErrorCode, InvalidInput
+from tenantry.domain.errors import Conflict, ErrorCode, InvalidInput
 
 ACCESS_TOKEN_TTL = timedelta(hours=10)  # CAPIG documents 10 hours (expires_in 36000)
 _CLIENT_ID = re.compile(r"^[A-Za-z0-9]{1,20}$")
@@ -17,6 +17,23 @@ _CLIENT_ID = re.compile(r"^[A-Za-z0-9]{1,20}$")
 # Token prefixes make a leaked token recognisable (secret scanners) and tell kinds apart.
 API_TOKEN_PREFIX = "tnt"
 ACCESS_TOKEN_PREFIX = "tna"
+
+
+MAX_OPEN_CREDENTIALS = 100
+"""API accounts, and API tokens, that one account may have open (not revoked) at once."""
+REVOKED_LISTED = 100
+"""Revoked credentials a listing shows besides the open ones: the most recently revoked."""
+
+
+def check_room_for_credential(open_now: int, kind: str) -> None:
+    """Refuse a new credential (`kind`: "API accounts", "API tokens") to an account that has
+    `open_now` open already, at the cap: its lists stay bounded, and so does the harm of a
+    leaked maker's session."""
+    if open_now >= MAX_OPEN_CREDENTIALS:
+        raise Conflict(
+            ErrorCode.CONFLICT,
+            f"An account has at most {MAX_OPEN_CREDENTIALS} {kind} open at once: revoke one first.",
+        )
 
 
 def validate_client_id(value: str) -> str:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 
 from tenantry.domain.accounts import AccountKind
-from tenantry.domain.errors import ErrorCode, InvalidInput
+from tenantry.domain.errors import Conflict, ErrorCode, InvalidInput
 
 ADMIN = "admin"
 _ROLE_KEY = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
@@ -134,6 +134,21 @@ def validate_role_key(key: str) -> str:
             field="key",
         )
     return key
+
+
+MAX_CUSTOM_ROLES = 100
+"""Custom roles per account: every list of an account's roles (the faces' role lists, SCIM
+groups, a tenant's available roles) stays bounded."""
+
+
+def check_room_for_custom_role(custom_roles: int) -> None:
+    """Refuse a new custom role to an account that has `custom_roles` already at the cap."""
+    if custom_roles >= MAX_CUSTOM_ROLES:
+        raise Conflict(
+            ErrorCode.CONFLICT,
+            f"An account has at most {MAX_CUSTOM_ROLES} custom roles: delete one first.",
+            field="key",
+        )
 
 
 def parse_capabilities(

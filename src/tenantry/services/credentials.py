@@ -14,6 +14,7 @@ from tenantry.domain.credentials import (
     AccessToken,
     ApiAccount,
     ApiToken,
+    check_room_for_credential,
     validate_client_id,
 )
 from tenantry.domain.errors import (
@@ -78,6 +79,7 @@ def create_api_account(
         role = _credential_role(ctx, uow, account, actor_role, role_key or actor_role.key)
         if uow.api_accounts.find_by_client_id(client_id) is not None:
             raise Conflict(ErrorCode.ID_TAKEN, "This API account name is taken.", field="client_id")
+        check_room_for_credential(uow.api_accounts.count_open(account_id), "API accounts")
         api_account = uow.api_accounts.add(
             ApiAccount(
                 id=None,
@@ -231,6 +233,7 @@ def create_api_token(
         check_may_manage(ctx, uow, account, actor_role, membership, field="user")
         role = _credential_role(ctx, uow, account, actor_role, role_key or membership.role_key)
         check_token_role(role, resolve_role(ctx, uow, account, membership.role_key))
+        check_room_for_credential(uow.api_tokens.count_open(account_id), "API tokens")
         token, key, digest = new_token(API_TOKEN_PREFIX)
         api_token = uow.api_tokens.add(
             ApiToken(

@@ -22,7 +22,7 @@ from enum import StrEnum
 
 from tenantry.domain.accounts import Account
 from tenantry.domain.errors import Conflict, ErrorCode, InvalidInput, NotFound
-from tenantry.domain.roles import Need, Role
+from tenantry.domain.roles import Need, Role, check_room_for_custom_role
 from tenantry.services.context import Actor, ServiceContext, record
 from tenantry.services.membership_changes import change_members_in
 from tenantry.services.membership_commands import BatchRejected, ChangeRole
@@ -144,6 +144,7 @@ def create_group(
         account, _ = require(ctx, uow, actor, account_id, Need.MANAGE_SETTINGS, Need.MANAGE_ADMINS)
         roles = roles_of(ctx, uow, account)
         _check_name_free(roles.values(), name, None)
+        check_room_for_custom_role(sum(role.is_custom for role in roles.values()))
         base = base_role(ctx, account)
         role = Role(
             key=_new_key(name, set(roles) | {r.key for r in ctx.roles}),

@@ -6,7 +6,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from tenantry.domain.errors import Conflict, ErrorCode, InvalidInput, NotFound
-from tenantry.domain.roles import Need, Role, parse_capabilities, validate_role_key
+from tenantry.domain.roles import (
+    Need,
+    Role,
+    check_room_for_custom_role,
+    parse_capabilities,
+    validate_role_key,
+)
 from tenantry.domain.users import User
 from tenantry.services.context import Actor, ServiceContext, record
 from tenantry.services.policy import require, roles_of
@@ -62,8 +68,10 @@ def create_custom_role(
     caps = parse_capabilities(capabilities, ctx.roles.sections)
     with ctx.uow() as uow:
         require(ctx, uow, actor, account_id, Need.MANAGE_SETTINGS, Need.MANAGE_ADMINS)
-        if key in ctx.roles or uow.custom_roles.find(account_id, key) is not None:
+        own = uow.custom_roles.for_account(account_id)
+        if key in ctx.roles or any(role.key == key for role in own):
             raise Conflict(ErrorCode.ID_TAKEN, "A role with this key exists already.", field="key")
+        check_room_for_custom_role(len(own))
         role = Role(
             key=key,
             display_name=display,

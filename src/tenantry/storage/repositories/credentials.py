@@ -7,7 +7,7 @@ from typing import Any, ClassVar, TypeVar
 
 import sqlalchemy as sa
 
-from tenantry.domain.credentials import AccessToken, ApiAccount, ApiToken
+from tenantry.domain.credentials import REVOKED_LISTED, AccessToken, ApiAccount, ApiToken
 from tenantry.domain.errors import NotFound
 from tenantry.storage.repositories.base import Repository, columns
 from tenantry.storage.tables import access_tokens, api_accounts, api_tokens
@@ -61,7 +61,12 @@ class _DataclassTable(Repository):
 
     def _for_account(self, account_id: str) -> list[Any]:
         statement = _for_account(self._select, self.table)
-        return [self._to(row) for row in self.conn.execute(statement, {"account_id": account_id})]
+        rows = self.conn.execute(statement, {"account_id": account_id, "revoked": REVOKED_LISTED})
+        return [self._to(row) for row in rows]
+
+    def _count_open(self, account_id: str) -> int:
+        statement = _count_open(self.table)
+        return int(self.conn.execute(statement, {"account_id": account_id}).scalar_one())
 
     def _update_item(self, item: Any) -> None:
         values = self._values(item)
@@ -76,7 +81,26 @@ def _by_column(select: sa.Select[Any], table: sa.Table, column: str) -> sa.Selec
 
 @functools.cache
 def _for_account(select: sa.Select[Any], table: sa.Table) -> sa.Select[Any]:
-    return select.where(table.c.account_id == sa.bindparam("account_id")).order_by(table.c.id)
+    """An account's open credentials and its `revoked` most recently revoked, oldest first."""
+    in_account = table.c.account_id == sa.bindparam("account_id")
+    recently_revoked = (
+        sa.select(table.c.id)
+        .where(in_account, table.c.revoked_at.is_not(None))
+        .order_by(table.c.revoked_at.desc(), table.c.id.desc())
+        .limit(sa.bindparam("revoked", type_=sa.Integer))
+    )
+    return select.where(
+        in_account, sa.or_(table.c.revoked_at.is_(None), table.c.id.in_(recently_revoked))
+    ).order_by(table.c.id)
+
+
+@functools.cache
+def _count_open(table: sa.Table) -> sa.Select[Any]:
+    return (
+        sa.select(sa.func.count())
+        .select_from(table)
+        .where(table.c.account_id == sa.bindparam("account_id"), table.c.revoked_at.is_(None))
+    )
 
 
 class SqlApiAccountRepository(_DataclassTable):
@@ -95,6 +119,9 @@ class SqlApiAccountRepository(_DataclassTable):
 
     def for_account(self, account_id: str) -> list[ApiAccount]:
         return self._for_account(account_id)
+
+    def count_open(self, account_id: str) -> int:
+        return self._count_open(account_id)
 
     def update(self, api_account: ApiAccount) -> None:
         self._update_item(api_account)
@@ -120,6 +147,9 @@ class SqlApiTokenRepository(_DataclassTable):
 
     def for_account(self, account_id: str) -> list[ApiToken]:
         return self._for_account(account_id)
+
+    def count_open(self, account_id: str) -> int:
+        return self._count_open(account_id)
 
     def update(self, token: ApiToken) -> None:
         self._update_item(token)
