@@ -79,27 +79,35 @@ def _parts(url: str) -> tuple[str, int, bool, str]:
     return host, port, tls, target
 
 
+def _not_public(host: str) -> str:
+    # One answer whether the name does not resolve or resolves to a private address, and
+    # never the addresses: the delivery log, which an account's admins read, must not tell
+    # them which of the server's private names exist. The operator's log says which.
+    return f"refused: {host} does not resolve to a public address (see the server's log)"
+
+
 def _resolve(host: str, port: int) -> list[str]:
     try:
         found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (OSError, UnicodeError) as error:
-        raise DeliveryError(f"the receiver's name does not resolve: {error}") from None
+        log.warning("webhook receiver unresolved", extra={"host": host, "error": str(error)})
+        raise DeliveryError(_not_public(host)) from None
     addresses = list(dict.fromkeys(str(info[4][0]) for info in found))
     if not addresses:
-        raise DeliveryError("the receiver's name does not resolve")
+        log.warning("webhook receiver unresolved", extra={"host": host})
+        raise DeliveryError(_not_public(host))
     return addresses
 
 
 def _check_public(host: str, addresses: list[str]) -> None:
     refused = [a for a in addresses if not is_public_address(a)]
     if refused:
-        # The addresses go to the operator's log only: in the delivery log, which an account's
-        # admins read, they would make this a lookup of the server's private names.
-        log.warning("webhook receiver refused", extra={"host": host, "addresses": refused})
-        raise UnsafeDestination(
-            f"refused: {host} is on a non-public address; "
-            "TENANTRY_WEBHOOKS_ALLOW_PRIVATE=1 allows it"
+        log.warning(
+            "webhook receiver on a non-public address (TENANTRY_WEBHOOKS_ALLOW_PRIVATE=1 "
+            "allows it)",
+            extra={"host": host, "addresses": refused},
         )
+        raise UnsafeDestination(_not_public(host))
 
 
 def _reason(error: Exception, timeout: float) -> str:

@@ -16,7 +16,7 @@ from standardwebhooks.webhooks import WebhookVerificationError
 from tenantry.domain.accounts import AccountKind, AccountStatus
 from tenantry.domain.errors import Forbidden, InvalidInput, NotFound
 from tenantry.domain.webhooks import DeliveryStatus
-from tenantry.services import accounts, members, outbox, webhooks
+from tenantry.services import accounts, credentials, members, outbox, webhooks
 from tenantry.services.accounts import AccountChanges
 from tenantry.services.context import ServiceContext, record
 from tenantry.services.invitation_expiry import record_expired_invitations
@@ -26,6 +26,7 @@ from tenantry.services.webhooks import EndpointChanges
 from factories import OPERATOR, World, add_in_batch, as_user, make_account, unique_email
 from webhook_receiver import Receiver, allow_private, receiver, send_all, webhook_receiver
 
+NOT_PUBLIC = "refused: {host} does not resolve to a public address (see the server's log)"
 __all__ = ["allow_private", "receiver"]  # fixtures, used by name
 
 
@@ -319,6 +320,20 @@ def test_an_endpoint_a_partner_set_up_in_a_child_stops_when_the_child_cuts_it_of
     partner = as_user(world.host_admin)
     planted, _ = webhooks.create_endpoint(ctx, partner, world.a.id, receiver.url)
     assert planted.made_in == world.host.id
+    # A credential at home in the partner acts from the partner too, as does one a partner's
+    # member made in the child.
+    _, partner_key, _ = credentials.create_api_token(ctx, OPERATOR, world.host.id)
+    by_token = credentials.authenticate(ctx, partner_key, face="graphql")
+    relaid, _ = webhooks.create_endpoint(ctx, by_token, world.a.id, receiver.url + "/token")
+    assert relaid.made_in == world.host.id
+    child_account, child_secret = credentials.create_api_account(
+        ctx, partner, world.a.id, "madebyhost"
+    )
+    assert child_account.minted_in_account_id == world.host.id
+    grant = credentials.issue_access_token(ctx, "madebyhost", child_secret)
+    by_child_credential = credentials.authenticate(ctx, grant.token, face="graphql")
+    inside, _ = webhooks.create_endpoint(ctx, by_child_credential, world.a.id, receiver.url)
+    assert inside.made_in == world.host.id
     with webhook_receiver() as own:
         mine, own_secret = webhooks.create_endpoint(
             ctx, as_user(world.a_admin), world.a.id, own.url
@@ -362,6 +377,30 @@ def test_a_partner_cut_off_gets_no_waiting_delivery_and_cannot_send_one_again(
     assert "no longer hears" in (queued.last_error or "")
     with pytest.raises(Forbidden):
         webhooks.resend_delivery(ctx, partner, queued.id)
+
+
+def test_a_child_deleted_after_cutting_its_partner_off_sends_it_nothing_more(
+    allow_private: ServiceContext, world: World, receiver: Receiver
+) -> None:
+    ctx = allow_private
+    partner = as_user(world.host_admin)
+    endpoint, _ = webhooks.create_endpoint(
+        ctx, partner, world.host.id, receiver.url, include_children=True
+    )
+    accounts.add_app(ctx, OPERATOR, world.a.id, "com.example.heard")
+    send_all(ctx)
+    [heard] = webhooks.list_deliveries(ctx, partner, endpoint.id)
+    accounts.add_app(ctx, OPERATOR, world.a.id, "com.example.waiting")
+    cut_off = AccountChanges(can_partner_manage=False)
+    accounts.update_account(ctx, OPERATOR, world.a.id, cut_off)
+    accounts.delete_account(ctx, OPERATOR, world.a.id)
+    send_all(ctx)
+    assert len(receiver.arrivals) == 1  # the first app only: not the waiting one, no deletion
+    waiting = webhooks.list_deliveries(ctx, partner, endpoint.id)[0]
+    assert waiting.status is DeliveryStatus.FAILED
+    assert "deleted" in (waiting.last_error or "")
+    with pytest.raises(Forbidden):
+        webhooks.resend_delivery(ctx, partner, heard.id)
 
 
 def test_an_invitation_that_expires_is_an_event_once(
@@ -516,17 +555,20 @@ def test_a_receiver_allowed_once_is_refused_again_when_it_is_sent_to(
     ctx = allow_private
     by_name = receiver.url.replace("127.0.0.1", "localhost")
     endpoint_id, _ = _endpoint(ctx, world.a.id, by_name, event_types=["app.added"])
+    nowhere = "http://nowhere.invalid/hook"
+    nowhere_id, _ = _endpoint(ctx, world.a.id, nowhere, event_types=["app.added"])
     ctx.settings.webhooks_allow_private = False
     accounts.add_app(ctx, OPERATOR, world.a.id, "com.example.ssrf")
-    assert send_all(ctx).retrying == 1
+    assert send_all(ctx).retrying == 2
     assert receiver.arrivals == []
     [delivery] = webhooks.list_deliveries(ctx, OPERATOR, endpoint_id)
     assert delivery.status is DeliveryStatus.PENDING
     # The name as written, never the addresses it resolves to (the log would be a resolver of
-    # the server's private names for the account's admins).
-    assert delivery.last_error == (
-        "refused: localhost is on a non-public address; TENANTRY_WEBHOOKS_ALLOW_PRIVATE=1 allows it"
-    )
+    # the server's private names for the account's admins), and the same words as for a name
+    # that does not resolve at all.
+    assert delivery.last_error == NOT_PUBLIC.format(host="localhost")
+    [unresolved] = webhooks.list_deliveries(ctx, OPERATOR, nowhere_id)
+    assert unresolved.last_error == NOT_PUBLIC.format(host="nowhere.invalid")
 
 
 def test_redirects_are_not_followed(allow_private: ServiceContext, world: World) -> None:

@@ -13,6 +13,7 @@ from tenantry.domain.errors import Conflict, ErrorCode, Forbidden, InvalidInput,
 from tenantry.domain.ids import new_account_id
 from tenantry.domain.roles import ADMIN, Need, Role
 from tenantry.domain.users import User, normalize_email
+from tenantry.services import webhook_events
 from tenantry.services.context import Actor, ServiceContext, record
 from tenantry.services.membership_changes import change_member_in
 from tenantry.services.membership_commands import NewMember
@@ -367,7 +368,9 @@ def delete_account(ctx: ServiceContext, actor: Actor, account_id: str) -> None:
         require_for_child(ctx, uow, actor, account, Need.MANAGE_CHILD_ACCOUNTS)
         if uow.accounts.has_children(account_id):
             raise Conflict(ErrorCode.ACCOUNT_HAS_CHILDREN, field="account_id")
-        uow.webhooks.account_leaving(account_id)  # its parents' webhooks hear its deletion
+        webhook_events.account_leaving(
+            ctx, uow, account_id
+        )  # its parents' webhooks hear its deletion
         uow.accounts.delete(account_id)
         record(
             ctx,

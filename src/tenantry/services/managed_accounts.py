@@ -28,6 +28,7 @@ from tenantry.domain.managed import (
     Problem,
 )
 from tenantry.domain.roles import Need
+from tenantry.services import webhook_events
 from tenantry.services.context import Actor, ServiceContext, record
 from tenantry.services.managed_users import (
     find_advertiser,
@@ -291,7 +292,9 @@ def delete_advertiser(
         uow.network.delete_memberships(account.id, [m.user.id for m in view.members])
         uow.network.delete_users(orphans)
         uow.network.delete_profile(account.id)
-        uow.webhooks.account_leaving(account.id)  # its network's webhooks hear its deletion
+        webhook_events.account_leaving(
+            ctx, uow, account.id
+        )  # its network's webhooks hear its deletion
         uow.accounts.delete(account.id)
         record(
             ctx,

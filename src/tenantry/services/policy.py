@@ -140,21 +140,17 @@ def _maker_still_reaches(actor: Actor, home_chain: Sequence[Account]) -> bool:
 def acting_from(
     ctx: ServiceContext, uow: UnitOfWork, actor: Actor, chain: Sequence[Account]
 ) -> str | None:
-    """The account whose role the actor acts with in `chain[0]` when it is not `chain[0]`
-    (a parent's member, or a credential one made): what it makes there (a credential, a
-    webhook receiver) lasts only while that account reaches `chain[0]`."""
+    """The account whose role the actor acts with in `chain[0]` when it is not `chain[0]`:
+    a parent's member, a credential at home in a parent, or one a parent's member made. What
+    it makes there (a credential, a webhook receiver) lasts only while that account reaches
+    `chain[0]` (`accounts.reaches`)."""
     grant = grant_in(ctx, uow, actor, chain)
-    return minted_in(grant, actor) if grant is not None else None
-
-
-def minted_in(grant: Grant, actor: Actor) -> str | None:
-    """For a new credential made with `grant`: the account whose role its maker used, when
-    that is not the credential's own (see `_maker_still_reaches`)."""
-    if grant.source is GrantSource.INHERITED and grant.held_in is not None:
-        return grant.held_in.id
-    if grant.source is GrantSource.CREDENTIAL:
+    if grant is None or grant.held_in is None:
+        return None
+    if grant.source is GrantSource.CREDENTIAL and actor.minted_in is not None:
+        # Made by a member of an account above its home: that account is the one to reach.
         return actor.minted_in
-    return None
+    return grant.held_in.id if grant.held_in.id != chain[0].id else None
 
 
 def role_in(

@@ -43,6 +43,31 @@ def publish(ctx: ServiceContext, uow: UnitOfWork, audit: AuditEvent) -> None:
     uow.after_commit(ctx.outbox_written)
 
 
+GONE_OUT_OF_HEARING = (
+    "given up: the account was deleted, and this endpoint no longer heard it (deactivated, or "
+    "partner management turned off)"
+)
+
+
+def account_leaving(ctx: ServiceContext, uow: UnitOfWork, account_id: str) -> None:
+    """Before an account is deleted, in the same transaction: the endpoints above it that hear
+    it go on hearing its events (its deletion among them), and what waits for an endpoint that
+    no longer hears it is given up on now, while its chain still says so (once the account is
+    gone, the sender can't tell)."""
+    uow.webhooks.account_leaving(account_id)
+    waiting = uow.webhooks.waiting_for(account_id)
+    if not waiting:
+        return
+    chain = uow.accounts.chain(account_id)
+    endpoints = uow.webhooks.find_many({endpoint_id for _, endpoint_id in waiting})
+    unheard = [
+        delivery_id
+        for delivery_id, endpoint_id in waiting
+        if endpoint_id in endpoints and not endpoints[endpoint_id].hears_account(chain)
+    ]
+    uow.webhooks.give_up_waiting(unheard, ctx.now(), GONE_OUT_OF_HEARING)
+
+
 def lane(endpoint_id: str, account_id: str) -> str:
     """One endpoint's deliveries of one account's events leave in the order written."""
     return f"{endpoint_id}:{account_id}"

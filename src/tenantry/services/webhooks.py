@@ -36,13 +36,12 @@ from tenantry.services.policy_webhooks import (
     require_webhook_manager,
 )
 from tenantry.services.ports import UnitOfWork
-from tenantry.services.webhook_delivery import still_hears
 from tenantry.services.webhook_transport import UnsafeDestination
 
 MAX_DELIVERY_PAGE = 200
 NO_LONGER_HEARD = (
-    "The endpoint no longer hears this delivery's account (it is deactivated, or no longer lets "
-    "this account manage it), so its events can't be sent again."
+    "The endpoint no longer hears this delivery's account (it was deleted or deactivated, or "
+    "no longer lets this account manage it), so its events can't be sent again."
 )
 PRIVATE_REFUSED = (
     "The receiver is on a loopback or private address, which is refused (the operator may "
@@ -222,8 +221,9 @@ def resend_delivery(
         if endpoint_id is not None and entry.endpoint_id != endpoint_id:
             raise _no_delivery()
         endpoint = _managed(ctx, uow, actor, entry.endpoint_id, missing=_no_delivery())
+        # An account deleted since has no chain: its events are sent again to nobody.
         event_chain = uow.accounts.chain(entry.payload["account_id"])
-        if not still_hears(endpoint, event_chain, uow.accounts.chain(endpoint.account_id)):
+        if not event_chain or not endpoint.hears_account(event_chain):
             raise Forbidden(ErrorCode.FORBIDDEN, NO_LONGER_HEARD, field="id")
         now = ctx.now()
         again = OutboxEntry(

@@ -28,6 +28,7 @@ from tenantry.storage.webhook_tables import webhook_endpoints
 _FIELDS = tuple(f.name for f in dataclasses.fields(WebhookEndpoint))
 _SELECT = sa.select(*columns(webhook_endpoints, _FIELDS))
 _FIND = _SELECT.where(webhook_endpoints.c.id == sa.bindparam("id"))
+_FIND_MANY = _SELECT.where(webhook_endpoints.c.id.in_(sa.bindparam("ids", expanding=True)))
 _FOR_ACCOUNT = _SELECT.where(webhook_endpoints.c.account_id == sa.bindparam("account_id")).order_by(
     webhook_endpoints.c.created_at, webhook_endpoints.c.id
 )
@@ -81,6 +82,20 @@ _DELIVERIES = (
 )
 _DELIVERY = sa.select(*_DELIVERY_COLUMNS).where(
     outbox.c.id == sa.bindparam("id"), outbox.c.kind == OutboxKind.WEBHOOK.value
+)
+_WAITING = sa.and_(
+    outbox.c.kind == OutboxKind.WEBHOOK.value,
+    outbox.c.sent_at.is_(None),
+    outbox.c.failed_at.is_(None),
+)
+# A lane is "endpoint:account" (`webhook_events.lane`); account ids are letters and digits.
+_WAITING_FOR = sa.select(outbox.c.id, outbox.c.endpoint_id).where(
+    _WAITING, outbox.c.lane.like(sa.bindparam("lane"))
+)
+_GIVE_UP_WAITING = (
+    outbox.update()
+    .where(_WAITING, outbox.c.id.in_(sa.bindparam("ids", expanding=True)))
+    .values(failed_at=sa.bindparam("at"), last_error=sa.bindparam("error"))
 )
 _ENTRY = SELECT_ENTRIES.where(
     outbox.c.id == sa.bindparam("id"), outbox.c.kind == OutboxKind.WEBHOOK.value
@@ -156,6 +171,12 @@ class SqlWebhookRepository(Repository):
         self.conn.execute(_DELETE, {"id": endpoint_id})
         self._heard.clear()
 
+    def find_many(self, endpoint_ids: Collection[str]) -> dict[str, WebhookEndpoint]:
+        if not endpoint_ids:
+            return {}
+        rows = self.conn.execute(_FIND_MANY, {"ids": list(set(endpoint_ids))})
+        return {endpoint.id: endpoint for endpoint in map(_endpoint, rows)}
+
     def find(self, endpoint_id: str) -> WebhookEndpoint | None:
         row = self._one(_FIND, {"id": endpoint_id})
         return _endpoint(row) if row else None
@@ -197,6 +218,17 @@ class SqlWebhookRepository(Repository):
         """The account is about to be deleted, its endpoints with it: its ancestors' endpoints
         go on hearing its events in this transaction (its deletion among them)."""
         self._heard[account_id] = [s for s in self.subscriptions(account_id) if s.depth > 0]
+
+    def waiting_for(self, account_id: str) -> list[tuple[int, str]]:
+        """The deliveries of the account's events not yet sent nor given up on, as
+        (delivery id, endpoint id) pairs."""
+        rows = self.conn.execute(_WAITING_FOR, {"lane": f"%:{account_id}"})
+        return [(row[0], row[1]) for row in rows]
+
+    def give_up_waiting(self, delivery_ids: Collection[int], at: datetime, error: str) -> None:
+        if delivery_ids:
+            values = {"ids": list(delivery_ids), "at": at, "error": error}
+            self.conn.execute(_GIVE_UP_WAITING, values)
 
     # -- deliveries
 
