@@ -15,7 +15,7 @@ from standardwebhooks.webhooks import WebhookVerificationError
 
 from tenantry.domain.accounts import AccountKind, AccountStatus
 from tenantry.domain.errors import Forbidden, InvalidInput, NotFound
-from tenantry.domain.webhooks import DeliveryStatus
+from tenantry.domain.webhooks import DeliveryStatus, WebhookEndpoint
 from tenantry.services import accounts, credentials, members, outbox, webhooks
 from tenantry.services.accounts import AccountChanges
 from tenantry.services.context import ServiceContext, record
@@ -357,14 +357,22 @@ def test_an_endpoint_a_partner_set_up_in_a_child_stops_when_the_child_cuts_it_of
     assert len(receiver.arrivals) == 1
 
 
-def test_a_partner_cut_off_gets_no_waiting_delivery_and_cannot_send_one_again(
-    allow_private: ServiceContext, world: World, receiver: Receiver
-) -> None:
-    ctx = allow_private
+def _partner_hearing_children(
+    ctx: ServiceContext, world: World, receiver: Receiver
+) -> WebhookEndpoint:
+    """An endpoint the partner's admin made to hear its child accounts' events."""
     partner = as_user(world.host_admin)
     endpoint, _ = webhooks.create_endpoint(
         ctx, partner, world.host.id, receiver.url, include_children=True
     )
+    return endpoint
+
+
+def test_a_partner_cut_off_gets_no_waiting_delivery_and_cannot_send_one_again(
+    allow_private: ServiceContext, world: World, receiver: Receiver
+) -> None:
+    ctx, partner = allow_private, as_user(world.host_admin)
+    endpoint = _partner_hearing_children(ctx, world, receiver)
     accounts.add_app(ctx, OPERATOR, world.a.id, "com.example.queued")
     cut_off = AccountChanges(can_partner_manage=False)
     accounts.update_account(ctx, OPERATOR, world.a.id, cut_off)
@@ -382,11 +390,8 @@ def test_a_partner_cut_off_gets_no_waiting_delivery_and_cannot_send_one_again(
 def test_a_child_deleted_after_cutting_its_partner_off_sends_it_nothing_more(
     allow_private: ServiceContext, world: World, receiver: Receiver
 ) -> None:
-    ctx = allow_private
-    partner = as_user(world.host_admin)
-    endpoint, _ = webhooks.create_endpoint(
-        ctx, partner, world.host.id, receiver.url, include_children=True
-    )
+    ctx, partner = allow_private, as_user(world.host_admin)
+    endpoint = _partner_hearing_children(ctx, world, receiver)
     accounts.add_app(ctx, OPERATOR, world.a.id, "com.example.heard")
     send_all(ctx)
     [heard] = webhooks.list_deliveries(ctx, partner, endpoint.id)
