@@ -213,7 +213,7 @@ def interpreter() -> str:
     return (
         f"{platform.python_implementation()} {platform.python_version()}"
         f" ({platform.python_compiler()}, built {' '.join(platform.python_build()[1].split())};"
-        f" PGO/LTO configure flags: {flags or 'none'}) in {sys.base_prefix}"
+        f" PGO/LTO configure flags: {flags or 'none'})"
     )
 
 
