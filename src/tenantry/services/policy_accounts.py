@@ -19,6 +19,7 @@ from tenantry.services.policy import (
     require,
     require_for_child,
     role_in,
+    roles_of,
 )
 from tenantry.services.ports import UnitOfWork
 
@@ -64,16 +65,31 @@ def check_status_change(
 def check_partner_manage_change(
     ctx: ServiceContext, uow: UnitOfWork, actor: Actor, account: Account, value: bool
 ) -> None:
-    """Once an account's own admins turned partner management off, only they turn it on
-    again; the parent side may while the account has no active admin of its own."""
+    """Once an account's own side turned partner management off, only it turns it on again;
+    the parent side may while the account has no one of its own who could."""
     if not value or account.can_partner_manage:
         return
     own = role_in(ctx, uow, actor, [account])  # the account alone: its own membership
     if own is not None and own.allows(Need.MANAGE_SETTINGS):
         return
-    if actor.is_system or active_admin_count(ctx, uow, account) == 0:
+    if actor.is_system or not _has_own_settings_admin(ctx, uow, account):
         return
     raise Forbidden(ErrorCode.PARTNER_MANAGE_LOCKED, field="canPartnerManage")
+
+
+def _has_own_settings_admin(ctx: ServiceContext, uow: UnitOfWork, account: Account) -> bool:
+    """Whether someone of the account's own may change its settings: an accepted admin, or an
+    open credential made in the account itself (not by a member of an account above) with a
+    role that may. An account run by its API accounts alone is its own side too."""
+    roles = roles_of(ctx, uow, account)
+    if active_admin_count(ctx, uow, account, roles) > 0:
+        return True
+    keys = [key for key, role in roles.items() if role.allows(Need.MANAGE_SETTINGS)]
+    now = ctx.now()
+    return any(
+        credentials.count_open_own(account.id, keys, now) > 0
+        for credentials in (uow.api_accounts, uow.api_tokens)
+    )
 
 
 def accounts_managed_from(uow: UnitOfWork, account_id: str) -> set[str]:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any, ClassVar, TypeVar
 
@@ -68,6 +69,10 @@ class _DataclassTable(Repository):
         statement = _count_open(self.table)
         return int(self.conn.execute(statement, {"account_id": account_id}).scalar_one())
 
+    def _count_open_own(self, account_id: str, role_keys: Collection[str], now: datetime) -> int:
+        values = {"account_id": account_id, "role_keys": list(role_keys), "now": now}
+        return int(self.conn.execute(_count_open_own(self.table), values).scalar_one())
+
     def _update_item(self, item: Any) -> None:
         values = self._values(item)
         values["where_id"] = item.id
@@ -92,6 +97,23 @@ def _for_account(select: sa.Select[Any], table: sa.Table) -> sa.Select[Any]:
     return select.where(
         in_account, sa.or_(table.c.revoked_at.is_(None), table.c.id.in_(recently_revoked))
     ).order_by(table.c.id)
+
+
+@functools.cache
+def _count_open_own(table: sa.Table) -> sa.Select[Any]:
+    """Open credentials at home in the account, made there (not by a member of an account
+    above), with one of `role_keys`."""
+    account: sa.BindParameter[str] = sa.bindparam("account_id")
+    conditions = [
+        table.c.account_id == account,
+        table.c.revoked_at.is_(None),
+        sa.or_(table.c.minted_in_account_id.is_(None), table.c.minted_in_account_id == account),
+        table.c.role_key.in_(sa.bindparam("role_keys", expanding=True)),
+    ]
+    if "expires_at" in table.c:
+        expires = table.c.expires_at
+        conditions.append(sa.or_(expires.is_(None), expires > sa.bindparam("now")))
+    return sa.select(sa.func.count()).select_from(table).where(*conditions)
 
 
 @functools.cache
@@ -123,6 +145,9 @@ class SqlApiAccountRepository(_DataclassTable):
     def count_open(self, account_id: str) -> int:
         return self._count_open(account_id)
 
+    def count_open_own(self, account_id: str, role_keys: Collection[str], now: datetime) -> int:
+        return self._count_open_own(account_id, role_keys, now)
+
     def update(self, api_account: ApiAccount) -> None:
         self._update_item(api_account)
 
@@ -150,6 +175,9 @@ class SqlApiTokenRepository(_DataclassTable):
 
     def count_open(self, account_id: str) -> int:
         return self._count_open(account_id)
+
+    def count_open_own(self, account_id: str, role_keys: Collection[str], now: datetime) -> int:
+        return self._count_open_own(account_id, role_keys, now)
 
     def update(self, token: ApiToken) -> None:
         self._update_item(token)

@@ -88,8 +88,9 @@ _WAITING = sa.and_(
     outbox.c.sent_at.is_(None),
     outbox.c.failed_at.is_(None),
 )
-# A lane is "endpoint:account" (`webhook_events.lane`); account ids are letters and digits.
-_WAITING_FOR = sa.select(outbox.c.id, outbox.c.endpoint_id).where(
+# A lane is "endpoint:account" (`webhook_events.lane`). LIKE narrows the rows (SQLite's
+# ignores case, so the exact end of the lane is compared after).
+_WAITING_FOR = sa.select(outbox.c.id, outbox.c.endpoint_id, outbox.c.lane).where(
     _WAITING, outbox.c.lane.like(sa.bindparam("lane"))
 )
 _GIVE_UP_WAITING = (
@@ -222,8 +223,9 @@ class SqlWebhookRepository(Repository):
     def waiting_for(self, account_id: str) -> list[tuple[int, str]]:
         """The deliveries of the account's events not yet sent nor given up on, as
         (delivery id, endpoint id) pairs."""
-        rows = self.conn.execute(_WAITING_FOR, {"lane": f"%:{account_id}"})
-        return [(row[0], row[1]) for row in rows]
+        lane_end = f":{account_id}"
+        rows = self.conn.execute(_WAITING_FOR, {"lane": f"%{lane_end}"})
+        return [(id_, endpoint_id) for id_, endpoint_id, lane in rows if lane.endswith(lane_end)]
 
     def give_up_waiting(self, delivery_ids: Collection[int], at: datetime, error: str) -> None:
         if delivery_ids:
