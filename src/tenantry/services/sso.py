@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from tenantry.domain.accounts import AccountStatus
+from tenantry.domain.accounts import is_closed
 from tenantry.domain.auth import SessionStage
 from tenantry.domain.errors import DomainError, ErrorCode, NotFound, Unauthenticated
 from tenantry.domain.ids import hash_secret, secret_matches
@@ -142,12 +142,10 @@ def route(ctx: ServiceContext, email: str) -> str | None:
 
 
 def _in_use(uow: UnitOfWork, account_id: str) -> bool:
-    account = uow.accounts.find(account_id)
-    return (
-        account is not None
-        and account.sso_enabled
-        and account.status is not AccountStatus.DEACTIVATED
-    )
+    """A provider signs people in while its account uses SSO and is not closed (deactivated,
+    or below a deactivated account)."""
+    chain = uow.accounts.chain(account_id)
+    return bool(chain) and chain[0].sso_enabled and not is_closed(chain)
 
 
 def _route_of(uow: UnitOfWork, user: User) -> str | None:
@@ -320,9 +318,10 @@ def _join(ctx: ServiceContext, uow: UnitOfWork, provider: IdentityProvider, emai
     just-in-time role, active at once; without one, they are refused."""
     if provider.jit_role_key is None:
         raise _Refused("unknown_person", UNKNOWN_PERSON)
-    account = uow.accounts.get(provider.account_id)
-    if account.status is AccountStatus.DEACTIVATED:
+    chain = uow.accounts.chain(provider.account_id)
+    if not chain or is_closed(chain):
         raise _Refused("account_deactivated", NOT_ALLOWED)
+    account = chain[0]
     actor = Actor.system(face=FACE, label="single sign-on")
     try:
         role = usable_role(ctx, uow, account, provider.jit_role_key)

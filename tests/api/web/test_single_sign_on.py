@@ -17,12 +17,13 @@ from prometheus_client import REGISTRY
 from pydantic import SecretStr
 
 from oidcprovider import Provider, query_of, running_provider
-from tenantry.domain.accounts import SsoMode
+from tenantry.domain.accounts import AccountKind, AccountStatus, SsoMode
 from tenantry.domain.auth import SecondFactor
 from tenantry.domain.errors import InvalidInput
 from tenantry.domain.ids import hash_secret
 from tenantry.domain.memberships import MembershipStatus
-from tenantry.services import members, sso_config
+from tenantry.services import accounts, members, sso, sso_config
+from tenantry.services.accounts import AccountChanges
 from tenantry.services.context import ServiceContext
 from tenantry.services.sso_config import ProviderSettings
 
@@ -343,6 +344,29 @@ def test_a_domain_no_account_serves_goes_on_to_the_password_as_an_unknown_addres
         answers[1].text.split('name="csrf_token" value="')[1].split('"')[0],
         answers[0].text.split('name="csrf_token" value="')[1].split('"')[0],
     )
+
+
+def test_a_provider_below_a_deactivated_account_signs_nobody_in(
+    host: Host, browser: Browser, ctx: ServiceContext, provider: Provider
+) -> None:
+    agency = make_account(ctx, parent=host.account, kind=AccountKind.AGENCY, name="Closed agency")
+    below = make_account(ctx, parent=agency, name="Below it")
+    settings = ProviderSettings(
+        issuer=provider.issuer,
+        client_id="tenantry-client",
+        client_secret="client-secret-value",
+        domains=[DOMAIN],
+        jit_role_key="view",
+    )
+    sso_config.set_identity_provider(ctx, OPERATOR, below.id, settings)
+    set_policy(ctx, below.id, sso_enabled=True)
+    newcomer = f"newcomer@{DOMAIN}"
+    assert sso.route(ctx, newcomer) == below.id
+    closing = AccountChanges(status=AccountStatus.DEACTIVATED)
+    accounts.update_account(ctx, OPERATOR, agency.id, closing)
+    assert sso.route(ctx, newcomer) is None
+    answer = to_provider(browser, newcomer)
+    assert '<label for="password">' in answer.text  # the password step, as for anyone unknown
 
 
 def test_members_of_an_account_that_requires_sso_get_no_password_sign_in_nor_reset(
