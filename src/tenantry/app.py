@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tenantry.mail import SmtpMailer
-from tenantry.oidc import OidcClient
+from tenantry.oidc_on_demand import LazyOidcClient
 from tenantry.services.audit import prune_audit_events
 from tenantry.services.catalogues import load_media_sources, load_role_catalogue
 from tenantry.services.context import Actor, ServiceContext
@@ -61,7 +61,7 @@ class Composition:
                 media_sources=load_media_sources(self.settings.media_source_catalogue),
                 passwords=Argon2Hasher(),
                 mailer=SmtpMailer(self.settings) if self.settings.smtp_host else None,
-                identity_providers=OidcClient(self.settings),
+                identity_providers=LazyOidcClient(self.settings),
                 webhook_transport=HttpWebhookTransport(self.settings),
                 credential_cache=cache,
             )

@@ -31,6 +31,10 @@ class ChallengePurpose(StrEnum):
     SIGN_IN = "sign_in"
 
 
+class CeremonyFailed(Exception):
+    """The browser's answer to a passkey ceremony does not prove what it should."""
+
+
 @dataclass(slots=True)
 class Passkey:
     id: int | None

@@ -6,6 +6,10 @@ for it, good for minutes and used once: taking it deletes it, in the same transa
 checks the answer, whether the answer is right or not. The relying party is the deployment's
 host, from its base URL. A passkey counts as two-factor sign-in wherever that is asked
 (`uow.passkeys.has_second_factor`), so an account that requires it is satisfied by one.
+
+The ceremonies themselves (`passkey_ceremonies`, on webauthn and its CBOR and X.509 parsers)
+are imported where a ceremony runs, not with this module: they cost each worker some 14 MB
+that a deployment whose people use no passkeys never needs.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from tenantry.domain.errors import (
 from tenantry.domain.passkeys import (
     CHALLENGE_LIFETIME,
     MAX_PASSKEYS,
+    CeremonyFailed,
     ChallengePurpose,
     Passkey,
     PasskeyChallenge,
@@ -36,7 +41,6 @@ from tenantry.domain.passkeys import (
     relying_party,
 )
 from tenantry.domain.users import User
-from tenantry.services import passkey_ceremonies as ceremonies
 from tenantry.services.auth import (
     IssuedSession,
     Origin,
@@ -49,7 +53,6 @@ from tenantry.services.auth import (
     user_actor,
 )
 from tenantry.services.context import ServiceContext, record
-from tenantry.services.passkey_ceremonies import CeremonyFailed
 from tenantry.services.ports import UnitOfWork
 
 WRONG_PASSKEY = "That passkey could not be checked. Try again, or use another second factor."
@@ -71,6 +74,8 @@ def start_passkey_registration(ctx: ServiceContext, signed_in: SignedIn) -> str:
     """The options (JSON) for the browser to create a passkey, with a fresh challenge for this
     session; for a person signed in, or one whose account requires a second factor to finish
     signing in."""
+    from tenantry.services import passkey_ceremonies as ceremonies
+
     user = _may_add(signed_in)
     party = _party(ctx)
     with ctx.uow() as uow:
@@ -138,6 +143,8 @@ def start_passkey_sign_in(ctx: ServiceContext, signed_in: SignedIn) -> SecondFac
         if party is None or not passkeys:
             return SecondFactorChoices(app=True, passkey_options=None)
         challenge = _new_challenge(ctx, uow, signed_in, ChallengePurpose.SIGN_IN)
+        from tenantry.services import passkey_ceremonies as ceremonies
+
         options = ceremonies.sign_in_options(party, challenge, passkeys)
         return SecondFactorChoices(app=app, passkey_options=options)
 
@@ -206,6 +213,8 @@ def _register(
     answer: str,
     origin: Origin,
 ) -> Passkey:
+    from tenantry.services import passkey_ceremonies as ceremonies
+
     try:
         new = ceremonies.verify_new_credential(party, challenge, answer)
     except CeremonyFailed as error:
@@ -243,6 +252,8 @@ def _use_passkey(
     challenge = _take_challenge(ctx, uow, signed_in, ChallengePurpose.SIGN_IN)
     if challenge is None:
         return False
+    from tenantry.services import passkey_ceremonies as ceremonies
+
     try:
         credential_id, credential = ceremonies.credential_of(answer)
         passkey = uow.passkeys.find_by_credential(credential_id)

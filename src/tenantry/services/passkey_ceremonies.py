@@ -35,7 +35,7 @@ from webauthn.helpers.structs import (
     UserVerificationRequirement,
 )
 
-from tenantry.domain.passkeys import CHALLENGE_LIFETIME, Passkey, RelyingParty
+from tenantry.domain.passkeys import CHALLENGE_LIFETIME, CeremonyFailed, Passkey, RelyingParty
 
 MAX_CREDENTIAL_CHARS = 16_384
 """Far more than a real answer (a few KB with a large attestation): longer is refused unread."""
@@ -43,10 +43,6 @@ _TIMEOUT_MS = int(CHALLENGE_LIFETIME.total_seconds() * 1000)
 # What parsing a hostile answer can raise besides the library's own errors (bad base64, CBOR
 # or JSON, wrong types inside it).
 _MALFORMED = (WebAuthnException, ValueError, TypeError, KeyError, IndexError, AttributeError)
-
-
-class CeremonyFailed(Exception):
-    """The browser's answer does not prove what it should."""
 
 
 @dataclass(frozen=True, slots=True)
