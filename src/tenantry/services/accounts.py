@@ -368,9 +368,8 @@ def delete_account(ctx: ServiceContext, actor: Actor, account_id: str) -> None:
         require_for_child(ctx, uow, actor, account, Need.MANAGE_CHILD_ACCOUNTS)
         if uow.accounts.has_children(account_id):
             raise Conflict(ErrorCode.ACCOUNT_HAS_CHILDREN, field="account_id")
-        webhook_events.account_leaving(
-            ctx, uow, account_id
-        )  # its parents' webhooks hear its deletion
+        # Its parents' webhooks hear its deletion; what no longer hears it is given up on.
+        webhook_events.account_leaving(ctx, uow, account_id)
         uow.accounts.delete(account_id)
         record(
             ctx,

@@ -36,6 +36,7 @@ from tenantry.services.policy import (
     acting_from,
     check_may_manage,
     require,
+    require_grant,
     resolve_role,
     roles_of,
     usable_role,
@@ -75,7 +76,8 @@ def create_api_account(
     client_id = validate_client_id(client_id)
     secret = new_secret(32)
     with ctx.uow() as uow:
-        account, actor_role = require(ctx, uow, actor, account_id, Need.MANAGE_API_ACCESS)
+        account, grant = require_grant(ctx, uow, actor, account_id, Need.MANAGE_API_ACCESS)
+        actor_role = grant.role
         role = _credential_role(ctx, uow, account, actor_role, role_key or actor_role.key)
         if uow.api_accounts.find_by_client_id(client_id) is not None:
             raise Conflict(ErrorCode.ID_TAKEN, "This API account name is taken.", field="client_id")
@@ -89,7 +91,7 @@ def create_api_account(
                 role_key=role.key,
                 created_by=actor.label,
                 created_at=ctx.now(),
-                minted_in_account_id=acting_from(ctx, uow, actor, uow.accounts.chain(account.id)),
+                minted_in_account_id=acting_from(grant, actor, account.id),
             )
         )
         record(
@@ -221,7 +223,8 @@ def create_api_token(
     role exceeds the maker's own takes an admin, as changing that member would, since the
     token's actions are that member's in the audit trail."""
     with ctx.uow() as uow:
-        account, actor_role = require(ctx, uow, actor, account_id, Need.MANAGE_API_ACCESS)
+        account, grant = require_grant(ctx, uow, actor, account_id, Need.MANAGE_API_ACCESS)
+        actor_role = grant.role
         user = _token_user(ctx, uow, account_id, user_email)
         membership = uow.memberships.find(user.id, account_id)
         if membership is None or membership.status is not MembershipStatus.ACTIVE:
@@ -247,7 +250,7 @@ def create_api_token(
                 created_by=actor.label,
                 created_at=ctx.now(),
                 expires_at=expires_at,
-                minted_in_account_id=acting_from(ctx, uow, actor, uow.accounts.chain(account.id)),
+                minted_in_account_id=acting_from(grant, actor, account.id),
             )
         )
         record(

@@ -292,9 +292,8 @@ def delete_advertiser(
         uow.network.delete_memberships(account.id, [m.user.id for m in view.members])
         uow.network.delete_users(orphans)
         uow.network.delete_profile(account.id)
-        webhook_events.account_leaving(
-            ctx, uow, account.id
-        )  # its network's webhooks hear its deletion
+        # Its network's webhooks hear its deletion; what no longer hears it is given up on.
+        webhook_events.account_leaving(ctx, uow, account.id)
         uow.accounts.delete(account.id)
         record(
             ctx,

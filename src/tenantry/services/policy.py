@@ -137,20 +137,14 @@ def _maker_still_reaches(actor: Actor, home_chain: Sequence[Account]) -> bool:
     return actor.minted_in is None or reaches(home_chain, actor.minted_in)
 
 
-def acting_from(
-    ctx: ServiceContext, uow: UnitOfWork, actor: Actor, chain: Sequence[Account]
-) -> str | None:
-    """The account whose role the actor acts with in `chain[0]` when it is not `chain[0]`:
-    a parent's member, a credential at home in a parent, or one a parent's member made. What
-    it makes there (a credential, a webhook receiver) lasts only while that account reaches
-    `chain[0]` (`accounts.reaches`)."""
-    grant = grant_in(ctx, uow, actor, chain)
-    if grant is None or grant.held_in is None:
-        return None
+def acting_from(grant: Grant, actor: Actor, account_id: str) -> str | None:
+    """The account the actor acts from with `grant` in `account_id`, when another (a parent's
+    member, a credential at home in a parent or made by one): what it makes there (a
+    credential, a webhook receiver) lasts while that account reaches `account_id`."""
     if grant.source is GrantSource.CREDENTIAL and actor.minted_in is not None:
-        # Made by a member of an account above its home: that account is the one to reach.
-        return actor.minted_in
-    return grant.held_in.id if grant.held_in.id != chain[0].id else None
+        return actor.minted_in  # made by a member of an account above its home: that one
+    held_in = grant.held_in.id if grant.held_in is not None else None
+    return held_in if held_in != account_id else None
 
 
 def role_in(
@@ -246,6 +240,19 @@ def require(
     """The account and the actor's role in it, or Forbidden when a need is not met (with
     `ACCOUNT_DEACTIVATED` when the role would do but is held in a deactivated account);
     `chain` is the account's, when the caller read it already."""
+    account, grant = require_grant(ctx, uow, actor, account_id, *needs, chain=chain)
+    return account, grant.role
+
+
+def require_grant(
+    ctx: ServiceContext,
+    uow: UnitOfWork,
+    actor: Actor,
+    account_id: str,
+    *needs: Requirement,
+    chain: Sequence[Account] | None = None,
+) -> tuple[Account, Grant]:
+    """`require`, answering the whole grant: where the role comes from (`acting_from`)."""
     if chain is None:
         chain = uow.accounts.chain(account_id)
     if not chain:
@@ -255,7 +262,7 @@ def require(
         raise Forbidden(ErrorCode.FORBIDDEN, account_id=account_id)
     if grant.closed:
         raise Forbidden(ErrorCode.ACCOUNT_DEACTIVATED, account_id=account_id)
-    return chain[0], grant.role
+    return chain[0], grant
 
 
 def require_for_child(

@@ -9,7 +9,7 @@ from __future__ import annotations
 from tenantry.domain.accounts import Account
 from tenantry.domain.roles import Need
 from tenantry.services.context import Actor, ServiceContext
-from tenantry.services.policy import acting_from, can, require
+from tenantry.services.policy import acting_from, can, require, require_grant
 from tenantry.services.ports import UnitOfWork
 
 MANAGE_WEBHOOKS = (Need.MANAGE_SETTINGS, Need.READ_AUDIT)
@@ -29,9 +29,8 @@ def require_webhook_maker(
     """`require_webhook_manager`, with the account whose role the actor acts with when it is
     not this one (a parent's): a receiver chosen there is heard only while that account
     reaches this one (`WebhookEndpoint.hears_account`), as with credentials."""
-    chain = uow.accounts.chain(account_id)
-    account, _ = require(ctx, uow, actor, account_id, *MANAGE_WEBHOOKS, chain=chain)
-    return account, acting_from(ctx, uow, actor, chain)
+    account, grant = require_grant(ctx, uow, actor, account_id, *MANAGE_WEBHOOKS)
+    return account, acting_from(grant, actor, account.id)
 
 
 def may_manage_webhooks(

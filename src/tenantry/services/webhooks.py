@@ -147,7 +147,8 @@ def update_endpoint(
         check_description(changes.description) if changes.description is not None else None
     )
     with ctx.uow() as uow:
-        endpoint = _managed(ctx, uow, actor, endpoint_id)
+        endpoint = _found(uow, endpoint_id)
+        _, made_in = require_webhook_maker(ctx, uow, actor, endpoint.account_id)
         before = snapshot(endpoint)
         changed = dataclasses.replace(
             endpoint,
@@ -160,8 +161,7 @@ def update_endpoint(
             description=endpoint.description if description is None else description,
         )
         if changed.url != endpoint.url:
-            # A new receiver is the choice of the account the actor acts from.
-            _, changed.made_in = require_webhook_maker(ctx, uow, actor, endpoint.account_id)
+            changed.made_in = made_in  # a new receiver is the choice of where the actor acts from
         if changed != endpoint:
             uow.webhooks.update(changed)
             after = snapshot(changed)
@@ -282,10 +282,15 @@ def _managed(
     missing: NotFound | None = None,
 ) -> WebhookEndpoint:
     """The endpoint, once the policy says the actor manages its account's webhooks."""
+    endpoint = _found(uow, endpoint_id, missing)
+    require_webhook_manager(ctx, uow, actor, endpoint.account_id)
+    return endpoint
+
+
+def _found(uow: UnitOfWork, endpoint_id: str, missing: NotFound | None = None) -> WebhookEndpoint:
     endpoint = uow.webhooks.find(endpoint_id)
     if endpoint is None:
         raise missing or NotFound(ErrorCode.NOT_FOUND, "No such webhook endpoint.", field="id")
-    require_webhook_manager(ctx, uow, actor, endpoint.account_id)
     return endpoint
 
 

@@ -184,7 +184,6 @@ _USERS_BY_ROLE = (
     .where(memberships.c.account_id == sa.bindparam("account_id"))
     .order_by(memberships.c.created_at, users.c.id)
 )
-
 _INSERT = memberships.insert()
 # Bound names other than the columns': those are reserved for the SET clause.
 _UPDATE = memberships.update().where(

@@ -203,15 +203,16 @@ class SqlWebhookRepository(Repository):
         heard = self._heard.get(account_id)
         if heard is None:
             rows = self.conn.execute(_HEARING, {"id": account_id}).all()
-            chain: dict[str, Account] = {}
-            for row in rows:
-                chain.setdefault(row[0], to_account(row))
-            depth = {account_id: at for at, account_id in enumerate(chain)}
+            chain: list[Account] = []
+            for row in rows:  # nearest first; an account with several endpoints has a row each
+                if not chain or chain[-1].id != row[0]:
+                    chain.append(to_account(row))
+            depth = {account.id: at for at, account in enumerate(chain)}
             endpoints = [_endpoint(row, _ENDPOINT_AT) for row in rows if row[_ENDPOINT_AT]]
             heard = self._heard[account_id] = [
                 Subscription(e.id, e.account_id, e.event_types, depth[e.account_id])
                 for e in endpoints
-                if e.hears_account(list(chain.values()))
+                if e.hears_account(chain)
             ]
         return heard
 
