@@ -368,6 +368,25 @@ def _partner_hearing_children(
     return endpoint
 
 
+def test_a_secret_a_partner_chose_in_a_child_stops_the_endpoint_when_the_child_cuts_it_off(
+    allow_private: ServiceContext, world: World, receiver: Receiver
+) -> None:
+    """Whoever knows the secret can sign to the receiver: a secret the partner rotated in is
+    the partner's choice, like a URL, until the child's own admin rotates it again."""
+    ctx, own_admin = allow_private, as_user(world.a_admin)
+    endpoint, _ = webhooks.create_endpoint(ctx, own_admin, world.a.id, receiver.url)
+    rotated, _ = webhooks.rotate_secret(ctx, as_user(world.host_admin), endpoint.id)
+    assert rotated.made_in == world.host.id
+    accounts.update_account(ctx, OPERATOR, world.a.id, AccountChanges(can_partner_manage=False))
+    accounts.add_app(ctx, OPERATOR, world.a.id, "com.example.signed")
+    send_all(ctx)
+    assert receiver.arrivals == []
+    _, own_secret = webhooks.rotate_secret(ctx, own_admin, endpoint.id)
+    accounts.add_app(ctx, OPERATOR, world.a.id, "com.example.own")
+    send_all(ctx)
+    assert receiver.types(own_secret) == ["app.added"]
+
+
 def test_a_partner_cut_off_gets_no_waiting_delivery_and_cannot_send_one_again(
     allow_private: ServiceContext, world: World, receiver: Receiver
 ) -> None:

@@ -181,12 +181,14 @@ def rotate_secret(
     ctx: ServiceContext, actor: Actor, endpoint_id: str
 ) -> tuple[WebhookEndpoint, str]:
     """A new signing secret, shown this once; deliveries from now on are signed with it (the
-    old one stops at once)."""
+    old one stops at once). Whoever knows the secret can sign as tenantry to the receiver, so
+    it is a choice of the account the actor acts from, as a new URL is (`made_in`)."""
     with ctx.uow() as uow:
-        endpoint = _managed(ctx, uow, actor, endpoint_id)
+        endpoint = _found(uow, endpoint_id)
+        _, endpoint.made_in = require_webhook_maker(ctx, uow, actor, endpoint.account_id)
         secret = new_signing_secret()
         endpoint.secret_set_at = ctx.now()
-        uow.webhooks.set_secret(endpoint.id, secret, endpoint.secret_set_at)
+        uow.webhooks.set_secret(endpoint, secret)
         after = {"secret_set_at": endpoint.secret_set_at.isoformat()}
         _record(ctx, uow, actor, "webhook_endpoint.rotate_secret", endpoint, after=after)
         return endpoint, secret

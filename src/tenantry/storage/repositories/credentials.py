@@ -10,8 +10,10 @@ import sqlalchemy as sa
 
 from tenantry.domain.credentials import REVOKED_LISTED, AccessToken, ApiAccount, ApiToken
 from tenantry.domain.errors import NotFound
+from tenantry.domain.memberships import MembershipStatus
+from tenantry.domain.users import UserStatus
 from tenantry.storage.repositories.base import Repository, columns
-from tenantry.storage.tables import access_tokens, api_accounts, api_tokens
+from tenantry.storage.tables import access_tokens, api_accounts, api_tokens, memberships, users
 
 T = TypeVar("T", ApiAccount, ApiToken, AccessToken)
 
@@ -113,6 +115,19 @@ def _count_open_own(table: sa.Table) -> sa.Select[Any]:
     if "expires_at" in table.c:
         expires = table.c.expires_at
         conditions.append(sa.or_(expires.is_(None), expires > sa.bindparam("now")))
+    if "user_id" in table.c:
+        # A token acts as its user, never above the user's own role: it counts only while
+        # that user is an active member with one of the roles (and an active user).
+        conditions.append(
+            sa.exists().where(
+                memberships.c.user_id == table.c.user_id,
+                memberships.c.account_id == account,
+                memberships.c.status == MembershipStatus.ACTIVE.value,
+                memberships.c.role_key.in_(sa.bindparam("role_keys", expanding=True)),
+                users.c.id == table.c.user_id,
+                users.c.status == UserStatus.ACTIVATED.value,
+            )
+        )
     return sa.select(sa.func.count()).select_from(table).where(*conditions)
 
 

@@ -165,8 +165,11 @@ class SqlWebhookRepository(Repository):
         self.conn.execute(_UPDATE, {**values, "where_id": endpoint.id})
         self._heard.clear()
 
-    def set_secret(self, endpoint_id: str, secret: str, at: datetime) -> None:
-        self.conn.execute(_UPDATE, {"secret": secret, "secret_set_at": at, "where_id": endpoint_id})
+    def set_secret(self, endpoint: WebhookEndpoint, secret: str) -> None:
+        """The new secret, with when it was set and from which account (`made_in`)."""
+        values = {"secret": secret, "secret_set_at": endpoint.secret_set_at}
+        self.conn.execute(_UPDATE, {**values, "made_in": endpoint.made_in, "where_id": endpoint.id})
+        self._heard.clear()
 
     def delete(self, endpoint_id: str) -> None:
         self.conn.execute(_DELETE, {"id": endpoint_id})
