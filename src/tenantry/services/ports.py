@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 from types import TracebackType
-from typing import Protocol
+from typing import Generic, Protocol, TypeVar
 
 from tenantry.domain.accounts import Account, AccountKind, AccountLink
 from tenantry.domain.audit import AuditEvent
@@ -85,12 +85,16 @@ class MemberQuery:
     role_order: tuple[str, ...] = ()
 
 
+Holder = TypeVar("Holder", User, str)
+
+
 @dataclass(frozen=True, slots=True)
-class RoleHolders:
-    """Who holds a role in an account: how many, and the first of them by membership age."""
+class RoleHolders(Generic[Holder]):
+    """Who holds a role in an account: how many, and the first of them by membership age (as
+    users, or by id)."""
 
     count: int
-    first: list[User]
+    first: list[Holder]
 
 
 class AccountRepository(Protocol):
@@ -160,8 +164,8 @@ class MembershipRepository(Protocol):
     def active_role_counts(self, account_ids: Collection[str]) -> dict[tuple[str, str], int]: ...
     def count_active_with_roles(self, account_id: str, role_keys: Collection[str]) -> int: ...
     def first_with_roles(self, account_id: str, role_keys: Collection[str]) -> str | None: ...
-    def users_by_role(self, account_id: str) -> dict[str, list[User]]: ...
-    def holders_by_role(self, account_id: str, *, limit: int) -> dict[str, RoleHolders]: ...
+    def member_ids_by_role(self, account_id: str, *, limit: int) -> dict[str, RoleHolders[str]]: ...
+    def holders_by_role(self, account_id: str, *, limit: int) -> dict[str, RoleHolders[User]]: ...
     def add(self, membership: Membership) -> None: ...
     def add_many(self, memberships: Sequence[Membership]) -> None: ...
     def update(self, membership: Membership) -> None: ...
@@ -346,7 +350,9 @@ class MemberSearchRepository(Protocol):
     def find_by_external_id(self, account_id: str, external_id: str) -> str | None: ...
     def set_external_id(self, account_id: str, user_id: str, external_id: str | None) -> None: ...
     def last_modified(self, account_id: str, user_ids: Collection[str]) -> dict[str, datetime]: ...
-    def role_members(self, account_id: str, role_key: str) -> list[str]: ...
+    def role_members(
+        self, account_id: str, role_key: str, *, limit: int | None = None
+    ) -> list[str]: ...
 
 
 class IdempotencyRepository(Protocol):

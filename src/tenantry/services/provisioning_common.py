@@ -26,6 +26,10 @@ class NotModifiable(InvalidInput):
     """A value SCIM may not change (a predefined role's name, the base role's members)."""
 
 
+class TooMany(InvalidInput):
+    """More than SCIM hands back in one answer (a group's members past the cap)."""
+
+
 def version_tag(*parts: Any) -> str:
     """A weak entity tag over the values a resource shows."""
     digest = hashlib.sha256(repr(parts).encode()).hexdigest()[:32]

@@ -27,10 +27,11 @@ from tenantry.services.context import Actor, ServiceContext, record
 from tenantry.services.membership_changes import change_members_in
 from tenantry.services.membership_commands import BatchRejected, ChangeRole
 from tenantry.services.policy import require, roles_of
-from tenantry.services.ports import UnitOfWork
+from tenantry.services.ports import RoleHolders, UnitOfWork
 from tenantry.services.provisioning import MAX_NAME_LENGTH
 from tenantry.services.provisioning_common import (
     NotModifiable,
+    TooMany,
     base_role,
     check_text,
     check_version,
@@ -41,17 +42,45 @@ _NOT_KEY = re.compile(r"[^a-z0-9]+")
 MAX_KEY_LENGTH = 40
 
 
+MEMBERS_LISTED = 10_000
+"""The most members a group is shown with. A larger group is read without its members
+(`excludedAttributes=members`), and they are paged through as Users whose `groups.value` is the
+group's id; asking for its members is a `tooMany` error that says so."""
+
+
 @dataclass(slots=True)
 class RoleGroup:
     role: Role
     member_ids: list[str] | None
-    """The members' user ids in joining order; None when they were not asked for."""
+    """The members' user ids in joining order; None when they were not asked for, or (in the
+    answer to a change) when there are more than `MEMBERS_LISTED`."""
+    etag: str | None = None
+    """The version of the group with its members; None when they were not read."""
+
+    @classmethod
+    def with_members(cls, role: Role, member_ids: list[str]) -> RoleGroup:
+        shown = member_ids if len(member_ids) <= MEMBERS_LISTED else None
+        return cls(role, shown, _version(role, member_ids))
+
+
+@dataclass(slots=True, frozen=True)
+class _Current:
+    """A group as a change finds it: every member's id (ids alone, from the account's role
+    index), which its version covers and its edits apply to."""
+
+    role: Role
+    member_ids: list[str]
 
     @property
-    def etag(self) -> str | None:
-        if self.member_ids is None:
-            return None
-        return version_tag(self.role.key, self.role.display_name, sorted(self.member_ids))
+    def etag(self) -> str:
+        return _version(self.role, self.member_ids)
+
+    def answer(self) -> RoleGroup:
+        return RoleGroup.with_members(self.role, self.member_ids)
+
+
+def _version(role: Role, member_ids: list[str]) -> str:
+    return version_tag(role.key, role.display_name, sorted(member_ids))
 
 
 @dataclass(slots=True, frozen=True)
@@ -98,16 +127,21 @@ class MemberEdit:
 def list_groups(
     ctx: ServiceContext, actor: Actor, account_id: str, *, with_members: bool
 ) -> list[RoleGroup]:
-    """Every role of the account as a group, with its members when asked (one query)."""
+    """Every role of the account as a group, with its members when asked (one query, which
+    reads no more than `MEMBERS_LISTED` of each)."""
     with ctx.uow(readonly=True) as uow:
         account, _ = require(ctx, uow, actor, account_id, Need.READ_ACCOUNT)
         roles = roles_of(ctx, uow, account)
         if not with_members:
             return [RoleGroup(role, None) for role in roles.values()]
-        holders = uow.memberships.users_by_role(account_id)
-        return [
-            RoleGroup(role, [u.id for u in holders.get(key, [])]) for key, role in roles.items()
-        ]
+        held = uow.memberships.member_ids_by_role(account_id, limit=MEMBERS_LISTED)
+        groups = []
+        for key, role in roles.items():
+            holders = held.get(key) or RoleHolders(0, [])
+            if holders.count > MEMBERS_LISTED:
+                raise _too_many(key)
+            groups.append(RoleGroup.with_members(role, holders.first))
+        return groups
 
 
 def get_group(
@@ -115,17 +149,35 @@ def get_group(
 ) -> RoleGroup:
     with ctx.uow(readonly=True) as uow:
         account, _ = require(ctx, uow, actor, account_id, Need.READ_ACCOUNT)
-        return _group(ctx, uow, account, key, with_members=with_members)
+        role = _role(ctx, uow, account, key)
+        if not with_members:
+            return RoleGroup(role, None)
+        first = uow.member_search.role_members(account.id, key, limit=MEMBERS_LISTED + 1)
+        if len(first) > MEMBERS_LISTED:
+            raise _too_many(key)
+        return RoleGroup.with_members(role, first)
 
 
-def _group(
-    ctx: ServiceContext, uow: UnitOfWork, account: Account, key: str, *, with_members: bool
-) -> RoleGroup:
+def _current(ctx: ServiceContext, uow: UnitOfWork, account: Account, key: str) -> _Current:
+    role = _role(ctx, uow, account, key)
+    return _Current(role, uow.member_search.role_members(account.id, key))
+
+
+def _role(ctx: ServiceContext, uow: UnitOfWork, account: Account, key: str) -> Role:
     role = roles_of(ctx, uow, account).get(key)
     if role is None:
         raise NotFound(ErrorCode.ROLE_NOT_FOUND, field="id")
-    members = uow.member_search.role_members(account.id, key) if with_members else None
-    return RoleGroup(role, members)
+    return role
+
+
+def _too_many(key: str) -> TooMany:
+    return TooMany(
+        ErrorCode.INVALID_INPUT,
+        f"This group has more than {MEMBERS_LISTED:,} members: ask for it with"
+        " excludedAttributes=members, and page through its members with"
+        f' /Users?filter=groups.value eq "{key}".',
+        field="members",
+    )
 
 
 # -- writing -----------------------------------------------------------------------------------
@@ -165,7 +217,7 @@ def create_group(
         )
         if member_ids:
             _change_members(ctx, uow, actor, account, role, MemberChanges(add=member_ids))
-        group = _group(ctx, uow, account, role.key, with_members=True)
+        group = _current(ctx, uow, account, role.key).answer()
     return group
 
 
@@ -182,11 +234,10 @@ def update_group(
     """Rename a group (custom roles only) and change its members, all or nothing."""
     with ctx.uow() as uow:
         account, _ = require(ctx, uow, actor, account_id, Need.MANAGE_USERS)
-        current = _group(ctx, uow, account, key, with_members=True)
-        assert current.etag is not None
+        current = _current(ctx, uow, account, key)
         check_version(current.etag, if_match)
         _update(ctx, uow, actor, account, current.role, display_name, changes)
-        group = _group(ctx, uow, account, key, with_members=True)
+        group = _current(ctx, uow, account, key).answer()
     return group
 
 
@@ -205,9 +256,7 @@ def edit_group(
     the reading and the writing."""
     with ctx.uow() as uow:
         account, _ = require(ctx, uow, actor, account_id, Need.MANAGE_USERS)
-        current = _group(ctx, uow, account, key, with_members=True)
-        assert current.etag is not None
-        assert current.member_ids is not None
+        current = _current(ctx, uow, account, key)
         check_version(current.etag, if_match)
         before = list(current.member_ids)
         members = list(before)
@@ -219,7 +268,7 @@ def edit_group(
             remove=[m for m in before if m not in kept],
         )
         _update(ctx, uow, actor, account, current.role, display_name, changes)
-        group = _group(ctx, uow, account, key, with_members=True)
+        group = _current(ctx, uow, account, key).answer()
     return group
 
 
@@ -248,9 +297,7 @@ def delete_group(
     """Delete a custom role; its members fall back to the base role."""
     with ctx.uow() as uow:
         account, _ = require(ctx, uow, actor, account_id, Need.MANAGE_SETTINGS, Need.MANAGE_ADMINS)
-        current = _group(ctx, uow, account, key, with_members=True)
-        assert current.etag is not None
-        assert current.member_ids is not None
+        current = _current(ctx, uow, account, key)
         check_version(current.etag, if_match)
         if not current.role.is_custom:
             raise NotModifiable(

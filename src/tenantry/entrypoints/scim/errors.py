@@ -41,7 +41,7 @@ from tenantry.domain.errors import (
 )
 from tenantry.entrypoints.http.refusals import UNAVAILABLE
 from tenantry.entrypoints.scim.answers import Answer, http_response
-from tenantry.services.provisioning_common import NotModifiable, PreconditionFailed
+from tenantry.services.provisioning_common import NotModifiable, PreconditionFailed, TooMany
 
 UNIQUENESS = "uniqueness"
 INVALID_VALUE = "invalidValue"
@@ -57,6 +57,7 @@ _STATUS: tuple[tuple[type[DomainError], int, str | None], ...] = (
     (PreconditionFailed, 412, None),
     (Conflict, 409, None),
     (NotModifiable, 400, MUTABILITY),
+    (TooMany, 400, TOO_MANY),
     (Throttled, 429, None),
 )
 

@@ -155,8 +155,11 @@ class SqlMemberSearchRepository(Repository):
         )
         return {row[0]: row[1] for row in rows}
 
-    def role_members(self, account_id: str, role_key: str) -> list[str]:
-        rows = self.conn.execute(_ROLE_MEMBERS, {"account_id": account_id, "role_key": role_key})
+    def role_members(
+        self, account_id: str, role_key: str, *, limit: int | None = None
+    ) -> list[str]:
+        statement = _ROLE_MEMBERS if limit is None else _ROLE_MEMBERS.limit(limit)
+        rows = self.conn.execute(statement, {"account_id": account_id, "role_key": role_key})
         return [row[0] for row in rows]
 
 

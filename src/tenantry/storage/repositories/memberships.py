@@ -20,7 +20,7 @@ from tenantry.services.ports import (
 )
 from tenantry.storage.repositories.accounts import ACCOUNT_COLUMNS, to_account
 from tenantry.storage.repositories.base import Repository, columns, like_pattern
-from tenantry.storage.repositories.role_holders import holders_by_role
+from tenantry.storage.repositories.role_holders import holders_by_role, member_ids_by_role
 from tenantry.storage.repositories.users import USER_COLUMNS, USER_WIDTH, to_user
 from tenantry.storage.tables import accounts, memberships, users
 
@@ -177,12 +177,6 @@ _FIRST_WITH_ROLES = (
         memberships.c.created_at,
     )
     .limit(1)
-)
-_USERS_BY_ROLE = (
-    sa.select(*USER_COLUMNS, memberships.c.role_key)
-    .join(memberships, memberships.c.user_id == users.c.id)
-    .where(memberships.c.account_id == sa.bindparam("account_id"))
-    .order_by(memberships.c.created_at, users.c.id)
 )
 _INSERT = memberships.insert()
 # Bound names other than the columns': those are reserved for the SET clause.
@@ -401,13 +395,10 @@ class SqlMembershipRepository(Repository):
         ).scalar()
         return user_id
 
-    def users_by_role(self, account_id: str) -> dict[str, list[User]]:
-        result: dict[str, list[User]] = defaultdict(list)
-        for row in self.conn.execute(_USERS_BY_ROLE, {"account_id": account_id}).all():
-            result[row[USER_WIDTH]].append(to_user(row))
-        return result
+    def member_ids_by_role(self, account_id: str, *, limit: int) -> dict[str, RoleHolders[str]]:
+        return member_ids_by_role(self.conn, account_id, limit=limit)
 
-    def holders_by_role(self, account_id: str, *, limit: int) -> dict[str, RoleHolders]:
+    def holders_by_role(self, account_id: str, *, limit: int) -> dict[str, RoleHolders[User]]:
         return holders_by_role(self.conn, account_id, limit=limit)
 
     def add(self, membership: Membership) -> None:
