@@ -25,7 +25,6 @@ from typing import Any
 import orjson
 import uvicorn
 from starlette.applications import Starlette
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -34,6 +33,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from bench.database import RawDatabase, Target, engine_of
 from tenantry.app import Composition
 from tenantry.entrypoints.cli.server import _fastest
+from tenantry.entrypoints.http.threads import in_thread
+from tenantry.services.context import ServiceContext
 from tenantry.settings import Settings
 
 RAW_PREFIX = "/bench/raw/"
@@ -242,10 +243,12 @@ INSERT_AUDIT = (
 )
 
 
-def raw_app(raw: Raw) -> Starlette:
+def raw_app(raw: Raw, ctx: ServiceContext) -> Starlette:
+    """The raw routes, run in the API faces' threads (`in_thread`), as tenantry's calls are."""
+
     async def tenant(request: Request) -> Response:
         try:
-            content = await run_in_threadpool(raw.tenant, request, request.path_params["id"])
+            content = await in_thread(ctx, raw.tenant, request, request.path_params["id"])
         except PermissionError:
             return Response(status_code=401)
         return Response(content, media_type="application/json")
@@ -253,7 +256,7 @@ def raw_app(raw: Raw) -> Starlette:
     async def add_users(request: Request) -> Response:
         body = await request.body()
         try:
-            content = await run_in_threadpool(raw.add_users, request, body)
+            content = await in_thread(ctx, raw.add_users, request, body)
         except PermissionError:
             return Response(status_code=401)
         return Response(content, media_type="application/json")
@@ -293,7 +296,7 @@ def build(database_url: str) -> BenchApp:
         for role in catalogue
     ]
     target = Target(engine_of(database_url), database_url, "")
-    return BenchApp(composition.asgi_app(), raw_app(Raw(target, roles)))
+    return BenchApp(composition.asgi_app(), raw_app(Raw(target, roles), composition.context))
 
 
 def main() -> None:

@@ -31,6 +31,11 @@ class Settings(BaseSettings):
     second: a token revoked elsewhere is refused by every process within that time; 0 reads
     the database on every request)."""
 
+    api_threads: int = Field(default=2, ge=1, le=64)
+    """How many calls of the API faces (GraphQL, bulk, network, SCIM, tokens) one worker runs
+    at once, each in a thread; the others wait their turn. Two keep a core busy while one
+    waits on a local database; a database across a slow network may want a few more."""
+
     max_body_bytes: int = Field(default=4_000_000, ge=1_024)
     """Largest request body accepted by any face. A network replacement of 2,000 users with
     every field is about 1.3 MB; 4 MB leaves room for that and caps what one call can send."""

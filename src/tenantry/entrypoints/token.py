@@ -14,7 +14,6 @@ from urllib.parse import unquote
 
 import orjson
 from fastapi import APIRouter, FastAPI, Request
-from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from tenantry.domain.errors import DomainError, Throttled, Unauthenticated
@@ -22,6 +21,7 @@ from tenantry.entrypoints.http import control_characters
 from tenantry.entrypoints.http.faces import face_app
 from tenantry.entrypoints.http.refusals import UNAVAILABLE
 from tenantry.entrypoints.http.responses import json_response
+from tenantry.entrypoints.http.threads import in_thread
 from tenantry.services import credentials
 from tenantry.services.context import ServiceContext
 
@@ -66,8 +66,8 @@ def token_router(ctx: ServiceContext) -> APIRouter:
         if not isinstance(client_id, str) or not isinstance(client_secret, str):
             return _oauth_error(400, "invalid_request", "client_id and client_secret are required.")
         source = request.client.host if request.client else "unknown"
-        issued = await run_in_threadpool(
-            credentials.issue_access_token, ctx, client_id, client_secret, source=source
+        issued = await in_thread(
+            ctx, credentials.issue_access_token, ctx, client_id, client_secret, source=source
         )
         return json_response(
             {

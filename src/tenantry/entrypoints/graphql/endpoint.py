@@ -11,7 +11,6 @@ from typing import Any
 import orjson
 from fastapi import APIRouter, FastAPI, Request
 from graphql import ExecutionResult, OperationDefinitionNode, OperationType
-from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, Response
 
 from tenantry.entrypoints.graphql.engine import GraphQLEngine
@@ -22,6 +21,7 @@ from tenantry.entrypoints.http.faces import face_app
 from tenantry.entrypoints.http.idempotency import Idempotency, final_by_status
 from tenantry.entrypoints.http.middleware import request_id_of
 from tenantry.entrypoints.http.responses import json_response
+from tenantry.entrypoints.http.threads import in_thread
 from tenantry.services.context import Actor, ServiceContext
 from tenantry.services.ports import DatabaseUnavailable
 
@@ -79,7 +79,7 @@ def graphql_router(
                 return json_response(error_body(str(error), 400, "BAD_REQUEST"), status_code=400)
             return _run(engine, query, variables, operation, make_context(ctx, actor), request_id)
 
-        payload = await run_in_threadpool(answer)
+        payload = await in_thread(ctx, answer)
         return payload if isinstance(payload, Response) else json_response(payload)
 
     async def explorer(_: Request) -> Response:

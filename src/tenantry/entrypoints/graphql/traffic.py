@@ -28,7 +28,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, FastAPI, Request
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
-from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from tenantry.domain.pixels import MAX_EVENT_COUNT, TrafficReport
@@ -37,6 +36,7 @@ from tenantry.entrypoints.http.faces import face_app
 from tenantry.entrypoints.http.idempotency import Idempotency
 from tenantry.entrypoints.http.refusals import plain_domain_error, plain_refusal
 from tenantry.entrypoints.http.responses import json_response
+from tenantry.entrypoints.http.threads import in_thread
 from tenantry.services import gateway_traffic
 from tenantry.services.context import ServiceContext
 
@@ -110,8 +110,8 @@ def traffic_router(ctx: ServiceContext, callers: Callers) -> APIRouter:
             )
             for r in body.reports
         ]
-        accepted = await run_in_threadpool(
-            gateway_traffic.report_traffic, ctx, actor, body.tenantId, reports
+        accepted = await in_thread(
+            ctx, gateway_traffic.report_traffic, ctx, actor, body.tenantId, reports
         )
         return json_response({"accepted": accepted}, status_code=202)
 

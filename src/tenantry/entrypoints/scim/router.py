@@ -7,7 +7,6 @@ from functools import partial
 
 import orjson
 from fastapi import APIRouter, FastAPI, Request
-from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from tenantry.domain.errors import DomainError
@@ -15,6 +14,7 @@ from tenantry.entrypoints.http.caller import Callers
 from tenantry.entrypoints.http.faces import face_app
 from tenantry.entrypoints.http.idempotency import Idempotency
 from tenantry.entrypoints.http.middleware import request_id_of
+from tenantry.entrypoints.http.threads import in_thread
 from tenantry.entrypoints.scim import errors
 from tenantry.entrypoints.scim.answers import http_response
 from tenantry.entrypoints.scim.calls import Call, entity_tags
@@ -74,7 +74,8 @@ def scim_router(ctx: ServiceContext, callers: Callers) -> APIRouter:
             if_none_match=entity_tags(request.headers.get("if-none-match")),
         )
         token, request_id = callers.presented(request), request_id_of(request.scope)
-        answer = await run_in_threadpool(
+        answer = await in_thread(
+            ctx,
             service.serve,
             call,
             authenticate=partial(callers.authenticate, token, request_id),
