@@ -157,6 +157,7 @@ def test_10000_members_cost_one_page_select_and_one_count(ctx: ServiceContext) -
     account = make_account(ctx, name="Big advertiser")
     fill(ctx, account, 10_000)
     actor = Actor.system(face="test")
+    postgresql = ctx.uow.engine.dialect.name == "postgresql"  # type: ignore[attr-defined]
     member_browsing.account_roles(ctx, actor, account.id)  # warm up the engine's caches
     with statements(ctx) as authorizing:
         member_browsing.account_roles(ctx, actor, account.id)
@@ -177,7 +178,10 @@ def test_10000_members_cost_one_page_select_and_one_count(ctx: ServiceContext) -
             assert len(found.items) == 50
             # 1,429 multiples of 7 are deactivated, 2,000 - 286 other multiples of 5 pending.
             assert found.total == 10_000 - 1429 - (2000 - 286)
-            extra = sent[len(authorizing) :]
-            assert len(sent) == len(authorizing) + 2, sent
+            # On PostgreSQL a search first counts the account's members up to 2,001 (an
+            # index-only read) to choose between its members and the trigram indexes.
+            probe = 1 if postgresql else 0
+            extra = sent[len(authorizing) + probe :]
+            assert len(sent) == len(authorizing) + probe + 2, sent
             assert "LIMIT" in extra[0].upper(), extra[0]
             assert "count(" in extra[1].lower(), extra[1]

@@ -25,7 +25,7 @@ from tenantry.services.context import Actor, ServiceContext
 from tenantry.services.member_query import Compare, Operator, UserAttribute, UserQuery
 from tenantry.services.ports import MemberSort
 
-from factories import make_account
+from factories import make_account, statements
 
 SYSTEM = Actor.system(face="test")
 LARGE = 8_000  # members of the large account; enough for PostgreSQL to prefer an index
@@ -145,9 +145,13 @@ def test_searching_members_reads_no_user_beyond_the_index(
         assert found, "the browse sent no statement to explain"
         for plan in found:
             assert whole_scans(plan, "users", "memberships") == [], plan
-            if postgresql and account is large:
+            if postgresql and account is large and " on users" in plan:
                 # Few of 8,000 members match: the trigram index finds them.
                 assert uses(plan, *TRIGRAM_INDEXES), plan
+            if postgresql and account is small:
+                # 40 members: read them, whatever the text (a text every address holds
+                # would have the trigram index read every such user of the database).
+                assert not uses(plan, *TRIGRAM_INDEXES), plan
             if not postgresql:
                 assert uses(plan, "ix_memberships_account_created"), plan
         listed = searched_plans(
@@ -188,3 +192,24 @@ def test_searching_accounts_reads_no_account_beyond_the_index(
     if ctx.uow.engine.dialect.name == "postgresql":  # type: ignore[attr-defined]
         assert whole_scans(plan, "accounts") == [], plan
         assert uses(plan, "search_accounts_name"), plan
+
+
+def test_small_accounts_are_searched_through_their_members(
+    ctx: ServiceContext, population: tuple[Account, Account]
+) -> None:
+    """On PostgreSQL an account of up to `SMALL_ACCOUNT` members is searched with an
+    expression no trigram index covers, so its members are read, whatever the text: a text
+    nearly every address holds would otherwise read every such user of the database. SQLite
+    has no such index and one statement."""
+    large, small = population
+    postgresql = ctx.uow.engine.dialect.name == "postgresql"  # type: ignore[attr-defined]
+    for account, by_index in ((large, True), (small, not postgresql)):
+        with statements(ctx) as sent:
+            found = member_browsing.browse_members(ctx, SYSTEM, account.id, search="example")
+            listed = members.list_members(ctx, SYSTEM, account.id, search="example", limit=5)
+        searches = [s for s in sent if "LIKE" in s]
+        assert len(searches) >= 2, sent
+        indexable = ["lower(users.email) LIKE" in s for s in searches]
+        assert indexable == [by_index] * len(searches), (account.name, searches)
+        assert found.total == (LARGE if account is large else SMALL)
+        assert len(listed.items) == 5
