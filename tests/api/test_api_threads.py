@@ -1,5 +1,6 @@
-"""The API faces run at most `Settings.api_threads` calls into the core at once per process;
-the others wait their turn (`entrypoints.http.threads`)."""
+"""The API faces run at most `Settings.api_threads` calls into the core at once per process,
+the others waiting their turn, and calls that may take seconds (bulk, network, SCIM Bulk) in
+a lane of their own (`entrypoints.http.threads`)."""
 
 from __future__ import annotations
 
@@ -13,41 +14,61 @@ import pytest
 
 from tenantry.app import Composition
 from tenantry.entrypoints import token
+from tenantry.entrypoints.bulk_rest import PREFIX as BULK_PREFIX
+from tenantry.entrypoints.bulk_rest import operations as bulk_operations
 from tenantry.entrypoints.server import create_http_app
 from tenantry.services.credentials import IssuedAccessToken
 
 CALLS = 8
+FORM = {"client_id": "c", "client_secret": "s"}
+
+
+class Inside:
+    """Counts the calls inside the core at once, each taking `seconds`."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds, self.now, self.most = seconds, 0, 0
+        self.lock = threading.Lock()
+
+    def enter(self) -> None:
+        with self.lock:
+            self.now += 1
+            self.most = max(self.most, self.now)
+        time.sleep(self.seconds)  # in a worker thread: the event loop goes on admitting calls
+        with self.lock:
+            self.now -= 1
+
+
+def serve(composition: Composition, threads: int) -> httpx.AsyncClient:
+    composition.settings.api_threads = threads
+    app = create_http_app(composition.context, readiness=composition.check_database)
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
+
+
+def slow_tokens(monkeypatch: pytest.MonkeyPatch, seconds: float) -> Inside:
+    inside = Inside(seconds)
+
+    def issue(*_: Any, **__: Any) -> IssuedAccessToken:
+        inside.enter()
+        return IssuedAccessToken(token="t", expires_in=60)
+
+    monkeypatch.setattr(token.credentials, "issue_access_token", issue)
+    return inside
 
 
 def most_at_once(composition: Composition, monkeypatch: pytest.MonkeyPatch, threads: int) -> int:
     """How many of `CALLS` concurrent token requests were inside the core at the same time."""
-    composition.settings.api_threads = threads
-    inside, most, lock = 0, 0, threading.Lock()
-
-    def slow_issue(*_: Any, **__: Any) -> IssuedAccessToken:
-        nonlocal inside, most
-        with lock:
-            inside += 1
-            most = max(most, inside)
-        time.sleep(0.05)  # in a worker thread: the event loop goes on admitting requests
-        with lock:
-            inside -= 1
-        return IssuedAccessToken(token="t", expires_in=60)
-
-    monkeypatch.setattr(token.credentials, "issue_access_token", slow_issue)
-    app = create_http_app(composition.context, readiness=composition.check_database)
+    inside = slow_tokens(monkeypatch, 0.05)
 
     async def burst() -> list[int]:
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-            form = {"client_id": "c", "client_secret": "s"}
+        async with serve(composition, threads) as client:
             answers = await asyncio.gather(
-                *(client.post(token.PATH, data=form) for _ in range(CALLS))
+                *(client.post(token.PATH, data=FORM) for _ in range(CALLS))
             )
         return [answer.status_code for answer in answers]
 
     assert asyncio.run(burst()) == [200] * CALLS
-    return most
+    return inside.most
 
 
 def test_calls_beyond_the_setting_wait_their_turn(
@@ -60,3 +81,32 @@ def test_as_many_calls_as_the_setting_run_at_once(
     composition: Composition, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     assert most_at_once(composition, monkeypatch, threads=3) == 3
+
+
+def test_long_calls_hold_up_no_quick_one(
+    composition: Composition, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With one thread per lane, a token is issued while a bulk call is still at work."""
+    bulk = Inside(0.5)
+    finished: list[str] = []
+
+    def slow_serve(*_: Any, **__: Any) -> Any:
+        bulk.enter()
+        finished.append("bulk")
+        raise PermissionError  # answered as a 500: what it answers does not matter here
+
+    monkeypatch.setattr(bulk_operations, "serve", slow_serve)
+    slow_tokens(monkeypatch, 0.0)
+
+    async def both() -> None:
+        async with serve(composition, threads=1) as client:
+            long = asyncio.ensure_future(client.get(BULK_PREFIX + "/users"))
+            while bulk.now == 0:  # the bulk call holds its lane's one thread
+                await asyncio.sleep(0.01)
+            quick = await client.post(token.PATH, data=FORM)
+            assert quick.status_code == 200
+            finished.append("token")
+            await long
+
+    asyncio.run(both())
+    assert finished == ["token", "bulk"]

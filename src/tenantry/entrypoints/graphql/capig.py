@@ -334,6 +334,6 @@ def capig_app(ctx: ServiceContext) -> FastAPI:
         engine=build_engine(),
         ctx=ctx,
         face=FACE,
-        make_context=CapigRequest,
+        make_context=lambda c, actor, _selected: CapigRequest(c, actor),
         title="CAPIG pixels",
     )

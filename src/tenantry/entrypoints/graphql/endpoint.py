@@ -6,6 +6,7 @@ ignore it."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import orjson
@@ -25,7 +26,9 @@ from tenantry.entrypoints.http.threads import in_thread
 from tenantry.services.context import Actor, ServiceContext
 from tenantry.services.ports import DatabaseUnavailable
 
-ContextFactory = Callable[[ServiceContext, Actor], Any]
+ContextFactory = Callable[[ServiceContext, Actor, frozenset[str]], Any]
+"""The resolvers' context of a request: the service context, the caller, and the paths the
+document selects without arguments (`selections`)."""
 NO_BEARER = "Send `Authorization: Bearer <token>` from POST /clients/token."
 
 
@@ -77,7 +80,9 @@ def graphql_router(
                 query, variables, operation = _read_request(body)
             except ValueError as error:
                 return json_response(error_body(str(error), 400, "BAD_REQUEST"), status_code=400)
-            return _run(engine, query, variables, operation, make_context(ctx, actor), request_id)
+            return _run(
+                engine, query, variables, operation, partial(make_context, ctx, actor), request_id
+            )
 
         payload = await in_thread(ctx, answer)
         return payload if isinstance(payload, Response) else json_response(payload)
@@ -99,14 +104,17 @@ def _run(
     query: str,
     variables: dict[str, Any] | None,
     operation: str | None,
-    context: Any,
+    context_for: Callable[[frozenset[str]], Any],
     request_id: str | None,
 ) -> dict[str, Any]:
     prepared = engine.prepare(query)
     if prepared.document is None:
         return {"errors": [format_error(e, request_id) for e in prepared.errors]}
     result: ExecutionResult = engine.execute_prepared(
-        prepared, variables=variables, operation_name=operation, context=context
+        prepared,
+        variables=variables,
+        operation_name=operation,
+        context=context_for(prepared.selected),
     )
     payload: dict[str, Any] = {}
     if result.errors:

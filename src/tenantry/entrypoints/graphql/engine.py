@@ -44,6 +44,7 @@ from graphql import (
 
 from tenantry.entrypoints.graphql.compiled import CompiledOperation, Unsupported
 from tenantry.entrypoints.graphql.documents import choose_operation
+from tenantry.entrypoints.graphql.selections import plain_selections
 from tenantry.entrypoints.http import control_characters
 
 Resolver = Callable[..., Any]
@@ -219,6 +220,8 @@ class ControlCharacterRule(ValidationRule):
 class PreparedDocument:
     document: DocumentNode | None
     errors: tuple[GraphQLError, ...] = ()
+    selected: frozenset[str] = frozenset()
+    """The paths of the fields it selects without arguments (`selections.plain_selections`)."""
     plans: dict[str | None, CompiledOperation | None] = field(default_factory=dict)
     """The compiled plan of each operation run so far (None: the reference runs it)."""
 
@@ -268,7 +271,7 @@ class GraphQLEngine:
         errors = validate(self.schema, document, self._rules)
         if errors:
             return PreparedDocument(None, tuple(errors))
-        return PreparedDocument(document)
+        return PreparedDocument(document, selected=plain_selections(document))
 
     def execute_prepared(
         self,

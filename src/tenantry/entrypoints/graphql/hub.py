@@ -42,6 +42,8 @@ class HubRequest:
     ctx: ServiceContext
     actor: Actor
     loaders: HubLoaders
+    selected: frozenset[str] = frozenset()
+    """The paths the document selects without arguments (`selections.plain_selections`)."""
 
 
 Info = GraphQLResolveInfo[HubRequest]
@@ -77,7 +79,10 @@ def _checked(tenant_id: str) -> str:
 
 
 def resolve_tenant(_: Any, info: Info, tenantId: str) -> TenantNode:
-    return TenantNode(_request(info).loaders.account(_checked(tenantId)))
+    request, tenant_id = _request(info), _checked(tenantId)
+    if "tenant.users" in request.selected:
+        request.loaders.read_ahead_users(tenant_id)
+    return TenantNode(request.loaders.account(tenant_id))
 
 
 def resolve_tenant_usage(_: Any, info: Info, tenantId: str) -> dict[str, Any]:
@@ -425,6 +430,8 @@ def hub_app(ctx: ServiceContext, engine: GraphQLEngine | None = None) -> FastAPI
         engine=engine or build_hub_engine(),
         ctx=ctx,
         face=FACE,
-        make_context=lambda c, actor: HubRequest(c, actor, HubLoaders(c, actor)),
+        make_context=lambda c, actor, selected: HubRequest(
+            c, actor, HubLoaders(c, actor), selected
+        ),
         title="Control plane",
     )

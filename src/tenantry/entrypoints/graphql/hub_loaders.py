@@ -4,11 +4,12 @@ the same handful of queries as a tenant with one."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Collection, Mapping
 from typing import Any, TypeVar
 
 from tenantry.domain.accounts import Account, AccountKind
-from tenantry.domain.errors import ErrorCode, InvalidInput
+from tenantry.domain.errors import DomainError, ErrorCode, InvalidInput
 from tenantry.domain.roles import Role
 from tenantry.entrypoints.graphql.roles import role_view
 from tenantry.services import accounts, directory, gateway, members, tenant_members
@@ -73,6 +74,14 @@ class HubLoaders:
         return account.id
 
     # -- users ---------------------------------------------------------------------------------
+
+    def read_ahead_users(self, account_id: str) -> None:
+        """Read the account with every member (`users_of`) when both will be asked for: one
+        service call where the account, then its users, would take two. Its checks are the
+        stricter (members, not the account alone): what it refuses is left to the fields
+        that meet it, which ask again on their own."""
+        with contextlib.suppress(DomainError):
+            self.users_of(account_id)
 
     def users_of(self, account_id: str) -> list[UserFacts]:
         """Every member, as `Tenant.users` answers without paging arguments (up to

@@ -14,7 +14,7 @@ from tenantry.entrypoints.http.caller import Callers
 from tenantry.entrypoints.http.faces import face_app
 from tenantry.entrypoints.http.idempotency import Idempotency
 from tenantry.entrypoints.http.middleware import request_id_of
-from tenantry.entrypoints.http.threads import in_thread
+from tenantry.entrypoints.http.threads import in_batch_thread, in_thread
 from tenantry.entrypoints.scim import errors
 from tenantry.entrypoints.scim.answers import http_response
 from tenantry.entrypoints.scim.calls import Call, entity_tags
@@ -74,7 +74,9 @@ def scim_router(ctx: ServiceContext, callers: Callers) -> APIRouter:
             if_none_match=entity_tags(request.headers.get("if-none-match")),
         )
         token, request_id = callers.presented(request), request_id_of(request.scope)
-        answer = await in_thread(
+        # SCIM Bulk may carry a thousand operations: it waits in the lane of long calls.
+        lane = in_batch_thread if call.parts == ["Bulk"] else in_thread
+        answer = await lane(
             ctx,
             service.serve,
             call,
