@@ -32,10 +32,10 @@ class Settings(BaseSettings):
     the database on every request)."""
 
     api_threads: int = Field(default=2, ge=1, le=64)
-    """How many calls of the API faces (GraphQL, SCIM, tokens) one worker runs at once, each
-    in a thread, the others waiting their turn; as many again of the calls that may take
-    seconds (bulk, network, SCIM Bulk), in a lane of their own. Two keep a core busy while
-    one waits on a local database; a database across a slow network may want a few more."""
+    """How many calls of the API faces one worker runs at once in each lane (reads, changes,
+    and calls that may take seconds: bulk, network, SCIM Bulk), each in a thread, the others
+    waiting their turn (`entrypoints.http.threads`). Two keep a core busy while one waits on
+    a local database; a database across a slow network may want a few more."""
 
     max_body_bytes: int = Field(default=4_000_000, ge=1_024)
     """Largest request body accepted by any face. A network replacement of 2,000 users with

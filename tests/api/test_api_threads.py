@@ -1,6 +1,6 @@
-"""The API faces run at most `Settings.api_threads` calls into the core at once per process,
-the others waiting their turn, and calls that may take seconds (bulk, network, SCIM Bulk) in
-a lane of their own (`entrypoints.http.threads`)."""
+"""The API faces run at most `Settings.api_threads` calls into the core at once per process
+and lane, the others waiting their turn; reads, changes and long calls (bulk, network, SCIM
+Bulk) each have a lane (`entrypoints.http.threads`)."""
 
 from __future__ import annotations
 
@@ -110,3 +110,28 @@ def test_long_calls_hold_up_no_quick_one(
 
     asyncio.run(both())
     assert finished == ["token", "bulk"]
+
+
+def test_changes_hold_up_no_read(composition: Composition, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With one thread per lane, a query is answered while a token is still being issued
+    (which, on SQLite, may wait for the single writer)."""
+    issuing = slow_tokens(monkeypatch, 0.5)
+    finished: list[str] = []
+
+    async def both() -> None:
+        async with serve(composition, threads=1) as client:
+            change = asyncio.ensure_future(client.post(token.PATH, data=FORM))
+            while issuing.now == 0:
+                await asyncio.sleep(0.01)
+            query = await client.post(
+                "/hub/graphql/",
+                json={"query": "{ __typename }"},
+                headers={"Authorization": "Bearer not-a-token"},
+            )
+            assert query.status_code == 401  # its caller was checked in the lane of reads
+            finished.append("query")
+            assert (await change).status_code == 200
+            finished.append("token")
+
+    asyncio.run(both())
+    assert finished == ["query", "token"]

@@ -52,15 +52,17 @@ group's id; asking for its members is a `tooMany` error that says so."""
 class RoleGroup:
     role: Role
     member_ids: list[str] | None
-    """The members' user ids in joining order; None when they were not asked for, or (in the
-    answer to a change) when there are more than `MEMBERS_LISTED`."""
+    """The members' user ids in joining order; None when they were not asked for, or when
+    there are more than `MEMBERS_LISTED` (`crowded`)."""
     etag: str | None = None
     """The version of the group with its members; None when they were not read."""
+    crowded: bool = False
+    """More members than `MEMBERS_LISTED`: shown without them (`too_many_members`)."""
 
     @classmethod
     def with_members(cls, role: Role, member_ids: list[str]) -> RoleGroup:
-        shown = member_ids if len(member_ids) <= MEMBERS_LISTED else None
-        return cls(role, shown, _version(role, member_ids))
+        crowded = len(member_ids) > MEMBERS_LISTED
+        return cls(role, None if crowded else member_ids, _version(role, member_ids), crowded)
 
 
 @dataclass(slots=True, frozen=True)
@@ -128,7 +130,8 @@ def list_groups(
     ctx: ServiceContext, actor: Actor, account_id: str, *, with_members: bool
 ) -> list[RoleGroup]:
     """Every role of the account as a group, with its members when asked (one query, which
-    reads no more than `MEMBERS_LISTED` of each)."""
+    reads no more than `MEMBERS_LISTED` of each: a larger group comes `crowded`, without its
+    members or a version; whoever shows it with its members raises `too_many_members`)."""
     with ctx.uow(readonly=True) as uow:
         account, _ = require(ctx, uow, actor, account_id, Need.READ_ACCOUNT)
         roles = roles_of(ctx, uow, account)
@@ -139,8 +142,9 @@ def list_groups(
         for key, role in roles.items():
             holders = held.get(key) or RoleHolders(0, [])
             if holders.count > MEMBERS_LISTED:
-                raise _too_many(key)
-            groups.append(RoleGroup.with_members(role, holders.first))
+                groups.append(RoleGroup(role, None, crowded=True))
+            else:
+                groups.append(RoleGroup.with_members(role, holders.first))
         return groups
 
 
@@ -154,7 +158,7 @@ def get_group(
             return RoleGroup(role, None)
         first = uow.member_search.role_members(account.id, key, limit=MEMBERS_LISTED + 1)
         if len(first) > MEMBERS_LISTED:
-            raise _too_many(key)
+            raise too_many_members(key)
         return RoleGroup.with_members(role, first)
 
 
@@ -170,7 +174,8 @@ def _role(ctx: ServiceContext, uow: UnitOfWork, account: Account, key: str) -> R
     return role
 
 
-def _too_many(key: str) -> TooMany:
+def too_many_members(key: str) -> TooMany:
+    """The refusal to show a group of more than `MEMBERS_LISTED` members with them."""
     return TooMany(
         ErrorCode.INVALID_INPUT,
         f"This group has more than {MEMBERS_LISTED:,} members: ask for it with"

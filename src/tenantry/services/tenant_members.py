@@ -51,14 +51,12 @@ def tenant_members(
     tell there are more), each with the roles they hold wherever the actor may see members,
     and the roles the account offers."""
     with ctx.uow(readonly=True) as uow:
-        # The rows first, so that one statement reads the chains of every account they name;
-        # nothing read is shown unless `require` says so.
+        # The right first: nothing about the members is read for a caller who may not see
+        # them (how many there are would show in the time a refusal takes).
+        account, _ = require(ctx, uow, actor, account_id, Need.READ_ACCOUNT)
         rows = uow.memberships.member_placements(account_id, at_most + 1)
         elsewhere = {row[4] for row in rows} - {account_id}
-        chains = uow.accounts.chains({account_id} | elsewhere)
-        account, _ = require(
-            ctx, uow, actor, account_id, Need.READ_ACCOUNT, chain=chains.get(account_id, [])
-        )
+        chains = uow.accounts.chains(elsewhere)
         readable = readable_accounts(ctx, uow, actor, elsewhere, with_members=True, chains=chains)
         readable[account_id] = account  # `require` said so
         custom = uow.custom_roles.for_accounts(readable.keys())

@@ -35,6 +35,15 @@ def test_a_group_past_the_cap_says_how_to_read_it(scim: Scim, crowded: list[str]
     assert listed.status_code == 200, listed.text
     assert BASE in {g["id"] for g in listed.json()["Resources"]}
 
+    # Other groups are still listed with their members, when the large one is not shown.
+    view = next(g for g in listed.json()["Resources"] if g["id"] == "view")
+    one = scim.get("/Groups", params={"filter": f'displayName eq "{view["displayName"]}"'})
+    assert one.status_code == 200, one.text
+    assert [g["id"] for g in one.json()["Resources"]] == ["view"]
+    # A filter on members cannot be answered without the large group's members.
+    on_members = scim.get("/Groups", params={"filter": f'members.value eq "{crowded[0]}"'})
+    error_of(on_members, 400, "tooMany")
+
     # What the error points to pages through every member.
     found = scim.find(f'groups.value eq "{BASE}"')
     assert {u["id"] for u in found} == set(crowded)
@@ -87,3 +96,14 @@ def test_reading_a_group_reads_no_more_than_the_cap(scim: Scim, crowded: list[st
     reads = [s for s in sent if "memberships.role_key =" in s and "SELECT" in s]
     assert reads, sent
     assert all("LIMIT" in s for s in reads), reads
+
+
+def test_a_patch_carries_at_most_1000_operations(scim: Scim) -> None:
+    user = scim.create_user()["id"]
+    add = {"op": "add", "path": "members", "value": [{"value": user}]}
+    refused = scim.patch("/Groups/view", *([add] * 1_001))
+    assert "at most 1,000 operations" in error_of(refused, 400, "tooMany")
+    assert scim.role_of(user) == BASE  # nothing was applied
+    accepted = scim.patch("/Groups/view", *([add] * 1_000))
+    assert accepted.status_code == 200, accepted.text
+    assert scim.role_of(user) == "view"

@@ -9,7 +9,7 @@ from collections.abc import Callable, Collection, Mapping
 from typing import Any, TypeVar
 
 from tenantry.domain.accounts import Account, AccountKind
-from tenantry.domain.errors import DomainError, ErrorCode, InvalidInput
+from tenantry.domain.errors import ErrorCode, InvalidInput
 from tenantry.domain.roles import Role
 from tenantry.entrypoints.graphql.roles import role_view
 from tenantry.services import accounts, directory, gateway, members, tenant_members
@@ -42,6 +42,7 @@ class HubLoaders:
         self._own_roles: dict[str, Role | None] = {}
         self._seen_users: set[str] = set()
         self._users_of: dict[str, list[UserFacts]] = {}
+        self._users_refused: dict[str, Exception] = {}
         self._held: dict[str, list[RoleHeld]] = {}
         self._role_views: dict[tuple[str, str], dict[str, Any]] = {}
 
@@ -78,9 +79,9 @@ class HubLoaders:
     def read_ahead_users(self, account_id: str) -> None:
         """Read the account with every member (`users_of`) when both will be asked for: one
         service call where the account, then its users, would take two. Its checks are the
-        stricter (members, not the account alone): what it refuses is left to the fields
-        that meet it, which ask again on their own."""
-        with contextlib.suppress(DomainError):
+        stricter (members, not the account alone): what it refuses, or what fails, is left
+        to the fields that meet it (the users field raises it again, in its place)."""
+        with contextlib.suppress(Exception):
             self.users_of(account_id)
 
     def users_of(self, account_id: str) -> list[UserFacts]:
@@ -88,12 +89,19 @@ class HubLoaders:
         `USERS_CAP`; more is an error that says to page), read together with every role each
         holds where the caller may see members and the roles the account offers (one service
         call)."""
+        refused = self._users_refused.get(account_id)
+        if refused is not None:
+            raise refused  # once per request: every alias of the field meets the same answer
         if account_id not in self._users_of:
-            found = tenant_members.tenant_members(
-                self.ctx, self.actor, account_id, at_most=USERS_CAP
-            )
-            if len(found.users) > USERS_CAP:
-                raise InvalidInput(ErrorCode.INVALID_INPUT, TOO_MANY_USERS, field="users")
+            try:
+                found = tenant_members.tenant_members(
+                    self.ctx, self.actor, account_id, at_most=USERS_CAP
+                )
+                if len(found.users) > USERS_CAP:
+                    raise InvalidInput(ErrorCode.INVALID_INPUT, TOO_MANY_USERS, field="users")
+            except Exception as error:  # a refusal, or a fault: the same for every alias
+                self._users_refused[account_id] = error
+                raise
             self.remember(found.account)
             self._roles.setdefault(account_id, found.roles)
             for user in found.users:

@@ -1,8 +1,9 @@
-"""What a document selects, known when it is prepared: the paths of field names (`tenant.users`)
-of the fields it selects without arguments, to two levels. A resolver may then read ahead
-what its children will ask for (`hub.resolve_tenant` reads a tenant with its users in one
-service call). A hint, never a rule: a path listed for one operation of the document, or under
-`@skip`, only costs a read that goes unused."""
+"""What a document selects, known when it is prepared: the paths of field names
+(`tenant.users`) of the fields it selects without arguments or directives, to two levels. A
+resolver may then read ahead what its children will ask for (`hub.resolve_tenant` reads a
+tenant with its users in one service call). A hint, never a rule: a path listed for one
+operation of the document, or in a fragment under `@skip`, only costs a read that goes
+unused."""
 
 from __future__ import annotations
 
@@ -32,8 +33,8 @@ def plain_selections(document: DocumentNode) -> frozenset[str]:
         for selection in selection_set.selections:
             if isinstance(selection, FieldNode):
                 path = prefix + selection.name.value
-                if not selection.arguments:
-                    found.add(path)
+                if not selection.arguments and not selection.directives:
+                    found.add(path)  # (a field under @skip or @include may not be asked)
                 walk(selection.selection_set, path + ".", level + 1)
             elif isinstance(selection, InlineFragmentNode):
                 walk(selection.selection_set, prefix, level)

@@ -49,8 +49,8 @@ from tenantry.services.provisioning_groups import EditAction, MemberChanges, Mem
 def list_groups(ctx: ServiceContext, caller: Caller, call: Call, *, from_body: bool) -> Answer:
     search = search_request(Group, call, from_body=from_body)
     offset, limit = page_bounds(search)
-    selected = matching_groups(ctx, caller, search)
-    page = selected[offset : offset + limit]
+    selected, crowded = matching_groups(ctx, caller, search)
+    page = shown(selected[offset : offset + limit], crowded, search)
     return Answer(
         200,
         {
@@ -66,15 +66,21 @@ def list_groups(ctx: ServiceContext, caller: Caller, call: Call, *, from_body: b
     )
 
 
-def matching_groups(ctx: ServiceContext, caller: Caller, search: Any) -> list[Group]:
-    """The groups a search selects, in its order. Roles are few per account: they are filtered
-    and sorted here, with scim2-models' evaluation of the filter on each group."""
+def matching_groups(
+    ctx: ServiceContext, caller: Caller, search: Any
+) -> tuple[list[Group], frozenset[str]]:
+    """The groups a search selects, in its order, and the ids of those with too many members
+    to show (`shown`). Roles are few per account: they are filtered and sorted here, with
+    scim2-models' evaluation of the filter on each group."""
     uses_members = any(
         "members" in str(part).lower() for part in (search.filter, search.sort_by) if part
     )
     groups = provisioning_groups.list_groups(
         ctx, caller.actor, caller.account_id, with_members=uses_members or wants(search, "members")
     )
+    crowded = frozenset(group.role.key for group in groups if group.crowded)
+    if uses_members and crowded:  # the members a filter or an order needs are not there
+        raise provisioning_groups.too_many_members(min(crowded))
     resources = [group_resource(group, caller.base) for group in groups]
     if search.filter is not None:
         resources = [r for r in resources if search.filter.match(r)]
@@ -83,7 +89,16 @@ def matching_groups(ctx: ServiceContext, caller: Caller, search: Any) -> list[Gr
         resources.sort(key=lambda r: _sort_key(path.get(r, strict=False)))
         if str(search.sort_order or "").lower() == "descending":
             resources.reverse()
-    return resources
+    return resources, crowded
+
+
+def shown(page: list[Group], crowded: frozenset[str], search: Any) -> list[Group]:
+    """`page`, unless it would show a group of too many members with its members."""
+    if wants(search, "members"):
+        for resource in page:
+            if resource.id in crowded:
+                raise provisioning_groups.too_many_members(resource.id)
+    return page
 
 
 def get_group(ctx: ServiceContext, caller: Caller, call: Call, key: str) -> Answer:

@@ -4,6 +4,7 @@ get SCIM errors too; so do refusals, outages and failures (the face's handlers).
 from __future__ import annotations
 
 from functools import partial
+from typing import Any
 
 import orjson
 from fastapi import APIRouter, FastAPI, Request
@@ -14,7 +15,7 @@ from tenantry.entrypoints.http.caller import Callers
 from tenantry.entrypoints.http.faces import face_app
 from tenantry.entrypoints.http.idempotency import Idempotency
 from tenantry.entrypoints.http.middleware import request_id_of
-from tenantry.entrypoints.http.threads import in_batch_thread, in_thread
+from tenantry.entrypoints.http.threads import in_batch_thread, in_change_thread, in_thread
 from tenantry.entrypoints.scim import errors
 from tenantry.entrypoints.scim.answers import http_response
 from tenantry.entrypoints.scim.calls import Call, entity_tags
@@ -74,8 +75,7 @@ def scim_router(ctx: ServiceContext, callers: Callers) -> APIRouter:
             if_none_match=entity_tags(request.headers.get("if-none-match")),
         )
         token, request_id = callers.presented(request), request_id_of(request.scope)
-        # SCIM Bulk may carry a thousand operations: it waits in the lane of long calls.
-        lane = in_batch_thread if call.parts == ["Bulk"] else in_thread
+        lane = _lane(call)
         answer = await lane(
             ctx,
             service.serve,
@@ -88,3 +88,13 @@ def scim_router(ctx: ServiceContext, callers: Callers) -> APIRouter:
     router.add_api_route("", endpoint, methods=_METHODS, include_in_schema=False)
     router.add_api_route("/{rest:path}", endpoint, methods=_METHODS, include_in_schema=False)
     return router
+
+
+def _lane(call: Call) -> Any:
+    """The threads a call waits for (`http.threads`): reads, changes, or long calls (Bulk,
+    and changes to groups, which may move thousands of members)."""
+    if call.method in ("GET", "HEAD"):
+        return in_thread
+    if call.parts == ["Bulk"] or call.parts[:1] == ["Groups"]:
+        return in_batch_thread
+    return in_change_thread

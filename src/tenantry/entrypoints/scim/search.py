@@ -14,7 +14,7 @@ from scim2_models import Context, InvalidFilterException
 from tenantry.entrypoints.scim import filters
 from tenantry.entrypoints.scim.answers import Answer
 from tenantry.entrypoints.scim.calls import Call, Caller, page_bounds, search_request
-from tenantry.entrypoints.scim.groups import matching_groups
+from tenantry.entrypoints.scim.groups import matching_groups, shown
 from tenantry.entrypoints.scim.schema import LIST_RESPONSE, Group, UserModel
 from tenantry.entrypoints.scim.users import users_page
 from tenantry.services.context import ServiceContext
@@ -27,11 +27,11 @@ def search_everything(ctx: ServiceContext, caller: Caller, call: Call) -> Answer
     user_total = 0
     if _applies_to_users(search):
         users, user_total = users_page(ctx, caller, search, offset, limit)
-    groups = matching_groups(ctx, caller, search)
+    groups, crowded = matching_groups(ctx, caller, search)
     start = max(0, offset - user_total)
     page = users + [
         g.model_dump(scim_ctx=Context.SEARCH_RESPONSE, response_parameters=search)
-        for g in groups[start : start + limit - len(users)]
+        for g in shown(groups[start : start + limit - len(users)], crowded, search)
     ]
     return Answer(
         200,

@@ -19,6 +19,7 @@ from tenantry.entrypoints.scim.calls import Call, Caller, refuse_escaped_control
 from tenantry.entrypoints.scim.schema import (
     BULK_MAX_PAYLOAD,
     LIST_RESPONSE,
+    PATCH_MAX_OPERATIONS,
     Meta,
     resource_types,
     schemas,
@@ -134,6 +135,12 @@ class ScimService:
         one = handlers.one.get(method)
         if one is None:
             return errors.method_not_allowed("GET, PUT, PATCH, DELETE")
+        if method == "PATCH" and _operation_count(call) > PATCH_MAX_OPERATIONS:
+            return errors.error(
+                400,
+                f"A PATCH carries at most {PATCH_MAX_OPERATIONS:,} operations: send several.",
+                errors.TOO_MANY,
+            )
         return one(self.ctx, caller, call, parts[1])
 
     def _discovery(self, call: Call, base: str) -> Answer:
@@ -170,3 +177,9 @@ class ScimService:
         if not found:
             return errors.not_found(f"There is no {kind} {'/'.join(parts[1:])}.")
         return Answer(200, found[0].model_dump(scim_ctx=Context.RESOURCE_QUERY_RESPONSE))
+
+
+def _operation_count(call: Call) -> int:
+    """How many operations a PATCH body lists, counted before any of them is read."""
+    operations = call.body.get("Operations") if isinstance(call.body, dict) else None
+    return len(operations) if isinstance(operations, list) else 0

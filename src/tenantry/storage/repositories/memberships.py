@@ -20,6 +20,7 @@ from tenantry.services.ports import (
 )
 from tenantry.storage.repositories.accounts import ACCOUNT_COLUMNS, to_account
 from tenantry.storage.repositories.base import Repository, columns, like_pattern
+from tenantry.storage.repositories.member_text import search_by_index, searched
 from tenantry.storage.repositories.role_holders import holders_by_role, member_ids_by_role
 from tenantry.storage.repositories.users import USER_COLUMNS, USER_WIDTH, to_user
 from tenantry.storage.tables import accounts, memberships, users
@@ -89,8 +90,6 @@ _ACTIVE = MembershipStatus.ACTIVE.value
 _USER_STATUSES = {int(status): status for status in UserStatus}
 _ACTIVATED = int(UserStatus.ACTIVATED)
 _WITH_USERS = memberships.join(users, users.c.id == memberships.c.user_id)
-_SEARCHED = (users.c.email, users.c.name)
-
 _SELECT = sa.select(*MEMBERSHIP_COLUMNS)
 _FIND = _SELECT.where(
     memberships.c.user_id == sa.bindparam("user_id"),
@@ -145,21 +144,6 @@ _MEMBER_PLACEMENTS = (
     .order_by(_FIRST.c.created_at, _FIRST.c.user_id, _OTHER.c.created_at, _OTHER.c.account_id)
 )
 _COUNT = sa.select(sa.func.count()).where(memberships.c.account_id == sa.bindparam("account_id"))
-_FIRST_MEMBERS = (
-    sa.select(sa.literal(1))
-    .where(memberships.c.account_id == sa.bindparam("account_id"))
-    .limit(sa.bindparam("limit", type_=sa.Integer))
-    .subquery()
-)
-_COUNT_UP_TO = sa.select(sa.func.count()).select_from(_FIRST_MEMBERS)
-
-SMALL_ACCOUNT = 2_000
-"""On PostgreSQL, an account of at most this many members is searched through its members
-(the account's index, then each user by key): a bounded read whatever the text. A larger one
-is searched through the trigram indexes, which find the few users a rare text names. Left to
-choose, the planner took the trigram indexes for small accounts too, and a text that nearly
-every address holds (a company's domain) then read every such user of the database: 400 ms
-for an account of 100 members among 100,000 users."""
 _ACTIVE_ROLE_COUNTS = (
     sa.select(memberships.c.account_id, memberships.c.role_key, sa.func.count())
     .select_from(_WITH_USERS)
@@ -205,19 +189,6 @@ _DELETE_MANY = memberships.delete().where(
 )
 
 
-def _searched(pattern: sa.ColumnElement[str] | str, *, indexed: bool) -> sa.ColumnElement[bool]:
-    """The user's address or name holds the LIKE `pattern`, each written as the expression
-    PostgreSQL's trigram indexes cover (addresses are stored lower-case: same answer), or with
-    `indexed` false as one no index covers (the same text with nothing appended), so that the
-    account's own members are read instead."""
-    return sa.or_(
-        *(
-            (lowered if indexed else lowered.op("||")("")).like(pattern, "\\")
-            for lowered in (sa.func.lower(column) for column in _SEARCHED)
-        )
-    )
-
-
 @functools.cache
 def _members(after: bool, search: bool, role: bool, indexed: bool) -> sa.Select[Any]:
     """The members query for one combination of filters, built once.
@@ -241,7 +212,7 @@ def _members(after: bool, search: bool, role: bool, indexed: bool) -> sa.Select[
         )
     if search:
         pattern = sa.bindparam("pattern", type_=sa.String)
-        query = query.where(_searched(pattern, indexed=indexed))
+        query = query.where(searched(pattern, indexed=indexed))
     if role:
         query = query.where(memberships.c.role_key == sa.bindparam("role_key"))
     return query
@@ -265,7 +236,7 @@ def _browse_filters(
 ) -> list[sa.ColumnElement[bool]]:
     where = [memberships.c.account_id == account_id]
     if query.search:
-        where.append(_searched(like_pattern(query.search), indexed=indexed))
+        where.append(searched(like_pattern(query.search), indexed=indexed))
     if query.role_key:
         where.append(memberships.c.role_key == query.role_key)
     if query.state is not None:
@@ -363,7 +334,7 @@ class SqlMembershipRepository(Repository):
             parameters["pattern"] = like_pattern(search)
         if role_key:
             parameters["role_key"] = role_key
-        indexed = bool(search) and self._search_by_index(account_id)
+        indexed = bool(search) and search_by_index(self.conn, account_id)
         statement = _members(after is not None, bool(search), bool(role_key), indexed)
         return [
             (to_user(row), to_membership(row, USER_WIDTH))
@@ -374,33 +345,30 @@ class SqlMembershipRepository(Repository):
         count: int = self.conn.execute(_COUNT, {"account_id": account_id}).scalar_one()
         return count
 
-    def _search_by_index(self, account_id: str) -> bool:
-        """Whether to search the account's members through the trigram indexes: on
-        PostgreSQL, past `SMALL_ACCOUNT` members (counted no further than that)."""
-        if self.conn.dialect.name != "postgresql":
-            return True  # no such index: the same statement reads the account's members
-        limit = SMALL_ACCOUNT + 1
-        counted = self.conn.execute(_COUNT_UP_TO, {"account_id": account_id, "limit": limit})
-        return bool(counted.scalar_one() > SMALL_ACCOUNT)
-
     def browse(
         self, account_id: str, query: MemberQuery, *, limit: int, offset: int
     ) -> tuple[list[tuple[User, Membership]], int]:
         """One page of an account's members, filtered and ordered as `query` says, and how
-        many members match in all: two statements at most, whatever the page."""
-        indexed = bool(query.search) and self._search_by_index(account_id)
+        many members match in all: two statements at most, whatever the page, one with a
+        search (and on PostgreSQL one counting the account's members up to
+        `member_text.SMALL_ACCOUNT`)."""
+        indexed = bool(query.search) and search_by_index(self.conn, account_id)
         where = _browse_filters(account_id, query, indexed=indexed)
+        # A search reads every match of the account to filter (and mostly to order) them: the
+        # page counts them too, with a window over the matches, in the same statement.
+        counts = (sa.func.count().over(),) if query.search else ()
         page = (
-            sa.select(*USER_COLUMNS, *MEMBERSHIP_COLUMNS)
+            sa.select(*USER_COLUMNS, *MEMBERSHIP_COLUMNS, *counts)
             .select_from(_WITH_USERS)
             .where(*where)
             .order_by(*_browse_order(query))
             .limit(limit)
             .offset(offset)
         )
-        rows = [
-            (to_user(row), to_membership(row, USER_WIDTH)) for row in self.conn.execute(page).all()
-        ]
+        found = self.conn.execute(page).all()
+        rows = [(to_user(row), to_membership(row, USER_WIDTH)) for row in found]
+        if counts and found:
+            return rows, found[0][-1]
         if len(rows) < limit and (rows or offset == 0):
             return rows, offset + len(rows)  # the last page: no need to count
         # Without a filter on users, the account's index on memberships counts alone.
