@@ -33,7 +33,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from bench.database import RawDatabase, Target, engine_of
 from tenantry.app import Composition
 from tenantry.entrypoints.cli.server import _fastest
-from tenantry.entrypoints.http.threads import in_thread
+from tenantry.entrypoints.http.threads import LONG_CALLS, READS
 from tenantry.services.context import ServiceContext
 from tenantry.settings import Settings
 
@@ -244,11 +244,11 @@ INSERT_AUDIT = (
 
 
 def raw_app(raw: Raw, ctx: ServiceContext) -> Starlette:
-    """The raw routes, run in the API faces' threads (`in_thread`), as tenantry's calls are."""
+    """The raw routes, run in the API faces' lanes of threads, as tenantry's calls are."""
 
     async def tenant(request: Request) -> Response:
         try:
-            content = await in_thread(ctx, raw.tenant, request, request.path_params["id"])
+            content = await READS.run(ctx, raw.tenant, request, request.path_params["id"])
         except PermissionError:
             return Response(status_code=401)
         return Response(content, media_type="application/json")
@@ -256,7 +256,7 @@ def raw_app(raw: Raw, ctx: ServiceContext) -> Starlette:
     async def add_users(request: Request) -> Response:
         body = await request.body()
         try:
-            content = await in_thread(ctx, raw.add_users, request, body)
+            content = await LONG_CALLS.run(ctx, raw.add_users, request, body)
         except PermissionError:
             return Response(status_code=401)
         return Response(content, media_type="application/json")

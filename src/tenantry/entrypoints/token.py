@@ -21,7 +21,7 @@ from tenantry.entrypoints.http import control_characters
 from tenantry.entrypoints.http.faces import face_app
 from tenantry.entrypoints.http.refusals import UNAVAILABLE
 from tenantry.entrypoints.http.responses import json_response
-from tenantry.entrypoints.http.threads import in_change_thread
+from tenantry.entrypoints.http.threads import CHANGES
 from tenantry.services import credentials
 from tenantry.services.context import ServiceContext
 
@@ -66,7 +66,7 @@ def token_router(ctx: ServiceContext) -> APIRouter:
         if not isinstance(client_id, str) or not isinstance(client_secret, str):
             return _oauth_error(400, "invalid_request", "client_id and client_secret are required.")
         source = request.client.host if request.client else "unknown"
-        issued = await in_change_thread(
+        issued = await CHANGES.run(
             ctx, credentials.issue_access_token, ctx, client_id, client_secret, source=source
         )
         return json_response(

@@ -18,7 +18,7 @@ from tenantry.entrypoints.http.faces import face_app, unexpected_error
 from tenantry.entrypoints.http.idempotency import Idempotency
 from tenantry.entrypoints.http.middleware import request_id_of
 from tenantry.entrypoints.http.responses import json_response
-from tenantry.entrypoints.http.threads import in_batch_thread
+from tenantry.entrypoints.http.threads import LONG_CALLS
 from tenantry.services.context import Actor, ServiceContext
 
 PREFIX = "/api/user-management/v1.0"
@@ -57,7 +57,7 @@ def bulk_rest_router(ctx: ServiceContext, callers: Callers) -> APIRouter:
         caller = partial(
             callers.authenticate, callers.presented(request), request_id_of(request.scope)
         )
-        answer = await in_batch_thread(ctx, operations.serve, ctx, caller, operation, request.state)
+        answer = await LONG_CALLS.run(ctx, operations.serve, ctx, caller, operation, request.state)
         return errors.respond(answer)
 
     async def get_users(request: Request) -> Response:

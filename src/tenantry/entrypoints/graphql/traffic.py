@@ -36,7 +36,7 @@ from tenantry.entrypoints.http.faces import face_app
 from tenantry.entrypoints.http.idempotency import Idempotency
 from tenantry.entrypoints.http.refusals import plain_domain_error, plain_refusal
 from tenantry.entrypoints.http.responses import json_response
-from tenantry.entrypoints.http.threads import in_change_thread
+from tenantry.entrypoints.http.threads import CHANGES
 from tenantry.services import gateway_traffic
 from tenantry.services.context import ServiceContext
 
@@ -110,7 +110,7 @@ def traffic_router(ctx: ServiceContext, callers: Callers) -> APIRouter:
             )
             for r in body.reports
         ]
-        accepted = await in_change_thread(
+        accepted = await CHANGES.run(
             ctx, gateway_traffic.report_traffic, ctx, actor, body.tenantId, reports
         )
         return json_response({"accepted": accepted}, status_code=202)

@@ -21,7 +21,7 @@ from starlette.requests import Request
 
 from tenantry.domain.errors import ErrorCode, Unauthenticated
 from tenantry.entrypoints.http.middleware import request_id_of
-from tenantry.entrypoints.http.threads import in_thread
+from tenantry.entrypoints.http.threads import READS
 from tenantry.services import auth, credentials
 from tenantry.services.auth import SignedIn
 from tenantry.services.context import Actor, ServiceContext
@@ -62,7 +62,7 @@ class Callers:
         there); the check of the token runs off the event loop."""
         token = self.presented(request, body)
         request_id = request_id_of(request.scope)
-        return await in_thread(self.ctx, self.authenticate, token, request_id)
+        return await READS.run(self.ctx, self.authenticate, token, request_id)
 
     def presented(self, request: Request, body: Mapping[str, Any] | None = None) -> str | None:
         """The token the request carries in a form the face accepts, or None."""

@@ -48,7 +48,7 @@ from tenantry.entrypoints.http.caller import Callers, Credential
 from tenantry.entrypoints.http.guard import RequestRefused
 from tenantry.entrypoints.http.middleware import request_id_of
 from tenantry.entrypoints.http.refusals import Refusal
-from tenantry.entrypoints.http.threads import in_change_thread
+from tenantry.entrypoints.http.threads import CHANGES
 from tenantry.services import idempotency
 from tenantry.services.context import Actor, ServiceContext
 from tenantry.services.idempotency import KeyRefusal, Replay, Reserved
@@ -139,7 +139,7 @@ class IdempotentCalls:
             return
         replaying = _replaying(body, receive)
         try:
-            begun = await in_change_thread(self.ctx, self._begin, scope, header, body)
+            begun = await CHANGES.run(self.ctx, self._begin, scope, header, body)
         except DatabaseUnavailable as error:
             answer = await self.unavailable(Request(scope), error)
             await answer(scope, replaying, send)
@@ -221,11 +221,11 @@ class IdempotentCalls:
         with anyio.CancelScope(shield=True):
             try:
                 if answer is None:
-                    await in_change_thread(
+                    await CHANGES.run(
                         self.ctx, idempotency.abandon_idempotent_call, self.ctx, reserved
                     )
                 else:
-                    await in_change_thread(
+                    await CHANGES.run(
                         self.ctx, idempotency.finish_idempotent_call, self.ctx, reserved, answer
                     )
             except DatabaseUnavailable:

@@ -9,10 +9,10 @@ anyio's default 40 (`docs/performance.md`).
 
 Three lanes, so that no kind of call holds up another:
 
-- reads (`in_thread`): GET and HEAD, GraphQL queries, authenticating a caller;
-- changes (`in_change_thread`): every other call, which may wait for SQLite's single writer;
-- long calls (`in_batch_thread`): the bulk and network faces, whose one call adds or replaces
-  thousands of users, SCIM Bulk, and SCIM changes to groups, which move their members.
+- `READS`: GET and HEAD, GraphQL queries, authenticating a caller;
+- `CHANGES`: every other call, which may wait for SQLite's single writer;
+- `LONG_CALLS`: the bulk and network faces, whose one call adds or replaces thousands of
+  users, SCIM Bulk, and SCIM changes to groups, which move their members.
 
 The console keeps anyio's default pool: a person's sign-in hashes a password or waits on an
 identity provider.
@@ -31,35 +31,26 @@ from tenantry.services.context import ServiceContext
 
 T = TypeVar("T")
 
-# One limiter per lane and event loop (anyio keeps its own default limiter the same way).
-_READS: RunVar[CapacityLimiter] = RunVar("tenantry_read_threads")
-_CHANGES: RunVar[CapacityLimiter] = RunVar("tenantry_change_threads")
-_BATCHES: RunVar[CapacityLimiter] = RunVar("tenantry_batch_threads")
+
+class Lane:
+    """A kind of call, and the threads it waits for: one limiter per event loop (anyio keeps
+    its own default limiter the same way), of `Settings.api_threads`."""
+
+    def __init__(self, name: str) -> None:
+        self._limiter: RunVar[CapacityLimiter] = RunVar(f"tenantry_{name}_threads")
+
+    async def run(
+        self, ctx: ServiceContext, call: Callable[..., T], *args: Any, **kwargs: Any
+    ) -> T:
+        """`call(*args, **kwargs)` in a worker thread, once one of the lane's is free."""
+        try:
+            limiter = self._limiter.get()
+        except LookupError:
+            limiter = CapacityLimiter(ctx.settings.api_threads)
+            self._limiter.set(limiter)
+        return await to_thread.run_sync(partial(call, *args, **kwargs), limiter=limiter)
 
 
-async def in_thread(ctx: ServiceContext, call: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """`call(*args, **kwargs)`, which only reads, in a worker thread once one is free."""
-    return await _run(_READS, ctx, partial(call, *args, **kwargs))
-
-
-async def in_change_thread(
-    ctx: ServiceContext, call: Callable[..., T], *args: Any, **kwargs: Any
-) -> T:
-    """`in_thread`, for a call that changes something."""
-    return await _run(_CHANGES, ctx, partial(call, *args, **kwargs))
-
-
-async def in_batch_thread(
-    ctx: ServiceContext, call: Callable[..., T], *args: Any, **kwargs: Any
-) -> T:
-    """`in_thread`, for a call that may take seconds."""
-    return await _run(_BATCHES, ctx, partial(call, *args, **kwargs))
-
-
-async def _run(lane: RunVar[CapacityLimiter], ctx: ServiceContext, call: Callable[[], T]) -> T:
-    try:
-        limiter = lane.get()
-    except LookupError:
-        limiter = CapacityLimiter(ctx.settings.api_threads)
-        lane.set(limiter)
-    return await to_thread.run_sync(call, limiter=limiter)
+READS = Lane("read")
+CHANGES = Lane("change")
+LONG_CALLS = Lane("long_call")

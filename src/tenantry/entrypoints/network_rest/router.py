@@ -26,7 +26,7 @@ from tenantry.entrypoints.http.caller import TOKEN_KEY, Callers, Credential
 from tenantry.entrypoints.http.faces import face_app
 from tenantry.entrypoints.http.idempotency import Idempotency
 from tenantry.entrypoints.http.responses import json_response
-from tenantry.entrypoints.http.threads import in_batch_thread
+from tenantry.entrypoints.http.threads import LONG_CALLS
 from tenantry.entrypoints.network_rest import errors, openapi
 from tenantry.entrypoints.network_rest import operations as ops
 from tenantry.services.context import ServiceContext
@@ -146,7 +146,7 @@ def _endpoint(ctx: ServiceContext, callers: Callers, route: Route) -> Any:
         if body is not None:
             body = {key: value for key, value in body.items() if key != TOKEN_KEY}
         call = ops.Call(version, network_id, params, body)
-        payload, status = await in_batch_thread(ctx, route.operation, ctx, actor, call)
+        payload, status = await LONG_CALLS.run(ctx, route.operation, ctx, actor, call)
         return json_response(payload, status_code=status)
 
     endpoint.__name__ = route.doc.operation_id.replace("-", "_")

@@ -4,7 +4,6 @@ get SCIM errors too; so do refusals, outages and failures (the face's handlers).
 from __future__ import annotations
 
 from functools import partial
-from typing import Any
 
 import orjson
 from fastapi import APIRouter, FastAPI, Request
@@ -15,7 +14,7 @@ from tenantry.entrypoints.http.caller import Callers
 from tenantry.entrypoints.http.faces import face_app
 from tenantry.entrypoints.http.idempotency import Idempotency
 from tenantry.entrypoints.http.middleware import request_id_of
-from tenantry.entrypoints.http.threads import in_batch_thread, in_change_thread, in_thread
+from tenantry.entrypoints.http.threads import CHANGES, LONG_CALLS, READS, Lane
 from tenantry.entrypoints.scim import errors
 from tenantry.entrypoints.scim.answers import http_response
 from tenantry.entrypoints.scim.calls import Call, entity_tags
@@ -76,7 +75,7 @@ def scim_router(ctx: ServiceContext, callers: Callers) -> APIRouter:
         )
         token, request_id = callers.presented(request), request_id_of(request.scope)
         lane = _lane(call)
-        answer = await lane(
+        answer = await lane.run(
             ctx,
             service.serve,
             call,
@@ -90,11 +89,11 @@ def scim_router(ctx: ServiceContext, callers: Callers) -> APIRouter:
     return router
 
 
-def _lane(call: Call) -> Any:
+def _lane(call: Call) -> Lane:
     """The threads a call waits for (`http.threads`): reads, changes, or long calls (Bulk,
     and changes to groups, which may move thousands of members)."""
     if call.method in ("GET", "HEAD"):
-        return in_thread
+        return READS
     if call.parts == ["Bulk"] or call.parts[:1] == ["Groups"]:
-        return in_batch_thread
-    return in_change_thread
+        return LONG_CALLS
+    return CHANGES
