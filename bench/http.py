@@ -75,6 +75,7 @@ class HttpSeeded:
     token: str  # an access token of the host's API account
     bulk_token: str  # an access token of an API account of the account tenantry adds to
     raw_bulk_token: str  # the same, for the account the raw route adds to
+    read_token: str  # an access token of an API account of the GraphQL tenant
 
 
 @dataclass(slots=True)
@@ -106,8 +107,14 @@ def seed_http(ctx: ServiceContext, host_id: str) -> HttpSeeded:
         members.add_member(ctx, OPERATOR, sibling.id, NewMember(email, "view"))
     _, secret = credentials.create_api_account(ctx, OPERATOR, host_id, "benchhttp")
     token = credentials.issue_access_token(ctx, "benchhttp", secret).token
+    _, secret = credentials.create_api_account(ctx, OPERATOR, tenant.id, "benchread")
+    read_token = credentials.issue_access_token(ctx, "benchread", secret).token
     return HttpSeeded(
-        tenant.id, token, _bulk_account(ctx, host_id, "t"), _bulk_account(ctx, host_id, "r")
+        tenant.id,
+        token,
+        _bulk_account(ctx, host_id, "t"),
+        _bulk_account(ctx, host_id, "r"),
+        read_token,
     )
 
 
@@ -288,6 +295,7 @@ def run_http(database_url: str, seeded: HttpSeeded, *, seconds: float, rounds: i
     try:
         figures = [
             graphql_figure(base, seeded, seconds, rounds),
+            read_account_figure(base, seeded, seconds, rounds),
             bulk_add_figure(base, seeded, seconds, rounds),
         ]
     finally:
@@ -329,6 +337,23 @@ def graphql_figure(base: str, seeded: HttpSeeded, seconds: float, rounds: int) -
         _static("GET", raw_path, auth, None),
     )
     name = f"GraphQL tenant query ({TENANT_USERS} users x 2 roles), wrk"
+    return _interleaved(name, scripts, base, seconds, rounds)
+
+
+def read_account_figure(base: str, seeded: HttpSeeded, seconds: float, rounds: int) -> HttpFigure:
+    """The GraphQL tenant's users, as its own API account reads them through the bulk API."""
+    auth = {"Authorization": f"Bearer {seeded.read_token}"}
+    path = f"{BULK_PREFIX}/users?page_size={TENANT_USERS}"
+    raw_path = f"{RAW_PREFIX}users?page_size={TENANT_USERS}"
+    ours, theirs = httpx.get(base + path, headers=auth), httpx.get(base + raw_path, headers=auth)
+    if ours.status_code != 200 or ours.json() != theirs.json():
+        raise SystemExit(
+            f"the pages of users differ; nothing was timed:\n{ours.text}\n{theirs.text}"
+        )
+    if len(ours.json()["users"]) != TENANT_USERS:
+        raise SystemExit(f"the page holds the wrong users; nothing was timed:\n{ours.text}")
+    scripts = (_static("GET", path, auth, None), _static("GET", raw_path, auth, None))
+    name = f"read an account ({TENANT_USERS} users and their roles, bulk GET /users), wrk"
     return _interleaved(name, scripts, base, seconds, rounds)
 
 

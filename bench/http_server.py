@@ -19,6 +19,7 @@ import hmac
 import sys
 import threading
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
@@ -45,6 +46,13 @@ ACCESS_TOKEN = (
     " WHERE t.key = ? AND t.revoked_at IS NULL"
 )
 ACCOUNT = "SELECT id, name, kind FROM accounts WHERE id = ?"
+# The bulk API's page of users: an account's members in joining order, one row each.
+MEMBER_PAGE = (
+    "SELECT u.name, u.first_name, u.last_name, u.email, m.role_key, m.app_ids,"
+    " m.all_future_apps, m.media_sources, m.geos, u.last_login_at, u.department, m.status"
+    " FROM memberships m JOIN users u ON u.id = m.user_id"
+    " WHERE m.account_id = ? ORDER BY m.created_at, m.user_id LIMIT ?"
+)
 # The tenant query's users (active and pending members) with every role each holds anywhere.
 TENANT_MEMBERS = """
 SELECT u.id, u.email, other.account_id, other.role_key, acc.kind
@@ -125,6 +133,58 @@ class Raw:
         }
         return orjson.dumps({"data": {"tenant": tenant}})
 
+    # -- the bulk API's page of users ------------------------------------------------------------
+
+    def users_page(self, request: Request) -> bytes:
+        """A page of the token's account's users, as the bulk API's `GET /users?page_size=N`
+        shows them: the day's quota counted first (its own transaction), then one read."""
+        account_id, _, _ = self.authenticate(request)
+        limit = int(request.query_params["page_size"])
+        db = self.db()
+        self.count_call(db, account_id)
+        rows = db.fetchall(db.sql(MEMBER_PAGE), (account_id, limit + 1))
+        if len(rows) > limit:
+            raise NotImplementedError("the bench's account has one page of users")
+        users = [self.user_view(row) for row in rows]
+        return orjson.dumps({"users": users, "next_cursor": None})
+
+    def user_view(self, row: Sequence[Any]) -> dict[str, Any]:
+        (
+            name,
+            first,
+            last,
+            email,
+            role_key,
+            app_ids,
+            all_future,
+            media,
+            geos,
+            login,
+            dept,
+            status,
+        ) = row
+        return {
+            "username": name or " ".join(p for p in (first, last) if p),
+            "email": email,
+            "role": self.bulk_name[role_key],
+            "apps": _apps_text(_json(app_ids), all_future),
+            "media_sources": _list_text(_json(media)),
+            "geos": _list_text(_json(geos)),
+            "last_login": _date_text(login),
+            "department": dept or "",
+            "pending": status == "pending",
+        }
+
+    def count_call(self, db: RawDatabase, account_id: str) -> None:
+        """The day's quota counter, in a transaction of its own, as tenantry admits a call
+        before it does anything (so the counter's row is not locked for the whole call)."""
+        day = datetime.now(UTC).date()
+        expiry = db.timestamp(datetime.combine(day + timedelta(days=2), time(), UTC))
+        with db.transaction():
+            db.fetchone(
+                db.sql(QUOTA), (f"member-batch-calls:{account_id}", day.isoformat(), expiry)
+            )
+
     # -- the bulk add --------------------------------------------------------------------------
 
     def add_users(self, request: Request, body: bytes) -> bytes:
@@ -137,19 +197,12 @@ class Raw:
         db = self.db()
         now = datetime.now(UTC)
         stamp = db.timestamp(now)
-        day = now.date()
         rows = []
         for item in items:
             key = self.bulk_key[item["role"]]
             email = item["email"].strip().lower()
             rows.append((str(uuid.uuid4()), email, item["username"], key, new_digest()))
-        # The day's quota first, in a transaction of its own, as tenantry admits a call
-        # before it changes anything (so the counter's row is not locked for the whole add).
-        quota_expiry = db.timestamp(datetime.combine(day + timedelta(days=2), time(), UTC))
-        with db.transaction():
-            db.fetchone(
-                db.sql(QUOTA), (f"member-batch-calls:{account_id}", day.isoformat(), quota_expiry)
-            )
+        self.count_call(db, account_id)
         with db.transaction():
             db.executemany(
                 db.sql(INSERT_USER),
@@ -214,6 +267,32 @@ class Raw:
         return orjson.dumps({"data": data, "errors": []})
 
 
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def _json(value: Any) -> Any:
+    return orjson.loads(value) if isinstance(value, str) else value  # SQLite keeps JSON text
+
+
+def _apps_text(app_ids: list[str] | None, all_future: bool) -> str:
+    if app_ids is None:
+        return "All & future" if all_future else "All"
+    return ", ".join(app_ids) if app_ids else "None"
+
+
+def _list_text(values: list[str] | None) -> str:
+    return "All" if values is None else ", ".join(values)
+
+
+def _date_text(moment: Any) -> str:
+    if moment is None:
+        return ""
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment).replace(tzinfo=UTC)
+    day = moment.astimezone(UTC)
+    return f"{MONTHS[day.month - 1]} {day.day}, {day.year}"
+
+
 def new_digest() -> str:
     return hashlib.sha256(uuid.uuid4().bytes).hexdigest()
 
@@ -244,11 +323,18 @@ INSERT_AUDIT = (
 
 
 def raw_app(raw: Raw, ctx: ServiceContext) -> Starlette:
-    """The raw routes, run in the API faces' lanes of threads, as tenantry's calls are."""
+    """The raw routes, each run in the lane of threads its counterpart in tenantry runs in."""
 
     async def tenant(request: Request) -> Response:
         try:
             content = await READS.run(ctx, raw.tenant, request, request.path_params["id"])
+        except PermissionError:
+            return Response(status_code=401)
+        return Response(content, media_type="application/json")
+
+    async def users_page(request: Request) -> Response:
+        try:
+            content = await LONG_CALLS.run(ctx, raw.users_page, request)
         except PermissionError:
             return Response(status_code=401)
         return Response(content, media_type="application/json")
@@ -264,6 +350,7 @@ def raw_app(raw: Raw, ctx: ServiceContext) -> Starlette:
     return Starlette(
         routes=[
             Route(RAW_PREFIX + "tenant/{id}", tenant, methods=["GET"]),
+            Route(RAW_PREFIX + "users", users_page, methods=["GET"]),
             Route(RAW_PREFIX + "users", add_users, methods=["POST"]),
         ]
     )

@@ -1,5 +1,10 @@
 """Seeding: a host partner, advertisers under it, and users with one membership each.
 
+The operations read and add to `PROBES` more advertisers of `PROBE_MEMBERS` members each, the
+same at every size, so that a figure compares the same work on databases of 10,000 or
+1,000,000 users (the other advertisers grow with the database: 10 members each at 10,000
+users, 1,000 at 1,000,000).
+
 Users are written in batches (one transaction each) that alternate between tenantry's storage
 layer and the raw driver, so both paths fill tables of the same size and each gets a rate
 (users/s). A sample then goes through the service layer, one `add_member` call per user.
@@ -28,6 +33,8 @@ STORAGE_BATCHES = 20
 """Batches written through the storage layer (alternating with the raw driver) to time it;
 every batch after the first 2 * STORAGE_BATCHES is written with the raw driver alone, so a
 million users seed in about a minute."""
+PROBES = 20
+PROBE_MEMBERS = 100
 ROLE_CYCLE = ("member", "view", "marketing", "manage", "accounting", "qa")
 OPERATOR = Actor.system(face="bench", label="bench")
 
@@ -57,6 +64,7 @@ class Rate:
 class Seeded:
     host_id: str
     advertiser_ids: list[str]
+    probe_ids: list[str]  # advertisers of `PROBE_MEMBERS` members each, whatever the size
     users: int
     batch: int  # users a transaction when seeding in batches
     storage: Rate  # tenantry storage layer, batches
@@ -79,8 +87,11 @@ def seed(ctx: ServiceContext, raw: RawDatabase, *, accounts: int, users: int) ->
     if not init.created:
         raise SystemExit("The bench fills an empty database; this one already has accounts.")
     advertiser_ids = _seed_advertisers(ctx, init.account_id, accounts - 1)
+    probe_ids = _seed_advertisers(ctx, init.account_id, PROBES, name="Probe")
+    probes = PROBES * PROBE_MEMBERS
+    insert_raw(raw, new_rows(probe_ids, 0, probes, prefix="probe"), active=True)
     sample = min(1_000, max(50, users // 100))
-    bulk = max(0, users - 1 - sample)  # the host admin is a user too
+    bulk = max(0, users - 1 - sample - probes)  # the host admin is a user too
 
     size = max(1, min(BATCH, bulk // 2))  # small runs still give both paths a batch
     storage, raw_rate = Rate(), Rate()
@@ -97,17 +108,21 @@ def seed(ctx: ServiceContext, raw: RawDatabase, *, accounts: int, users: int) ->
         rate.users += len(batch)
 
     service = _seed_with_service(ctx, advertiser_ids, sample)
-    users = 1 + bulk + sample
-    return Seeded(init.account_id, advertiser_ids, users, size, storage, raw_rate, service)
+    users = 1 + probes + bulk + sample
+    return Seeded(
+        init.account_id, advertiser_ids, probe_ids, users, size, storage, raw_rate, service
+    )
 
 
-def new_rows(account_ids: Sequence[str], start: int, stop: int) -> list[NewRow]:
+def new_rows(
+    account_ids: Sequence[str], start: int, stop: int, *, prefix: str = "user"
+) -> list[NewRow]:
     """Users `start`..`stop`, dealt round-robin to the accounts; each account's first is admin."""
     n = len(account_ids)
     return [
         NewRow(
             user_id=str(uuid.uuid4()),
-            email=f"user{i}@bench.example",
+            email=f"{prefix}{i}@bench.example",
             account_id=account_ids[i % n],
             role_key=ADMIN if i < n else ROLE_CYCLE[i % len(ROLE_CYCLE)],
         )
@@ -115,7 +130,9 @@ def new_rows(account_ids: Sequence[str], start: int, stop: int) -> list[NewRow]:
     ]
 
 
-def _seed_advertisers(ctx: ServiceContext, host_id: str, count: int) -> list[str]:
+def _seed_advertisers(
+    ctx: ServiceContext, host_id: str, count: int, *, name: str = "Advertiser"
+) -> list[str]:
     now = datetime.now(UTC)
     ids = [new_account_id() for _ in range(count)]
     with ctx.uow() as uow:
@@ -123,7 +140,7 @@ def _seed_advertisers(ctx: ServiceContext, host_id: str, count: int) -> list[str
             uow.accounts.add(
                 Account(
                     id=account_id,
-                    name=f"Advertiser {number}",
+                    name=f"{name} {number}",
                     kind=AccountKind.ADVERTISER,
                     parent_id=host_id,
                     created_at=now,
