@@ -6,6 +6,7 @@ import itertools
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -13,7 +14,7 @@ import sqlalchemy as sa
 from tenantry.domain.account_policy import PolicyChanges
 from tenantry.domain.accounts import Account, AccountKind, SsoMode
 from tenantry.domain.managed import AdvertiserSpec, ApprovalStatus, ManagedUserSpec, Site
-from tenantry.domain.memberships import MembershipStatus
+from tenantry.domain.memberships import Membership, MembershipStatus
 from tenantry.domain.users import NOTIFICATION_FLAGS, NotificationEmail, User, UserStatus
 from tenantry.services import account_policy, accounts, members, setup
 from tenantry.services.context import Actor, ServiceContext
@@ -49,6 +50,32 @@ def make_account(
         **options,  # type: ignore[arg-type]
     )
     return account
+
+
+def write_joined(
+    ctx: ServiceContext,
+    users: Sequence[User],
+    placements: Sequence[tuple[User, Account]],
+    *,
+    start: datetime,
+) -> None:
+    """Users and their active `view` memberships, written through the repositories in one
+    unit of work (quick set-up for lists of many rows); the n-th placement joined n seconds
+    after `start`."""
+    with ctx.uow() as uow:
+        uow.users.add_many(users)
+        uow.memberships.add_many(
+            [
+                Membership(
+                    user.id,
+                    account.id,
+                    "view",
+                    MembershipStatus.ACTIVE,
+                    created_at=start + timedelta(seconds=n),
+                )
+                for n, (user, account) in enumerate(placements)
+            ]
+        )
 
 
 def add_in_batch(

@@ -18,14 +18,13 @@ import sqlalchemy as sa
 
 from tenantry.domain.accounts import Account, AccountKind
 from tenantry.domain.ids import new_account_id
-from tenantry.domain.memberships import Membership, MembershipStatus
 from tenantry.domain.users import User, UserStatus
 from tenantry.services import accounts, member_browsing, members, provisioning
 from tenantry.services.context import Actor, ServiceContext
 from tenantry.services.member_query import Compare, Operator, UserAttribute, UserQuery
 from tenantry.services.ports import MemberSort
 
-from factories import make_account, statements
+from factories import make_account, statements, write_joined
 
 SYSTEM = Actor.system(face="test")
 LARGE = 8_000  # members of the large account; enough for PostgreSQL to prefer an index
@@ -39,29 +38,19 @@ def population(ctx: ServiceContext) -> tuple[Account, Account]:
     large = make_account(ctx, name="Large advertiser")
     small = make_account(ctx, name="Small advertiser")
     start = datetime.now(UTC) - timedelta(days=1)
-    users, joined = [], []
-    for n in range(LARGE + SMALL):
-        user = User(
+    users = [
+        User(
             id=f"00000000-0000-4000-8000-{n:012d}",
             email=f"user{n:06d}@domain{n % 50:02d}.example.com",
             name=f"Person {n:06d}",
             status=UserStatus.ACTIVATED,
             created_at=start,
         )
-        users.append(user)
-        account = large if n < LARGE else small
-        joined.append(
-            Membership(
-                user.id,
-                account.id,
-                "view",
-                MembershipStatus.ACTIVE,
-                created_at=start + timedelta(seconds=n),
-            )
-        )
+        for n in range(LARGE + SMALL)
+    ]
+    joined = [(user, large if n < LARGE else small) for n, user in enumerate(users)]
+    write_joined(ctx, users, joined, start=start)
     with ctx.uow() as uow:
-        uow.users.add_many(users)
-        uow.memberships.add_many(joined)
         for n in range(OTHER_ACCOUNTS):
             uow.accounts.add(
                 Account(

@@ -43,8 +43,7 @@ MemberPlacementRow = tuple[str, str, UserStatus, date | None, str, str]
 
 class DatabaseUnavailable(Exception):
     """The database could not be reached (refused, unknown host, wrong credentials, a file
-    that cannot be opened) or dropped the connection. The message is the driver's reason,
-    without credentials."""
+    that cannot be opened) or dropped the connection; the message says why, without secrets."""
 
 
 class BackupError(Exception):
@@ -72,10 +71,8 @@ class MemberState(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class MemberQuery:
-    """Which members of an account to list, and in what order.
-
-    `role_order` lists role keys in the order sorting by role puts them (by display name).
-    """
+    """Which members of an account to list, and in what order (`role_order`: role keys in the
+    order sorting by role puts them, by display name)."""
 
     search: str | None = None
     role_key: str | None = None
@@ -141,8 +138,12 @@ class MembershipRepository(Protocol):
     def find(self, user_id: str, account_id: str) -> Membership | None: ...
     def in_accounts(self, user_id: str, account_ids: Collection[str]) -> dict[str, Membership]: ...
     def elsewhere(self, user_id: str, account_id: str) -> list[tuple[Membership, Account]]: ...
-    def for_users(self, user_ids: Collection[str]) -> dict[str, list[Membership]]: ...
-    def member_placements(self, account_id: str, limit: int) -> list[MemberPlacementRow]: ...
+    def for_users(
+        self, user_ids: Collection[str], *, per_user: int | None = None
+    ) -> dict[str, list[Membership]]: ...  # with `per_user`, each one's first that many
+    def member_placements(
+        self, account_id: str, *, limit: int, per_user: int
+    ) -> list[MemberPlacementRow]: ...
     def everywhere(self, user_ids: Collection[str]) -> dict[str, list[tuple[Membership, Account]]]:
         """Each user's memberships in every account, with the accounts, in one statement."""
         ...

@@ -8,11 +8,10 @@ from datetime import timedelta
 from typing import Any
 
 from tenantry.domain.accounts import Account
-from tenantry.domain.memberships import Membership, MembershipStatus
 from tenantry.domain.users import User, UserStatus
 from tenantry.services.context import ServiceContext
 
-from factories import make_account, statements
+from factories import make_account, statements, write_joined
 from hub_support import Hub, only_error
 
 USERS = """query ($tenantId: String!) { tenant(tenantId: $tenantId) { users { email } } }"""
@@ -37,20 +36,7 @@ def fill(ctx: ServiceContext, account: Account, count: int) -> list[str]:
         )
         for n in range(count)
     ]
-    with ctx.uow() as uow:
-        uow.users.add_many(users)
-        uow.memberships.add_many(
-            [
-                Membership(
-                    user.id,
-                    account.id,
-                    "view",
-                    MembershipStatus.ACTIVE,
-                    created_at=start + timedelta(seconds=n),
-                )
-                for n, user in enumerate(users)
-            ]
-        )
+    write_joined(ctx, users, [(user, account) for user in users], start=start)
     return [user.email for user in users]
 
 

@@ -403,7 +403,7 @@ RESOLVERS: dict[str, dict[str, Any]] = {
         "roles": _user_roles,
         "tenants": _user_tenants,
         "isSelf": lambda n, info: _request(info).actor.user_id == n.user.id,
-        "canBeDeleted": lambda n, info: not _request(info).loaders.placements(n.user.id).sole_admin,
+        "canBeDeleted": lambda n, info: _request(info).loaders.can_be_deleted(n.user.id),
         "defaultTenantId": _user_default_tenant,
         "userExpiry": lambda n, _: n.user.expires_on.isoformat() if n.user.expires_on else None,
     },

@@ -14,7 +14,7 @@ from tenantry.domain.roles import Role
 from tenantry.entrypoints.graphql.roles import role_view
 from tenantry.services import accounts, directory, gateway, members, tenant_members
 from tenantry.services.context import Actor, ActorKind, ServiceContext
-from tenantry.services.directory import UserPlacements
+from tenantry.services.directory import ROLES_LISTED, UserPlacements
 from tenantry.services.gateway import Usage
 from tenantry.services.members import MAX_PAGE, MemberPage
 from tenantry.services.ports import MemberCursor
@@ -27,6 +27,10 @@ USERS_CAP = MAX_PAGE
 TOO_MANY_USERS = (
     f"This tenant has more than {USERS_CAP:,} users: page through them with"
     " users(first: ..., after: ...) and usersConnection { endCursor hasNextPage }."
+)
+TOO_MANY_ROLES = (
+    f"This user holds roles in more than {ROLES_LISTED:,} accounts, more than one answer"
+    " lists: each account's own list of users shows their role there."
 )
 
 
@@ -44,6 +48,7 @@ class HubLoaders:
         self._users_of: dict[str, list[UserFacts]] = {}
         self._users_refused: dict[str, Exception] = {}
         self._held: dict[str, list[RoleHeld]] = {}
+        self._crowded: set[str] = set()  # users whose roles are not listed (`ROLES_LISTED`)
         self._role_views: dict[tuple[str, str], dict[str, Any]] = {}
 
     # -- accounts ------------------------------------------------------------------------------
@@ -104,20 +109,35 @@ class HubLoaders:
                 raise
             self.remember(found.account)
             self._roles.setdefault(account_id, found.roles)
+            self._crowded |= found.crowded
             for user in found.users:
                 self._seen_users.add(user.id)
-                self._held.setdefault(user.id, found.held[user.id])
+                if user.id not in found.crowded:
+                    self._held.setdefault(user.id, found.held[user.id])
             self._users_of[account_id] = found.users
         return self._users_of[account_id]
 
     def roles_held(self, user_id: str) -> list[RoleHeld]:
         """The user's roles where the caller may see members: as read with their account's
-        members, or else from their placements."""
+        members, or else from their placements; refused for someone who holds too many."""
+        if user_id in self._crowded:
+            raise InvalidInput(ErrorCode.INVALID_INPUT, TOO_MANY_ROLES, field="roles")
         held = self._held.get(user_id)
         if held is None:
-            placements = self.placements(user_id).placements
-            held = self._held[user_id] = [RoleHeld(p.account, p.role) for p in placements]
+            placements = self.placements(user_id)
+            if placements.crowded:
+                raise InvalidInput(ErrorCode.INVALID_INPUT, TOO_MANY_ROLES, field="roles")
+            held = [RoleHeld(p.account, p.role) for p in placements.placements]
+            self._held[user_id] = held
         return held
+
+    def can_be_deleted(self, user_id: str) -> bool:
+        """Whether the user is the only active admin of no account, when that is known from
+        the memberships a listing reads."""
+        placements = self.placements(user_id)
+        if placements.crowded:
+            raise InvalidInput(ErrorCode.INVALID_INPUT, TOO_MANY_ROLES, field="canBeDeleted")
+        return not placements.sole_admin
 
     def role_view(self, held: RoleHeld) -> dict[str, Any]:
         """A role as GraphQL shows it; made once per account and role in a request (the
