@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -42,7 +43,7 @@ from tenantry.services.policy import (
     usable_role,
 )
 from tenantry.services.policy_credentials import check_credential_role, check_token_role
-from tenantry.services.ports import UnitOfWork
+from tenantry.services.ports import UnitOfWork, WriterBusy
 from tenantry.services.throttling import Throttle
 from tenantry.settings import Settings
 
@@ -369,8 +370,7 @@ def _api_token_actor(
     if user.has_expired(now.date()):
         raise Unauthenticated(ErrorCode.UNAUTHENTICATED, "The token's user has expired.")
     if token.last_used_at is None or now - token.last_used_at > TOUCH_INTERVAL:
-        with ctx.uow() as uow:  # its last use alone: what was read may be a second old
-            uow.api_tokens.touch(key, now)
+        _touch(ctx, lambda uow: uow.api_tokens.touch(key, now))
     return Actor(
         ActorKind.API_TOKEN,
         id=key,
@@ -383,6 +383,14 @@ def _api_token_actor(
         minted_by=token.created_by,
         minted_in=token.minted_in_account_id,
     )
+
+
+def _touch(ctx: ServiceContext, touch: Callable[[UnitOfWork], None]) -> None:
+    """Write a credential's last use, on its own (what was read may be a second old), unless
+    that would wait for SQLite's single writer: a call that only reads must not queue behind a
+    long write for it. A use that is not written is written by a later one."""
+    with contextlib.suppress(WriterBusy), ctx.uow(waits=False) as uow:
+        touch(uow)
 
 
 def _api_token_rows(uow: UnitOfWork, key: str) -> tuple[ApiToken | None, User | None]:
@@ -417,9 +425,9 @@ def _access_token_actor(
     if api_account.revoked_at is not None:
         raise Unauthenticated(ErrorCode.UNAUTHENTICATED)
     if api_account.last_used_at is None or now - api_account.last_used_at > TOUCH_INTERVAL:
-        assert api_account.id is not None
-        with ctx.uow() as uow:  # its last use alone: what was read may be a second old
-            uow.api_accounts.touch(api_account.id, now)
+        account_id = api_account.id
+        assert account_id is not None
+        _touch(ctx, lambda uow: uow.api_accounts.touch(account_id, now))
     return Actor(
         ActorKind.API_ACCOUNT,
         id=api_account.client_id,

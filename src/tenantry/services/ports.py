@@ -36,18 +36,12 @@ from tenantry.services.passkey_ports import PasskeyRepository as PasskeyReposito
 from tenantry.services.ports_security import AccountPolicyRepository
 from tenantry.services.ports_security import AuthRepository as AuthRepository
 from tenantry.services.sso_ports import SingleSignOnRepository
+from tenantry.services.storage_errors import BackupError as BackupError
+from tenantry.services.storage_errors import DatabaseUnavailable as DatabaseUnavailable
+from tenantry.services.storage_errors import WriterBusy as WriterBusy
 
 MemberCursor = tuple[datetime, str]
 MemberPlacementRow = tuple[str, str, UserStatus, date | None, str, str]
-
-
-class DatabaseUnavailable(Exception):
-    """The database could not be reached (refused, unknown host, wrong credentials, a file
-    that cannot be opened) or dropped the connection; the message says why, without secrets."""
-
-
-class BackupError(Exception):
-    """A backup or restore that could not be done; the message says why, without secrets."""
 
 
 class MemberSort(StrEnum):
@@ -442,7 +436,10 @@ class Savepoint(Protocol):
 
 
 class UnitOfWorkFactory(Protocol):
-    def __call__(self, *, readonly: bool = False) -> UnitOfWork: ...
+    def __call__(self, *, readonly: bool = False, waits: bool = True) -> UnitOfWork:
+        """A unit of work; one that changes something and does not wait raises `WriterBusy`
+        where another holds SQLite's single writer, instead of waiting its turn."""
+        ...
 
 
 class PasswordHasher(Protocol):

@@ -18,6 +18,7 @@ from tenantry.services.metrics import CONNECTIONS_IN_USE
 from tenantry.services.ports import DatabaseUnavailable
 
 READONLY = "tenantry_readonly"
+NO_WAIT = "tenantry_no_wait"  # a write that gives up at once where SQLite's writer is taken
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 POOL_RECYCLE_SECONDS = 1800
 # Requests run their units of work in the server's thread pool (up to 40 threads), so under
@@ -119,7 +120,14 @@ def _sqlite_engine(url: sa.URL, **kwargs: Any) -> sa.Engine:
     def _on_begin(connection: sa.Connection) -> None:
         if connection.get_execution_options().get(READONLY):
             return  # reads run statement by statement, as on PostgreSQL's autocommit reads
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        if not connection.get_execution_options().get(NO_WAIT):
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            return
+        connection.exec_driver_sql("PRAGMA busy_timeout=0")
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        finally:
+            connection.exec_driver_sql(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
 
     return engine
 

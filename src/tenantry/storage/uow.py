@@ -13,7 +13,7 @@ from tenantry.domain.users import User
 from tenantry.services import ports
 from tenantry.services.ports_security import AccountPolicyRepository
 from tenantry.services.sso_ports import SingleSignOnRepository
-from tenantry.storage.engine import readonly_options
+from tenantry.storage.engine import NO_WAIT, readonly_options
 from tenantry.storage.memory import Memory
 from tenantry.storage.repositories.account_policy import SqlAccountPolicyRepository
 from tenantry.storage.repositories.accounts import SqlAccountRepository
@@ -99,10 +99,12 @@ class SqlUnitOfWork:
         engine: sa.Engine,
         *,
         readonly: bool = False,
+        waits: bool = True,
         wrote: Callable[[], None] | None = None,
     ) -> None:
         self._engine = engine
         self._readonly = readonly
+        self._waits = waits
         self._wrote = wrote
         self._connection: sa.Connection | None = None
         self._after_commit: list[Callable[[], None]] = []
@@ -111,8 +113,16 @@ class SqlUnitOfWork:
         connection = self._engine.connect()
         if self._readonly:
             connection = connection.execution_options(**readonly_options(self._engine))
+        elif not self._waits:
+            connection = connection.execution_options(**{NO_WAIT: True})
+        try:
+            connection.begin()
+        except sa.exc.OperationalError as error:
+            connection.close()
+            if not self._waits and "locked" in str(error.orig):
+                raise ports.WriterBusy from error
+            raise
         self._connection = connection
-        connection.begin()
         self.accounts = SqlAccountRepository(connection)
         self.users = self._users = SqlUserRepository(connection)
         self.memberships = SqlMembershipRepository(connection)
@@ -203,5 +213,6 @@ class SqlUnitOfWorkFactory:
         self.wrote = wrote
         """Called after every write transaction commits (clears what this process cached)."""
 
-    def __call__(self, *, readonly: bool = False) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.engine, readonly=readonly, wrote=None if readonly else self.wrote)
+    def __call__(self, *, readonly: bool = False, waits: bool = True) -> SqlUnitOfWork:
+        wrote = None if readonly else self.wrote
+        return SqlUnitOfWork(self.engine, readonly=readonly, waits=waits, wrote=wrote)
