@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from types import TracebackType
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -70,6 +71,33 @@ class SqlSavepoint:
                 raise _conflict(exc) from exc
 
 
+# A unit of work uses two or three repositories: each is made on first use, which saves
+# making all of them for every unit of work (about half its own cost without a statement).
+_REPOSITORIES: dict[str, Callable[[sa.Connection], object]] = {
+    "accounts": SqlAccountRepository,
+    "users": SqlUserRepository,
+    "memberships": SqlMembershipRepository,
+    "custom_roles": SqlCustomRoleRepository,
+    "apps": SqlAppRepository,
+    "invitations": SqlInvitationRepository,
+    "api_accounts": SqlApiAccountRepository,
+    "api_tokens": SqlApiTokenRepository,
+    "access_tokens": SqlAccessTokenRepository,
+    "audit": SqlAuditRepository,
+    "counters": SqlCounterRepository,
+    "gateway": SqlGatewayRepository,
+    "network": SqlNetworkRepository,
+    "auth": SqlAuthRepository,
+    "passkeys": SqlPasskeyRepository,
+    "member_search": SqlMemberSearchRepository,
+    "outbox": SqlOutboxRepository,
+    "idempotency": SqlIdempotencyRepository,
+    "webhooks": SqlWebhookRepository,
+    "account_policy": SqlAccountPolicyRepository,
+    "single_sign_on": SqlSingleSignOnRepository,
+}
+
+
 class SqlUnitOfWork:
     # Typed as the services' ports, which is what the repositories are bound as.
     accounts: ports.AccountRepository
@@ -117,33 +145,14 @@ class SqlUnitOfWork:
             connection = connection.execution_options(**{NO_WAIT: True})
         try:
             connection.begin()
-        except sa.exc.OperationalError as error:
+        except Exception as error:
             connection.close()
-            if not self._waits and "locked" in str(error.orig):
+            if not self._waits and _writer_taken(error):
                 raise ports.WriterBusy from error
             raise
         self._connection = connection
-        self.accounts = SqlAccountRepository(connection)
-        self.users = self._users = SqlUserRepository(connection)
-        self.memberships = SqlMembershipRepository(connection)
-        self.custom_roles = SqlCustomRoleRepository(connection)
-        self.apps = SqlAppRepository(connection)
-        self.invitations = SqlInvitationRepository(connection)
-        self.api_accounts = SqlApiAccountRepository(connection)
-        self.api_tokens = SqlApiTokenRepository(connection)
-        self.access_tokens = SqlAccessTokenRepository(connection)
-        self.audit = self._audit = SqlAuditRepository(connection)
-        self.counters = SqlCounterRepository(connection)
-        self.gateway = SqlGatewayRepository(connection)
-        self.network = SqlNetworkRepository(connection)
-        self.auth = SqlAuthRepository(connection)
-        self.passkeys = SqlPasskeyRepository(connection)
-        self.member_search = SqlMemberSearchRepository(connection)
-        self.outbox = SqlOutboxRepository(connection)
-        self.idempotency = SqlIdempotencyRepository(connection)
-        self.webhooks = SqlWebhookRepository(connection)
-        self.account_policy = SqlAccountPolicyRepository(connection)
-        self.single_sign_on = SqlSingleSignOnRepository(connection)
+        for name in _REPOSITORIES:  # made afresh, on first use (`__getattr__`)
+            self.__dict__.pop(name, None)
         self._after_commit = []
         return self
 
@@ -159,7 +168,9 @@ class SqlUnitOfWork:
         try:
             if exc_type is None:
                 try:
-                    self._audit.held.stop(keep=True)
+                    audit = self.__dict__.get("audit")
+                    if audit is not None:  # made, so perhaps holding events back
+                        audit.held.stop(keep=True)
                     connection.commit()
                 except sa.exc.IntegrityError as error:
                     raise _conflict(error) from error
@@ -175,6 +186,28 @@ class SqlUnitOfWork:
             callbacks, self._after_commit = self._after_commit, []
             for callback in dict.fromkeys(callbacks):  # each once, in the order first asked
                 callback()
+
+    def __getattr__(self, name: str) -> Any:
+        """A repository asked for the first time in this unit of work: made now."""
+        make = _REPOSITORIES.get(name)
+        connection = self.__dict__.get("_connection")
+        if make is None or connection is None:
+            raise AttributeError(name)
+        repository = make(connection)
+        setattr(self, name, repository)
+        return repository
+
+    @property
+    def _users(self) -> SqlUserRepository:
+        users = self.users
+        assert isinstance(users, SqlUserRepository)
+        return users
+
+    @property
+    def _audit(self) -> SqlAuditRepository:
+        audit = self.audit
+        assert isinstance(audit, SqlAuditRepository)
+        return audit
 
     def after_commit(self, callback: Callable[[], None]) -> None:
         self._after_commit.append(callback)
@@ -200,6 +233,11 @@ class SqlUnitOfWork:
             raise
         if owner:
             held.stop(keep=True)
+
+
+def _writer_taken(error: Exception) -> bool:
+    """SQLite's answer to a BEGIN IMMEDIATE that found the writer taken (and did not wait)."""
+    return isinstance(error, sa.exc.OperationalError) and "locked" in str(error.orig)
 
 
 def _conflict(error: sa.exc.IntegrityError) -> Conflict:
