@@ -5,6 +5,7 @@ The bound is set low here; the rule is the same at 1,000."""
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -15,11 +16,13 @@ from tenantry.domain.accounts import Account
 from tenantry.domain.users import User, UserStatus
 from tenantry.services import directory
 from tenantry.services.context import ServiceContext
+from tenantry.storage.repositories import placements
 
 from factories import make_account, write_joined
 from hub_support import Hub
 
 LISTED = 2
+_people = itertools.count()
 TENANT = """query ($tenantId: String!) { tenant(tenantId: $tenantId) {
   users { email roles { name } tenants { id } defaultTenantId canBeDeleted } } }"""
 USER = """query ($userId: String!) { user(userId: $userId) {
@@ -32,8 +35,9 @@ def few_roles_listed(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def person(ctx: ServiceContext, email: str, accounts: list[Account]) -> str:
-    """An active user who joined `accounts` in that order, a second apart, as `view`."""
-    start = ctx.now() - timedelta(days=1)
+    """An active user who joined `accounts` in that order, a second apart, as `view`; each
+    person made joins after the one made before."""
+    start = ctx.now() - timedelta(days=1) + timedelta(hours=next(_people))
     user = User(
         id=str(uuid.uuid4()),
         email=email,
@@ -107,14 +111,27 @@ def test_a_user_read_alone_who_holds_too_many_is_shown_without_their_roles(
     assert [t["id"] for t in body["data"]["user"]["tenants"]] == [t.id for t in tenants[1:]]
 
 
-def test_listings_read_at_most_one_membership_beyond_the_bound(
-    hub: Hub, ctx: ServiceContext, tenants: list[Account]
+@pytest.mark.parametrize("rows_per_person", [8, 1], ids=["read-plainly", "ranked"])
+def test_listings_read_each_persons_first_memberships_up_to_the_bound(
+    hub: Hub,
+    ctx: ServiceContext,
+    tenants: list[Account],
+    monkeypatch: pytest.MonkeyPatch,
+    rows_per_person: int,
 ) -> None:
-    many = person(ctx, "many@roles.example", [*tenants, *(make_account(ctx) for _ in range(3))])
+    # With 1 row a person read plainly, the 7 memberships below are more: ranked instead.
+    monkeypatch.setattr(placements, "ROWS_PER_PERSON", rows_per_person)
+    extra = [make_account(ctx) for _ in range(4)]
+    many = person(ctx, "many@roles.example", [*tenants, *extra])
+    few = person(ctx, "few@roles.example", tenants[:1])
     with ctx.uow(readonly=True) as uow:
-        placements = uow.memberships.member_placements(tenants[0].id, limit=10, per_user=3)
-        first = uow.memberships.for_users([many], per_user=3)[many]
+        placed = uow.memberships.member_placements(tenants[0].id, limit=10, per_user=3)
+        first = uow.memberships.for_users([many, few], per_user=3)
         every = uow.memberships.for_users([many])[many]
-    assert len(every) == LISTED + 4
-    assert [m.account_id for m in first] == [m.account_id for m in every[:3]]
-    assert [row[4] for row in placements] == [m.account_id for m in every[:3]]
+    assert [m.account_id for m in every] == [a.id for a in [*tenants, *extra]]
+    assert [m.account_id for m in first[many]] == [a.id for a in tenants[:3]]
+    assert [m.account_id for m in first[few]] == [tenants[0].id]
+    assert [(row[0], row[4]) for row in placed] == [
+        *((many, a.id) for a in tenants[:3]),
+        (few, tenants[0].id),
+    ]

@@ -22,7 +22,7 @@ from tenantry.storage.repositories import placements
 from tenantry.storage.repositories.accounts import ACCOUNT_COLUMNS, to_account
 from tenantry.storage.repositories.base import Repository, columns, like_pattern
 from tenantry.storage.repositories.member_text import search_by_index, searched
-from tenantry.storage.repositories.placements import PER_USER, ranked_by_user
+from tenantry.storage.repositories.placements import PER_USER, ROWS, ranked_by_user
 from tenantry.storage.repositories.role_holders import holders_by_role, member_ids_by_role
 from tenantry.storage.repositories.users import USER_COLUMNS, USER_WIDTH, to_user
 from tenantry.storage.tables import accounts, memberships, users
@@ -125,12 +125,14 @@ _RANKED_FOR_USERS = (
     .where(memberships.c.user_id.in_(sa.bindparam("user_ids", expanding=True)))
     .subquery("ranked")
 )
-# Each user's first memberships (`PER_USER`), for listings of many people.
+# Each user's first memberships (`PER_USER`), for listings of many people; `_FOR_USERS`, in
+# the same order, stopped after `ROWS`, comes first (`placements.first_per_user`).
 _FIRST_FOR_USERS = (
     sa.select(*(_RANKED_FOR_USERS.c[name] for name in MEMBERSHIP_FIELDS))
     .where(_RANKED_FOR_USERS.c.rank <= PER_USER)
     .order_by(_RANKED_FOR_USERS.c.created_at, _RANKED_FOR_USERS.c.account_id)
 )
+_SOME_FOR_USERS = _FOR_USERS.limit(ROWS)
 _COUNT = sa.select(sa.func.count()).where(memberships.c.account_id == sa.bindparam("account_id"))
 _ACTIVE_ROLE_COUNTS = (
     sa.select(memberships.c.account_id, memberships.c.role_key, sa.func.count())
@@ -296,11 +298,20 @@ class SqlMembershipRepository(Repository):
         result: dict[str, list[Membership]] = defaultdict(list)
         if not user_ids:
             return result
-        parameters: dict[str, Any] = {"user_ids": list(set(user_ids))}
-        statement = _FOR_USERS
-        if per_user is not None:
-            statement, parameters["per_user"] = _FIRST_FOR_USERS, per_user
-        for row in self.conn.execute(statement, parameters).all():
+        parameters = {"user_ids": list(set(user_ids))}
+        rows: Sequence[Sequence[Any]]
+        if per_user is None:
+            rows = self.conn.execute(_FOR_USERS, parameters).all()
+        else:
+            rows = placements.first_per_user(
+                self.conn,
+                _SOME_FOR_USERS,
+                _FIRST_FOR_USERS,
+                parameters,
+                people=len(parameters["user_ids"]),
+                per_user=per_user,
+            )
+        for row in rows:
             result[row[0]].append(to_membership(row))
         return result
 
