@@ -30,9 +30,9 @@ class Placement:
 
 
 ROLES_LISTED = 1_000
-"""The most memberships of one person a listing of many people reads (GraphQL's `User.roles`
-and `User.tenants`): someone who holds roles in more accounts than that is shown without them,
-with an error that says so, rather than making every listing they appear in read them all."""
+"""The most roles of one person a listing shows (GraphQL's `User.roles` and `User.tenants`),
+counting only those in accounts the caller may see the members of: past that, the listing
+refuses the field rather than answer thousands of them for each person."""
 
 
 @dataclass(slots=True)
@@ -40,29 +40,20 @@ class UserPlacements:
     placements: list[Placement] = field(default_factory=list)
     sole_admin: bool = False
     """The user is the only active admin of at least one account (readable or not)."""
-    crowded: bool = False
-    """The user holds roles in more than `ROLES_LISTED` accounts: `placements` and
-    `sole_admin` then tell about the first of them only, and a listing shows neither."""
 
 
 def placements_of(
     ctx: ServiceContext, actor: Actor, user_ids: Collection[str]
 ) -> dict[str, UserPlacements]:
-    """Each user's memberships in accounts the actor may read, with their roles: from the
-    first `ROLES_LISTED` + 1 memberships of each, those of more marked `crowded`."""
+    """Each user's memberships in accounts the actor may read, with their roles."""
     with ctx.uow(readonly=True) as uow:
-        return _placements(ctx, uow, actor, user_ids, per_user=ROLES_LISTED + 1)
+        return _placements(ctx, uow, actor, user_ids)
 
 
 def _placements(
-    ctx: ServiceContext,
-    uow: UnitOfWork,
-    actor: Actor,
-    user_ids: Collection[str],
-    *,
-    per_user: int | None,
+    ctx: ServiceContext, uow: UnitOfWork, actor: Actor, user_ids: Collection[str]
 ) -> dict[str, UserPlacements]:
-    memberships = uow.memberships.for_users(user_ids, per_user=per_user)
+    memberships = uow.memberships.for_users(user_ids)
     users = uow.users.find_many(user_ids)
     account_ids = {m.account_id for ms in memberships.values() for m in ms}
     # A placement tells that the user is a member: only where the actor may see members.
@@ -72,7 +63,6 @@ def _placements(
     result = {user_id: UserPlacements() for user_id in user_ids}
     for user_id, user_memberships in memberships.items():
         entry = result.setdefault(user_id, UserPlacements())
-        entry.crowded = len(user_memberships) > ROLES_LISTED
         user = users.get(user_id)
         can_act = user is not None and user.status is UserStatus.ACTIVATED
         for membership in user_memberships:
@@ -104,12 +94,11 @@ def roles_of_accounts(
 
 
 def visible_user(ctx: ServiceContext, actor: Actor, user_id: str) -> tuple[User, UserPlacements]:
-    """A user the actor can see through at least one account; otherwise not found. Whether
-    the actor may is decided from all their memberships (one person's, as the policy reads)."""
+    """A user the actor can see through at least one account; otherwise not found."""
     with ctx.uow(readonly=True) as uow:
         user = uow.users.find(user_id)
         if user is not None:
-            placements = _placements(ctx, uow, actor, [user_id], per_user=None)[user_id]
+            placements = _placements(ctx, uow, actor, [user_id])[user_id]
             if placements.placements or actor.is_system:
                 return user, placements
     raise NotFound(ErrorCode.USER_NOT_FOUND, field="userId")

@@ -5,14 +5,12 @@ holding 2 roles each used to cost 150 objects and eleven statements in four tran
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 
 from tenantry.domain.accounts import Account
 from tenantry.domain.roles import Need, Role
 from tenantry.domain.users import UserStatus
-from tenantry.services import directory
 from tenantry.services.context import Actor, ServiceContext
 from tenantry.services.policy import readable_accounts, require
 
@@ -41,9 +39,7 @@ class TenantMembers:
     users: list[UserFacts]
     held: dict[str, list[RoleHeld]]
     """By user id: their roles in the accounts whose members the actor may see, in the order
-    they got them (as `directory.placements_of` gives them); none for the crowded."""
-    crowded: set[str]
-    """The users who hold roles in more than `directory.ROLES_LISTED` accounts (not listed)."""
+    they got them (as `directory.placements_of` gives them)."""
     roles: list[Role]
     """The roles the account offers: predefined ones for its kind, then its own."""
 
@@ -52,18 +48,14 @@ def tenant_members(
     ctx: ServiceContext, actor: Actor, account_id: str, *, at_most: int
 ) -> TenantMembers:
     """The members of an account (the first `at_most` + 1 who joined, so that a caller can
-    tell there are more), each with the roles they hold wherever the actor may see members
-    (unless they hold roles in more than `directory.ROLES_LISTED` accounts), and the roles the
-    account offers."""
+    tell there are more), each with the roles they hold wherever the actor may see members,
+    and the roles the account offers."""
     with ctx.uow(readonly=True) as uow:
         # The right first: nothing about the members is read for a caller who may not see
         # them (how many there are would show in the time a refusal takes).
         account, _ = require(ctx, uow, actor, account_id, Need.READ_ACCOUNT)
-        listed = directory.ROLES_LISTED
-        rows = uow.memberships.member_placements(account_id, limit=at_most + 1, per_user=listed + 1)
-        held_by = Counter(row[0] for row in rows)
-        crowded = {user_id for user_id, count in held_by.items() if count > listed}
-        elsewhere = {row[4] for row in rows if row[0] not in crowded} - {account_id}
+        rows = uow.memberships.member_placements(account_id, at_most + 1)
+        elsewhere = {row[4] for row in rows} - {account_id}
         chains = uow.accounts.chains(elsewhere)
         readable = readable_accounts(ctx, uow, actor, elsewhere, with_members=True, chains=chains)
         readable[account_id] = account  # `require` said so
@@ -77,8 +69,6 @@ def tenant_members(
         if entry is None:
             entry = held[user_id] = []
             users.append(UserFacts(user_id, email, status, expires_on))
-        if user_id in crowded:
-            continue
         found = views.get((in_account, role_key))
         if found is None:
             where = readable.get(in_account)
@@ -90,4 +80,4 @@ def tenant_members(
             found = views[(in_account, role_key)] = RoleHeld(where, role)
         entry.append(found)
     offered = [r for r in predefined if r.applies_to(account.kind)] + custom.get(account_id, [])
-    return TenantMembers(account, users, held, crowded, offered)
+    return TenantMembers(account, users, held, offered)

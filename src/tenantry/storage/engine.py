@@ -127,7 +127,11 @@ def _sqlite_engine(url: sa.URL, **kwargs: Any) -> sa.Engine:
         try:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
         finally:
-            connection.exec_driver_sql(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+            try:
+                connection.exec_driver_sql(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+            except Exception:
+                connection.invalidate()  # one that would never wait must not be pooled again
+                raise
 
     return engine
 

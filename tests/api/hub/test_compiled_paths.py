@@ -55,7 +55,7 @@ def data(ctx: ServiceContext) -> Data:
         added = members.add_member(ctx, OPERATOR, tenants[0].id, NewMember(f"u{n}@x.org", role))
         users.append(added.user.id)
     members.add_member(ctx, OPERATOR, tenants[1].id, NewMember("v@x.org", "admin"))
-    with ctx.uow() as uow:  # the first user holds roles in both tenants (crowded, see below)
+    with ctx.uow() as uow:  # the first user holds roles in both tenants (see below)
         uow.memberships.add_many(
             [Membership(users[0], tenants[1].id, "view", created_at=ctx.now())]
         )
@@ -105,7 +105,8 @@ SETTINGS = settings(
 def test_hub_queries_answer_alike(
     ctx: ServiceContext, data: Data, monkeypatch: pytest.MonkeyPatch, draw: st.DataObject
 ) -> None:
-    # One role listed per person: the first user's roles are then refused, in both paths alike.
+    # One role listed per person: the first user's two roles are refused where the caller sees
+    # both tenants and listed where it sees one, in both paths alike.
     monkeypatch.setattr(directory, "ROLES_LISTED", 1)
     engines = pair(hub.build_hub_engine)
     query = with_ids(

@@ -333,11 +333,13 @@ def _ui_flag(need: tuple[str, str, Any]) -> Any:
 
 def _user_roles(node: UserNode, info: Info) -> list[dict[str, Any]]:
     request = _request(info)
-    return [request.loaders.role_view(h) for h in request.loaders.roles_held(node.user.id)]
+    held = request.loaders.listed_roles(node.user.id, "roles")
+    return [request.loaders.role_view(h) for h in held]
 
 
 def _user_tenants(node: UserNode, info: Info) -> list[TenantNode]:
-    return [TenantNode(h.account) for h in _request(info).loaders.roles_held(node.user.id)]
+    held = _request(info).loaders.listed_roles(node.user.id, "tenants")
+    return [TenantNode(h.account) for h in held]
 
 
 def _user_default_tenant(node: UserNode, info: Info) -> str | None:
@@ -403,7 +405,7 @@ RESOLVERS: dict[str, dict[str, Any]] = {
         "roles": _user_roles,
         "tenants": _user_tenants,
         "isSelf": lambda n, info: _request(info).actor.user_id == n.user.id,
-        "canBeDeleted": lambda n, info: _request(info).loaders.can_be_deleted(n.user.id),
+        "canBeDeleted": lambda n, info: not _request(info).loaders.placements(n.user.id).sole_admin,
         "defaultTenantId": _user_default_tenant,
         "userExpiry": lambda n, _: n.user.expires_on.isoformat() if n.user.expires_on else None,
     },

@@ -14,7 +14,7 @@ from tenantry.domain.roles import Role
 from tenantry.entrypoints.graphql.roles import role_view
 from tenantry.services import accounts, directory, gateway, members, tenant_members
 from tenantry.services.context import Actor, ActorKind, ServiceContext
-from tenantry.services.directory import ROLES_LISTED, UserPlacements
+from tenantry.services.directory import UserPlacements
 from tenantry.services.gateway import Usage
 from tenantry.services.members import MAX_PAGE, MemberPage
 from tenantry.services.ports import MemberCursor
@@ -29,8 +29,8 @@ TOO_MANY_USERS = (
     " users(first: ..., after: ...) and usersConnection { endCursor hasNextPage }."
 )
 TOO_MANY_ROLES = (
-    f"This user holds roles in more than {ROLES_LISTED:,} accounts, more than one answer"
-    " lists: each account's own list of users shows their role there."
+    "This user holds roles in more than {listed:,} accounts you can see, more than one answer"
+    " lists: the bulk API, SCIM and the console list each account's users with their role."
 )
 
 
@@ -48,7 +48,6 @@ class HubLoaders:
         self._users_of: dict[str, list[UserFacts]] = {}
         self._users_refused: dict[str, Exception] = {}
         self._held: dict[str, list[RoleHeld]] = {}
-        self._crowded: set[str] = set()  # users whose roles are not listed (`ROLES_LISTED`)
         self._role_views: dict[tuple[str, str], dict[str, Any]] = {}
 
     # -- accounts ------------------------------------------------------------------------------
@@ -109,35 +108,30 @@ class HubLoaders:
                 raise
             self.remember(found.account)
             self._roles.setdefault(account_id, found.roles)
-            self._crowded |= found.crowded
             for user in found.users:
                 self._seen_users.add(user.id)
-                if user.id not in found.crowded:
-                    self._held.setdefault(user.id, found.held[user.id])
+                self._held.setdefault(user.id, found.held[user.id])
             self._users_of[account_id] = found.users
         return self._users_of[account_id]
 
     def roles_held(self, user_id: str) -> list[RoleHeld]:
         """The user's roles where the caller may see members: as read with their account's
-        members, or else from their placements; refused for someone who holds too many."""
-        if user_id in self._crowded:
-            raise InvalidInput(ErrorCode.INVALID_INPUT, TOO_MANY_ROLES, field="roles")
+        members, or else from their placements."""
         held = self._held.get(user_id)
         if held is None:
-            placements = self.placements(user_id)
-            if placements.crowded:
-                raise InvalidInput(ErrorCode.INVALID_INPUT, TOO_MANY_ROLES, field="roles")
-            held = [RoleHeld(p.account, p.role) for p in placements.placements]
-            self._held[user_id] = held
+            placements = self.placements(user_id).placements
+            held = self._held[user_id] = [RoleHeld(p.account, p.role) for p in placements]
         return held
 
-    def can_be_deleted(self, user_id: str) -> bool:
-        """Whether the user is the only active admin of no account, when that is known from
-        the memberships a listing reads."""
-        placements = self.placements(user_id)
-        if placements.crowded:
-            raise InvalidInput(ErrorCode.INVALID_INPUT, TOO_MANY_ROLES, field="canBeDeleted")
-        return not placements.sole_admin
+    def listed_roles(self, user_id: str, field: str) -> list[RoleHeld]:
+        """`roles_held` as a list field shows it: refused past `directory.ROLES_LISTED`
+        (counting only what the caller may see, so the answer says nothing of the rest)."""
+        held = self.roles_held(user_id)
+        listed = directory.ROLES_LISTED
+        if len(held) > listed:
+            message = TOO_MANY_ROLES.format(listed=listed)
+            raise InvalidInput(ErrorCode.INVALID_INPUT, message, field=field)
+        return held
 
     def role_view(self, held: RoleHeld) -> dict[str, Any]:
         """A role as GraphQL shows it; made once per account and role in a request (the

@@ -18,11 +18,9 @@ from tenantry.services.ports import (
     MemberState,
     RoleHolders,
 )
-from tenantry.storage.repositories import placements
 from tenantry.storage.repositories.accounts import ACCOUNT_COLUMNS, to_account
 from tenantry.storage.repositories.base import Repository, columns, like_pattern
 from tenantry.storage.repositories.member_text import search_by_index, searched
-from tenantry.storage.repositories.placements import PER_USER, ROWS, ranked_by_user
 from tenantry.storage.repositories.role_holders import holders_by_role, member_ids_by_role
 from tenantry.storage.repositories.users import USER_COLUMNS, USER_WIDTH, to_user
 from tenantry.storage.tables import accounts, memberships, users
@@ -89,6 +87,7 @@ def _update_row(m: Membership) -> dict[str, Any]:
 
 
 _ACTIVE = MembershipStatus.ACTIVE.value
+_USER_STATUSES = {int(status): status for status in UserStatus}
 _ACTIVATED = int(UserStatus.ACTIVATED)
 _WITH_USERS = memberships.join(users, users.c.id == memberships.c.user_id)
 _SELECT = sa.select(*MEMBERSHIP_COLUMNS)
@@ -117,22 +116,33 @@ _EVERYWHERE = (
 _FOR_USERS = _SELECT.where(
     memberships.c.user_id.in_(sa.bindparam("user_ids", expanding=True))
 ).order_by(memberships.c.created_at, memberships.c.account_id)
-_RANKED_FOR_USERS = (
+_OTHER = memberships.alias("other")
+_FIRST = (
+    sa.select(memberships.c.user_id, memberships.c.created_at)
+    .where(memberships.c.account_id == sa.bindparam("account_id"))
+    .order_by(memberships.c.created_at, memberships.c.user_id)
+    .limit(sa.bindparam("limit", type_=sa.Integer))
+    .subquery("first")
+)
+# The first members of an account with every membership they hold (this one included), in
+# the members' joining order, then each one's memberships in theirs: one statement for what
+# a GraphQL tenant → users → roles walk shows, as plain rows (no domain objects).
+_MEMBER_PLACEMENTS = (
     sa.select(
-        *MEMBERSHIP_COLUMNS,
-        ranked_by_user(memberships.c.user_id, memberships.c.created_at, memberships.c.account_id),
+        users.c.id,
+        users.c.email,
+        users.c.status,
+        users.c.expires_on,
+        _OTHER.c.account_id,
+        _OTHER.c.role_key,
     )
-    .where(memberships.c.user_id.in_(sa.bindparam("user_ids", expanding=True)))
-    .subquery("ranked")
+    .select_from(
+        _FIRST.join(users, users.c.id == _FIRST.c.user_id).join(
+            _OTHER, _OTHER.c.user_id == _FIRST.c.user_id
+        )
+    )
+    .order_by(_FIRST.c.created_at, _FIRST.c.user_id, _OTHER.c.created_at, _OTHER.c.account_id)
 )
-# Each user's first memberships (`PER_USER`), for listings of many people; `_FOR_USERS`, in
-# the same order, stopped after `ROWS`, comes first (`placements.first_per_user`).
-_FIRST_FOR_USERS = (
-    sa.select(*(_RANKED_FOR_USERS.c[name] for name in MEMBERSHIP_FIELDS))
-    .where(_RANKED_FOR_USERS.c.rank <= PER_USER)
-    .order_by(_RANKED_FOR_USERS.c.created_at, _RANKED_FOR_USERS.c.account_id)
-)
-_SOME_FOR_USERS = _FOR_USERS.limit(ROWS)
 _COUNT = sa.select(sa.func.count()).where(memberships.c.account_id == sa.bindparam("account_id"))
 _ACTIVE_ROLE_COUNTS = (
     sa.select(memberships.c.account_id, memberships.c.role_key, sa.func.count())
@@ -284,34 +294,26 @@ class SqlMembershipRepository(Repository):
             result[row[0]].append((to_membership(row), to_account(row, _WIDTH)))
         return result
 
-    def member_placements(
-        self, account_id: str, *, limit: int, per_user: int
-    ) -> list[MemberPlacementRow]:
-        return placements.member_placements(self.conn, account_id, limit=limit, per_user=per_user)
+    def member_placements(self, account_id: str, limit: int) -> list[MemberPlacementRow]:
+        """The account's first `limit` members, in joining order, each with every membership
+        they hold (theirs in this account included), in the order they got them: plain rows
+        `(user id, e-mail, user status, expires on, account id, role key)`."""
+        statuses = _USER_STATUSES
+        return [
+            (user_id, email, statuses[status], expires_on, account, role_key)
+            for user_id, email, status, expires_on, account, role_key in self.conn.execute(
+                _MEMBER_PLACEMENTS, {"account_id": account_id, "limit": limit}
+            ).all()
+        ]
 
     def for_user(self, user_id: str) -> list[Membership]:
         return self.for_users([user_id]).get(user_id, [])
 
-    def for_users(
-        self, user_ids: Collection[str], *, per_user: int | None = None
-    ) -> dict[str, list[Membership]]:
+    def for_users(self, user_ids: Collection[str]) -> dict[str, list[Membership]]:
         result: dict[str, list[Membership]] = defaultdict(list)
         if not user_ids:
             return result
-        parameters = {"user_ids": list(set(user_ids))}
-        rows: Sequence[Sequence[Any]]
-        if per_user is None:
-            rows = self.conn.execute(_FOR_USERS, parameters).all()
-        else:
-            rows = placements.first_per_user(
-                self.conn,
-                _SOME_FOR_USERS,
-                _FIRST_FOR_USERS,
-                parameters,
-                people=len(parameters["user_ids"]),
-                per_user=per_user,
-            )
-        for row in rows:
+        for row in self.conn.execute(_FOR_USERS, {"user_ids": list(set(user_ids))}).all():
             result[row[0]].append(to_membership(row))
         return result
 
