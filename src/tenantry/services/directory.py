@@ -29,12 +29,6 @@ class Placement:
     role: Role
 
 
-ROLES_LISTED = 1_000
-"""The most roles of one person a listing shows (GraphQL's `User.roles` and `User.tenants`),
-counting only those in accounts the caller may see the members of: past that, the listing
-refuses the field rather than answer thousands of them for each person."""
-
-
 @dataclass(slots=True)
 class UserPlacements:
     placements: list[Placement] = field(default_factory=list)

@@ -118,9 +118,10 @@ def _sqlite_engine(url: sa.URL, **kwargs: Any) -> sa.Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: sa.Connection) -> None:
-        if connection.get_execution_options().get(READONLY):
+        options = connection.get_execution_options()
+        if options.get(READONLY):
             return  # reads run statement by statement, as on PostgreSQL's autocommit reads
-        if not connection.get_execution_options().get(NO_WAIT):
+        if not options.get(NO_WAIT):
             connection.exec_driver_sql("BEGIN IMMEDIATE")
             return
         connection.exec_driver_sql("PRAGMA busy_timeout=0")

@@ -197,13 +197,11 @@ class SqlUnitOfWork:
         setattr(self, name, repository)
         return repository
 
-    @property
     def _users(self) -> SqlUserRepository:
         users = self.users
         assert isinstance(users, SqlUserRepository)
         return users
 
-    @property
     def _audit(self) -> SqlAuditRepository:
         audit = self.audit
         assert isinstance(audit, SqlAuditRepository)
@@ -214,14 +212,14 @@ class SqlUnitOfWork:
 
     def savepoint(self) -> SqlSavepoint:
         assert self._connection is not None
-        return SqlSavepoint(self._connection, [self._users.remembered, self._audit.held])
+        return SqlSavepoint(self._connection, [self._users().remembered, self._audit().held])
 
     def prefetch_users(self, emails: Collection[str]) -> dict[str, User]:
-        return self._users.prefetch(emails)
+        return self._users().prefetch(emails)
 
     @contextmanager
     def defer_audit(self) -> Iterator[None]:
-        held = self._audit.held
+        held = self._audit().held
         owner = held.start()
         mark = held.mark()
         try:

@@ -20,11 +20,11 @@ from hypothesis_graphql import queries
 
 from tenantry.domain.accounts import AccountKind
 from tenantry.domain.memberships import Membership
-from tenantry.entrypoints.graphql import capig, hub
+from tenantry.entrypoints.graphql import capig, hub, hub_loaders
 from tenantry.entrypoints.graphql.endpoint import _run
 from tenantry.entrypoints.graphql.engine import GraphQLEngine
 from tenantry.entrypoints.graphql.hub_loaders import HubLoaders
-from tenantry.services import accounts, credentials, directory, members, setup
+from tenantry.services import accounts, credentials, members, setup
 from tenantry.services.context import Actor, ServiceContext
 from tenantry.services.members import NewMember
 
@@ -107,7 +107,7 @@ def test_hub_queries_answer_alike(
 ) -> None:
     # One role listed per person: the first user's two roles are refused where the caller sees
     # both tenants and listed where it sees one, in both paths alike.
-    monkeypatch.setattr(directory, "ROLES_LISTED", 1)
+    monkeypatch.setattr(hub_loaders, "ROLES_LISTED", 1)
     engines = pair(hub.build_hub_engine)
     query = with_ids(
         draw.draw(queries(engines[0].schema, fields=["tenant", "tenants", "user"])), draw.draw, data

@@ -1,4 +1,4 @@
-"""A person's roles are listed up to `directory.ROLES_LISTED` accounts the caller may see:
+"""A person's roles are listed up to `hub_loaders.ROLES_LISTED` accounts the caller may see:
 someone who holds roles in more of them is shown without `roles` and `tenants`, which answer an
 error that says so; roles in accounts the caller cannot see count for nothing. The bound is set
 low here; the rule is the same at 1,000."""
@@ -14,7 +14,8 @@ import pytest
 
 from tenantry.domain.accounts import Account, AccountKind
 from tenantry.domain.users import User, UserStatus
-from tenantry.services import credentials, directory
+from tenantry.entrypoints.graphql import hub_loaders
+from tenantry.services import credentials
 from tenantry.services.context import Actor, ServiceContext
 
 from factories import make_account, write_joined
@@ -31,7 +32,7 @@ USER = """query ($userId: String!) { user(userId: $userId) {
 
 @pytest.fixture(autouse=True)
 def few_roles_listed(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(directory, "ROLES_LISTED", LISTED)
+    monkeypatch.setattr(hub_loaders, "ROLES_LISTED", LISTED)
 
 
 def person(ctx: ServiceContext, email: str, accounts: list[Account]) -> str:

@@ -28,6 +28,9 @@ TOO_MANY_USERS = (
     f"This tenant has more than {USERS_CAP:,} users: page through them with"
     " users(first: ..., after: ...) and usersConnection { endCursor hasNextPage }."
 )
+ROLES_LISTED = 1_000
+"""The most roles of one person `User.roles` and `User.tenants` list, counting only those in
+accounts the caller may see the members of (so the answer says nothing of the others)."""
 TOO_MANY_ROLES = (
     "This user holds roles in more than {listed:,} accounts you can see, more than one answer"
     " lists: the bulk API, SCIM and the console list each account's users with their role."
@@ -124,12 +127,10 @@ class HubLoaders:
         return held
 
     def listed_roles(self, user_id: str, field: str) -> list[RoleHeld]:
-        """`roles_held` as a list field shows it: refused past `directory.ROLES_LISTED`
-        (counting only what the caller may see, so the answer says nothing of the rest)."""
+        """`roles_held` as a list field shows it: refused past `ROLES_LISTED`."""
         held = self.roles_held(user_id)
-        listed = directory.ROLES_LISTED
-        if len(held) > listed:
-            message = TOO_MANY_ROLES.format(listed=listed)
+        if len(held) > ROLES_LISTED:
+            message = TOO_MANY_ROLES.format(listed=ROLES_LISTED)
             raise InvalidInput(ErrorCode.INVALID_INPUT, message, field=field)
         return held
 
