@@ -9,13 +9,17 @@ from alembic.config import Config
 
 HERE = Path(__file__).parent
 
-# Indexes only PostgreSQL has (trigram search, migration 0013): the table definitions cannot
-# describe them, so comparing those with a migrated schema leaves them out.
+# What only one engine has for searching text (PostgreSQL's trigram indexes, migration 0013;
+# SQLite's table of member text, migration 0017): the table definitions cannot describe them,
+# so comparing those with a migrated schema leaves them out.
 SEARCH_INDEXES = frozenset({"search_users_email", "search_users_name", "search_accounts_name"})
+SEARCH_TABLES = frozenset({"search_member_text"})
 
 
 def include_name(name: str | None, type_: str, _parent: object) -> bool:
-    """Alembic's `include_name` hook: everything but the engine-specific search indexes."""
+    """Alembic's `include_name` hook: everything but the engine-specific search objects."""
+    if type_ == "table":
+        return name not in SEARCH_TABLES
     return not (type_ == "index" and name in SEARCH_INDEXES)
 
 

@@ -11,6 +11,7 @@ audit trail through uncorrelated subqueries, which use its time index.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Collection
 from datetime import datetime
 from typing import Any
@@ -33,6 +34,12 @@ from tenantry.services.member_query import (
     UserRecord,
 )
 from tenantry.storage.repositories.base import Repository, escape_like
+from tenantry.storage.repositories.member_text import (
+    TEXT_SEPARATOR,
+    SearchPlan,
+    member_text_cut,
+    search_plan,
+)
 from tenantry.storage.repositories.memberships import MEMBERSHIP_COLUMNS, to_membership
 from tenantry.storage.repositories.users import USER_COLUMNS, USER_WIDTH, to_user
 from tenantry.storage.tables import audit_events, memberships, scim_external_ids, users
@@ -63,6 +70,8 @@ _COLUMNS: dict[UserAttribute, sa.ColumnElement[Any]] = {
     A.JOINED_AT: memberships.c.created_at,
 }
 _OPTIONAL_TEXT = {A.DISPLAY_NAME, A.FIRST_NAME, A.LAST_NAME, A.DEPARTMENT}
+# The attributes SQLite's member text holds, lowered (`member_text`).
+_IN_MEMBER_TEXT = {A.EMAIL, A.DISPLAY_NAME}
 # Columns that are never NULL (the external id is, through its outer join).
 _NEVER_NULL = {A.USER_ID, A.EMAIL, A.DISPLAY_NAME, A.ROLE, A.JOINED_AT}
 
@@ -100,7 +109,7 @@ _ROLE_MEMBERS = (
 
 class SqlMemberSearchRepository(Repository):
     def users(self, account_id: str, query: UserQuery) -> list[UserRecord]:
-        sql = _Compiler(self.conn.dialect.name)
+        sql = self._compiler(account_id)
         statement = _SELECT.select_from(_MEMBERS).where(_IN_ACCOUNT)
         if query.filter is not None:
             statement = statement.where(sql.condition(query.filter))
@@ -117,9 +126,14 @@ class SqlMemberSearchRepository(Repository):
     def count_users(self, account_id: str, user_filter: Filter | None) -> int:
         statement = sa.select(sa.func.count()).select_from(_MEMBERS).where(_IN_ACCOUNT)
         if user_filter is not None:
-            statement = statement.where(_Compiler(self.conn.dialect.name).condition(user_filter))
+            statement = statement.where(self._compiler(account_id).condition(user_filter))
         count: int = self.conn.execute(statement, {"account_id": account_id}).scalar_one()
         return count
+
+    def _compiler(self, account_id: str) -> _Compiler:
+        # How to search the account's text is asked once, and only by a filter that searches.
+        plan = functools.cache(lambda: search_plan(self.conn, account_id))
+        return _Compiler(self.conn.dialect.name, plan)
 
     def user(self, account_id: str, user_id: str) -> UserRecord | None:
         row = self._one(_ONE, {"account_id": account_id, "user_id": user_id})
@@ -175,9 +189,10 @@ class _Compiler:
     """Turns a filter into a condition that is never NULL, so that `not` means "does not
     match" even where an attribute has no value."""
 
-    def __init__(self, dialect: str) -> None:
+    def __init__(self, dialect: str, plan: Callable[[], SearchPlan]) -> None:
         self.dialect = dialect
         self._binary = "C" if dialect == "postgresql" else "BINARY"
+        self._plan = plan
 
     def condition(self, node: Filter) -> sa.ColumnElement[bool]:
         if isinstance(node, AllOf):
@@ -241,7 +256,10 @@ class _Compiler:
         if operator is Operator.EQ:
             return sa.and_(has_value, text == operand)
         if operator in (Operator.CO, Operator.SW, Operator.EW):
-            return sa.and_(has_value, self._contains(text, operator, operand))
+            contains = self._contains(text, operator, operand)
+            if not exact and attribute in _IN_MEMBER_TEXT:
+                contains = sa.and_(self._cut(attribute, operator, operand), contains)
+            return sa.and_(has_value, contains)
         return sa.and_(has_value, _ordered(sa.collate(text, self._binary), operator, operand))
 
     def _contains(
@@ -267,6 +285,23 @@ class _Compiler:
                 sa.func.substr(text, sa.func.length(text) - length + 1) == operand,
             )
         return sa.func.instr(text, operand) > 0
+
+    def _cut(
+        self, attribute: UserAttribute, operator: Operator, operand: str
+    ) -> sa.ColumnElement[bool]:
+        """SQLite, a large account: the members whose member text (lowered address, a line
+        feed, lowered name) can hold `operand` where the comparison looks for it; a first cut
+        that keeps every member the comparison keeps. Otherwise nothing to cut."""
+        if self.dialect != "sqlite" or self._plan() is not SearchPlan.MEMBER_TEXT:
+            return sa.true()
+        escaped, first = escape_like(operand), attribute is A.EMAIL
+        if operator is Operator.SW:
+            pattern = f"{escaped}%" if first else f"%{TEXT_SEPARATOR}{escaped}%"
+        elif operator is Operator.EW:
+            pattern = f"%{escaped}{TEXT_SEPARATOR}%" if first else f"%{escaped}"
+        else:
+            pattern = f"%{escaped}%"
+        return member_text_cut(_ACCOUNT, pattern)
 
 
 def _truth(condition: sa.ColumnElement[bool], operator: Operator) -> sa.ColumnElement[bool]:

@@ -20,7 +20,7 @@ from tenantry.services.ports import (
 )
 from tenantry.storage.repositories.accounts import ACCOUNT_COLUMNS, to_account
 from tenantry.storage.repositories.base import Repository, columns, like_pattern
-from tenantry.storage.repositories.member_text import search_by_index, searched
+from tenantry.storage.repositories.member_text import SearchPlan, search_plan, searched
 from tenantry.storage.repositories.role_holders import holders_by_role, member_ids_by_role
 from tenantry.storage.repositories.users import USER_COLUMNS, USER_WIDTH, to_user
 from tenantry.storage.tables import accounts, memberships, users
@@ -190,8 +190,9 @@ _DELETE_MANY = memberships.delete().where(
 
 
 @functools.cache
-def _members(after: bool, search: bool, role: bool, indexed: bool) -> sa.Select[Any]:
-    """The members query for one combination of filters, built once.
+def _members(after: bool, search: SearchPlan | None, role: bool) -> sa.Select[Any]:
+    """The members query for one combination of filters, built once (`search`: how the
+    account's text is searched, or None for no search).
 
     Users' columns come first, then the membership's, so each row reads by position.
     """
@@ -210,9 +211,9 @@ def _members(after: bool, search: bool, role: bool, indexed: bool) -> sa.Select[
                 sa.bindparam("after_user", type_=memberships.c.user_id.type),
             )
         )
-    if search:
+    if search is not None:
         pattern = sa.bindparam("pattern", type_=sa.String)
-        query = query.where(searched(pattern, indexed=indexed))
+        query = query.where(searched(pattern, sa.bindparam("account_id"), search))
     if role:
         query = query.where(memberships.c.role_key == sa.bindparam("role_key"))
     return query
@@ -232,11 +233,11 @@ _STATE_FILTERS: dict[MemberState, sa.ColumnElement[bool]] = {
 
 
 def _browse_filters(
-    account_id: str, query: MemberQuery, *, indexed: bool
+    account_id: str, query: MemberQuery, plan: SearchPlan | None
 ) -> list[sa.ColumnElement[bool]]:
     where = [memberships.c.account_id == account_id]
-    if query.search:
-        where.append(searched(like_pattern(query.search), indexed=indexed))
+    if query.search and plan is not None:
+        where.append(searched(like_pattern(query.search), account_id, plan))
     if query.role_key:
         where.append(memberships.c.role_key == query.role_key)
     if query.state is not None:
@@ -334,8 +335,8 @@ class SqlMembershipRepository(Repository):
             parameters["pattern"] = like_pattern(search)
         if role_key:
             parameters["role_key"] = role_key
-        indexed = bool(search) and search_by_index(self.conn, account_id)
-        statement = _members(after is not None, bool(search), bool(role_key), indexed)
+        plan = search_plan(self.conn, account_id) if search else None
+        statement = _members(after is not None, plan, bool(role_key))
         return [
             (to_user(row), to_membership(row, USER_WIDTH))
             for row in self.conn.execute(statement, parameters).all()
@@ -350,10 +351,9 @@ class SqlMembershipRepository(Repository):
     ) -> tuple[list[tuple[User, Membership]], int]:
         """One page of an account's members, filtered and ordered as `query` says, and how
         many members match in all: two statements at most, whatever the page, one with a
-        search (and on PostgreSQL one counting the account's members up to
-        `member_text.SMALL_ACCOUNT`)."""
-        indexed = bool(query.search) and search_by_index(self.conn, account_id)
-        where = _browse_filters(account_id, query, indexed=indexed)
+        search (and one counting the account's members up to `member_text.SMALL_ACCOUNT`)."""
+        plan = search_plan(self.conn, account_id) if query.search else None
+        where = _browse_filters(account_id, query, plan)
         # A search reads every match of the account to filter (and mostly to order) them: the
         # page counts them too, with a window over the matches, in the same statement.
         counts = (sa.func.count().over(),) if query.search else ()

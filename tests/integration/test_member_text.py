@@ -1,0 +1,234 @@
+"""Searching a large account answers exactly what reading its members answers.
+
+A search of an account past `member_text.SMALL_ACCOUNT` members goes through the engine's
+search structures: PostgreSQL's trigram indexes, or SQLite's table of member text (migration
+0017), a first cut kept in step with memberships and users by triggers. Here the threshold is
+lowered so that one small account is searched both ways, and every answer (the console's
+browse, the member list, SCIM filters) must be the same; on SQLite the triggers must keep the
+member text equal to what the memberships and users say, through every kind of write.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from tenantry.domain.accounts import Account
+from tenantry.domain.users import User, UserStatus
+from tenantry.services import member_browsing, members, provisioning
+from tenantry.services.context import Actor, ServiceContext
+from tenantry.services.member_query import (
+    AnyOf,
+    Compare,
+    Filter,
+    Negation,
+    Operator,
+    UserAttribute,
+    UserQuery,
+)
+from tenantry.services.ports import MemberSort
+from tenantry.storage.migrations import upgrade_database
+from tenantry.storage.repositories import member_text
+
+from factories import make_account, statements, write_joined
+
+SYSTEM = Actor.system(face="test")
+NAMES = [
+    "Person 001",
+    "MIXED Case Name",
+    "Zoë Ünal",
+    "100% Real_Name",
+    "back\\slash",
+    "Ann Example",
+    "ann",
+    "Éloïse Ørsted",
+]
+TEXTS = [
+    "user",
+    "USER00",
+    "example.com",
+    "person 0",
+    "ann",
+    "case",
+    "zoë",
+    "ÜNAL",
+    "é",
+    "%",
+    "_",
+    "\\",
+    "0%",
+    "com\nperson",  # crosses from the address to the name: matches neither
+    "\n",
+    " ",
+    "xyz",
+]
+
+
+@pytest.fixture
+def account(ctx: ServiceContext) -> Account:
+    """An account of 24 members with varied addresses and names, and a neighbour whose
+    members match the same texts (which must never show up)."""
+    here, neighbour = make_account(ctx, name="Searched"), make_account(ctx, name="Neighbour")
+    start = datetime.now(UTC) - timedelta(days=1)
+    users = [
+        User(
+            id=f"00000000-0000-4000-8000-{n:012d}",
+            email=f"user{n:03d}@{'example.com' if n % 3 else 'ann.example.org'}",
+            name=NAMES[n % len(NAMES)],
+            status=UserStatus.ACTIVATED,
+            created_at=start,
+        )
+        for n in range(30)
+    ]
+    placed = [(user, here if n < 24 else neighbour) for n, user in enumerate(users)]
+    write_joined(ctx, users, placed, start=start)
+    return here
+
+
+def both_ways(
+    ctx: ServiceContext, monkeypatch: pytest.MonkeyPatch, search: Callable[[], object]
+) -> tuple[object, object, list[str]]:
+    """The answer read through the account's members, then through the search structures,
+    and the statements of the second."""
+    plain = search()
+    with monkeypatch.context() as patched:
+        patched.setattr(member_text, "SMALL_ACCOUNT", 5)
+        with statements(ctx) as sent:
+            through_index = search()
+    return plain, through_index, sent
+
+
+def assert_went_through_the_index(ctx: ServiceContext, sent: list[str]) -> None:
+    engine: sa.Engine = ctx.uow.engine  # type: ignore[attr-defined]
+    if engine.dialect.name == "sqlite":
+        assert any("search_member_text" in s for s in sent), sent
+
+
+@pytest.mark.parametrize("text", TEXTS, ids=repr)
+def test_browsing_and_listing_answer_alike_both_ways(
+    ctx: ServiceContext, monkeypatch: pytest.MonkeyPatch, account: Account, text: str
+) -> None:
+    def browse() -> object:
+        page = member_browsing.browse_members(
+            ctx, SYSTEM, account.id, search=text, sort=MemberSort.NAME, page=1, page_size=50
+        )
+        return page.total, [m.user.email for m in page.items]
+
+    def listed() -> object:
+        page = members.list_members(ctx, SYSTEM, account.id, search=text, limit=50)
+        return [m.user.email for m in page.items]
+
+    for search in (browse, listed):
+        plain, through_index, sent = both_ways(ctx, monkeypatch, search)
+        assert through_index == plain, (search.__name__, text)
+        if text.strip():  # blank is no search at all
+            assert_went_through_the_index(ctx, sent)
+
+
+def test_the_searches_find_what_they_should(ctx: ServiceContext, account: Account) -> None:
+    # Both ways agreeing on nothing would pass the test above: some texts must match.
+    def emails(text: str) -> list[str]:
+        return [
+            m.user.email for m in members.list_members(ctx, SYSTEM, account.id, search=text).items
+        ]
+
+    assert len(emails("user")) == 24
+    assert emails("com\nperson") == []
+    assert emails("0%") == ["user003@ann.example.org", "user011@example.com", "user019@example.com"]
+    assert len(emails("zoë")) == 3
+
+
+SCIM_FILTERS: list[Filter] = [
+    Compare(attribute, operator, value, ignore_case=True)
+    for attribute in (UserAttribute.EMAIL, UserAttribute.DISPLAY_NAME)
+    for operator in (Operator.CO, Operator.SW, Operator.EW)
+    for value in ("USER01", "ann", "example.com", "name", "zoë", "%", "\\", "g\nann", "1")
+]
+SCIM_FILTERS += [
+    Negation(Compare(UserAttribute.EMAIL, Operator.CO, "ann", ignore_case=True)),
+    AnyOf(
+        (
+            Compare(UserAttribute.DISPLAY_NAME, Operator.SW, "person", ignore_case=True),
+            Compare(UserAttribute.EMAIL, Operator.EW, ".org", ignore_case=True),
+        )
+    ),
+    Negation(Compare(UserAttribute.DISPLAY_NAME, Operator.EW, "NAME", ignore_case=True)),
+    Compare(UserAttribute.DISPLAY_NAME, Operator.CO, "Case", ignore_case=False),
+]
+
+
+@pytest.mark.parametrize("user_filter", SCIM_FILTERS, ids=repr)
+def test_scim_filters_answer_alike_both_ways(
+    ctx: ServiceContext, monkeypatch: pytest.MonkeyPatch, account: Account, user_filter: Filter
+) -> None:
+    def search() -> object:
+        page = provisioning.list_users(ctx, SYSTEM, account.id, UserQuery(user_filter, limit=50))
+        return page.total, [r.user.email for r in page.items]
+
+    plain, through_index, sent = both_ways(ctx, monkeypatch, search)
+    assert through_index == plain
+    if not (isinstance(user_filter, Compare) and not user_filter.ignore_case):
+        assert_went_through_the_index(ctx, sent)
+
+
+# PostgreSQL searches through its trigram indexes: it has no member text to keep.
+sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
+
+EXPECTED_TEXT = """
+    SELECT memberships.account_id, memberships.user_id,
+        lower(users.email) || char(10) || lower(users.name)
+    FROM memberships JOIN users ON users.id = memberships.user_id
+"""
+
+
+def assert_in_step(engine: sa.Engine) -> int:
+    with engine.connect() as conn:
+        held = set(conn.exec_driver_sql("SELECT * FROM search_member_text").all())
+        expected = set(conn.exec_driver_sql(EXPECTED_TEXT).all())
+    assert held == expected
+    return len(held)
+
+
+@sqlite_only
+def test_triggers_keep_the_member_text_in_step(ctx: ServiceContext, account: Account) -> None:
+    engine: sa.Engine = ctx.uow.engine  # type: ignore[attr-defined]
+    assert assert_in_step(engine) == 30
+    other = make_account(ctx, name="Other")
+    writes = [
+        # a person's address and name change (every membership of theirs follows)
+        "UPDATE users SET email = 'renamed@new.example', name = 'New NAME' WHERE id LIKE '%0001'",
+        "UPDATE users SET name = 'Only The Name' WHERE id LIKE '%0002'",
+        # a membership added, moved to another account, removed
+        f"INSERT INTO memberships (user_id, account_id, role_key, status, all_future_apps,"
+        f" created_at) SELECT id, '{other.id}', 'view', 'active', 1, created_at FROM users"
+        f" WHERE id LIKE '%0003'",
+        f"UPDATE memberships SET account_id = '{other.id}' WHERE user_id LIKE '%0004'",
+        "DELETE FROM memberships WHERE user_id LIKE '%0005'",
+        # a person deleted, an account deleted: their memberships go by cascade
+        "DELETE FROM users WHERE id LIKE '%0006'",
+        f"DELETE FROM accounts WHERE id = '{account.id}'",
+    ]
+    sizes = []
+    for statement in writes:
+        with engine.begin() as conn:
+            conn.exec_driver_sql(statement)
+        sizes.append(assert_in_step(engine))
+    # The searched account's 21 members left at the end go with it.
+    assert sizes == [30, 30, 31, 31, 30, 29, 8]
+
+
+@sqlite_only
+def test_the_migration_fills_the_member_text_from_what_is_there(
+    ctx: ServiceContext, account: Account, database_url: str
+) -> None:
+    engine: sa.Engine = ctx.uow.engine  # type: ignore[attr-defined]
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DELETE FROM search_member_text")
+        conn.exec_driver_sql("DELETE FROM alembic_version")
+        conn.exec_driver_sql("INSERT INTO alembic_version VALUES ('0016')")
+    upgrade_database(database_url)
+    assert assert_in_step(engine) == 30
