@@ -223,6 +223,7 @@ def searches(ctx: Any, seeded: Seeded) -> list[tuple[str, Callable[[], object]]]
         (f"browse, page 2 by joining ({large_size})", browse(large, None, MemberSort.JOINED)),
         (f"search one address ({large_size})", browse(large, some_user)),
         (f"search a name ({large_size})", browse(large, f"person {seeded.users - 7:07d}")),
+        (f"search matching every member ({large_size})", browse(large, "example")),
         (f"SCIM userName co ({large_size})", scim(large, Operator.CO, some_user + "@")),
         (f"SCIM userName sw ({large_size})", scim(large, Operator.SW, some_user)),
         (f"SCIM userName co ({some})", scim(small, Operator.CO, "user0000500@")),

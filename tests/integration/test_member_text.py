@@ -21,6 +21,7 @@ from tenantry.domain.users import User, UserStatus
 from tenantry.services import member_browsing, members, provisioning
 from tenantry.services.context import Actor, ServiceContext
 from tenantry.services.member_query import (
+    AllOf,
     AnyOf,
     Compare,
     Filter,
@@ -232,3 +233,77 @@ def test_the_migration_fills_the_member_text_from_what_is_there(
         conn.exec_driver_sql("INSERT INTO alembic_version VALUES ('0016')")
     upgrade_database(database_url)
     assert assert_in_step(engine) == 30
+
+
+@sqlite_only
+def test_a_rewrite_of_the_same_address_and_name_leaves_the_member_text_alone(
+    ctx: ServiceContext, account: Account
+) -> None:
+    # The repositories write every column of a user on any update (a sign-in, say): only a
+    # real change of address or name may rewrite the member's rows, one per membership.
+    engine: sa.Engine = ctx.uow.engine  # type: ignore[attr-defined]
+    other = make_account(ctx, name="Other")
+    user_id = "00000000-0000-4000-8000-000000000001"
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO memberships (user_id, account_id, role_key, status, all_future_apps,"
+            " created_at) SELECT id, ?, 'view', 'active', 1, created_at FROM users WHERE id = ?",
+            (other.id, user_id),
+        )
+
+    def changes_of(statement: str) -> int:
+        with engine.begin() as conn:
+            before = conn.exec_driver_sql("SELECT total_changes()").scalar_one()
+            conn.exec_driver_sql(statement, (user_id,))
+            return int(conn.exec_driver_sql("SELECT total_changes()").scalar_one() - before)
+
+    assert changes_of("UPDATE users SET email = email, name = name WHERE id = ?") == 1
+    assert changes_of("UPDATE users SET name = 'Someone Else' WHERE id = ?") == 1 + 2
+    assert_in_step(engine)
+
+
+@sqlite_only
+def test_texts_the_cut_cannot_serve_are_searched_without_it(
+    ctx: ServiceContext, monkeypatch: pytest.MonkeyPatch, account: Account
+) -> None:
+    # SQLite's LIKE refuses patterns past 50,000 bytes and stops at a NUL character: such a
+    # text is searched by the condition alone, with the same answer as a small account gets.
+    long_value = Compare(UserAttribute.EMAIL, Operator.CO, "x" * 50_001, ignore_case=True)
+
+    def scim() -> object:
+        page = provisioning.list_users(ctx, SYSTEM, account.id, UserQuery(long_value))
+        return page.total, [r.user.email for r in page.items]
+
+    def with_nul() -> object:
+        page = members.list_members(ctx, SYSTEM, account.id, search="example.com\x00")
+        return [m.user.email for m in page.items]
+
+    for search in (scim, with_nul):
+        plain, through_index, sent = both_ways(ctx, monkeypatch, search)
+        assert through_index == plain
+        assert not any("search_member_text" in s for s in sent), sent
+    assert len(plain) == 16  # type: ignore[arg-type]  # the NUL search: addresses ending so
+    assert scim() == (0, [])
+
+
+def test_a_filter_that_names_one_member_by_key_goes_without_the_cut(
+    ctx: ServiceContext, monkeypatch: pytest.MonkeyPatch, account: Account
+) -> None:
+    # A cut beside a key would only add a scan of the whole account's member text.
+    user_id = "00000000-0000-4000-8000-000000000008"
+    query = UserQuery(
+        AllOf(
+            (
+                Compare(UserAttribute.USER_ID, Operator.EQ, user_id),
+                Compare(UserAttribute.EMAIL, Operator.CO, "example", ignore_case=True),
+            )
+        )
+    )
+
+    def search() -> object:
+        page = provisioning.list_users(ctx, SYSTEM, account.id, query)
+        return [r.user.id for r in page.items]
+
+    plain, through_index, sent = both_ways(ctx, monkeypatch, search)
+    assert through_index == plain == [user_id]
+    assert not any("search_member_text" in s for s in sent), sent

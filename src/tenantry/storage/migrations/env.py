@@ -30,7 +30,10 @@ def _run(connection: object) -> None:
     context.configure(
         connection=connection,  # type: ignore[arg-type]
         target_metadata=metadata,
-        render_as_batch=True,  # SQLite alters tables by copying them
+        # SQLite alters tables by copying them. The member-text triggers (0017) name `users`
+        # and `memberships`: a later migration that copies either must drop them first and
+        # create them again after, as 0017 does (the copy fails while they exist).
+        render_as_batch=True,
         compare_type=True,
         include_name=include_name,
     )

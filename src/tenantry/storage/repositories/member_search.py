@@ -37,6 +37,7 @@ from tenantry.storage.repositories.base import Repository, escape_like
 from tenantry.storage.repositories.member_text import (
     TEXT_SEPARATOR,
     SearchPlan,
+    cuttable,
     member_text_cut,
     search_plan,
 )
@@ -131,8 +132,9 @@ class SqlMemberSearchRepository(Repository):
         return count
 
     def _compiler(self, account_id: str) -> _Compiler:
-        # How to search the account's text is asked once, and only by a filter that searches.
-        plan = functools.cache(lambda: search_plan(self.conn, account_id))
+        # How to search the account's text is asked once, and only by a filter that searches
+        # (each comparison checks its own text with `cuttable`).
+        plan = functools.cache(lambda: search_plan(self.conn, account_id, ""))
         return _Compiler(self.conn.dialect.name, plan)
 
     def user(self, account_id: str, user_id: str) -> UserRecord | None:
@@ -193,10 +195,18 @@ class _Compiler:
         self.dialect = dialect
         self._binary = "C" if dialect == "postgresql" else "BINARY"
         self._plan = plan
+        self._cutting = True
 
     def condition(self, node: Filter) -> sa.ColumnElement[bool]:
         if isinstance(node, AllOf):
-            return sa.and_(*(self.condition(term) for term in node.terms))
+            # Beside a term that finds one member by key, a cut would only add a scan of the
+            # account's member text: its terms go without.
+            cutting = self._cutting
+            self._cutting = cutting and not any(_by_key(term) for term in node.terms)
+            try:
+                return sa.and_(*(self.condition(term) for term in node.terms))
+            finally:
+                self._cutting = cutting
         if isinstance(node, AnyOf):
             return sa.or_(*(self.condition(term) for term in node.terms))
         if isinstance(node, Negation):
@@ -292,7 +302,9 @@ class _Compiler:
         """SQLite, a large account: the members whose member text (lowered address, a line
         feed, lowered name) can hold `operand` where the comparison looks for it; a first cut
         that keeps every member the comparison keeps. Otherwise nothing to cut."""
-        if self.dialect != "sqlite" or self._plan() is not SearchPlan.MEMBER_TEXT:
+        if not (self._cutting and self.dialect == "sqlite" and cuttable(operand)):
+            return sa.true()
+        if self._plan() is not SearchPlan.MEMBER_TEXT:
             return sa.true()
         escaped, first = escape_like(operand), attribute is A.EMAIL
         if operator is Operator.SW:
@@ -302,6 +314,13 @@ class _Compiler:
         else:
             pattern = f"%{escaped}%"
         return member_text_cut(_ACCOUNT, pattern)
+
+
+def _by_key(term: Filter) -> bool:
+    """Whether `term` finds at most one member through an index: its id, address or
+    external id."""
+    keys = (A.USER_ID, A.EMAIL, A.EXTERNAL_ID)
+    return isinstance(term, Compare) and term.operator is Operator.EQ and term.attribute in keys
 
 
 def _truth(condition: sa.ColumnElement[bool], operator: Operator) -> sa.ColumnElement[bool]:

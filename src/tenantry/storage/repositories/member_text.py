@@ -35,6 +35,17 @@ _MEMBER_TEXT = sa.table(
     "search_member_text", sa.column("account_id"), sa.column("user_id"), sa.column("text")
 )
 TEXT_SEPARATOR = "\n"
+_LONGEST_TEXT = 1_000
+"""Longer than any member text (an address of at most 254 characters, a line feed, a name of
+at most 200): a longer search matches nobody, and SQLite refuses LIKE patterns past 50,000
+bytes, so such a search is left to the condition alone."""
+
+
+def cuttable(text: str) -> bool:
+    """Whether a search for `text` may be cut by the member text: not past `_LONGEST_TEXT`,
+    and without a NUL character, at which SQLite's LIKE stops reading the pattern (the cut
+    would then test less than the condition does, and could drop a match)."""
+    return len(text) <= _LONGEST_TEXT and "\x00" not in text
 
 
 class SearchPlan(enum.Enum):
@@ -83,11 +94,15 @@ def member_text_cut(
     return memberships.c.user_id.in_(cut)
 
 
-def search_plan(conn: sa.Connection, account_id: str) -> SearchPlan:
-    """How to search the account's members: past `SMALL_ACCOUNT` members (counted no further
-    than that, from the account's index), through the engine's search structures."""
+def search_plan(conn: sa.Connection, account_id: str, text: str) -> SearchPlan:
+    """How to search the account's members for `text`: past `SMALL_ACCOUNT` members (counted
+    no further than that, from the account's index), through the engine's search
+    structures."""
+    postgresql = conn.dialect.name == "postgresql"
+    if not postgresql and not cuttable(text):
+        return SearchPlan.MEMBERS
     limit = SMALL_ACCOUNT + 1
     counted = conn.execute(_COUNT_UP_TO, {"account_id": account_id, "limit": limit})
     if counted.scalar_one() <= SMALL_ACCOUNT:
         return SearchPlan.MEMBERS
-    return SearchPlan.TRIGRAMS if conn.dialect.name == "postgresql" else SearchPlan.MEMBER_TEXT
+    return SearchPlan.TRIGRAMS if postgresql else SearchPlan.MEMBER_TEXT

@@ -335,7 +335,7 @@ class SqlMembershipRepository(Repository):
             parameters["pattern"] = like_pattern(search)
         if role_key:
             parameters["role_key"] = role_key
-        plan = search_plan(self.conn, account_id) if search else None
+        plan = search_plan(self.conn, account_id, search) if search else None
         statement = _members(after is not None, plan, bool(role_key))
         return [
             (to_user(row), to_membership(row, USER_WIDTH))
@@ -352,7 +352,7 @@ class SqlMembershipRepository(Repository):
         """One page of an account's members, filtered and ordered as `query` says, and how
         many members match in all: two statements at most, whatever the page, one with a
         search (and one counting the account's members up to `member_text.SMALL_ACCOUNT`)."""
-        plan = search_plan(self.conn, account_id) if query.search else None
+        plan = search_plan(self.conn, account_id, query.search) if query.search else None
         where = _browse_filters(account_id, query, plan)
         # A search reads every match of the account to filter (and mostly to order) them: the
         # page counts them too, with a window over the matches, in the same statement.

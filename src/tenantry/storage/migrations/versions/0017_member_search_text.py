@@ -20,6 +20,9 @@ membership triggers). The repositories use it only as a first cut (`member_text`
 search's own condition is still applied to the users it names, so the answers are those of
 the plain search by construction.
 
+A later migration that rebuilds `users` or `memberships` on SQLite (batch mode copies the
+table) must drop these triggers first and create them again after, with the same SQL.
+
 PostgreSQL: nothing (its trigram indexes serve the search). The table is left out of the
 drift check between the tables and the migrated schema (`SEARCH_TABLES`), like the
 PostgreSQL-only search indexes.
@@ -57,7 +60,10 @@ _TRIGGERS = {
         _REMOVE_OLD + _ADD_NEW,
     ),
     "search_member_text_renamed": (
-        "AFTER UPDATE OF email, name ON users",
+        # Updates write every column: only a real change of address or name rewrites the
+        # rows (a sign-in would otherwise rewrite one per membership).
+        "AFTER UPDATE OF email, name ON users"
+        " WHEN OLD.email IS NOT NEW.email OR OLD.name IS NOT NEW.name",
         """
             UPDATE search_member_text
             SET text = lower(NEW.email) || char(10) || coalesce(lower(NEW.name), '')
