@@ -157,6 +157,7 @@ def test_10000_members_cost_one_page_select_and_one_count_at_most(ctx: ServiceCo
     account = make_account(ctx, name="Big advertiser")
     fill(ctx, account, 10_000)
     actor = Actor.system(face="test")
+    postgresql = ctx.uow.engine.dialect.name == "postgresql"  # type: ignore[attr-defined]
     member_browsing.account_roles(ctx, actor, account.id)  # warm up the engine's caches
     with statements(ctx) as authorizing:
         member_browsing.account_roles(ctx, actor, account.id)
@@ -178,9 +179,11 @@ def test_10000_members_cost_one_page_select_and_one_count_at_most(ctx: ServiceCo
             # 1,429 multiples of 7 are deactivated, 2,000 - 286 other multiples of 5 pending.
             assert found.total == 10_000 - 1429 - (2000 - 286)
             # A search first counts the account's members up to 2,001 (an index-only read)
-            # to choose between its members and the engine's search structures.
-            extra = sent[len(authorizing) + 1 :]
-            assert len(sent) == len(authorizing) + 2, sent
+            # to choose between its members and the engine's search structures; on SQLite
+            # it then reads the member text, which stops past `CUT_AT_MOST` matches.
+            probe = 1 if postgresql else 2
+            extra = sent[len(authorizing) + probe :]
+            assert len(sent) == len(authorizing) + probe + 1, sent
             # The page counts every match with it: a search reads them all anyway.
             assert "LIMIT" in extra[0].upper(), extra[0]
             assert "count(*) over" in extra[0].lower(), extra[0]

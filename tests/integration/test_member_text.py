@@ -307,3 +307,21 @@ def test_a_filter_that_names_one_member_by_key_goes_without_the_cut(
     plain, through_index, sent = both_ways(ctx, monkeypatch, search)
     assert through_index == plain == [user_id]
     assert not any("search_member_text" in s for s in sent), sent
+
+
+def test_a_text_too_common_for_the_cut_is_searched_through_the_members(
+    ctx: ServiceContext, monkeypatch: pytest.MonkeyPatch, account: Account
+) -> None:
+    # Past `CUT_AT_MOST` matches, naming them all would cost more than reading the members.
+    monkeypatch.setattr(member_text, "CUT_AT_MOST", 3)
+
+    def search() -> object:
+        page = member_browsing.browse_members(ctx, SYSTEM, account.id, search="example")
+        return page.total, [m.user.email for m in page.items]
+
+    plain, through_index, sent = both_ways(ctx, monkeypatch, search)
+    assert through_index == plain
+    assert plain[0] == 24  # type: ignore[index]
+    if ctx.uow.engine.dialect.name == "sqlite":  # type: ignore[attr-defined]
+        assert any("search_member_text" in s for s in sent), sent
+        assert not any("IN (" in s for s in sent if "users" in s), sent

@@ -36,10 +36,9 @@ from tenantry.services.member_query import (
 from tenantry.storage.repositories.base import Repository, escape_like
 from tenantry.storage.repositories.member_text import (
     TEXT_SEPARATOR,
-    SearchPlan,
     cuttable,
-    member_text_cut,
-    search_plan,
+    is_large,
+    member_text_matches,
 )
 from tenantry.storage.repositories.memberships import MEMBERSHIP_COLUMNS, to_membership
 from tenantry.storage.repositories.users import USER_COLUMNS, USER_WIDTH, to_user
@@ -132,10 +131,13 @@ class SqlMemberSearchRepository(Repository):
         return count
 
     def _compiler(self, account_id: str) -> _Compiler:
-        # How to search the account's text is asked once, and only by a filter that searches
-        # (each comparison checks its own text with `cuttable`).
-        plan = functools.cache(lambda: search_plan(self.conn, account_id, ""))
-        return _Compiler(self.conn.dialect.name, plan)
+        # Whether the account is large is asked once, and only by a filter that searches.
+        large = functools.cache(lambda: is_large(self.conn, account_id))
+
+        def matches(pattern: str) -> list[str] | None:
+            return member_text_matches(self.conn, account_id, pattern) if large() else None
+
+        return _Compiler(self.conn.dialect.name, matches)
 
     def user(self, account_id: str, user_id: str) -> UserRecord | None:
         row = self._one(_ONE, {"account_id": account_id, "user_id": user_id})
@@ -191,10 +193,10 @@ class _Compiler:
     """Turns a filter into a condition that is never NULL, so that `not` means "does not
     match" even where an attribute has no value."""
 
-    def __init__(self, dialect: str, plan: Callable[[], SearchPlan]) -> None:
+    def __init__(self, dialect: str, matches: Callable[[str], list[str] | None]) -> None:
         self.dialect = dialect
         self._binary = "C" if dialect == "postgresql" else "BINARY"
-        self._plan = plan
+        self._matches = matches
         self._cutting = True
 
     def condition(self, node: Filter) -> sa.ColumnElement[bool]:
@@ -300,11 +302,10 @@ class _Compiler:
         self, attribute: UserAttribute, operator: Operator, operand: str
     ) -> sa.ColumnElement[bool]:
         """SQLite, a large account: the members whose member text (lowered address, a line
-        feed, lowered name) can hold `operand` where the comparison looks for it; a first cut
-        that keeps every member the comparison keeps. Otherwise nothing to cut."""
+        feed, lowered name) can hold `operand` where the comparison looks for it, named in
+        the statement; a first cut that keeps every member the comparison keeps. Nothing to
+        cut elsewhere, or where more members than `CUT_AT_MOST` hold it."""
         if not (self._cutting and self.dialect == "sqlite" and cuttable(operand)):
-            return sa.true()
-        if self._plan() is not SearchPlan.MEMBER_TEXT:
             return sa.true()
         escaped, first = escape_like(operand), attribute is A.EMAIL
         if operator is Operator.SW:
@@ -313,7 +314,8 @@ class _Compiler:
             pattern = f"%{escaped}{TEXT_SEPARATOR}%" if first else f"%{escaped}"
         else:
             pattern = f"%{escaped}%"
-        return member_text_cut(_ACCOUNT, pattern)
+        matches = self._matches(pattern)
+        return sa.true() if matches is None else memberships.c.user_id.in_(matches)
 
 
 def _by_key(term: Filter) -> bool:

@@ -5,6 +5,7 @@ migration 0013; SQLite's table of member text, migration 0017)."""
 from __future__ import annotations
 
 import enum
+from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
@@ -56,20 +57,46 @@ class SearchPlan(enum.Enum):
     TRIGRAMS = "trigrams"
     """PostgreSQL: the users the trigram indexes find, and each one's membership by key."""
     MEMBER_TEXT = "member text"
-    """SQLite: the account's rows of member text, in one scan of short rows clustered by
-    account, then only the matching members and users, by key."""
+    """SQLite: the few members the account's member text names (`TextSearch.matches`), each
+    membership and user by key."""
 
 
-def searched(
-    pattern: sa.ColumnElement[str] | str,
-    account_id: sa.ColumnElement[str] | str,
-    plan: SearchPlan,
-) -> sa.ColumnElement[bool]:
+CUT_AT_MOST = 1_000
+"""SQLite: a text that more of a large account's members hold than this is searched through
+the account's members, in order, which a page of such a text can stop early; fewer are named
+in the statements (`TextSearch.matches`), found in one scan of the account's member text that
+stops at the first match past this many."""
+
+_MATCHING = (
+    sa.select(_MEMBER_TEXT.c.user_id)
+    .where(
+        _MEMBER_TEXT.c.account_id == sa.bindparam("account_id"),
+        _MEMBER_TEXT.c.text.like(sa.bindparam("pattern", type_=sa.String), "\\"),
+    )
+    .limit(sa.bindparam("limit", type_=sa.Integer))
+)
+
+
+@dataclass(frozen=True, slots=True)
+class TextSearch:
+    """How to search one account's members for one text."""
+
+    plan: SearchPlan
+    matches: list[str] = field(default_factory=list)
+    """MEMBER_TEXT: the members whose member text holds the text; a first cut that keeps
+    every member the search's condition keeps (the same lowered texts)."""
+
+    @property
+    def cut(self) -> dict[str, list[str]]:
+        """The parameters `searched` adds to a statement."""
+        return {"cut": self.matches} if self.plan is SearchPlan.MEMBER_TEXT else {}
+
+
+def searched(pattern: sa.ColumnElement[str] | str, plan: SearchPlan) -> sa.ColumnElement[bool]:
     """The member's address or name holds the LIKE `pattern`, written for `plan`: as the
     expressions the trigram indexes cover (addresses are stored lower-case: same answer); or
     as ones no index covers (the same text with nothing appended), so that the account's own
-    members are read; or first cut by the member text of the account `account_id`, which
-    holds the same lowered texts, so the cut keeps every member the condition keeps."""
+    members are read; or, first, among the members `TextSearch.cut` names."""
     trigrams = plan is SearchPlan.TRIGRAMS
     condition = sa.or_(
         *(
@@ -79,30 +106,36 @@ def searched(
     )
     if plan is not SearchPlan.MEMBER_TEXT:
         return condition
-    return sa.and_(member_text_cut(account_id, pattern), condition)
+    named = memberships.c.user_id.in_(sa.bindparam("cut", expanding=True))
+    return sa.and_(named, condition)
 
 
-def member_text_cut(
-    account_id: sa.ColumnElement[str] | str, pattern: sa.ColumnElement[str] | str
-) -> sa.ColumnElement[bool]:
-    """SQLite: the membership is one of the account's whose member text matches the LIKE
-    `pattern`, found in one scan of the account's rows of member text. Only ever a first cut
-    beside a condition it keeps every match of, so `cut AND condition` is `condition`."""
-    cut = sa.select(_MEMBER_TEXT.c.user_id).where(
-        _MEMBER_TEXT.c.account_id == account_id, _MEMBER_TEXT.c.text.like(pattern, "\\")
-    )
-    return memberships.c.user_id.in_(cut)
-
-
-def search_plan(conn: sa.Connection, account_id: str, text: str) -> SearchPlan:
-    """How to search the account's members for `text`: past `SMALL_ACCOUNT` members (counted
-    no further than that, from the account's index), through the engine's search
-    structures."""
+def text_search(conn: sa.Connection, account_id: str, text: str, pattern: str) -> TextSearch:
+    """How to search the account's members for `text` (as the LIKE `pattern` over member
+    text): past `SMALL_ACCOUNT` members, through the engine's search structures."""
     postgresql = conn.dialect.name == "postgresql"
-    if not postgresql and not cuttable(text):
-        return SearchPlan.MEMBERS
+    if (not postgresql and not cuttable(text)) or not is_large(conn, account_id):
+        return TextSearch(SearchPlan.MEMBERS)
+    if postgresql:
+        return TextSearch(SearchPlan.TRIGRAMS)
+    matches = member_text_matches(conn, account_id, pattern)
+    if matches is None:
+        return TextSearch(SearchPlan.MEMBERS)
+    return TextSearch(SearchPlan.MEMBER_TEXT, matches)
+
+
+def member_text_matches(conn: sa.Connection, account_id: str, pattern: str) -> list[str] | None:
+    """SQLite: the members of the account whose member text matches the LIKE `pattern`, or
+    None past `CUT_AT_MOST` of them."""
+    parameters = {"account_id": account_id, "pattern": pattern, "limit": CUT_AT_MOST + 1}
+    found = conn.execute(_MATCHING, parameters)
+    matches = list(found.scalars())
+    return None if len(matches) > CUT_AT_MOST else matches
+
+
+def is_large(conn: sa.Connection, account_id: str) -> bool:
+    """Whether the account has more than `SMALL_ACCOUNT` members (counted no further than
+    that, from the account's index)."""
     limit = SMALL_ACCOUNT + 1
     counted = conn.execute(_COUNT_UP_TO, {"account_id": account_id, "limit": limit})
-    if counted.scalar_one() <= SMALL_ACCOUNT:
-        return SearchPlan.MEMBERS
-    return SearchPlan.TRIGRAMS if postgresql else SearchPlan.MEMBER_TEXT
+    return bool(counted.scalar_one() > SMALL_ACCOUNT)

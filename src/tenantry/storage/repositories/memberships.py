@@ -20,7 +20,7 @@ from tenantry.services.ports import (
 )
 from tenantry.storage.repositories.accounts import ACCOUNT_COLUMNS, to_account
 from tenantry.storage.repositories.base import Repository, columns, like_pattern
-from tenantry.storage.repositories.member_text import SearchPlan, search_plan, searched
+from tenantry.storage.repositories.member_text import SearchPlan, searched, text_search
 from tenantry.storage.repositories.role_holders import holders_by_role, member_ids_by_role
 from tenantry.storage.repositories.users import USER_COLUMNS, USER_WIDTH, to_user
 from tenantry.storage.tables import accounts, memberships, users
@@ -213,7 +213,7 @@ def _members(after: bool, search: SearchPlan | None, role: bool) -> sa.Select[An
         )
     if search is not None:
         pattern = sa.bindparam("pattern", type_=sa.String)
-        query = query.where(searched(pattern, sa.bindparam("account_id"), search))
+        query = query.where(searched(pattern, search))
     if role:
         query = query.where(memberships.c.role_key == sa.bindparam("role_key"))
     return query
@@ -237,7 +237,7 @@ def _browse_filters(
 ) -> list[sa.ColumnElement[bool]]:
     where = [memberships.c.account_id == account_id]
     if query.search and plan is not None:
-        where.append(searched(like_pattern(query.search), account_id, plan))
+        where.append(searched(like_pattern(query.search), plan))
     if query.role_key:
         where.append(memberships.c.role_key == query.role_key)
     if query.state is not None:
@@ -331,11 +331,14 @@ class SqlMembershipRepository(Repository):
         parameters: dict[str, Any] = {"account_id": account_id, "limit": limit}
         if after is not None:
             parameters["after_at"], parameters["after_user"] = after
+        plan = None
         if search:
-            parameters["pattern"] = like_pattern(search)
+            parameters["pattern"] = pattern = like_pattern(search)
+            how = text_search(self.conn, account_id, search, pattern)
+            parameters.update(how.cut)
+            plan = how.plan
         if role_key:
             parameters["role_key"] = role_key
-        plan = search_plan(self.conn, account_id, search) if search else None
         statement = _members(after is not None, plan, bool(role_key))
         return [
             (to_user(row), to_membership(row, USER_WIDTH))
@@ -351,9 +354,14 @@ class SqlMembershipRepository(Repository):
     ) -> tuple[list[tuple[User, Membership]], int]:
         """One page of an account's members, filtered and ordered as `query` says, and how
         many members match in all: two statements at most, whatever the page, one with a
-        search (and one counting the account's members up to `member_text.SMALL_ACCOUNT`)."""
-        plan = search_plan(self.conn, account_id, query.search) if query.search else None
-        where = _browse_filters(account_id, query, plan)
+        search (and before it one counting the account's members up to
+        `member_text.SMALL_ACCOUNT`, and on SQLite one reading a large account's member
+        text)."""
+        how = None
+        if query.search:
+            how = text_search(self.conn, account_id, query.search, like_pattern(query.search))
+        where = _browse_filters(account_id, query, how.plan if how else None)
+        cut = how.cut if how else {}
         # A search reads every match of the account to filter (and mostly to order) them: the
         # page counts them too, with a window over the matches, in the same statement.
         counts = (sa.func.count().over(),) if query.search else ()
@@ -365,7 +373,7 @@ class SqlMembershipRepository(Repository):
             .limit(limit)
             .offset(offset)
         )
-        found = self.conn.execute(page).all()
+        found = self.conn.execute(page, cut).all()
         rows = [(to_user(row), to_membership(row, USER_WIDTH)) for row in found]
         if counts and found:
             return rows, found[0][-1]
@@ -374,7 +382,7 @@ class SqlMembershipRepository(Repository):
         # Without a filter on users, the account's index on memberships counts alone.
         counted = _WITH_USERS if query.search or query.state is not None else memberships
         count = sa.select(sa.func.count()).select_from(counted).where(*where)
-        total: int = self.conn.execute(count).scalar_one()
+        total: int = self.conn.execute(count, cut).scalar_one()
         return rows, total
 
     def active_role_counts(self, account_ids: Collection[str]) -> dict[tuple[str, str], int]:
