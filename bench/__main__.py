@@ -114,7 +114,7 @@ def main(argv: list[str] | None = None) -> None:
     console = Console()
     if not console.is_terminal:
         console = Console(width=140)  # logs and pipes: keep the table on one line per row
-    load = os.getloadavg()[0]
+    load, speed = os.getloadavg()[0], machine_speed_ms()
     began = perf_counter()
     runs = []
     for engine in args.engines:
@@ -129,13 +129,14 @@ def main(argv: list[str] | None = None) -> None:
                 )
             if run.memory is not None:
                 print(f"# {engine} {users} rss {run.memory.rss_mb:.0f} MB", file=sys.stderr)
-    print_header(console, runs, seconds=args.seconds, rounds=rounds, load=load)
+    print_header(console, runs, seconds=args.seconds, rounds=rounds, load=load, speed=speed)
     console.print(figures_table(runs))
     for line in flatness(runs):
         console.print(line)
     console.print(
         f"seeding took {sum(r.seeding_seconds for r in runs):.0f} s, the whole run"
-        f" {perf_counter() - began:.0f} s; load average {os.getloadavg()[0]:.1f} at the end."
+        f" {perf_counter() - began:.0f} s; load average {os.getloadavg()[0]:.1f} and the fixed"
+        f" loop {machine_speed_ms():.1f} ms at the end."
     )
 
 
@@ -185,7 +186,7 @@ def seeding_figures(seeded: Seeded) -> list[Figure]:
 
 
 def print_header(
-    console: Console, runs: list[Run], *, seconds: float, rounds: int, load: float
+    console: Console, runs: list[Run], *, seconds: float, rounds: int, load: float, speed: float
 ) -> None:
     for engine, server, origin in dict.fromkeys((r.engine, r.server, r.origin) for r in runs):
         console.print(f"[bold]engine[/]   {engine}: {server}, {origin}")
@@ -202,8 +203,21 @@ def print_header(
     console.print(f"[bold]python[/]   {interpreter()}")
     console.print(
         f"[bold]machine[/]  {os.cpu_count()} CPUs, load average {load:.1f} before the run"
-        " (other work on the machine lowers both sides, not always alike)"
+        " (other work on the machine lowers both sides, not always alike); a fixed loop of"
+        f" Python took {speed:.1f} ms (the same machine has been 1.5 to 2 times slower some"
+        " hours than others with nothing else running: compare runs by it, ratios within one)"
     )
+
+
+def machine_speed_ms() -> float:
+    """How long a fixed pure-Python loop takes here now, the best of five: no figure of the
+    run depends on it, but it tells a slow hour of the machine from a slower build."""
+    best = float("inf")
+    for _ in range(5):
+        began = perf_counter()
+        sum(n * n for n in range(300_000))
+        best = min(best, perf_counter() - began)
+    return best * 1000
 
 
 def interpreter() -> str:
