@@ -37,9 +37,10 @@ _MEMBER_TEXT = sa.table(
 )
 TEXT_SEPARATOR = "\n"
 _LONGEST_TEXT = 1_000
-"""Longer than any member text (an address of at most 254 characters, a line feed, a name of
-at most 200): a longer search matches nobody, and SQLite refuses LIKE patterns past 50,000
-bytes, so such a search is left to the condition alone."""
+"""Longer than any member text the services write (an address of at most 254 characters, a
+line feed, a name of at most 200; SQLite itself does not hold columns to their lengths): such
+a search is left to the condition alone, which answers it whatever is stored, and SQLite
+refuses LIKE patterns past 50,000 bytes."""
 
 
 def cuttable(text: str) -> bool:
