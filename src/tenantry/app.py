@@ -25,6 +25,7 @@ from tenantry.settings import Settings
 from tenantry.storage.backup import backup_database, restore_database
 from tenantry.storage.engine import create_engine, ping
 from tenantry.storage.migrations import current_revision, head_revision, upgrade_database
+from tenantry.storage.repositories.credentials import AUTHENTICATION_TABLES
 from tenantry.storage.uow import SqlUnitOfWorkFactory
 from tenantry.webhook_http import HttpWebhookTransport
 
@@ -55,7 +56,9 @@ class Composition:
             engine = create_engine(self.settings.database_url)
             cache = CredentialCache(self.settings.credential_cache_seconds)
             self._context = ServiceContext(
-                uow=SqlUnitOfWorkFactory(engine, wrote=cache.invalidate),
+                uow=SqlUnitOfWorkFactory(
+                    engine, wrote=cache.invalidate, watching=AUTHENTICATION_TABLES
+                ),
                 settings=self.settings,
                 roles=load_role_catalogue(self.settings.role_catalogue),
                 media_sources=load_media_sources(self.settings.media_source_catalogue),

@@ -9,7 +9,7 @@ import pytest
 
 from tenantry.app import Composition
 from tenantry.domain.errors import Unauthenticated
-from tenantry.services import credentials, members
+from tenantry.services import accounts, credentials, members, quotas
 from tenantry.services.context import Actor, ServiceContext
 from tenantry.services.credential_cache import CredentialCache
 from tenantry.settings import Settings
@@ -105,6 +105,45 @@ def test_a_deactivated_user_is_refused_within_a_second_elsewhere(
             credentials.authenticate(elsewhere, token, face="test")
     finally:
         other.dispose()
+
+
+def warmed(ctx: ServiceContext, token: str) -> Actor:
+    """Authenticated until what was read stays cached (the first read writes the last use)."""
+    credentials.authenticate(ctx, token, face="test")
+    return credentials.authenticate(ctx, token, face="test")
+
+
+def test_a_call_counted_on_the_quota_keeps_what_was_read(ctx: ServiceContext, world: World) -> None:
+    """The bulk API counts every call (a write); that write changes no credential, so the
+    next request reads no token."""
+    token, _ = api_token(ctx, world)
+    actor = warmed(ctx, token)
+    assert quotas.admit_batch_call(ctx, actor).used == 1
+    with statements(ctx) as seen:
+        credentials.authenticate(ctx, token, face="test")
+    assert seen == []
+
+
+def test_a_deactivated_user_is_refused_at_once_in_the_process_that_did_it(
+    ctx: ServiceContext, world: World
+) -> None:
+    token, _ = api_token(ctx, world)
+    warmed(ctx, token)
+    make_member(ctx, world.a, role="admin")  # the last admin could not be deactivated
+    members.set_user_active(ctx, OPERATOR, world.a.id, world.a_admin.id, False)
+    with pytest.raises(Unauthenticated, match="deactivated"):
+        credentials.authenticate(ctx, token, face="test")
+
+
+def test_deleting_an_account_forgets_the_tokens_deleted_with_it(
+    ctx: ServiceContext, world: World
+) -> None:
+    """The tokens go by a foreign key's cascade, which no statement on them names."""
+    token, _ = api_token(ctx, world)
+    warmed(ctx, token)
+    accounts.delete_account(ctx, OPERATOR, world.a.id)
+    with pytest.raises(Unauthenticated):
+        credentials.authenticate(ctx, token, face="test")
 
 
 def test_the_cache_never_trusts_for_more_than_a_second() -> None:

@@ -87,8 +87,9 @@ class ServiceContext:
     webhook_transport: WebhookTransport | None = None
     """Posts webhook deliveries; None: nothing is sent (the entries wait in the outbox)."""
     credential_cache: CredentialCache = dataclasses.field(default_factory=CredentialCache)
-    """What authenticating tokens read, for up to a second (cleared by this process's writes:
-    the composition root has the unit of work call `invalidate` after each write commits)."""
+    """What authenticating tokens read, for up to a second (cleared by this process's writes
+    to it: the composition root has the unit of work call `invalidate` after a commit that
+    wrote the tables authenticating reads, `storage.writes`)."""
 
     def now(self) -> datetime:
         return self.clock()

@@ -3,10 +3,12 @@
 Every request presents a token, and reading it (and its user, or its API account) was most of
 the cost of a cheap request. A process keeps what it read for `seconds` (one at most), counted
 from *before* the read began, so a change committed anywhere (a revoked token, a deactivated
-user) is seen by every process within that time; a change committed by this process clears
-everything at once (`invalidate`, called after each write transaction commits), so its own
-revocations hold immediately. The checks themselves (the secret's digest, expiry against the
-clock) run on every request, on what was read.
+user) is seen by every process within that time; a change committed by this process to what
+was read clears everything at once (`invalidate`, called after a write transaction commits
+that wrote the credentials' tables, or a table whose deletions reach them, or a table it
+could not name: `storage.writes`), so its own revocations hold immediately, while the day's
+call counter the bulk API writes on every call leaves the cache be. The checks themselves
+(the secret's digest, expiry against the clock) run on every request, on what was read.
 """
 
 from __future__ import annotations

@@ -37,6 +37,8 @@ from tenantry.storage.repositories.roles import SqlAppRepository, SqlCustomRoleR
 from tenantry.storage.repositories.sso import SqlSingleSignOnRepository
 from tenantry.storage.repositories.users import SqlUserRepository
 from tenantry.storage.repositories.webhooks import SqlWebhookRepository
+from tenantry.storage.schema import metadata
+from tenantry.storage.writes import WRITES, affected_through_keys, note_writes, wrote_any
 
 
 class SqlSavepoint:
@@ -129,11 +131,14 @@ class SqlUnitOfWork:
         readonly: bool = False,
         waits: bool = True,
         wrote: Callable[[], None] | None = None,
+        watched: frozenset[str] | None = None,
     ) -> None:
         self._engine = engine
         self._readonly = readonly
         self._waits = waits
         self._wrote = wrote
+        self._watched = watched
+        self._written: set[str] = set()
         self._connection: sa.Connection | None = None
         self._after_commit: list[Callable[[], None]] = []
 
@@ -143,6 +148,9 @@ class SqlUnitOfWork:
             connection = connection.execution_options(**readonly_options(self._engine))
         elif not self._waits:
             connection = connection.execution_options(**{NO_WAIT: True})
+        if self._wrote is not None and self._watched is not None:
+            self._written = set()
+            connection = connection.execution_options(**{WRITES: self._written})
         try:
             connection.begin()
         except Exception as error:
@@ -181,7 +189,9 @@ class SqlUnitOfWork:
         finally:
             connection.close()
         if exc_type is None:
-            if self._wrote is not None:
+            if self._wrote is not None and (
+                self._watched is None or wrote_any(self._written, self._watched)
+            ):
                 self._wrote()
             callbacks, self._after_commit = self._after_commit, []
             for callback in dict.fromkeys(callbacks):  # each once, in the order first asked
@@ -244,11 +254,25 @@ def _conflict(error: sa.exc.IntegrityError) -> Conflict:
 
 
 class SqlUnitOfWorkFactory:
-    def __init__(self, engine: sa.Engine, *, wrote: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self,
+        engine: sa.Engine,
+        *,
+        wrote: Callable[[], None] | None = None,
+        watching: Collection[str] | None = None,
+    ) -> None:
         self.engine = engine
         self.wrote = wrote
-        """Called after every write transaction commits (clears what this process cached)."""
+        """Called after a write transaction commits (clears what this process cached): after
+        every one, or with `watching`, after one that wrote any of those tables, a table
+        whose rows changes of its own change in them (foreign keys), or a table it could not
+        name (`storage.writes`)."""
+        self.watched = None if watching is None else affected_through_keys(metadata, watching)
+        if self.watched is not None:
+            note_writes(engine)
 
     def __call__(self, *, readonly: bool = False, waits: bool = True) -> SqlUnitOfWork:
         wrote = None if readonly else self.wrote
-        return SqlUnitOfWork(self.engine, readonly=readonly, waits=waits, wrote=wrote)
+        return SqlUnitOfWork(
+            self.engine, readonly=readonly, waits=waits, wrote=wrote, watched=self.watched
+        )

@@ -17,6 +17,10 @@ from tenantry.storage.tables import access_tokens, api_accounts, api_tokens, mem
 
 T = TypeVar("T", ApiAccount, ApiToken, AccessToken)
 
+AUTHENTICATION_TABLES = (api_tokens.name, access_tokens.name, api_accounts.name, users.name)
+"""The tables authenticating a token reads (a token by key here, its user or API account):
+what `services.credential_cache` keeps, and so what a commit must have written to clear it."""
+
 
 class _DataclassTable(Repository):
     """Rows that map one to one onto a domain dataclass with an integer id.

@@ -1,0 +1,87 @@
+"""Which tables a unit of work wrote, so that a commit drops only what it can have changed.
+
+The process keeps what authenticating read for up to a second (`services.credential_cache`),
+and a commit of this process used to clear all of it. But the bulk API counts every call on
+a counter (a write), so every request of that face read its token again, and so did every
+other request of a worker that served it. A write unit of work now notes the table of each
+statement it sends (`WRITES`); after the commit, it clears the cache only if one of those
+tables is one the cache read from, or one whose rows are deleted or changed with them by a
+foreign key (`affected_through_keys`). A statement it cannot name a table for counts as a
+write to every table: unknown writes still clear everything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine.interfaces import DBAPICursor, ExecutionContext
+
+WRITES = "tenantry_writes"
+"""Execution option of a write unit of work's connection: the set each statement's table is
+added to."""
+
+EVERY_TABLE = "*"
+"""Noted for a statement that may write but names no table SQLAlchemy knows of."""
+
+# Statements sent as text that never write a table: the transaction's own statements and
+# settings (SQLite's `BEGIN IMMEDIATE`, its pragmas; savepoints).
+_NOT_WRITES = ("select", "pragma", "begin", "savepoint", "release", "rollback", "commit")
+
+
+def note_writes(engine: sa.Engine) -> None:
+    """Have every statement on `engine` note its table in its connection's `WRITES` set, when
+    it has one (only write units of work give one)."""
+    if not event.contains(engine, "before_cursor_execute", _note):
+        event.listen(engine, "before_cursor_execute", _note)
+
+
+def _note(
+    _connection: sa.Connection,
+    _cursor: DBAPICursor,
+    statement: str,
+    _parameters: Any,
+    context: ExecutionContext | None,
+    _executemany: bool,
+) -> None:
+    written: set[str] | None = context.execution_options.get(WRITES) if context else None
+    if written is None:
+        return
+    table = _table_written(statement, context)
+    if table is not None:
+        written.add(table)
+
+
+def _table_written(statement: str, context: ExecutionContext | None) -> str | None:
+    construct = getattr(getattr(context, "compiled", None), "statement", None)
+    if isinstance(construct, sa.Insert | sa.Update | sa.Delete):
+        table = construct.table
+        return table.name if isinstance(table, sa.Table) else EVERY_TABLE
+    if isinstance(construct, sa.Select):
+        return None
+    if statement.lstrip()[:9].lower().startswith(_NOT_WRITES):
+        return None
+    return EVERY_TABLE
+
+
+def affected_through_keys(metadata: sa.MetaData, tables: Collection[str]) -> frozenset[str]:
+    """`tables`, and every table whose deletion or change of a row changes rows of those (a
+    foreign key with ON DELETE or ON UPDATE CASCADE, SET NULL or SET DEFAULT), transitively."""
+    found = set(tables)
+    while True:
+        more = {
+            key.column.table.name
+            for name in found
+            for key in metadata.tables[name].foreign_keys
+            if key.ondelete not in (None, "RESTRICT", "NO ACTION")
+            or key.onupdate not in (None, "RESTRICT", "NO ACTION")
+        }
+        if more <= found:
+            return frozenset(found)
+        found |= more
+
+
+def wrote_any(written: Collection[str], watched: Collection[str]) -> bool:
+    return EVERY_TABLE in written or not set(written).isdisjoint(watched)

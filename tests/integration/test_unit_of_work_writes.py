@@ -1,0 +1,75 @@
+"""A write unit of work names the tables it wrote, so that its commit clears only what those
+can have changed (`storage.writes`); what it cannot name counts as every table."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from tenantry.storage.tables import accounts, counters, metadata, users
+from tenantry.storage.writes import EVERY_TABLE, WRITES, affected_through_keys, note_writes
+
+
+def written_by(engine: sa.Engine, *sent: sa.Executable | str) -> set[str]:
+    """The tables noted for `sent`, run in a transaction that is then rolled back."""
+    note_writes(engine)
+    written: set[str] = set()
+    with engine.connect() as connection:
+        connection.execution_options(**{WRITES: written})
+        with connection.begin() as transaction:
+            for statement in sent:
+                if isinstance(statement, str):
+                    connection.exec_driver_sql(statement)
+                else:
+                    connection.execute(statement)
+            transaction.rollback()
+    return written
+
+
+def test_statements_built_with_sqlalchemy_name_their_table(engine: sa.Engine) -> None:
+    nobody = users.c.id == "nobody"
+    assert written_by(engine, sa.update(users).where(nobody).values(name="x")) == {"users"}
+    assert written_by(engine, sa.delete(counters).where(counters.c.key == "k")) == {"counters"}
+    assert written_by(engine, sa.select(users.c.id), sa.select(accounts.c.id)) == set()
+
+
+def test_a_statement_sent_as_text_counts_as_every_table_unless_it_only_reads(
+    engine: sa.Engine,
+) -> None:
+    assert written_by(engine, "DELETE FROM counters WHERE 1 = 0") == {EVERY_TABLE}
+    assert written_by(engine, sa.text("UPDATE counters SET count = 0 WHERE 1 = 0")) == {EVERY_TABLE}
+    assert written_by(engine, "SELECT 1", "  select 2", "SAVEPOINT s", "RELEASE s") == set()
+
+
+def test_a_connection_without_the_option_notes_nothing(engine: sa.Engine) -> None:
+    note_writes(engine)
+    note_writes(engine)  # listening twice would note twice: it listens once
+    with engine.connect() as connection:
+        connection.execute(sa.delete(counters).where(counters.c.key == "k"))
+        connection.rollback()
+    assert written_by(engine, sa.delete(counters).where(counters.c.key == "k")) == {"counters"}
+
+
+def test_tables_whose_deletions_reach_a_table_are_watched_with_it() -> None:
+    schema = sa.MetaData()
+    sa.Table("parent", schema, sa.Column("id", sa.Integer, primary_key=True))
+    sa.Table(
+        "child",
+        schema,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("parent_id", sa.ForeignKey("parent.id", ondelete="CASCADE")),
+    )
+    sa.Table(
+        "grandchild",
+        schema,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("child_id", sa.ForeignKey("child.id", ondelete="SET NULL")),
+        sa.Column("kept_id", sa.ForeignKey("kept.id", ondelete="RESTRICT")),
+        sa.Column("plain_id", sa.ForeignKey("plain.id")),
+    )
+    sa.Table("kept", schema, sa.Column("id", sa.Integer, primary_key=True))
+    sa.Table("plain", schema, sa.Column("id", sa.Integer, primary_key=True))
+    assert affected_through_keys(schema, ["grandchild"]) == {"grandchild", "child", "parent"}
+    assert affected_through_keys(schema, ["kept"]) == {"kept"}
+    # In the real schema: a user's row loses its accounts by SET NULL, a token goes with its
+    # account by CASCADE.
+    assert {"users", "accounts"} <= affected_through_keys(metadata, ["api_tokens"])
