@@ -325,3 +325,44 @@ def test_a_text_too_common_for_the_cut_is_searched_through_the_members(
     if ctx.uow.engine.dialect.name == "sqlite":  # type: ignore[attr-defined]
         assert any("search_member_text" in s for s in sent), sent
         assert not any("IN (" in s for s in sent if "users" in s), sent
+
+
+@pytest.mark.parametrize("sort", [MemberSort.JOINED, MemberSort.EMAIL, MemberSort.NAME])
+@pytest.mark.parametrize("descending", [False, True], ids=["ascending", "descending"])
+def test_a_common_text_pages_and_counts_alike_both_ways(
+    ctx: ServiceContext,
+    monkeypatch: pytest.MonkeyPatch,
+    account: Account,
+    sort: MemberSort,
+    descending: bool,
+) -> None:
+    """On SQLite the member text counts a common text's matches, and in order of address
+    names each page's members; every page, in both directions, is the plain one."""
+    monkeypatch.setattr(member_text, "CUT_AT_MOST", 3)
+    for text in ("example", "ann", "user01", "0"):
+
+        def search(text: str = text) -> object:
+            pages = [
+                member_browsing.browse_members(
+                    ctx,
+                    SYSTEM,
+                    account.id,
+                    search=text,
+                    sort=sort,
+                    descending=descending,
+                    page=number,
+                    page_size=5,
+                )
+                for number in range(1, 7)
+            ]
+            return [(p.total, [m.user.email for m in p.items]) for p in pages]
+
+        plain, through_index, sent = both_ways(ctx, monkeypatch, search)
+        assert through_index == plain, text
+        assert plain[0][0] > 3, text  # type: ignore[index]  # more than the cut takes
+        if ctx.uow.engine.dialect.name != "sqlite":  # type: ignore[attr-defined]
+            continue
+        counted = [s for s in sent if "count(*)" in s and "search_member_text" in s]
+        assert bool(counted) is (sort is not MemberSort.NAME), (text, sent)
+        named = [s for s in sent if "IN (" in s and "users" in s]
+        assert bool(named) is (sort is MemberSort.EMAIL), (text, sent)

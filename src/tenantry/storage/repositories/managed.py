@@ -21,7 +21,7 @@ from tenantry.domain.memberships import Membership
 from tenantry.domain.users import NotificationEmail, User
 from tenantry.storage.repositories.accounts import ACCOUNT_COLUMNS, to_account
 from tenantry.storage.repositories.base import Repository
-from tenantry.storage.repositories.memberships import MEMBERSHIP_COLUMNS, to_membership
+from tenantry.storage.repositories.membership_rows import MEMBERSHIP_COLUMNS, to_membership
 from tenantry.storage.repositories.users import USER_COLUMNS, to_user, user_values
 from tenantry.storage.tables import (
     accounts,

@@ -40,7 +40,7 @@ from tenantry.storage.repositories.member_text import (
     is_large,
     member_text_matches,
 )
-from tenantry.storage.repositories.memberships import MEMBERSHIP_COLUMNS, to_membership
+from tenantry.storage.repositories.membership_rows import MEMBERSHIP_COLUMNS, to_membership
 from tenantry.storage.repositories.users import USER_COLUMNS, USER_WIDTH, to_user
 from tenantry.storage.tables import audit_events, memberships, scim_external_ids, users
 

@@ -68,14 +68,23 @@ the account's members, in order, which a page of such a text can stop early; few
 in the statements (`TextSearch.matches`), found in one scan of the account's member text that
 stops at the first match past this many."""
 
-_MATCHING = (
-    sa.select(_MEMBER_TEXT.c.user_id)
-    .where(
-        _MEMBER_TEXT.c.account_id == sa.bindparam("account_id"),
-        _MEMBER_TEXT.c.text.like(sa.bindparam("pattern", type_=sa.String), "\\"),
-    )
-    .limit(sa.bindparam("limit", type_=sa.Integer))
+_TEXT_MATCHES = (
+    _MEMBER_TEXT.c.account_id == sa.bindparam("account_id"),
+    _MEMBER_TEXT.c.text.like(sa.bindparam("pattern", type_=sa.String), "\\"),
 )
+_LIMIT = sa.bindparam("limit", type_=sa.Integer)
+_MATCHING = sa.select(_MEMBER_TEXT.c.user_id).where(*_TEXT_MATCHES).limit(_LIMIT)
+_COUNT_MATCHING = sa.select(sa.func.count()).select_from(_MEMBER_TEXT).where(*_TEXT_MATCHES)
+_BY_ADDRESS = {
+    descending: sa.select(_MEMBER_TEXT.c.user_id)
+    .where(*_TEXT_MATCHES)
+    .order_by(
+        *(key.desc() if descending else key.asc() for key in _MEMBER_TEXT.c["text", "user_id"])
+    )
+    .limit(_LIMIT)
+    .offset(sa.bindparam("offset", type_=sa.Integer))
+    for descending in (False, True)
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +95,10 @@ class TextSearch:
     matches: list[str] = field(default_factory=list)
     """MEMBER_TEXT: the members whose member text holds the text; a first cut that keeps
     every member the search's condition keeps (the same lowered texts)."""
+    common: bool = False
+    """SQLite: the account is large and more than `CUT_AT_MOST` of its members hold the text
+    (the plan is then MEMBERS): the member text still counts them (`member_text_count`)
+    and orders them by address (`members_by_address`) faster than the members can."""
 
     @property
     def cut(self) -> dict[str, list[str]]:
@@ -121,7 +134,7 @@ def text_search(conn: sa.Connection, account_id: str, text: str, pattern: str) -
         return TextSearch(SearchPlan.TRIGRAMS)
     matches = member_text_matches(conn, account_id, pattern)
     if matches is None:
-        return TextSearch(SearchPlan.MEMBERS)
+        return TextSearch(SearchPlan.MEMBERS, common=True)
     return TextSearch(SearchPlan.MEMBER_TEXT, matches)
 
 
@@ -132,6 +145,32 @@ def member_text_matches(conn: sa.Connection, account_id: str, pattern: str) -> l
     found = conn.execute(_MATCHING, parameters)
     matches = list(found.scalars())
     return None if len(matches) > CUT_AT_MOST else matches
+
+
+def member_text_count(conn: sa.Connection, account_id: str, pattern: str) -> int:
+    """SQLite: how many members of the account have member text matching the LIKE `pattern`:
+    one scan of the account's member text, where counting through the members reads each
+    member's user (700 ms for 100,000 members among a million users)."""
+    parameters = {"account_id": account_id, "pattern": pattern}
+    count: int = conn.execute(_COUNT_MATCHING, parameters).scalar_one()
+    return count
+
+
+def members_by_address(
+    conn: sa.Connection,
+    account_id: str,
+    pattern: str,
+    *,
+    descending: bool,
+    limit: int,
+    offset: int,
+) -> list[str]:
+    """SQLite: `limit` members of the account from `offset`, among those whose member text
+    matches the LIKE `pattern`, in the order of their addresses (`users.email`, user id
+    breaking ties). The same order: a member text starts with the address (stored lower-case)
+    and a line feed, which sorts before every character an address may hold."""
+    parameters = {"account_id": account_id, "pattern": pattern, "limit": limit, "offset": offset}
+    return list(conn.execute(_BY_ADDRESS[descending], parameters).scalars())
 
 
 def is_large(conn: sa.Connection, account_id: str) -> bool:

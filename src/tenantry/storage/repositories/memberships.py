@@ -8,57 +8,26 @@ from typing import Any
 import sqlalchemy as sa
 
 from tenantry.domain.accounts import Account
-from tenantry.domain.memberships import Membership, MembershipStatus, Scope
+from tenantry.domain.memberships import Membership, MembershipStatus
 from tenantry.domain.users import User, UserStatus
 from tenantry.services.ports import (
     MemberCursor,
     MemberPlacementRow,
     MemberQuery,
-    MemberSort,
-    MemberState,
     RoleHolders,
 )
 from tenantry.storage.repositories.accounts import ACCOUNT_COLUMNS, to_account
-from tenantry.storage.repositories.base import Repository, columns, like_pattern
+from tenantry.storage.repositories.base import Repository, like_pattern
+from tenantry.storage.repositories.member_browse import browse_members
 from tenantry.storage.repositories.member_text import SearchPlan, searched, text_search
+from tenantry.storage.repositories.membership_rows import (
+    MEMBERSHIP_COLUMNS,
+    MEMBERSHIP_WIDTH,
+    to_membership,
+)
 from tenantry.storage.repositories.role_holders import holders_by_role, member_ids_by_role
 from tenantry.storage.repositories.users import USER_COLUMNS, USER_WIDTH, to_user
 from tenantry.storage.tables import accounts, memberships, users
-
-MEMBERSHIP_FIELDS = (
-    "user_id",
-    "account_id",
-    "role_key",
-    "status",
-    "app_ids",
-    "all_future_apps",
-    "media_sources",
-    "geos",
-    "created_at",
-)
-MEMBERSHIP_COLUMNS = columns(memberships, MEMBERSHIP_FIELDS)
-_WIDTH = len(MEMBERSHIP_FIELDS)
-_STATUSES = {status.value: status for status in MembershipStatus}
-
-
-def to_membership(row: Sequence[Any], at: int = 0) -> Membership:
-    """A membership from `MEMBERSHIP_COLUMNS`, selected in that order from position `at`."""
-    (user_id, account_id, role_key, status, apps, all_future_apps, sources, geos, created_at) = row[
-        at : at + _WIDTH
-    ]
-    return Membership(
-        user_id=user_id,
-        account_id=account_id,
-        role_key=role_key,
-        status=_STATUSES[status],
-        scope=Scope(
-            app_ids=None if apps is None else tuple(apps),
-            all_future_apps=all_future_apps,
-            media_sources=None if sources is None else tuple(sources),
-            geos=None if geos is None else tuple(geos),
-        ),
-        created_at=created_at,
-    )
 
 
 def _values(m: Membership) -> dict[str, Any]:
@@ -219,58 +188,6 @@ def _members(after: bool, search: SearchPlan | None, role: bool) -> sa.Select[An
     return query
 
 
-_USER_DEACTIVATED = int(UserStatus.DEACTIVATED)
-_STATE_FILTERS: dict[MemberState, sa.ColumnElement[bool]] = {
-    MemberState.DEACTIVATED: users.c.status == _USER_DEACTIVATED,
-    MemberState.PENDING: sa.and_(
-        memberships.c.status == MembershipStatus.PENDING.value,
-        users.c.status != _USER_DEACTIVATED,
-    ),
-    MemberState.ACTIVE: sa.and_(
-        memberships.c.status == _ACTIVE, users.c.status != _USER_DEACTIVATED
-    ),
-}
-
-
-def _browse_filters(
-    account_id: str, query: MemberQuery, plan: SearchPlan | None
-) -> list[sa.ColumnElement[bool]]:
-    where = [memberships.c.account_id == account_id]
-    if query.search and plan is not None:
-        where.append(searched(like_pattern(query.search), plan))
-    if query.role_key:
-        where.append(memberships.c.role_key == query.role_key)
-    if query.state is not None:
-        where.append(_STATE_FILTERS[query.state])
-    return where
-
-
-def _browse_order(query: MemberQuery) -> list[sa.ColumnElement[Any]]:
-    """The sort keys, then the user id, all in the one direction, so that the descending
-    order is the ascending one reversed and paging by offset is stable."""
-    keys: list[sa.ColumnElement[Any]]
-    if query.sort is MemberSort.EMAIL:
-        keys = [users.c.email]
-    elif query.sort is MemberSort.NAME:
-        keys = [sa.func.lower(users.c.name)]
-    elif query.sort is MemberSort.LAST_LOGIN:
-        # Never signed in sorts as the oldest, on every engine (their NULL order differs).
-        never = sa.case((users.c.last_login_at.is_(None), 0), else_=1)
-        keys = [never, users.c.last_login_at]
-    elif query.sort is MemberSort.ROLE:
-        position = {key: n for n, key in enumerate(query.role_order)}
-        keys = [
-            sa.case(position, value=memberships.c.role_key, else_=len(position))
-            if position
-            else sa.literal(0),
-            memberships.c.role_key,
-        ]
-    else:
-        keys = [memberships.c.created_at]
-    keys.append(memberships.c.user_id)
-    return [key.desc() if query.descending else key.asc() for key in keys]
-
-
 class SqlMembershipRepository(Repository):
     def find(self, user_id: str, account_id: str) -> Membership | None:
         row = self._one(_FIND, {"user_id": user_id, "account_id": account_id})
@@ -292,7 +209,7 @@ class SqlMembershipRepository(Repository):
         if not user_ids:
             return result
         for row in self.conn.execute(_EVERYWHERE, {"user_ids": list(set(user_ids))}).all():
-            result[row[0]].append((to_membership(row), to_account(row, _WIDTH)))
+            result[row[0]].append((to_membership(row), to_account(row, MEMBERSHIP_WIDTH)))
         return result
 
     def member_placements(self, account_id: str, limit: int) -> list[MemberPlacementRow]:
@@ -352,38 +269,7 @@ class SqlMembershipRepository(Repository):
     def browse(
         self, account_id: str, query: MemberQuery, *, limit: int, offset: int
     ) -> tuple[list[tuple[User, Membership]], int]:
-        """One page of an account's members, filtered and ordered as `query` says, and how
-        many members match in all: two statements at most, whatever the page, one with a
-        search (and before it one counting the account's members up to
-        `member_text.SMALL_ACCOUNT`, and on SQLite one reading a large account's member
-        text)."""
-        how = None
-        if query.search:
-            how = text_search(self.conn, account_id, query.search, like_pattern(query.search))
-        where = _browse_filters(account_id, query, how.plan if how else None)
-        cut = how.cut if how else {}
-        # A search reads every match of the account to filter (and mostly to order) them: the
-        # page counts them too, with a window over the matches, in the same statement.
-        counts = (sa.func.count().over(),) if query.search else ()
-        page = (
-            sa.select(*USER_COLUMNS, *MEMBERSHIP_COLUMNS, *counts)
-            .select_from(_WITH_USERS)
-            .where(*where)
-            .order_by(*_browse_order(query))
-            .limit(limit)
-            .offset(offset)
-        )
-        found = self.conn.execute(page, cut).all()
-        rows = [(to_user(row), to_membership(row, USER_WIDTH)) for row in found]
-        if counts and found:
-            return rows, found[0][-1]
-        if len(rows) < limit and (rows or offset == 0):
-            return rows, offset + len(rows)  # the last page: no need to count
-        # Without a filter on users, the account's index on memberships counts alone.
-        counted = _WITH_USERS if query.search or query.state is not None else memberships
-        count = sa.select(sa.func.count()).select_from(counted).where(*where)
-        total: int = self.conn.execute(count, cut).scalar_one()
-        return rows, total
+        return browse_members(self.conn, account_id, query, limit=limit, offset=offset)
 
     def active_role_counts(self, account_ids: Collection[str]) -> dict[tuple[str, str], int]:
         """How many members who can act (accepted, not deactivated) hold each role, per account."""
