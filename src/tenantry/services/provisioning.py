@@ -107,11 +107,7 @@ def list_users(ctx: ServiceContext, actor: Actor, account_id: str, query: UserQu
     """A page of the account's members matching the query, and how many match in all."""
     with ctx.uow(readonly=True) as uow:
         account, _ = require(ctx, uow, actor, account_id, Need.READ_ACCOUNT)
-        records = uow.member_search.users(account_id, query) if query.limit > 0 else []
-        if query.offset == 0 and 0 < len(records) < query.limit:
-            total = len(records)
-        else:
-            total = uow.member_search.count_users(account_id, query.filter)
+        records, total = uow.member_search.users(account_id, query)
         return UserPage(_views(ctx, uow, account, records), total)
 
 

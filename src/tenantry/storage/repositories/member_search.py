@@ -108,11 +108,34 @@ _ROLE_MEMBERS = (
 
 
 class SqlMemberSearchRepository(Repository):
-    def users(self, account_id: str, query: UserQuery) -> list[UserRecord]:
+    def users(self, account_id: str, query: UserQuery) -> tuple[list[UserRecord], int]:
+        """A page of the members the query keeps, and how many it keeps in all: counted by a
+        second statement only where the page cannot tell (a full page, or past the last).
+        Both statements share one condition, so a large account's member text is read once
+        for each text searched."""
         sql = self._compiler(account_id)
+        condition = None if query.filter is None else sql.condition(query.filter)
+        records: list[UserRecord] = []
+        if query.limit > 0:
+            records = self._page(account_id, query, sql, condition)
+            if len(records) < query.limit and (records or query.offset == 0):
+                return records, query.offset + len(records)
+        statement = sa.select(sa.func.count()).select_from(_MEMBERS).where(_IN_ACCOUNT)
+        if condition is not None:
+            statement = statement.where(condition)
+        count: int = self.conn.execute(statement, {"account_id": account_id}).scalar_one()
+        return records, count
+
+    def _page(
+        self,
+        account_id: str,
+        query: UserQuery,
+        sql: _Compiler,
+        condition: sa.ColumnElement[bool] | None,
+    ) -> list[UserRecord]:
         statement = _SELECT.select_from(_MEMBERS).where(_IN_ACCOUNT)
-        if query.filter is not None:
-            statement = statement.where(sql.condition(query.filter))
+        if condition is not None:
+            statement = statement.where(condition)
         order: list[sa.ColumnElement[Any]] = []
         if query.sort is not None:
             key = sql.sort_key(query.sort)
@@ -122,13 +145,6 @@ class SqlMemberSearchRepository(Repository):
         statement = statement.order_by(*order).offset(query.offset).limit(query.limit)
         rows = self.conn.execute(statement, {"account_id": account_id}).all()
         return [_record(row) for row in rows]
-
-    def count_users(self, account_id: str, user_filter: Filter | None) -> int:
-        statement = sa.select(sa.func.count()).select_from(_MEMBERS).where(_IN_ACCOUNT)
-        if user_filter is not None:
-            statement = statement.where(self._compiler(account_id).condition(user_filter))
-        count: int = self.conn.execute(statement, {"account_id": account_id}).scalar_one()
-        return count
 
     def _compiler(self, account_id: str) -> _Compiler:
         # Whether the account is large is asked once, and only by a filter that searches.
