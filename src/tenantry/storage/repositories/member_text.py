@@ -97,8 +97,11 @@ class TextSearch:
     every member the search's condition keeps (the same lowered texts)."""
     common: bool = False
     """SQLite: the account is large and more than `CUT_AT_MOST` of its members hold the text
-    (the plan is then MEMBERS): the member text still counts them (`member_text_count`)
-    and orders them by address (`members_by_address`) faster than the members can."""
+    (the plan is then MEMBERS), which holds no line feed: the member text matches exactly
+    the members the search keeps, so it may count them (`member_text_count`) and order them
+    by address (`members_by_address`), faster than the members can. (A text across the
+    line feed matches the end of an address and the start of a name in the member text,
+    which the search, looking into each on its own, does not keep.)"""
 
     @property
     def cut(self) -> dict[str, list[str]]:
@@ -134,7 +137,7 @@ def text_search(conn: sa.Connection, account_id: str, text: str, pattern: str) -
         return TextSearch(SearchPlan.TRIGRAMS)
     matches = member_text_matches(conn, account_id, pattern)
     if matches is None:
-        return TextSearch(SearchPlan.MEMBERS, common=True)
+        return TextSearch(SearchPlan.MEMBERS, common=TEXT_SEPARATOR not in text)
     return TextSearch(SearchPlan.MEMBER_TEXT, matches)
 
 
