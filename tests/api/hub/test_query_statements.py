@@ -51,8 +51,18 @@ def test_the_tenant_query_takes_four_statements_for_1_or_20_users(
         assert "errors" not in body, body
         assert len(body["data"]["tenant"]["users"]) == start + n
         assert all(len(u["roles"]) == 2 for u in body["data"]["tenant"]["users"])
-        counts.append(len(seen))
+        counts.append(len([s for s in seen if not _authenticating(s)]))
     assert counts == [4, 4]
+
+
+def _authenticating(statement: str) -> bool:
+    """The token's own statements, which are not the query's: its read, once the cache's
+    second has passed on a slow machine, and its last use, written by this call when the
+    warming call's write met the outbox sender's (`credentials._touch` never waits).
+    `tests/integration/test_credential_cache.py` counts those."""
+    return statement.startswith("BEGIN") or any(
+        table in statement for table in ("access_tokens", "api_accounts")
+    )
 
 
 def test_a_caller_who_may_not_see_the_members_reads_none_of_them(
