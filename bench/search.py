@@ -224,6 +224,11 @@ def searches(ctx: Any, seeded: Seeded) -> list[tuple[str, Callable[[], object]]]
         (f"search one address ({large_size})", browse(large, some_user)),
         (f"search a name ({large_size})", browse(large, f"person {seeded.users - 7:07d}")),
         (f"search matching every member ({large_size})", browse(large, "example")),
+        (
+            f"the same, in joining order ({large_size})",
+            browse(large, "example", MemberSort.JOINED),
+        ),
+        (f"search a tenth of the members ({large_size})", browse(large, "9@")),
         (f"SCIM userName co ({large_size})", scim(large, Operator.CO, some_user + "@")),
         (f"SCIM userName sw ({large_size})", scim(large, Operator.SW, some_user)),
         (f"SCIM userName co ({some})", scim(small, Operator.CO, "user0000500@")),
