@@ -388,3 +388,26 @@ def test_a_scim_page_and_its_count_read_the_member_text_once(
     if ctx.uow.engine.dialect.name == "sqlite":  # type: ignore[attr-defined]
         read = [s for s in sent if s.startswith("SELECT search_member_text.user_id")]
         assert len(read) == 1, sent
+
+
+@pytest.mark.parametrize(
+    "user_filter", [f for f in SCIM_FILTERS if isinstance(f, Compare) and f.ignore_case], ids=repr
+)
+def test_a_common_scim_comparison_counts_alike_both_ways(
+    ctx: ServiceContext, monkeypatch: pytest.MonkeyPatch, account: Account, user_filter: Compare
+) -> None:
+    """Past the cut, one comparison is counted in the member text when its pattern looks
+    only where the comparison does (no line feed in the value): the same total."""
+    monkeypatch.setattr(member_text, "CUT_AT_MOST", 2)
+
+    def search() -> object:
+        page = provisioning.list_users(ctx, SYSTEM, account.id, UserQuery(user_filter, limit=2))
+        return page.total, [p.user.email for p in page.items]
+
+    plain, through_index, sent = both_ways(ctx, monkeypatch, search)
+    assert through_index == plain, user_filter
+    if ctx.uow.engine.dialect.name != "sqlite":  # type: ignore[attr-defined]
+        return
+    total = plain[0]  # type: ignore[index]
+    counted = any("count(*)" in s and "search_member_text" in s for s in sent)
+    assert counted is (total > 2 and "\n" not in user_filter.value), (user_filter, sent)

@@ -38,6 +38,7 @@ from tenantry.storage.repositories.member_text import (
     TEXT_SEPARATOR,
     cuttable,
     is_large,
+    member_text_count,
     member_text_matches,
 )
 from tenantry.storage.repositories.membership_rows import MEMBERSHIP_COLUMNS, to_membership
@@ -120,6 +121,10 @@ class SqlMemberSearchRepository(Repository):
             records = self._page(account_id, query, sql, condition)
             if len(records) < query.limit and (records or query.offset == 0):
                 return records, query.offset + len(records)
+        if isinstance(query.filter, Compare) and sql.common_pattern is not None:
+            # One comparison many members hold: counting it through the members would read
+            # each one's user; the member text holds exactly the same matches.
+            return records, member_text_count(self.conn, account_id, sql.common_pattern)
         statement = sa.select(sa.func.count()).select_from(_MEMBERS).where(_IN_ACCOUNT)
         if condition is not None:
             statement = statement.where(condition)
@@ -214,6 +219,9 @@ class _Compiler:
         self._binary = "C" if dialect == "postgresql" else "BINARY"
         self._matches = matches
         self._cutting = True
+        self.common_pattern: str | None = None
+        """SQLite: the member text pattern of a comparison more members hold than a cut
+        names, which matches exactly the members the comparison keeps (`_cut`)."""
 
     def condition(self, node: Filter) -> sa.ColumnElement[bool]:
         if isinstance(node, AllOf):
@@ -324,13 +332,20 @@ class _Compiler:
         if not (self._cutting and self.dialect == "sqlite" and cuttable(operand)):
             return sa.true()
         escaped, first = escape_like(operand), attribute is A.EMAIL
+        # Without a line feed, each pattern looks only where the comparison does (before the
+        # member text's line feed for the address, after it for the name): exact.
+        exact = bool(operand) and TEXT_SEPARATOR not in operand
         if operator is Operator.SW:
             pattern = f"{escaped}%" if first else f"%{TEXT_SEPARATOR}{escaped}%"
         elif operator is Operator.EW:
             pattern = f"%{escaped}{TEXT_SEPARATOR}%" if first else f"%{escaped}"
+        elif exact:
+            pattern = f"%{escaped}%{TEXT_SEPARATOR}%" if first else f"%{TEXT_SEPARATOR}%{escaped}%"
         else:
             pattern = f"%{escaped}%"
         matches = self._matches(pattern)
+        if matches is None and exact:
+            self.common_pattern = pattern
         return sa.true() if matches is None else memberships.c.user_id.in_(matches)
 
 
