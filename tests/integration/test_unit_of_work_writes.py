@@ -3,10 +3,21 @@ can have changed (`storage.writes`); what it cannot name counts as every table."
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
+import pytest
 import sqlalchemy as sa
 
-from tenantry.storage.tables import accounts, counters, metadata, users
+import tenantry
+from tenantry.services import credentials
+from tenantry.services.context import Actor, ServiceContext
+from tenantry.storage.tables import accounts, api_tokens, counters, metadata, users
 from tenantry.storage.writes import EVERY_TABLE, WRITES, affected_through_keys, note_writes
+
+from factories import World, statements
+
+OPERATOR = Actor.system(face="test")
 
 
 def written_by(engine: sa.Engine, *sent: sa.Executable | str) -> set[str]:
@@ -73,3 +84,52 @@ def test_tables_whose_deletions_reach_a_table_are_watched_with_it() -> None:
     # In the real schema: a user's row loses its accounts by SET NULL, a token goes with its
     # account by CASCADE.
     assert {"users", "accounts"} <= affected_through_keys(metadata, ["api_tokens"])
+
+
+@pytest.mark.parametrize(
+    "database_url", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True
+)
+def test_writes_hidden_in_a_with_or_a_second_statement_count_as_every_table(
+    engine: sa.Engine,
+) -> None:
+    """PostgreSQL runs a write inside a WITH, and several statements in one text."""
+    revoked = (
+        sa.update(api_tokens)
+        .where(api_tokens.c.key == "nobody")
+        .values(name="x")
+        .returning(api_tokens.c.key)
+        .cte()
+    )
+    in_a_select = sa.select(sa.func.count()).select_from(revoked)
+    beside_a_delete = sa.delete(counters).where(counters.c.key == "k").add_cte(revoked)
+    assert written_by(engine, in_a_select) == {EVERY_TABLE}
+    assert written_by(engine, beside_a_delete) == {EVERY_TABLE}
+    second = "SELECT 1; UPDATE api_tokens SET name = 'x' WHERE key = 'nobody'"
+    assert written_by(engine, second) == {EVERY_TABLE}
+
+
+def test_no_code_writes_below_the_events_that_name_the_tables() -> None:
+    """The driver's own connection skips SQLAlchemy's events: only the engine's set-up (its
+    pragmas) may use it."""
+    source = Path(tenantry.__file__).parent
+    found = [
+        str(path.relative_to(source))
+        for path in source.rglob("*.py")
+        if re.search(r"driver_connection|dbapi_connection|\.connection\.cursor", path.read_text())
+    ]
+    assert found == ["storage/engine.py"]
+
+
+def test_what_authenticating_reads_is_watched(ctx: ServiceContext, world: World) -> None:
+    """Every table authenticating reads (both kinds of token, nothing cached) is one whose
+    writes clear the cache."""
+    _, api_token, _ = credentials.create_api_token(ctx, OPERATOR, world.a.id, name="t")
+    _, secret = credentials.create_api_account(ctx, OPERATOR, world.a.id, "watchedclient")
+    access = credentials.issue_access_token(ctx, "watchedclient", secret, source="test")
+    for token in (api_token, access.token):
+        ctx.credential_cache.invalidate()
+        with statements(ctx) as seen:
+            credentials.authenticate(ctx, token, face="test")
+        read = {t for s in seen for t in re.findall(r"(?:FROM|JOIN)\s+(\w+)", s)}
+        assert read, seen
+        assert read <= ctx.uow.watched, (read, ctx.uow.watched)  # type: ignore[attr-defined]

@@ -8,6 +8,10 @@ statement it sends (`WRITES`); after the commit, it clears the cache only if one
 tables is one the cache read from, or one whose rows are deleted or changed with them by a
 foreign key (`affected_through_keys`). A statement it cannot name a table for counts as a
 write to every table: unknown writes still clear everything.
+
+What it cannot see, and so what no code here may do: write through the DB-API connection
+under SQLAlchemy's (below its events; a test keeps that to `storage/engine.py`), or call a
+database function that writes from a SELECT.
 """
 
 from __future__ import annotations
@@ -25,6 +29,8 @@ added to."""
 
 EVERY_TABLE = "*"
 """Noted for a statement that may write but names no table SQLAlchemy knows of."""
+
+_DML = (sa.Insert, sa.Update, sa.Delete)
 
 # Statements sent as text that never write a table: the transaction's own statements and
 # settings (SQLite's `BEGIN IMMEDIATE`, its pragmas; savepoints).
@@ -55,13 +61,17 @@ def _note(
 
 
 def _table_written(statement: str, context: ExecutionContext | None) -> str | None:
-    construct = getattr(getattr(context, "compiled", None), "statement", None)
-    if isinstance(construct, sa.Insert | sa.Update | sa.Delete):
+    compiled = getattr(context, "compiled", None)
+    if any(isinstance(cte.element, _DML) for cte in getattr(compiled, "ctes", None) or ()):
+        return EVERY_TABLE  # a write inside a WITH (PostgreSQL): not worth naming
+    construct = getattr(compiled, "statement", None)
+    if isinstance(construct, _DML):
         table = construct.table
         return table.name if isinstance(table, sa.Table) else EVERY_TABLE
     if isinstance(construct, sa.Select):
         return None
-    if statement.lstrip()[:9].lower().startswith(_NOT_WRITES):
+    one_statement = ";" not in statement.strip().rstrip(";")
+    if one_statement and statement.lstrip()[:9].lower().startswith(_NOT_WRITES):
         return None
     return EVERY_TABLE
 

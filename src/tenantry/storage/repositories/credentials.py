@@ -13,13 +13,27 @@ from tenantry.domain.errors import NotFound
 from tenantry.domain.memberships import MembershipStatus
 from tenantry.domain.users import UserStatus
 from tenantry.storage.repositories.base import Repository, columns
-from tenantry.storage.tables import access_tokens, api_accounts, api_tokens, memberships, users
+from tenantry.storage.tables import (
+    access_tokens,
+    api_accounts,
+    api_tokens,
+    memberships,
+    user_emails,
+    users,
+)
 
 T = TypeVar("T", ApiAccount, ApiToken, AccessToken)
 
-AUTHENTICATION_TABLES = (api_tokens.name, access_tokens.name, api_accounts.name, users.name)
-"""The tables authenticating a token reads (a token by key here, its user or API account):
-what `services.credential_cache` keeps, and so what a commit must have written to clear it."""
+AUTHENTICATION_TABLES = (
+    api_tokens.name,
+    access_tokens.name,
+    api_accounts.name,
+    users.name,
+    user_emails.name,
+)
+"""The tables authenticating a token reads (a token by key here, its user with the user's
+other addresses, or its API account): what `services.credential_cache` keeps, and so what a
+commit must have written to clear it."""
 
 
 class _DataclassTable(Repository):
