@@ -264,9 +264,9 @@ class SqlUnitOfWorkFactory:
         self.engine = engine
         self.wrote = wrote
         """Called after a write transaction commits (clears what this process cached): after
-        every one, or with `watching`, after one that wrote any of those tables, a table
-        whose rows changes of its own change in them (foreign keys), or a table it could not
-        name (`storage.writes`)."""
+        every one, or with `watching`, after one that wrote one of those tables, a table
+        whose deleted or changed rows change rows of those (foreign keys), or a statement
+        whose table it could not name (`storage.writes`)."""
         self.watched = None if watching is None else affected_through_keys(metadata, watching)
         if self.watched is not None:
             note_writes(engine)

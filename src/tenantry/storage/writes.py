@@ -85,12 +85,16 @@ def affected_through_keys(metadata: sa.MetaData, tables: Collection[str]) -> fro
             key.column.table.name
             for name in found
             for key in metadata.tables[name].foreign_keys
-            if key.ondelete not in (None, "RESTRICT", "NO ACTION")
-            or key.onupdate not in (None, "RESTRICT", "NO ACTION")
+            if _reaches(key.ondelete) or _reaches(key.onupdate)
         }
         if more <= found:
             return frozenset(found)
         found |= more
+
+
+def _reaches(action: str | None) -> bool:
+    """Whether a foreign key's ON DELETE or ON UPDATE action changes the referring rows."""
+    return (action or "").upper() not in ("", "RESTRICT", "NO ACTION")
 
 
 def wrote_any(written: Collection[str], watched: Collection[str]) -> bool:
