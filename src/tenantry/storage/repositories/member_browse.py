@@ -19,12 +19,15 @@ from tenantry.storage.repositories.member_text import (
     searched,
     text_search,
 )
-from tenantry.storage.repositories.membership_rows import MEMBERSHIP_COLUMNS, to_membership
+from tenantry.storage.repositories.membership_rows import (
+    MEMBERSHIP_COLUMNS,
+    WITH_USERS,
+    to_membership,
+)
 from tenantry.storage.repositories.users import USER_COLUMNS, USER_WIDTH, to_user
 from tenantry.storage.tables import memberships, users
 
 _ACTIVE = MembershipStatus.ACTIVE.value
-_WITH_USERS = memberships.join(users, users.c.id == memberships.c.user_id)
 _USER_DEACTIVATED = int(UserStatus.DEACTIVATED)
 _STATE_FILTERS: dict[MemberState, sa.ColumnElement[bool]] = {
     MemberState.DEACTIVATED: users.c.status == _USER_DEACTIVATED,
@@ -83,7 +86,7 @@ def _page(
     """The members `where` keeps, users' columns then the membership's, in `query`'s order."""
     return (
         sa.select(*USER_COLUMNS, *MEMBERSHIP_COLUMNS, *counts)
-        .select_from(_WITH_USERS)
+        .select_from(WITH_USERS)
         .where(*where)
         .order_by(*_order(query))
     )
@@ -124,7 +127,7 @@ def browse_members(
     if len(rows) < limit and (rows or offset == 0):
         return rows, offset + len(rows)  # the last page: no need to count
     # Without a filter on users, the account's index on memberships counts alone.
-    counted = _WITH_USERS if query.search or query.state is not None else memberships
+    counted = WITH_USERS if query.search or query.state is not None else memberships
     count = sa.select(sa.func.count()).select_from(counted).where(*where)
     total: int = conn.execute(count, cut).scalar_one()
     return rows, total

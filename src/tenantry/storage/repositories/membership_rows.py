@@ -1,4 +1,5 @@
-"""A membership as a row: the columns read, in the order `to_membership` takes them."""
+"""A membership as a row: the columns read, in the order `to_membership` takes them, and the
+join to its user that listings read from."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 
 from tenantry.domain.memberships import Membership, MembershipStatus, Scope
 from tenantry.storage.repositories.base import columns
-from tenantry.storage.tables import memberships
+from tenantry.storage.tables import memberships, users
 
 MEMBERSHIP_FIELDS = (
     "user_id",
@@ -22,6 +23,8 @@ MEMBERSHIP_FIELDS = (
 )
 MEMBERSHIP_COLUMNS = columns(memberships, MEMBERSHIP_FIELDS)
 MEMBERSHIP_WIDTH = len(MEMBERSHIP_FIELDS)
+WITH_USERS = memberships.join(users, users.c.id == memberships.c.user_id)
+"""Memberships with their users: what every listing of members reads from."""
 _STATUSES = {status.value: status for status in MembershipStatus}
 
 

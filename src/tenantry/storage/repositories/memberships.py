@@ -23,6 +23,7 @@ from tenantry.storage.repositories.member_text import SearchPlan, searched, text
 from tenantry.storage.repositories.membership_rows import (
     MEMBERSHIP_COLUMNS,
     MEMBERSHIP_WIDTH,
+    WITH_USERS,
     to_membership,
 )
 from tenantry.storage.repositories.role_holders import holders_by_role, member_ids_by_role
@@ -58,7 +59,6 @@ def _update_row(m: Membership) -> dict[str, Any]:
 _ACTIVE = MembershipStatus.ACTIVE.value
 _USER_STATUSES = {int(status): status for status in UserStatus}
 _ACTIVATED = int(UserStatus.ACTIVATED)
-_WITH_USERS = memberships.join(users, users.c.id == memberships.c.user_id)
 _SELECT = sa.select(*MEMBERSHIP_COLUMNS)
 _FIND = _SELECT.where(
     memberships.c.user_id == sa.bindparam("user_id"),
@@ -115,7 +115,7 @@ _MEMBER_PLACEMENTS = (
 _COUNT = sa.select(sa.func.count()).where(memberships.c.account_id == sa.bindparam("account_id"))
 _ACTIVE_ROLE_COUNTS = (
     sa.select(memberships.c.account_id, memberships.c.role_key, sa.func.count())
-    .select_from(_WITH_USERS)
+    .select_from(WITH_USERS)
     .where(
         memberships.c.account_id.in_(sa.bindparam("account_ids", expanding=True)),
         memberships.c.status == _ACTIVE,
@@ -125,7 +125,7 @@ _ACTIVE_ROLE_COUNTS = (
 )
 _COUNT_ACTIVE_WITH_ROLES = (
     sa.select(sa.func.count())
-    .select_from(_WITH_USERS)
+    .select_from(WITH_USERS)
     .where(
         memberships.c.account_id == sa.bindparam("account_id"),
         memberships.c.role_key.in_(sa.bindparam("role_keys", expanding=True)),
