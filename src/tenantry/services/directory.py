@@ -18,6 +18,7 @@ from tenantry.domain.users import User, UserStatus
 from tenantry.services.context import Actor, ServiceContext
 from tenantry.services.policy import readable_accounts
 from tenantry.services.ports import UnitOfWork
+from tenantry.services.reach import reach_of
 
 
 @dataclass(slots=True)
@@ -47,11 +48,16 @@ def placements_of(
 def _placements(
     ctx: ServiceContext, uow: UnitOfWork, actor: Actor, user_ids: Collection[str]
 ) -> dict[str, UserPlacements]:
-    memberships = uow.memberships.for_users(user_ids)
+    # Memberships within the actor's reach, for the placements (the policy decides on those
+    # as ever: the others it would refuse, however many anybody made), and active ones
+    # anywhere, for `sole_admin`: whether deleting a person leaves an account without an
+    # admin does not depend on who asks.
+    memberships = uow.memberships.active_or_within(user_ids, reach_of(actor))
     users = uow.users.find_many(user_ids)
-    account_ids = {m.account_id for ms in memberships.values() for m in ms}
+    account_ids = {m.account_id for ms in memberships.values() for m, _ in ms}
+    within = {m.account_id for ms in memberships.values() for m, inside in ms if inside}
     # A placement tells that the user is a member: only where the actor may see members.
-    readable = readable_accounts(ctx, uow, actor, account_ids, with_members=True)
+    readable = readable_accounts(ctx, uow, actor, within, with_members=True)
     custom = uow.custom_roles.for_accounts(account_ids)
     counts = uow.memberships.active_role_counts(account_ids)
     result = {user_id: UserPlacements() for user_id in user_ids}
@@ -59,7 +65,7 @@ def _placements(
         entry = result.setdefault(user_id, UserPlacements())
         user = users.get(user_id)
         can_act = user is not None and user.status is UserStatus.ACTIVATED
-        for membership in user_memberships:
+        for membership, _ in user_memberships:
             role = _role(ctx, custom.get(membership.account_id, []), membership.role_key)
             if can_act and role.is_admin_like and membership.status is MembershipStatus.ACTIVE:
                 admin_keys = {r.key for r in ctx.roles if r.is_admin_like} | {

@@ -22,6 +22,7 @@ from tenantry.services.policy import (
     role_in,
 )
 from tenantry.services.ports import UnitOfWork
+from tenantry.services.reach import reach_of
 
 
 def memberships_weighed_elsewhere(
@@ -118,7 +119,7 @@ def check_may_see_user(ctx: ServiceContext, uow: UnitOfWork, actor: Actor, user_
     NotFound otherwise, so that an id tells a stranger nothing (not even an address)."""
     user = uow.users.find(user_id)
     if user is not None and not actor.is_system:
-        accounts = [m.account_id for m in uow.memberships.for_user(user.id)]
+        accounts = [m.account_id for m in uow.memberships.for_user(user.id, reach_of(actor))]
         if not readable_accounts(ctx, uow, actor, accounts, with_members=True):
             user = None
     if user is None:

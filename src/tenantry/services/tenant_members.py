@@ -13,6 +13,7 @@ from tenantry.domain.roles import Need, Role
 from tenantry.domain.users import UserStatus
 from tenantry.services.context import Actor, ServiceContext
 from tenantry.services.policy import readable_accounts, require
+from tenantry.services.reach import reach_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +55,9 @@ def tenant_members(
         # The right first: nothing about the members is read for a caller who may not see
         # them (how many there are would show in the time a refusal takes).
         account, _ = require(ctx, uow, actor, account_id, Need.READ_ACCOUNT)
-        rows = uow.memberships.member_placements(account_id, at_most + 1)
+        # Memberships elsewhere are read only within the actor's reach: the policy below
+        # would refuse the others, however many anybody made.
+        rows = uow.memberships.member_placements(account_id, at_most + 1, reach_of(actor))
         elsewhere = {row[4] for row in rows} - {account_id}
         chains = uow.accounts.chains(elsewhere)
         readable = readable_accounts(ctx, uow, actor, elsewhere, with_members=True, chains=chains)

@@ -16,6 +16,7 @@ from tenantry.services.ports import (
     MemberQuery,
     RoleHolders,
 )
+from tenantry.services.reach import Reach
 from tenantry.storage.repositories.accounts import ACCOUNT_COLUMNS, to_account
 from tenantry.storage.repositories.base import Repository, like_pattern
 from tenantry.storage.repositories.member_browse import browse_members
@@ -26,6 +27,7 @@ from tenantry.storage.repositories.membership_rows import (
     WITH_USERS,
     to_membership,
 )
+from tenantry.storage.repositories.reach import ReachKind, reach_parameters, within_reach
 from tenantry.storage.repositories.role_holders import holders_by_role, member_ids_by_role
 from tenantry.storage.repositories.users import USER_COLUMNS, USER_WIDTH, to_user
 from tenantry.storage.tables import accounts, memberships, users
@@ -82,9 +84,25 @@ _EVERYWHERE = (
     .where(memberships.c.user_id.in_(sa.bindparam("user_ids", expanding=True)))
     .order_by(memberships.c.created_at, memberships.c.account_id)
 )
-_FOR_USERS = _SELECT.where(
-    memberships.c.user_id.in_(sa.bindparam("user_ids", expanding=True))
-).order_by(memberships.c.created_at, memberships.c.account_id)
+_OF_USERS = memberships.c.user_id.in_(sa.bindparam("user_ids", expanding=True))
+_FOR_USERS = {
+    kind: _SELECT.where(_OF_USERS, within_reach(memberships.c.account_id, kind)).order_by(
+        memberships.c.created_at, memberships.c.account_id
+    )
+    for kind in ReachKind
+}
+
+
+def _active_or_within(kind: ReachKind) -> sa.Select[Any]:
+    within = within_reach(memberships.c.account_id, kind)
+    return (
+        sa.select(*MEMBERSHIP_COLUMNS, within.label("within"))
+        .where(_OF_USERS, sa.or_(memberships.c.status == _ACTIVE, within))
+        .order_by(memberships.c.created_at, memberships.c.account_id)
+    )
+
+
+_ACTIVE_OR_WITHIN = {kind: _active_or_within(kind) for kind in ReachKind}
 _OTHER = memberships.alias("other")
 _FIRST = (
     sa.select(memberships.c.user_id, memberships.c.created_at)
@@ -93,25 +111,35 @@ _FIRST = (
     .limit(sa.bindparam("limit", type_=sa.Integer))
     .subquery("first")
 )
-# The first members of an account with every membership they hold (this one included), in
-# the members' joining order, then each one's memberships in theirs: one statement for what
-# a GraphQL tenant → users → roles walk shows, as plain rows (no domain objects).
-_MEMBER_PLACEMENTS = (
-    sa.select(
-        users.c.id,
-        users.c.email,
-        users.c.status,
-        users.c.expires_on,
-        _OTHER.c.account_id,
-        _OTHER.c.role_key,
-    )
-    .select_from(
-        _FIRST.join(users, users.c.id == _FIRST.c.user_id).join(
-            _OTHER, _OTHER.c.user_id == _FIRST.c.user_id
+# The first members of an account with every membership they hold within the reader's reach
+# (this one included), in the members' joining order, then each one's memberships in theirs:
+# one statement for what a GraphQL tenant → users → roles walk shows, as plain rows (no
+# domain objects).
+_MEMBER_PLACEMENTS = {
+    kind: (
+        sa.select(
+            users.c.id,
+            users.c.email,
+            users.c.status,
+            users.c.expires_on,
+            _OTHER.c.account_id,
+            _OTHER.c.role_key,
         )
+        .select_from(
+            _FIRST.join(users, users.c.id == _FIRST.c.user_id).join(
+                _OTHER, _OTHER.c.user_id == _FIRST.c.user_id
+            )
+        )
+        .where(
+            sa.or_(
+                _OTHER.c.account_id == sa.bindparam("account_id"),
+                within_reach(_OTHER.c.account_id, kind),
+            )
+        )
+        .order_by(_FIRST.c.created_at, _FIRST.c.user_id, _OTHER.c.created_at, _OTHER.c.account_id)
     )
-    .order_by(_FIRST.c.created_at, _FIRST.c.user_id, _OTHER.c.created_at, _OTHER.c.account_id)
-)
+    for kind in ReachKind
+}
 _COUNT = sa.select(sa.func.count()).where(memberships.c.account_id == sa.bindparam("account_id"))
 _ACTIVE_ROLE_COUNTS = (
     sa.select(memberships.c.account_id, memberships.c.role_key, sa.func.count())
@@ -212,27 +240,47 @@ class SqlMembershipRepository(Repository):
             result[row[0]].append((to_membership(row), to_account(row, MEMBERSHIP_WIDTH)))
         return result
 
-    def member_placements(self, account_id: str, limit: int) -> list[MemberPlacementRow]:
+    def member_placements(
+        self, account_id: str, limit: int, within: Reach | None
+    ) -> list[MemberPlacementRow]:
         """The account's first `limit` members, in joining order, each with every membership
-        they hold (theirs in this account included), in the order they got them: plain rows
+        they hold in this account or `within` reach, in the order they got them: plain rows
         `(user id, e-mail, user status, expires on, account id, role key)`."""
+        kind, parameters = reach_parameters(within)
+        parameters.update(account_id=account_id, limit=limit)
         statuses = _USER_STATUSES
         return [
             (user_id, email, statuses[status], expires_on, account, role_key)
             for user_id, email, status, expires_on, account, role_key in self.conn.execute(
-                _MEMBER_PLACEMENTS, {"account_id": account_id, "limit": limit}
+                _MEMBER_PLACEMENTS[kind], parameters
             ).all()
         ]
 
-    def for_user(self, user_id: str) -> list[Membership]:
-        return self.for_users([user_id]).get(user_id, [])
+    def for_user(self, user_id: str, within: Reach | None = None) -> list[Membership]:
+        return self.for_users([user_id], within).get(user_id, [])
 
-    def for_users(self, user_ids: Collection[str]) -> dict[str, list[Membership]]:
+    def for_users(
+        self, user_ids: Collection[str], within: Reach | None = None
+    ) -> dict[str, list[Membership]]:
         result: dict[str, list[Membership]] = defaultdict(list)
         if not user_ids:
             return result
-        for row in self.conn.execute(_FOR_USERS, {"user_ids": list(set(user_ids))}).all():
+        kind, parameters = reach_parameters(within)
+        parameters["user_ids"] = list(set(user_ids))
+        for row in self.conn.execute(_FOR_USERS[kind], parameters).all():
             result[row[0]].append(to_membership(row))
+        return result
+
+    def active_or_within(
+        self, user_ids: Collection[str], within: Reach | None
+    ) -> dict[str, list[tuple[Membership, bool]]]:
+        result: dict[str, list[tuple[Membership, bool]]] = defaultdict(list)
+        if not user_ids:
+            return result
+        kind, parameters = reach_parameters(within)
+        parameters["user_ids"] = list(set(user_ids))
+        for row in self.conn.execute(_ACTIVE_OR_WITHIN[kind], parameters).all():
+            result[row[0]].append((to_membership(row), bool(row[MEMBERSHIP_WIDTH])))
         return result
 
     def members(
