@@ -30,9 +30,9 @@ from tenantry.services.member_query import (
     UserAttribute,
     UserQuery,
 )
-from tenantry.services.ports import MemberSort
+from tenantry.services.ports import MemberSort, MemberState
 from tenantry.storage.migrations import upgrade_database
-from tenantry.storage.repositories import member_text
+from tenantry.storage.repositories import member_browse, member_search, member_text
 
 from factories import make_account, statements, write_joined
 
@@ -94,7 +94,12 @@ def both_ways(
 ) -> tuple[object, object, list[str]]:
     """The answer read through the account's members, then through the search structures,
     and the statements of the second."""
-    plain = search()
+    with monkeypatch.context() as patched:
+        # No text may be cut by the member text: SQLite reads the members as PostgreSQL
+        # reads a small account's.
+        patched.setattr(member_text, "cuttable", lambda _text: False)
+        patched.setattr(member_search, "cuttable", lambda _text: False)
+        plain = search()
     with monkeypatch.context() as patched:
         patched.setattr(member_text, "SMALL_ACCOUNT", 5)
         with statements(ctx) as sent:
@@ -329,16 +334,20 @@ def test_a_text_too_common_for_the_cut_is_searched_through_the_members(
 
 @pytest.mark.parametrize("sort", [MemberSort.JOINED, MemberSort.EMAIL, MemberSort.NAME])
 @pytest.mark.parametrize("descending", [False, True], ids=["ascending", "descending"])
-def test_a_common_text_pages_and_counts_alike_both_ways(
+@pytest.mark.parametrize("common", [True, False], ids=["past the cut", "named"])
+def test_a_text_pages_and_counts_alike_both_ways(
     ctx: ServiceContext,
     monkeypatch: pytest.MonkeyPatch,
     account: Account,
     sort: MemberSort,
     descending: bool,
+    common: bool,
 ) -> None:
-    """On SQLite the member text counts a common text's matches, and in order of address
-    names each page's members; every page, in both directions, is the plain one."""
-    monkeypatch.setattr(member_text, "CUT_AT_MOST", 3)
+    """On SQLite the member text counts a text's matches: past the cut in a scan of its own,
+    otherwise by naming them all; in order of address it names each page's members. Every
+    page, in both directions, is the plain one."""
+    if common:
+        monkeypatch.setattr(member_text, "CUT_AT_MOST", 3)
     # Across the line feed: four member texts hold it (past the cut), and the search, which
     # looks into the address and the name, finds nobody.
     for text in ("example", "ann", "user01", "0", "m\na"):
@@ -367,9 +376,53 @@ def test_a_common_text_pages_and_counts_alike_both_ways(
             continue
         by_text = sort is not MemberSort.NAME and "\n" not in text
         counted = [s for s in sent if "count(*)" in s and "search_member_text" in s]
-        assert bool(counted) is by_text, (text, sent)
+        assert bool(counted) is (by_text and common), (text, sent)
+        windowed = [s for s in sent if "count(*) over" in s.lower()]
+        assert bool(windowed) is not by_text, (text, sent)  # counted already otherwise
         named = [s for s in sent if "IN (" in s and "users" in s]
-        assert bool(named) is (by_text and sort is MemberSort.EMAIL), (text, sent)
+        assert bool(named) is ((by_text and sort is MemberSort.EMAIL) or not common), (
+            text,
+            sent,
+        )
+
+
+@pytest.mark.parametrize("descending", [False, True], ids=["ascending", "descending"])
+@pytest.mark.parametrize("state", [None, MemberState.ACTIVE], ids=["everyone", "active"])
+def test_members_in_order_of_address_page_alike_both_ways(
+    ctx: ServiceContext,
+    monkeypatch: pytest.MonkeyPatch,
+    account: Account,
+    descending: bool,
+    state: MemberState | None,
+) -> None:
+    """Without a search, in order of address, SQLite's member text names each page's
+    members (unless a filter needs the members): every page is the one the members give."""
+
+    def browse() -> object:
+        pages = [
+            member_browsing.browse_members(
+                ctx,
+                SYSTEM,
+                account.id,
+                sort=MemberSort.EMAIL,
+                descending=descending,
+                state=state,
+                page=number,
+                page_size=5,
+            )
+            for number in range(1, 7)
+        ]
+        return [(p.total, [m.user.email for m in p.items]) for p in pages]
+
+    with monkeypatch.context() as patched:
+        patched.setattr(member_browse, "_has_member_text", lambda _conn: False)
+        plain = browse()
+    with statements(ctx) as sent:
+        through_text = browse()
+    assert through_text == plain
+    assert plain[0][0] == 24  # type: ignore[index]
+    sqlite = ctx.uow.engine.dialect.name == "sqlite"  # type: ignore[attr-defined]
+    assert any("search_member_text" in s for s in sent) is (sqlite and state is None), sent
 
 
 def test_a_scim_page_and_its_count_read_the_member_text_once(
@@ -386,7 +439,11 @@ def test_a_scim_page_and_its_count_read_the_member_text_once(
     assert through_index == plain
     assert plain[0] == 16  # type: ignore[index]  # two in three addresses; the page holds 5
     if ctx.uow.engine.dialect.name == "sqlite":  # type: ignore[attr-defined]
-        read = [s for s in sent if s.startswith("SELECT search_member_text.user_id")]
+        read = [
+            s
+            for s in sent
+            if s.startswith("SELECT search_member_text.text, search_member_text.user_id")
+        ]
         assert len(read) == 1, sent
 
 

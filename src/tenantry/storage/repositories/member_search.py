@@ -11,7 +11,6 @@ audit trail through uncorrelated subqueries, which use its time index.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Collection
 from datetime import datetime
 from typing import Any
@@ -37,7 +36,6 @@ from tenantry.storage.repositories.base import Repository, escape_like
 from tenantry.storage.repositories.member_text import (
     TEXT_SEPARATOR,
     cuttable,
-    is_large,
     member_text_count,
     member_text_matches,
 )
@@ -112,7 +110,7 @@ class SqlMemberSearchRepository(Repository):
     def users(self, account_id: str, query: UserQuery) -> tuple[list[UserRecord], int]:
         """A page of the members the query keeps, and how many it keeps in all: counted by a
         second statement only where the page cannot tell (a full page, or past the last).
-        Both statements share one condition, so a large account's member text is read once
+        Both statements share one condition, so the account's member text is read once
         for each text searched."""
         sql = self._compiler(account_id)
         condition = None if query.filter is None else sql.condition(query.filter)
@@ -152,11 +150,8 @@ class SqlMemberSearchRepository(Repository):
         return [_record(row) for row in rows]
 
     def _compiler(self, account_id: str) -> _Compiler:
-        # Whether the account is large is asked once, and only by a filter that searches.
-        large = functools.cache(lambda: is_large(self.conn, account_id))
-
         def matches(pattern: str) -> list[str] | None:
-            return member_text_matches(self.conn, account_id, pattern) if large() else None
+            return member_text_matches(self.conn, account_id, pattern)
 
         return _Compiler(self.conn.dialect.name, matches)
 
@@ -325,7 +320,7 @@ class _Compiler:
     def _cut(
         self, attribute: UserAttribute, operator: Operator, operand: str
     ) -> sa.ColumnElement[bool]:
-        """SQLite, a large account: the members whose member text (lowered address, a line
+        """SQLite: the members whose member text (lowered address, a line
         feed, lowered name) can hold `operand` where the comparison looks for it, named in
         the statement; a first cut that keeps every member the comparison keeps. Nothing to
         cut elsewhere, or where more members than `CUT_AT_MOST` hold it."""

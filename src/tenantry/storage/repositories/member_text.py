@@ -22,12 +22,12 @@ _FIRST_MEMBERS = (
 _COUNT_UP_TO = sa.select(sa.func.count()).select_from(_FIRST_MEMBERS)
 
 SMALL_ACCOUNT = 2_000
-"""An account of at most this many members is searched through its members (the account's
-index, then each user by key): a bounded read whatever the text, a few milliseconds. A larger
-one is searched through the engine's search structures (`SearchPlan`). On PostgreSQL, left to
-choose, the planner took the trigram indexes for small accounts too, and a text that nearly
-every address holds (a company's domain) then read every such user of the database: 400 ms
-for an account of 100 members among 100,000 users."""
+"""PostgreSQL: an account of at most this many members is searched through its members (the
+account's index, then each user by key): a bounded read whatever the text, a few
+milliseconds. A larger one is searched through the trigram indexes. Left to choose, the
+planner took them for small accounts too, and a text that nearly every address holds (a
+company's domain) then read every such user of the database: 400 ms for an account of 100
+members among 100,000 users. (SQLite searches every account's member text: `text_search`.)"""
 
 # SQLite's table of each membership's lowered address, a line feed, and lowered name
 # (migration 0017), kept by triggers: not one of the tables, which describe what both engines
@@ -58,14 +58,14 @@ class SearchPlan(enum.Enum):
     TRIGRAMS = "trigrams"
     """PostgreSQL: the users the trigram indexes find, and each one's membership by key."""
     MEMBER_TEXT = "member text"
-    """SQLite: the few members the account's member text names (`TextSearch.matches`), each
-    membership and user by key."""
+    """SQLite: the members the account's member text names (`TextSearch.matches`, at most
+    `CUT_AT_MOST`), each membership and user by key."""
 
 
 CUT_AT_MOST = 1_000
-"""SQLite: a text that more of a large account's members hold than this is searched through
-the account's members, in order, which a page of such a text can stop early; fewer are named
-in the statements (`TextSearch.matches`), found in one scan of the account's member text that
+"""SQLite: a text that more of an account's members hold than this is searched through the
+account's members, in order, which a page of such a text can stop early; fewer are named in
+the statements (`TextSearch.matches`), found in one scan of the account's member text that
 stops at the first match past this many."""
 
 _TEXT_MATCHES = (
@@ -73,7 +73,9 @@ _TEXT_MATCHES = (
     _MEMBER_TEXT.c.text.like(sa.bindparam("pattern", type_=sa.String), "\\"),
 )
 _LIMIT = sa.bindparam("limit", type_=sa.Integer)
-_MATCHING = sa.select(_MEMBER_TEXT.c.user_id).where(*_TEXT_MATCHES).limit(_LIMIT)
+_MATCHING = (
+    sa.select(_MEMBER_TEXT.c.text, _MEMBER_TEXT.c.user_id).where(*_TEXT_MATCHES).limit(_LIMIT)
+)
 _COUNT_MATCHING = sa.select(sa.func.count()).select_from(_MEMBER_TEXT).where(*_TEXT_MATCHES)
 _BY_ADDRESS = {
     descending: sa.select(_MEMBER_TEXT.c.user_id)
@@ -92,21 +94,35 @@ class TextSearch:
     """How to search one account's members for one text."""
 
     plan: SearchPlan
-    matches: list[str] = field(default_factory=list)
-    """MEMBER_TEXT: the members whose member text holds the text; a first cut that keeps
-    every member the search's condition keeps (the same lowered texts)."""
+    found: list[tuple[str, str]] = field(default_factory=list)
+    """MEMBER_TEXT: the members whose member text holds the text, as (member text, user
+    id); a first cut that keeps every member the search's condition keeps (the same
+    lowered texts)."""
+    exact: bool = False
+    """MEMBER_TEXT: the text holds no line feed, so the cut keeps exactly the members the
+    search keeps (see `common`), and their member texts order them by address."""
     common: bool = False
-    """SQLite: the account is large and more than `CUT_AT_MOST` of its members hold the text
-    (the plan is then MEMBERS), which holds no line feed: the member text matches exactly
+    """SQLite: more than `CUT_AT_MOST` of the account's members hold the text (the plan is
+    then MEMBERS), which holds no line feed: the member text matches exactly
     the members the search keeps, so it may count them (`member_text_count`) and order them
     by address (`members_by_address`), faster than the members can. (A text across the
     line feed matches the end of an address and the start of a name in the member text,
     which the search, looking into each on its own, does not keep.)"""
 
     @property
+    def matches(self) -> list[str]:
+        """The user ids of `found`."""
+        return [user_id for _, user_id in self.found]
+
+    @property
     def cut(self) -> dict[str, list[str]]:
         """The parameters `searched` adds to a statement."""
         return {"cut": self.matches} if self.plan is SearchPlan.MEMBER_TEXT else {}
+
+    def by_address(self, *, descending: bool) -> list[str]:
+        """MEMBER_TEXT, `exact`: the user ids of `found` in the order of their addresses
+        (`users.email`, user id breaking ties; see `members_by_address`)."""
+        return [user_id for _, user_id in sorted(self.found, reverse=descending)]
 
 
 def searched(pattern: sa.ColumnElement[str] | str, plan: SearchPlan) -> sa.ColumnElement[bool]:
@@ -129,25 +145,36 @@ def searched(pattern: sa.ColumnElement[str] | str, plan: SearchPlan) -> sa.Colum
 
 def text_search(conn: sa.Connection, account_id: str, text: str, pattern: str) -> TextSearch:
     """How to search the account's members for `text` (as the LIKE `pattern` over member
-    text): past `SMALL_ACCOUNT` members, through the engine's search structures."""
-    postgresql = conn.dialect.name == "postgresql"
-    if (not postgresql and not cuttable(text)) or not is_large(conn, account_id):
+    text). PostgreSQL: past `SMALL_ACCOUNT` members, through the trigram indexes. SQLite:
+    through the account's member text, whatever its size: the account's rows of it lie
+    together and are short, where reading each member's user takes a page of the users
+    table each (7 to 17 ms for 900 members among a million users; the member text, under 1)."""
+    exact = TEXT_SEPARATOR not in text
+    if conn.dialect.name == "postgresql":
+        large = is_large(conn, account_id)
+        return TextSearch(SearchPlan.TRIGRAMS if large else SearchPlan.MEMBERS)
+    if not cuttable(text):
         return TextSearch(SearchPlan.MEMBERS)
-    if postgresql:
-        return TextSearch(SearchPlan.TRIGRAMS)
-    matches = member_text_matches(conn, account_id, pattern)
-    if matches is None:
-        return TextSearch(SearchPlan.MEMBERS, common=TEXT_SEPARATOR not in text)
-    return TextSearch(SearchPlan.MEMBER_TEXT, matches)
+    found = member_text_found(conn, account_id, pattern)
+    if found is None:
+        return TextSearch(SearchPlan.MEMBERS, common=exact)
+    return TextSearch(SearchPlan.MEMBER_TEXT, found, exact=exact)
 
 
 def member_text_matches(conn: sa.Connection, account_id: str, pattern: str) -> list[str] | None:
     """SQLite: the members of the account whose member text matches the LIKE `pattern`, or
     None past `CUT_AT_MOST` of them."""
+    found = member_text_found(conn, account_id, pattern)
+    return None if found is None else [user_id for _, user_id in found]
+
+
+def member_text_found(
+    conn: sa.Connection, account_id: str, pattern: str
+) -> list[tuple[str, str]] | None:
+    """`member_text_matches`, each with its member text: (text, user id)."""
     parameters = {"account_id": account_id, "pattern": pattern, "limit": CUT_AT_MOST + 1}
-    found = conn.execute(_MATCHING, parameters)
-    matches = list(found.scalars())
-    return None if len(matches) > CUT_AT_MOST else matches
+    found = [(text, user_id) for text, user_id in conn.execute(_MATCHING, parameters)]
+    return None if len(found) > CUT_AT_MOST else found
 
 
 def member_text_count(conn: sa.Connection, account_id: str, pattern: str) -> int:
