@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -105,6 +106,16 @@ def both_ways(
         with statements(ctx) as sent:
             through_index = search()
     return plain, through_index, sent
+
+
+def six_pages(ctx: ServiceContext, account: Account, **query: Any) -> list[tuple[int, list[str]]]:
+    """The console's browse, pages 1 to 6 of 5 members (the last ones past the end): each
+    page's total and addresses."""
+    pages = [
+        member_browsing.browse_members(ctx, SYSTEM, account.id, page=number, page_size=5, **query)
+        for number in range(1, 7)
+    ]
+    return [(p.total, [m.user.email for m in p.items]) for p in pages]
 
 
 def assert_went_through_the_index(ctx: ServiceContext, sent: list[str]) -> None:
@@ -353,20 +364,7 @@ def test_a_text_pages_and_counts_alike_both_ways(
     for text in ("example", "ann", "user01", "0", "m\na"):
 
         def search(text: str = text) -> object:
-            pages = [
-                member_browsing.browse_members(
-                    ctx,
-                    SYSTEM,
-                    account.id,
-                    search=text,
-                    sort=sort,
-                    descending=descending,
-                    page=number,
-                    page_size=5,
-                )
-                for number in range(1, 7)
-            ]
-            return [(p.total, [m.user.email for m in p.items]) for p in pages]
+            return six_pages(ctx, account, search=text, sort=sort, descending=descending)
 
         plain, through_index, sent = both_ways(ctx, monkeypatch, search)
         assert through_index == plain, text
@@ -399,20 +397,7 @@ def test_members_in_order_of_address_page_alike_both_ways(
     members (unless a filter needs the members): every page is the one the members give."""
 
     def browse() -> object:
-        pages = [
-            member_browsing.browse_members(
-                ctx,
-                SYSTEM,
-                account.id,
-                sort=MemberSort.EMAIL,
-                descending=descending,
-                state=state,
-                page=number,
-                page_size=5,
-            )
-            for number in range(1, 7)
-        ]
-        return [(p.total, [m.user.email for m in p.items]) for p in pages]
+        return six_pages(ctx, account, sort=MemberSort.EMAIL, descending=descending, state=state)
 
     with monkeypatch.context() as patched:
         patched.setattr(member_browse, "_has_member_text", lambda _conn: False)
