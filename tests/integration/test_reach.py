@@ -1,4 +1,4 @@
-"""Reads narrowed to the actor's reach (`services.reach`) keep every row the policy would
+"""Reads narrowed to the actor's reach (`services.policy_reach`) keep every row the policy would
 allow, and leave out the rows of accounts nobody gave the actor a right in.
 
 One account tree of every shape (partner → agency → advertisers, an advertiser its partner
@@ -20,7 +20,7 @@ from tenantry.domain.accounts import Account, AccountKind, AccountStatus
 from tenantry.domain.memberships import Membership, MembershipStatus
 from tenantry.services.context import Actor, ActorKind, ServiceContext
 from tenantry.services.policy import readable_accounts
-from tenantry.services.reach import Reach, reach_of
+from tenantry.services.policy_reach import Reach, reach_of
 
 from factories import OPERATOR, as_user, make_account, make_member, unique_email
 

@@ -1,4 +1,4 @@
-"""The narrowed reads (`services.reach`) answer exactly what the whole reads answered.
+"""The narrowed reads (`services.policy_reach`) answer exactly what the whole reads answered.
 
 Random account trees of every allowed shape (partners, agencies with and without partner
 management, advertisers below both, deactivated ones, stand-alone advertisers), custom roles,

@@ -17,8 +17,8 @@ from tenantry.domain.roles import Role
 from tenantry.domain.users import User, UserStatus
 from tenantry.services.context import Actor, ServiceContext
 from tenantry.services.policy import readable_accounts
+from tenantry.services.policy_reach import reach_of
 from tenantry.services.ports import UnitOfWork
-from tenantry.services.reach import reach_of
 
 
 @dataclass(slots=True)

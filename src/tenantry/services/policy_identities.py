@@ -21,8 +21,8 @@ from tenantry.services.policy import (
     resolve_role,
     role_in,
 )
+from tenantry.services.policy_reach import reach_of
 from tenantry.services.ports import UnitOfWork
-from tenantry.services.reach import reach_of
 
 
 def memberships_weighed_elsewhere(

@@ -32,9 +32,9 @@ from tenantry.services.delivery_ports import OutboxRepository as OutboxRepositor
 from tenantry.services.delivery_ports import WebhookRepository as WebhookRepository
 from tenantry.services.member_query import UserQuery, UserRecord
 from tenantry.services.passkey_ports import PasskeyRepository as PasskeyRepository
+from tenantry.services.policy_reach import Reach
 from tenantry.services.ports_security import AccountPolicyRepository
 from tenantry.services.ports_security import AuthRepository as AuthRepository
-from tenantry.services.reach import Reach
 from tenantry.services.sso_ports import SingleSignOnRepository
 from tenantry.services.storage_errors import BackupError as BackupError
 from tenantry.services.storage_errors import DatabaseUnavailable as DatabaseUnavailable
@@ -132,7 +132,7 @@ class MembershipRepository(Protocol):
     def find(self, user_id: str, account_id: str) -> Membership | None: ...
     def in_accounts(self, user_id: str, account_ids: Collection[str]) -> dict[str, Membership]: ...
     def elsewhere(self, user_id: str, account_id: str) -> list[tuple[Membership, Account]]: ...
-    # `within`: only memberships in accounts within that reach (`services.reach`).
+    # `within`: only memberships in accounts within that reach (`services.policy_reach`).
     def for_users(
         self, user_ids: Collection[str], within: Reach | None = None
     ) -> dict[str, list[Membership]]: ...

@@ -13,7 +13,7 @@ from tenantry.domain.roles import Need, Role
 from tenantry.domain.users import UserStatus
 from tenantry.services.context import Actor, ServiceContext
 from tenantry.services.policy import readable_accounts, require
-from tenantry.services.reach import reach_of
+from tenantry.services.policy_reach import reach_of
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,13 +10,13 @@ import sqlalchemy as sa
 from tenantry.domain.accounts import Account
 from tenantry.domain.memberships import Membership, MembershipStatus
 from tenantry.domain.users import User, UserStatus
+from tenantry.services.policy_reach import Reach
 from tenantry.services.ports import (
     MemberCursor,
     MemberPlacementRow,
     MemberQuery,
     RoleHolders,
 )
-from tenantry.services.reach import Reach
 from tenantry.storage.repositories.accounts import ACCOUNT_COLUMNS, to_account
 from tenantry.storage.repositories.base import Repository, like_pattern
 from tenantry.storage.repositories.member_browse import browse_members

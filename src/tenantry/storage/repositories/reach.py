@@ -1,4 +1,4 @@
-"""An actor's reach (`services.reach`) as a condition on an account id inside a statement:
+"""An actor's reach (`services.policy_reach`) as a condition on an account id inside a statement:
 the account, its parent or its grandparent is a root of the actor.
 
 Statements that narrow by reach are built once for each kind of reach (`ReachKind`), the root
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
 from tenantry.domain.memberships import MembershipStatus
-from tenantry.services.reach import Reach
+from tenantry.services.policy_reach import Reach
 from tenantry.storage.tables import accounts, memberships
 
 _HERE = accounts.alias("reach_here")
