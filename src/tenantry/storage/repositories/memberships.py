@@ -27,7 +27,12 @@ from tenantry.storage.repositories.membership_rows import (
     WITH_USERS,
     to_membership,
 )
-from tenantry.storage.repositories.reach import ReachKind, reach_parameters, within_reach
+from tenantry.storage.repositories.reach import (
+    ReachKind,
+    reach_joins,
+    reach_parameters,
+    within_reach,
+)
 from tenantry.storage.repositories.role_holders import holders_by_role, member_ids_by_role
 from tenantry.storage.repositories.users import USER_COLUMNS, USER_WIDTH, to_user
 from tenantry.storage.tables import accounts, memberships, users
@@ -86,17 +91,18 @@ _EVERYWHERE = (
 )
 _OF_USERS = memberships.c.user_id.in_(sa.bindparam("user_ids", expanding=True))
 _FOR_USERS = {
-    kind: _SELECT.where(_OF_USERS, within_reach(memberships.c.account_id, kind)).order_by(
-        memberships.c.created_at, memberships.c.account_id
-    )
+    kind: _SELECT.select_from(reach_joins(memberships, memberships.c.account_id, kind))
+    .where(_OF_USERS, within_reach(kind))
+    .order_by(memberships.c.created_at, memberships.c.account_id)
     for kind in ReachKind
 }
 
 
 def _active_or_within(kind: ReachKind) -> sa.Select[Any]:
-    within = within_reach(memberships.c.account_id, kind)
+    within = within_reach(kind)
     return (
         sa.select(*MEMBERSHIP_COLUMNS, within.label("within"))
+        .select_from(reach_joins(memberships, memberships.c.account_id, kind))
         .where(_OF_USERS, sa.or_(memberships.c.status == _ACTIVE, within))
         .order_by(memberships.c.created_at, memberships.c.account_id)
     )
@@ -126,16 +132,15 @@ _MEMBER_PLACEMENTS = {
             _OTHER.c.role_key,
         )
         .select_from(
-            _FIRST.join(users, users.c.id == _FIRST.c.user_id).join(
-                _OTHER, _OTHER.c.user_id == _FIRST.c.user_id
+            reach_joins(
+                _FIRST.join(users, users.c.id == _FIRST.c.user_id).join(
+                    _OTHER, _OTHER.c.user_id == _FIRST.c.user_id
+                ),
+                _OTHER.c.account_id,
+                kind,
             )
         )
-        .where(
-            sa.or_(
-                _OTHER.c.account_id == sa.bindparam("account_id"),
-                within_reach(_OTHER.c.account_id, kind),
-            )
-        )
+        .where(sa.or_(_OTHER.c.account_id == sa.bindparam("account_id"), within_reach(kind)))
         .order_by(_FIRST.c.created_at, _FIRST.c.user_id, _OTHER.c.created_at, _OTHER.c.account_id)
     )
     for kind in ReachKind
