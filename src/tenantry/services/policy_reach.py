@@ -2,9 +2,8 @@
 
 The policy decides in Python, from an account's chain (the account and its ancestors), what
 an actor may see there (`policy.grant_in`). Some reads would otherwise fetch rows the policy
-then throws away, as many as anybody chose to make: every membership of each person listed,
-in the accounts of every partner that ever invited them. A partner could slow another
-account's listings by inviting a shared person into thousands of its own accounts.
+then throws away: every membership of each person listed, in the accounts of every partner
+the person works for, as many as others made, however few the caller may see.
 
 `grant_in` finds a grant in an account only where the account or one of its ancestors is a
 *root* of the actor: an account the person holds an active membership in, or a credential's
@@ -12,7 +11,8 @@ home account (a token acts as its person, and still only from its home). So a re
 out, before the policy runs, every row of an account none of whose chain is a root: the
 policy would refuse each one. What is left is decided by the policy exactly as before. The
 narrowing must only ever keep more than the policy allows, never less:
-`tests/integration/test_reach.py` checks that on generated account trees.
+`tests/integration/test_reach.py` checks that on a tree of every shape, and
+`test_reach_differential.py` the answers on random ones.
 """
 
 from __future__ import annotations
@@ -33,10 +33,6 @@ class Reach:
     """The person whose active memberships are roots."""
     home_account_id: str | None = None
     """A credential's home account, the one root."""
-
-    @property
-    def reaches_nothing(self) -> bool:
-        return self.member_id is None and self.home_account_id is None
 
 
 def reach_of(actor: Actor) -> Reach | None:

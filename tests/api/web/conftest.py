@@ -38,7 +38,9 @@ def composition(
         smtp_host="127.0.0.1",
         smtp_port=mail_server[1],
         smtp_security="none",
-        smtp_timeout_seconds=2,
+        # The test's SMTP server answers from a thread a loaded machine can hold up for
+        # seconds (an invitation once timed out at 2 s); no test here waits on a timeout.
+        smtp_timeout_seconds=10,
         sso_allow_insecure=True,  # the identity providers of the tests run on 127.0.0.1
     )
     built = Composition(settings)

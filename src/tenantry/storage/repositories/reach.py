@@ -1,5 +1,5 @@
-"""An actor's reach (`services.policy_reach`) as a condition on an account id inside a statement:
-the account, its parent or its grandparent is a root of the actor.
+"""An actor's reach (`services.policy_reach`) as a condition in a statement: the account a
+row names, its parent or its grandparent is a root of the actor.
 
 Statements that narrow by reach are built once for each kind of reach (`ReachKind`), the root
 itself a bound parameter (`reach_parameters`), so that the narrowing costs no statement
