@@ -400,7 +400,7 @@ def test_members_in_order_of_address_page_alike_both_ways(
         return six_pages(ctx, account, sort=MemberSort.EMAIL, descending=descending, state=state)
 
     with monkeypatch.context() as patched:
-        patched.setattr(member_browse, "_has_member_text", lambda _conn: False)
+        patched.setattr(member_browse, "has_member_text", lambda _conn: False)
         plain = browse()
     with statements(ctx) as sent:
         through_text = browse()

@@ -14,6 +14,7 @@ from tenantry.storage.repositories.base import like_pattern
 from tenantry.storage.repositories.member_text import (
     SearchPlan,
     TextSearch,
+    has_member_text,
     member_text_count,
     members_by_address,
     searched,
@@ -114,9 +115,9 @@ def browse_members(
         how = text_search(conn, account_id, query.search, pattern)
         if how.common and _counted_by_text(query):
             return _common_text(conn, account_id, query, pattern, limit, offset)
-        if how.exact and _counted_by_text(query):
+        if how.named_exactly and _counted_by_text(query):
             return _named_by_text(conn, account_id, query, how, limit, offset)
-    elif query.sort is MemberSort.EMAIL and _counted_by_text(query) and _has_member_text(conn):
+    elif query.sort is MemberSort.EMAIL and _counted_by_text(query) and has_member_text(conn):
         return _by_address(conn, account_id, query, limit, offset)
     where = _filters(account_id, query, how.plan if how else None)
     cut = how.cut if how else {}
@@ -155,10 +156,6 @@ def _common_text(
     return _plain_page(conn, account_id, query, SearchPlan.MEMBER_TEXT, cut, limit, 0), total
 
 
-def _has_member_text(conn: sa.Connection) -> bool:
-    return conn.dialect.name == "sqlite"
-
-
 def _by_address(
     conn: sa.Connection, account_id: str, query: MemberQuery, limit: int, offset: int
 ) -> tuple[list[tuple[User, Membership]], int]:
@@ -188,7 +185,7 @@ def _named_by_text(
     limit: int,
     offset: int,
 ) -> tuple[list[tuple[User, Membership]], int]:
-    """SQLite: the members the member text names exactly (`TextSearch.exact`), and no other
+    """SQLite: the members the member text names exactly (`TextSearch.named_exactly`), and no other
     filter. They are counted already, and the page is read on its own: in order of address
     their member texts order them, and the page's members are read by key; in joining order
     the account's index walks to the page and stops there."""

@@ -99,15 +99,23 @@ class TextSearch:
     id); a first cut that keeps every member the search's condition keeps (the same
     lowered texts)."""
     exact: bool = False
-    """MEMBER_TEXT: the text holds no line feed, so the cut keeps exactly the members the
-    search keeps (see `common`), and their member texts order them by address."""
-    common: bool = False
-    """SQLite: more than `CUT_AT_MOST` of the account's members hold the text (the plan is
-    then MEMBERS), which holds no line feed: the member text matches exactly
-    the members the search keeps, so it may count them (`member_text_count`) and order them
-    by address (`members_by_address`), faster than the members can. (A text across the
+    """SQLite, the member text read: the text holds no line feed, so the member text matches
+    exactly the members the search keeps, and orders them by address. (A text across the
     line feed matches the end of an address and the start of a name in the member text,
     which the search, looking into each on its own, does not keep.)"""
+
+    @property
+    def common(self) -> bool:
+        """More than `CUT_AT_MOST` of the account's members hold the text (the plan is then
+        MEMBERS), and the member text matches them `exact`ly: it may count them
+        (`member_text_count`) and order them by address (`members_by_address`), faster
+        than the members can."""
+        return self.plan is SearchPlan.MEMBERS and self.exact
+
+    @property
+    def named_exactly(self) -> bool:
+        """The member text names every match (MEMBER_TEXT), and `exact`ly."""
+        return self.plan is SearchPlan.MEMBER_TEXT and self.exact
 
     @property
     def matches(self) -> list[str]:
@@ -149,16 +157,21 @@ def text_search(conn: sa.Connection, account_id: str, text: str, pattern: str) -
     through the account's member text, whatever its size: the account's rows of it lie
     together and are short, where reading each member's user takes a page of the users
     table each (7 to 17 ms for 900 members among a million users; the member text, under 1)."""
-    exact = TEXT_SEPARATOR not in text
-    if conn.dialect.name == "postgresql":
+    if not has_member_text(conn):
         large = is_large(conn, account_id)
         return TextSearch(SearchPlan.TRIGRAMS if large else SearchPlan.MEMBERS)
     if not cuttable(text):
         return TextSearch(SearchPlan.MEMBERS)
     found = member_text_found(conn, account_id, pattern)
+    exact = TEXT_SEPARATOR not in text
     if found is None:
-        return TextSearch(SearchPlan.MEMBERS, common=exact)
+        return TextSearch(SearchPlan.MEMBERS, exact=exact)
     return TextSearch(SearchPlan.MEMBER_TEXT, found, exact=exact)
+
+
+def has_member_text(conn: sa.Connection) -> bool:
+    """Whether the database keeps member text (SQLite, migration 0017)."""
+    return conn.dialect.name == "sqlite"
 
 
 def member_text_matches(conn: sa.Connection, account_id: str, pattern: str) -> list[str] | None:
