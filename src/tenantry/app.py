@@ -25,7 +25,10 @@ from tenantry.settings import Settings
 from tenantry.storage.backup import backup_database, restore_database
 from tenantry.storage.engine import create_engine, ping
 from tenantry.storage.migrations import current_revision, head_revision, upgrade_database
-from tenantry.storage.repositories.credentials import AUTHENTICATION_TABLES
+from tenantry.storage.repositories.credentials import (
+    AUTHENTICATION_INSERTS_UNSEEN,
+    AUTHENTICATION_TABLES,
+)
 from tenantry.storage.uow import SqlUnitOfWorkFactory
 from tenantry.webhook_http import HttpWebhookTransport
 
@@ -57,7 +60,10 @@ class Composition:
             cache = CredentialCache(self.settings.credential_cache_seconds)
             self._context = ServiceContext(
                 uow=SqlUnitOfWorkFactory(
-                    engine, wrote=cache.invalidate, watching=AUTHENTICATION_TABLES
+                    engine,
+                    wrote=cache.invalidate,
+                    watching=AUTHENTICATION_TABLES,
+                    inserts_unseen=AUTHENTICATION_INSERTS_UNSEEN,
                 ),
                 settings=self.settings,
                 roles=load_role_catalogue(self.settings.role_catalogue),

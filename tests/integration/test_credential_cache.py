@@ -12,6 +12,8 @@ from tenantry.domain.errors import Unauthenticated
 from tenantry.services import accounts, credentials, members, quotas
 from tenantry.services.context import Actor, ServiceContext
 from tenantry.services.credential_cache import CredentialCache
+from tenantry.services.members import NewMember
+from tenantry.services.membership_changes import apply_membership_changes
 from tenantry.settings import Settings
 
 from factories import World, make_member, statements
@@ -122,6 +124,30 @@ def test_a_call_counted_on_the_quota_keeps_what_was_read(ctx: ServiceContext, wo
     with statements(ctx) as seen:
         credentials.authenticate(ctx, token, face="test")
     assert seen == []
+
+
+def test_adding_people_keeps_what_was_read(ctx: ServiceContext, world: World) -> None:
+    """New users are rows no token has read (a token's user existed before it): adding them,
+    as a bulk add does twenty at a time, leaves the cache be."""
+    token, _ = api_token(ctx, world)
+    warmed(ctx, token)
+    added = apply_membership_changes(
+        ctx, OPERATOR, world.a.id, [NewMember(f"new{n}@example.com", "member") for n in range(3)]
+    )
+    assert len(added.applied) == 3
+    with statements(ctx) as seen:
+        credentials.authenticate(ctx, token, face="test")
+    assert seen == []
+
+
+def test_a_new_token_forgets_what_was_read(ctx: ServiceContext, world: World) -> None:
+    """A token read as missing is kept too: a row added to the tokens clears the cache."""
+    token, _ = api_token(ctx, world)
+    warmed(ctx, token)
+    credentials.create_api_token(ctx, OPERATOR, world.a.id, name="another")
+    with statements(ctx) as seen:
+        credentials.authenticate(ctx, token, face="test")
+    assert any("api_tokens" in statement for statement in seen), seen
 
 
 def test_a_deactivated_user_is_refused_at_once_in_the_process_that_did_it(

@@ -7,6 +7,9 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sqlalchemy.dialects import sqlite
 
 from tenantry.storage.types import UTCDateTime
 
@@ -66,3 +69,28 @@ def test_sqlite_texts_written_by_hand_are_read_as_utc(
         read = conn.execute(sa.select(_stamps.c.at)).scalar_one()
     assert read == instant
     assert read.tzinfo is UTC
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    moment=st.datetimes(
+        min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30), timezones=st.timezones()
+    )
+)
+def test_sqlite_stores_a_moment_as_sqlalchemy_would(moment: datetime) -> None:
+    """The text SQLite keeps (and compares and orders by) is SQLAlchemy's own for the moment in
+    UTC without a zone, written in one call instead of three."""
+    dialect = sqlite.dialect()
+    ours = UTCDateTime().dialect_impl(dialect).bind_processor(dialect)
+    theirs = sa.DateTime().dialect_impl(dialect).bind_processor(dialect)
+    assert ours is not None
+    assert theirs is not None
+    assert ours(moment) == theirs(moment.astimezone(UTC).replace(tzinfo=None))
+
+
+def test_sqlite_refuses_a_moment_without_a_zone() -> None:
+    dialect = sqlite.dialect()
+    bind = UTCDateTime().dialect_impl(dialect).bind_processor(dialect)
+    assert bind is not None
+    with pytest.raises(ValueError, match="naive"):
+        bind(datetime(2026, 1, 1))

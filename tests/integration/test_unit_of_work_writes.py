@@ -4,16 +4,25 @@ can have changed (`storage.writes`); what it cannot name counts as every table."
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 
 import tenantry
 from tenantry.services import credentials
 from tenantry.services.context import Actor, ServiceContext
 from tenantry.storage.tables import accounts, api_tokens, counters, metadata, users
-from tenantry.storage.writes import EVERY_TABLE, WRITES, affected_through_keys, note_writes
+from tenantry.storage.writes import (
+    EVERY_TABLE,
+    WRITES,
+    affected_through_keys,
+    inserted,
+    note_writes,
+    watched_writes,
+)
 
 from factories import World, statements
 
@@ -49,6 +58,27 @@ def test_a_statement_sent_as_text_counts_as_every_table_unless_it_only_reads(
     assert written_by(engine, "DELETE FROM counters WHERE 1 = 0") == {EVERY_TABLE}
     assert written_by(engine, sa.text("UPDATE counters SET count = 0 WHERE 1 = 0")) == {EVERY_TABLE}
     assert written_by(engine, "SELECT 1", "  select 2", "SAVEPOINT s", "RELEASE s") == set()
+
+
+def test_a_plain_insert_is_noted_as_adding_rows_and_a_replacing_one_as_changing_them(
+    engine: sa.Engine,
+) -> None:
+    row = {"key": "k", "window": "w", "count": 1, "expires_at": datetime(2026, 1, 1, tzinfo=UTC)}
+    assert written_by(engine, sa.insert(counters).values(**row)) == {inserted("counters")}
+    upsert_of = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}[engine.dialect.name]
+    upsert = upsert_of(counters).values(**row).on_conflict_do_nothing()
+    assert written_by(engine, upsert) == {"counters"}
+    if engine.dialect.name == "sqlite":
+        replacing = sa.insert(counters).values(**row).prefix_with("OR REPLACE")
+        assert written_by(engine, replacing) == {"counters"}
+
+
+def test_inserts_into_a_watched_table_are_watched_unless_declared_unseen() -> None:
+    watched = watched_writes(metadata, ["users", "user_emails"], inserts_unseen=["users"])
+    assert {"users", "user_emails", inserted("user_emails")} <= watched
+    assert inserted("users") not in watched
+    assert "accounts" in watched  # deleting an account changes users (SET NULL)
+    assert inserted("accounts") not in watched  # a new account changes no user
 
 
 def test_a_connection_without_the_option_notes_nothing(engine: sa.Engine) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy import event
 
@@ -36,6 +37,7 @@ def create_engine(url: str, **kwargs: Any) -> sa.Engine:
     `DatabaseUnavailable`."""
     sa_url = sa.make_url(url)
     kwargs.setdefault("json_deserializer", loads_json)
+    kwargs.setdefault("json_serializer", dumps_json)
     if sa_url.get_backend_name() == "sqlite":
         engine = _sqlite_engine(sa_url, **kwargs)
     else:
@@ -81,6 +83,13 @@ def _server_engine(sa_url: sa.URL, **kwargs: Any) -> sa.Engine:
         prepare = None if threshold.lower() == "none" else int(threshold)
         kwargs.setdefault("connect_args", {})[PREPARE_THRESHOLD] = prepare
     return sa.create_engine(sa_url, **kwargs)
+
+
+def dumps_json(value: Any) -> str:
+    """JSON text for a JSON column, written by orjson (`json.dumps` took a tenth of a bulk
+    add's time: a hundred values of twenty new people); keys that are not strings become
+    strings, as `json.dumps` makes them."""
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
 def loads_json(text: str | bytes) -> Any:

@@ -37,6 +37,11 @@ class UTCDateTime(sa.TypeDecorator[datetime]):
         )
         return result
 
+    def bind_processor(self, dialect: Dialect) -> Callable[[Any], Any] | None:
+        if dialect.name == "sqlite":
+            return _sqlite_text  # one call a value, as for results
+        return super().bind_processor(dialect)
+
     def result_processor(
         self, dialect: Dialect, coltype: object
     ) -> Callable[[Any], datetime | None] | None:
@@ -45,6 +50,20 @@ class UTCDateTime(sa.TypeDecorator[datetime]):
             # parser, then `process_result_value`).
             return _sqlite_utc
         return super().result_processor(dialect, coltype)
+
+
+def _sqlite_text(value: datetime | None) -> str | None:
+    """What SQLite stores for an aware datetime: its UTC time, without a zone, in SQLAlchemy's
+    text form (`2026-12-04 16:31:05.374252`, the microseconds always written), which orders
+    as the times do. The aware time's ISO text without its "+00:00" costs a third of making
+    it naive first."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise ValueError("naive datetimes are not stored")
+    if value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    return value.isoformat(" ", "microseconds")[:-6]
 
 
 def _sqlite_utc(value: str | None) -> datetime | None:

@@ -38,7 +38,7 @@ from tenantry.storage.repositories.sso import SqlSingleSignOnRepository
 from tenantry.storage.repositories.users import SqlUserRepository
 from tenantry.storage.repositories.webhooks import SqlWebhookRepository
 from tenantry.storage.schema import metadata
-from tenantry.storage.writes import WRITES, affected_through_keys, note_writes, wrote_any
+from tenantry.storage.writes import WRITES, note_writes, watched_writes, wrote_any
 
 
 class SqlSavepoint:
@@ -260,14 +260,20 @@ class SqlUnitOfWorkFactory:
         *,
         wrote: Callable[[], None] | None = None,
         watching: Collection[str] | None = None,
+        inserts_unseen: Collection[str] = (),
     ) -> None:
         self.engine = engine
         self.wrote = wrote
         """Called after a write transaction commits (clears what this process cached): after
-        every one, or with `watching`, after one that wrote one of those tables, a table
-        whose deleted or changed rows change rows of those (foreign keys), or a statement
-        whose table it could not name (`storage.writes`)."""
-        self.watched = None if watching is None else affected_through_keys(metadata, watching)
+        every one, or with `watching`, after one that wrote one of those tables (an insert
+        into one of `inserts_unseen` aside), a table whose deleted or changed rows change
+        rows of those (foreign keys), or a statement whose table it could not name
+        (`storage.writes`)."""
+        self.watched = (
+            None
+            if watching is None
+            else watched_writes(metadata, watching, inserts_unseen=inserts_unseen)
+        )
         if self.watched is not None:
             note_writes(engine)
 

@@ -7,7 +7,9 @@ other request of a worker that served it. A write unit of work now notes the tab
 statement it sends (`WRITES`); after the commit, it clears the cache only if one of those
 tables is one the cache read from, or one whose rows are deleted or changed with them by a
 foreign key (`affected_through_keys`). A statement it cannot name a table for counts as a
-write to every table: unknown writes still clear everything.
+write to every table: unknown writes still clear everything. A plain INSERT is noted apart
+(`inserted`): rows added to a table the cache reads only by a key that existed before them
+change nothing it holds (`watched_writes`), so a bulk add of users keeps it.
 
 What it cannot see, and so what no code here may do: write through the DB-API connection
 under SQLAlchemy's (below its events; a test keeps that to `storage/engine.py`), or call a
@@ -16,6 +18,7 @@ database function that writes from a SELECT.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection
 from typing import Any
 
@@ -30,7 +33,15 @@ added to."""
 EVERY_TABLE = "*"
 """Noted for a statement that may write but names no table SQLAlchemy knows of."""
 
+NOTED_WRITE = "tenantry_noted_write"
+"""Execution option of a statement sent as text that names what it writes (`inserted(table)`
+or a table's name), which the text alone would not."""
+
+_INSERTED = "+"
+
 _DML = (sa.Insert, sa.Update, sa.Delete)
+_PLAIN_INSERT = re.compile(r"\s*INSERT\s+INTO\s", re.IGNORECASE)
+_ON_CONFLICT = re.compile(r"\bON\s+CONFLICT\b", re.IGNORECASE)
 
 # Statements sent as text that never write a table: the transaction's own statements and
 # settings (SQLite's `BEGIN IMMEDIATE`, its pragmas; savepoints).
@@ -52,10 +63,11 @@ def _note(
     context: ExecutionContext | None,
     _executemany: bool,
 ) -> None:
-    written: set[str] | None = context.execution_options.get(WRITES) if context else None
+    options = context.execution_options if context else {}
+    written: set[str] | None = options.get(WRITES)
     if written is None:
         return
-    table = _table_written(statement, context)
+    table = options.get(NOTED_WRITE) or _table_written(statement, context)
     if table is not None:
         written.add(table)
 
@@ -67,13 +79,28 @@ def _table_written(statement: str, context: ExecutionContext | None) -> str | No
     construct = getattr(compiled, "statement", None)
     if isinstance(construct, _DML):
         table = construct.table
-        return table.name if isinstance(table, sa.Table) else EVERY_TABLE
+        if not isinstance(table, sa.Table):
+            return EVERY_TABLE
+        return inserted(table.name) if _adds_only(construct, statement) else table.name
     if isinstance(construct, sa.Select):
         return None
     one_statement = ";" not in statement.strip().rstrip(";")
     if one_statement and statement.lstrip()[:9].lower().startswith(_NOT_WRITES):
         return None
     return EVERY_TABLE
+
+
+def inserted(table: str) -> str:
+    """Noted for a plain INSERT into `table`: it adds rows and changes none, so a cache of rows
+    read by a key that existed before them need not forget anything."""
+    return _INSERTED + table
+
+
+def _adds_only(construct: sa.Insert | sa.Update | sa.Delete, statement: str) -> bool:
+    """An INSERT that neither replaces (`INSERT OR REPLACE`) nor updates on a conflict."""
+    if not isinstance(construct, sa.Insert):
+        return False
+    return bool(_PLAIN_INSERT.match(statement)) and not _ON_CONFLICT.search(statement)
 
 
 def affected_through_keys(metadata: sa.MetaData, tables: Collection[str]) -> frozenset[str]:
@@ -95,6 +122,17 @@ def affected_through_keys(metadata: sa.MetaData, tables: Collection[str]) -> fro
 def _reaches(action: str | None) -> bool:
     """Whether a foreign key's ON DELETE or ON UPDATE action changes the referring rows."""
     return (action or "").upper() not in ("", "RESTRICT", "NO ACTION")
+
+
+def watched_writes(
+    metadata: sa.MetaData, tables: Collection[str], *, inserts_unseen: Collection[str] = ()
+) -> frozenset[str]:
+    """What a commit must have noted to matter to a cache of `tables`' rows: a change to one
+    of them or to a table whose changes reach them (`affected_through_keys`), or an insert
+    into one of them but those in `inserts_unseen` (read only by a key that existed first).
+    A row added to another table changes none of theirs: no foreign key acts on an insert."""
+    added = {inserted(t) for t in tables if t not in inserts_unseen}
+    return affected_through_keys(metadata, tables) | added
 
 
 def wrote_any(written: Collection[str], watched: Collection[str]) -> bool:

@@ -11,12 +11,12 @@ import sqlalchemy as sa
 from tenantry.domain.audit import AuditEvent
 from tenantry.storage.memory import HeldEvents
 from tenantry.storage.repositories.base import Repository
+from tenantry.storage.repositories.inserts import insert_rows
 from tenantry.storage.tables import audit_events, counters
 
 _AUDIT_COLUMNS = tuple(
     f.name for f in dataclasses.fields(AuditEvent) if f.name not in ("id", "extra")
 )
-_INSERT = audit_events.insert()
 
 
 def to_event(row: Any) -> AuditEvent:
@@ -47,7 +47,7 @@ class SqlAuditRepository(Repository):
 
     def _insert(self, events: Sequence[AuditEvent]) -> None:
         if events:
-            self.conn.execute(_INSERT, [_row(event) for event in events])
+            insert_rows(self.conn, audit_events, [_row(event) for event in events])
 
     def query(
         self,

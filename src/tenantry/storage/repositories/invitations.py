@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from tenantry.domain.invitations import Invitation
 from tenantry.storage.repositories.base import Repository, columns
+from tenantry.storage.repositories.inserts import insert_rows
 from tenantry.storage.tables import invitations
 
 _FIELDS = tuple(f.name for f in dataclasses.fields(Invitation))
@@ -64,7 +65,6 @@ _FOR_ACCOUNT = (
     .limit(sa.bindparam("limit", type_=sa.Integer))
 )
 _INSERT = invitations.insert().returning(invitations.c.id)
-_INSERT_MANY = invitations.insert()
 # A bound name other than a column's: those are reserved for the SET clause.
 _UPDATE = invitations.update().where(invitations.c.id == sa.bindparam("where_id"))
 # The sender's two writes touch their own column only, so that a revocation or acceptance
@@ -98,7 +98,7 @@ class SqlInvitationRepository(Repository):
     def add_many(self, new: Sequence[Invitation]) -> None:
         """`add` for many invitations, in one statement (their ids are not read back)."""
         if new:
-            self.conn.execute(_INSERT_MANY, [_values(invitation) for invitation in new])
+            insert_rows(self.conn, invitations, [_values(invitation) for invitation in new])
 
     def find_by_token_hash(self, token_hash: str) -> Invitation | None:
         row = self._one(_BY_TOKEN_HASH, {"token_hash": token_hash})

@@ -19,6 +19,7 @@ from tenantry.services.ports import (
 )
 from tenantry.storage.repositories.accounts import ACCOUNT_COLUMNS, to_account
 from tenantry.storage.repositories.base import Repository, like_pattern
+from tenantry.storage.repositories.inserts import insert_rows
 from tenantry.storage.repositories.member_browse import browse_members
 from tenantry.storage.repositories.member_text import SearchPlan, searched, text_search
 from tenantry.storage.repositories.membership_rows import (
@@ -357,7 +358,7 @@ class SqlMembershipRepository(Repository):
     def add_many(self, new_memberships: Sequence[Membership]) -> None:
         """`add` for many memberships, in one statement."""
         if new_memberships:
-            self.conn.execute(_INSERT, [_new_row(m) for m in new_memberships])
+            insert_rows(self.conn, memberships, [_new_row(m) for m in new_memberships])
 
     def update(self, membership: Membership) -> None:
         self.conn.execute(_UPDATE, _update_row(membership))

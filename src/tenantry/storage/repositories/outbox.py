@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from tenantry.domain.outbox import OutboxEntry, OutboxKind, OutboxStatus
 from tenantry.storage.repositories.base import Repository, columns
+from tenantry.storage.repositories.inserts import insert_rows
 from tenantry.storage.tables import outbox
 
 _FIELDS = tuple(f.name for f in dataclasses.fields(OutboxEntry))
@@ -97,7 +98,7 @@ def _values(entry: OutboxEntry) -> dict[str, Any]:
 class SqlOutboxRepository(Repository):
     def add_many(self, entries: Sequence[OutboxEntry]) -> None:
         if entries:
-            self.conn.execute(_INSERT, [_values(e) for e in entries])
+            insert_rows(self.conn, outbox, [_values(e) for e in entries])
 
     def add(self, entry: OutboxEntry) -> int:
         """`add_many` for one entry, answering its id."""

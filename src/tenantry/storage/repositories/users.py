@@ -10,6 +10,7 @@ from tenantry.domain.errors import ErrorCode, NotFound
 from tenantry.domain.users import NotificationEmail, User, UserStatus
 from tenantry.storage.memory import RememberedUsers
 from tenantry.storage.repositories.base import Repository, columns
+from tenantry.storage.repositories.inserts import insert_rows
 from tenantry.storage.tables import user_emails, users
 
 USER_FIELDS = (
@@ -215,10 +216,8 @@ class SqlUserRepository(Repository):
         """`add` for many users: one statement for the users, one for their e-mail addresses."""
         if not new_users:
             return
-        self.conn.execute(_INSERT, [_new_row(user) for user in new_users])
-        emails = [row for user in new_users for row in _email_rows(user)]
-        if emails:
-            self.conn.execute(_INSERT_EMAILS, emails)
+        insert_rows(self.conn, users, [_new_row(user) for user in new_users])
+        insert_rows(self.conn, user_emails, [row for u in new_users for row in _email_rows(u)])
         for user in new_users:
             self.remembered.written(user)
 
