@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
+import sqlalchemy as sa
 
 from tenantry.app import Composition
 from tenantry.domain.errors import Unauthenticated
@@ -16,7 +17,7 @@ from tenantry.services.members import NewMember
 from tenantry.services.membership_changes import apply_membership_changes
 from tenantry.settings import Settings
 
-from factories import World, make_member, statements
+from factories import World, make_account, make_member, statements
 
 OPERATOR = Actor.system(face="test")
 
@@ -148,6 +149,45 @@ def test_a_new_token_forgets_what_was_read(ctx: ServiceContext, world: World) ->
     with statements(ctx) as seen:
         credentials.authenticate(ctx, token, face="test")
     assert any("api_tokens" in statement for statement in seen), seen
+
+
+def test_a_new_api_account_forgets_what_was_read(ctx: ServiceContext, world: World) -> None:
+    """SQLite gives a new API account the id of the highest one deleted: a token read before
+    may name it, so adding one clears the cache as any other write of that table does."""
+    _, secret = credentials.create_api_account(ctx, OPERATOR, world.a.id, "cachedclient")
+    token = credentials.issue_access_token(ctx, "cachedclient", secret, source="test").token
+    warmed(ctx, token)
+    credentials.create_api_account(ctx, OPERATOR, world.b.id, "anotherclient")
+    with statements(ctx) as seen:
+        credentials.authenticate(ctx, token, face="test")
+    assert any("access_tokens" in statement for statement in seen), seen
+
+
+def test_an_api_account_deleted_while_its_token_is_read_refuses_the_token(
+    ctx: ServiceContext, world: World, database_url: str
+) -> None:
+    """The token and its API account are two reads: when another process deletes the account
+    (and so the token) between them, the caller is refused, not told of a missing account."""
+    doomed = make_account(ctx, parent=world.host, name="Doomed")
+    _, secret = credentials.create_api_account(ctx, OPERATOR, doomed.id, "doomedclient")
+    token = credentials.issue_access_token(ctx, "doomedclient", secret, source="test").token
+    elsewhere = Composition(Settings(database_url=database_url))
+    engine = ctx.uow.engine  # type: ignore[attr-defined]
+    pending = [doomed.id]
+
+    def delete_in_between(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        if pending and "FROM access_tokens" in statement:
+            accounts.delete_account(elsewhere.context, OPERATOR, pending.pop())
+
+    sa.event.listen(engine, "after_cursor_execute", delete_in_between)
+    try:
+        ctx.credential_cache.invalidate()
+        with pytest.raises(Unauthenticated):
+            credentials.authenticate(ctx, token, face="test")
+    finally:
+        sa.event.remove(engine, "after_cursor_execute", delete_in_between)
+        elsewhere.dispose()
+    assert pending == []
 
 
 def test_a_deactivated_user_is_refused_at_once_in_the_process_that_did_it(

@@ -421,8 +421,7 @@ def _access_token_actor(
     valid = secret_matches(secret, token.secret_hash if token else _DUMMY_HASH)
     if token is None or not valid or token.revoked_at is not None or token.expires_at <= now:
         raise Unauthenticated(ErrorCode.UNAUTHENTICATED)
-    assert api_account is not None
-    if api_account.revoked_at is not None:
+    if api_account is None or api_account.revoked_at is not None:
         raise Unauthenticated(ErrorCode.UNAUTHENTICATED)
     if api_account.last_used_at is None or now - api_account.last_used_at > TOUCH_INTERVAL:
         account_id = api_account.id
@@ -443,4 +442,9 @@ def _access_token_actor(
 
 def _access_token_rows(uow: UnitOfWork, key: str) -> tuple[AccessToken | None, ApiAccount | None]:
     token = uow.access_tokens.find_by_key(key)
-    return token, (uow.api_accounts.get(token.api_account_id) if token is not None else None)
+    if token is None:
+        return None, None
+    try:
+        return token, uow.api_accounts.get(token.api_account_id)
+    except NotFound:  # deleted, with the token, since the token was read: refused
+        return token, None

@@ -35,12 +35,14 @@ AUTHENTICATION_TABLES = (
 other addresses, or its API account): what `services.credential_cache` keeps, and so what a
 commit must have written to clear it."""
 
-AUTHENTICATION_INSERTS_UNSEEN = (api_accounts.name, users.name)
-"""Of those, the tables authenticating reads only by a key a token holds (the token's user, its
-API account): such a row exists before the token that names it, so a row added later is never
-one that was read. Not so for the others: a token is looked up by a key a new row may hold (and
-one read as missing is kept too), a user's addresses by the user, whom a new row may join.
-Adding users, twenty at a time in a bulk add, so leaves the cache be."""
+AUTHENTICATION_INSERTS_UNSEEN = (users.name,)
+"""Of those, the tables whose new rows authenticating can never have read: a token's user is
+read by the key the token holds, a user's id is a fresh UUID, never one a deleted user had, and
+a token cannot outlive its user (a cascading key). Not so for the others: a token is looked up
+by a key a new row may hold (and one read as missing is kept too), a user's addresses by the
+user, whom a new row may join, and an API account's integer id is taken again on SQLite once
+the highest one is deleted. Adding users, twenty at a time in a bulk add, so leaves the cache
+be."""
 
 
 class _DataclassTable(Repository):
