@@ -190,6 +190,36 @@ def test_an_api_account_deleted_while_its_token_is_read_refuses_the_token(
     assert pending == []
 
 
+def test_a_deleted_token_never_stands_for_the_api_account_made_after_it(
+    ctx: ServiceContext, world: World, database_url: str
+) -> None:
+    """On SQLite a new API account takes the id of the highest one deleted: made between the
+    read of a deleted token and the read of its API account, it is the row the second read
+    finds. The token is refused, not let in as that account's client."""
+    doomed = make_account(ctx, parent=world.host, name="Doomed")
+    gone, secret = credentials.create_api_account(ctx, OPERATOR, doomed.id, "doomedclient")
+    token = credentials.issue_access_token(ctx, "doomedclient", secret, source="test").token
+    elsewhere = Composition(Settings(database_url=database_url))
+    engine = ctx.uow.engine  # type: ignore[attr-defined]
+    made = []
+
+    def replace_in_between(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        if not made and "FROM access_tokens" in statement:
+            accounts.delete_account(elsewhere.context, OPERATOR, doomed.id)
+            made.append(credentials.create_api_account(ctx, OPERATOR, world.a.id, "newclient")[0])
+
+    sa.event.listen(engine, "after_cursor_execute", replace_in_between)
+    try:
+        ctx.credential_cache.invalidate()
+        with pytest.raises(Unauthenticated):
+            credentials.authenticate(ctx, token, face="test")
+    finally:
+        sa.event.remove(engine, "after_cursor_execute", replace_in_between)
+        elsewhere.dispose()
+    if engine.dialect.name == "sqlite":
+        assert made[0].id == gone.id  # what makes the case
+
+
 def test_a_deactivated_user_is_refused_at_once_in_the_process_that_did_it(
     ctx: ServiceContext, world: World
 ) -> None:

@@ -445,6 +445,9 @@ def _access_token_rows(uow: UnitOfWork, key: str) -> tuple[AccessToken | None, A
     if token is None:
         return None, None
     try:
-        return token, uow.api_accounts.get(token.api_account_id)
+        api_account = uow.api_accounts.get(token.api_account_id)
     except NotFound:  # deleted, with the token, since the token was read: refused
         return token, None
+    # Two reads: on SQLite a deleted API account's id is taken by the next one made, which a
+    # token read just before the deletion would then name. No token predates its API account.
+    return token, (api_account if api_account.created_at <= token.created_at else None)
