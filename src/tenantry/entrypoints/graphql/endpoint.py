@@ -98,7 +98,7 @@ def graphql_router(
         )
 
     for route in (stem, stem + "/"):
-        router.add_api_route(route, execute_request, methods=["POST"], include_in_schema=False)
+        router.add_route(route, execute_request, methods=["POST"], include_in_schema=False)
         router.add_api_route(route, explorer, methods=["GET"], include_in_schema=False)
     return router
 
