@@ -6,7 +6,6 @@ import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TypeVar
 
 from tenantry.domain.accounts import Account, is_closed
 from tenantry.domain.credentials import (
@@ -33,6 +32,7 @@ from tenantry.domain.throttling import Limits, SlidingWindow
 from tenantry.domain.users import User, UserStatus, normalize_email
 from tenantry.services import metrics, throttling
 from tenantry.services.context import Actor, ActorKind, ServiceContext, record
+from tenantry.services.credential_reads import access_token_rows, api_token_rows, read_cached
 from tenantry.services.policy import (
     acting_from,
     check_may_manage,
@@ -51,7 +51,6 @@ from tenantry.settings import Settings
 # precision is what people need to spot an unused credential.
 TOUCH_INTERVAL = timedelta(minutes=1)
 _DUMMY_HASH = hash_secret("not-a-secret")
-T = TypeVar("T")
 DEACTIVATED_CREDENTIAL = "The account this credential belongs to is deactivated."
 
 
@@ -357,8 +356,8 @@ def _api_token_actor(
     ctx: ServiceContext, parts: tuple[str, str], now: datetime, face: str, request_id: str | None
 ) -> Actor:
     key, secret = parts
-    token, user = _read_cached(
-        ctx, f"{API_TOKEN_PREFIX}_{key}", lambda uow: _api_token_rows(uow, key)
+    token, user = read_cached(
+        ctx, f"{API_TOKEN_PREFIX}_{key}", lambda uow: api_token_rows(uow, key)
     )
     valid = secret_matches(secret, token.secret_hash if token else _DUMMY_HASH)
     if token is None or not valid or token.revoked_at is not None:
@@ -393,30 +392,12 @@ def _touch(ctx: ServiceContext, touch: Callable[[UnitOfWork], None]) -> None:
         touch(uow)
 
 
-def _api_token_rows(uow: UnitOfWork, key: str) -> tuple[ApiToken | None, User | None]:
-    token = uow.api_tokens.find_by_key(key)
-    return token, (uow.users.find(token.user_id) if token is not None else None)
-
-
-def _read_cached(ctx: ServiceContext, key: str, read: Callable[[UnitOfWork], T]) -> T:
-    """What `read` gives in a read transaction, or what it gave less than a second ago
-    (`credential_cache`); cached values are never changed, only replaced."""
-    cache = ctx.credential_cache
-    found: T | None = cache.get(key)
-    if found is None:
-        started = cache.start()
-        with ctx.uow(readonly=True) as uow:
-            found = read(uow)
-        cache.put(key, found, started)
-    return found
-
-
 def _access_token_actor(
     ctx: ServiceContext, parts: tuple[str, str], now: datetime, face: str, request_id: str | None
 ) -> Actor:
     key, secret = parts
-    token, api_account = _read_cached(
-        ctx, f"{ACCESS_TOKEN_PREFIX}_{key}", lambda uow: _access_token_rows(uow, key)
+    token, api_account = read_cached(
+        ctx, f"{ACCESS_TOKEN_PREFIX}_{key}", lambda uow: access_token_rows(uow, key)
     )
     valid = secret_matches(secret, token.secret_hash if token else _DUMMY_HASH)
     if token is None or not valid or token.revoked_at is not None or token.expires_at <= now:
@@ -438,16 +419,3 @@ def _access_token_actor(
         minted_by=api_account.created_by,
         minted_in=api_account.minted_in_account_id,
     )
-
-
-def _access_token_rows(uow: UnitOfWork, key: str) -> tuple[AccessToken | None, ApiAccount | None]:
-    token = uow.access_tokens.find_by_key(key)
-    if token is None:
-        return None, None
-    try:
-        api_account = uow.api_accounts.get(token.api_account_id)
-    except NotFound:  # deleted, with the token, since the token was read: refused
-        return token, None
-    # Two reads: on SQLite a deleted API account's id is taken by the next one made, which a
-    # token read just before the deletion would then name. No token predates its API account.
-    return token, (api_account if api_account.created_at <= token.created_at else None)
