@@ -35,14 +35,15 @@ class _Prepared:
 
 
 # A dialect (one per engine) to what was prepared for it, by table and columns.
-_PREPARED: weakref.WeakKeyDictionary[sa.Dialect, dict[tuple[str, tuple[str, ...]], _Prepared]] = (
-    weakref.WeakKeyDictionary()
-)
+_PREPARED: weakref.WeakKeyDictionary[
+    sa.Dialect, dict[tuple[sa.Table, tuple[str, ...]], _Prepared]
+] = weakref.WeakKeyDictionary()
 
 
 def insert_rows(conn: sa.Connection, table: sa.Table, rows: Sequence[Mapping[str, Any]]) -> None:
-    """`conn.execute(table.insert(), rows)` for rows that all name the same columns, every
-    column without a database default among them (nothing else is filled in)."""
+    """`conn.execute(table.insert(), rows)` for rows that all name the same columns; a column
+    they leave out is left to the database, and one with a default computed in Python (which
+    nothing here would compute) is refused."""
     if not rows:
         return
     prepared = _prepared(conn.dialect, table, tuple(rows[0]))
@@ -67,9 +68,9 @@ def _processed(
 
 def _prepared(dialect: sa.Dialect, table: sa.Table, names: tuple[str, ...]) -> _Prepared:
     known = _PREPARED.setdefault(dialect, {})
-    prepared = known.get((table.name, names))
+    prepared = known.get((table, names))
     if prepared is None:
-        prepared = known[(table.name, names)] = _prepare(dialect, table, names)
+        prepared = known[(table, names)] = _prepare(dialect, table, names)
     return prepared
 
 
