@@ -4,6 +4,7 @@ at once in the process that made it, within a second in every other."""
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 
 import pytest
 import sqlalchemy as sa
@@ -163,31 +164,57 @@ def test_a_new_api_account_forgets_what_was_read(ctx: ServiceContext, world: Wor
     assert any("access_tokens" in statement for statement in seen), seen
 
 
+@dataclasses.dataclass
+class DoomedClient:
+    """An API account of an account about to be deleted, with an access token of it."""
+
+    account_id: str
+    api_account_id: int | None
+    token: str
+
+
+def doomed_client(ctx: ServiceContext, world: World) -> DoomedClient:
+    doomed = make_account(ctx, parent=world.host, name="Doomed")
+    made, secret = credentials.create_api_account(ctx, OPERATOR, doomed.id, "doomedclient")
+    token = credentials.issue_access_token(ctx, "doomedclient", secret, source="test").token
+    return DoomedClient(doomed.id, made.id, token)
+
+
+def authenticate_with_in_between(
+    ctx: ServiceContext, database_url: str, token: str, between: Callable[[ServiceContext], None]
+) -> None:
+    """Authenticate `token`, nothing cached, with `between(another process's context)` run once
+    right after the token's row was read, before its owner's."""
+    elsewhere = Composition(Settings(database_url=database_url))
+    engine = ctx.uow.engine  # type: ignore[attr-defined]
+    pending = [between]
+
+    def in_between(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        if pending and "FROM access_tokens" in statement:
+            pending.pop()(elsewhere.context)
+
+    sa.event.listen(engine, "after_cursor_execute", in_between)
+    try:
+        ctx.credential_cache.invalidate()
+        credentials.authenticate(ctx, token, face="test")
+    finally:
+        sa.event.remove(engine, "after_cursor_execute", in_between)
+        elsewhere.dispose()
+        assert pending == []
+
+
 def test_an_api_account_deleted_while_its_token_is_read_refuses_the_token(
     ctx: ServiceContext, world: World, database_url: str
 ) -> None:
     """The token and its API account are two reads: when another process deletes the account
     (and so the token) between them, the caller is refused, not told of a missing account."""
-    doomed = make_account(ctx, parent=world.host, name="Doomed")
-    _, secret = credentials.create_api_account(ctx, OPERATOR, doomed.id, "doomedclient")
-    token = credentials.issue_access_token(ctx, "doomedclient", secret, source="test").token
-    elsewhere = Composition(Settings(database_url=database_url))
-    engine = ctx.uow.engine  # type: ignore[attr-defined]
-    pending = [doomed.id]
+    client = doomed_client(ctx, world)
 
-    def delete_in_between(_conn: object, _cursor: object, statement: str, *_: object) -> None:
-        if pending and "FROM access_tokens" in statement:
-            accounts.delete_account(elsewhere.context, OPERATOR, pending.pop())
+    def delete(elsewhere: ServiceContext) -> None:
+        accounts.delete_account(elsewhere, OPERATOR, client.account_id)
 
-    sa.event.listen(engine, "after_cursor_execute", delete_in_between)
-    try:
-        ctx.credential_cache.invalidate()
-        with pytest.raises(Unauthenticated):
-            credentials.authenticate(ctx, token, face="test")
-    finally:
-        sa.event.remove(engine, "after_cursor_execute", delete_in_between)
-        elsewhere.dispose()
-    assert pending == []
+    with pytest.raises(Unauthenticated):
+        authenticate_with_in_between(ctx, database_url, client.token, delete)
 
 
 def test_a_deleted_token_never_stands_for_the_api_account_made_after_it(
@@ -196,28 +223,17 @@ def test_a_deleted_token_never_stands_for_the_api_account_made_after_it(
     """On SQLite a new API account takes the id of the highest one deleted: made between the
     read of a deleted token and the read of its API account, it is the row the second read
     finds. The token is refused, not let in as that account's client."""
-    doomed = make_account(ctx, parent=world.host, name="Doomed")
-    gone, secret = credentials.create_api_account(ctx, OPERATOR, doomed.id, "doomedclient")
-    token = credentials.issue_access_token(ctx, "doomedclient", secret, source="test").token
-    elsewhere = Composition(Settings(database_url=database_url))
-    engine = ctx.uow.engine  # type: ignore[attr-defined]
+    client = doomed_client(ctx, world)
     made = []
 
-    def replace_in_between(_conn: object, _cursor: object, statement: str, *_: object) -> None:
-        if not made and "FROM access_tokens" in statement:
-            accounts.delete_account(elsewhere.context, OPERATOR, doomed.id)
-            made.append(credentials.create_api_account(ctx, OPERATOR, world.a.id, "newclient")[0])
+    def replace(elsewhere: ServiceContext) -> None:
+        accounts.delete_account(elsewhere, OPERATOR, client.account_id)
+        made.append(credentials.create_api_account(ctx, OPERATOR, world.a.id, "newclient")[0])
 
-    sa.event.listen(engine, "after_cursor_execute", replace_in_between)
-    try:
-        ctx.credential_cache.invalidate()
-        with pytest.raises(Unauthenticated):
-            credentials.authenticate(ctx, token, face="test")
-    finally:
-        sa.event.remove(engine, "after_cursor_execute", replace_in_between)
-        elsewhere.dispose()
-    if engine.dialect.name == "sqlite":
-        assert made[0].id == gone.id  # what makes the case
+    with pytest.raises(Unauthenticated):
+        authenticate_with_in_between(ctx, database_url, client.token, replace)
+    if ctx.uow.engine.dialect.name == "sqlite":  # type: ignore[attr-defined]
+        assert made[0].id == client.api_account_id  # what makes the case
 
 
 def test_a_deactivated_user_is_refused_at_once_in_the_process_that_did_it(
