@@ -180,7 +180,6 @@ _FIRST_WITH_ROLES = (
     )
     .limit(1)
 )
-_INSERT = memberships.insert()
 # Bound names other than the columns': those are reserved for the SET clause.
 _UPDATE = memberships.update().where(
     memberships.c.user_id == sa.bindparam("where_user_id"),
@@ -353,7 +352,7 @@ class SqlMembershipRepository(Repository):
         return holders_by_role(self.conn, account_id, limit=limit)
 
     def add(self, membership: Membership) -> None:
-        self.conn.execute(_INSERT, _new_row(membership))
+        self.add_many([membership])
 
     def add_many(self, new_memberships: Sequence[Membership]) -> None:
         """`add` for many memberships, in one statement."""

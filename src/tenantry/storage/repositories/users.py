@@ -149,7 +149,6 @@ _EMAILS = (
     .where(user_emails.c.user_id.in_(sa.bindparam("ids", expanding=True)))
     .order_by(user_emails.c.user_id, user_emails.c.position)
 )
-_INSERT = users.insert()
 _INSERT_EMAILS = user_emails.insert()
 # A bound name other than a column's: those are reserved for the SET clause.
 _UPDATE = users.update().where(users.c.id == sa.bindparam("where_id"))
@@ -207,10 +206,7 @@ class SqlUserRepository(Repository):
         return {u.id: u for u in self._many(_BY_IDS, {"ids": list(set(user_ids))})}
 
     def add(self, user: User) -> None:
-        self.conn.execute(_INSERT, _new_row(user))
-        if user.notification_emails:
-            self.conn.execute(_INSERT_EMAILS, _email_rows(user))
-        self.remembered.written(user)
+        self.add_many([user])
 
     def add_many(self, new_users: Sequence[User]) -> None:
         """`add` for many users: one statement for the users, one for their e-mail addresses."""
