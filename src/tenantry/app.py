@@ -23,7 +23,8 @@ from tenantry.services.passwords import Argon2Hasher
 from tenantry.services.ports import DatabaseUnavailable
 from tenantry.settings import Settings
 from tenantry.storage.backup import backup_database, restore_database
-from tenantry.storage.engine import create_engine, ping
+from tenantry.storage.checkpoints import WalCheckpointer
+from tenantry.storage.engine import create_engine, is_sqlite_file, ping
 from tenantry.storage.migrations import current_revision, head_revision, upgrade_database
 from tenantry.storage.repositories.credentials import (
     AUTHENTICATION_INSERTS_UNSEEN,
@@ -52,6 +53,7 @@ class Composition:
         self.settings = settings or Settings()
         self._context: ServiceContext | None = None
         self._sender: OutboxSender | None = None
+        self._checkpointer: WalCheckpointer | None = None
 
     @property
     def context(self) -> ServiceContext:
@@ -115,8 +117,25 @@ class Composition:
             self.context.outbox_written = lambda: None
             sender.stop()
 
+    def start_checkpointer(self) -> WalCheckpointer | None:
+        """Checkpoint an SQLite database's WAL from a thread of this process rather than in
+        the requests' commits (`storage.checkpoints`); None on PostgreSQL."""
+        uow_factory = self.context.uow
+        assert isinstance(uow_factory, SqlUnitOfWorkFactory)
+        if self._checkpointer is not None or not is_sqlite_file(uow_factory.engine):
+            return None
+        self._checkpointer = WalCheckpointer(uow_factory.engine)
+        self._checkpointer.start()
+        return self._checkpointer
+
+    def stop_checkpointer(self) -> None:
+        checkpointer, self._checkpointer = self._checkpointer, None
+        if checkpointer is not None:
+            checkpointer.stop()
+
     def dispose(self) -> None:
         self.stop_outbox_sender()
+        self.stop_checkpointer()
         if self._context is not None:
             uow_factory = self._context.uow
             assert isinstance(uow_factory, SqlUnitOfWorkFactory)
@@ -130,6 +149,7 @@ class Composition:
     @asynccontextmanager
     async def _lifespan(self, app: object) -> AsyncIterator[None]:
         self.start_outbox_sender()
+        self.start_checkpointer()
         chores = [
             asyncio.create_task(
                 self._every(PRUNE_EVERY_SECONDS, _prune, "idempotency keys or audit events")
@@ -144,6 +164,7 @@ class Composition:
             for chore in chores:
                 chore.cancel()
             await asyncio.to_thread(self.stop_outbox_sender)
+            await asyncio.to_thread(self.stop_checkpointer)
             from tenantry.entrypoints.http.metrics import process_ended
 
             process_ended()

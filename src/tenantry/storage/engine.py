@@ -21,6 +21,10 @@ from tenantry.services.ports import DatabaseUnavailable
 READONLY = "tenantry_readonly"
 NO_WAIT = "tenantry_no_wait"  # a write that gives up at once where SQLite's writer is taken
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+SQLITE_WAL_BACKSTOP_PAGES = 10_000
+"""The WAL's size (in pages of 4 kB) at which a commit checkpoints it itself. A server
+checkpoints long before, from a thread (`storage.checkpoints`); SQLite's default of 1,000
+made every few requests of a loaded server copy the WAL back before answering."""
 POOL_RECYCLE_SECONDS = 1800
 # Requests run their units of work in the server's thread pool (up to 40 threads), so under
 # load many connections are checked out at once. SQLAlchemy's default pool keeps 5 and opens
@@ -109,7 +113,8 @@ def _sqlite_engine(url: sa.URL, **kwargs: Any) -> sa.Engine:
     kwargs.setdefault("connect_args", {})
     kwargs["connect_args"].setdefault("check_same_thread", False)
     kwargs["connect_args"].setdefault("timeout", SQLITE_BUSY_TIMEOUT_MS / 1000)
-    if url.database not in (None, "", ":memory:"):
+    in_file = _in_file(url)
+    if in_file:
         kwargs.setdefault("pool_size", POOL_SIZE)
         kwargs.setdefault("max_overflow", POOL_OVERFLOW)
     engine = sa.create_engine(url, **kwargs)
@@ -118,8 +123,9 @@ def _sqlite_engine(url: sa.URL, **kwargs: Any) -> sa.Engine:
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # autocommit; BEGIN is ours
         cursor = dbapi_connection.cursor()
-        if url.database not in (None, "", ":memory:"):
+        if in_file:
             cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute(f"PRAGMA wal_autocheckpoint={SQLITE_WAL_BACKSTOP_PAGES}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
@@ -144,6 +150,15 @@ def _sqlite_engine(url: sa.URL, **kwargs: Any) -> sa.Engine:
                 raise
 
     return engine
+
+
+def is_sqlite_file(engine: sa.Engine) -> bool:
+    """Whether the engine is SQLite's on a database file (not one in memory)."""
+    return engine.dialect.name == "sqlite" and _in_file(engine.url)
+
+
+def _in_file(url: sa.URL) -> bool:
+    return url.database not in (None, "", ":memory:")
 
 
 def readonly_options(engine: sa.Engine) -> dict[str, Any]:
