@@ -14,7 +14,7 @@ from starlette.testclient import TestClient
 from tenantry.app import Composition
 from tenantry.domain.accounts import Account
 from tenantry.services import setup
-from tenantry.storage.checkpoints import WalCheckpointer
+from tenantry.storage.checkpoints import COALESCE_SECONDS, WalCheckpointer
 from tenantry.storage.engine import SQLITE_WAL_BACKSTOP_PAGES, create_engine
 
 from factories import make_account
@@ -83,7 +83,7 @@ def test_reads_do_not_wake_the_checkpointer(composition: Composition) -> None:
     for _ in range(5):
         with composition.context.uow(readonly=True) as uow:
             uow.accounts.get(parent.id)
-    assert not checkpointer.wait_for_runs(runs, timeout=0.3)
+    assert not checkpointer.wait_for_runs(runs, timeout=COALESCE_SECONDS + 0.5)
 
 
 def test_the_server_checkpoints_while_it_runs(composition: Composition, tmp_path: Path) -> None:
