@@ -14,7 +14,7 @@ from time import perf_counter
 from rich.console import Console
 from rich.table import Table
 
-from bench import bulk_rest, network_rest
+from bench import bulk_rest, network_rest, search
 from bench.database import engine_of, open_target
 from bench.http import Memory, run_http, seed_http, serve_memory
 from bench.ops import Figure, run_operations
@@ -52,6 +52,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--seconds", type=float, help="time per operation and side (2)")
     parser.add_argument(
         "--no-http", action="store_true", help="skip the HTTP figures (wrk) and the memory"
+    )
+    parser.add_argument(
+        "--no-search",
+        action="store_true",
+        help="skip the search timings (a database of the largest size with one advertiser of"
+        " a tenth of its users, or 100,000, searched through the services; not with"
+        " --database-url)",
     )
     parser.add_argument(
         "--quick", action="store_true", help="a smoke run: 50 accounts, 5000 users, 0.5 s"
@@ -129,8 +136,13 @@ def main(argv: list[str] | None = None) -> None:
                 )
             if run.memory is not None:
                 print(f"# {engine} {users} rss {run.memory.rss_mb:.0f} MB", file=sys.stderr)
+    searched = []
+    if not args.no_search and not args.database_url:
+        for engine in args.engines:
+            with console.status(f"{engine}, searches at {max(args.sizes):,} users…"):
+                searched.append(measure_searches(engine, args, rounds=5 if args.quick else 21))
     print_header(console, runs, seconds=args.seconds, rounds=rounds, load=load, speed=speed)
-    console.print(figures_table(runs))
+    console.print(figures_table(runs, searched))
     for line in flatness(runs):
         console.print(line)
     console.print(
@@ -177,6 +189,21 @@ def measure(engine: str, args: argparse.Namespace, users: int, rounds: int) -> R
             memory,
             seeding_seconds,
         )
+
+
+def measure_searches(engine: str, args: argparse.Namespace, *, rounds: int) -> search.SearchTimes:
+    """`bench.search` at the largest size: the accounts as the other figures have them, one
+    more advertiser holding a tenth of the users (at most 100,000)."""
+    users = max(args.sizes)
+    large = min(100_000, users // 10)
+    accounts = min(args.accounts, users - large)
+
+    def report(line: str) -> None:
+        print(f"# {engine} {line}", file=sys.stderr)
+
+    return search.measure(
+        engine, users=users, accounts=accounts, large=large, rounds=rounds, report=report
+    )
 
 
 def seeding_figures(seeded: Seeded) -> list[Figure]:
@@ -235,7 +262,7 @@ def interpreter() -> str:
     )
 
 
-def figures_table(runs: list[Run]) -> Table:
+def figures_table(runs: list[Run], searched: list[search.SearchTimes]) -> Table:
     table = Table(
         title="tenantry against the raw driver, same database, same run",
         caption="ratio = tenantry / raw: 1 is as fast as the raw driver, 0.1 ten times slower",
@@ -263,6 +290,19 @@ def figures_table(runs: list[Run]) -> Table:
                 f"{run.memory.rss_mb:,.0f} (peak {run.memory.peak_rss_mb:,.0f})",
                 "",
                 "",
+            )
+        table.add_section()
+    for times in searched:
+        for label, median, _ in times.times:
+            met = "met" if median <= search.GOAL_MS else "missed"
+            table.add_row(
+                times.engine,
+                f"{times.users:,}",
+                f"search: {label}",
+                "ms (median)",
+                f"{median:,.1f}",
+                "",
+                f"≤ {search.GOAL_MS:.0f}: {met}",
             )
         table.add_section()
     return table
