@@ -1,11 +1,13 @@
-"""A server checkpoints SQLite's WAL from a thread of its own (`storage.checkpoints`), and a
-request's commit leaves it alone until the WAL reaches the backstop."""
+"""A server checkpoints SQLite's WAL from a thread of its own (`storage.checkpoints`): after
+its commits, until the WAL is all copied, and now and then for other processes' commits; its
+connections leave checkpoints to it up to a backstop."""
 
 from __future__ import annotations
 
 import shutil
 import sqlite3
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -15,9 +17,12 @@ from tenantry.app import Composition
 from tenantry.domain.accounts import Account
 from tenantry.services import setup
 from tenantry.storage.checkpoints import COALESCE_SECONDS, WalCheckpointer
-from tenantry.storage.engine import SQLITE_WAL_BACKSTOP_PAGES, create_engine
+from tenantry.storage.engine import WAL_BACKSTOP_PAGES, create_engine
 
 from factories import make_account
+
+SQLITE_DEFAULT_PAGES = 1_000
+SQLITE = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 
 def database_file(composition: Composition) -> Path:
@@ -29,9 +34,21 @@ def in_file_alone(path: Path, tmp_path: Path, account_name: str) -> bool:
     checkpoint copies a commit from the WAL into the file)."""
     copy = tmp_path / "copy.db"
     shutil.copyfile(path, copy)
-    with sqlite3.connect(copy) as conn:
-        found = conn.execute("SELECT 1 FROM accounts WHERE name = ?", (account_name,))
-        return found.fetchone() is not None
+    try:
+        with sqlite3.connect(copy) as conn:
+            found = conn.execute("SELECT 1 FROM accounts WHERE name = ?", (account_name,))
+            return found.fetchone() is not None
+    except sqlite3.DatabaseError:
+        return False  # copied halfway through a checkpoint: not there yet
+
+
+def eventually(condition: Callable[[], bool], seconds: float = 5) -> bool:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
 
 
 def host(composition: Composition) -> Account:
@@ -40,44 +57,102 @@ def host(composition: Composition) -> Account:
         return uow.accounts.get(init.account_id)
 
 
-def test_connections_leave_checkpoints_to_the_server_up_to_the_backstop(tmp_path: Path) -> None:
-    engine = create_engine(f"sqlite:///{tmp_path / 'c.db'}")
-    try:
-        with engine.connect() as conn:
-            pages = conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar()
-        assert pages == SQLITE_WAL_BACKSTOP_PAGES
-    finally:
-        engine.dispose()
+def engine_of(composition: Composition) -> object:
+    return composition.context.uow.engine  # type: ignore[attr-defined]
 
 
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def all_copied(checkpointer: WalCheckpointer) -> bool:
+    last = checkpointer.last
+    return last is not None and last[0] == 0 and last[2] == last[1]
+
+
+def autocheckpoint(composition: Composition) -> int:
+    with engine_of(composition).connect() as conn:  # type: ignore[attr-defined]
+        pages: int = conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar()
+        return pages
+
+
+@SQLITE
+def test_only_a_running_checkpointer_raises_the_backstop(composition: Composition) -> None:
+    assert autocheckpoint(composition) == SQLITE_DEFAULT_PAGES  # the CLI, a script
+    checkpointer = composition.start_checkpointer()
+    assert checkpointer is not None
+    assert autocheckpoint(composition) == WAL_BACKSTOP_PAGES
+    composition.stop_checkpointer()
+    composition.context.uow.engine.dispose()  # type: ignore[attr-defined]
+    assert autocheckpoint(composition) == SQLITE_DEFAULT_PAGES
+
+
+@SQLITE
 def test_commits_are_copied_back_by_the_checkpointer(
     composition: Composition, tmp_path: Path
 ) -> None:
     parent = host(composition)
-    make_account(composition.context, parent=parent, name="Before the thread")
-    assert not in_file_alone(database_file(composition), tmp_path, "Before the thread")
-
     checkpointer = composition.start_checkpointer()
     assert isinstance(checkpointer, WalCheckpointer)
+    make_account(composition.context, parent=parent, name="Before the first commit")
+    assert not in_file_alone(database_file(composition), tmp_path, "Before the first commit")
+    assert eventually(lambda: checkpointer.runs > 0)
+
     runs = checkpointer.runs
     make_account(composition.context, parent=parent, name="Copied back")
-
     assert checkpointer.wait_for_runs(runs, timeout=5)
-    assert checkpointer.last is not None
-    busy, frames, copied = checkpointer.last
-    assert (busy, copied) == (0, frames)
-    assert frames > 0
-    assert in_file_alone(database_file(composition), tmp_path, "Copied back")
+    assert eventually(lambda: in_file_alone(database_file(composition), tmp_path, "Copied back"))
+    assert eventually(lambda: all_copied(checkpointer))
 
 
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@SQLITE
+def test_what_a_reader_held_back_is_copied_without_another_commit(
+    composition: Composition, tmp_path: Path
+) -> None:
+    parent = host(composition)
+    checkpointer = composition.start_checkpointer()
+    assert checkpointer is not None
+    reader = sqlite3.connect(database_file(composition), isolation_level=None)
+    try:
+        reader.execute("BEGIN")
+        reader.execute("SELECT count(*) FROM accounts").fetchone()  # a snapshot from before
+        runs = checkpointer.runs
+        make_account(composition.context, parent=parent, name="Held back")
+        assert checkpointer.wait_for_runs(runs, timeout=5)
+        assert checkpointer.last is not None
+        assert checkpointer.last[2] < checkpointer.last[1]  # the reader's snapshot held it
+    finally:
+        reader.close()
+    # Again within a few quarter seconds, long before the idle checkpoint (5 s).
+    held_back = lambda: in_file_alone(database_file(composition), tmp_path, "Held back")  # noqa: E731
+    assert eventually(held_back, seconds=2)
+
+
+@SQLITE
+def test_other_processes_commits_are_copied_back_when_idle(
+    composition: Composition, tmp_path: Path
+) -> None:
+    parent = host(composition)
+    engine = engine_of(composition)
+    checkpointer = WalCheckpointer(engine, idle_seconds=0.2)  # type: ignore[arg-type]
+    checkpointer.start()
+    other = create_engine(composition.settings.database_url)  # another process's, unheard
+    try:
+        with other.connect() as conn:
+            conn.exec_driver_sql(
+                "UPDATE accounts SET name = 'Renamed elsewhere' WHERE id = ?", (parent.id,)
+            )
+            conn.commit()
+        path = database_file(composition)
+        assert eventually(lambda: in_file_alone(path, tmp_path, "Renamed elsewhere"))
+    finally:
+        checkpointer.stop()
+        other.dispose()
+
+
+@SQLITE
 def test_reads_do_not_wake_the_checkpointer(composition: Composition) -> None:
     parent = host(composition)
     checkpointer = composition.start_checkpointer()
     assert checkpointer is not None
     make_account(composition.context, parent=parent, name="Written")
-    assert checkpointer.wait_for_runs(0, timeout=5)
+    assert eventually(lambda: all_copied(checkpointer))
     runs = checkpointer.runs
 
     for _ in range(5):
@@ -86,16 +161,30 @@ def test_reads_do_not_wake_the_checkpointer(composition: Composition) -> None:
     assert not checkpointer.wait_for_runs(runs, timeout=COALESCE_SECONDS + 0.5)
 
 
+@SQLITE
+def test_a_stopped_checkpointer_leaves_commits_alone(composition: Composition) -> None:
+    parent = host(composition)
+    checkpointer = composition.start_checkpointer()
+    assert checkpointer is not None
+    composition.stop_checkpointer()
+    runs = checkpointer.runs
+    make_account(composition.context, parent=parent, name="After the stop")  # no error
+    assert checkpointer.runs == runs
+    again = composition.start_checkpointer()  # a server started again in the same process
+    assert again is not None
+    assert again is not checkpointer
+
+
+@SQLITE
 def test_the_server_checkpoints_while_it_runs(composition: Composition, tmp_path: Path) -> None:
     parent = host(composition)
-    engine_name = composition.context.uow.engine.dialect.name  # type: ignore[attr-defined]
     with TestClient(composition.asgi_app()):  # runs the server's lifespan
         make_account(composition.context, parent=parent, name="While serving")
-        if engine_name != "sqlite":
-            assert composition.start_checkpointer() is None  # PostgreSQL has no WAL of ours
-            return
-        deadline = time.monotonic() + 5
         path = database_file(composition)
-        while not in_file_alone(path, tmp_path, "While serving") and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert in_file_alone(path, tmp_path, "While serving")
+        assert eventually(lambda: in_file_alone(path, tmp_path, "While serving"))
+
+
+def test_postgresql_has_no_checkpointer(composition: Composition) -> None:
+    started = composition.start_checkpointer()
+    sqlite = engine_of(composition).dialect.name == "sqlite"  # type: ignore[attr-defined]
+    assert (started is not None) is sqlite

@@ -3,24 +3,30 @@
 SQLite copies the WAL back into the database file (a checkpoint) in the `COMMIT` that finds
 the WAL past `wal_autocheckpoint` pages: the request whose commit crossed it waits for the
 copy and its fsync while holding one of its lane's threads, and under a steady load of writes
-that is every few commits. The server instead runs a `PASSIVE` checkpoint (which never waits
-for readers or writers) from a thread of its own shortly after each burst of commits, and
-every connection's `wal_autocheckpoint` is raised to a backstop that only a process without
-this thread reaches (the CLI, a script; SQLite also checkpoints when the last connection to
-the file closes). Measured over HTTP, a bulk add of 20 users: 0.44 → 0.53 of the raw route
-(docs/performance.md).
+that is every few commits. While a server runs, a thread of its own runs a `PASSIVE`
+checkpoint (which never waits for readers or writers) shortly after each burst of commits,
+again until the WAL is all copied (a reader's snapshot, another process's checkpoint, or a
+commit landing just after one can leave some behind), and every `IDLE_SECONDS` for what
+other processes on the file commit (the CLI, `tenantry outbox run`). Its engine's connections
+made meanwhile checkpoint themselves only past a backstop (`engine.WAL_BACKSTOP_PAGES`);
+other processes keep SQLite's default. Measured over HTTP, a bulk add of 20 users: 0.44 → 0.51 of
+the raw route (docs/performance.md).
+
+With `synchronous=NORMAL` a checkpoint is also what syncs the WAL: the thread keeps what a
+power loss could take back to the last quarter second or so of writes.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import weakref
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
 
-from tenantry.storage.engine import READONLY, is_sqlite_file
+from tenantry.storage.engine import CHECKPOINTED, READONLY, is_sqlite_file
 
 log = logging.getLogger("tenantry.storage")
 
@@ -29,68 +35,121 @@ COALESCE_SECONDS = 0.25
 back by one checkpoint rather than one each (each checkpoint syncs the database file: on a
 slow disk, fewer are better; 20 ms gave the same rates here). A quarter second of a loaded
 server's writes is far from the backstop."""
+IDLE_SECONDS = 5.0
+"""How often the thread checkpoints when no commit of its process woke it."""
+# Engine → the checkpointer running for it. The engine's listener is registered once, for its
+# life, and looks here: removing a listener while another thread commits can make that commit
+# fail (SQLAlchemy iterates the listeners without a lock).
+_RUNNING: weakref.WeakKeyDictionary[sa.Engine, WalCheckpointer] = weakref.WeakKeyDictionary()
+_HOOKED: weakref.WeakSet[sa.Engine] = weakref.WeakSet()
+_HOOKING = threading.Lock()
 
 
 class WalCheckpointer:
     """Checkpoints an SQLite engine's WAL after its commits, from a thread of its own."""
 
-    def __init__(self, engine: sa.Engine, *, coalesce_seconds: float = COALESCE_SECONDS) -> None:
+    def __init__(
+        self,
+        engine: sa.Engine,
+        *,
+        coalesce_seconds: float = COALESCE_SECONDS,
+        idle_seconds: float = IDLE_SECONDS,
+    ) -> None:
         if not is_sqlite_file(engine):
             raise ValueError("only an SQLite database in a file has a WAL")
         self.engine = engine
         self.coalesce_seconds = coalesce_seconds
+        self.idle_seconds = idle_seconds
         self.runs = 0
         self.last: tuple[int, int, int] | None = None
-        """SQLite's answer to the last checkpoint: (1 if it could not start, the WAL's
-        frames, the frames now in the database file)."""
+        """SQLite's answer to the last checkpoint: (1 if it could not run, the WAL's frames,
+        the frames now in the database file)."""
         self._due = threading.Event()
         self._stopping = threading.Event()
         self._done = threading.Condition()
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
-        event.listen(self.engine, "commit", self._committing)
+        _hook(self.engine)
+        with _HOOKING:
+            if self.engine in _RUNNING:
+                raise RuntimeError("a checkpointer already runs for this engine")
+            _RUNNING[self.engine] = self
+            CHECKPOINTED.add(self.engine)
+        # Pooled connections keep SQLite's default; the ones made from now on, the backstop
+        # (`engine.WAL_BACKSTOP_PAGES`).
+        self.engine.dispose()
         self._thread = threading.Thread(target=self._run, name="tenantry-checkpoint", daemon=True)
         self._thread.start()
 
     def stop(self, timeout: float | None = None) -> None:
-        """Stop listening and wait for the thread to end."""
-        event.remove(self.engine, "commit", self._committing)
+        """Stop hearing commits and wait for the thread to end."""
+        with _HOOKING:
+            if _RUNNING.get(self.engine) is self:
+                del _RUNNING[self.engine]
+                CHECKPOINTED.discard(self.engine)
         self._stopping.set()
         self._due.set()
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None
 
+    def wake(self) -> None:
+        self._due.set()
+
     def wait_for_runs(self, more_than: int, timeout: float) -> bool:
         """Block until more than `more_than` checkpoints have run, or `timeout` seconds."""
         with self._done:
             return self._done.wait_for(lambda: self.runs > more_than, timeout)
 
-    def _committing(self, connection: sa.Connection) -> None:
-        # Fired as a transaction commits; the checkpoint runs a moment later, after it.
-        if not connection.get_execution_options().get(READONLY):
-            self._due.set()
-
     def _run(self) -> None:
-        while not self._stopping.is_set():
-            self._due.wait()
-            self._stopping.wait(self.coalesce_seconds)
-            self._due.clear()
-            self._checkpoint()
-
-    def _checkpoint(self) -> None:
+        connection = _own_connection(self.engine)
         try:
-            connection: Any = self.engine.raw_connection()
-            try:
-                row = connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-            finally:
-                connection.close()
+            while not self._stopping.is_set():
+                if self._due.wait(self.idle_seconds):
+                    self._stopping.wait(self.coalesce_seconds)
+                self._due.clear()
+                if not self._checkpoint(connection):
+                    self._due.set()  # again, after the coalescing wait
+        finally:
+            connection.close()
+
+    def _checkpoint(self, connection: Any) -> bool:
+        """One checkpoint; whether it copied the whole WAL."""
+        try:
+            row = connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
         except Exception:
-            # The next commit tries again; the backstop keeps the WAL bounded meanwhile.
             log.exception("WAL checkpoint failed")
-            return
+            return False
         with self._done:
             self.last = (row[0], row[1], row[2])
             self.runs += 1
             self._done.notify_all()
+        busy, frames, copied = row
+        return not busy and copied >= frames
+
+
+def _own_connection(engine: sa.Engine) -> Any:
+    """A driver connection to the engine's database outside its pool (a checkpoint never
+    waits for one of the requests' connections)."""
+    cargs, cparams = engine.dialect.create_connect_args(engine.url)
+    connection = engine.dialect.connect(*cargs, **cparams)
+    connection.isolation_level = None
+    return connection
+
+
+def _hook(engine: sa.Engine) -> None:
+    """Listen to the engine's commits, once for its life."""
+    with _HOOKING:
+        if engine in _HOOKED:
+            return
+        _HOOKED.add(engine)
+
+    def committing(connection: sa.Connection) -> None:
+        # Fired as a transaction commits, before it reaches the database: the checkpoint
+        # runs a moment later, and again while the WAL is not all copied.
+        running = _RUNNING.get(connection.engine)
+        if running is not None and not connection.get_execution_options().get(READONLY):
+            running.wake()
+
+    event.listen(engine, "commit", committing)
