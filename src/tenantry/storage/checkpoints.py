@@ -18,6 +18,7 @@ power loss could take back to the last quarter second or so of writes.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import weakref
@@ -43,10 +44,12 @@ IDLE_SECONDS = 5.0
 _RUNNING: weakref.WeakKeyDictionary[sa.Engine, WalCheckpointer] = weakref.WeakKeyDictionary()
 _HOOKED: weakref.WeakSet[sa.Engine] = weakref.WeakSet()
 _HOOKING = threading.Lock()
+_COMMITTED = "tenantry_committed"  # on a pooled connection's record: it committed a write
 
 
 class WalCheckpointer:
-    """Checkpoints an SQLite engine's WAL after its commits, from a thread of its own."""
+    """Checkpoints an SQLite engine's WAL after its commits, from a thread of its own; runs
+    once (`start`, then `stop`)."""
 
     def __init__(
         self,
@@ -57,6 +60,8 @@ class WalCheckpointer:
     ) -> None:
         if not is_sqlite_file(engine):
             raise ValueError("only an SQLite database in a file has a WAL")
+        if coalesce_seconds <= 0 or idle_seconds <= 0:
+            raise ValueError("the waits must be positive")
         self.engine = engine
         self.coalesce_seconds = coalesce_seconds
         self.idle_seconds = idle_seconds
@@ -68,11 +73,16 @@ class WalCheckpointer:
         self._stopping = threading.Event()
         self._done = threading.Condition()
         self._thread: threading.Thread | None = None
+        self._connection: Any = None
 
     def start(self) -> None:
+        if self._connection is not None or self._stopping.is_set():
+            raise RuntimeError("a checkpointer runs once")
+        self._connection = _own_connection(self.engine)  # what fails to open fails here
         _hook(self.engine)
         with _HOOKING:
             if self.engine in _RUNNING:
+                self._connection.close()
                 raise RuntimeError("a checkpointer already runs for this engine")
             _RUNNING[self.engine] = self
             CHECKPOINTED.add(self.engine)
@@ -83,9 +93,11 @@ class WalCheckpointer:
         self._thread.start()
 
     def stop(self, timeout: float | None = None) -> None:
-        """Stop hearing commits and wait for the thread to end."""
+        """Stop hearing commits, wait for the thread to end, and let the connections made
+        with the backstop go."""
         with _HOOKING:
-            if _RUNNING.get(self.engine) is self:
+            mine = _RUNNING.get(self.engine) is self
+            if mine:
                 del _RUNNING[self.engine]
                 CHECKPOINTED.discard(self.engine)
         self._stopping.set()
@@ -93,6 +105,8 @@ class WalCheckpointer:
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None
+        if mine:
+            self.engine.dispose()
 
     def wake(self) -> None:
         self._due.set()
@@ -103,24 +117,33 @@ class WalCheckpointer:
             return self._done.wait_for(lambda: self.runs > more_than, timeout)
 
     def _run(self) -> None:
-        connection = _own_connection(self.engine)
+        failing = False
         try:
             while not self._stopping.is_set():
                 if self._due.wait(self.idle_seconds):
+                    self._due.clear()  # before the wait: a commit during it wakes it again
                     self._stopping.wait(self.coalesce_seconds)
-                self._due.clear()
-                if not self._checkpoint(connection):
+                try:
+                    row = self._connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                except Exception:
+                    if not failing:  # once per run of failures; then every `idle_seconds`
+                        log.exception("WAL checkpoint failed")
+                    failing = True
+                    self._reconnect()
+                    continue
+                failing = False
+                if not self._record(row):
                     self._due.set()  # again, after the coalescing wait
         finally:
-            connection.close()
+            self._connection.close()
 
-    def _checkpoint(self, connection: Any) -> bool:
-        """One checkpoint; whether it copied the whole WAL."""
-        try:
-            row = connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-        except Exception:
-            log.exception("WAL checkpoint failed")
-            return False
+    def _reconnect(self) -> None:
+        with contextlib.suppress(Exception):
+            self._connection.close()
+            self._connection = _own_connection(self.engine)
+
+    def _record(self, row: tuple[int, int, int]) -> bool:
+        """Keep a checkpoint's answer; whether it copied the whole WAL."""
         with self._done:
             self.last = (row[0], row[1], row[2])
             self.runs += 1
@@ -131,7 +154,8 @@ class WalCheckpointer:
 
 def _own_connection(engine: sa.Engine) -> Any:
     """A driver connection to the engine's database outside its pool (a checkpoint never
-    waits for one of the requests' connections)."""
+    waits for one of the requests' connections). Made from the URL alone: a `PASSIVE`
+    checkpoint never waits on a lock, so the engine's busy timeout does not matter."""
     cargs, cparams = engine.dialect.create_connect_args(engine.url)
     connection = engine.dialect.connect(*cargs, **cparams)
     connection.isolation_level = None
@@ -139,17 +163,26 @@ def _own_connection(engine: sa.Engine) -> Any:
 
 
 def _hook(engine: sa.Engine) -> None:
-    """Listen to the engine's commits, once for its life."""
+    """Listen to the engine's commits, once for its life. The `commit` event fires before
+    the commit reaches the database: it marks the connection, and the connection's return
+    to the pool, after the commit, wakes the thread."""
     with _HOOKING:
         if engine in _HOOKED:
             return
         _HOOKED.add(engine)
 
     def committing(connection: sa.Connection) -> None:
-        # Fired as a transaction commits, before it reaches the database: the checkpoint
-        # runs a moment later, and again while the WAL is not all copied.
-        running = _RUNNING.get(connection.engine)
-        if running is not None and not connection.get_execution_options().get(READONLY):
-            running.wake()
+        running = connection.engine in _RUNNING
+        if running and not connection.get_execution_options().get(READONLY):
+            connection.info[_COMMITTED] = True
 
+    def checked_in(_pooled: Any, record: Any) -> None:
+        if record.info.pop(_COMMITTED, False):
+            target = engine_ref()
+            running = None if target is None else _RUNNING.get(target)
+            if running is not None:
+                running.wake()
+
+    engine_ref = weakref.ref(engine)
     event.listen(engine, "commit", committing)
+    event.listen(engine, "checkin", checked_in)
