@@ -9,8 +9,8 @@ again until the WAL is all copied (a reader's snapshot, another process's checkp
 commit landing just after one can leave some behind), and every `IDLE_SECONDS` for what
 other processes on the file commit (the CLI, `tenantry outbox run`). Its engine's connections
 made meanwhile checkpoint themselves only past a backstop (`engine.WAL_BACKSTOP_PAGES`);
-other processes keep SQLite's default. Measured over HTTP, a bulk add of 20 users: 0.44 → 0.51 of
-the raw route (docs/performance.md).
+other processes keep SQLite's default. Measured over HTTP, a bulk add of 20 users: 0.44–0.47
+→ 0.48–0.53 of the raw route (docs/performance.md).
 
 With `synchronous=NORMAL` a checkpoint is also what syncs the WAL: the thread keeps what a
 power loss could take back to the last quarter second or so of writes.
@@ -38,8 +38,8 @@ slow disk, fewer are better; 20 ms gave the same rates here). A quarter second o
 server's writes is far from the backstop."""
 IDLE_SECONDS = 5.0
 """How often the thread checkpoints when no commit of its process woke it."""
-# Engine → the checkpointer running for it. The engine's listener is registered once, for its
-# life, and looks here: removing a listener while another thread commits can make that commit
+# Engine → the checkpointer running for it. The engine's listeners are registered once, for its
+# life, and look here: removing a listener while another thread commits can make that commit
 # fail (SQLAlchemy iterates the listeners without a lock).
 _RUNNING: weakref.WeakKeyDictionary[sa.Engine, WalCheckpointer] = weakref.WeakKeyDictionary()
 _HOOKED: weakref.WeakSet[sa.Engine] = weakref.WeakSet()
