@@ -9,8 +9,8 @@ again until the WAL is all copied (a reader's snapshot, another process's checkp
 commit landing just after one can leave some behind), and every `IDLE_SECONDS` for what
 other processes on the file commit (the CLI, `tenantry outbox run`). Its engine's connections
 made meanwhile checkpoint themselves only past a backstop (`engine.WAL_BACKSTOP_PAGES`);
-other processes keep SQLite's default. Measured over HTTP, a bulk add of 20 users: 0.44–0.47
-→ 0.48–0.53 of the raw route (docs/performance.md).
+other processes keep SQLite's default. Measured over HTTP, a bulk add of 20 users: 0.44 to 0.47
+→ 0.48 to 0.53 of the raw route (docs/performance.md).
 
 With `synchronous=NORMAL` a checkpoint is also what syncs the WAL: the thread keeps what a
 power loss could take back to the last quarter second or so of writes.
