@@ -66,6 +66,12 @@ def all_copied(checkpointer: WalCheckpointer) -> bool:
     return last is not None and last[0] == 0 and last[2] == last[1]
 
 
+def started(composition: Composition) -> WalCheckpointer:
+    checkpointer = composition.start_checkpointer()
+    assert checkpointer is not None
+    return checkpointer
+
+
 def held_back(checkpointer: WalCheckpointer) -> bool:
     last = checkpointer.last
     return last is not None and last[2] < last[1]
@@ -80,8 +86,7 @@ def autocheckpoint(composition: Composition) -> int:
 @SQLITE
 def test_only_a_running_checkpointer_raises_the_backstop(composition: Composition) -> None:
     assert autocheckpoint(composition) == SQLITE_DEFAULT_PAGES  # the CLI, a script
-    checkpointer = composition.start_checkpointer()
-    assert checkpointer is not None
+    started(composition)
     assert autocheckpoint(composition) == WAL_BACKSTOP_PAGES
     composition.stop_checkpointer()  # and the connections made meanwhile go
     assert autocheckpoint(composition) == SQLITE_DEFAULT_PAGES
@@ -110,8 +115,7 @@ def test_what_a_reader_held_back_is_copied_without_another_commit(
     composition: Composition, tmp_path: Path
 ) -> None:
     parent = host(composition)
-    checkpointer = composition.start_checkpointer()
-    assert checkpointer is not None
+    checkpointer = started(composition)
     reader = sqlite3.connect(database_file(composition), isolation_level=None)
     try:
         reader.execute("BEGIN")
@@ -151,8 +155,7 @@ def test_other_processes_commits_are_copied_back_when_idle(
 @SQLITE
 def test_reads_do_not_wake_the_checkpointer(composition: Composition) -> None:
     parent = host(composition)
-    checkpointer = composition.start_checkpointer()
-    assert checkpointer is not None
+    checkpointer = started(composition)
     make_account(composition.context, parent=parent, name="Written")
     assert eventually(lambda: all_copied(checkpointer))
     runs = checkpointer.runs
@@ -177,14 +180,12 @@ def test_a_checkpointer_runs_once(composition: Composition) -> None:
 @SQLITE
 def test_a_stopped_checkpointer_leaves_commits_alone(composition: Composition) -> None:
     parent = host(composition)
-    checkpointer = composition.start_checkpointer()
-    assert checkpointer is not None
+    checkpointer = started(composition)
     composition.stop_checkpointer()
     runs = checkpointer.runs
     make_account(composition.context, parent=parent, name="After the stop")  # no error
     assert checkpointer.runs == runs
-    again = composition.start_checkpointer()  # a server started again in the same process
-    assert again is not None
+    again = started(composition)  # a server started again in the same process
     assert again is not checkpointer
 
 

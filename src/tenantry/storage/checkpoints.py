@@ -172,17 +172,13 @@ def _hook(engine: sa.Engine) -> None:
         _HOOKED.add(engine)
 
     def committing(connection: sa.Connection) -> None:
-        running = connection.engine in _RUNNING
-        if running and not connection.get_execution_options().get(READONLY):
+        if engine in _RUNNING and not connection.get_execution_options().get(READONLY):
             connection.info[_COMMITTED] = True
 
     def checked_in(_pooled: Any, record: Any) -> None:
-        if record.info.pop(_COMMITTED, False):
-            target = engine_ref()
-            running = None if target is None else _RUNNING.get(target)
-            if running is not None:
-                running.wake()
+        running = _RUNNING.get(engine) if record.info.pop(_COMMITTED, False) else None
+        if running is not None:
+            running.wake()
 
-    engine_ref = weakref.ref(engine)
     event.listen(engine, "commit", committing)
     event.listen(engine, "checkin", checked_in)
