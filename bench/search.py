@@ -127,9 +127,13 @@ def seed(target: Target, raw: RawDatabase, *, users: int, advertisers: int, larg
 
 
 def _drop_search_indexes(raw: RawDatabase) -> list[str]:
-    """Drop the migration's search indexes; their definitions, to build them again."""
+    """Drop the migrations' search indexes (not the member text's key, which its triggers
+    need); their definitions, to build them again."""
     found = raw.fetchall(
-        raw.sql("SELECT indexname, indexdef FROM pg_indexes WHERE indexname LIKE ?"),
+        raw.sql(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE indexname LIKE ?"
+            " AND indexname NOT IN (SELECT conname FROM pg_constraint)"
+        ),
         ("search\\_%",),
     )
     for name, _ in found:

@@ -5,6 +5,12 @@ from __future__ import annotations
 import pytest
 
 from tenantry.storage.engine import create_engine
+from tenantry.storage.repositories import member_text
+from tenantry.storage.repositories.member_text import (
+    member_text_count,
+    member_text_found,
+    members_by_address,
+)
 
 pytestmark = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 
@@ -31,3 +37,37 @@ def test_without_the_option_psycopg_prepares_as_usual(database_url: str) -> None
             assert conn.connection.driver_connection.prepare_threshold == 5
     finally:
         engine.dispose()
+
+
+PREPARED_SEARCHES = (
+    "SELECT count(*) FROM pg_prepared_statements WHERE strpos(statement, 'search_member_text') > 0"
+)
+
+
+@pytest.mark.parametrize("planned", [True, False], ids=["planned each time", "as usual"])
+def test_member_text_reads_are_planned_for_their_values(database_url: str, planned: bool) -> None:
+    """A search's LIKE pattern decides its plan (the account's trigrams for a rare text, a
+    walk of its rows for a common one): its reads of the member text are never prepared, so
+    PostgreSQL never keeps one generic plan for them. (Without the helper they would be, from
+    the fifth use on a connection: the control case.)"""
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            for n in range(8):
+                pattern = f"%user{n}%"
+                if planned:
+                    member_text_found(conn, "someacct", pattern)
+                    member_text_count(conn, "someacct", pattern)
+                    members_by_address(
+                        conn, "someacct", pattern, descending=False, limit=20, offset=0
+                    )
+                else:
+                    conn.execute(
+                        member_text._MATCHING,
+                        {"account_id": "someacct", "pattern": pattern, "limit": 10},
+                    ).all()
+            prepared = conn.exec_driver_sql(PREPARED_SEARCHES).scalar_one()
+            assert conn.connection.driver_connection.prepare_threshold == 5  # given back
+    finally:
+        engine.dispose()
+    assert prepared == (0 if planned else 1)

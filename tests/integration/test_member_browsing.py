@@ -157,7 +157,6 @@ def test_10000_members_cost_one_page_select_and_one_count_at_most(ctx: ServiceCo
     account = make_account(ctx, name="Big advertiser")
     fill(ctx, account, 10_000)
     actor = Actor.system(face="test")
-    postgresql = ctx.uow.engine.dialect.name == "postgresql"  # type: ignore[attr-defined]
     member_browsing.account_roles(ctx, actor, account.id)  # warm up the engine's caches
     with statements(ctx) as authorizing:
         member_browsing.account_roles(ctx, actor, account.id)
@@ -178,10 +177,7 @@ def test_10000_members_cost_one_page_select_and_one_count_at_most(ctx: ServiceCo
             assert len(found.items) == 50
             # 1,429 multiples of 7 are deactivated, 2,000 - 286 other multiples of 5 pending.
             assert found.total == 10_000 - 1429 - (2000 - 286)
-            # A search first probes: on PostgreSQL it counts the account's members up to
-            # 2,001 (an index-only read) to choose between its members and the trigram
-            # indexes; on SQLite it reads the member text, which stops past `CUT_AT_MOST`
-            # matches.
+            # A search first reads the member text, which stops past `CUT_AT_MOST` matches.
             probe = 1
             extra = sent[len(authorizing) + probe :]
             assert len(sent) == len(authorizing) + probe + 1, sent
@@ -191,8 +187,8 @@ def test_10000_members_cost_one_page_select_and_one_count_at_most(ctx: ServiceCo
             with statements(ctx) as unsearched:
                 browse_members(ctx, actor, account.id, sort=sort, page=37, page_size=50)
             # Without one, the page stops at its last row, and the account's index counts;
-            # on SQLite, in order of address, the member text names the page first.
-            named = sort is MemberSort.EMAIL and not postgresql
+            # in order of address, the member text names the page first.
+            named = sort is MemberSort.EMAIL
             assert len(unsearched) == len(authorizing) + 2 + named, unsearched
             assert "count(" in unsearched[-1].lower(), unsearched[-1]
             if named:

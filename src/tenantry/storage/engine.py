@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import orjson
@@ -181,3 +183,24 @@ def ping(engine: sa.Engine) -> None:
     """Raise when the database does not answer."""
     with engine.connect().execution_options(**readonly_options(engine)) as conn:
         conn.execute(sa.text("SELECT 1"))
+
+
+@contextmanager
+def planned_for_their_values(conn: sa.Connection) -> Iterator[None]:
+    """PostgreSQL: the statements sent inside are planned for their parameters' values every
+    time. psycopg prepares a statement from its fifth use on a connection, and PostgreSQL may
+    then keep one generic plan, made without the values: for a search's LIKE pattern it
+    cannot tell a rare text, which the account's trigrams find in 3 ms, from a common one,
+    which a walk of the account's rows finds at once, and took a plan good for one of them
+    (a rare text of the 100,000-member account in 22 ms, two letters in 250 ms). Planning
+    such a statement costs a tenth of a millisecond."""
+    if conn.dialect.name != "postgresql":
+        yield
+        return
+    driver = conn.connection.driver_connection
+    kept = driver.prepare_threshold  # type: ignore[union-attr]
+    driver.prepare_threshold = None  # type: ignore[union-attr]
+    try:
+        yield
+    finally:
+        driver.prepare_threshold = kept  # type: ignore[union-attr]

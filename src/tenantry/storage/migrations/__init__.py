@@ -9,9 +9,10 @@ from alembic.config import Config
 
 HERE = Path(__file__).parent
 
-# What only one engine has for searching text (PostgreSQL's trigram indexes, migration 0013;
-# SQLite's table of member text, migration 0017): the table definitions cannot describe them,
-# so comparing those with a migrated schema leaves them out.
+# What the engines make each their own way for searching text (PostgreSQL's trigram indexes,
+# migration 0013, of which the users' went in 0018; the table of member text, migrations 0017
+# and 0018): the table definitions cannot describe them, so comparing those with a migrated
+# schema leaves them out.
 SEARCH_INDEXES = frozenset({"search_users_email", "search_users_name", "search_accounts_name"})
 SEARCH_TABLES = frozenset({"search_member_text"})
 

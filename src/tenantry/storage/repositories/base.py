@@ -38,3 +38,9 @@ def like_pattern(text: str) -> str:
 def escape_like(text: str) -> str:
     """`text` as a LIKE pattern (escape character `\\`) that matches only itself."""
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def in_byte_order(text: sa.ColumnElement[Any], dialect: str) -> sa.ColumnElement[Any]:
+    """`text` compared and ordered byte by byte, alike on both engines (SQLite's default
+    collation; PostgreSQL's "C", which the member text's columns have: migration 0018)."""
+    return sa.collate(text, "C" if dialect == "postgresql" else "BINARY")

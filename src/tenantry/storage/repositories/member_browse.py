@@ -10,11 +10,10 @@ import sqlalchemy as sa
 from tenantry.domain.memberships import Membership, MembershipStatus
 from tenantry.domain.users import User, UserStatus
 from tenantry.services.ports import MemberQuery, MemberSort, MemberState
-from tenantry.storage.repositories.base import like_pattern
+from tenantry.storage.repositories.base import in_byte_order, like_pattern
 from tenantry.storage.repositories.member_text import (
     SearchPlan,
     TextSearch,
-    has_member_text,
     member_text_count,
     members_by_address,
     searched,
@@ -55,12 +54,13 @@ def _filters(
     return where
 
 
-def _order(query: MemberQuery) -> list[sa.ColumnElement[Any]]:
+def _order(query: MemberQuery, dialect: str) -> list[sa.ColumnElement[Any]]:
     """The sort keys, then the user id, all in the one direction, so that the descending
-    order is the ascending one reversed and paging by offset is stable."""
+    order is the ascending one reversed and paging by offset is stable. Addresses in byte
+    order, the member text's (`members_by_address`)."""
     keys: list[sa.ColumnElement[Any]]
     if query.sort is MemberSort.EMAIL:
-        keys = [users.c.email]
+        keys = [in_byte_order(users.c.email, dialect)]
     elif query.sort is MemberSort.NAME:
         keys = [sa.func.lower(users.c.name)]
     elif query.sort is MemberSort.LAST_LOGIN:
@@ -82,14 +82,17 @@ def _order(query: MemberQuery) -> list[sa.ColumnElement[Any]]:
 
 
 def _page(
-    where: list[sa.ColumnElement[bool]], query: MemberQuery, counts: tuple[Any, ...]
+    conn: sa.Connection,
+    where: list[sa.ColumnElement[bool]],
+    query: MemberQuery,
+    counts: tuple[Any, ...],
 ) -> sa.Select[Any]:
     """The members `where` keeps, users' columns then the membership's, in `query`'s order."""
     return (
         sa.select(*USER_COLUMNS, *MEMBERSHIP_COLUMNS, *counts)
         .select_from(WITH_USERS)
         .where(*where)
-        .order_by(*_order(query))
+        .order_by(*_order(query, conn.dialect.name))
     )
 
 
@@ -106,8 +109,7 @@ def browse_members(
 ) -> tuple[list[tuple[User, Membership]], int]:
     """One page of an account's members, filtered and ordered as `query` says, and how
     many members match in all: two statements at most, whatever the page, one with a
-    search (and before it one choosing how to search: on PostgreSQL counting the account's
-    members up to `member_text.SMALL_ACCOUNT`, on SQLite reading the account's member text;
+    search (and before it one choosing how to search, reading the account's member text;
     and for a text many of its members hold one or two more: `_common_text`)."""
     how = None
     if query.search:
@@ -117,14 +119,14 @@ def browse_members(
             return _common_text(conn, account_id, query, pattern, limit, offset)
         if how.named_exactly and _counted_by_text(query):
             return _named_by_text(conn, account_id, query, how, limit, offset)
-    elif query.sort is MemberSort.EMAIL and _counted_by_text(query) and has_member_text(conn):
+    elif query.sort is MemberSort.EMAIL and _counted_by_text(query):
         return _by_address(conn, account_id, query, limit, offset)
     where = _filters(account_id, query, how.plan if how else None)
     cut = how.cut if how else {}
     # A search reads every match of the account to filter (and mostly to order) them: the
     # page counts them too, with a window over the matches, in the same statement.
     counts = (sa.func.count().over(),) if query.search else ()
-    page = _page(where, query, counts).limit(limit).offset(offset)
+    page = _page(conn, where, query, counts).limit(limit).offset(offset)
     found = conn.execute(page, cut).all()
     rows = [(to_user(row), to_membership(row, USER_WIDTH)) for row in found]
     if counts and found:
@@ -141,9 +143,9 @@ def browse_members(
 def _common_text(
     conn: sa.Connection, account_id: str, query: MemberQuery, pattern: str, limit: int, offset: int
 ) -> tuple[list[tuple[User, Membership]], int]:
-    """SQLite: a text that many members of a large account hold, and no other filter.
-    Counting the matches through the members read every member's user (700 ms for
-    100,000 among a million users): the member text counts them. The page is read on
+    """A text that many members of a large account hold, and no other filter. Counting the
+    matches through the members read every member's user (on SQLite 700 ms for 100,000
+    among a million users): the member text counts them. The page is read on
     its own: in joining order the account's index walks to it and stops there; in
     order of address the member text names its members."""
     total = member_text_count(conn, account_id, pattern)
@@ -159,16 +161,16 @@ def _common_text(
 def _by_address(
     conn: sa.Connection, account_id: str, query: MemberQuery, limit: int, offset: int
 ) -> tuple[list[tuple[User, Membership]], int]:
-    """SQLite: every member, in order of address. Ordering them through the members reads
-    every member's user (a page of the users table each: 7 to 12 ms for 900 members among
-    a million users); the member text holds the addresses in the account's own rows, names
+    """Every member, in order of address. Ordering them through the members reads every
+    member's user (a page of the users table each: on SQLite 7 to 12 ms for 900 members
+    among a million users); the member text holds the addresses in the account's own rows, names
     the page's members in their order, and they are read by key. The account's index
     counts them."""
     named = members_by_address(
         conn, account_id, "%", descending=query.descending, limit=limit, offset=offset
     )
     where = [memberships.c.account_id == account_id, memberships.c.user_id.in_(named)]
-    found = conn.execute(_page(where, query, ()).limit(limit)).all()
+    found = conn.execute(_page(conn, where, query, ()).limit(limit)).all()
     rows = [(to_user(row), to_membership(row, USER_WIDTH)) for row in found]
     if len(rows) < limit and (rows or offset == 0):
         return rows, offset + len(rows)  # the last page: no need to count
@@ -185,8 +187,8 @@ def _named_by_text(
     limit: int,
     offset: int,
 ) -> tuple[list[tuple[User, Membership]], int]:
-    """SQLite: the members the member text names exactly (`TextSearch.named_exactly`), and no other
-    filter. They are counted already, and the page is read on its own: in order of address
+    """The members the member text names exactly (`TextSearch.named_exactly`), and no
+    other filter. They are counted already, and the page is read on its own: in order of address
     their member texts order them, and the page's members are read by key; in joining order
     the account's index walks to the page and stops there."""
     named = how.matches
@@ -209,6 +211,6 @@ def _plain_page(
 ) -> list[tuple[User, Membership]]:
     """A page of the members `query`'s text keeps, searched as `plan` says, not counted."""
     where = _filters(account_id, query, plan)
-    page = _page(where, query, ()).limit(limit).offset(offset)
+    page = _page(conn, where, query, ()).limit(limit).offset(offset)
     found = conn.execute(page, cut).all()
     return [(to_user(row), to_membership(row, USER_WIDTH)) for row in found]

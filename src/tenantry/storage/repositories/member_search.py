@@ -32,7 +32,7 @@ from tenantry.services.member_query import (
     UserQuery,
     UserRecord,
 )
-from tenantry.storage.repositories.base import Repository, escape_like
+from tenantry.storage.repositories.base import Repository, escape_like, in_byte_order
 from tenantry.storage.repositories.member_text import (
     TEXT_SEPARATOR,
     cuttable,
@@ -69,7 +69,7 @@ _COLUMNS: dict[UserAttribute, sa.ColumnElement[Any]] = {
     A.JOINED_AT: memberships.c.created_at,
 }
 _OPTIONAL_TEXT = {A.DISPLAY_NAME, A.FIRST_NAME, A.LAST_NAME, A.DEPARTMENT}
-# The attributes SQLite's member text holds, lowered (`member_text`).
+# The attributes the member text holds, lowered (`member_text`).
 _IN_MEMBER_TEXT = {A.EMAIL, A.DISPLAY_NAME}
 # Columns that are never NULL (the external id is, through its outer join).
 _NEVER_NULL = {A.USER_ID, A.EMAIL, A.DISPLAY_NAME, A.ROLE, A.JOINED_AT}
@@ -211,12 +211,11 @@ class _Compiler:
 
     def __init__(self, dialect: str, matches: Callable[[str], list[str] | None]) -> None:
         self.dialect = dialect
-        self._binary = "C" if dialect == "postgresql" else "BINARY"
         self._matches = matches
         self._cutting = True
         self.common_pattern: str | None = None
-        """SQLite: the member text pattern of a comparison more members hold than a cut
-        names, which matches exactly the members the comparison keeps (`_cut`)."""
+        """The member text pattern of a comparison more members hold than a cut names,
+        which matches exactly the members the comparison keeps (`_cut`)."""
 
     def condition(self, node: Filter) -> sa.ColumnElement[bool]:
         if isinstance(node, AllOf):
@@ -254,7 +253,7 @@ class _Compiler:
         if attribute in (A.JOINED_AT, A.ROLE):
             return column
         text = sa.func.lower(column) if sort.ignore_case else column
-        return sa.collate(text, self._binary)
+        return in_byte_order(text, self.dialect)
 
     def _present(self, attribute: UserAttribute) -> sa.ColumnElement[bool]:
         if attribute in _OPTIONAL_TEXT:
@@ -291,14 +290,13 @@ class _Compiler:
             if not exact and attribute in _IN_MEMBER_TEXT:
                 contains = sa.and_(self._cut(attribute, operator, operand), contains)
             return sa.and_(has_value, contains)
-        return sa.and_(has_value, _ordered(sa.collate(text, self._binary), operator, operand))
+        return sa.and_(has_value, _ordered(in_byte_order(text, self.dialect), operator, operand))
 
     def _contains(
         self, text: sa.ColumnElement[Any], operator: Operator, operand: str
     ) -> sa.ColumnElement[bool]:
         if self.dialect == "postgresql":
-            # LIKE is case-sensitive there, and `lower(column) LIKE ...` is what the trigram
-            # indexes serve (migration 0013); strpos and substr would read every member.
+            # LIKE is case-sensitive there: the one test for every operator.
             escaped = escape_like(operand)
             pattern = {
                 Operator.SW: f"{escaped}%",
@@ -320,11 +318,11 @@ class _Compiler:
     def _cut(
         self, attribute: UserAttribute, operator: Operator, operand: str
     ) -> sa.ColumnElement[bool]:
-        """SQLite: the members whose member text (lowered address, a line
-        feed, lowered name) can hold `operand` where the comparison looks for it, named in
-        the statement; a first cut that keeps every member the comparison keeps. Nothing to
-        cut elsewhere, or where more members than `CUT_AT_MOST` hold it."""
-        if not (self._cutting and self.dialect == "sqlite" and cuttable(operand)):
+        """The members whose member text (lowered address, a line feed, lowered name) can
+        hold `operand` where the comparison looks for it, named in the statement; a first
+        cut that keeps every member the comparison keeps. Nothing to cut where more members
+        than `CUT_AT_MOST` hold it."""
+        if not (self._cutting and cuttable(operand)):
             return sa.true()
         escaped, first = escape_like(operand), attribute is A.EMAIL
         # Without a line feed, each pattern looks only where the comparison does (before the
