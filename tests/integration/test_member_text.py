@@ -9,6 +9,7 @@ text equal to what the memberships and users say, through every kind of write.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -280,6 +281,48 @@ def test_a_rewrite_of_the_same_address_and_name_leaves_the_member_text_alone(
     assert rows_rewritten("UPDATE users SET email = email, name = name WHERE id = :user_id") == 0
     assert rows_rewritten("UPDATE users SET name = 'Someone Else' WHERE id = :user_id") == 2
     assert_in_step(engine)
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+@pytest.mark.parametrize("first", ["rename", "join"])
+@pytest.mark.parametrize("column", ["name", "email"])
+def test_a_rename_and_a_new_membership_at_once_leave_the_member_text_in_step(
+    ctx: ServiceContext, account: Account, first: str, column: str
+) -> None:
+    # PostgreSQL runs both at once: without the new member's trigger locking the user, a
+    # rename (which changes no key the foreign key's lock guards) and the new membership
+    # each missed the other, and the new row kept the old name for good. SQLite runs one
+    # writer at a time.
+    engine: sa.Engine = ctx.uow.engine  # type: ignore[attr-defined]
+    other = make_account(ctx, name="Other")
+    parameters = {
+        "user_id": "00000000-0000-4000-8000-000000000001",
+        "account_id": other.id,
+        "value": "zebra@new.example" if column == "email" else "Zebra Person",
+    }
+    statements = {
+        "rename": sa.text(f"UPDATE users SET {column} = :value WHERE id = :user_id"),
+        "join": sa.text(
+            "INSERT INTO memberships (user_id, account_id, role_key, status, all_future_apps,"
+            " created_at) VALUES (:user_id, :account_id, 'view', 'active', TRUE, now())"
+        ),
+    }
+    second = "join" if first == "rename" else "rename"
+    with engine.connect() as one, engine.connect() as two:
+        one.begin()
+        one.execute(statements[first], parameters)
+
+        def run_second() -> None:
+            with two.begin():
+                two.execute(statements[second], parameters)
+
+        thread = threading.Thread(target=run_second)
+        thread.start()
+        thread.join(0.5)  # it reaches its statement, and waits there for the first
+        one.commit()
+        thread.join(10)
+        assert not thread.is_alive()
+    assert assert_in_step(engine) == 31
 
 
 @sqlite_only

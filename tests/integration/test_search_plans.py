@@ -253,3 +253,24 @@ def test_a_common_text_in_a_large_account_reads_no_user_but_the_page(
     else:
         assert uses(read, "ix_memberships_account_created"), read
         assert "USE TEMP B-TREE FOR ORDER BY" not in read, read  # stops at the page
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_searches_are_planned_for_their_text_every_time(
+    ctx: ServiceContext, population: tuple[Account, Account]
+) -> None:
+    """A search's best plan depends on how common its text is (a walk of the account's
+    members for `example`, the trigrams of its member text for one address): no statement
+    holding a text is prepared, so PostgreSQL never keeps one generic plan for every text.
+    The authorization's statements are prepared as usual (the control)."""
+    large, _ = population
+    query = UserQuery(Compare(UserAttribute.EMAIL, Operator.CO, "example", ignore_case=True))
+    for sort in (MemberSort.JOINED, MemberSort.EMAIL) * 4:
+        member_browsing.browse_members(ctx, SYSTEM, large.id, search="example", sort=sort)
+        provisioning.list_users(ctx, SYSTEM, large.id, query)
+        members.list_members(ctx, SYSTEM, large.id, search="user00001", limit=5)
+    engine: sa.Engine = ctx.uow.engine  # type: ignore[attr-defined]
+    with engine.connect() as conn:  # the one pooled connection the calls above used
+        prepared = list(conn.exec_driver_sql("SELECT statement FROM pg_prepared_statements"))
+    assert prepared, "nothing prepared at all: the check would prove nothing"
+    assert not [row for row in prepared if "LIKE" in row[0]], prepared

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from tenantry.domain.memberships import Membership, MembershipStatus
 from tenantry.domain.users import User, UserStatus
 from tenantry.services.ports import MemberQuery, MemberSort, MemberState
+from tenantry.storage.engine import planned_for_their_values
 from tenantry.storage.repositories.base import in_byte_order, like_pattern
 from tenantry.storage.repositories.member_text import (
     SearchPlan,
@@ -110,7 +111,17 @@ def browse_members(
     """One page of an account's members, filtered and ordered as `query` says, and how
     many members match in all: two statements at most, whatever the page, one with a
     search (and before it one choosing how to search, reading the account's member text;
-    and for a text many of its members hold one or two more: `_common_text`)."""
+    and for a text many of its members hold one or two more: `_common_text`). A search's
+    statements are planned for its text each time: how common it is decides the plan."""
+    if not query.search:
+        return _browse(conn, account_id, query, limit, offset)
+    with planned_for_their_values(conn):
+        return _browse(conn, account_id, query, limit, offset)
+
+
+def _browse(
+    conn: sa.Connection, account_id: str, query: MemberQuery, limit: int, offset: int
+) -> tuple[list[tuple[User, Membership]], int]:
     how = None
     if query.search:
         pattern = like_pattern(query.search)

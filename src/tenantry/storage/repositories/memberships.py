@@ -17,6 +17,7 @@ from tenantry.services.ports import (
     MemberQuery,
     RoleHolders,
 )
+from tenantry.storage.engine import planned_for_their_values
 from tenantry.storage.repositories.accounts import ACCOUNT_COLUMNS, to_account
 from tenantry.storage.repositories.base import Repository, like_pattern
 from tenantry.storage.repositories.inserts import insert_rows
@@ -310,10 +311,12 @@ class SqlMembershipRepository(Repository):
         if role_key:
             parameters["role_key"] = role_key
         statement = _members(after is not None, plan, bool(role_key))
-        return [
-            (to_user(row), to_membership(row, USER_WIDTH))
-            for row in self.conn.execute(statement, parameters).all()
-        ]
+        if plan is None:
+            rows = self.conn.execute(statement, parameters).all()
+        else:  # a search: its plan depends on how common the text is
+            with planned_for_their_values(self.conn):
+                rows = self.conn.execute(statement, parameters).all()
+        return [(to_user(row), to_membership(row, USER_WIDTH)) for row in rows]
 
     def count(self, account_id: str) -> int:
         count: int = self.conn.execute(_COUNT, {"account_id": account_id}).scalar_one()

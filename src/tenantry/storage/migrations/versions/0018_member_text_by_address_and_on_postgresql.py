@@ -48,12 +48,16 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 # SQL built from these constants only. Each function is its trigger's body; AFTER triggers'
-# results are ignored.
+# results are ignored. A new member's text reads their user FOR SHARE: a rename of the user
+# in a transaction not yet committed changes no key, so the foreign key's lock would not wait
+# for it, and each would miss the other (the new row with the old name, the rename's update
+# without the new row), for good; with the lock, whichever comes second waits for the first
+# and then sees its work (SQLite runs one writer at a time).
 _TEXT_OF_NEW_MEMBER = """
         INSERT INTO search_member_text (account_id, user_id, text)
         SELECT NEW.account_id, NEW.user_id,
-            lower(users.email) || chr(10) || coalesce(lower(users.name), '')
-        FROM users WHERE users.id = NEW.user_id;"""
+            lower(member.email) || chr(10) || coalesce(lower(member.name), '')
+        FROM (SELECT email, name FROM users WHERE users.id = NEW.user_id FOR SHARE) AS member;"""
 _TEXT_OF_OLD_MEMBER = """
         DELETE FROM search_member_text
         WHERE account_id = OLD.account_id AND user_id = OLD.user_id;"""
