@@ -112,15 +112,22 @@ class SqlMemberSearchRepository(Repository):
         """A page of the members the query keeps, and how many it keeps in all: counted by a
         second statement only where the page cannot tell (a full page, or past the last).
         Both statements share one condition, so the account's member text is read once
-        for each text searched, and are planned for the filter's values each time."""
-        if query.filter is None:
-            return self._users(account_id, query)
-        with planned_for_their_values(self.conn):
-            return self._users(account_id, query)
-
-    def _users(self, account_id: str, query: UserQuery) -> tuple[list[UserRecord], int]:
+        for each text searched; one that looks for a text in others (`co`, `sw`, `ew`) is
+        planned for it each time, since how common it is decides the plan."""
         sql = self._compiler(account_id)
         condition = None if query.filter is None else sql.condition(query.filter)
+        if not sql.looks_for_text:
+            return self._users(account_id, query, sql, condition)
+        with planned_for_their_values(self.conn):
+            return self._users(account_id, query, sql, condition)
+
+    def _users(
+        self,
+        account_id: str,
+        query: UserQuery,
+        sql: _Compiler,
+        condition: sa.ColumnElement[bool] | None,
+    ) -> tuple[list[UserRecord], int]:
         records: list[UserRecord] = []
         if query.limit > 0:
             records = self._page(account_id, query, sql, condition)
@@ -220,6 +227,8 @@ class _Compiler:
         self.dialect = dialect
         self._matches = matches
         self._cutting = True
+        self.looks_for_text = False
+        """The condition looks for a text inside others (`co`, `sw`, `ew`)."""
         self.common_pattern: str | None = None
         """The member text pattern of a comparison more members hold than a cut names,
         which matches exactly the members the comparison keeps (`_cut`)."""
@@ -302,6 +311,7 @@ class _Compiler:
     def _contains(
         self, text: sa.ColumnElement[Any], operator: Operator, operand: str
     ) -> sa.ColumnElement[bool]:
+        self.looks_for_text = True
         if self.dialect == "postgresql":
             # LIKE is case-sensitive there: the one test for every operator.
             escaped = escape_like(operand)
