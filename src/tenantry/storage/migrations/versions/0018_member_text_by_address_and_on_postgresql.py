@@ -100,8 +100,17 @@ _USERS_TRIGRAMS = {
 _ORDERED = "search_member_text_ordered"
 
 
+OLDEST_POSTGRESQL = (14,)
+"""Statistics on expressions (`CREATE STATISTICS ... ON (lower(email))`) came with 14."""
+
+
 def upgrade() -> None:
-    if op.get_bind().dialect.name != "postgresql":
+    dialect = op.get_bind().dialect
+    version = tuple(part for part in dialect.server_version_info or () if isinstance(part, int))
+    if dialect.name == "postgresql" and version < OLDEST_POSTGRESQL:
+        found = ".".join(str(part) for part in version)
+        raise RuntimeError(f"tenantry needs PostgreSQL 14 or later; this server is {found}.")
+    if dialect.name != "postgresql":
         op.execute(
             f"CREATE INDEX IF NOT EXISTS {_ORDERED} ON search_member_text {_INDEXES[_ORDERED]}"
         )
