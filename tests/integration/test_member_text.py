@@ -374,6 +374,17 @@ def test_long_texts_are_cut_up_to_the_pattern_limit(
     assert any("search_member_text" in s for s in sent) is cut, sent
 
 
+def test_a_member_search_looks_no_further_than_the_longest_address(
+    ctx: ServiceContext, account: Account
+) -> None:
+    # Cut to 254 characters, as the console's search is: 60,000 wildcards would otherwise
+    # reach past SQLite's LIKE pattern limit (an error, not an answer).
+    assert members.list_members(ctx, SYSTEM, account.id, search="%" * 60_000).items == []
+    found = members.list_members(ctx, SYSTEM, account.id, search="0" * 254 + "ignored")
+    assert found.items == []  # the text as cut: no address holds 254 zeros
+    assert len(members.list_members(ctx, SYSTEM, account.id, search="  user01  ").items) == 10
+
+
 def test_a_filter_that_names_one_member_by_key_goes_without_the_cut(
     ctx: ServiceContext, monkeypatch: pytest.MonkeyPatch, account: Account
 ) -> None:

@@ -13,12 +13,12 @@ from tenantry.domain.memberships import Membership, MembershipStatus
 from tenantry.domain.roles import Need, Role
 from tenantry.domain.users import User, UserStatus
 from tenantry.services.context import Actor, ServiceContext
-from tenantry.services.members import Member
+from tenantry.services.members import MAX_SEARCH_LENGTH as MAX_SEARCH_LENGTH
+from tenantry.services.members import Member, search_text
 from tenantry.services.policy import require, roles_of
 from tenantry.services.ports import MemberQuery, MemberSort, MemberState, UnitOfWork
 
 MAX_PAGE_SIZE = 200
-MAX_SEARCH_LENGTH = 254
 
 
 @dataclass(slots=True)
@@ -66,7 +66,7 @@ def browse_members(
     """
     page = max(1, page)
     page_size = max(1, min(page_size, MAX_PAGE_SIZE))
-    search = (search or "").strip()[:MAX_SEARCH_LENGTH] or None
+    search = search_text(search)
     with ctx.uow(readonly=True) as uow:
         roles = _account_roles(ctx, uow, actor, account_id)
         by_key = {role.key: role for role in roles}

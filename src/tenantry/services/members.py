@@ -33,6 +33,17 @@ from tenantry.services.policy_identities import check_may_see_user
 from tenantry.services.ports import MemberCursor, UnitOfWork
 
 MAX_PAGE = 1000
+MAX_SEARCH_LENGTH = 254
+"""A member search looks at most this far into its text (the longest address there is): a
+longer one finds nobody it would not find cut, and costs every search's engine more."""
+
+
+def search_text(search: str | None) -> str | None:
+    """What a member search looks for: the text without surrounding blanks, cut to
+    `MAX_SEARCH_LENGTH`; None when nothing is left (no search)."""
+    return (search or "").strip()[:MAX_SEARCH_LENGTH] or None
+
+
 LIST_CAP = 10_000
 """The most members or accounts a face answers in one list its callers did not ask to page
 (the vendors' documents define lists without pages); more is an error that says so."""
@@ -204,6 +215,7 @@ def list_members(
 ) -> MemberPage:
     """An account's members with their roles, in joining order, a page at a time."""
     limit = max(1, min(limit, MAX_PAGE))
+    search = search_text(search)
     with ctx.uow(readonly=True) as uow:
         account, _ = require(ctx, uow, actor, account_id, Need.READ_ACCOUNT)
         rows = uow.memberships.members(
