@@ -156,9 +156,9 @@ def _common_text(
 ) -> tuple[list[tuple[User, Membership]], int]:
     """A text that many members of a large account hold, and no other filter. Counting the
     matches through the members read every member's user (on SQLite 700 ms for 100,000
-    among a million users): the member text counts them. The page is read on
-    its own: in joining order the account's index walks to it and stops there; in
-    order of address the member text names its members."""
+    among a million users): the member text counts them. The page is read on its own: in
+    joining order the account's index walks to it and stops there; in order of address the
+    member text names its members."""
     total = member_text_count(conn, account_id, pattern)
     if query.sort is not MemberSort.EMAIL:
         return _plain_page(conn, account_id, query, SearchPlan.MEMBERS, {}, limit, offset), total
@@ -174,8 +174,8 @@ def _by_address(
 ) -> tuple[list[tuple[User, Membership]], int]:
     """Every member, in order of address. Ordering them through the members reads every
     member's user (a page of the users table each: on SQLite 7 to 12 ms for 900 members
-    among a million users); the member text holds the addresses in the account's own rows, names
-    the page's members in their order, and they are read by key. The account's index
+    among a million users); the member text holds the addresses in the account's own rows,
+    names the page's members in their order, and they are read by key. The account's index
     counts them."""
     named = members_by_address(
         conn, account_id, "%", descending=query.descending, limit=limit, offset=offset
@@ -199,9 +199,9 @@ def _named_by_text(
     offset: int,
 ) -> tuple[list[tuple[User, Membership]], int]:
     """The members the member text names exactly (`TextSearch.named_exactly`), and no
-    other filter. They are counted already, and the page is read on its own: in order of address
-    their member texts order them, and the page's members are read by key; in joining order
-    the account's index walks to the page and stops there."""
+    other filter. They are counted already, and the page is read on its own: in order of
+    address their member texts order them, and the page's members are read by key; in
+    joining order the account's index walks to the page and stops there."""
     named = how.matches
     if query.sort is MemberSort.EMAIL:
         named = how.by_address(descending=query.descending)[offset : offset + limit]
