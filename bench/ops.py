@@ -44,14 +44,16 @@ MEMBERS = (
 )
 BROWSE_SEARCH = "bench"  # in every seeded address: the filter keeps them all, but is applied
 BROWSE_PAGE_SIZE = 20
-BROWSE_WHERE = (
-    " FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.account_id = ?"
-    " AND (lower(u.email) || '' LIKE ? ESCAPE '\\' OR lower(u.name) || '' LIKE ? ESCAPE '\\')"
-)  # as tenantry writes it for accounts of up to 2,000 members: through the account's members
 BROWSE_PAGE = (
-    "SELECT u.id, u.email" + BROWSE_WHERE + " ORDER BY u.email, m.user_id LIMIT ? OFFSET ?"
+    "SELECT u.id, u.email, count(*) OVER ()"
+    " FROM search_member_text t JOIN users u ON u.id = t.user_id"
+    " WHERE t.account_id = ? AND t.text LIKE ? ESCAPE '\\'"
+    " ORDER BY t.text, t.user_id LIMIT ? OFFSET ?"
+)  # the account's member text (migrations 0017 and 0018), as tenantry reads it: in order of
+# address (the text starts with it), each match's user by key, the matches counted alike
+BROWSE_COUNT = (
+    "SELECT count(*) FROM search_member_text WHERE account_id = ? AND text LIKE ? ESCAPE '\\'"
 )
-BROWSE_COUNT = "SELECT count(*)" + BROWSE_WHERE
 
 Call = Callable[[], Any]
 _numbers = itertools.count()  # fresh e-mail addresses for the users added
@@ -242,12 +244,12 @@ def browse_users(
 
     def with_raw() -> tuple[int, list[tuple[str, str]]]:
         account_id = next(raw_accounts)
-        rows = raw.fetchall(
-            page_sql, (account_id, pattern, pattern, BROWSE_PAGE_SIZE, BROWSE_PAGE_SIZE)
-        )
-        counted = raw.fetchone(count_sql, (account_id, pattern, pattern))
+        rows = raw.fetchall(page_sql, (account_id, pattern, BROWSE_PAGE_SIZE, BROWSE_PAGE_SIZE))
+        if rows:
+            return rows[0][2], [(user_id, email) for user_id, email, _ in rows]
+        counted = raw.fetchone(count_sql, (account_id, pattern))  # past the last page
         assert counted is not None  # count(*) always answers one row
-        return counted[0], [(user_id, email) for user_id, email in rows]
+        return counted[0], []
 
     return _checked(with_tenantry, with_raw)
 
