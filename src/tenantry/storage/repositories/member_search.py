@@ -343,10 +343,8 @@ class _Compiler:
             return sa.true()
         escaped, first = escape_like(operand), attribute is A.EMAIL
         # Without a line feed, each pattern looks only where the comparison does (before the
-        # member text's line feed for the address, after it for the name): exact, since no
-        # address or name holds a line feed (the services refuse control characters; one
-        # written around them would have a count past the cut include a member whose name
-        # holds the text before its own line feed, though not the pages).
+        # member text's one line feed for the address, after it for the name: any other is
+        # held as a carriage return, migration 0019): exact.
         exact = bool(operand) and TEXT_SEPARATOR not in operand
         if operator is Operator.SW:
             pattern = f"{escaped}%" if first else f"%{TEXT_SEPARATOR}{escaped}%"

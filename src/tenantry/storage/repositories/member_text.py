@@ -22,6 +22,7 @@ _MEMBER_TEXT = sa.table(
     "search_member_text", sa.column("account_id"), sa.column("user_id"), sa.column("text")
 )
 TEXT_SEPARATOR = "\n"
+_NOT_CUT = ("\x00", TEXT_SEPARATOR, "\r")
 _LONGEST_PATTERN = 49_000
 """Bytes of the LIKE pattern of a text the member text is asked for, at most: SQLite refuses
 patterns past 50,000 (its default `SQLITE_MAX_LIKE_PATTERN_LENGTH`), and the statements add
@@ -34,10 +35,13 @@ answered by the member text at the cost of any other search, where the condition
 
 def cuttable(text: str) -> bool:
     """Whether a search for `text` may be cut by the member text: its pattern within
-    `_LONGEST_PATTERN`, and without a NUL character, at which SQLite's LIKE stops reading
-    the pattern (the cut would then test less than the condition does, and could drop a
-    match; PostgreSQL's text holds none)."""
-    if "\x00" in text or len(text) > _LONGEST_PATTERN:
+    `_LONGEST_PATTERN`; without a NUL character, at which SQLite's LIKE stops reading the
+    pattern (the cut would then test less than the condition does, and could drop a match;
+    PostgreSQL's text holds none); and without a line feed or a carriage return, since the
+    member text holds one line feed, between the address and the name, and writes any other
+    as a carriage return (migration 0019): a pattern with neither looks only where the
+    search does."""
+    if any(c in text for c in _NOT_CUT) or len(text) > _LONGEST_PATTERN:
         return False
     return len(escape_like(text.lower()).encode()) <= _LONGEST_PATTERN
 
