@@ -128,7 +128,7 @@ def _browse(
         how = text_search(conn, account_id, query.search, pattern)
         if how.common and _counted_by_text(query):
             return _common_text(conn, account_id, query, pattern, limit, offset)
-        if how.named_exactly and _counted_by_text(query):
+        if how.names_every_match and _counted_by_text(query):
             return _named_by_text(conn, account_id, query, how, limit, offset)
     elif query.sort is MemberSort.EMAIL and _counted_by_text(query):
         return _by_address(conn, account_id, query, limit, offset)
@@ -198,7 +198,7 @@ def _named_by_text(
     limit: int,
     offset: int,
 ) -> tuple[list[tuple[User, Membership]], int]:
-    """The members the member text names exactly (`TextSearch.named_exactly`), and no
+    """The members the member text names exactly (`TextSearch.names_every_match`), and no
     other filter. They are counted already, and the page is read on its own: in order of
     address their member texts order them, and the page's members are read by key; in
     joining order the account's index walks to the page and stops there."""

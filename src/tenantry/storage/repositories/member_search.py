@@ -342,10 +342,12 @@ class _Compiler:
         if not (self._cutting and cuttable(operand)):
             return sa.true()
         escaped, first = escape_like(operand), attribute is A.EMAIL
-        # Without a line feed, each pattern looks only where the comparison does (before the
-        # member text's one line feed for the address, after it for the name: any other is
-        # held as a carriage return, migration 0019): exact.
-        exact = bool(operand) and TEXT_SEPARATOR not in operand
+        # Each pattern looks only where the comparison does (before the member text's one
+        # line feed for the address, after it for the name: a `cuttable` text holds none,
+        # and the member text holds any other as a carriage return, migration 0019), so past
+        # the cut the member text may count its matches. An empty text keeps every member,
+        # counted as ever.
+        exact = bool(operand)
         if operator is Operator.SW:
             pattern = f"{escaped}%" if first else f"%{TEXT_SEPARATOR}{escaped}%"
         elif operator is Operator.EW:

@@ -90,26 +90,17 @@ class TextSearch:
     plan: SearchPlan
     found: list[tuple[str, str]] = field(default_factory=list)
     """MEMBER_TEXT: the members whose member text holds the text, as (member text, user
-    id); a first cut that keeps every member the search's condition keeps (the same
-    lowered texts)."""
-    exact: bool = False
-    """The member text read: the text holds no line feed, so the member text matches
-    exactly the members the search keeps, and orders them by address. (A text across the
-    line feed matches the end of an address and the start of a name in the member text,
-    which the search, looking into each on its own, does not keep.)"""
+    id): those the search's condition keeps (the same lowered texts)."""
+    common: bool = False
+    """More than `CUT_AT_MOST` of the account's members hold the text (the plan is then
+    MEMBERS). The member text matches exactly the members the search keeps (a `cuttable`
+    text looks only where the search does): it may count them (`member_text_count`) and
+    order them by address (`members_by_address`), faster than the members can."""
 
     @property
-    def common(self) -> bool:
-        """More than `CUT_AT_MOST` of the account's members hold the text (the plan is then
-        MEMBERS), and the member text matches them `exact`ly: it may count them
-        (`member_text_count`) and order them by address (`members_by_address`), faster
-        than the members can."""
-        return self.plan is SearchPlan.MEMBERS and self.exact
-
-    @property
-    def named_exactly(self) -> bool:
-        """The member text names every match (MEMBER_TEXT), and `exact`ly."""
-        return self.plan is SearchPlan.MEMBER_TEXT and self.exact
+    def names_every_match(self) -> bool:
+        """The member text names every member the search keeps, and no other (MEMBER_TEXT)."""
+        return self.plan is SearchPlan.MEMBER_TEXT
 
     @property
     def matches(self) -> list[str]:
@@ -122,7 +113,7 @@ class TextSearch:
         return {"cut": self.matches} if self.plan is SearchPlan.MEMBER_TEXT else {}
 
     def by_address(self, *, descending: bool) -> list[str]:
-        """MEMBER_TEXT, `exact`: the user ids of `found` in the order of their addresses
+        """MEMBER_TEXT: the user ids of `found` in the order of their addresses
         (`users.email`, user id breaking ties; see `members_by_address`)."""
         return [user_id for _, user_id in sorted(self.found, reverse=descending)]
 
@@ -147,10 +138,9 @@ def text_search(conn: sa.Connection, account_id: str, text: str, pattern: str) -
     if not cuttable(text):
         return TextSearch(SearchPlan.MEMBERS)
     found = member_text_found(conn, account_id, pattern)
-    exact = TEXT_SEPARATOR not in text
     if found is None:
-        return TextSearch(SearchPlan.MEMBERS, exact=exact)
-    return TextSearch(SearchPlan.MEMBER_TEXT, found, exact=exact)
+        return TextSearch(SearchPlan.MEMBERS, common=True)
+    return TextSearch(SearchPlan.MEMBER_TEXT, found)
 
 
 def member_text_matches(conn: sa.Connection, account_id: str, pattern: str) -> list[str] | None:
