@@ -13,7 +13,6 @@ from tenantry.domain.memberships import Membership, MembershipStatus
 from tenantry.domain.roles import Need, Role
 from tenantry.domain.users import User, UserStatus
 from tenantry.services.context import Actor, ServiceContext
-from tenantry.services.members import MAX_SEARCH_LENGTH as MAX_SEARCH_LENGTH
 from tenantry.services.members import Member, search_text
 from tenantry.services.policy import require, roles_of
 from tenantry.services.ports import MemberQuery, MemberSort, MemberState, UnitOfWork

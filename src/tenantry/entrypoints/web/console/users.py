@@ -63,7 +63,7 @@ class Listing:
         sort = params.get("sort", "")
         page = params.get("page", "")
         return cls(
-            q=params.get("q", "").strip()[: member_browsing.MAX_SEARCH_LENGTH],
+            q=members.search_text(params.get("q")) or "",  # as the search reads it
             role=params.get("role", "").strip(),
             status=MemberState(status) if status in set(MemberState) else None,
             sort=MemberSort(sort) if sort in set(MemberSort) else MemberSort.JOINED,
