@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bench import bulk_rest, network_rest, search
-from bench.database import engine_of, open_target
+from bench.database import engine_given, open_target
 from bench.http import Memory, run_http, seed_http, serve_memory
 from bench.ops import Figure, run_operations
 from bench.seed import Seeded, seed
@@ -78,13 +78,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         if getattr(args, name) is None:
             setattr(args, name, value)
     args.sizes = [int(n.replace("_", "")) for n in str(args.users).split(",") if n.strip()]
-    if args.database_url:
-        url_engine = engine_of(args.database_url)
-        if args.engine not in (None, url_engine):
-            parser.error(f"--engine {args.engine} does not match the URL's {url_engine}")
-        args.engine = url_engine
-        if len(args.sizes) != 1:
-            parser.error("--database-url fills one database: give one size with --users")
+    args.engine = engine_given(parser, args.engine, args.database_url)
+    if args.database_url and len(args.sizes) != 1:
+        parser.error("--database-url fills one database: give one size with --users")
     engine = args.engine or ("sqlite" if args.quick else "both")
     args.engines = ["sqlite", "postgresql"] if engine == "both" else [engine]
     if any(e not in ("sqlite", "postgresql") for e in args.engines):

@@ -3,6 +3,7 @@ the raw driver connection every tenantry figure is compared with."""
 
 from __future__ import annotations
 
+import argparse
 import importlib.util
 import sqlite3
 import sys
@@ -142,6 +143,19 @@ class Target:
 
 def engine_of(url: str) -> str:
     return sa.make_url(url).get_backend_name()
+
+
+def engine_given(
+    parser: argparse.ArgumentParser, engine: str | None, url: str | None
+) -> str | None:
+    """The engine to measure: the URL's, when one is given (an `--engine` that names another
+    is an error), else `engine`."""
+    if not url:
+        return engine
+    url_engine = engine_of(url)
+    if engine not in (None, url_engine):
+        parser.error(f"--engine {engine} does not match the URL's {url_engine}")
+    return url_engine
 
 
 @contextmanager

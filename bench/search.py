@@ -25,7 +25,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from bench.database import RawDatabase, Target, open_target
+from bench.database import RawDatabase, Target, engine_given, open_target
 from tenantry.domain.accounts import AccountKind
 from tenantry.services import accounts, member_browsing, provisioning
 from tenantry.services.context import Actor
@@ -61,7 +61,9 @@ class Seeded:
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.search", description=__doc__)
-    parser.add_argument("--engine", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument(
+        "--engine", choices=("sqlite", "postgresql"), help="sqlite unless the URL is another's"
+    )
     parser.add_argument("--database-url", help="an empty database to migrate and fill")
     parser.add_argument("--users", type=int, default=1_000_000, help="users in all")
     parser.add_argument("--accounts", type=int, default=1_000, help="ordinary advertisers")
@@ -72,7 +74,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--explain", action="store_true", help="print the plan of each search's statements"
     )
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    args.engine = engine_given(parser, args.engine, args.database_url) or "sqlite"
+    return args
 
 
 def account_id(number: int) -> str:
