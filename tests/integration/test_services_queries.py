@@ -6,11 +6,14 @@ from collections.abc import Callable
 
 import pytest
 
+from tenantry.domain.errors import Forbidden
 from tenantry.services import members, roles
 from tenantry.services.context import Actor, ServiceContext
 from tenantry.services.members import NewMember
 
 from factories import OPERATOR, World, as_user, make_account, make_member, statements, unique_email
+
+ANALYST = {"data": {"reports": "all"}}
 
 
 def fill(ctx: ServiceContext, account_id: str, count: int) -> None:
@@ -70,3 +73,46 @@ def test_list_roles_costs_the_same_for_5_and_50_members(ctx: ServiceContext, wor
     few = statements_for(ctx, lambda: roles.list_roles(ctx, OPERATOR, world.a.id))
     many = statements_for(ctx, lambda: roles.list_roles(ctx, OPERATOR, world.b.id))
     assert len(few) == len(many)
+
+
+def _custom_role_reads(sent: list[str]) -> list[str]:
+    return [s for s in sent if "FROM custom_roles" in s]
+
+
+def test_a_page_of_members_reads_the_accounts_own_roles_only_when_one_of_them_holds_one(
+    ctx: ServiceContext, world: World
+) -> None:
+    fill(ctx, world.a.id, 6)
+    roles.create_custom_role(
+        ctx, OPERATOR, world.a.id, key="analyst", display_name="Analyst", capabilities=ANALYST
+    )
+
+    def page() -> members.MemberPage:
+        return members.list_members(ctx, as_user(world.a_admin), world.a.id, limit=100)
+
+    sent = statements_for(ctx, page)
+    assert not _custom_role_reads(sent), sent
+    assert {m.role.key for m in page().items} <= {"admin", "qa", "marketing", "view"}
+
+    held = make_member(ctx, world.a, role="analyst")
+    sent = statements_for(ctx, page)
+    assert len(_custom_role_reads(sent)) == 1, sent
+    shown = {m.user.id: m.role for m in page().items}
+    assert (shown[held.id].key, shown[held.id].display_name) == ("analyst", "Analyst")
+    everyone = members.list_all_members(ctx, as_user(world.a_admin), world.a.id)
+    assert {m.user.id: m.role.display_name for m in everyone}[held.id] == "Analyst"
+
+
+def test_a_chain_handed_in_for_another_account_is_read_afresh(
+    ctx: ServiceContext, world: World
+) -> None:
+    # An admin of B, with B's chain (theirs to act in), asking for A's members: the right is
+    # checked on A's own chain, and refused.
+    with ctx.uow(readonly=True) as uow:
+        chain_of_b = uow.accounts.chain(world.b.id)
+    with pytest.raises(Forbidden):
+        members.list_members(ctx, as_user(world.b_admin), world.a.id, chain=chain_of_b)
+    with pytest.raises(Forbidden):
+        members.list_all_members(ctx, as_user(world.b_admin), world.a.id, chain=chain_of_b)
+    page = members.list_members(ctx, as_user(world.b_admin), world.b.id, chain=chain_of_b)
+    assert world.b_admin.id in {m.user.id for m in page.items}

@@ -23,7 +23,6 @@ from tenantry.services.policy import (
     readable_accounts,
     require,
     require_for_child,
-    resolve_role,
 )
 from tenantry.services.policy_accounts import (
     check_may_change_account,
@@ -33,6 +32,7 @@ from tenantry.services.policy_accounts import (
     reachable_account_ids,
     reachable_parents,
 )
+from tenantry.services.policy_roles import resolve_role
 from tenantry.services.ports import UnitOfWork
 
 MAX_PAGE = 500

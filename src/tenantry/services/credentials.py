@@ -33,16 +33,9 @@ from tenantry.domain.users import User, UserStatus, normalize_email
 from tenantry.services import metrics, throttling
 from tenantry.services.context import Actor, ActorKind, ServiceContext, record
 from tenantry.services.credential_reads import access_token_rows, api_token_rows, read_cached
-from tenantry.services.policy import (
-    acting_from,
-    check_may_manage,
-    require,
-    require_grant,
-    resolve_role,
-    roles_of,
-    usable_role,
-)
+from tenantry.services.policy import acting_from, check_may_manage, require, require_grant
 from tenantry.services.policy_credentials import check_credential_role, check_token_role
+from tenantry.services.policy_roles import resolve_role, roles_of, usable_role
 from tenantry.services.ports import UnitOfWork, WriterBusy
 from tenantry.services.throttling import Throttle
 from tenantry.settings import Settings

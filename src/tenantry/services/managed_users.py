@@ -29,7 +29,8 @@ from tenantry.domain.roles import Need, Role
 from tenantry.services.context import Actor, ServiceContext, record
 from tenantry.services.member_sync import MembersOutcome, apply_members
 from tenantry.services.members import LIST_CAP, Member
-from tenantry.services.policy import Requirement, role_in, roles_of
+from tenantry.services.policy import Requirement, role_in
+from tenantry.services.policy_roles import roles_named
 from tenantry.services.ports import UnitOfWork
 
 
@@ -93,8 +94,8 @@ def open_advertiser(
 
 def members_of(ctx: ServiceContext, uow: UnitOfWork, account: Account) -> list[Member]:
     """Every member of the account with their role, in joining order."""
-    roles = roles_of(ctx, uow, account)
     rows = uow.network.members([account.id]).get(account.id, [])
+    roles = roles_named(ctx, uow, account, (m.role_key for _, m in rows))
     return [Member(u, m, roles.get(m.role_key, ctx.roles.admin)) for u, m in rows]
 
 
@@ -249,5 +250,7 @@ def _member(
     membership = uow.memberships.find(user.id, account.id)
     if membership is None:
         return None
-    role = roles_of(ctx, uow, account).get(membership.role_key, ctx.roles.admin)
+    role = roles_named(ctx, uow, account, [membership.role_key]).get(
+        membership.role_key, ctx.roles.admin
+    )
     return Member(user, membership, role)

@@ -14,7 +14,8 @@ from tenantry.domain.roles import Need, Role
 from tenantry.domain.users import User, UserStatus
 from tenantry.services.context import Actor, ServiceContext
 from tenantry.services.members import Member, search_text
-from tenantry.services.policy import require, roles_of
+from tenantry.services.policy import require
+from tenantry.services.policy_roles import roles_of
 from tenantry.services.ports import MemberQuery, MemberSort, MemberState, UnitOfWork
 
 MAX_PAGE_SIZE = 200

@@ -63,9 +63,9 @@ from tenantry.services.policy import (
     check_may_manage,
     check_owner_kept,
     check_removable,
-    roles_of,
 )
 from tenantry.services.policy_identities import check_may_join
+from tenantry.services.policy_roles import roles_of
 from tenantry.services.ports import UnitOfWork
 
 # Holds a user's primary address while another user of the same call takes it over.

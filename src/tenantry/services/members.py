@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+from tenantry.domain.accounts import Account
 from tenantry.domain.errors import ErrorCode, InvalidInput, NotFound
 from tenantry.domain.memberships import Membership, MembershipStatus
 from tenantry.domain.roles import Need, Role
@@ -25,11 +27,10 @@ from tenantry.services.policy import (
     check_may_manage,
     check_may_take_away,
     require,
-    resolve_role,
     role_in,
-    roles_of,
 )
 from tenantry.services.policy_identities import check_may_see_user
+from tenantry.services.policy_roles import resolve_role, roles_named
 from tenantry.services.ports import MemberCursor, UnitOfWork
 
 MAX_PAGE = 1000
@@ -212,16 +213,18 @@ def list_members(
     after: MemberCursor | None = None,
     search: str | None = None,
     role_key: str | None = None,
+    chain: Sequence[Account] | None = None,
 ) -> MemberPage:
-    """An account's members with their roles, in joining order, a page at a time."""
+    """An account's members with their roles, in joining order, a page at a time. `chain`:
+    the account's, where the same call read it already (`Quota.checked_on`)."""
     limit = max(1, min(limit, MAX_PAGE))
     search = search_text(search)
     with ctx.uow(readonly=True) as uow:
-        account, _ = require(ctx, uow, actor, account_id, Need.READ_ACCOUNT)
+        account, _ = require(ctx, uow, actor, account_id, Need.READ_ACCOUNT, chain=chain)
         rows = uow.memberships.members(
             account_id, limit=limit + 1, after=after, search=search, role_key=role_key
         )
-        roles = roles_of(ctx, uow, account)
+        roles = roles_named(ctx, uow, account, (m.role_key for _, m in rows[:limit]))
         items = [Member(u, m, roles.get(m.role_key, ctx.roles.admin)) for u, m in rows[:limit]]
         next_cursor = None
         if len(rows) > limit:
@@ -238,24 +241,27 @@ def list_all_members(
     *,
     page_size: int = MAX_PAGE,
     at_most: int | None = None,
+    chain: Sequence[Account] | None = None,
 ) -> list[Member]:
     """Every member of an account, read page by page in one read transaction; with `at_most`,
-    no more than one member beyond it (enough for a caller to tell there are too many)."""
+    no more than one member beyond it (enough for a caller to tell there are too many);
+    `chain` as `list_members` takes it."""
     wanted = None if at_most is None else at_most + 1
     with ctx.uow(readonly=True) as uow:
-        account, _ = require(ctx, uow, actor, account_id, Need.READ_ACCOUNT)
-        roles = roles_of(ctx, uow, account)
-        members: list[Member] = []
+        account, _ = require(ctx, uow, actor, account_id, Need.READ_ACCOUNT, chain=chain)
+        read: list[tuple[User, Membership]] = []
         after: MemberCursor | None = None
         while True:
-            limit = page_size if wanted is None else min(page_size, wanted - len(members))
+            limit = page_size if wanted is None else min(page_size, wanted - len(read))
             rows = uow.memberships.members(account_id, limit=limit, after=after)
-            members += [Member(u, m, roles.get(m.role_key, ctx.roles.admin)) for u, m in rows]
-            if len(rows) < limit or len(members) == wanted:
-                return members
+            read += rows
+            if len(rows) < limit or len(read) == wanted:
+                break
             last = rows[-1][1]
             assert last.created_at is not None
             after = (last.created_at, last.user_id)
+        roles = roles_named(ctx, uow, account, (m.role_key for _, m in read))
+        return [Member(u, m, roles.get(m.role_key, ctx.roles.admin)) for u, m in read]
 
 
 def role_of_actor(ctx: ServiceContext, actor: Actor, account_id: str) -> Role | None:

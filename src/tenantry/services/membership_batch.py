@@ -62,11 +62,9 @@ from tenantry.services.policy import (
     check_may_take_away,
     check_owner_kept,
     is_acting_admin,
-    resolve_role,
-    roles_of,
-    usable_role,
 )
 from tenantry.services.policy_identities import check_may_join
+from tenantry.services.policy_roles import resolve_role, roles_of, usable_role
 from tenantry.services.ports import UnitOfWork
 
 

@@ -26,11 +26,12 @@ from enum import StrEnum
 
 from tenantry.domain import memberships as rules
 from tenantry.domain.accounts import Account, is_closed, reaches
-from tenantry.domain.errors import Conflict, ErrorCode, Forbidden, InvalidInput
+from tenantry.domain.errors import Conflict, ErrorCode, Forbidden
 from tenantry.domain.memberships import Membership, MembershipStatus
-from tenantry.domain.roles import AccessLevel, Need, Role, is_role_key
+from tenantry.domain.roles import AccessLevel, Need, Role
 from tenantry.domain.users import User, UserStatus
 from tenantry.services.context import Actor, ActorKind, ServiceContext
+from tenantry.services.policy_roles import resolve_role, roles_of
 from tenantry.services.ports import UnitOfWork
 
 Requirement = tuple[str, str, AccessLevel]
@@ -195,40 +196,6 @@ def readable_accounts(
     return readable
 
 
-def resolve_role(
-    ctx: ServiceContext,
-    uow: UnitOfWork,
-    account: Account,
-    key: str,
-    roles: Mapping[str, Role] | None = None,
-) -> Role | None:
-    """A predefined role by key, or one of the account's custom roles (looked up in `roles`,
-    the account's `roles_of`, when a caller read them already). Text that does not have a
-    role key's shape is no role, found without a lookup (PostgreSQL refuses some strings
-    outright, such as those with NUL characters)."""
-    if not is_role_key(key):
-        return None
-    predefined = ctx.roles.find(key)
-    if predefined is not None:
-        return predefined
-    return roles.get(key) if roles is not None else uow.custom_roles.find(account.id, key)
-
-
-def usable_role(
-    ctx: ServiceContext,
-    uow: UnitOfWork,
-    account: Account,
-    key: str,
-    roles: Mapping[str, Role] | None = None,
-) -> Role:
-    """The role `key` names among the account's (predefined for its kind, or its own)."""
-    role = resolve_role(ctx, uow, account, key, roles)
-    if role is None:
-        raise InvalidInput(ErrorCode.UNKNOWN_ROLE, field="role")
-    rules.check_role_for_account(role, account)
-    return role
-
-
 def require(
     ctx: ServiceContext,
     uow: UnitOfWork,
@@ -253,7 +220,7 @@ def require_grant(
     chain: Sequence[Account] | None = None,
 ) -> tuple[Account, Grant]:
     """`require`, answering the whole grant: where the role comes from (`acting_from`)."""
-    if chain is None:
+    if chain is None or (chain and chain[0].id != account_id):  # another's is read afresh
         chain = uow.accounts.chain(account_id)
     if not chain:
         uow.accounts.get(account_id)  # raises the not-found error
@@ -348,13 +315,6 @@ def is_acting_admin(role: Role, membership: Membership, user: User) -> bool:
         and membership.status is MembershipStatus.ACTIVE
         and user.status is UserStatus.ACTIVATED
     )
-
-
-def roles_of(ctx: ServiceContext, uow: UnitOfWork, account: Account) -> dict[str, Role]:
-    """Every role usable in the account: the predefined ones for its kind, then its own."""
-    roles = {r.key: r for r in ctx.roles if r.applies_to(account.kind)}
-    roles.update({r.key: r for r in uow.custom_roles.for_account(account.id)})
-    return roles
 
 
 def check_admin_kept(

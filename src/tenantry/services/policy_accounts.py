@@ -19,8 +19,8 @@ from tenantry.services.policy import (
     require,
     require_for_child,
     role_in,
-    roles_of,
 )
+from tenantry.services.policy_roles import roles_of
 from tenantry.services.ports import UnitOfWork
 
 

@@ -14,14 +14,9 @@ from tenantry.domain.memberships import Membership, MembershipStatus
 from tenantry.domain.roles import Need
 from tenantry.domain.users import User, UserStatus
 from tenantry.services.context import Actor, ServiceContext
-from tenantry.services.policy import (
-    is_the_person,
-    may_grant,
-    readable_accounts,
-    resolve_role,
-    role_in,
-)
+from tenantry.services.policy import is_the_person, may_grant, readable_accounts, role_in
 from tenantry.services.policy_reach import reach_of
+from tenantry.services.policy_roles import resolve_role
 from tenantry.services.ports import UnitOfWork
 
 

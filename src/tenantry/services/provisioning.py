@@ -41,8 +41,9 @@ from tenantry.services.member_query import UserQuery, UserRecord
 from tenantry.services.members import set_user_active_in
 from tenantry.services.membership_changes import change_member_in
 from tenantry.services.membership_commands import NewMember, RemoveMember, user_snapshot
-from tenantry.services.policy import check_may_manage, require, roles_of
+from tenantry.services.policy import check_may_manage, require
 from tenantry.services.policy_identities import check_may_edit_identity
+from tenantry.services.policy_roles import roles_named
 from tenantry.services.ports import UnitOfWork
 from tenantry.services.provisioning_common import base_role, check_text, check_version, version_tag
 
@@ -129,7 +130,7 @@ def _current(
 def _views(
     ctx: ServiceContext, uow: UnitOfWork, account: Account, records: list[UserRecord]
 ) -> list[ProvisionedUser]:
-    roles = roles_of(ctx, uow, account)
+    roles = roles_named(ctx, uow, account, (r.membership.role_key for r in records))
     modified = uow.member_search.last_modified(account.id, [r.user.id for r in records])
     views = []
     for r in records:

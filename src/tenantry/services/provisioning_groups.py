@@ -26,7 +26,8 @@ from tenantry.domain.roles import Need, Role, check_room_for_custom_role
 from tenantry.services.context import Actor, ServiceContext, record
 from tenantry.services.membership_changes import change_members_in
 from tenantry.services.membership_commands import BatchRejected, ChangeRole
-from tenantry.services.policy import require, roles_of
+from tenantry.services.policy import require
+from tenantry.services.policy_roles import roles_of
 from tenantry.services.ports import RoleHolders, UnitOfWork
 from tenantry.services.provisioning import MAX_NAME_LENGTH
 from tenantry.services.provisioning_common import (

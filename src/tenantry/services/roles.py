@@ -15,7 +15,8 @@ from tenantry.domain.roles import (
 )
 from tenantry.domain.users import User
 from tenantry.services.context import Actor, ServiceContext, record
-from tenantry.services.policy import require, roles_of
+from tenantry.services.policy import require
+from tenantry.services.policy_roles import roles_of
 from tenantry.services.ports import RoleHolders
 
 HOLDERS_LISTED = 1000

@@ -48,7 +48,7 @@ from tenantry.services.context import Actor, ServiceContext
 from tenantry.services.identities import prove_address
 from tenantry.services.membership_changes import change_member_in
 from tenantry.services.membership_commands import NewMember
-from tenantry.services.policy import usable_role
+from tenantry.services.policy_roles import usable_role
 from tenantry.services.ports import UnitOfWork
 from tenantry.services.sso_ports import (
     AuthorizationRequest,

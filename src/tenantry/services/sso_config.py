@@ -21,8 +21,9 @@ from tenantry.domain.memberships import check_role_for_account
 from tenantry.domain.roles import Need, Role
 from tenantry.domain.sso import IdentityProvider
 from tenantry.services.context import Actor, ServiceContext, record
-from tenantry.services.policy import check_grantable, may_grant, require, roles_of, usable_role
+from tenantry.services.policy import check_grantable, may_grant, require
 from tenantry.services.policy_accounts import check_may_assign_provider_domains
+from tenantry.services.policy_roles import roles_of, usable_role
 from tenantry.services.ports import UnitOfWork
 from tenantry.services.sso_secrets import seal
 

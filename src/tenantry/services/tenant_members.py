@@ -51,10 +51,12 @@ def tenant_members(
     """The members of an account (the first `at_most` + 1 who joined, so that a caller can
     tell there are more), each with the roles they hold wherever the actor may see members,
     and the roles the account offers."""
+    predefined = ctx.roles
     with ctx.uow(readonly=True) as uow:
         # The right first: nothing about the members is read for a caller who may not see
         # them (how many there are would show in the time a refusal takes).
-        account, _ = require(ctx, uow, actor, account_id, Need.READ_ACCOUNT)
+        chain, offers_own = uow.accounts.chain_with_own_roles(account_id)
+        account, _ = require(ctx, uow, actor, account_id, Need.READ_ACCOUNT, chain=chain)
         # Memberships elsewhere are read only within the actor's reach: the policy below
         # would refuse the others, however many anybody made.
         rows = uow.memberships.member_placements(account_id, at_most + 1, reach_of(actor))
@@ -62,8 +64,13 @@ def tenant_members(
         chains = uow.accounts.chains(elsewhere)
         readable = readable_accounts(ctx, uow, actor, elsewhere, with_members=True, chains=chains)
         readable[account_id] = account  # `require` said so
-        custom = uow.custom_roles.for_accounts(readable.keys())
-    predefined = ctx.roles
+        # Own roles are read where a member holds a role that is none of the predefined ones
+        # (read after the members, so a role made and given since is found), and the
+        # account's own when it has some, for the roles it offers.
+        owning = {row[4] for row in rows if row[4] in readable and not predefined.find(row[5])}
+        if offers_own:
+            owning.add(account_id)
+        custom = uow.custom_roles.for_accounts(owning) if owning else {}
     users: list[UserFacts] = []
     held: dict[str, list[RoleHeld]] = {}
     views: dict[tuple[str, str], RoleHeld] = {}

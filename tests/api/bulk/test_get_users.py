@@ -193,3 +193,17 @@ def test_reading_costs_the_same_for_few_and_many_users(bulk: Bulk) -> None:
     assert bulk.add([new_user() for _ in range(20)]).status_code == 200
     assert bulk.add([new_user() for _ in range(20)]).status_code == 200
     assert cost_of_reading() == few
+
+
+@pytest.mark.parametrize("params", [{}, {"page_size": "50"}])
+def test_a_read_checks_its_right_on_the_chain_its_admission_read(
+    bulk: Bulk, params: dict[str, str]
+) -> None:
+    bulk.get_users(**params)
+    bulk.get_users(**params)  # past the token's first reads (see above)
+    with statements(bulk.ctx) as executed:
+        assert bulk.get_users(**params).status_code == 200
+    chains = [s for s in executed if "WITH RECURSIVE chain" in s]
+    assert len(chains) == 1, executed
+    # Nobody holds a role of the account's own: none is read.
+    assert not [s for s in executed if "FROM custom_roles" in s], executed

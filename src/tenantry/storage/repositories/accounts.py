@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from tenantry.domain.accounts import Account, AccountKind, AccountLink, AccountStatus
 from tenantry.domain.errors import ErrorCode, NotFound
 from tenantry.storage.repositories.base import Repository, columns, like_pattern
-from tenantry.storage.tables import accounts
+from tenantry.storage.tables import accounts, custom_roles
 
 MAX_DEPTH = 8  # partner → agency → advertiser needs 3; the bound guards against cycles
 
@@ -104,9 +104,10 @@ def _values(account: Account) -> dict[str, Any]:
     }
 
 
-def _chains(start: sa.ColumnElement[bool]) -> sa.Select[Any]:
+def _chains(start: sa.ColumnElement[bool], *, own_roles: bool = False) -> sa.Select[Any]:
     """The accounts matching `start` and their ancestors, as (account…, origin, depth) rows
-    ordered by origin then depth: one recursive query."""
+    ordered by origin then depth: one recursive query. With `own_roles`, each row ends with
+    whether that account has roles of its own (custom roles)."""
     base = sa.select(
         *ACCOUNT_COLUMNS, accounts.c.id.label("origin"), sa.literal(0).label("depth")
     ).where(start)
@@ -119,7 +120,11 @@ def _chains(start: sa.ColumnElement[bool]) -> sa.Select[Any]:
         .join(tree, parent.c.id == tree.c.parent_id)
         .where(tree.c.depth < MAX_DEPTH)
     )
-    return sa.select(tree).order_by(tree.c.origin, tree.c.depth)
+    query = sa.select(tree)
+    if own_roles:
+        own = sa.exists().where(custom_roles.c.account_id == tree.c.id)
+        query = query.add_columns(own.label("own_roles"))
+    return query.order_by(tree.c.origin, tree.c.depth)
 
 
 def _subtree() -> sa.Select[Any]:
@@ -140,6 +145,7 @@ _FIND_MANY = _SELECT.where(accounts.c.id.in_(sa.bindparam("ids", expanding=True)
 _OWNED_BY = sa.select(accounts.c.id).where(accounts.c.owner_user_id == sa.bindparam("user_id"))
 CHAIN = _chains(accounts.c.id == sa.bindparam("id"))
 """An account (`id`) and its ancestors, nearest first, as (account…, origin, depth) rows."""
+_CHAIN_WITH_OWN_ROLES = _chains(accounts.c.id == sa.bindparam("id"), own_roles=True)
 _CHAINS = _chains(accounts.c.id.in_(sa.bindparam("ids", expanding=True)))
 _SUBTREE = _subtree()
 
@@ -190,6 +196,12 @@ class SqlAccountRepository(Repository):
     def chain(self, account_id: str) -> list[Account]:
         """The account and its ancestors, nearest first, in one recursive query."""
         return [to_account(row) for row in self.conn.execute(CHAIN, {"id": account_id}).all()]
+
+    def chain_with_own_roles(self, account_id: str) -> tuple[list[Account], bool]:
+        """`chain`, and whether the account has roles of its own (custom roles), in the same
+        statement: a caller that lists the roles it offers need not ask when it has none."""
+        rows = self.conn.execute(_CHAIN_WITH_OWN_ROLES, {"id": account_id}).all()
+        return [to_account(row) for row in rows], bool(rows and rows[0][-1])
 
     def chains(self, account_ids: Collection[str]) -> dict[str, list[Account]]:
         """`chain` for many accounts in one recursive query."""

@@ -1,0 +1,72 @@
+"""Which roles an account offers and which role a key names: the predefined catalogue for the
+account's kind, then the account's own (custom) roles, which never take a predefined key."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from tenantry.domain import memberships as rules
+from tenantry.domain.accounts import Account
+from tenantry.domain.errors import ErrorCode, InvalidInput
+from tenantry.domain.roles import Role, is_role_key
+from tenantry.services.context import ServiceContext
+from tenantry.services.ports import UnitOfWork
+
+
+def resolve_role(
+    ctx: ServiceContext,
+    uow: UnitOfWork,
+    account: Account,
+    key: str,
+    roles: Mapping[str, Role] | None = None,
+) -> Role | None:
+    """A predefined role by key, or one of the account's custom roles (looked up in `roles`,
+    the account's `roles_of`, when a caller read them already). Text that does not have a
+    role key's shape is no role, found without a lookup (PostgreSQL refuses some strings
+    outright, such as those with NUL characters)."""
+    if not is_role_key(key):
+        return None
+    predefined = ctx.roles.find(key)
+    if predefined is not None:
+        return predefined
+    return roles.get(key) if roles is not None else uow.custom_roles.find(account.id, key)
+
+
+def usable_role(
+    ctx: ServiceContext,
+    uow: UnitOfWork,
+    account: Account,
+    key: str,
+    roles: Mapping[str, Role] | None = None,
+) -> Role:
+    """The role `key` names among the account's (predefined for its kind, or its own)."""
+    role = resolve_role(ctx, uow, account, key, roles)
+    if role is None:
+        raise InvalidInput(ErrorCode.UNKNOWN_ROLE, field="role")
+    rules.check_role_for_account(role, account)
+    return role
+
+
+def roles_of(ctx: ServiceContext, uow: UnitOfWork, account: Account) -> dict[str, Role]:
+    """Every role usable in the account: the predefined ones for its kind, then its own."""
+    roles = _predefined_for(ctx, account)
+    roles.update({r.key: r for r in uow.custom_roles.for_account(account.id)})
+    return roles
+
+
+def roles_named(
+    ctx: ServiceContext, uow: UnitOfWork, account: Account, keys: Iterable[str]
+) -> dict[str, Role]:
+    """`roles_of`, for a caller that looks up only `keys` (the roles of members it read):
+    the account's own roles are read only when a key is not a predefined role of its kind,
+    which spares a statement for most pages of members (no own role takes a predefined
+    role's key). Read after the members, as `roles_of` would be: a role made and given
+    since is found."""
+    roles = _predefined_for(ctx, account)
+    if any(key not in roles for key in keys):
+        roles.update({r.key: r for r in uow.custom_roles.for_account(account.id)})
+    return roles
+
+
+def _predefined_for(ctx: ServiceContext, account: Account) -> dict[str, Role]:
+    return {r.key: r for r in ctx.roles if r.applies_to(account.kind)}
