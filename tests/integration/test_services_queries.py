@@ -7,9 +7,12 @@ from collections.abc import Callable
 import pytest
 
 from tenantry.domain.errors import Forbidden
+from tenantry.domain.roles import Need, Role
 from tenantry.services import members, roles
 from tenantry.services.context import Actor, ServiceContext
 from tenantry.services.members import NewMember
+from tenantry.services.policy import require
+from tenantry.storage.repositories.roles import SqlCustomRoleRepository
 
 from factories import OPERATOR, World, as_user, make_account, make_member, statements, unique_email
 
@@ -106,13 +109,52 @@ def test_a_page_of_members_reads_the_accounts_own_roles_only_when_one_of_them_ho
 def test_a_chain_handed_in_for_another_account_is_read_afresh(
     ctx: ServiceContext, world: World
 ) -> None:
-    # An admin of B, with B's chain (theirs to act in), asking for A's members: the right is
-    # checked on A's own chain, and refused.
+    # An admin of B, with B's chain (theirs to act in), asking about A: the right is checked
+    # on A's own chain, and refused.
     with ctx.uow(readonly=True) as uow:
         chain_of_b = uow.accounts.chain(world.b.id)
-    with pytest.raises(Forbidden):
-        members.list_members(ctx, as_user(world.b_admin), world.a.id, chain=chain_of_b)
-    with pytest.raises(Forbidden):
-        members.list_all_members(ctx, as_user(world.b_admin), world.a.id, chain=chain_of_b)
-    page = members.list_members(ctx, as_user(world.b_admin), world.b.id, chain=chain_of_b)
-    assert world.b_admin.id in {m.user.id for m in page.items}
+        with pytest.raises(Forbidden):
+            require(
+                ctx, uow, as_user(world.b_admin), world.a.id, Need.READ_ACCOUNT, chain=chain_of_b
+            )
+        account, _ = require(
+            ctx, uow, as_user(world.b_admin), world.b.id, Need.READ_ACCOUNT, chain=chain_of_b
+        )
+    assert account.id == world.b.id
+
+
+def _taken_away_while_read(
+    ctx: ServiceContext, world: World, holder_id: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Just before the account's own roles are read: another admin, in transactions of
+    their own, makes the holder of `analyst` a viewer and deletes the role."""
+    read = SqlCustomRoleRepository.for_account
+    armed = [True]
+
+    def for_account(self: SqlCustomRoleRepository, account_id: str) -> list[Role]:
+        if armed.pop() if armed else False:
+            members.change_role(ctx, OPERATOR, world.a.id, holder_id, "view")
+            roles.delete_custom_role(ctx, OPERATOR, world.a.id, "analyst")
+        return read(self, account_id)
+
+    monkeypatch.setattr(SqlCustomRoleRepository, "for_account", for_account)
+
+
+@pytest.mark.parametrize("listing", ["all", "page"])
+def test_a_role_taken_away_while_members_are_read_is_shown_as_granting_nothing(
+    ctx: ServiceContext, world: World, monkeypatch: pytest.MonkeyPatch, listing: str
+) -> None:
+    roles.create_custom_role(
+        ctx, OPERATOR, world.a.id, key="analyst", display_name="Analyst", capabilities=ANALYST
+    )
+    holder = make_member(ctx, world.a, role="analyst")
+    _taken_away_while_read(ctx, world, holder.id, monkeypatch)
+    viewer = as_user(world.a_admin)
+    if listing == "all":
+        shown = members.list_all_members(ctx, viewer, world.a.id)
+    else:
+        shown = members.list_members(ctx, viewer, world.a.id, limit=100).items
+    role = {m.user.id: m.role for m in shown}[holder.id]
+    # Read before the change, the member still holds `analyst`, which the account no longer
+    # has: shown by its key, allowing nothing, and never as admin (as it once was).
+    assert (role.key, role.capabilities) == ("analyst", {}), role

@@ -13,6 +13,7 @@ from tenantry.domain.errors import ErrorCode, InvalidInput
 from tenantry.domain.memberships import Scope
 from tenantry.domain.users import User
 from tenantry.services.context import ServiceContext
+from tenantry.services.member_query import ListedUser
 from tenantry.services.membership_changes import check_users_per_call
 from tenantry.services.membership_commands import ItemError, NewMember
 
@@ -100,7 +101,7 @@ def new_member(ctx: ServiceContext, user: NewUser) -> NewMember:
     )
 
 
-def username(user: User) -> str:
+def username(user: User | ListedUser) -> str:
     """The person's name; never their e-mail address, which has a field of its own."""
     return user.name or " ".join(p for p in (user.first_name, user.last_name) if p)
 

@@ -9,11 +9,11 @@ in the database however many members an account has.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 from tenantry.domain.memberships import Membership
-from tenantry.domain.users import User
+from tenantry.domain.users import User, UserStatus
 
 
 class UserAttribute(StrEnum):
@@ -113,6 +113,23 @@ class UserQuery:
     sort: Sort | None = None
     offset: int = 0
     limit: int = 100
+
+
+@dataclass(frozen=True, slots=True)
+class ListedUser:
+    """A person as a page of an account's members shows them: the fields of `User` that the
+    faces listing members read, and nothing secret (a listing reads no password hash and no
+    refresh token, and builds no object that could be saved back as a whole user)."""
+
+    id: str
+    email: str
+    name: str | None
+    first_name: str | None
+    last_name: str | None
+    department: str | None
+    status: UserStatus
+    last_login_at: datetime | None
+    expires_on: date | None
 
 
 @dataclass(slots=True)

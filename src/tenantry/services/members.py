@@ -3,15 +3,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
-from tenantry.domain.accounts import Account
 from tenantry.domain.errors import ErrorCode, InvalidInput, NotFound
 from tenantry.domain.memberships import Membership, MembershipStatus
 from tenantry.domain.roles import Need, Role
 from tenantry.domain.users import User, UserStatus
 from tenantry.services.context import Actor, ServiceContext, record
+from tenantry.services.member_query import ListedUser
 from tenantry.services.membership_changes import apply_membership_changes, change_member_in
 from tenantry.services.membership_commands import AddedMember as AddedMember
 from tenantry.services.membership_commands import (
@@ -58,8 +57,17 @@ class Member:
 
 
 @dataclass(slots=True)
+class ListedMember:
+    """A member as a page of the account's members shows them (`list_members`)."""
+
+    user: ListedUser
+    membership: Membership
+    role: Role
+
+
+@dataclass(slots=True)
 class MemberPage:
-    items: list[Member]
+    items: list[ListedMember]
     next_cursor: MemberCursor | None
 
 
@@ -213,19 +221,19 @@ def list_members(
     after: MemberCursor | None = None,
     search: str | None = None,
     role_key: str | None = None,
-    chain: Sequence[Account] | None = None,
 ) -> MemberPage:
-    """An account's members with their roles, in joining order, a page at a time. `chain`:
-    the account's, where the same call read it already (`Quota.checked_on`)."""
+    """An account's members with their roles, in joining order, a page at a time."""
     limit = max(1, min(limit, MAX_PAGE))
     search = search_text(search)
     with ctx.uow(readonly=True) as uow:
-        account, _ = require(ctx, uow, actor, account_id, Need.READ_ACCOUNT, chain=chain)
+        account, _ = require(ctx, uow, actor, account_id, Need.READ_ACCOUNT)
         rows = uow.memberships.members(
             account_id, limit=limit + 1, after=after, search=search, role_key=role_key
         )
         roles = roles_named(ctx, uow, account, (m.role_key for _, m in rows[:limit]))
-        items = [Member(u, m, roles.get(m.role_key, ctx.roles.admin)) for u, m in rows[:limit]]
+        items = [
+            ListedMember(u, m, roles.get(m.role_key, ctx.roles.admin)) for u, m in rows[:limit]
+        ]
         next_cursor = None
         if len(rows) > limit:
             last = items[-1].membership
@@ -241,15 +249,13 @@ def list_all_members(
     *,
     page_size: int = MAX_PAGE,
     at_most: int | None = None,
-    chain: Sequence[Account] | None = None,
-) -> list[Member]:
+) -> list[ListedMember]:
     """Every member of an account, read page by page in one read transaction; with `at_most`,
-    no more than one member beyond it (enough for a caller to tell there are too many);
-    `chain` as `list_members` takes it."""
+    no more than one member beyond it (enough for a caller to tell there are too many)."""
     wanted = None if at_most is None else at_most + 1
     with ctx.uow(readonly=True) as uow:
-        account, _ = require(ctx, uow, actor, account_id, Need.READ_ACCOUNT, chain=chain)
-        read: list[tuple[User, Membership]] = []
+        account, _ = require(ctx, uow, actor, account_id, Need.READ_ACCOUNT)
+        read: list[tuple[ListedUser, Membership]] = []
         after: MemberCursor | None = None
         while True:
             limit = page_size if wanted is None else min(page_size, wanted - len(read))
@@ -261,7 +267,7 @@ def list_all_members(
             assert last.created_at is not None
             after = (last.created_at, last.user_id)
         roles = roles_named(ctx, uow, account, (m.role_key for _, m in read))
-        return [Member(u, m, roles.get(m.role_key, ctx.roles.admin)) for u, m in read]
+        return [ListedMember(u, m, roles.get(m.role_key, ctx.roles.admin)) for u, m in read]
 
 
 def role_of_actor(ctx: ServiceContext, actor: Actor, account_id: str) -> Role | None:

@@ -57,15 +57,25 @@ def roles_of(ctx: ServiceContext, uow: UnitOfWork, account: Account) -> dict[str
 def roles_named(
     ctx: ServiceContext, uow: UnitOfWork, account: Account, keys: Iterable[str]
 ) -> dict[str, Role]:
-    """`roles_of`, for a caller that looks up only `keys` (the roles of members it read):
-    the account's own roles are read only when a key is not a predefined role of its kind,
-    which spares a statement for most pages of members (no own role takes a predefined
-    role's key). Read after the members, as `roles_of` would be: a role made and given
-    since is found."""
+    """`roles_of`, for a caller that shows the roles of members it read (`keys`): the
+    account's own roles are read only when a key is not a predefined role of its kind, which
+    spares a statement for most pages of members (no own role takes a predefined key).
+
+    Every key gets a role. Read-only units see each statement's own moment, so a member read
+    holding a role the account has since taken away (moved off it and deleted between the
+    two reads) finds none: that key is shown as a role of its own name granting nothing
+    (`gone_role`), never as another role."""
+    wanted = set(keys)
     roles = _predefined_for(ctx, account)
-    if any(key not in roles for key in keys):
+    if not wanted <= roles.keys():
         roles.update({r.key: r for r in uow.custom_roles.for_account(account.id)})
+        roles.update({key: gone_role(account, key) for key in wanted - roles.keys()})
     return roles
+
+
+def gone_role(account: Account, key: str) -> Role:
+    """A role key that names no role of the account: shown by its key, allowing nothing."""
+    return Role(key=key, display_name=key, capabilities={}, account_id=account.id)
 
 
 def _predefined_for(ctx: ServiceContext, account: Account) -> dict[str, Role]:

@@ -22,7 +22,7 @@ from tenantry.domain.users import User, UserStatus
 from tenantry.services.delivery_ports import OutboxRepository as OutboxRepository
 from tenantry.services.delivery_ports import WebhookRepository as WebhookRepository
 from tenantry.services.gateway_ports import GatewayRepository as GatewayRepository
-from tenantry.services.member_query import UserQuery, UserRecord
+from tenantry.services.member_query import ListedUser, UserQuery, UserRecord
 from tenantry.services.passkey_ports import PasskeyRepository as PasskeyRepository
 from tenantry.services.policy_reach import Reach
 from tenantry.services.ports_security import AccountPolicyRepository
@@ -148,7 +148,7 @@ class MembershipRepository(Protocol):
         after: MemberCursor | None = None,
         search: str | None = None,
         role_key: str | None = None,
-    ) -> list[tuple[User, Membership]]: ...
+    ) -> list[tuple[ListedUser, Membership]]: ...
     def count(self, account_id: str) -> int: ...
     def browse(
         self, account_id: str, query: MemberQuery, *, limit: int, offset: int

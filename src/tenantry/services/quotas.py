@@ -6,10 +6,9 @@ server processes or hosts share the database.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 
-from tenantry.domain.accounts import Account
 from tenantry.domain.errors import DomainError, ErrorCode, Forbidden, Throttled
 from tenantry.domain.roles import Need
 from tenantry.services import metrics
@@ -27,10 +26,6 @@ class Quota:
     limit: int
     used: int
     resets_at: datetime
-    checked_on: tuple[Account, ...] = field(default=(), compare=False, repr=False)
-    """The account and its ancestors as admitting the call read them: a read the call then
-    makes checks its own right on them (`members.list_members(chain=…)`) rather than read
-    them again a moment later. Writes read them afresh, in their own transaction."""
 
     @property
     def remaining(self) -> int:
@@ -67,16 +62,15 @@ def admit_batch_call(ctx: ServiceContext, actor: Actor) -> Quota:
         raise Forbidden(ErrorCode.FORBIDDEN)
     key = f"{MEMBER_BATCH_CALLS}:{account_id}"
     with ctx.uow() as uow:
-        chain = tuple(uow.accounts.chain(account_id))
         try:
-            require(ctx, uow, actor, account_id, Need.MANAGE_USERS, Need.MANAGE_ADMINS, chain=chain)
+            require(ctx, uow, actor, account_id, Need.MANAGE_USERS, Need.MANAGE_ADMINS)
         except Forbidden as error:
             quota = Quota(account_id, limit, uow.counters.get(key, window), resets_at)
             # Its own code (a deactivated account says so), with the quota for the headers.
             raise Forbidden(error.code, error.message, field=error.field, quota=quota) from None
         # Kept a day past the window, so yesterday's figure can still be looked at.
         used = uow.counters.increment(key, window, resets_at + timedelta(days=1))
-    quota = Quota(account_id, limit, used, resets_at, chain)
+    quota = Quota(account_id, limit, used, resets_at)
     if used > limit:
         metrics.QUOTA_REFUSALS.inc()
         raise Throttled(

@@ -14,6 +14,7 @@ from tenantry.domain.users import UserStatus
 from tenantry.services.context import Actor, ServiceContext
 from tenantry.services.policy import readable_accounts, require
 from tenantry.services.policy_reach import reach_of
+from tenantry.services.policy_roles import gone_role
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +86,8 @@ def tenant_members(
             if where is None:
                 continue
             role = predefined.find(role_key) or next(
-                (r for r in custom.get(in_account, []) if r.key == role_key), predefined.admin
+                (r for r in custom.get(in_account, []) if r.key == role_key),
+                gone_role(where, role_key),  # taken away since the members were read
             )
             found = views[(in_account, role_key)] = RoleHeld(where, role)
         entry.append(found)

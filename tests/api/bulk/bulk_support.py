@@ -16,7 +16,7 @@ from tenantry.domain.accounts import Account, AccountKind
 from tenantry.domain.users import User
 from tenantry.entrypoints.bulk_rest import PREFIX
 from tenantry.entrypoints.server import create_http_app
-from tenantry.services import credentials, members
+from tenantry.services import credentials, members, roles
 from tenantry.services.context import ServiceContext
 
 from factories import OPERATOR, World, make_account, make_member, set_policy, unique_email
@@ -52,6 +52,17 @@ class Bulk:
         headers = dict(kwargs.pop("headers", {}))
         headers.setdefault("Authorization", f"Bearer {token or self.token}")
         return self.client.request(method, PREFIX + path, headers=headers, **kwargs)
+
+    def add_analyst_role(self, capabilities: dict[str, dict[str, str]]) -> None:
+        """A role of the account's own, `analyst` ("Analyst"), made by the operator."""
+        roles.create_custom_role(
+            self.ctx,
+            OPERATOR,
+            self.account.id,
+            key="analyst",
+            display_name="Analyst",
+            capabilities=capabilities,
+        )
 
     def get_users(self, **params: Any) -> httpx.Response:
         return self.request("GET", "/users", params=params)

@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from tenantry.domain.memberships import MembershipStatus, Scope
-from tenantry.services import accounts, directory, members, roles
+from tenantry.services import accounts, directory, members
 from tenantry.services.context import ServiceContext
 
 from bulk_support import RATE_LIMIT_HEADERS, Bulk, new_user
@@ -194,14 +194,7 @@ def test_role_names(bulk: Bulk, name: str, key: str) -> None:
 
 
 def test_a_custom_role_by_its_name(bulk: Bulk) -> None:
-    roles.create_custom_role(
-        bulk.ctx,
-        OPERATOR,
-        bulk.account.id,
-        key="analyst",
-        display_name="Analyst",
-        capabilities={"data": {"reports": "read"}},
-    )
+    bulk.add_analyst_role({"data": {"reports": "read"}})
     user = new_user(role="analyst")
     body = bulk.add([user]).json()
     assert body["data"][0]["role"] == "analyst"

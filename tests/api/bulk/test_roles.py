@@ -101,14 +101,7 @@ def test_a_role_held_by_many_lists_the_first_holders_and_counts_them_all(
 
 
 def test_custom_roles(bulk: Bulk) -> None:
-    roles.create_custom_role(
-        bulk.ctx,
-        OPERATOR,
-        bulk.account.id,
-        key="analyst",
-        display_name="Analyst",
-        capabilities={"data": {"reports": "read", "raw_data": "all"}},
-    )
+    bulk.add_analyst_role({"data": {"reports": "read", "raw_data": "all"}})
     roles.create_custom_role(
         bulk.ctx, OPERATOR, bulk.world.b.id, key="b_only", display_name="B", capabilities={}
     )

@@ -19,7 +19,6 @@ from tenantry.services.members import LIST_CAP, MAX_PAGE
 from tenantry.services.membership_changes import apply_membership_changes
 from tenantry.services.membership_commands import ItemError, RemoveMember
 from tenantry.services.ports import MemberCursor
-from tenantry.services.quotas import Quota
 
 FACE = "bulk_rest"
 BAD_PAGE_SIZE = f"page_size must be a whole number from 1 to {MAX_PAGE}."
@@ -33,17 +32,16 @@ TOO_MANY_USERS = (
 def serve(
     ctx: ServiceContext,
     caller: Callable[[], Actor],
-    operation: Callable[[Actor, Quota], Answer],
+    operation: Callable[[Actor, str], Answer],
     state: State,
 ) -> Answer:
     """Authenticate, admit the call against the account's daily quota, then run `operation`
-    with the actor and the admission (its account, and the chain its right was checked on).
-    The quota is kept on `state` (the request's), so that every answer after admission
-    carries the quota headers, the error handlers' too."""
+    with the actor and its account. The quota is kept on `state` (the request's), so that
+    every answer after admission carries the quota headers, the error handlers' too."""
     actor = caller()
     quota = quotas.admit_batch_call(ctx, actor)
     state.quota = quota
-    answer = operation(actor, quota)
+    answer = operation(actor, quota.account_id)
     answer.headers.update(quota_headers(quota))
     return answer
 
@@ -52,14 +50,13 @@ def serve(
 
 
 def get_users(
-    ctx: ServiceContext, actor: Actor, admitted: Quota, query: Mapping[str, str]
+    ctx: ServiceContext, actor: Actor, account_id: str, query: Mapping[str, str]
 ) -> Answer:
     """Every member by default; a page of them with `page_size` and/or `cursor`."""
     page_size, cursor = query.get("page_size"), query.get("cursor")
     catalogue = ctx.roles
-    account_id, chain = admitted.account_id, admitted.checked_on
     if page_size is None and cursor is None:
-        everyone = members.list_all_members(ctx, actor, account_id, at_most=LIST_CAP, chain=chain)
+        everyone = members.list_all_members(ctx, actor, account_id, at_most=LIST_CAP)
         if len(everyone) > LIST_CAP:
             raise InvalidInput(ErrorCode.INVALID_INPUT, TOO_MANY_USERS, field="page_size")
         return Answer(200, {"users": [views.user_view(catalogue, m) for m in everyone]})
@@ -69,7 +66,6 @@ def get_users(
         account_id,
         limit=_page_size(page_size),
         after=decode_cursor(cursor) if cursor else None,
-        chain=chain,
     )
     return Answer(
         200,
@@ -100,9 +96,8 @@ def decode_cursor(text: str) -> MemberCursor:
 # -- POST /users -------------------------------------------------------------------------------
 
 
-def add_users(ctx: ServiceContext, actor: Actor, admitted: Quota, body: bytes) -> Answer:
+def add_users(ctx: ServiceContext, actor: Actor, account_id: str, body: bytes) -> Answer:
     """Add the users that pass every rule; 200 when one was added at least, else 422."""
-    account_id = admitted.account_id
     items, refused = parse_new_users(ctx, body)
     added: list[dict[str, object]] = []
     if items:
@@ -121,19 +116,19 @@ def add_users(ctx: ServiceContext, actor: Actor, admitted: Quota, body: bytes) -
 # -- DELETE /users/{emails} --------------------------------------------------------------------
 
 
-def delete_users(ctx: ServiceContext, actor: Actor, admitted: Quota, emails: str) -> Answer:
+def delete_users(ctx: ServiceContext, actor: Actor, account_id: str, emails: str) -> Answer:
     """All or nothing: 204, or 422 with an error for each e-mail refused."""
     listed = [email.strip() for email in emails.split(",") if email.strip()]
     if not listed:
         raise InvalidInput(ErrorCode.INVALID_INPUT, "Invalid input")
     changes = [RemoveMember(email=email) for email in listed]
-    apply_membership_changes(ctx, actor, admitted.account_id, changes, all_or_nothing=True)
+    apply_membership_changes(ctx, actor, account_id, changes, all_or_nothing=True)
     return Answer(204)
 
 
 # -- GET /roles --------------------------------------------------------------------------------
 
 
-def get_roles(ctx: ServiceContext, actor: Actor, admitted: Quota) -> Answer:
-    held = roles.list_roles(ctx, actor, admitted.account_id)
+def get_roles(ctx: ServiceContext, actor: Actor, account_id: str) -> Answer:
+    held = roles.list_roles(ctx, actor, account_id)
     return Answer(200, {"roles": [views.role_view(ctx.roles, r) for r in held]})

@@ -8,7 +8,7 @@ from typing import Any
 from tenantry.domain.memberships import MembershipStatus
 from tenantry.domain.roles import Role, RoleCatalogue
 from tenantry.entrypoints.bulk_members import FACE, apps_text, list_text, username
-from tenantry.services.members import Member
+from tenantry.services.members import ListedMember
 from tenantry.services.membership_commands import AddedMember, ItemError
 from tenantry.services.roles import RoleWithUsers
 
@@ -28,7 +28,7 @@ def date_text(moment: datetime | None) -> str:
     return f"{_MONTHS[day.month - 1]} {day.day}, {day.year}"
 
 
-def user_view(roles: RoleCatalogue, member: Member) -> dict[str, Any]:
+def user_view(roles: RoleCatalogue, member: ListedMember) -> dict[str, Any]:
     user, scope = member.user, member.membership.scope
     return {
         "username": username(user),

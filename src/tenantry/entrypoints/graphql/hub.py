@@ -29,6 +29,7 @@ from tenantry.services import account_policy, accounts, directory, gateway, invi
 from tenantry.services.accounts import AccountChanges
 from tenantry.services.context import Actor, ServiceContext
 from tenantry.services.delivery import invitation_link
+from tenantry.services.member_query import ListedUser
 from tenantry.services.members import NewMember, RoleRef
 from tenantry.services.tenant_members import UserFacts
 
@@ -56,7 +57,7 @@ class TenantNode:
 
 @dataclass(slots=True)
 class UserNode:
-    user: User | UserFacts
+    user: User | UserFacts | ListedUser
 
 
 def _request(info: Info) -> HubRequest:

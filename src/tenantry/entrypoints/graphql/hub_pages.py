@@ -7,6 +7,7 @@ from tenantry.domain.errors import ErrorCode, InvalidInput
 from tenantry.domain.users import User
 from tenantry.entrypoints.graphql.hub_loaders import USERS_CAP, HubLoaders
 from tenantry.entrypoints.member_cursors import decode_cursor, encode_cursor
+from tenantry.services.member_query import ListedUser
 from tenantry.services.members import MemberPage
 from tenantry.services.tenant_members import UserFacts
 
@@ -34,7 +35,7 @@ def users_page(
 
 def tenant_users(
     loaders: HubLoaders, account_id: str, first: int | None, after: str | None
-) -> list[User | UserFacts]:
+) -> list[User | UserFacts | ListedUser]:
     """Without paging arguments every member, up to the cap (today's answer, read with their
     roles in one go); with them, a page."""
     if first is None and after is None:

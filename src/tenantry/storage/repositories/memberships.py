@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from tenantry.domain.accounts import Account
 from tenantry.domain.memberships import Membership, MembershipStatus
 from tenantry.domain.users import User, UserStatus
+from tenantry.services.member_query import ListedUser
 from tenantry.services.policy_reach import Reach
 from tenantry.services.ports import (
     MemberCursor,
@@ -36,7 +37,11 @@ from tenantry.storage.repositories.reach import (
     within_reach,
 )
 from tenantry.storage.repositories.role_holders import holders_by_role, member_ids_by_role
-from tenantry.storage.repositories.users import USER_COLUMNS, USER_WIDTH, to_user
+from tenantry.storage.repositories.users import (
+    LISTED_USER_COLUMNS,
+    LISTED_USER_WIDTH,
+    to_listed_user,
+)
 from tenantry.storage.tables import accounts, memberships, users
 
 
@@ -200,7 +205,7 @@ def _members(after: bool, search: SearchPlan | None, role: bool) -> sa.Select[An
     Users' columns come first, then the membership's, so each row reads by position.
     """
     query = (
-        sa.select(*USER_COLUMNS, *MEMBERSHIP_COLUMNS)
+        sa.select(*LISTED_USER_COLUMNS, *MEMBERSHIP_COLUMNS)
         .join(memberships, memberships.c.user_id == users.c.id)
         .where(memberships.c.account_id == sa.bindparam("account_id"))
         .order_by(memberships.c.created_at, memberships.c.user_id)
@@ -297,7 +302,7 @@ class SqlMembershipRepository(Repository):
         after: MemberCursor | None = None,
         search: str | None = None,
         role_key: str | None = None,
-    ) -> list[tuple[User, Membership]]:
+    ) -> list[tuple[ListedUser, Membership]]:
         """An account's members in the order they joined, keyset-paged by (created_at, user)."""
         parameters: dict[str, Any] = {"account_id": account_id, "limit": limit}
         if after is not None:
@@ -316,7 +321,7 @@ class SqlMembershipRepository(Repository):
         else:  # a search: its plan depends on how common the text is
             with planned_for_their_values(self.conn):
                 rows = self.conn.execute(statement, parameters).all()
-        return [(to_user(row), to_membership(row, USER_WIDTH)) for row in rows]
+        return [(to_listed_user(row), to_membership(row, LISTED_USER_WIDTH)) for row in rows]
 
     def count(self, account_id: str) -> int:
         count: int = self.conn.execute(_COUNT, {"account_id": account_id}).scalar_one()

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 
 from tenantry.domain.errors import ErrorCode, NotFound
 from tenantry.domain.users import NotificationEmail, User, UserStatus
+from tenantry.services.member_query import ListedUser
 from tenantry.storage.memory import RememberedUsers
 from tenantry.storage.repositories.base import Repository, columns
 from tenantry.storage.repositories.inserts import insert_rows
@@ -38,6 +39,38 @@ USER_FIELDS = (
 USER_COLUMNS = columns(users, USER_FIELDS)
 USER_WIDTH = len(USER_FIELDS)
 _STATUSES = {int(status): status for status in UserStatus}
+
+LISTED_USER_FIELDS = (
+    "id",
+    "email",
+    "name",
+    "first_name",
+    "last_name",
+    "department",
+    "status",
+    "last_login_at",
+    "expires_on",
+)
+LISTED_USER_COLUMNS = columns(users, LISTED_USER_FIELDS)
+LISTED_USER_WIDTH = len(LISTED_USER_FIELDS)
+
+
+def to_listed_user(row: Sequence[Any]) -> ListedUser:
+    """A listed user from `LISTED_USER_COLUMNS`, selected in that order first in `row`."""
+    (user_id, email, name, first_name, last_name, department, status, last_login, expires_on) = row[
+        :LISTED_USER_WIDTH
+    ]
+    return ListedUser(
+        user_id,
+        email,
+        name,
+        first_name,
+        last_name,
+        department,
+        _STATUSES[status],
+        last_login,
+        expires_on,
+    )
 
 
 def to_user(row: Sequence[Any], at: int = 0, emails: list[NotificationEmail] | None = None) -> User:
