@@ -18,6 +18,7 @@ from tenantry.domain.users import User, UserStatus
 from tenantry.services.context import Actor, ServiceContext
 from tenantry.services.policy import readable_accounts
 from tenantry.services.policy_reach import reach_of
+from tenantry.services.policy_roles import gone_role
 from tenantry.services.ports import UnitOfWork
 
 
@@ -66,7 +67,12 @@ def _placements(
         user = users.get(user_id)
         can_act = user is not None and user.status is UserStatus.ACTIVATED
         for membership, _ in user_memberships:
-            role = _role(ctx, custom.get(membership.account_id, []), membership.role_key)
+            found = _role(ctx, custom.get(membership.account_id, []), membership.role_key)
+            # A membership always names an existing role (custom roles in use can't be
+            # deleted), unless taken away between two statements of this read; counted as
+            # admin, that keeps the last-admin protections strict, but it is shown as a role
+            # granting nothing, as every listing shows it (`gone_role`).
+            role = found or ctx.roles.admin
             if can_act and role.is_admin_like and membership.status is MembershipStatus.ACTIVE:
                 admin_keys = {r.key for r in ctx.roles if r.is_admin_like} | {
                     r.key for r in custom.get(membership.account_id, []) if r.is_admin_like
@@ -75,7 +81,8 @@ def _placements(
                 entry.sole_admin = entry.sole_admin or admins <= 1
             account = readable.get(membership.account_id)
             if account is not None:
-                entry.placements.append(Placement(account, membership, role))
+                shown = found or gone_role(account, membership.role_key)
+                entry.placements.append(Placement(account, membership, shown))
     return result
 
 
@@ -104,8 +111,5 @@ def visible_user(ctx: ServiceContext, actor: Actor, user_id: str) -> tuple[User,
     raise NotFound(ErrorCode.USER_NOT_FOUND, field="userId")
 
 
-def _role(ctx: ServiceContext, custom: list[Role], key: str) -> Role:
-    found = ctx.roles.find(key) or next((r for r in custom if r.key == key), None)
-    # A membership always names an existing role (custom roles in use can't be deleted);
-    # were one missing, reading it as admin keeps the last-admin protections strict.
-    return found or ctx.roles.admin
+def _role(ctx: ServiceContext, custom: list[Role], key: str) -> Role | None:
+    return ctx.roles.find(key) or next((r for r in custom if r.key == key), None)

@@ -67,6 +67,9 @@ def roles_named(
     (`gone_role`), never as another role."""
     wanted = set(keys)
     roles = _predefined_for(ctx, account)
+    # A predefined key is that role wherever it is held, as `resolve_role` (the policy) reads
+    # it, even where the catalogue no longer offers it for the account's kind.
+    roles.update({k: r for k in wanted - roles.keys() if (r := ctx.roles.find(k)) is not None})
     if not wanted <= roles.keys():
         roles.update({r.key: r for r in uow.custom_roles.for_account(account.id)})
         roles.update({key: gone_role(account, key) for key in wanted - roles.keys()})
