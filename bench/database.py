@@ -32,6 +32,11 @@ class RawDatabase(Protocol):
 
     def fetchone(self, sql: str, params: Sequence[object]) -> Row | None: ...
     def fetchall(self, sql: str, params: Sequence[object]) -> list[Row]: ...
+    def fetchall_planned(self, sql: str, params: Sequence[object]) -> list[Row]:
+        """`fetchall`, the statement planned for its values every time, as tenantry has its
+        searches planned (`engine.planned_for_their_values`)."""
+        ...
+
     def executemany(self, sql: str, rows: Sequence[Sequence[object]]) -> None: ...
     def transaction(self) -> Any: ...
     def timestamp(self, value: datetime) -> object: ...
@@ -61,6 +66,9 @@ class SqliteRaw:
 
     def fetchall(self, sql: str, params: Sequence[object]) -> list[Row]:
         return self.conn.execute(sql, params).fetchall()
+
+    def fetchall_planned(self, sql: str, params: Sequence[object]) -> list[Row]:
+        return self.fetchall(sql, params)  # SQLite plans every statement for its values
 
     def executemany(self, sql: str, rows: Sequence[Sequence[object]]) -> None:
         self.conn.executemany(sql, rows)
@@ -102,6 +110,11 @@ class PsycopgRaw:
 
     def fetchall(self, sql: str, params: Sequence[object]) -> list[Row]:
         return self.conn.execute(sql, params).fetchall()
+
+    def fetchall_planned(self, sql: str, params: Sequence[object]) -> list[Row]:
+        # Unprepared: psycopg prepares a statement from its fifth use, and PostgreSQL may
+        # then keep one generic plan, blind to the search's pattern.
+        return self.conn.execute(sql, params, prepare=False).fetchall()
 
     def executemany(self, sql: str, rows: Sequence[Sequence[object]]) -> None:
         with self.conn.cursor() as cursor:

@@ -18,7 +18,7 @@ from statistics import median
 from time import perf_counter
 from typing import Any
 
-from bench.database import RawDatabase
+from bench.database import PsycopgRaw, RawDatabase, SqliteRaw
 from bench.seed import OPERATOR, NewRow, Seeded, insert_raw
 from tenantry.domain.users import UserStatus
 from tenantry.services import credentials, member_browsing, members
@@ -46,11 +46,14 @@ BROWSE_SEARCH = "bench"  # in every seeded address: the filter keeps them all, b
 BROWSE_PAGE_SIZE = 20
 BROWSE_PAGE = (
     "SELECT u.id, u.email, count(*) OVER ()"
-    " FROM search_member_text t JOIN users u ON u.id = t.user_id"
+    " FROM search_member_text t JOIN users u ON u.id = t.user_id{same_collation}"
     " WHERE t.account_id = ? AND t.text LIKE ? ESCAPE '\\'"
     " ORDER BY t.text, t.user_id LIMIT ? OFFSET ?"
 )  # the account's member text (migrations 0017 and 0018), as tenantry reads it: in order of
-# address (the text starts with it), each match's user by key, the matches counted alike
+# address (the text starts with it), each match's user by key, the matches counted alike.
+# On PostgreSQL the member text's ids are COLLATE "C" and the users' are not: compared as
+# they are, the users' key cannot be used and every user is read (15 ms at 100,000 users).
+SAME_COLLATION = {SqliteRaw: "", PsycopgRaw: ' COLLATE "default"'}
 BROWSE_COUNT = (
     "SELECT count(*) FROM search_member_text WHERE account_id = ? AND text LIKE ? ESCAPE '\\'"
 )
@@ -226,7 +229,9 @@ def add_users(
 def browse_users(
     ctx: ServiceContext, raw: RawDatabase, actor: Actor, account_ids: Sequence[str]
 ) -> tuple[Call, Call]:
-    page_sql, count_sql = raw.sql(BROWSE_PAGE), raw.sql(BROWSE_COUNT)
+    same_collation = SAME_COLLATION[type(raw)]
+    page_sql = raw.sql(BROWSE_PAGE.format(same_collation=same_collation))
+    count_sql = raw.sql(BROWSE_COUNT)
     pattern = f"%{BROWSE_SEARCH}%"
     tenantry_accounts, raw_accounts = itertools.cycle(account_ids), itertools.cycle(account_ids)
 
@@ -244,12 +249,12 @@ def browse_users(
 
     def with_raw() -> tuple[int, list[tuple[str, str]]]:
         account_id = next(raw_accounts)
-        rows = raw.fetchall(page_sql, (account_id, pattern, BROWSE_PAGE_SIZE, BROWSE_PAGE_SIZE))
+        page = (account_id, pattern, BROWSE_PAGE_SIZE, BROWSE_PAGE_SIZE)
+        rows = raw.fetchall_planned(page_sql, page)
         if rows:
             return rows[0][2], [(user_id, email) for user_id, email, _ in rows]
-        counted = raw.fetchone(count_sql, (account_id, pattern))  # past the last page
-        assert counted is not None  # count(*) always answers one row
-        return counted[0], []
+        # Past the last page: count(*) always answers one row.
+        return raw.fetchall_planned(count_sql, (account_id, pattern))[0][0], []
 
     return _checked(with_tenantry, with_raw)
 
