@@ -18,7 +18,7 @@ from tenantry.domain.users import User, UserStatus
 from tenantry.services.context import Actor, ServiceContext
 from tenantry.services.policy import readable_accounts
 from tenantry.services.policy_reach import reach_of
-from tenantry.services.policy_roles import gone_role
+from tenantry.services.policy_roles import role_shown
 from tenantry.services.ports import UnitOfWork
 
 
@@ -60,6 +60,7 @@ def _placements(
     # A placement tells that the user is a member: only where the actor may see members.
     readable = readable_accounts(ctx, uow, actor, within, with_members=True)
     custom = uow.custom_roles.for_accounts(account_ids)
+    own_roles = {account_id: {r.key: r for r in roles} for account_id, roles in custom.items()}
     counts = uow.memberships.active_role_counts(account_ids)
     result = {user_id: UserPlacements() for user_id in user_ids}
     for user_id, user_memberships in memberships.items():
@@ -67,11 +68,12 @@ def _placements(
         user = users.get(user_id)
         can_act = user is not None and user.status is UserStatus.ACTIVATED
         for membership, _ in user_memberships:
-            found = _role(ctx, custom.get(membership.account_id, []), membership.role_key)
+            own = own_roles.get(membership.account_id, {})
+            found = ctx.roles.find(membership.role_key) or own.get(membership.role_key)
             # A membership always names an existing role (custom roles in use can't be
             # deleted), unless taken away between two statements of this read; counted as
-            # admin, that keeps the last-admin protections strict, but it is shown as a role
-            # granting nothing, as every listing shows it (`gone_role`).
+            # admin, that keeps the last-admin protections strict, but it is shown as every
+            # listing shows it (`role_shown`: granting nothing).
             role = found or ctx.roles.admin
             if can_act and role.is_admin_like and membership.status is MembershipStatus.ACTIVE:
                 admin_keys = {r.key for r in ctx.roles if r.is_admin_like} | {
@@ -81,7 +83,7 @@ def _placements(
                 entry.sole_admin = entry.sole_admin or admins <= 1
             account = readable.get(membership.account_id)
             if account is not None:
-                shown = found or gone_role(account, membership.role_key)
+                shown = role_shown(ctx, account, membership.role_key, own)
                 entry.placements.append(Placement(account, membership, shown))
     return result
 
@@ -109,7 +111,3 @@ def visible_user(ctx: ServiceContext, actor: Actor, user_id: str) -> tuple[User,
             if placements.placements or actor.is_system:
                 return user, placements
     raise NotFound(ErrorCode.USER_NOT_FOUND, field="userId")
-
-
-def _role(ctx: ServiceContext, custom: list[Role], key: str) -> Role | None:
-    return ctx.roles.find(key) or next((r for r in custom if r.key == key), None)

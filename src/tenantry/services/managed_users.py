@@ -96,7 +96,7 @@ def members_of(ctx: ServiceContext, uow: UnitOfWork, account: Account) -> list[M
     """Every member of the account with their role, in joining order."""
     rows = uow.network.members([account.id]).get(account.id, [])
     roles = roles_named(ctx, uow, account, (m.role_key for _, m in rows))
-    return [Member(u, m, roles.get(m.role_key, ctx.roles.admin)) for u, m in rows]
+    return [Member(u, m, roles[m.role_key]) for u, m in rows]
 
 
 def record_members(
@@ -250,7 +250,5 @@ def _member(
     membership = uow.memberships.find(user.id, account.id)
     if membership is None:
         return None
-    role = roles_named(ctx, uow, account, [membership.role_key]).get(
-        membership.role_key, ctx.roles.admin
-    )
+    role = roles_named(ctx, uow, account, [membership.role_key])[membership.role_key]
     return Member(user, membership, role)

@@ -116,20 +116,27 @@ class UserQuery:
 
 
 @dataclass(frozen=True, slots=True)
-class ListedUser:
-    """A person as a page of an account's members shows them: the fields of `User` that the
-    faces listing members read, and nothing secret (a listing reads no password hash and no
-    refresh token, and builds no object that could be saved back as a whole user)."""
+class UserFacts:
+    """What every listing of people shows of each: the fields of `User` it reads, and nothing
+    secret (no password hash, no refresh token; nothing that could be saved back as a whole
+    user)."""
 
     id: str
     email: str
+    status: UserStatus
+    expires_on: date | None
+
+
+@dataclass(frozen=True, slots=True)
+class ListedUser(UserFacts):
+    """A person as a page of an account's members shows them (the member list, the bulk
+    API's users): their facts, and the names and dates those pages show."""
+
     name: str | None
     first_name: str | None
     last_name: str | None
     department: str | None
-    status: UserStatus
     last_login_at: datetime | None
-    expires_on: date | None
 
 
 @dataclass(slots=True)

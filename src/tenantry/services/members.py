@@ -231,9 +231,7 @@ def list_members(
             account_id, limit=limit + 1, after=after, search=search, role_key=role_key
         )
         roles = roles_named(ctx, uow, account, (m.role_key for _, m in rows[:limit]))
-        items = [
-            ListedMember(u, m, roles.get(m.role_key, ctx.roles.admin)) for u, m in rows[:limit]
-        ]
+        items = [ListedMember(u, m, roles[m.role_key]) for u, m in rows[:limit]]
         next_cursor = None
         if len(rows) > limit:
             last = items[-1].membership
@@ -267,7 +265,7 @@ def list_all_members(
             assert last.created_at is not None
             after = (last.created_at, last.user_id)
         roles = roles_named(ctx, uow, account, (m.role_key for _, m in read))
-        return [ListedMember(u, m, roles.get(m.role_key, ctx.roles.admin)) for u, m in read]
+        return [ListedMember(u, m, roles[m.role_key]) for u, m in read]
 
 
 def role_of_actor(ctx: ServiceContext, actor: Actor, account_id: str) -> Role | None:

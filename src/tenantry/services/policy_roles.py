@@ -57,23 +57,26 @@ def roles_of(ctx: ServiceContext, uow: UnitOfWork, account: Account) -> dict[str
 def roles_named(
     ctx: ServiceContext, uow: UnitOfWork, account: Account, keys: Iterable[str]
 ) -> dict[str, Role]:
-    """`roles_of`, for a caller that shows the roles of members it read (`keys`): the
-    account's own roles are read only when a key is not a predefined role of its kind, which
-    spares a statement for most pages of members (no own role takes a predefined key).
+    """The role each of `keys` (held by members a caller read, to show them) names in the
+    account, as `resolve_role` reads it: a predefined key is that role wherever it is held,
+    and the account's own roles are read only when a key is none of those, which spares a
+    statement for most pages of members (no own role takes a predefined key).
 
     Every key gets a role. Read-only units see each statement's own moment, so a member read
     holding a role the account has since taken away (moved off it and deleted between the
     two reads) finds none: that key is shown as a role of its own name granting nothing
     (`gone_role`), never as another role."""
     wanted = set(keys)
-    roles = _predefined_for(ctx, account)
-    # A predefined key is that role wherever it is held, as `resolve_role` (the policy) reads
-    # it, even where the catalogue no longer offers it for the account's kind.
-    roles.update({k: r for k in wanted - roles.keys() if (r := ctx.roles.find(k)) is not None})
-    if not wanted <= roles.keys():
-        roles.update({r.key: r for r in uow.custom_roles.for_account(account.id)})
-        roles.update({key: gone_role(account, key) for key in wanted - roles.keys()})
-    return roles
+    own: dict[str, Role] = {}
+    if any(ctx.roles.find(key) is None for key in wanted):
+        own = {r.key: r for r in uow.custom_roles.for_account(account.id)}
+    return {key: role_shown(ctx, account, key, own) for key in wanted}
+
+
+def role_shown(ctx: ServiceContext, account: Account, key: str, own: Mapping[str, Role]) -> Role:
+    """The role `key` names in `account`, whose own roles are `own`, for showing: the
+    predefined role wherever it is held, else the account's own, else `gone_role`."""
+    return ctx.roles.find(key) or own.get(key) or gone_role(account, key)
 
 
 def gone_role(account: Account, key: str) -> Role:

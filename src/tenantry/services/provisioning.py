@@ -140,7 +140,7 @@ def _views(
             ProvisionedUser(
                 user=r.user,
                 membership=r.membership,
-                role=roles.get(r.membership.role_key, ctx.roles.admin),
+                role=roles[r.membership.role_key],
                 external_id=r.external_id,
                 created=created,
                 last_modified=max(created, changed) if changed else created,

@@ -6,25 +6,14 @@ holding 2 roles each used to cost 150 objects and eleven statements in four tran
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 
 from tenantry.domain.accounts import Account
 from tenantry.domain.roles import Need, Role
-from tenantry.domain.users import UserStatus
 from tenantry.services.context import Actor, ServiceContext
+from tenantry.services.member_query import UserFacts
 from tenantry.services.policy import readable_accounts, require
 from tenantry.services.policy_reach import reach_of
-from tenantry.services.policy_roles import gone_role
-
-
-@dataclass(frozen=True, slots=True)
-class UserFacts:
-    """What a listing of people shows of each: the fields of `User` it reads."""
-
-    id: str
-    email: str
-    status: UserStatus
-    expires_on: date | None
+from tenantry.services.policy_roles import role_shown
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +61,7 @@ def tenant_members(
         if offers_own:
             owning.add(account_id)
         custom = uow.custom_roles.for_accounts(owning) if owning else {}
+    own = {account_id: {r.key: r for r in roles} for account_id, roles in custom.items()}
     users: list[UserFacts] = []
     held: dict[str, list[RoleHeld]] = {}
     views: dict[tuple[str, str], RoleHeld] = {}
@@ -85,10 +75,7 @@ def tenant_members(
             where = readable.get(in_account)
             if where is None:
                 continue
-            role = predefined.find(role_key) or next(
-                (r for r in custom.get(in_account, []) if r.key == role_key),
-                gone_role(where, role_key),  # taken away since the members were read
-            )
+            role = role_shown(ctx, where, role_key, own.get(in_account, {}))
             found = views[(in_account, role_key)] = RoleHeld(where, role)
         entry.append(found)
     offered = [r for r in predefined if r.applies_to(account.kind)] + custom.get(account_id, [])

@@ -29,9 +29,8 @@ from tenantry.services import account_policy, accounts, directory, gateway, invi
 from tenantry.services.accounts import AccountChanges
 from tenantry.services.context import Actor, ServiceContext
 from tenantry.services.delivery import invitation_link
-from tenantry.services.member_query import ListedUser
+from tenantry.services.member_query import UserFacts
 from tenantry.services.members import NewMember, RoleRef
-from tenantry.services.tenant_members import UserFacts
 
 SDL = Path(__file__).with_name("hub.graphql")
 FACE = "graphql"
@@ -57,7 +56,7 @@ class TenantNode:
 
 @dataclass(slots=True)
 class UserNode:
-    user: User | UserFacts | ListedUser
+    user: User | UserFacts
 
 
 def _request(info: Info) -> HubRequest:

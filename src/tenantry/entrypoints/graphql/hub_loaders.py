@@ -16,9 +16,10 @@ from tenantry.services import accounts, directory, gateway, members, tenant_memb
 from tenantry.services.context import Actor, ActorKind, ServiceContext
 from tenantry.services.directory import UserPlacements
 from tenantry.services.gateway import Usage
+from tenantry.services.member_query import UserFacts
 from tenantry.services.members import MAX_PAGE, MemberPage
 from tenantry.services.ports import MemberCursor
-from tenantry.services.tenant_members import RoleHeld, UserFacts
+from tenantry.services.tenant_members import RoleHeld
 
 V = TypeVar("V")
 

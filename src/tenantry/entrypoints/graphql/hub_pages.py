@@ -7,9 +7,8 @@ from tenantry.domain.errors import ErrorCode, InvalidInput
 from tenantry.domain.users import User
 from tenantry.entrypoints.graphql.hub_loaders import USERS_CAP, HubLoaders
 from tenantry.entrypoints.member_cursors import decode_cursor, encode_cursor
-from tenantry.services.member_query import ListedUser
+from tenantry.services.member_query import UserFacts
 from tenantry.services.members import MemberPage
-from tenantry.services.tenant_members import UserFacts
 
 DEFAULT_FIRST = 100
 
@@ -35,7 +34,7 @@ def users_page(
 
 def tenant_users(
     loaders: HubLoaders, account_id: str, first: int | None, after: str | None
-) -> list[User | UserFacts | ListedUser]:
+) -> list[User | UserFacts]:
     """Without paging arguments every member, up to the cap (today's answer, read with their
     roles in one go); with them, a page."""
     if first is None and after is None:

@@ -43,34 +43,22 @@ _STATUSES = {int(status): status for status in UserStatus}
 LISTED_USER_FIELDS = (
     "id",
     "email",
+    "status",
+    "expires_on",
     "name",
     "first_name",
     "last_name",
     "department",
-    "status",
     "last_login_at",
-    "expires_on",
-)
+)  # in `ListedUser`'s order
 LISTED_USER_COLUMNS = columns(users, LISTED_USER_FIELDS)
 LISTED_USER_WIDTH = len(LISTED_USER_FIELDS)
 
 
 def to_listed_user(row: Sequence[Any]) -> ListedUser:
     """A listed user from `LISTED_USER_COLUMNS`, selected in that order first in `row`."""
-    (user_id, email, name, first_name, last_name, department, status, last_login, expires_on) = row[
-        :LISTED_USER_WIDTH
-    ]
-    return ListedUser(
-        user_id,
-        email,
-        name,
-        first_name,
-        last_name,
-        department,
-        _STATUSES[status],
-        last_login,
-        expires_on,
-    )
+    user_id, email, status, *rest = row[:LISTED_USER_WIDTH]
+    return ListedUser(user_id, email, _STATUSES[status], *rest)
 
 
 def to_user(row: Sequence[Any], at: int = 0, emails: list[NotificationEmail] | None = None) -> User:
