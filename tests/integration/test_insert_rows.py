@@ -8,20 +8,11 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 import sqlalchemy as sa
 
+from every_type import THINGS
 from tenantry.storage.repositories.inserts import insert_rows
-from tenantry.storage.types import UTCDateTime
 from tenantry.storage.writes import WRITES, inserted, note_writes
 
-_things = sa.Table(
-    "things",
-    sa.MetaData(),
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("name", sa.String(40)),
-    sa.Column("count", sa.Integer),
-    sa.Column("flag", sa.Boolean),
-    sa.Column("data", sa.JSON),
-    sa.Column("at", UTCDateTime()),
-)
+_things = THINGS
 
 VALUES = [
     {

@@ -195,12 +195,12 @@ class SqlAccountRepository(Repository):
 
     def chain(self, account_id: str) -> list[Account]:
         """The account and its ancestors, nearest first, in one recursive query."""
-        return [to_account(row) for row in self.conn.execute(CHAIN, {"id": account_id}).all()]
+        return [to_account(row) for row in self._rows(CHAIN, {"id": account_id})]
 
     def chain_with_own_roles(self, account_id: str) -> tuple[list[Account], bool]:
         """`chain`, and whether the account has roles of its own (custom roles), in the same
         statement: a caller that lists the roles it offers need not ask when it has none."""
-        rows = self.conn.execute(_CHAIN_WITH_OWN_ROLES, {"id": account_id}).all()
+        rows = self._rows(_CHAIN_WITH_OWN_ROLES, {"id": account_id})
         return [to_account(row) for row in rows], bool(rows and rows[0][-1])
 
     def chains(self, account_ids: Collection[str]) -> dict[str, list[Account]]:
@@ -208,7 +208,7 @@ class SqlAccountRepository(Repository):
         if not account_ids:
             return {}
         result: dict[str, list[Account]] = {}
-        for row in self.conn.execute(_CHAINS, {"ids": list(set(account_ids))}).all():
+        for row in self._rows(_CHAINS, {"ids": list(set(account_ids))}):
             result.setdefault(row[_WIDTH], []).append(to_account(row))
         return result
 

@@ -14,6 +14,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from tenantry.storage.repositories.driver_reads import Row, read_rows
+
 
 class Repository:
     def __init__(self, connection: sa.Connection) -> None:
@@ -23,6 +25,10 @@ class Repository:
         self, statement: sa.Executable, parameters: Mapping[str, Any] | None = None
     ) -> sa.Row[Any] | None:
         return self.conn.execute(statement, parameters).first()
+
+    def _rows(self, statement: sa.Select[Any], parameters: Mapping[str, Any]) -> list[Row]:
+        """The rows of a hot read, as tuples, fetched with the driver (`driver_reads`)."""
+        return read_rows(self.conn, statement, parameters)
 
 
 def columns(table: sa.FromClause, names: Sequence[str]) -> tuple[sa.ColumnElement[Any], ...]:

@@ -262,9 +262,9 @@ class SqlMembershipRepository(Repository):
         statuses = _USER_STATUSES
         return [
             (user_id, email, statuses[status], expires_on, account, role_key)
-            for user_id, email, status, expires_on, account, role_key in self.conn.execute(
+            for user_id, email, status, expires_on, account, role_key in self._rows(
                 _MEMBER_PLACEMENTS[kind], parameters
-            ).all()
+            )
         ]
 
     def for_user(self, user_id: str, within: Reach | None = None) -> list[Membership]:
@@ -317,10 +317,10 @@ class SqlMembershipRepository(Repository):
             parameters["role_key"] = role_key
         statement = _members(after is not None, plan, bool(role_key))
         if plan is None:
-            rows = self.conn.execute(statement, parameters).all()
+            rows = self._rows(statement, parameters)
         else:  # a search: its plan depends on how common the text is
             with planned_for_their_values(self.conn):
-                rows = self.conn.execute(statement, parameters).all()
+                rows = self._rows(statement, parameters)
         return [(to_listed_user(row), to_membership(row, LISTED_USER_WIDTH)) for row in rows]
 
     def count(self, account_id: str) -> int:

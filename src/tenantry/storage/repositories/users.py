@@ -256,7 +256,7 @@ class SqlUserRepository(Repository):
         return found[0] if found else None
 
     def _many(self, statement: sa.Select[Any], parameters: Mapping[str, Any]) -> list[User]:
-        rows = self.conn.execute(statement, parameters).all()
+        rows = self._rows(statement, parameters)
         with_emails = [row[0] for row in rows if row[USER_WIDTH]]
         if not with_emails:
             return [to_user(row) for row in rows]
@@ -265,8 +265,6 @@ class SqlUserRepository(Repository):
 
     def _emails(self, user_ids: list[str]) -> dict[str, list[NotificationEmail]]:
         result: dict[str, list[NotificationEmail]] = defaultdict(list)
-        for user_id, address, use_for_notifications in self.conn.execute(
-            _EMAILS, {"ids": user_ids}
-        ):
+        for user_id, address, use_for_notifications in self._rows(_EMAILS, {"ids": user_ids}):
             result[user_id].append(NotificationEmail(address, use_for_notifications))
         return result

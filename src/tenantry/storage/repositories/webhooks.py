@@ -205,7 +205,7 @@ class SqlWebhookRepository(Repository):
         ancestor's, nearest first (one query, once per transaction)."""
         heard = self._heard.get(account_id)
         if heard is None:
-            rows = self.conn.execute(_HEARING, {"id": account_id}).all()
+            rows = self._rows(_HEARING, {"id": account_id})
             chain: list[Account] = []
             for row in rows:  # nearest first; an account with several endpoints has a row each
                 if not chain or chain[-1].id != row[0]:

@@ -1,0 +1,196 @@
+"""`read_rows` gives what `conn.execute(...).all()` gives, on both engines: the values of every
+column type tenantry reads, with expanding lists of any length, constants the statement binds
+itself and timestamps bound as parameters; listeners still see each statement; a driver
+error is handled by SQLAlchemy as any other statement's (a dropped connection is
+`DatabaseUnavailable`, and the pool recovers); the hot statements read alike either way."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.pool import NullPool
+
+from every_type import THINGS
+from tenantry.services.context import ServiceContext
+from tenantry.services.ports import DatabaseUnavailable
+from tenantry.storage.repositories.accounts import _CHAIN_WITH_OWN_ROLES, _CHAINS, CHAIN
+from tenantry.storage.repositories.driver_reads import _PREPARED, PLANS_KEPT, read_rows
+from tenantry.storage.repositories.memberships import _MEMBER_PLACEMENTS, _members
+from tenantry.storage.repositories.reach import ReachKind
+from tenantry.storage.repositories.users import _BY_EMAILS, _EMAILS
+from tenantry.storage.repositories.webhooks import _HEARING
+from tenantry.storage.types import UTCDateTime
+
+from factories import World
+
+_things = THINGS
+_AT = datetime(2026, 12, 4, 16, 31, 5, 374252, tzinfo=UTC)
+ROWS: list[dict[str, Any]] = [
+    {"id": 1, "name": "first", "count": 3, "flag": True, "data": {"n": 1.5}, "at": _AT},
+    {"id": 2, "name": None, "count": None, "flag": False, "data": None, "at": None},
+    {"id": 3, "name": "ünï", "count": -1, "flag": None, "data": [], "at": _AT + timedelta(hours=1)},
+    {
+        "id": 4,
+        "name": "x",
+        "count": 0,
+        "flag": True,
+        "data": {"1": "one"},
+        "at": _AT - timedelta(3),
+    },
+]
+for number, row in enumerate(ROWS):
+    row["on"] = _AT.date() + timedelta(days=number) if number % 2 else None
+
+_BY_IDS = (
+    sa.select(_things, sa.literal(7).label("seven"), (_things.c.id > 2).label("late"))
+    .where(_things.c.id.in_(sa.bindparam("ids", expanding=True)))
+    .order_by(_things.c.id)
+)
+_SINCE = (
+    sa.select(_things.c.id, _things.c.at)
+    .where(_things.c.at >= sa.bindparam("since", type_=UTCDateTime()))
+    .where(_things.c.name.in_(sa.bindparam("names", expanding=True)))
+    .order_by(_things.c.id)
+)
+_NAMED = sa.select(_things.c.id).where(_things.c.name == sa.bindparam("name"))
+_LITERAL = sa.select(_things.c.id).where(
+    _things.c.id.in_(sa.bindparam("ids", expanding=True, literal_execute=True))
+)
+
+
+@pytest.fixture
+def things(engine: sa.Engine) -> sa.Engine:
+    _things.create(engine)
+    with engine.begin() as conn:
+        conn.execute(_things.insert(), ROWS)
+    return engine
+
+
+def both(conn: sa.Connection, statement: sa.Select[Any], **parameters: Any) -> list[Any]:
+    theirs = [tuple(row) for row in conn.execute(statement, parameters).all()]
+    ours = read_rows(conn, statement, parameters)
+    assert ours == theirs
+    assert all(type(row) is tuple for row in ours)
+    return ours
+
+
+def test_every_type_reads_as_sqlalchemy_reads_it(things: sa.Engine) -> None:
+    with things.connect() as conn:
+        rows = both(conn, _BY_IDS, ids=[1, 2, 3, 4])
+    assert [row[:7] for row in rows] == [tuple(r.values()) for r in ROWS]
+    assert [row[7:] for row in rows] == [(7, False), (7, False), (7, True), (7, True)]
+    assert rows[0][5].tzinfo is UTC
+
+
+def test_lists_of_every_length_share_nothing_but_the_statement(things: sa.Engine) -> None:
+    with things.connect() as conn:
+        assert [r[0] for r in both(conn, _BY_IDS, ids=[3])] == [3]
+        assert [r[0] for r in both(conn, _BY_IDS, ids=[4, 1])] == [1, 4]
+        assert [r[0] for r in both(conn, _BY_IDS, ids=[2])] == [2]  # the one-value text again
+        assert both(conn, _BY_IDS, ids=[]) == []
+
+
+def test_bound_timestamps_are_converted_as_sqlalchemy_converts_them(things: sa.Engine) -> None:
+    since = (_AT - timedelta(minutes=1)).astimezone(timezone(timedelta(hours=-5)))
+    with things.connect() as conn:
+        rows = both(conn, _SINCE, since=since, names=["first", "ünï", "x"])
+    assert [r[0] for r in rows] == [1, 3]
+
+
+def test_a_statement_keeps_a_bounded_number_of_texts(things: sa.Engine) -> None:
+    with things.connect() as conn:
+        for length in range(1, PLANS_KEPT + 10):
+            rows = both(conn, _BY_IDS, ids=[1 + n % 4 for n in range(length)])
+            assert len(rows) == min(length, 4)
+        kept = _PREPARED[conn.dialect][_BY_IDS]
+    assert kept is not None
+    assert len(kept.plans) == PLANS_KEPT
+
+
+def test_a_statement_with_values_in_its_text_is_left_to_sqlalchemy(things: sa.Engine) -> None:
+    with things.connect() as conn:
+        assert [r[0] for r in both(conn, _LITERAL, ids=[2, 3])] == [2, 3]
+        assert [r[0] for r in both(conn, _LITERAL, ids=[1])] == [1]
+
+
+def test_listeners_see_each_statement(things: sa.Engine) -> None:
+    seen: list[str] = []
+    sa.event.listen(things, "before_cursor_execute", lambda *args: seen.append(args[2]))
+    with things.connect() as conn:
+        read_rows(conn, _NAMED, {"name": "x"})
+    assert len(seen) == 1
+    assert "things" in seen[0]
+
+
+def test_only_a_select_is_read(things: sa.Engine) -> None:
+    with things.connect() as conn, pytest.raises(TypeError, match="Delete"):
+        read_rows(conn, _things.delete(), {})  # type: ignore[arg-type]
+    with things.connect() as conn:
+        assert len(conn.execute(sa.select(_things)).all()) == len(ROWS)
+
+
+def test_an_error_is_sqlalchemys(things: sa.Engine) -> None:
+    broken = sa.select(sa.column("missing")).select_from(_things)
+    with things.connect() as conn, pytest.raises(sa.exc.DBAPIError):
+        read_rows(conn, broken, {})
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_dropped_connection_is_unavailable_then_the_pool_recovers(
+    things: sa.Engine, database_url: str
+) -> None:
+    with things.connect() as conn:
+        assert read_rows(conn, _NAMED, {"name": "x"}) == [(4,)]
+    killer = sa.create_engine(database_url, poolclass=NullPool)
+    with killer.connect() as conn:
+        conn.execute(
+            sa.text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        )
+    killer.dispose()
+    with things.connect() as conn, pytest.raises(DatabaseUnavailable):
+        read_rows(conn, _NAMED, {"name": "x"})
+    with things.connect() as conn:
+        assert read_rows(conn, _NAMED, {"name": "x"}) == [(4,)]
+
+
+def test_the_hot_statements_read_alike(ctx: ServiceContext, world: World) -> None:
+    accounts = [world.a.id, world.b.id, world.host.id]
+    engine: sa.Engine = ctx.uow.engine  # type: ignore[attr-defined]
+    with engine.connect() as conn:
+        assert len(both(conn, CHAIN, id=world.a.id)) >= 2
+        assert both(conn, _CHAIN_WITH_OWN_ROLES, id=world.a.id)
+        assert len(both(conn, _CHAINS, ids=accounts)) >= 3
+        for kind, reach in (
+            (ReachKind.EVERYWHERE, {}),
+            (ReachKind.HOME, {"reach_root": world.host.id}),
+        ):
+            placements = both(
+                conn, _MEMBER_PLACEMENTS[kind], account_id=world.a.id, limit=50, **reach
+            )
+            assert placements
+        assert both(conn, _HEARING, id=world.a.id)
+        admins = [world.a_admin.email, world.b_admin.email, world.host_admin.email]
+        found = both(conn, _BY_EMAILS, emails=admins)
+        assert len(found) == 3
+        both(conn, _EMAILS, ids=[row[0] for row in found])
+        members = both(conn, _members(False, None, False), account_id=world.a.id, limit=50)
+        assert members
+        joined = members[0][-1]  # the membership's, after the user's columns
+        assert isinstance(joined, datetime)
+        page = (joined - timedelta(seconds=1), "")
+        after = both(
+            conn,
+            _members(True, None, True),
+            account_id=world.a.id,
+            limit=50,
+            after_at=page[0],
+            after_user=page[1],
+            role_key="admin",
+        )
+        assert after == members
