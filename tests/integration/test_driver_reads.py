@@ -6,6 +6,9 @@ error is handled by SQLAlchemy as any other statement's (a dropped connection is
 
 from __future__ import annotations
 
+import gc
+import logging
+import weakref
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
@@ -16,8 +19,9 @@ from sqlalchemy.pool import NullPool
 from every_type import THINGS
 from tenantry.services.context import ServiceContext
 from tenantry.services.ports import DatabaseUnavailable
+from tenantry.storage.engine import create_engine
 from tenantry.storage.repositories.accounts import _CHAIN_WITH_OWN_ROLES, _CHAINS, CHAIN
-from tenantry.storage.repositories.driver_reads import _PREPARED, PLANS_KEPT, read_rows
+from tenantry.storage.repositories.driver_reads import PLANS_KEPT, _prepared, read_rows
 from tenantry.storage.repositories.memberships import _MEMBER_PLACEMENTS, _members
 from tenantry.storage.repositories.reach import ReachKind
 from tenantry.storage.repositories.users import _BY_EMAILS, _EMAILS
@@ -105,7 +109,7 @@ def test_a_statement_keeps_a_bounded_number_of_texts(things: sa.Engine) -> None:
         for length in range(1, PLANS_KEPT + 10):
             rows = both(conn, _BY_IDS, ids=[1 + n % 4 for n in range(length)])
             assert len(rows) == min(length, 4)
-        kept = _PREPARED[conn.dialect][_BY_IDS]
+        kept = _prepared(conn.dialect, _BY_IDS)
     assert kept is not None
     assert len(kept.plans) == PLANS_KEPT
 
@@ -117,12 +121,53 @@ def test_a_statement_with_values_in_its_text_is_left_to_sqlalchemy(things: sa.En
 
 
 def test_listeners_see_each_statement(things: sa.Engine) -> None:
-    seen: list[str] = []
-    sa.event.listen(things, "before_cursor_execute", lambda *args: seen.append(args[2]))
+    before: list[str] = []
+    after: list[str] = []
+    sa.event.listen(things, "before_cursor_execute", lambda *args: before.append(args[2]))
+    sa.event.listen(things, "after_cursor_execute", lambda *args: after.append(args[2]))
     with things.connect() as conn:
         read_rows(conn, _NAMED, {"name": "x"})
-    assert len(seen) == 1
-    assert "things" in seen[0]
+    assert len(before) == len(after) == 1
+    assert "things" in before[0]
+
+
+def test_what_it_would_not_read_exactly_is_left_to_sqlalchemy(things: sa.Engine) -> None:
+    own_value = sa.select(_things.c.id).where(_things.c.id == sa.bindparam("id", 1))
+    listed = sa.select(_things.c.id).where(_things.c.id.in_([2, 3])).order_by(_things.c.id)
+    numeric = sa.select(_things.c.id, sa.cast(_things.c.count, sa.Float)).order_by(_things.c.id)
+    with things.connect() as conn:
+        assert both(conn, own_value) == [(1,)]
+        assert both(conn, own_value, id=3) == [(3,)]  # a value the statement binds itself
+        assert both(conn, own_value) == [(1,)]
+        assert both(conn, listed) == [(2,), (3,)]
+        assert [r[1] for r in both(conn, numeric)] == [3.0, None, -1.0, 0.0]
+        with pytest.raises(sa.exc.StatementError, match="required for bind parameter 'name'"):
+            read_rows(conn, _NAMED, {})
+
+
+def test_an_engine_that_logs_its_statements_logs_these(
+    database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    logging_engine = create_engine(database_url, echo=True)
+    try:
+        _things.create(logging_engine)
+        with caplog.at_level(logging.INFO, "sqlalchemy.engine"), logging_engine.connect() as conn:
+            read_rows(conn, _NAMED, {"name": "x"})
+        assert any("FROM things" in record.getMessage() for record in caplog.records)
+    finally:
+        logging_engine.dispose()
+
+
+def test_no_dialect_is_kept_alive(database_url: str) -> None:
+    engine = create_engine(database_url)
+    _things.create(engine)
+    with engine.connect() as conn:
+        read_rows(conn, _NAMED, {"name": "x"})
+    dialect = weakref.ref(engine.dialect)
+    engine.dispose()
+    del engine, conn
+    gc.collect()
+    assert dialect() is None
 
 
 def test_only_a_select_is_read(things: sa.Engine) -> None:
@@ -136,6 +181,41 @@ def test_an_error_is_sqlalchemys(things: sa.Engine) -> None:
     broken = sa.select(sa.column("missing")).select_from(_things)
     with things.connect() as conn, pytest.raises(sa.exc.DBAPIError):
         read_rows(conn, broken, {})
+    with things.connect() as conn, pytest.raises(sa.exc.StatementError, match="naive"):
+        read_rows(conn, _SINCE, {"since": datetime(2026, 1, 1), "names": ["x"]})
+
+
+def test_a_closed_connection_is_unavailable_and_invalidated(things: sa.Engine) -> None:
+    with things.connect() as conn:
+        conn.connection.driver_connection.close()  # type: ignore[union-attr]
+        with pytest.raises(DatabaseUnavailable):
+            read_rows(conn, _NAMED, {"name": "x"})
+        assert conn.invalidated
+
+
+def test_an_interrupted_read_invalidates_its_connection(things: sa.Engine) -> None:
+    """As SQLAlchemy's own statements: a connection left in an unknown state is dropped."""
+
+    def interrupt(*_: Any) -> None:
+        raise KeyboardInterrupt
+
+    sa.event.listen(things, "before_cursor_execute", interrupt)
+    for read in (lambda conn: conn.execute(_NAMED, {"name": "x"}), _named_x):
+        with things.connect() as conn:
+            with pytest.raises(DatabaseUnavailable):
+                read(conn)
+            assert conn.invalidated
+
+
+def _named_x(conn: sa.Connection) -> list[Any]:
+    return read_rows(conn, _NAMED, {"name": "x"})
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_select_that_writes_is_refused(things: sa.Engine) -> None:
+    added = _things.insert().values(id=sa.bindparam("new")).returning(_things.c.id).cte("added")
+    with things.connect() as conn, pytest.raises(TypeError, match="reads"):
+        read_rows(conn, sa.select(added.c.id), {"new": 10})
 
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)

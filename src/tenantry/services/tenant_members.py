@@ -50,14 +50,17 @@ def tenant_members(
         # Memberships elsewhere are read only within the actor's reach: the policy below
         # would refuse the others, however many anybody made.
         rows = uow.memberships.member_placements(account_id, at_most + 1, reach_of(actor))
-        elsewhere = {row[4] for row in rows} - {account_id}
+        held_where = {(row[4], row[5]) for row in rows}  # a few (account, role) among many rows
+        elsewhere = {where for where, _ in held_where} - {account_id}
         chains = uow.accounts.chains(elsewhere)
         readable = readable_accounts(ctx, uow, actor, elsewhere, with_members=True, chains=chains)
         readable[account_id] = account  # `require` said so
         # Own roles are read where a member holds a role that is none of the predefined ones
         # (read after the members, so a role made and given since is found), and the
         # account's own when it has some, for the roles it offers.
-        owning = {row[4] for row in rows if row[4] in readable and not predefined.find(row[5])}
+        owning = {
+            where for where, key in held_where if where in readable and not predefined.find(key)
+        }
         if offers_own:
             owning.add(account_id)
         custom = uow.custom_roles.for_accounts(owning) if owning else {}

@@ -10,25 +10,31 @@ back plain tuples with the result processors of the selected columns applied: th
 `.all()` would give, by position (`tests/integration/test_driver_reads.py` compares them on
 both engines).
 
-What it keeps of SQLAlchemy's execution: listeners of `before_cursor_execute` still see the
-statement (statement counts, noted writes); a driver error goes through SQLAlchemy's handling
-of it, so a dropped connection is invalidated and reported as any other statement's would be
-(`DatabaseUnavailable`). Statements are compiled once per dialect, and once per number of
-values of each expanding parameter (`IN` lists, up to `PLANS_KEPT` shapes): pass only
-statements built once, at import.
-A statement with values rendered into its text (`literal_execute`) or with bound names that
-need escaping is simply executed by SQLAlchemy.
+What it keeps of SQLAlchemy's execution: the listeners of `before_cursor_execute` and
+`after_cursor_execute` see each statement (statement counts, noted writes), with no execution
+context (a listener rewriting statements, `retval=True`, is not supported); any error goes
+through SQLAlchemy's handling of it, so a dropped connection is invalidated and reported as
+any other statement's would be (`DatabaseUnavailable`), and an interruption invalidates it.
+Statements are compiled once per dialect, and once per number of values of each expanding
+parameter (`IN` lists, up to `PLANS_KEPT` shapes): pass only statements built once, at
+import. SQLAlchemy itself executes what this would not read exactly as it does: a statement
+with values rendered into its text (`literal_execute`, a list given to `in_`) or computed
+at each execution, bound names that need escaping, numeric columns (whose processors depend
+on the type the driver reports), a call giving a value the statement binds itself or
+leaving out one it needs, and every statement of an engine that logs them (`echo`).
 """
 
 from __future__ import annotations
 
-import weakref
+import contextlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.sql import visitors
 from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.dml import UpdateBase
 
 Row = tuple[Any, ...]
 _Processor = Callable[[Any], Any]
@@ -53,15 +59,16 @@ class _Plan:
 class _Prepared:
     compiled: SQLCompiler
     expanding: tuple[str, ...]  # the expanding parameters' names
+    required: frozenset[str]  # the names a caller must give (binds without a value)
+    own: frozenset[str]  # binds with a value of their own, which a caller may not give here
     convert: Callable[[list[Any]], list[Row]] | None  # the result processors, if any
     plans: dict[tuple[int, ...], _Plan] = field(default_factory=dict)
 
 
-# A dialect (one per engine) to what was prepared for it, by statement; None for a
-# statement left to SQLAlchemy.
-_PREPARED: weakref.WeakKeyDictionary[sa.Dialect, dict[sa.Select[Any], _Prepared | None]] = (
-    weakref.WeakKeyDictionary()
-)
+# On each dialect (one per engine), what was prepared for it by statement; None for a
+# statement left to SQLAlchemy. Kept on the dialect, which the compiled statements refer
+# to: a table keyed by dialects would keep every engine's alive.
+_STATEMENTS = "_tenantry_driver_reads"
 
 
 def read_rows(
@@ -69,7 +76,13 @@ def read_rows(
 ) -> list[Row]:
     """`[tuple(row) for row in conn.execute(statement, parameters)]`, through the driver."""
     prepared = _prepared(conn.dialect, statement)
-    if prepared is None:
+    given = parameters.keys()
+    if (
+        prepared is None
+        or conn.engine.echo  # SQLAlchemy logs each statement
+        or not prepared.required <= given
+        or prepared.own & given
+    ):
         return [tuple(row) for row in conn.execute(statement, parameters)]
     shape = tuple(len(parameters[name]) for name in prepared.expanding)
     plan = prepared.plans.get(shape)
@@ -77,26 +90,34 @@ def read_rows(
         plan = _plan(prepared.compiled, parameters)
         if len(prepared.plans) < PLANS_KEPT:
             prepared.plans[shape] = plan
-    values = [
-        (value if name is None else parameters[name] if at is None else parameters[name][at])
-        for name, at, value, _ in plan.sources
-    ]
-    for position, (_, _, _, process) in enumerate(plan.sources):
-        if process is not None:
-            values[position] = process(values[position])
-    bound: Any = tuple(values) if plan.names is None else dict(zip(plan.names, values, strict=True))
-    cursor = conn.connection.cursor()
+    bound: Any = None
+    cursor = None
     try:
-        for listener in conn.dispatch.before_cursor_execute:
+        values = [
+            (value if name is None else parameters[name] if at is None else parameters[name][at])
+            for name, at, value, _ in plan.sources
+        ]
+        for position, (_, _, _, process) in enumerate(plan.sources):
+            if process is not None:
+                values[position] = process(values[position])
+        bound = tuple(values) if plan.names is None else dict(zip(plan.names, values, strict=True))
+        cursor = conn.connection.cursor()
+        dispatch = conn.dispatch
+        for listener in dispatch.before_cursor_execute:
             listener(conn, cursor, plan.text, bound, None, False)
         cursor.execute(plan.text, bound)
         rows: list[Any] = list(cursor.fetchall())
-    except conn.dialect.loaded_dbapi.Error as error:
-        # SQLAlchemy's own handling: the `handle_error` listeners, and the invalidation of
-        # a connection the server dropped (the pool's too).
+        for listener in dispatch.after_cursor_execute:
+            listener(conn, cursor, plan.text, bound, None, False)
+    except BaseException as error:
+        # SQLAlchemy's own handling, as for its statements: the `handle_error` listeners,
+        # the invalidation of a connection the server dropped (the pool's too) or that an
+        # interruption left in an unknown state, and a `StatementError` for anything else.
         conn._handle_dbapi_exception(error, plan.text, bound, cursor, None)
     finally:
-        cursor.close()
+        if cursor is not None:
+            with contextlib.suppress(Exception):  # as SQLAlchemy closes its cursors
+                cursor.close()
     return rows if prepared.convert is None else prepared.convert(rows)
 
 
@@ -113,7 +134,7 @@ def _converter(processors: dict[int, _Processor], width: int) -> Callable[[list[
 
 
 def _prepared(dialect: sa.Dialect, statement: sa.Select[Any]) -> _Prepared | None:
-    known = _PREPARED.setdefault(dialect, {})
+    known: dict[sa.Select[Any], _Prepared | None] = vars(dialect).setdefault(_STATEMENTS, {})
     try:
         return known[statement]
     except KeyError:
@@ -122,25 +143,36 @@ def _prepared(dialect: sa.Dialect, statement: sa.Select[Any]) -> _Prepared | Non
 
 
 def _prepare(dialect: sa.Dialect, statement: sa.Select[Any]) -> _Prepared | None:
-    if not isinstance(statement, sa.Select):  # a write must meet the listeners' context
+    # A write must meet the listeners with its context (`storage.writes` notes its table).
+    if not isinstance(statement, sa.Select) or any(
+        isinstance(element, UpdateBase) for element in visitors.iterate(statement)
+    ):
         raise TypeError(f"read_rows reads; {type(statement).__name__} goes through SQLAlchemy")
     compiled = statement.compile(dialect=dialect)
     assert isinstance(compiled, SQLCompiler)
     if compiled.literal_execute_params or compiled.escaped_bind_names:
         return None
-    expanding = tuple(
-        compiled.bind_names[bind] for bind in compiled.post_compile_params if bind.expanding
-    )
-    if len(expanding) != len(compiled.post_compile_params):
-        return None
+    binds = compiled.binds
+    if any(bind.callable is not None for bind in binds.values()):
+        return None  # a value computed at each execution
+    if any(bind.expanding and not bind.required for bind in binds.values()):
+        return None  # a list written into the statement (`in_([...])`)
     columns = statement.selected_columns
     processors: dict[int, _Processor] = {}
     for position, column in enumerate(columns):
-        process = column.type.dialect_impl(dialect).result_processor(dialect, None)
+        kind = column.type.dialect_impl(dialect)
+        if isinstance(kind, (sa.Numeric, sa.Float)):
+            return None  # its processor depends on the type the driver reports
+        process = kind.result_processor(dialect, None)
         if process is not None:
             processors[position] = process
-    convert = _converter(processors, len(columns)) if processors else None
-    return _Prepared(compiled, expanding, convert)
+    return _Prepared(
+        compiled,
+        expanding=tuple(name for name, bind in binds.items() if bind.expanding),
+        required=frozenset(name for name, bind in binds.items() if bind.required),
+        own=frozenset(name for name, bind in binds.items() if not bind.required),
+        convert=_converter(processors, len(columns)) if processors else None,
+    )
 
 
 def _bind_processor(compiled: SQLCompiler, bind: sa.BindParameter[Any]) -> _Processor | None:
