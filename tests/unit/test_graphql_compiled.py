@@ -135,6 +135,57 @@ def test_generated_queries_answer_alike(query: str, root: dict[str, Any]) -> Non
     same(compiled(document, root, None), reference(document, root, None))
 
 
+# Data the projection answers in full (its only errors the schema's own), so that what it
+# answers, not the generic path it gives up to, is compared.
+WELL_FORMED_PART = st.fixed_dictionaries(
+    {
+        "label": st.text(max_size=3),
+        "weight": st.none() | st.floats(allow_nan=False, allow_infinity=False),
+        "note": st.none() | st.text(max_size=3),
+    }
+)
+WELL_FORMED_ITEM = st.fixed_dictionaries(
+    {
+        "id": st.text(min_size=1, max_size=3),
+        "name": st.none() | st.text(max_size=3),
+        "color": st.none() | st.sampled_from(["RED", "GREEN"]),
+        "size": st.none() | st.integers(-5, 5),
+        "ok": st.booleans(),
+        "tags": st.none() | st.lists(st.text(max_size=2), max_size=2),
+        "parts": st.lists(WELL_FORMED_PART, min_size=1, max_size=3),
+        "best": WELL_FORMED_PART,
+    }
+)
+WELL_FORMED_ROOT = st.fixed_dictionaries(
+    {
+        "item": WELL_FORMED_ITEM,
+        "items": st.lists(WELL_FORMED_ITEM, min_size=1, max_size=2),
+        "required": WELL_FORMED_ITEM,
+        "names": st.lists(st.text(max_size=2), max_size=2),
+        "count": st.integers(-5, 5),
+    }
+)
+
+
+def met_twice(root: dict[str, Any]) -> dict[str, Any]:
+    """`root` with every list of items and of parts holding each of its objects twice (the
+    same objects, as users share the views of their roles), and the first part the best."""
+    items = root["items"]
+    for item in [root["item"], root["required"], *items]:
+        item["parts"] = item["parts"] * 2
+        item["best"] = item["parts"][0]
+    return {**root, "items": items * 2}
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(query=queries(SCHEMA), root=WELL_FORMED_ROOT)
+def test_objects_met_twice_answer_alike(query: str, root: dict[str, Any]) -> None:
+    """The projection answers an object it met before in the request as it did then."""
+    document = parse(query)
+    shared = met_twice(root)
+    same(compiled(document, shared, None), reference(document, shared, None))
+
+
 FRAGMENTS = """
 query ($skip: Boolean!, $id: ID!) {
   first: item(id: $id) { ...whole name @skip(if: $skip) }

@@ -72,6 +72,7 @@ class ResolveInfo:
     request, shared by every field (the resolvers of these schemas read nothing else)."""
 
     context: Any
+    projected: dict[int, tuple[Any, Any]]  # answers by source met, for `projection._shared`
 
 
 class _Propagate(Exception):
@@ -98,9 +99,8 @@ class _Field:
     null_message: str
     leaf: bool  # completing needs no path (only an error does)
     nullable: GraphQLOutputType | None = None  # the type without its non-null wrapper
-    sets: list[SelectionSetNode] = dataclasses.field(
-        default_factory=list
-    )  # its selection sets (objects)
+    # its selection sets (objects)
+    sets: list[SelectionSetNode] = dataclasses.field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -388,7 +388,7 @@ class CompiledOperation:
         )
         if isinstance(variables, list):
             return None
-        info = ResolveInfo(context)
+        info = ResolveInfo(context, {})
         if self.projection is not None:
             try:
                 return ExecutionResult(self.projection(root_value, info, variables), None)
