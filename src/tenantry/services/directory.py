@@ -18,7 +18,7 @@ from tenantry.domain.users import User, UserStatus
 from tenantry.services.context import Actor, ServiceContext
 from tenantry.services.policy import readable_accounts
 from tenantry.services.policy_reach import reach_of
-from tenantry.services.policy_roles import role_shown
+from tenantry.services.policy_roles import role_named, role_shown
 from tenantry.services.ports import UnitOfWork
 
 
@@ -69,7 +69,7 @@ def _placements(
         can_act = user is not None and user.status is UserStatus.ACTIVATED
         for membership, _ in user_memberships:
             own = own_roles.get(membership.account_id, {})
-            found = ctx.roles.find(membership.role_key) or own.get(membership.role_key)
+            found = role_named(ctx, membership.role_key, own)
             # A membership always names an existing role (custom roles in use can't be
             # deleted), unless taken away between two statements of this read; counted as
             # admin, that keeps the last-admin protections strict, but it is shown as every

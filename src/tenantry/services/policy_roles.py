@@ -73,10 +73,16 @@ def roles_named(
     return {key: role_shown(ctx, account, key, own) for key in wanted}
 
 
+def role_named(ctx: ServiceContext, key: str, own: Mapping[str, Role]) -> Role | None:
+    """The role `key` names: the predefined role wherever it is held, else one of the
+    account's own roles (`own`), else none (taken away since the key was read)."""
+    return ctx.roles.find(key) or own.get(key)
+
+
 def role_shown(ctx: ServiceContext, account: Account, key: str, own: Mapping[str, Role]) -> Role:
-    """The role `key` names in `account`, whose own roles are `own`, for showing: the
-    predefined role wherever it is held, else the account's own, else `gone_role`."""
-    return ctx.roles.find(key) or own.get(key) or gone_role(account, key)
+    """The role `key` names in `account`, whose own roles are `own`, for showing: `role_named`,
+    else `gone_role`."""
+    return role_named(ctx, key, own) or gone_role(account, key)
 
 
 def gone_role(account: Account, key: str) -> Role:
