@@ -20,6 +20,7 @@ from every_type import THINGS
 from tenantry.services.context import ServiceContext
 from tenantry.services.ports import DatabaseUnavailable
 from tenantry.storage.engine import create_engine
+from tenantry.storage.repositories import driver_reads
 from tenantry.storage.repositories.accounts import _CHAIN_WITH_OWN_ROLES, _CHAINS, CHAIN
 from tenantry.storage.repositories.driver_reads import PLANS_KEPT, _prepared, read_rows
 from tenantry.storage.repositories.memberships import _MEMBER_PLACEMENTS, _members
@@ -177,6 +178,43 @@ def test_only_a_select_is_read(things: sa.Engine) -> None:
         assert len(conn.execute(sa.select(_things)).all()) == len(ROWS)
 
 
+def _kept_cursor(conn: sa.Connection) -> Any:
+    return conn.connection.info.get(driver_reads._CURSOR)
+
+
+def test_a_connection_keeps_one_cursor_for_its_reads(things: sa.Engine) -> None:
+    with things.connect() as conn:
+        assert both(conn, _NAMED, name="x") == [(4,)]
+        cursor = _kept_cursor(conn)
+        assert cursor is not None
+        assert cursor.connection is conn.connection.dbapi_connection
+        assert both(conn, _BY_IDS, ids=[1, 2, 3, 4])[3][0] == 4
+        assert both(conn, _NAMED, name="first") == [(1,)]
+        assert _kept_cursor(conn) is cursor
+
+
+def test_a_large_read_or_a_failed_one_keeps_no_cursor(
+    things: sa.Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(driver_reads, "CURSOR_KEPT_UP_TO", 2)
+    broken = sa.select(sa.column("missing")).select_from(_things)
+    with things.connect() as conn:
+        both(conn, _BY_IDS, ids=[1, 2])
+        kept = _kept_cursor(conn)
+        assert kept is not None
+        assert len(both(conn, _BY_IDS, ids=[1, 2, 3])) == 3  # its result is not held on to
+        assert _kept_cursor(conn) is None
+        both(conn, _NAMED, name="x")
+        failing = _kept_cursor(conn)
+        assert failing is not None
+        with pytest.raises(sa.exc.DBAPIError):
+            read_rows(conn, broken, {})
+        assert _kept_cursor(conn) is None
+        conn.rollback()  # PostgreSQL's transaction ended with the error
+        assert both(conn, _NAMED, name="x") == [(4,)]  # on a fresh cursor
+        assert _kept_cursor(conn) not in (None, failing)
+
+
 def test_an_error_is_sqlalchemys(things: sa.Engine) -> None:
     broken = sa.select(sa.column("missing")).select_from(_things)
     with things.connect() as conn, pytest.raises(sa.exc.DBAPIError):
@@ -187,10 +225,14 @@ def test_an_error_is_sqlalchemys(things: sa.Engine) -> None:
 
 def test_a_closed_connection_is_unavailable_and_invalidated(things: sa.Engine) -> None:
     with things.connect() as conn:
+        read_rows(conn, _NAMED, {"name": "x"})  # a cursor kept on the connection
         conn.connection.driver_connection.close()  # type: ignore[union-attr]
         with pytest.raises(DatabaseUnavailable):
             read_rows(conn, _NAMED, {"name": "x"})
         assert conn.invalidated
+    with things.connect() as conn:  # its replacement reads with a cursor of its own
+        assert read_rows(conn, _NAMED, {"name": "x"}) == [(4,)]
+        assert _kept_cursor(conn).connection is conn.connection.dbapi_connection
 
 
 def test_an_interrupted_read_invalidates_its_connection(things: sa.Engine) -> None:
