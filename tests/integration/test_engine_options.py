@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
+import sqlalchemy as sa
+from psycopg.pq import TransactionStatus
 
 from tenantry.storage.engine import create_engine
 from tenantry.storage.repositories import member_text
@@ -11,6 +15,7 @@ from tenantry.storage.repositories.member_text import (
     member_text_found,
     members_by_address,
 )
+from tenantry.storage.uow import SqlUnitOfWorkFactory
 
 pytestmark = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 
@@ -37,6 +42,43 @@ def test_without_the_option_psycopg_prepares_as_usual(database_url: str) -> None
             assert conn.connection.driver_connection.prepare_threshold == 5
     finally:
         engine.dispose()
+
+
+def test_only_units_that_may_write_begin_a_transaction(database_url: str) -> None:
+    """Connections stay in psycopg's autocommit mode: a read-only unit of work sends its
+    statements as they come, with no mode to set on checkout nor to reset on checkin; a unit
+    that may write sends BEGIN, and its end (commit or rollback) ends the transaction."""
+    engine = create_engine(database_url)
+    sent: list[str] = []
+    sa.event.listen(engine, "before_cursor_execute", lambda *args: sent.append(args[2]))
+    units = SqlUnitOfWorkFactory(engine)
+
+    def status(uow: Any) -> TransactionStatus:
+        return uow.accounts.conn.connection.driver_connection.info.transaction_status
+
+    try:
+        with units(readonly=True) as uow:
+            assert uow.accounts.find("nobody") is None
+            assert status(uow) is TransactionStatus.IDLE
+        assert not [s for s in sent if s == "BEGIN"]
+        sent.clear()
+        with units() as uow:
+            assert uow.accounts.find("nobody") is None
+            assert status(uow) is TransactionStatus.INTRANS
+        assert sent[0] == "BEGIN"
+        with pytest.raises(LookupError), units() as uow:
+            _find_then_fail(uow)
+        with engine.connect() as conn:  # the one pooled connection, as every unit left it
+            driver = conn.connection.driver_connection
+            assert driver.autocommit
+            assert driver.info.transaction_status is TransactionStatus.IDLE
+    finally:
+        engine.dispose()
+
+
+def _find_then_fail(uow: Any) -> None:
+    uow.accounts.find("nobody")
+    raise LookupError
 
 
 PREPARED_SEARCHES = (

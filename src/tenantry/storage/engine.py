@@ -4,6 +4,12 @@ SQLite runs in WAL mode with foreign keys on. Python's sqlite3 module manages tr
 way that breaks SAVEPOINT and cannot take the write lock up front, so it is switched to
 autocommit and tenantry emits BEGIN itself: `BEGIN IMMEDIATE` for writing units of work, so that
 concurrent writers queue on the busy timeout instead of failing halfway through.
+
+PostgreSQL's connections are in psycopg's autocommit mode too, and a unit of work that may
+write sends `BEGIN` (psycopg would send it before the first statement, as its own round trip
+all the same). Read-only units then run statement by statement with nothing to switch:
+SQLAlchemy's `isolation_level="AUTOCOMMIT"`, which they used, set psycopg's mode on every
+checkout and reset it on every checkin, four calls through psycopg's wait loop a unit of work.
 """
 
 from __future__ import annotations
@@ -95,7 +101,28 @@ def _server_engine(sa_url: sa.URL, **kwargs: Any) -> sa.Engine:
         sa_url = sa_url.difference_update_query([PREPARE_THRESHOLD])
         prepare = None if threshold.lower() == "none" else int(threshold)
         kwargs.setdefault("connect_args", {})[PREPARE_THRESHOLD] = prepare
-    return sa.create_engine(sa_url, **kwargs)
+    engine = sa.create_engine(sa_url, **kwargs)
+    if engine.dialect.name == "postgresql":
+        _begin_when_writing(engine)
+    return engine
+
+
+def _begin_when_writing(engine: sa.Engine) -> None:
+    """Connections in the driver's autocommit mode; `BEGIN` for each unit of work that is not
+    read-only (SQLAlchemy's commit and rollback still end it: psycopg sends them whenever a
+    transaction is open)."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.autocommit = True
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: sa.Connection) -> None:
+        if connection.get_execution_options().get(READONLY):
+            return
+        # An isolation level asked of SQLAlchemy turns the mode off: psycopg then begins.
+        if connection.connection.driver_connection.autocommit:  # type: ignore[union-attr]
+            connection.exec_driver_sql("BEGIN")
 
 
 def dumps_json(value: Any) -> str:
@@ -174,9 +201,7 @@ def _in_file(url: sa.URL) -> bool:
 
 def readonly_options(engine: sa.Engine) -> dict[str, Any]:
     """Execution options for a pure read: no transaction round trips on either engine."""
-    if engine.dialect.name == "sqlite":
-        return {READONLY: True}
-    return {"isolation_level": "AUTOCOMMIT"}
+    return {READONLY: True}
 
 
 def ping(engine: sa.Engine) -> None:
