@@ -176,11 +176,16 @@ def test_generated_queries_answer_alike(query: str, root: dict[str, Any]) -> Non
 
 def met_twice(root: dict[str, Any]) -> dict[str, Any]:
     """`root` with every list of items and of parts holding each of its objects twice (the
-    same objects, as users share the views of their roles), and the first part the best."""
+    same objects, as users share the views of their roles), the first part the best, the
+    required item holding the same list of parts as the first of the items (as users
+    holding the same roles share one list of them), and the other item a copy of that list:
+    the same objects, met again by whatever selection each field makes of them."""
     items = root["items"]
     for item in [root["item"], root["required"], *items]:
         item["parts"] = item["parts"] * 2
         item["best"] = item["parts"][0]
+    root["required"]["parts"] = items[0]["parts"]
+    root["item"]["parts"] = list(items[0]["parts"])
     return {**root, "items": items * 2}
 
 

@@ -117,3 +117,27 @@ def test_a_caller_who_may_not_see_the_members_reads_none_of_them(
         tenant_members.tenant_members(ctx, as_user(world.b_admin), world.a.id, at_most=10)
     assert seen, "the right was not checked"
     assert not [s for s in seen if "users.email" in s], seen
+
+
+def test_roles_users_share_answer_each_selection_its_own(hub: Hub, ctx: ServiceContext) -> None:
+    """Users holding the same roles share one list of them, and the answer keeps one answer
+    per role: a field selecting other fields of the same roles (an alias) still gets its own
+    selection, not the answer made for the first."""
+    tenant, sibling = tenant_and_sibling(hub, ctx)
+    add_people(ctx, tenant, sibling, 0, 3)
+    body = hub.call(
+        """query ($tenantId: String!) {
+          tenant(tenantId: $tenantId) {
+            users { email roles { name } }
+            again: users { email roles { displayName } }
+          }
+        }""",
+        {"tenantId": tenant.id},
+    )
+    assert "errors" not in body, body
+    shown = body["data"]["tenant"]
+    assert len(shown["users"]) == len(shown["again"]) == 3
+    for user in shown["users"]:
+        assert [set(role) for role in user["roles"]] == [{"name"}, {"name"}]
+    for user in shown["again"]:
+        assert [role["displayName"] for role in user["roles"]] == ["view", "view"]

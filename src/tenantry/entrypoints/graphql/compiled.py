@@ -72,7 +72,7 @@ class ResolveInfo:
     request, shared by every field (the resolvers of these schemas read nothing else)."""
 
     context: Any
-    projected: dict[int, tuple[Any, Any]]  # answers by source met, for `projection._shared`
+    projected: dict[tuple[Any, int], tuple[Any, Any]]  # by selection and source (`_shared`)
 
 
 class _Propagate(Exception):

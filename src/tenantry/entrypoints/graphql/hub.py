@@ -333,8 +333,7 @@ def _ui_flag(need: tuple[str, str, Any]) -> Any:
 
 def _user_roles(node: UserNode, info: Info) -> list[dict[str, Any]]:
     request = _request(info)
-    held = request.loaders.listed_roles(node.user.id, "roles")
-    return [request.loaders.role_view(h) for h in held]
+    return request.loaders.role_views(request.loaders.listed_roles(node.user.id, "roles"))
 
 
 def _user_tenants(node: UserNode, info: Info) -> list[TenantNode]:

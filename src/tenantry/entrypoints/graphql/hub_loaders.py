@@ -53,6 +53,7 @@ class HubLoaders:
         self._users_refused: dict[str, Exception] = {}
         self._held: dict[str, list[RoleHeld]] = {}
         self._role_views: dict[tuple[str, str], dict[str, Any]] = {}
+        self._views_of_held: dict[int, tuple[list[RoleHeld], list[dict[str, Any]]]] = {}
 
     # -- accounts ------------------------------------------------------------------------------
 
@@ -143,6 +144,16 @@ class HubLoaders:
         if view is None:
             view = self._role_views[key] = role_view(self.ctx.roles, held.account, held.role)
         return view
+
+    def role_views(self, held: list[RoleHeld]) -> list[dict[str, Any]]:
+        """The views of a user's roles: one list for every user holding the same ones (who
+        share a `held` list), kept with that list so that its identity stays its own."""
+        found = self._views_of_held.get(id(held))
+        if found is not None and found[0] is held:
+            return found[1]
+        views = [self.role_view(h) for h in held]
+        self._views_of_held[id(held)] = (held, views)
+        return views
 
     def member_page(self, account_id: str, first: int, after: MemberCursor | None) -> MemberPage:
         """`first` members after `after`, in joining order; asked once per request."""

@@ -66,16 +66,34 @@ def build_projection(
 def _shared(source: Any, info: Any, variables: Any, project: Projection) -> dict[str, Any]:
     """`project(source, …)`, once per source in a request: an object whose fields are all
     read from the source as they are (no resolver, no arguments, leaves only) answers the
-    same wherever the same source meets it, as the roles users share do (a hundred roles
-    for 50 users, two distinct views). The answer is shared, not copied: nothing changes an
-    answer once projected."""
-    seen = info.projected
-    found = seen.get(id(source))
+    same wherever the same source meets it with the same selection (`project`), as the roles
+    users share do (a hundred roles for 50 users, two distinct views). The answer is shared,
+    not copied: nothing changes an answer once projected."""
+    key = (project, id(source))  # the same source may be met by another selection too
+    found = info.projected.get(key)
     if found is not None and found[0] is source:
         answer: dict[str, Any] = found[1]
         return answer
     answer = project(source, info, variables)
-    seen[id(source)] = (source, answer)
+    info.projected[key] = (source, answer)
+    return answer
+
+
+def _shared_list(
+    items: list[Any], info: Any, variables: Any, project: Projection, non_null: bool
+) -> list[Any]:
+    """A list of such objects (`_shared`), projected once per list in a request: a resolver
+    that gives the same list again (the roles of every user holding the same ones) gets the
+    same answer, without a look at each item again."""
+    key = (project, id(items))
+    found = info.projected.get(key)
+    if found is not None and found[0] is items:
+        answer: list[Any] = found[1]
+    else:
+        answer = [None if x is None else _shared(x, info, variables, project) for x in items]
+        info.projected[key] = (items, answer)
+    if non_null and None in answer:
+        raise GiveUp
     return answer
 
 
@@ -96,6 +114,7 @@ class _Builder:
             "_default": _default,
             "_argument_values": get_argument_values,
             "_shared": _shared,
+            "_shared_list": _shared_list,
         }
         self.functions: dict[tuple[str, tuple[int, ...]], str] = {}
 
@@ -171,9 +190,13 @@ class _Builder:
                 plan = self.operation._plan(inner, field.sets, None)
                 function = self.object_function(inner, plan)
                 if _reads_source_only(plan):
-                    item = f"(None if x is None else _shared(x, info, variables, {function}))"
-                else:
-                    item = f"(None if x is None else {function}(x, info, variables))"
+                    return [
+                        f"if {value} is None: {out} = None",
+                        f"elif type({value}) is list: {out} = _shared_list("
+                        f"{value}, info, variables, {function}, {non_null})",
+                        "else: raise GiveUp",
+                    ]
+                item = f"(None if x is None else {function}(x, info, variables))"
             else:
                 raise _NotProjectable("lists of lists")
             lines = [
