@@ -76,6 +76,25 @@ def test_only_units_that_may_write_begin_a_transaction(database_url: str) -> Non
         engine.dispose()
 
 
+def test_a_connection_asked_an_isolation_level_returns_to_autocommit(database_url: str) -> None:
+    """A connection asked another isolation level runs in a transaction at that level (psycopg
+    begins it), and is back in autocommit for the next unit of work."""
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            serial = conn.execution_options(isolation_level="SERIALIZABLE")
+            level = serial.exec_driver_sql("SHOW transaction_isolation").scalar()
+            assert level == "serializable"
+            assert not serial.connection.driver_connection.autocommit
+        with SqlUnitOfWorkFactory(engine)(readonly=True) as uow:
+            driver = uow.accounts.conn.connection.driver_connection
+            assert driver.autocommit
+            assert uow.accounts.find("nobody") is None
+            assert driver.info.transaction_status is TransactionStatus.IDLE
+    finally:
+        engine.dispose()
+
+
 def _find_then_fail(uow: Any) -> None:
     uow.accounts.find("nobody")
     raise LookupError

@@ -101,6 +101,12 @@ def _server_engine(sa_url: sa.URL, **kwargs: Any) -> sa.Engine:
         sa_url = sa_url.difference_update_query([PREPARE_THRESHOLD])
         prepare = None if threshold.lower() == "none" else int(threshold)
         kwargs.setdefault("connect_args", {})[PREPARE_THRESHOLD] = prepare
+    if sa_url.get_backend_name() == "postgresql":
+        # Connections in the driver's autocommit mode, to which SQLAlchemy also returns one
+        # that was asked another isolation level. Its commit and rollback still end what
+        # `_begin_when_writing` begins (psycopg sends them whenever a transaction is open),
+        # as long as the dialect's `skip_autocommit_rollback` stays off.
+        kwargs.setdefault("isolation_level", "AUTOCOMMIT")
     engine = sa.create_engine(sa_url, **kwargs)
     if engine.dialect.name == "postgresql":
         _begin_when_writing(engine)
@@ -108,13 +114,7 @@ def _server_engine(sa_url: sa.URL, **kwargs: Any) -> sa.Engine:
 
 
 def _begin_when_writing(engine: sa.Engine) -> None:
-    """Connections in the driver's autocommit mode; `BEGIN` for each unit of work that is not
-    read-only (SQLAlchemy's commit and rollback still end it: psycopg sends them whenever a
-    transaction is open)."""
-
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.autocommit = True
+    """`BEGIN` for each unit of work that is not read-only."""
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: sa.Connection) -> None:
