@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from tenantry.services import credentials
 from tenantry.services.context import Actor, ServiceContext
 from tenantry.services.ports import WriterBusy
-from tenantry.storage.engine import POOL_SIZE, SQLITE_BUSY_TIMEOUT_MS, readonly_options
+from tenantry.storage.engine import POOL_SIZE, READONLY_OPTIONS, SQLITE_BUSY_TIMEOUT_MS
 
 from factories import World
 
@@ -75,7 +75,7 @@ def test_a_unit_of_work_that_does_not_wait_leaves_nothing_behind(
         # Every connection the pool keeps waits for the writer again, the refused one too
         # (taking one more than the pool keeps takes each of them).
         engine: sa.Engine = ctx.uow.engine  # type: ignore[attr-defined]
-        reading = readonly_options(engine)  # no BEGIN IMMEDIATE: each only reads
+        reading = READONLY_OPTIONS  # no BEGIN IMMEDIATE: each only reads
         connections = [engine.connect().execution_options(**reading) for _ in range(POOL_SIZE + 1)]
         try:
             timeouts = {c.exec_driver_sql("PRAGMA busy_timeout").scalar() for c in connections}

@@ -28,6 +28,8 @@ from tenantry.services.metrics import CONNECTIONS_IN_USE
 from tenantry.services.ports import DatabaseUnavailable
 
 READONLY = "tenantry_readonly"
+READONLY_OPTIONS: dict[str, Any] = {READONLY: True}
+"""Execution options for a pure read: no BEGIN, no transaction round trips, on either engine."""
 NO_WAIT = "tenantry_no_wait"  # a write that gives up at once where SQLite's writer is taken
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 WAL_BACKSTOP_PAGES = 10_000
@@ -199,14 +201,9 @@ def _in_file(url: sa.URL) -> bool:
     return url.database not in (None, "", ":memory:")
 
 
-def readonly_options(engine: sa.Engine) -> dict[str, Any]:
-    """Execution options for a pure read: no transaction round trips on either engine."""
-    return {READONLY: True}
-
-
 def ping(engine: sa.Engine) -> None:
     """Raise when the database does not answer."""
-    with engine.connect().execution_options(**readonly_options(engine)) as conn:
+    with engine.connect().execution_options(**READONLY_OPTIONS) as conn:
         conn.execute(sa.text("SELECT 1"))
 
 

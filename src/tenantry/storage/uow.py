@@ -14,7 +14,7 @@ from tenantry.domain.users import User
 from tenantry.services import ports
 from tenantry.services.ports_security import AccountPolicyRepository
 from tenantry.services.sso_ports import SingleSignOnRepository
-from tenantry.storage.engine import NO_WAIT, readonly_options
+from tenantry.storage.engine import NO_WAIT, READONLY_OPTIONS
 from tenantry.storage.memory import Memory
 from tenantry.storage.repositories.account_policy import SqlAccountPolicyRepository
 from tenantry.storage.repositories.accounts import SqlAccountRepository
@@ -145,7 +145,7 @@ class SqlUnitOfWork:
     def __enter__(self) -> SqlUnitOfWork:
         connection = self._engine.connect()
         if self._readonly:
-            connection = connection.execution_options(**readonly_options(self._engine))
+            connection = connection.execution_options(**READONLY_OPTIONS)
         elif not self._waits:
             connection = connection.execution_options(**{NO_WAIT: True})
         if self._wrote is not None and self._watched is not None:
