@@ -30,8 +30,7 @@ class TenantMembers:
     users: list[UserFacts]
     held: dict[str, list[RoleHeld]]
     """By user id: their roles in the accounts whose members the actor may see, in the order
-    they got them (as `directory.placements_of` gives them); users holding the same roles
-    share one list, which nobody changes."""
+    they got them (as `directory.placements_of` gives them)."""
     roles: list[Role]
     """The roles the account offers: predefined ones for its kind, then its own."""
 
@@ -82,9 +81,5 @@ def tenant_members(
             role = role_shown(ctx, where, role_key, own.get(in_account, {}))
             found = views[(in_account, role_key)] = RoleHeld(where, role)
         entry.append(found)
-    # Users holding the same roles share one list (a GraphQL answer then shows it once).
-    alike: dict[tuple[int, ...], list[RoleHeld]] = {}
-    for user_id, entry in held.items():
-        held[user_id] = alike.setdefault(tuple(map(id, entry)), entry)
     offered = [r for r in predefined if r.applies_to(account.kind)] + custom.get(account_id, [])
     return TenantMembers(account, users, held, offered)

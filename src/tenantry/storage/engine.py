@@ -103,14 +103,15 @@ def _server_engine(sa_url: sa.URL, **kwargs: Any) -> sa.Engine:
         sa_url = sa_url.difference_update_query([PREPARE_THRESHOLD])
         prepare = None if threshold.lower() == "none" else int(threshold)
         kwargs.setdefault("connect_args", {})[PREPARE_THRESHOLD] = prepare
-    if sa_url.get_backend_name() == "postgresql":
+    postgresql = sa_url.get_backend_name() == "postgresql"
+    if postgresql:
         # Connections in the driver's autocommit mode, to which SQLAlchemy also returns one
         # that was asked another isolation level. Its commit and rollback still end what
         # `_begin_when_writing` begins (psycopg sends them whenever a transaction is open),
         # as long as the dialect's `skip_autocommit_rollback` stays off.
         kwargs.setdefault("isolation_level", "AUTOCOMMIT")
     engine = sa.create_engine(sa_url, **kwargs)
-    if engine.dialect.name == "postgresql":
+    if postgresql:
         _begin_when_writing(engine)
     return engine
 

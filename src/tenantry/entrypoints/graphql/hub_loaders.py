@@ -113,9 +113,13 @@ class HubLoaders:
                 raise
             self.remember(found.account)
             self._roles.setdefault(account_id, found.roles)
+            # Users holding the same roles get one list of them: `role_views` and the
+            # projection then answer it once for all of them.
+            alike: dict[tuple[int, ...], list[RoleHeld]] = {}
             for user in found.users:
                 self._seen_users.add(user.id)
-                self._held.setdefault(user.id, found.held[user.id])
+                held = found.held[user.id]
+                self._held.setdefault(user.id, alike.setdefault(tuple(map(id, held)), held))
             self._users_of[account_id] = found.users
         return self._users_of[account_id]
 

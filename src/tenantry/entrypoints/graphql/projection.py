@@ -69,31 +69,37 @@ def _shared(source: Any, info: Any, variables: Any, project: Projection) -> dict
     same wherever the same source meets it with the same selection (`project`), as the roles
     users share do (a hundred roles for 50 users, two distinct views). The answer is shared,
     not copied: nothing changes an answer once projected."""
-    key = (project, id(source))  # the same source may be met by another selection too
-    found = info.projected.get(key)
-    if found is not None and found[0] is source:
-        answer: dict[str, Any] = found[1]
-        return answer
-    answer = project(source, info, variables)
-    info.projected[key] = (source, answer)
+    answer: dict[str, Any] = _once(info, project, source, lambda: project(source, info, variables))
     return answer
 
 
 def _shared_list(
     items: list[Any], info: Any, variables: Any, project: Projection, non_null: bool
 ) -> list[Any]:
-    """A list of such objects (`_shared`), projected once per list in a request: a resolver
-    that gives the same list again (the roles of every user holding the same ones) gets the
-    same answer, without a look at each item again."""
-    key = (project, id(items))
-    found = info.projected.get(key)
-    if found is not None and found[0] is items:
-        answer: list[Any] = found[1]
-    else:
-        answer = [None if x is None else _shared(x, info, variables, project) for x in items]
-        info.projected[key] = (items, answer)
+    """A list of such objects, projected once per list in a request: a resolver that gives
+    the same list again (the roles of every user holding the same ones) gets the same
+    answer, without a look at each item again."""
+    answer: list[Any] = _once(
+        info,
+        project,
+        items,
+        lambda: [None if x is None else _shared(x, info, variables, project) for x in items],
+    )
     if non_null and None in answer:
         raise GiveUp
+    return answer
+
+
+def _once(info: Any, project: Projection, source: Any, make: Callable[[], Any]) -> Any:
+    """What `make` answers for `source` under the selection `project`, made once a request:
+    kept by the source's identity, with the source kept alive so that no other object can
+    take that identity while the request lasts."""
+    key = (project, id(source))  # the same source may be met by another selection too
+    found = info.projected.get(key)
+    if found is not None and found[0] is source:
+        return found[1]
+    answer = make()
+    info.projected[key] = (source, answer)
     return answer
 
 
