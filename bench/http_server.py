@@ -176,8 +176,9 @@ class Raw:
         }
 
     def count_call(self, db: RawDatabase, account_id: str) -> None:
-        """The day's quota counter, in a transaction of its own, as tenantry admits a call
-        before it does anything (so the counter's row is not locked for the whole call)."""
+        """The day's quota counter, in a transaction of its own: tenantry counts a bulk add so
+        (the count stays whatever the add does), and a read in the transaction that reads,
+        which here would send the same statements (the read before the COMMIT)."""
         day = datetime.now(UTC).date()
         expiry = db.timestamp(datetime.combine(day + timedelta(days=2), time(), UTC))
         with db.transaction():

@@ -95,7 +95,8 @@ def test_long_calls_hold_up_no_quick_one(
         finished.append("bulk")
         raise PermissionError  # answered as a 500: what it answers does not matter here
 
-    monkeypatch.setattr(bulk_operations, "serve", slow_serve)
+    for operation in ("serve", "get_users"):  # `GET /users` counts its call as it reads
+        monkeypatch.setattr(bulk_operations, operation, slow_serve)
     slow_tokens(monkeypatch, 0.0)
 
     async def both() -> None:

@@ -1,8 +1,10 @@
-"""`read_rows` gives what `conn.execute(...).all()` gives, on both engines: the values of every
-column type tenantry reads, with expanding lists of any length, constants the statement binds
-itself and timestamps bound as parameters; listeners still see each statement; a driver
-error is handled by SQLAlchemy as any other statement's (a dropped connection is
-`DatabaseUnavailable`, and the pool recovers); the hot statements read alike either way."""
+"""`read_rows` gives what `conn.execute(...).all()` gives, on both engines, and `write_rows`
+what a write's RETURNING gives, its table noted as SQLAlchemy's writes are: the values of
+every column type tenantry reads, with expanding lists of any length, constants the
+statement binds itself and timestamps bound as parameters; listeners still see each
+statement; a driver error is handled by SQLAlchemy as any other statement's (a dropped
+connection is `DatabaseUnavailable`, and the pool recovers); the hot statements read alike
+either way."""
 
 from __future__ import annotations
 
@@ -22,12 +24,13 @@ from tenantry.services.ports import DatabaseUnavailable
 from tenantry.storage.engine import create_engine
 from tenantry.storage.repositories import driver_reads
 from tenantry.storage.repositories.accounts import _CHAIN_WITH_OWN_ROLES, _CHAINS, CHAIN
-from tenantry.storage.repositories.driver_reads import PLANS_KEPT, _prepared, read_rows
+from tenantry.storage.repositories.driver_reads import PLANS_KEPT, _prepared, read_rows, write_rows
 from tenantry.storage.repositories.memberships import _MEMBER_PLACEMENTS, _members
 from tenantry.storage.repositories.reach import ReachKind
 from tenantry.storage.repositories.users import _BY_EMAILS, _EMAILS
 from tenantry.storage.repositories.webhooks import _HEARING
 from tenantry.storage.types import UTCDateTime
+from tenantry.storage.writes import WRITES, inserted
 
 from factories import World
 
@@ -316,3 +319,62 @@ def test_the_hot_statements_read_alike(ctx: ServiceContext, world: World) -> Non
             role_key="admin",
         )
         assert after == members
+
+
+# -- writes that answer rows, and statements without values ------------------------------------
+
+_RENAME = (
+    _things.update()
+    .where(_things.c.id == sa.bindparam("which"))
+    .values(name=sa.bindparam("new_name"), at=sa.bindparam("new_at", type_=UTCDateTime()))
+    .returning(_things.c.id, _things.c.name, _things.c.at, _things.c.data)
+)
+_ADD = _things.insert().values(id=sa.bindparam("new_id")).returning(_things.c.id, _things.c.on)
+
+
+def test_a_write_answers_as_sqlalchemy_does_and_notes_its_table(things: sa.Engine) -> None:
+    renamed = {"which": 1, "new_name": "renamed", "new_at": _AT + timedelta(days=1)}
+    written: set[str] = set()
+    with things.connect() as conn:
+        conn = conn.execution_options(**{WRITES: written})
+        with conn.begin():
+            ours = write_rows(conn, _RENAME, renamed)
+            theirs = [tuple(row) for row in conn.execute(_RENAME, renamed)]  # the same again
+    assert ours == theirs == [(1, "renamed", _AT + timedelta(days=1), {"n": 1.5})]
+    assert written == {"things"}
+
+
+def test_a_plain_insert_is_noted_as_adding_rows(things: sa.Engine) -> None:
+    written: set[str] = set()
+    with things.connect() as conn:
+        conn = conn.execution_options(**{WRITES: written})
+        with conn.begin():
+            assert write_rows(conn, _ADD, {"new_id": 9}) == [(9, None)]
+    assert written == {inserted("things")}
+
+
+def test_a_write_outside_a_unit_that_notes_is_written_all_the_same(things: sa.Engine) -> None:
+    with things.begin() as conn:
+        assert write_rows(conn, _ADD, {"new_id": 10}) == [(10, None)]
+    with things.connect() as conn:
+        assert conn.execute(sa.select(_things.c.id).where(_things.c.id == 10)).scalar() == 10
+
+
+def test_only_a_write_with_returning_is_written(things: sa.Engine) -> None:
+    with things.connect() as conn:
+        with pytest.raises(TypeError, match="RETURNING"):
+            write_rows(conn, _things.delete(), {})
+        with pytest.raises(TypeError, match="RETURNING"):
+            write_rows(conn, _NAMED, {"name": "x"})  # type: ignore[arg-type]
+
+
+def test_a_statement_without_values_meets_the_listeners_and_sqlalchemys_errors(
+    things: sa.Engine,
+) -> None:
+    seen: list[str] = []
+    sa.event.listen(things, "before_cursor_execute", lambda *args: seen.append(args[2]))
+    with things.connect() as conn:
+        driver_reads.send(conn, "SELECT 1")
+        with pytest.raises(sa.exc.DBAPIError):
+            driver_reads.send(conn, "NOT A STATEMENT")
+    assert seen == ["SELECT 1", "NOT A STATEMENT"]

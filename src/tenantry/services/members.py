@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+from tenantry.domain.accounts import Account
 from tenantry.domain.errors import ErrorCode, InvalidInput, NotFound
 from tenantry.domain.memberships import Membership, MembershipStatus
 from tenantry.domain.roles import Need, Role
@@ -223,21 +225,40 @@ def list_members(
     role_key: str | None = None,
 ) -> MemberPage:
     """An account's members with their roles, in joining order, a page at a time."""
+    with ctx.uow(readonly=True) as uow:
+        return members_page_in(
+            ctx, uow, actor, account_id, limit=limit, after=after, search=search, role_key=role_key
+        )
+
+
+def members_page_in(
+    ctx: ServiceContext,
+    uow: UnitOfWork,
+    actor: Actor,
+    account_id: str,
+    *,
+    limit: int = 100,
+    after: MemberCursor | None = None,
+    search: str | None = None,
+    role_key: str | None = None,
+    chain: Sequence[Account] | None = None,
+) -> MemberPage:
+    """`list_members` within the caller's unit of work; `chain` is the account's, when the
+    caller read it already in this unit."""
     limit = max(1, min(limit, MAX_PAGE))
     search = search_text(search)
-    with ctx.uow(readonly=True) as uow:
-        account, _ = require(ctx, uow, actor, account_id, Need.READ_ACCOUNT)
-        rows = uow.memberships.members(
-            account_id, limit=limit + 1, after=after, search=search, role_key=role_key
-        )
-        roles = roles_named(ctx, uow, account, (m.role_key for _, m in rows[:limit]))
-        items = [ListedMember(u, m, roles[m.role_key]) for u, m in rows[:limit]]
-        next_cursor = None
-        if len(rows) > limit:
-            last = items[-1].membership
-            assert last.created_at is not None
-            next_cursor = (last.created_at, last.user_id)
-        return MemberPage(items, next_cursor)
+    account, _ = require(ctx, uow, actor, account_id, Need.READ_ACCOUNT, chain=chain)
+    rows = uow.memberships.members(
+        account_id, limit=limit + 1, after=after, search=search, role_key=role_key
+    )
+    roles = roles_named(ctx, uow, account, (m.role_key for _, m in rows[:limit]))
+    items = [ListedMember(u, m, roles[m.role_key]) for u, m in rows[:limit]]
+    next_cursor = None
+    if len(rows) > limit:
+        last = items[-1].membership
+        assert last.created_at is not None
+        next_cursor = (last.created_at, last.user_id)
+    return MemberPage(items, next_cursor)
 
 
 def list_all_members(
@@ -250,22 +271,36 @@ def list_all_members(
 ) -> list[ListedMember]:
     """Every member of an account, read page by page in one read transaction; with `at_most`,
     no more than one member beyond it (enough for a caller to tell there are too many)."""
-    wanted = None if at_most is None else at_most + 1
     with ctx.uow(readonly=True) as uow:
-        account, _ = require(ctx, uow, actor, account_id, Need.READ_ACCOUNT)
-        read: list[tuple[ListedUser, Membership]] = []
-        after: MemberCursor | None = None
-        while True:
-            limit = page_size if wanted is None else min(page_size, wanted - len(read))
-            rows = uow.memberships.members(account_id, limit=limit, after=after)
-            read += rows
-            if len(rows) < limit or len(read) == wanted:
-                break
-            last = rows[-1][1]
-            assert last.created_at is not None
-            after = (last.created_at, last.user_id)
-        roles = roles_named(ctx, uow, account, (m.role_key for _, m in read))
-        return [ListedMember(u, m, roles[m.role_key]) for u, m in read]
+        return every_member_in(ctx, uow, actor, account_id, page_size=page_size, at_most=at_most)
+
+
+def every_member_in(
+    ctx: ServiceContext,
+    uow: UnitOfWork,
+    actor: Actor,
+    account_id: str,
+    *,
+    page_size: int = MAX_PAGE,
+    at_most: int | None = None,
+    chain: Sequence[Account] | None = None,
+) -> list[ListedMember]:
+    """`list_all_members` within the caller's unit of work; `chain` as for `members_page_in`."""
+    wanted = None if at_most is None else at_most + 1
+    account, _ = require(ctx, uow, actor, account_id, Need.READ_ACCOUNT, chain=chain)
+    read: list[tuple[ListedUser, Membership]] = []
+    after: MemberCursor | None = None
+    while True:
+        limit = page_size if wanted is None else min(page_size, wanted - len(read))
+        rows = uow.memberships.members(account_id, limit=limit, after=after)
+        read += rows
+        if len(rows) < limit or len(read) == wanted:
+            break
+        last = rows[-1][1]
+        assert last.created_at is not None
+        after = (last.created_at, last.user_id)
+    roles = roles_named(ctx, uow, account, (m.role_key for _, m in read))
+    return [ListedMember(u, m, roles[m.role_key]) for u, m in read]
 
 
 def role_of_actor(ctx: ServiceContext, actor: Actor, account_id: str) -> Role | None:

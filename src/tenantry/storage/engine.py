@@ -26,6 +26,7 @@ from sqlalchemy import event
 
 from tenantry.services.metrics import CONNECTIONS_IN_USE
 from tenantry.services.ports import DatabaseUnavailable
+from tenantry.storage.repositories.driver_reads import send
 
 READONLY = "tenantry_readonly"
 READONLY_OPTIONS: dict[str, Any] = {READONLY: True}
@@ -125,7 +126,7 @@ def _begin_when_writing(engine: sa.Engine) -> None:
             return
         # An isolation level asked of SQLAlchemy turns the mode off: psycopg then begins.
         if connection.connection.driver_connection.autocommit:  # type: ignore[union-attr]
-            connection.exec_driver_sql("BEGIN")
+            send(connection, "BEGIN")
 
 
 def dumps_json(value: Any) -> str:
@@ -178,7 +179,7 @@ def _sqlite_engine(url: sa.URL, **kwargs: Any) -> sa.Engine:
         if options.get(READONLY):
             return  # reads run statement by statement, as on PostgreSQL's autocommit reads
         if not options.get(NO_WAIT):
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            send(connection, "BEGIN IMMEDIATE")
             return
         connection.exec_driver_sql("PRAGMA busy_timeout=0")
         try:

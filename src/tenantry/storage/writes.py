@@ -67,13 +67,14 @@ def _note(
     written: set[str] | None = options.get(WRITES)
     if written is None:
         return
-    table = options.get(NOTED_WRITE) or _table_written(statement, context)
+    table = options.get(NOTED_WRITE) or written_by(getattr(context, "compiled", None), statement)
     if table is not None:
         written.add(table)
 
 
-def _table_written(statement: str, context: ExecutionContext | None) -> str | None:
-    compiled = getattr(context, "compiled", None)
+def written_by(compiled: Any, statement: str) -> str | None:
+    """What a statement sent as `statement` writes, from what SQLAlchemy compiled it from (if
+    it did): a table's name, `inserted(name)`, `EVERY_TABLE`, or None for no write."""
     if any(isinstance(cte.element, _DML) for cte in getattr(compiled, "ctes", None) or ()):
         return EVERY_TABLE  # a write inside a WITH (PostgreSQL): not worth naming
     construct = getattr(compiled, "statement", None)

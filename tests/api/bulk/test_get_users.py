@@ -10,11 +10,8 @@ from typing import Any
 
 import pytest
 
-from tenantry.domain.accounts import AccountStatus
 from tenantry.entrypoints.bulk_rest import operations
-from tenantry.services import accounts, quotas, roles
-from tenantry.services.accounts import AccountChanges
-from tenantry.services.context import Actor, ServiceContext
+from tenantry.services import accounts, counted_reads, roles
 
 from bulk_support import RATE_LIMIT_HEADERS, Bulk, new_user
 from factories import OPERATOR, make_member, statements
@@ -137,7 +134,6 @@ def test_paging_walks_every_member_once(bulk: Bulk) -> None:
 def test_more_members_than_the_cap_must_be_paged(
     bulk: Bulk, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tenantry.entrypoints.bulk_rest import operations
 
     assert bulk.add([new_user() for _ in range(2)]).status_code == 200
     monkeypatch.setattr(operations, "LIST_CAP", 3)
@@ -210,21 +206,32 @@ def test_a_read_reads_no_custom_roles_nobody_holds(bulk: Bulk, params: dict[str,
 
 
 @pytest.mark.parametrize("params", [{}, {"page_size": "50"}])
-def test_an_account_deactivated_after_the_calls_admission_is_not_read(
+def test_the_count_the_check_and_the_read_share_one_unit(
+    bulk: Bulk, params: dict[str, str]
+) -> None:
+    # Admitting the call in a unit of its own, then reading, took two transactions and read the
+    # account's chain in each; the read's check now takes the chain the count's check read.
+    bulk.get_users(**params)
+    bulk.get_users(**params)  # past the token's first reads (see above)
+    with statements(bulk.ctx) as executed:
+        assert bulk.get_users(**params).status_code == 200
+    assert len([s for s in executed if s.startswith("BEGIN")]) == 1, executed
+    assert len([s for s in executed if s.startswith("WITH RECURSIVE chain")]) == 1, executed
+
+
+@pytest.mark.parametrize("params", [{}, {"page_size": "50"}])
+def test_a_read_that_fails_undoes_its_count(
     bulk: Bulk, params: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # The read checks its right on the account's chain as it reads, not on the chain the
-    # admission read in its own (committed) transaction a moment before.
-    admit = quotas.admit_batch_call
+    before = bulk.get_users(**params)
+    remaining = int(before.headers["X-RateLimit-Remaining"])
 
-    def admit_then_deactivate(ctx: ServiceContext, actor: Actor) -> quotas.Quota:
-        quota = admit(ctx, actor)
-        accounts.update_account(
-            bulk.ctx, OPERATOR, bulk.account.id, AccountChanges(status=AccountStatus.DEACTIVATED)
-        )
-        return quota
+    def broken(*_: object, **__: object) -> None:
+        raise RuntimeError("the read broke")
 
-    monkeypatch.setattr(operations.quotas, "admit_batch_call", admit_then_deactivate)
-    response = bulk.get_users(**params)
-    assert response.status_code == 401, response.text
-    assert "users" not in response.json()
+    for name in ("members_page_in", "every_member_in"):
+        monkeypatch.setattr(counted_reads, name, broken)
+    assert bulk.get_users(**params).status_code == 500
+    monkeypatch.undo()
+    after = bulk.get_users(**params)
+    assert int(after.headers["X-RateLimit-Remaining"]) == remaining - 1

@@ -1,6 +1,7 @@
 """The four operations: authenticate, admit against the daily quota, parse, call one service,
-render. Each runs whole in one worker thread (one thread hop per request); what they raise,
-the face's handlers answer (`errors`)."""
+render; `GET /users` counts the call in the service call that reads (`services.counted_reads`).
+Each runs whole in one worker thread (one thread hop per request); what they raise, the
+face's handlers answer (`errors`)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from tenantry.entrypoints import member_cursors
 from tenantry.entrypoints.bulk_members import parse_new_users
 from tenantry.entrypoints.bulk_rest import views
 from tenantry.entrypoints.bulk_rest.errors import Answer, item_errors, none_added, quota_headers
-from tenantry.services import members, quotas, roles
+from tenantry.services import counted_reads, quotas, roles
 from tenantry.services.context import Actor, ServiceContext
 from tenantry.services.members import LIST_CAP, MAX_PAGE
 from tenantry.services.membership_changes import apply_membership_changes
@@ -31,8 +32,8 @@ TOO_MANY_USERS = (
 
 def serve(
     ctx: ServiceContext,
-    caller: Callable[[], Actor],
     operation: Callable[[Actor, str], Answer],
+    caller: Callable[[], Actor],
     state: State,
 ) -> Answer:
     """Authenticate, admit the call against the account's daily quota, then run `operation`
@@ -50,32 +51,35 @@ def serve(
 
 
 def get_users(
-    ctx: ServiceContext, actor: Actor, account_id: str, query: Mapping[str, str]
+    ctx: ServiceContext, query: Mapping[str, str], caller: Callable[[], Actor], state: State
 ) -> Answer:
-    """Every member by default; a page of them with `page_size` and/or `cursor`."""
+    """Every member by default; a page of them with `page_size` and/or `cursor`. As `serve`,
+    but the call is counted in the unit of work that reads the members (`counted_reads`)."""
+    actor = caller()
     page_size, cursor = query.get("page_size"), query.get("cursor")
     catalogue = ctx.roles
     if page_size is None and cursor is None:
-        everyone = members.list_all_members(ctx, actor, account_id, at_most=LIST_CAP)
+        state.quota, everyone = counted_reads.counted_every_member(ctx, actor, at_most=LIST_CAP)
         if len(everyone) > LIST_CAP:
             raise InvalidInput(ErrorCode.INVALID_INPUT, TOO_MANY_USERS, field="page_size")
-        return Answer(200, {"users": [views.user_view(catalogue, m) for m in everyone]})
-    page = members.list_members(
-        ctx,
-        actor,
-        account_id,
-        limit=_page_size(page_size),
-        after=decode_cursor(cursor) if cursor else None,
-    )
-    return Answer(
-        200,
-        {
-            "users": [views.user_view(catalogue, m) for m in page.items],
-            "next_cursor": member_cursors.encode_cursor(page.next_cursor)
-            if page.next_cursor
-            else None,
-        },
-    )
+        answer = Answer(200, {"users": [views.user_view(catalogue, m) for m in everyone]})
+    else:
+        try:
+            limit, after = _page_size(page_size), decode_cursor(cursor) if cursor else None
+        except InvalidInput:
+            state.quota = quotas.admit_batch_call(ctx, actor)  # a refused call counts too
+            raise
+        state.quota, page = counted_reads.counted_members_page(ctx, actor, limit=limit, after=after)
+        next_cursor = page.next_cursor
+        answer = Answer(
+            200,
+            {
+                "users": [views.user_view(catalogue, m) for m in page.items],
+                "next_cursor": member_cursors.encode_cursor(next_cursor) if next_cursor else None,
+            },
+        )
+    answer.headers.update(quota_headers(state.quota))
+    return answer
 
 
 def _page_size(text: str | None) -> int:

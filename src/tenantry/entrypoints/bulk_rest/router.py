@@ -8,6 +8,7 @@ from collections.abc import Callable
 from functools import partial
 
 from fastapi import APIRouter, FastAPI, Request
+from starlette.datastructures import State
 from starlette.responses import HTMLResponse, Response
 
 from tenantry.entrypoints.bulk_rest import errors, openapi, operations
@@ -53,29 +54,34 @@ def bulk_rest_app(ctx: ServiceContext) -> FastAPI:
 def bulk_rest_router(ctx: ServiceContext, callers: Callers) -> APIRouter:
     router = APIRouter(prefix=PREFIX, tags=["user management"])
 
-    async def respond(request: Request, operation: Callable[[Actor, str], Answer]) -> Response:
+    async def respond(
+        request: Request, serving: Callable[[Callable[[], Actor], State], Answer]
+    ) -> Response:
         caller = partial(
             callers.authenticate, callers.presented(request), request_id_of(request.scope)
         )
-        answer = await LONG_CALLS.run(ctx, operations.serve, ctx, caller, operation, request.state)
+        answer = await LONG_CALLS.run(ctx, serving, caller, request.state)
         return errors.respond(answer)
+
+    def counted(operation: Callable[[Actor, str], Answer]) -> Callable[..., Answer]:
+        return partial(operations.serve, ctx, operation)
 
     async def get_users(request: Request) -> Response:
         query = dict(request.query_params)
-        return await respond(request, partial(operations.get_users, ctx, query=query))
+        return await respond(request, partial(operations.get_users, ctx, query))
 
     async def add_users(request: Request) -> Response:
         body = await request.body()
-        return await respond(request, partial(operations.add_users, ctx, body=body))
+        return await respond(request, counted(partial(operations.add_users, ctx, body=body)))
 
     async def delete_users(request: Request, emails: str) -> Response:
-        return await respond(request, partial(operations.delete_users, ctx, emails=emails))
+        return await respond(request, counted(partial(operations.delete_users, ctx, emails=emails)))
 
     async def delete_nobody(request: Request) -> Response:
-        return await respond(request, partial(operations.delete_users, ctx, emails=""))
+        return await respond(request, counted(partial(operations.delete_users, ctx, emails="")))
 
     async def get_roles(request: Request) -> Response:
-        return await respond(request, partial(operations.get_roles, ctx))
+        return await respond(request, counted(partial(operations.get_roles, ctx)))
 
     for path in ("/users", "/users/"):
         shown = path == "/users"

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from tenantry.domain.audit import AuditEvent
 from tenantry.storage.memory import HeldEvents
 from tenantry.storage.repositories.base import Repository
+from tenantry.storage.repositories.driver_reads import write_rows
 from tenantry.storage.repositories.inserts import insert_rows
 from tenantry.storage.tables import audit_events, counters
 
@@ -111,8 +112,8 @@ class SqlCounterRepository(Repository):
     def increment(self, key: str, window: str, expires_at: datetime, by: int = 1) -> int:
         """Add `by` and return the new count, atomically (one upsert statement)."""
         parameters = {"key": key, "window": window, "count": by, "expires_at": expires_at}
-        count: int = self.conn.execute(_increment(self.conn.dialect.name), parameters).scalar_one()
-        return count
+        ((count,),) = write_rows(self.conn, _increment(self.conn.dialect.name), parameters)
+        return int(count)
 
     def get(self, key: str, window: str) -> int:
         value = self.conn.execute(_GET_COUNT, {"key": key, "window": window}).scalar()
