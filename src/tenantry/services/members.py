@@ -271,36 +271,22 @@ def list_all_members(
 ) -> list[ListedMember]:
     """Every member of an account, read page by page in one read transaction; with `at_most`,
     no more than one member beyond it (enough for a caller to tell there are too many)."""
-    with ctx.uow(readonly=True) as uow:
-        return every_member_in(ctx, uow, actor, account_id, page_size=page_size, at_most=at_most)
-
-
-def every_member_in(
-    ctx: ServiceContext,
-    uow: UnitOfWork,
-    actor: Actor,
-    account_id: str,
-    *,
-    page_size: int = MAX_PAGE,
-    at_most: int | None = None,
-    chain: Sequence[Account] | None = None,
-) -> list[ListedMember]:
-    """`list_all_members` within the caller's unit of work; `chain` as for `members_page_in`."""
     wanted = None if at_most is None else at_most + 1
-    account, _ = require(ctx, uow, actor, account_id, Need.READ_ACCOUNT, chain=chain)
-    read: list[tuple[ListedUser, Membership]] = []
-    after: MemberCursor | None = None
-    while True:
-        limit = page_size if wanted is None else min(page_size, wanted - len(read))
-        rows = uow.memberships.members(account_id, limit=limit, after=after)
-        read += rows
-        if len(rows) < limit or len(read) == wanted:
-            break
-        last = rows[-1][1]
-        assert last.created_at is not None
-        after = (last.created_at, last.user_id)
-    roles = roles_named(ctx, uow, account, (m.role_key for _, m in read))
-    return [ListedMember(u, m, roles[m.role_key]) for u, m in read]
+    with ctx.uow(readonly=True) as uow:
+        account, _ = require(ctx, uow, actor, account_id, Need.READ_ACCOUNT)
+        read: list[tuple[ListedUser, Membership]] = []
+        after: MemberCursor | None = None
+        while True:
+            limit = page_size if wanted is None else min(page_size, wanted - len(read))
+            rows = uow.memberships.members(account_id, limit=limit, after=after)
+            read += rows
+            if len(rows) < limit or len(read) == wanted:
+                break
+            last = rows[-1][1]
+            assert last.created_at is not None
+            after = (last.created_at, last.user_id)
+        roles = roles_named(ctx, uow, account, (m.role_key for _, m in read))
+        return [ListedMember(u, m, roles[m.role_key]) for u, m in read]
 
 
 def role_of_actor(ctx: ServiceContext, actor: Actor, account_id: str) -> Role | None:

@@ -52,9 +52,10 @@ def admit_batch_call(ctx: ServiceContext, actor: Actor) -> Quota:
 
     Only the account's admins (who manage users and admins) and its API accounts may use that
     API; anyone else is Forbidden and uses none of the quota. Every admitted call counts, the
-    ones that then fail included; once `settings.member_batch_calls_per_day` calls were made in the
-    current UTC day, further calls are Throttled until 00:00 UTC, and not counted. Both errors
-    carry the `Quota` in `details["quota"]` (see `quota_of`).
+    ones that then fail included (but for a page read in the count's own unit, whose count a
+    failed read undoes: `counted_reads`); once `settings.member_batch_calls_per_day` calls
+    were made in the current UTC day, further calls are Throttled until 00:00 UTC, and not
+    counted. Both errors carry the `Quota` in `details["quota"]` (see `quota_of`).
     """
     with ctx.uow() as uow:
         quota, _ = count_batch_call(ctx, uow, actor)

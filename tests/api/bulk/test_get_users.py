@@ -5,13 +5,19 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import UTC, datetime
+import threading
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
+from tenantry.domain.accounts import AccountStatus
 from tenantry.entrypoints.bulk_rest import operations
-from tenantry.services import accounts, counted_reads, roles
+from tenantry.services import accounts, counted_reads, quotas, roles
+from tenantry.services.accounts import AccountChanges
+from tenantry.services.context import Actor, ServiceContext
+from tenantry.services.ports import WriterBusy
+from tenantry.storage.repositories.memberships import SqlMembershipRepository
 
 from bulk_support import RATE_LIMIT_HEADERS, Bulk, new_user
 from factories import OPERATOR, make_member, statements
@@ -205,33 +211,80 @@ def test_a_read_reads_no_custom_roles_nobody_holds(bulk: Bulk, params: dict[str,
     assert not [s for s in executed if "FROM custom_roles" in s], executed
 
 
-@pytest.mark.parametrize("params", [{}, {"page_size": "50"}])
-def test_the_count_the_check_and_the_read_share_one_unit(
-    bulk: Bulk, params: dict[str, str]
-) -> None:
+def test_a_page_is_counted_checked_and_read_in_one_unit(bulk: Bulk) -> None:
     # Admitting the call in a unit of its own, then reading, took two transactions and read the
     # account's chain in each; the read's check now takes the chain the count's check read.
-    bulk.get_users(**params)
-    bulk.get_users(**params)  # past the token's first reads (see above)
+    bulk.get_users(page_size="50")
+    bulk.get_users(page_size="50")  # past the token's first reads (see above)
     with statements(bulk.ctx) as executed:
-        assert bulk.get_users(**params).status_code == 200
+        assert bulk.get_users(page_size="50").status_code == 200
     assert len([s for s in executed if s.startswith("BEGIN")]) == 1, executed
     assert len([s for s in executed if s.startswith("WITH RECURSIVE chain")]) == 1, executed
 
 
-@pytest.mark.parametrize("params", [{}, {"page_size": "50"}])
-def test_a_read_that_fails_undoes_its_count(
-    bulk: Bulk, params: dict[str, str], monkeypatch: pytest.MonkeyPatch
+def test_a_page_whose_read_fails_is_not_counted(
+    bulk: Bulk, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    before = bulk.get_users(**params)
-    remaining = int(before.headers["X-RateLimit-Remaining"])
+    remaining = int(bulk.get_users(page_size="50").headers["X-RateLimit-Remaining"])
 
     def broken(*_: object, **__: object) -> None:
         raise RuntimeError("the read broke")
 
-    for name in ("members_page_in", "every_member_in"):
-        monkeypatch.setattr(counted_reads, name, broken)
-    assert bulk.get_users(**params).status_code == 500
+    monkeypatch.setattr(counted_reads, "members_page_in", broken)
+    assert bulk.get_users(page_size="50").status_code == 500
     monkeypatch.undo()
-    after = bulk.get_users(**params)
+    after = bulk.get_users(page_size="50")
     assert int(after.headers["X-RateLimit-Remaining"]) == remaining - 1
+
+
+def test_an_account_deactivated_after_the_calls_admission_is_not_read(
+    bulk: Bulk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every member is read after a count in its own unit (a page, in the count's): the read
+    # checks its right on the account's chain as it reads, not on the chain the admission
+    # read in its own (committed) transaction a moment before.
+    admit = quotas.admit_batch_call
+
+    def admit_then_deactivate(ctx: ServiceContext, actor: Actor) -> quotas.Quota:
+        quota = admit(ctx, actor)
+        accounts.update_account(
+            bulk.ctx, OPERATOR, bulk.account.id, AccountChanges(status=AccountStatus.DEACTIVATED)
+        )
+        return quota
+
+    monkeypatch.setattr(operations.quotas, "admit_batch_call", admit_then_deactivate)
+    response = bulk.get_users()
+    assert response.status_code == 401, response.text
+    assert "users" not in response.json()
+
+
+def test_reading_every_member_holds_up_no_write(
+    bulk: Bulk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # On SQLite a unit that writes holds the database's one writer: every member (up to
+    # LIST_CAP, tens of milliseconds) is read outside the count's unit, so another account's
+    # write that will not wait is made during the read.
+    made: list[str] = []
+    members_of = SqlMembershipRepository.members
+
+    def members_then_write(self: SqlMembershipRepository, *a: Any, **k: Any) -> Any:
+        rows = members_of(self, *a, **k)
+        if not made:
+
+            def elsewhere() -> None:
+                try:
+                    with bulk.ctx.uow(waits=False) as uow:
+                        expires = bulk.ctx.now() + timedelta(days=1)
+                        uow.counters.increment(f"elsewhere:{bulk.world.b.id}", "w", expires)
+                    made.append("written")
+                except WriterBusy:
+                    made.append("the writer was busy")
+
+            other = threading.Thread(target=elsewhere)
+            other.start()
+            other.join()
+        return rows
+
+    monkeypatch.setattr(SqlMembershipRepository, "members", members_then_write)
+    assert bulk.get_users().status_code == 200
+    assert made == ["written"]
