@@ -58,7 +58,12 @@ class Composition:
     @property
     def context(self) -> ServiceContext:
         if self._context is None:
-            engine = create_engine(self.settings.database_url)
+            settings = self.settings
+            engine = create_engine(
+                settings.database_url,
+                pool_size=settings.database_pool_size,
+                pool_overflow=settings.database_pool_overflow,
+            )
             cache = CredentialCache(self.settings.credential_cache_seconds)
             self._context = ServiceContext(
                 uow=SqlUnitOfWorkFactory(

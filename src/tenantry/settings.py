@@ -31,6 +31,14 @@ class Settings(BaseSettings):
     second: a token revoked elsewhere is refused by every process within that time; 0 reads
     the database on every request)."""
 
+    database_pool_size: int = Field(default=20, ge=1, le=1_000)
+    """Connections each process keeps open to a database server (PostgreSQL) or file."""
+    database_pool_overflow: int = Field(default=20, ge=0, le=1_000)
+    """Connections a process may open beyond `database_pool_size` in a burst, closed again
+    when they are returned. A process holds at most the two together: with PostgreSQL's
+    default of 100 connections and no pooler in between, the number of processes times their
+    sum must stay under it (docs/scaling.md)."""
+
     api_threads: int = Field(default=2, ge=1, le=64)
     """How many calls of the API faces one worker runs at once in each lane (reads, changes,
     and calls that may take seconds: bulk, network, SCIM Bulk), each in a thread, the others

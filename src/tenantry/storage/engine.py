@@ -54,16 +54,21 @@ POOL_OVERFLOW = 20
 PREPARE_THRESHOLD = "prepare_threshold"
 
 
-def create_engine(url: str, **kwargs: Any) -> sa.Engine:
-    """An engine for `url`; failing to connect, or losing the connection, raises
-    `DatabaseUnavailable`."""
+def create_engine(
+    url: str, *, pool_size: int = POOL_SIZE, pool_overflow: int = POOL_OVERFLOW, **kwargs: Any
+) -> sa.Engine:
+    """An engine for `url`, its pool keeping `pool_size` connections and opening up to
+    `pool_overflow` more in a burst (a SQLite database in memory has one connection whatever
+    they say); failing to connect, or losing the connection, raises `DatabaseUnavailable`."""
     sa_url = sa.make_url(url)
     kwargs.setdefault("json_deserializer", loads_json)
     kwargs.setdefault("json_serializer", dumps_json)
-    if sa_url.get_backend_name() == "sqlite":
-        engine = _sqlite_engine(sa_url, **kwargs)
+    if sa_url.get_backend_name() != "sqlite":
+        engine = _server_engine(sa_url, pool_size=pool_size, max_overflow=pool_overflow, **kwargs)
+    elif _in_file(sa_url):
+        engine = _sqlite_engine(sa_url, pool_size=pool_size, max_overflow=pool_overflow, **kwargs)
     else:
-        engine = _server_engine(sa_url, **kwargs)
+        engine = _sqlite_engine(sa_url, **kwargs)
     event.listen(engine, "handle_error", _unavailable)
     # Every checkout is followed by a checkin, the connection's invalidation included.
     event.listen(engine, "checkout", lambda *_: CONNECTIONS_IN_USE.inc())
@@ -94,8 +99,6 @@ def _server_engine(sa_url: sa.URL, **kwargs: Any) -> sa.Engine:
     # rather pay the round trip passes pool_pre_ping=True.
     kwargs.setdefault("pool_pre_ping", False)
     kwargs.setdefault("pool_recycle", POOL_RECYCLE_SECONDS)
-    kwargs.setdefault("pool_size", POOL_SIZE)
-    kwargs.setdefault("max_overflow", POOL_OVERFLOW)
     threshold = sa_url.query.get(PREPARE_THRESHOLD)
     if isinstance(threshold, str):
         # psycopg prepares a statement from its fifth use on a connection; behind a pooler in
@@ -154,9 +157,6 @@ def _sqlite_engine(url: sa.URL, **kwargs: Any) -> sa.Engine:
     kwargs["connect_args"].setdefault("check_same_thread", False)
     kwargs["connect_args"].setdefault("timeout", SQLITE_BUSY_TIMEOUT_MS / 1000)
     in_file = _in_file(url)
-    if in_file:
-        kwargs.setdefault("pool_size", POOL_SIZE)
-        kwargs.setdefault("max_overflow", POOL_OVERFLOW)
     engine = sa.create_engine(url, **kwargs)
 
     @event.listens_for(engine, "connect")
