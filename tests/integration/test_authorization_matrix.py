@@ -226,6 +226,7 @@ def _services_taking_an_actor() -> set[str]:
 OWN_ACCOUNT_ONLY = {
     "quotas.admit_batch_call",
     "counted_reads.counted_members_page",
+    "counted_reads.counted_every_member",
 }
 # The idempotency keys of the caller's own credential, naming no account either: two
 # credentials' keys never meet (tests/integration/test_idempotency_keys.py, and per face in
@@ -331,9 +332,9 @@ def test_bulk_quota_is_counted_on_the_callers_own_account_only(ctx: ServiceConte
     assert b_quota.remaining == spent.remaining  # one call each: A's call took none of B's
 
 
-def test_the_bulk_page_counts_and_reads_the_callers_own_account_only(ctx: ServiceContext) -> None:
-    """A's admin reads a page of A's members on A's quota; B's viewer may neither spend B's
-    quota nor read B's members that way."""
+def test_the_bulk_reads_count_and_read_the_callers_own_account_only(ctx: ServiceContext) -> None:
+    """A's admin reads A's members (a page, and all of them) on A's quota; B's viewer may
+    neither spend B's quota nor read B's members that way."""
     world = build_world(ctx)
     in_b = make_member(ctx, world.b, role="view")
     _, a_token, _ = credentials.create_api_token(ctx, OPERATOR, world.a.id)
@@ -342,10 +343,16 @@ def test_the_bulk_page_counts_and_reads_the_callers_own_account_only(ctx: Servic
     assert quota.account_id == world.a.id
     assert {m.membership.account_id for m in page.items} == {world.a.id}
     assert in_b.id not in {m.user.id for m in page.items}
+    quota, everyone = counted_reads.counted_every_member(ctx, a_admin, at_most=1000)
+    assert quota.account_id == world.a.id
+    assert {m.membership.account_id for m in everyone} == {world.a.id}
+    assert in_b.id not in {m.user.id for m in everyone}
     _, b_token, _ = credentials.create_api_token(ctx, OPERATOR, world.b.id, user_email=in_b.email)
     b_viewer = credentials.authenticate(ctx, b_token, face="test")
     with pytest.raises(Forbidden):
         counted_reads.counted_members_page(ctx, b_viewer, limit=1000)
+    with pytest.raises(Forbidden):
+        counted_reads.counted_every_member(ctx, b_viewer, at_most=1000)
     _, b_admin_token, _ = credentials.create_api_token(ctx, OPERATOR, world.b.id)
     b_admin = credentials.authenticate(ctx, b_admin_token, face="test")
     assert quotas.admit_batch_call(ctx, b_admin).used == 1  # none of the calls above took B's

@@ -1,5 +1,5 @@
-"""A page of the bulk API's members, counted against the account's daily quota in the unit of
-work that reads it.
+"""The bulk API's reads of an account's members, counted against its daily quota: a page in
+the unit of work that reads it, every member after a count in a unit of its own.
 
 Admitting a call in a unit of its own (`quotas.admit_batch_call`) and then reading took two
 units and two checks of the caller's rights in the account, each reading the account's chain:
@@ -12,14 +12,15 @@ The unit holds what the count wrote until the page is read: on PostgreSQL the co
 which a quota of calls a day per account makes no contention; on SQLite the database's one
 writer, so other writes wait for the read. A page is at most `MAX_PAGE` members (a few
 milliseconds); every member of an account, up to `LIST_CAP` and read in tens of
-milliseconds, is read after a count in its own unit (`admit_batch_call`), as before.
+milliseconds, is read after a count in its own unit (`admit_batch_call`), as before, in a
+read-only unit that checks its right on the chain as it reads.
 """
 
 from __future__ import annotations
 
 from tenantry.services import quotas
 from tenantry.services.context import Actor, ServiceContext
-from tenantry.services.members import MemberPage, members_page_in
+from tenantry.services.members import ListedMember, MemberPage, list_all_members, members_page_in
 from tenantry.services.ports import MemberCursor
 from tenantry.services.quotas import Quota
 
@@ -34,3 +35,12 @@ def counted_members_page(
             ctx, uow, actor, quota.account_id, limit=limit, after=after, chain=chain
         )
     return quota, page
+
+
+def counted_every_member(
+    ctx: ServiceContext, actor: Actor, *, at_most: int
+) -> tuple[Quota, list[ListedMember]]:
+    """The call counted in a unit of its own, then every member of the actor's own account,
+    at most one beyond `at_most` (`list_all_members`)."""
+    quota = quotas.admit_batch_call(ctx, actor)
+    return quota, list_all_members(ctx, actor, quota.account_id, at_most=at_most)

@@ -39,7 +39,8 @@ or a table's name), which the text alone would not."""
 
 _INSERTED = "+"
 
-_DML = (sa.Insert, sa.Update, sa.Delete)
+DML = (sa.Insert, sa.Update, sa.Delete)
+"""The statements that write a table."""
 _PLAIN_INSERT = re.compile(r"\s*INSERT\s+INTO\s", re.IGNORECASE)
 _ON_CONFLICT = re.compile(r"\bON\s+CONFLICT\b", re.IGNORECASE)
 
@@ -75,10 +76,10 @@ def _note(
 def written_by(compiled: Any, statement: str) -> str | None:
     """What a statement sent as `statement` writes, from what SQLAlchemy compiled it from (if
     it did): a table's name, `inserted(name)`, `EVERY_TABLE`, or None for no write."""
-    if any(isinstance(cte.element, _DML) for cte in getattr(compiled, "ctes", None) or ()):
+    if any(isinstance(cte.element, DML) for cte in getattr(compiled, "ctes", None) or ()):
         return EVERY_TABLE  # a write inside a WITH (PostgreSQL): not worth naming
     construct = getattr(compiled, "statement", None)
-    if isinstance(construct, _DML):
+    if isinstance(construct, DML):
         table = construct.table
         if not isinstance(table, sa.Table):
             return EVERY_TABLE

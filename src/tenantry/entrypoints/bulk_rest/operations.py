@@ -1,6 +1,5 @@
 """The four operations: authenticate, admit against the daily quota, parse, call one service,
-render; `GET /users` with paging counts the call in the service call that reads a page
-(`services.counted_reads`).
+render; `GET /users` is counted by the service call that reads (`services.counted_reads`).
 Each runs whole in one worker thread (one thread hop per request); what they raise, the
 face's handlers answer (`errors`)."""
 
@@ -15,7 +14,7 @@ from tenantry.entrypoints import member_cursors
 from tenantry.entrypoints.bulk_members import parse_new_users
 from tenantry.entrypoints.bulk_rest import views
 from tenantry.entrypoints.bulk_rest.errors import Answer, item_errors, none_added, quota_headers
-from tenantry.services import counted_reads, members, quotas, roles
+from tenantry.services import counted_reads, quotas, roles
 from tenantry.services.context import Actor, ServiceContext
 from tenantry.services.members import LIST_CAP, MAX_PAGE
 from tenantry.services.membership_changes import apply_membership_changes
@@ -55,14 +54,12 @@ def get_users(
     ctx: ServiceContext, query: Mapping[str, str], caller: Callable[[], Actor], state: State
 ) -> Answer:
     """Every member by default; a page of them with `page_size` and/or `cursor`. As `serve`,
-    but a page is counted in the unit of work that reads it (`counted_reads`)."""
+    but the count comes with the read (`counted_reads`)."""
     actor = caller()
     page_size, cursor = query.get("page_size"), query.get("cursor")
     catalogue = ctx.roles
     if page_size is None and cursor is None:
-        # Up to LIST_CAP members: read after a count in its own unit (`counted_reads`).
-        state.quota = quotas.admit_batch_call(ctx, actor)
-        everyone = members.list_all_members(ctx, actor, state.quota.account_id, at_most=LIST_CAP)
+        state.quota, everyone = counted_reads.counted_every_member(ctx, actor, at_most=LIST_CAP)
         if len(everyone) > LIST_CAP:
             raise InvalidInput(ErrorCode.INVALID_INPUT, TOO_MANY_USERS, field="page_size")
         answer = Answer(200, {"users": [views.user_view(catalogue, m) for m in everyone]})

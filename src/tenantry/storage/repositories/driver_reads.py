@@ -22,6 +22,11 @@ with values rendered into its text (`literal_execute`, a list given to `in_`) or
 at each execution, bound names that need escaping, numeric columns (whose processors depend
 on the type the driver reports), a call giving a value the statement binds itself or
 leaving out one it needs, and every statement of an engine that logs them (`echo`).
+
+The same way for the few hot statements that are not reads: `write_rows` for a write that
+answers rows (`RETURNING`: the quota counter's upsert), noting the table it writes for the
+unit of work as `storage.writes` notes SQLAlchemy's statements (its listener sees no context
+here), and `send` for a statement without values or rows (each writing unit's BEGIN).
 """
 
 from __future__ import annotations
@@ -37,10 +42,9 @@ from sqlalchemy.sql import visitors
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.dml import UpdateBase
 
-from tenantry.storage.writes import NOTED_WRITE, WRITES, written_by
+from tenantry.storage.writes import DML, NOTED_WRITE, WRITES, written_by
 
 Row = tuple[Any, ...]
-_DML = (sa.Insert, sa.Update, sa.Delete)
 _Processor = Callable[[Any], Any]
 PLANS_KEPT = 64
 """Texts kept per statement, one per shape of its lists: a bulk call looking up thousands of
@@ -219,7 +223,7 @@ def _prepared(
 def _prepare(dialect: sa.Dialect, statement: sa.Executable, *, writes: bool) -> _Prepared | None:
     # A read's listeners meet no context, so `storage.writes` could not note what it writes.
     if writes:
-        if not isinstance(statement, _DML) or not statement.exported_columns:
+        if not isinstance(statement, DML) or not statement.exported_columns:
             raise TypeError("write_rows takes an INSERT, UPDATE or DELETE with RETURNING")
     elif not isinstance(statement, sa.Select) or any(
         isinstance(element, UpdateBase) for element in visitors.iterate(statement)
