@@ -181,19 +181,57 @@ def test_only_a_select_is_read(things: sa.Engine) -> None:
         assert len(conn.execute(sa.select(_things)).all()) == len(ROWS)
 
 
-def _kept_cursor(conn: sa.Connection) -> Any:
-    return conn.connection.info.get(driver_reads._CURSOR)
+def _kept(conn: sa.Connection) -> dict[str, Any]:
+    kept: dict[str, Any] = conn.connection.info.get(driver_reads._CURSORS, {})
+    return kept
 
 
-def test_a_connection_keeps_one_cursor_for_its_reads(things: sa.Engine) -> None:
+def _kept_cursor(conn: sa.Connection, statement: sa.Select[Any] = _NAMED) -> Any:
+    """The cursor kept for `statement` (its text for a single value in each list)."""
+    prepared = _prepared(conn.dialect, statement)
+    assert prepared is not None
+    texts = [plan.text for plan in prepared.plans.values()]
+    return next((_kept(conn)[text] for text in texts if text in _kept(conn)), None)
+
+
+def _closed(cursor: Any) -> bool:
+    try:
+        cursor.execute("SELECT 1")
+    except Exception:  # each driver's own error for a closed cursor
+        return True
+    return False
+
+
+def test_a_connection_keeps_a_cursor_for_each_statement_it_reads(things: sa.Engine) -> None:
     with things.connect() as conn:
         assert both(conn, _NAMED, name="x") == [(4,)]
         cursor = _kept_cursor(conn)
         assert cursor is not None
         assert cursor.connection is conn.connection.dbapi_connection
         assert both(conn, _BY_IDS, ids=[1, 2, 3, 4])[3][0] == 4
+        other = _kept_cursor(conn, _BY_IDS)
+        assert other not in (None, cursor)
         assert both(conn, _NAMED, name="first") == [(1,)]
+        # The statement's own cursor again, after another's: psycopg keeps a cursor's
+        # loaders for as long as it is sent the same statement.
         assert _kept_cursor(conn) is cursor
+        assert _kept_cursor(conn, _BY_IDS) is other
+
+
+def test_a_connection_keeps_cursors_for_its_latest_statements_only(
+    things: sa.Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(driver_reads, "CURSORS_KEPT", 2)
+    with things.connect() as conn:
+        both(conn, _NAMED, name="x")
+        oldest = _kept_cursor(conn)
+        both(conn, _BY_IDS, ids=[1])
+        both(conn, _BY_IDS, ids=[1, 2])  # another text: one value more in the list
+        assert len(_kept(conn)) == 2
+        assert oldest not in _kept(conn).values()
+        assert _closed(oldest)
+        assert both(conn, _NAMED, name="x") == [(4,)]  # on a new cursor
+        assert len(_kept(conn)) == 2
 
 
 def test_a_large_read_or_a_failed_one_keeps_no_cursor(
@@ -202,20 +240,19 @@ def test_a_large_read_or_a_failed_one_keeps_no_cursor(
     monkeypatch.setattr(driver_reads, "CURSOR_KEPT_UP_TO", 2)
     broken = sa.select(sa.column("missing")).select_from(_things)
     with things.connect() as conn:
+        both(conn, _BY_IDS, ids=[1, 2, 3])
+        assert _kept_cursor(conn, _BY_IDS) is None  # its result is not held on to
         both(conn, _BY_IDS, ids=[1, 2])
-        kept = _kept_cursor(conn)
-        assert kept is not None
-        assert len(both(conn, _BY_IDS, ids=[1, 2, 3])) == 3  # its result is not held on to
-        assert _kept_cursor(conn) is None
+        assert _kept_cursor(conn, _BY_IDS) is not None
         both(conn, _NAMED, name="x")
         failing = _kept_cursor(conn)
         assert failing is not None
         with pytest.raises(sa.exc.DBAPIError):
             read_rows(conn, broken, {})
-        assert _kept_cursor(conn) is None
+        assert _kept_cursor(conn, broken) is None
         conn.rollback()  # PostgreSQL's transaction ended with the error
-        assert both(conn, _NAMED, name="x") == [(4,)]  # on a fresh cursor
-        assert _kept_cursor(conn) not in (None, failing)
+        assert both(conn, _NAMED, name="x") == [(4,)]
+        assert _kept_cursor(conn) is failing
 
 
 def test_an_error_is_sqlalchemys(things: sa.Engine) -> None:

@@ -52,7 +52,7 @@ def tenant_members(
         rows = uow.memberships.member_placements(account_id, at_most + 1, reach_of(actor))
         held_where = {(row[4], row[5]) for row in rows}  # a few (account, role) among many rows
         elsewhere = {where for where, _ in held_where} - {account_id}
-        chains = uow.accounts.chains(elsewhere)
+        chains = uow.accounts.chains(elsewhere, known=chain)
         readable = readable_accounts(ctx, uow, actor, elsewhere, with_members=True, chains=chains)
         readable[account_id] = account  # `require` said so
         # Own roles are read where a member holds a role that is none of the predefined ones

@@ -50,9 +50,12 @@ PLANS_KEPT = 64
 """Texts kept per statement, one per shape of its lists: a bulk call looking up thousands of
 addresses in lists of every length would otherwise keep a text for each."""
 CURSOR_KEPT_UP_TO = 1000
-"""Rows after which a read's cursor is closed rather than kept for the connection's next read:
+"""Rows after which a read's cursor is closed rather than kept for the statement's next read:
 a cursor holds its last result until its next, and a large one is not worth holding."""
-_CURSOR = "tenantry_driver_cursor"  # in the pooled connection's `info`, for as long as it lives
+CURSORS_KEPT = 8
+"""Cursors a connection keeps, one for each statement it sent last (the oldest closed for a
+new one): the hot paths send a handful."""
+_CURSORS = "tenantry_driver_cursors"  # in the pooled connection's `info`, for as long as it lives
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,14 +153,14 @@ def _fetch(
 ) -> list[Any]:
     """`text` sent with the values `bind` makes, on the connection's kept cursor, its rows."""
     bound: Any = None
-    info: dict[Any, Any] = {}
+    kept_cursors: dict[str, Any] = {}
     cursor = None
     kept = False
     rows: list[Any] = []
     try:
         if bind is not None:
             bound = bind()
-        info, cursor = _cursor(conn)
+        kept_cursors, cursor = _cursor(conn, text)
         dispatch = conn.dispatch
         for listener in dispatch.before_cursor_execute:
             listener(conn, cursor, text, bound, None, False)
@@ -177,24 +180,31 @@ def _fetch(
         conn._handle_dbapi_exception(error, text, bound, cursor, None)
     finally:
         if cursor is not None and not kept:  # after an error too: a fresh one next time
-            if info.get(_CURSOR) is cursor:
-                del info[_CURSOR]
+            if kept_cursors.get(text) is cursor:
+                del kept_cursors[text]
             with contextlib.suppress(Exception):  # as SQLAlchemy closes its cursors
                 cursor.close()
     return rows
 
 
-def _cursor(conn: sa.Connection) -> tuple[dict[Any, Any], Any]:
-    """The pooled connection's `info` and the driver cursor kept there for its reads, made on
-    first use. A kept cursor saves psycopg the setup of a new one's loaders for each column,
-    12 to 20 µs for a row of an account's 20 columns (nothing for `sqlite3`); SQLAlchemy
-    clears `info` when it replaces the connection, and the cursor must be the connection's."""
+def _cursor(conn: sa.Connection, text: str) -> tuple[dict[str, Any], Any]:
+    """The cursors kept with the pooled connection, by statement, and the one for `text`,
+    made on first use. psycopg makes a cursor's loaders afresh (one per column: a JSON
+    column's is a Python object) whenever it is sent another statement than its last: one
+    cursor for every statement cost 8 µs a statement over one for each, the tenant query's
+    three statements taking turns (`sqlite3` keeps its statements by text either way).
+    SQLAlchemy clears `info` when it replaces the connection, and a cursor must be the
+    connection's."""
     pooled = conn.connection
-    info = pooled.info
-    cursor = info.get(_CURSOR)
+    kept: dict[str, Any] = pooled.info.setdefault(_CURSORS, {})
+    cursor = kept.get(text)
     if cursor is None or cursor.connection is not pooled.dbapi_connection:
-        cursor = info[_CURSOR] = pooled.cursor()
-    return info, cursor
+        if cursor is None and len(kept) >= CURSORS_KEPT:
+            oldest = kept.pop(next(iter(kept)))
+            with contextlib.suppress(Exception):
+                oldest.close()
+        cursor = kept[text] = pooled.cursor()
+    return kept, cursor
 
 
 def _converter(processors: dict[int, _Processor], width: int) -> Callable[[list[Any]], list[Row]]:
