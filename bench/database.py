@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 import sqlalchemy as sa
 
-from tenantry.storage.engine import SQLITE_BUSY_TIMEOUT_MS
+from tenantry.storage.engine import SQLITE_BUSY_TIMEOUT_MS, SQLITE_CACHE_MB, sqlite_cache_pragma
 
 BENCH_DATABASE = "tenantry_bench"
 Row = tuple[Any, ...]
@@ -45,7 +45,8 @@ class RawDatabase(Protocol):
 
 
 class SqliteRaw:
-    """sqlite3 with the settings tenantry's engine uses (WAL, synchronous=NORMAL, foreign keys)."""
+    """sqlite3 with the settings tenantry's engine uses (WAL, synchronous=NORMAL, foreign keys,
+    the page cache of `Settings.sqlite_cache_mb`'s default)."""
 
     def __init__(self, path: str) -> None:
         self.conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
@@ -54,6 +55,7 @@ class SqliteRaw:
             "foreign_keys=ON",
             "synchronous=NORMAL",
             f"busy_timeout={SQLITE_BUSY_TIMEOUT_MS}",
+            f"cache_size={sqlite_cache_pragma(SQLITE_CACHE_MB)}",
         ):
             self.conn.execute(f"PRAGMA {pragma}")
 

@@ -63,6 +63,7 @@ class Composition:
                 settings.database_url,
                 pool_size=settings.database_pool_size,
                 pool_overflow=settings.database_pool_overflow,
+                sqlite_cache_mb=settings.sqlite_cache_mb,
             )
             cache = CredentialCache(self.settings.credential_cache_seconds)
             self._context = ServiceContext(

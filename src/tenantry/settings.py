@@ -39,6 +39,11 @@ class Settings(BaseSettings):
     default of 100 connections and no pooler in between, the number of processes times their
     sum must stay under it (docs/scaling.md)."""
 
+    sqlite_cache_mb: int = Field(default=16, ge=1, le=4_096)
+    """Megabytes of database pages each SQLite connection may keep in memory (SQLite's own
+    default is 2): a process holds at most this much for each connection it has open, which
+    its busiest moment decides (docs/scaling.md)."""
+
     api_threads: int = Field(default=2, ge=1, le=64)
     """How many calls of the API faces one worker runs at once in each lane (reads, changes,
     and calls that may take seconds: bulk, network, SCIM Bulk), each in a thread, the others

@@ -1,11 +1,15 @@
 """The settings that size a process's pool of database connections: it keeps
 `database_pool_size` connections, opens up to `database_pool_overflow` more in a burst (closed
-again when returned), and a unit of work beyond both waits for one to be returned."""
+again when returned), and a unit of work beyond both waits for one to be returned; each
+SQLite connection caches up to `sqlite_cache_mb` of pages."""
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
+import pytest
 import sqlalchemy as sa
 
 from tenantry.app import Composition
@@ -35,3 +39,28 @@ def test_a_process_holds_at_most_its_pool_and_overflow(database_url: str) -> Non
         assert engine.pool.checkedin() == 2  # the burst's connection closed on its return
     finally:
         composition.dispose()
+
+
+@contextmanager
+def _engine(settings: Settings) -> Iterator[sa.Engine]:
+    composition = Composition(settings)
+    factory = composition.context.uow
+    assert isinstance(factory, SqlUnitOfWorkFactory)
+    try:
+        yield factory.engine
+    finally:
+        composition.dispose()
+
+
+def _cache_size(engine: sa.Engine) -> int:
+    with engine.connect() as connection:
+        size: int = connection.exec_driver_sql("PRAGMA cache_size").scalar_one()
+    return size
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_each_sqlite_connection_caches_the_pages_the_setting_says(database_url: str) -> None:
+    with _engine(Settings(database_url=database_url)) as engine:
+        assert _cache_size(engine) == -16 * 1024  # 16 MB; SQLite's own default is 2
+    with _engine(Settings(database_url=database_url, sqlite_cache_mb=64)) as engine:
+        assert _cache_size(engine) == -64 * 1024
