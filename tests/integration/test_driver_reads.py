@@ -19,20 +19,21 @@ import sqlalchemy as sa
 from sqlalchemy.pool import NullPool
 
 from every_type import THINGS
+from tenantry.services import members
 from tenantry.services.context import ServiceContext
 from tenantry.services.ports import DatabaseUnavailable
 from tenantry.storage.engine import create_engine
 from tenantry.storage.repositories import driver_reads
 from tenantry.storage.repositories.accounts import _CHAIN_WITH_OWN_ROLES, _CHAINS, CHAIN
 from tenantry.storage.repositories.driver_reads import PLANS_KEPT, _prepared, read_rows, write_rows
-from tenantry.storage.repositories.memberships import _MEMBER_PLACEMENTS, _members
+from tenantry.storage.repositories.memberships import _IN_ACCOUNTS, _MEMBER_PLACEMENTS, _members
 from tenantry.storage.repositories.reach import ReachKind
 from tenantry.storage.repositories.users import _BY_EMAILS, _EMAILS
 from tenantry.storage.repositories.webhooks import _HEARING
 from tenantry.storage.types import UTCDateTime
 from tenantry.storage.writes import WRITES, inserted
 
-from factories import World
+from factories import World, as_user
 
 _things = THINGS
 _AT = datetime(2026, 12, 4, 16, 31, 5, 374252, tzinfo=UTC)
@@ -337,6 +338,8 @@ def test_the_hot_statements_read_alike(ctx: ServiceContext, world: World) -> Non
             )
             assert placements
         assert both(conn, _HEARING, id=world.a.id)
+        held = both(conn, _IN_ACCOUNTS, user_id=world.a_admin.id, account_ids=accounts)
+        assert [row[1] for row in held] == [world.a.id]  # the account of the membership
         admins = [world.a_admin.email, world.b_admin.email, world.host_admin.email]
         found = both(conn, _BY_EMAILS, emails=admins)
         assert len(found) == 3
@@ -415,3 +418,24 @@ def test_a_statement_without_values_meets_the_listeners_and_sqlalchemys_errors(
         with pytest.raises(sa.exc.DBAPIError):
             driver_reads.send(conn, "NOT A STATEMENT")
     assert seen == ["SELECT 1", "NOT A STATEMENT"]
+
+
+def test_every_read_of_a_page_of_members_goes_through_the_driver(
+    ctx: ServiceContext, world: World
+) -> None:
+    """The chain, the person's memberships that decide their right, and the page: each sent
+    on the driver's cursor (no SQLAlchemy execution context), as the raw driver would."""
+    engine: sa.Engine = ctx.uow.engine  # type: ignore[attr-defined]
+    sent: list[tuple[str, object]] = []
+
+    def seen(_conn: Any, _cursor: Any, text: str, _values: Any, context: Any, *_: Any) -> None:
+        sent.append((text, context))
+
+    sa.event.listen(engine, "before_cursor_execute", seen)
+    try:
+        page = members.list_members(ctx, as_user(world.a_admin), world.a.id, limit=10)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", seen)
+    assert page.items
+    assert any("memberships.account_id IN (" in text for text, _ in sent), sent
+    assert [text for text, context in sent if context is not None] == []

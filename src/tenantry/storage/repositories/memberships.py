@@ -233,9 +233,8 @@ class SqlMembershipRepository(Repository):
         return to_membership(row) if row else None
 
     def in_accounts(self, user_id: str, account_ids: Collection[str]) -> dict[str, Membership]:
-        rows = self.conn.execute(
-            _IN_ACCOUNTS, {"user_id": user_id, "account_ids": list(set(account_ids))}
-        )
+        # Every check of a person's right reads it (`policy`): through the driver.
+        rows = self._rows(_IN_ACCOUNTS, {"user_id": user_id, "account_ids": list(set(account_ids))})
         return {row[1]: to_membership(row) for row in rows}
 
     def elsewhere(self, user_id: str, account_id: str) -> list[tuple[Membership, Account]]:
