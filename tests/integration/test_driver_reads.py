@@ -26,6 +26,7 @@ from tenantry.storage.engine import create_engine
 from tenantry.storage.repositories import driver_reads
 from tenantry.storage.repositories.accounts import _CHAIN_WITH_OWN_ROLES, _CHAINS, CHAIN
 from tenantry.storage.repositories.driver_reads import PLANS_KEPT, _prepared, read_rows, write_rows
+from tenantry.storage.repositories.member_text import _MATCHING
 from tenantry.storage.repositories.memberships import _IN_ACCOUNTS, _MEMBER_PLACEMENTS, _members
 from tenantry.storage.repositories.reach import ReachKind
 from tenantry.storage.repositories.users import _BY_EMAILS, _EMAILS
@@ -338,6 +339,8 @@ def test_the_hot_statements_read_alike(ctx: ServiceContext, world: World) -> Non
             )
             assert placements
         assert both(conn, _HEARING, id=world.a.id)
+        texts = both(conn, _MATCHING, account_id=world.a.id, pattern="%example%", limit=1001)
+        assert [user_id for _, user_id in texts] == [world.a_admin.id]
         held = both(conn, _IN_ACCOUNTS, user_id=world.a_admin.id, account_ids=accounts)
         assert [row[1] for row in held] == [world.a.id]  # the account of the membership
         admins = [world.a_admin.email, world.b_admin.email, world.host_admin.email]

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from tenantry.storage.engine import planned_for_their_values
 from tenantry.storage.repositories.base import escape_like
+from tenantry.storage.repositories.driver_reads import read_rows
 from tenantry.storage.tables import memberships, users
 
 _SEARCHED = (users.c.email, users.c.name)
@@ -155,9 +156,13 @@ def member_text_found(
 ) -> list[tuple[str, str]] | None:
     """`member_text_matches`, each with its member text: (text, user id)."""
     parameters = {"account_id": account_id, "pattern": pattern, "limit": CUT_AT_MOST + 1}
+    # Through the driver: a common text answers the whole `CUT_AT_MOST` + 1 rows, which
+    # SQLAlchemy's result took 1 to 2 ms to hand over one by one.
     with planned_for_their_values(conn):
-        found = [(text, user_id) for text, user_id in conn.execute(_MATCHING, parameters)]
-    return None if len(found) > CUT_AT_MOST else found
+        rows = read_rows(conn, _MATCHING, parameters)
+    if len(rows) > CUT_AT_MOST:
+        return None
+    return [(text, user_id) for text, user_id in rows]
 
 
 def member_text_count(conn: sa.Connection, account_id: str, pattern: str) -> int:
