@@ -211,7 +211,9 @@ class SqlAccountRepository(Repository):
         plain query instead, each chain completed from them where its parent is known (a
         member's other account under the same partner), and only the rest read recursively.
         On PostgreSQL the plain read costs the server a third less than the recursive one,
-        and no ancestor's row is read and converted twice."""
+        and no ancestor's row is read and converted twice. `known` must have been read in
+        this unit of work, as the chains it completes decide rights: a stale or made-up
+        account there would stand for the stored one."""
         if not account_ids:
             return {}
         ids = list(set(account_ids))
