@@ -26,6 +26,7 @@ from sqlalchemy import event
 
 from tenantry.services.metrics import CONNECTIONS_IN_USE
 from tenantry.services.ports import DatabaseUnavailable
+from tenantry.settings import Settings
 from tenantry.storage.repositories.driver_reads import send
 
 READONLY = "tenantry_readonly"
@@ -44,20 +45,20 @@ again (the bulk add over HTTP 0.54 → 0.47 of the raw route)."""
 CHECKPOINTED: weakref.WeakSet[sa.Engine] = weakref.WeakSet()
 """SQLite engines whose WAL a thread of this process checkpoints (`storage.checkpoints`)."""
 POOL_RECYCLE_SECONDS = 1800
-# Requests run their units of work in the server's thread pool (up to 40 threads), so under
-# load many connections are checked out at once. SQLAlchemy's default pool keeps 5 and opens
-# the rest per unit of work and closes them again: under 16 concurrent requests most units of
-# work paid for a new connection (a PostgreSQL login, or SQLite's open and pragmas). The pool
-# keeps enough for a loaded worker, and still lets a burst through.
-POOL_SIZE = 20
-POOL_OVERFLOW = 20
-SQLITE_CACHE_MB = 16
-"""SQLite's page cache per connection. Its own default, 2 MB, holds the pages of a few
-thousand members: at a million users, reading accounts of 100 members each in turn, the
-same read ran 1.4 to 1.7 times slower than on 10,000 users with it (1.15 times with 16 MB;
-8 MB changed nothing), and the raw driver's alike (`docs/performance.md`). A connection's
-cache starts empty and is emptied whenever another connection has written: its memory is
-what a burst of reads with no write in between fills, at most this much."""
+# The defaults of the settings that size an engine, which `Settings` documents (one place for
+# each number). Requests run their units of work in threads, so under load many connections
+# are checked out at once: SQLAlchemy's default pool keeps 5 and opens the rest per unit of
+# work, and under 16 concurrent requests most units of work paid for a new connection (a
+# PostgreSQL login, or SQLite's open and pragmas). SQLite's own page cache, 2 MB, holds the
+# pages of a few thousand members: at a million users, reading accounts of 100 members each
+# in turn, the same read ran 1.4 to 1.7 times slower than on 10,000 users with it (1.15
+# times with 16 MB; 8 MB changed nothing), and the raw driver's alike (docs/performance.md).
+# A connection's cache starts empty and is emptied whenever another connection has written:
+# its memory is what a burst of reads with no write in between fills, at most its size.
+_SIZED_BY = Settings.model_fields
+POOL_SIZE: int = _SIZED_BY["database_pool_size"].default
+POOL_OVERFLOW: int = _SIZED_BY["database_pool_overflow"].default
+SQLITE_CACHE_MB: int = _SIZED_BY["sqlite_cache_mb"].default
 PREPARE_THRESHOLD = "prepare_threshold"
 
 
