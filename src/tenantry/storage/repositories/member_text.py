@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
+from typing import cast
 
 import sqlalchemy as sa
 
@@ -160,9 +161,7 @@ def member_text_found(
     # SQLAlchemy's result took 1 to 2 ms to hand over one by one.
     with planned_for_their_values(conn):
         rows = read_rows(conn, _MATCHING, parameters)
-    if len(rows) > CUT_AT_MOST:
-        return None
-    return [(text, user_id) for text, user_id in rows]
+    return None if len(rows) > CUT_AT_MOST else cast("list[tuple[str, str]]", rows)
 
 
 def member_text_count(conn: sa.Connection, account_id: str, pattern: str) -> int:
