@@ -17,30 +17,6 @@ from tenantry.settings import Settings
 from tenantry.storage.uow import SqlUnitOfWorkFactory
 
 
-def test_a_process_holds_at_most_its_pool_and_overflow(database_url: str) -> None:
-    settings = Settings(database_url=database_url, database_pool_size=2, database_pool_overflow=1)
-    composition = Composition(settings)
-    factory = composition.context.uow
-    assert isinstance(factory, SqlUnitOfWorkFactory)
-    engine = factory.engine
-    try:
-        held = [engine.connect() for _ in range(3)]
-        fourth: list[sa.Connection] = []
-        waiting = threading.Thread(target=lambda: fourth.append(engine.connect()))
-        waiting.start()
-        waiting.join(0.5)
-        assert waiting.is_alive()  # the pool and its overflow are all out
-        assert not fourth
-        held.pop().close()
-        waiting.join(5)
-        assert len(fourth) == 1
-        for connection in held + fourth:
-            connection.close()
-        assert engine.pool.checkedin() == 2  # the burst's connection closed on its return
-    finally:
-        composition.dispose()
-
-
 @contextmanager
 def _engine(settings: Settings) -> Iterator[sa.Engine]:
     composition = Composition(settings)
@@ -56,6 +32,24 @@ def _cache_size(engine: sa.Engine) -> int:
     with engine.connect() as connection:
         size: int = connection.exec_driver_sql("PRAGMA cache_size").scalar_one()
     return size
+
+
+def test_a_process_holds_at_most_its_pool_and_overflow(database_url: str) -> None:
+    settings = Settings(database_url=database_url, database_pool_size=2, database_pool_overflow=1)
+    with _engine(settings) as engine:
+        held = [engine.connect() for _ in range(3)]
+        fourth: list[sa.Connection] = []
+        waiting = threading.Thread(target=lambda: fourth.append(engine.connect()))
+        waiting.start()
+        waiting.join(0.5)
+        assert waiting.is_alive()  # the pool and its overflow are all out
+        assert not fourth
+        held.pop().close()
+        waiting.join(5)
+        assert len(fourth) == 1
+        for connection in held + fourth:
+            connection.close()
+        assert engine.pool.checkedin() == 2  # the burst's connection closed on its return
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
